@@ -1,0 +1,29 @@
+//! ra-core: the sessions, consent rules, wire protocol and transport of **ra**,
+//! an embeddable remote-assistance engine.
+//!
+//! A **host** (the person who needs help) invites a **helper**; the helper
+//! accepts with the invitation and a password given separately; the host
+//! approves the connection, and — separately — control.
+//!
+//! - [`session`]: the sans-IO session state machines (no sockets, no clock reads).
+//! - [`invitation`], [`password`], [`policy`], [`audit`]: what the host hands out,
+//!   what it enforces and what it records.
+//! - [`media`], [`input`], [`keys`]: the backend traits and their data types.
+//! - `runtime` (feature `runtime`, on by default): the tokio + quinn driver and
+//!   the async API: [`runtime::invite`] and [`runtime::accept`].
+#![cfg_attr(
+    not(test),
+    warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+pub mod audit;
+pub mod input;
+pub mod invitation;
+pub mod keys;
+pub mod media;
+pub mod password;
+pub mod policy;
+pub mod proto;
+#[cfg(feature = "runtime")]
+pub mod runtime;
+pub mod session;

@@ -1,0 +1,247 @@
+//! Frames, displays and the capture/codec backend traits.
+//!
+//! Pixels are always BGRA, 8 bits per channel, in memory order B, G, R, A (the
+//! native layout of X11, Windows and macOS framebuffers), with an explicit row
+//! stride in bytes.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Identifies one display (monitor) of a capturer. Stable for the capturer's
+/// lifetime; `DisplayId::ALL` means "all displays as one picture".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DisplayId(pub u32);
+
+impl DisplayId {
+    /// The union of all displays, captured as one picture.
+    pub const ALL: DisplayId = DisplayId(u32::MAX);
+}
+
+/// A display a capturer can capture.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DisplayInfo {
+    /// Identifier to pass to [`Capturer::select`].
+    pub id: DisplayId,
+    /// Human-readable name (e.g. the RandR output name).
+    pub name: String,
+    /// Position and size in the host's global coordinates.
+    pub bounds: Rect,
+    /// Whether this is the primary display.
+    pub primary: bool,
+}
+
+/// An axis-aligned rectangle in pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Rect {
+    /// Left edge.
+    pub x: i32,
+    /// Top edge.
+    pub y: i32,
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+}
+
+impl Rect {
+    /// A rectangle from its origin and size.
+    pub const fn new(x: i32, y: i32, width: u32, height: u32) -> Self {
+        Rect {
+            x,
+            y,
+            width,
+            height,
+        }
+    }
+
+    /// Whether the rectangle covers no pixel.
+    pub const fn is_empty(&self) -> bool {
+        self.width == 0 || self.height == 0
+    }
+}
+
+/// A wall-clock instant in microseconds since the Unix epoch.
+///
+/// Frames carry the time they were captured so the helper can measure
+/// capture-to-display latency (exact when both ends share a clock, as on loopback).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Timestamp(pub u64);
+
+impl Timestamp {
+    /// The current wall-clock time. Backends call this; the sans-IO session never does.
+    pub fn now() -> Self {
+        Timestamp::from(SystemTime::now())
+    }
+
+    /// Microseconds since the Unix epoch.
+    pub const fn as_micros(self) -> u64 {
+        self.0
+    }
+
+    /// Time elapsed from `self` to `later`, zero if `later` is earlier.
+    pub fn duration_until(self, later: Timestamp) -> Duration {
+        Duration::from_micros(later.0.saturating_sub(self.0))
+    }
+}
+
+impl From<SystemTime> for Timestamp {
+    fn from(t: SystemTime) -> Self {
+        let micros = t
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_micros())
+            .unwrap_or(0);
+        Timestamp(u64::try_from(micros).unwrap_or(u64::MAX))
+    }
+}
+
+/// A captured picture, borrowed from the capturer until the next call.
+#[derive(Debug, Clone)]
+pub struct Frame<'a> {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Bytes from the start of one row to the start of the next (≥ 4 × width).
+    pub stride: usize,
+    /// BGRA pixels, `stride * height` bytes (the last row may be only `4 * width`).
+    pub data: &'a [u8],
+    /// Regions that changed since the previous frame; the whole frame when unknown.
+    pub damage: Vec<Rect>,
+    /// When the picture was captured.
+    pub captured_at: Timestamp,
+    /// Which display the picture shows.
+    pub display: DisplayId,
+}
+
+/// One frame of compressed video.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncodedFrame {
+    /// The compressed bitstream (H.264 Annex B for the openh264 codec).
+    pub data: Vec<u8>,
+    /// Width of the picture in pixels.
+    pub width: u32,
+    /// Height of the picture in pixels.
+    pub height: u32,
+    /// Whether the frame decodes without any earlier frame.
+    pub keyframe: bool,
+    /// When the source picture was captured.
+    pub captured_at: Timestamp,
+    /// Regions that changed since the previous frame.
+    pub damage: Vec<Rect>,
+    /// Which display the picture shows.
+    pub display: DisplayId,
+}
+
+/// A decoded picture owned by the application.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodedFrame {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Bytes from the start of one row to the start of the next.
+    pub stride: usize,
+    /// BGRA pixels, `stride * height` bytes.
+    pub data: Vec<u8>,
+    /// Regions that changed since the previous frame.
+    pub damage: Vec<Rect>,
+    /// When the source picture was captured on the host.
+    pub captured_at: Timestamp,
+    /// Which display the picture shows.
+    pub display: DisplayId,
+}
+
+/// Why a capturer failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CaptureError {
+    /// The requested display does not exist (any more).
+    #[error("display {0:?} does not exist")]
+    NoSuchDisplay(DisplayId),
+    /// The capture source went away (display server closed, permission withdrawn).
+    #[error("capture source is gone: {0}")]
+    SourceLost(String),
+    /// The backend failed for another reason.
+    #[error("capture backend failed: {0}")]
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// Why an encoder or decoder failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CodecError {
+    /// The frame's size is not supported (e.g. zero, odd for 4:2:0, or too large).
+    #[error("unsupported frame size {width}x{height}")]
+    UnsupportedSize {
+        /// Requested width.
+        width: u32,
+        /// Requested height.
+        height: u32,
+    },
+    /// The frame's buffer is shorter than its size and stride require.
+    #[error("frame buffer holds {actual} bytes, {needed} needed")]
+    BufferTooSmall {
+        /// Bytes needed.
+        needed: usize,
+        /// Bytes given.
+        actual: usize,
+    },
+    /// The bitstream could not be decoded; ask the sender for a keyframe.
+    #[error("corrupt bitstream: {0}")]
+    CorruptBitstream(String),
+    /// The codec library failed for another reason.
+    #[error("codec backend failed: {0}")]
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// A source of screen pictures (X11, xcap, synthetic, or one written in C).
+pub trait Capturer: Send {
+    /// The displays this capturer can capture.
+    ///
+    /// # Errors
+    /// [`CaptureError::SourceLost`] when the display server went away, or
+    /// [`CaptureError::Backend`].
+    fn displays(&self) -> Result<Vec<DisplayInfo>, CaptureError>;
+
+    /// Captures `display` from the next frame on.
+    ///
+    /// # Errors
+    /// [`CaptureError::NoSuchDisplay`] for an unknown id, or [`CaptureError::Backend`].
+    fn select(&mut self, display: DisplayId) -> Result<(), CaptureError>;
+
+    /// Waits up to `timeout` for the picture to change and returns it.
+    /// `Ok(None)` means nothing changed before `timeout`.
+    ///
+    /// # Errors
+    /// [`CaptureError::SourceLost`] when capture cannot continue, or [`CaptureError::Backend`].
+    fn next_frame(&mut self, timeout: Duration) -> Result<Option<Frame<'_>>, CaptureError>;
+
+    /// Makes the next [`Capturer::next_frame`] return the whole picture even if
+    /// nothing changed (a helper joined or asked for a keyframe).
+    fn invalidate(&mut self) {}
+}
+
+/// Compresses frames.
+pub trait Encoder: Send {
+    /// Encodes one frame; `Ok(None)` when the encoder chose to skip it.
+    ///
+    /// # Errors
+    /// [`CodecError::UnsupportedSize`], [`CodecError::BufferTooSmall`], or [`CodecError::Backend`].
+    fn encode(
+        &mut self,
+        frame: &Frame<'_>,
+        force_keyframe: bool,
+    ) -> Result<Option<EncodedFrame>, CodecError>;
+
+    /// Sets the target bitrate in bits per second (a hint; encoders may ignore it).
+    fn set_bitrate(&mut self, _bits_per_second: u32) {}
+}
+
+/// Decompresses frames.
+pub trait Decoder: Send {
+    /// Decodes one frame; `Ok(None)` when the bitstream produced no picture yet.
+    ///
+    /// # Errors
+    /// [`CodecError::CorruptBitstream`] when the data cannot be decoded (request a
+    /// keyframe), or [`CodecError::Backend`].
+    fn decode(&mut self, frame: &EncodedFrame) -> Result<Option<DecodedFrame>, CodecError>;
+}

@@ -1,0 +1,680 @@
+//! The host's async API: [`invite`] opens an invitation and returns a
+//! [`HostSession`] whose events and commands drive the sans-IO
+//! [`HostEndpoint`] over QUIC.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant, SystemTime};
+
+use tokio::sync::{mpsc, oneshot};
+
+use super::connection::{NetEvent, WriterCommand, channel_binding, run_connection};
+use super::error::{InviteError, SessionError};
+use super::injector::InjectorThread;
+use super::tls::HostIdentity;
+use super::video::{PipelineCommand, VideoPipeline};
+use crate::audit::{AuditEvent, AuditLog, AuditRecord};
+use crate::input::InputInjector;
+use crate::invitation::{Invitation, SessionId};
+use crate::media::{Capturer, DisplayId, DisplayInfo, Encoder};
+use crate::password::Password;
+use crate::policy::Policy;
+use crate::session::{
+    CommandError, ConnectionId, EndReason, HostConfig, HostEndpoint, HostEvent, HostTransmit,
+    MediaCommand,
+};
+
+/// How an invitation is opened.
+#[derive(Debug)]
+pub struct InviteOptions {
+    /// The name the helper sees.
+    pub host_name: String,
+    /// How long the invitation stays open (capped by the policy's maximum).
+    pub lifetime: Duration,
+    /// Where to listen. Port 0 picks a free port; an unspecified IP listens on all.
+    pub listen: SocketAddr,
+    /// Addresses to write into the invitation; empty: derived from `listen`
+    /// and the machine's interfaces.
+    pub advertise: Vec<SocketAddr>,
+    /// The host's policy, enforced by the engine.
+    pub policy: Policy,
+    /// Where to record the audit log, if anywhere.
+    pub audit_log: Option<AuditLog>,
+}
+
+impl Default for InviteOptions {
+    fn default() -> Self {
+        InviteOptions {
+            host_name: "ra host".to_owned(),
+            lifetime: Duration::from_secs(6 * 3600),
+            listen: SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0),
+            advertise: Vec::new(),
+            policy: Policy::default(),
+            audit_log: None,
+        }
+    }
+}
+
+/// The host's backends: where pictures come from, how they are compressed,
+/// where the helper's input goes.
+pub struct HostBackends {
+    /// The screen source.
+    pub capturer: Box<dyn Capturer>,
+    /// The video encoder.
+    pub encoder: Box<dyn Encoder>,
+    /// The input injector (called only under a control grant).
+    pub injector: Box<dyn InputInjector>,
+}
+
+impl std::fmt::Debug for HostBackends {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HostBackends").finish_non_exhaustive()
+    }
+}
+
+enum HostCommand {
+    Approve(ConnectionId),
+    Deny(ConnectionId),
+    GrantControl(ConnectionId),
+    DenyControl(ConnectionId),
+    Revoke,
+    RevokePanicKey,
+    Pause,
+    Resume,
+    Chat(String),
+    End,
+    CloseInvitation,
+    SetPolicy(Policy),
+}
+
+/// A running invitation and the session made through it, on the host.
+///
+/// Dropping it closes the invitation and ends any session.
+pub struct HostSession {
+    invitation: Invitation,
+    password: Password,
+    local_addr: SocketAddr,
+    commands: mpsc::UnboundedSender<(HostCommand, oneshot::Sender<Result<(), CommandError>>)>,
+    events: mpsc::UnboundedReceiver<HostEvent>,
+}
+
+impl std::fmt::Debug for HostSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HostSession")
+            .field("invitation", &self.invitation)
+            .field("local_addr", &self.local_addr)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Opens an invitation: generates the TLS key, the session id and the password,
+/// listens, and returns the session handle. Give the helper
+/// [`HostSession::invitation`] (file, token or email) and, separately,
+/// [`HostSession::password`].
+///
+/// # Errors
+/// [`InviteError::Policy`] when the policy forbids assistance,
+/// [`InviteError::Bind`] when the address cannot be listened on, and others.
+pub async fn invite(
+    options: InviteOptions,
+    backends: HostBackends,
+) -> Result<HostSession, InviteError> {
+    if !options.policy.allow_assistance {
+        return Err(InviteError::Policy);
+    }
+    let identity = HostIdentity::generate()?;
+    let endpoint =
+        quinn::Endpoint::server(identity.server_config()?, options.listen).map_err(|source| {
+            InviteError::Bind {
+                addr: options.listen,
+                source,
+            }
+        })?;
+    let local_addr = endpoint.local_addr().map_err(|source| InviteError::Bind {
+        addr: options.listen,
+        source,
+    })?;
+    let addresses = if options.advertise.is_empty() {
+        advertised_addresses(local_addr)
+    } else {
+        options.advertise.clone()
+    };
+    if addresses.is_empty() {
+        return Err(InviteError::NoAddress);
+    }
+    let session_id = SessionId::generate_random();
+    let password = Password::generate_random();
+    let lifetime = options.policy.cap_lifetime(options.lifetime);
+    let invitation = Invitation::new(
+        session_id,
+        options.host_name.clone(),
+        addresses,
+        identity.fingerprint(),
+        SystemTime::now(),
+        lifetime,
+    )?;
+    let displays = backends.capturer.displays().unwrap_or_default();
+    let runtime = tokio::runtime::Handle::current();
+    let pipeline = VideoPipeline::spawn(backends.capturer, backends.encoder, runtime)
+        .map_err(|e| InviteError::Backend(e.to_string()))?;
+    let injector = InjectorThread::spawn(backends.injector)
+        .map_err(|e| InviteError::Backend(e.to_string()))?;
+
+    let now = Instant::now();
+    let core = HostEndpoint::new(
+        HostConfig::new(
+            session_id,
+            options.host_name.clone(),
+            password.as_secret_bytes().to_vec(),
+            lifetime,
+            options.policy.clone(),
+        ),
+        now,
+        Box::new(rand_core::OsRng),
+    );
+    let (net_tx, net_rx) = mpsc::unbounded_channel();
+    let (command_tx, command_rx) = mpsc::unbounded_channel();
+    let (event_tx, event_rx) = mpsc::unbounded_channel();
+    tokio::spawn(accept_connections(
+        endpoint.clone(),
+        session_id,
+        net_tx.clone(),
+    ));
+    let mut audit = options.audit_log;
+    if let Some(log) = audit.as_mut() {
+        let record = AuditRecord::now(
+            Some(session_id),
+            AuditEvent::InvitationOpened {
+                expires_at: invitation.expires_at,
+                addresses: invitation.addresses.clone(),
+            },
+        );
+        if let Err(e) = log.record(record) {
+            tracing::warn!(error = %e, "cannot write the audit log");
+        }
+    }
+    let driver = HostDriver {
+        core,
+        endpoint,
+        session_id,
+        connections: HashMap::new(),
+        displays,
+        pipeline,
+        injector,
+        audit,
+        events: event_tx,
+        streaming: None,
+        helper_names: HashMap::new(),
+    };
+    tokio::spawn(driver.run(net_rx, command_rx));
+    Ok(HostSession {
+        invitation,
+        password,
+        local_addr,
+        commands: command_tx,
+        events: event_rx,
+    })
+}
+
+impl HostSession {
+    /// The invitation to give the helper (save it, send it, or copy its token).
+    pub fn invitation(&self) -> &Invitation {
+        &self.invitation
+    }
+
+    /// The password to tell the helper separately (by phone, in person).
+    pub fn password(&self) -> &Password {
+        &self.password
+    }
+
+    /// The address the host listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The next event; `None` once the invitation is closed and no session is left.
+    pub async fn next_event(&mut self) -> Option<HostEvent> {
+        self.events.recv().await
+    }
+
+    /// The events as an async stream.
+    pub fn events(&mut self) -> impl futures_core::Stream<Item = HostEvent> + '_ {
+        EventStream(&mut self.events)
+    }
+
+    /// Lets a helper in after [`HostEvent::ConnectionRequest`]; the session starts view-only.
+    ///
+    /// # Errors
+    /// [`SessionError::Command`] if the request is no longer pending.
+    pub async fn approve(&self, conn: ConnectionId) -> Result<(), SessionError> {
+        self.command(HostCommand::Approve(conn)).await
+    }
+
+    /// Turns a helper away.
+    ///
+    /// # Errors
+    /// [`SessionError::Command`] if the request is no longer pending.
+    pub async fn deny(&self, conn: ConnectionId) -> Result<(), SessionError> {
+        self.command(HostCommand::Deny(conn)).await
+    }
+
+    /// Grants control after [`HostEvent::ControlRequested`].
+    ///
+    /// # Errors
+    /// [`SessionError::Command`] with [`CommandError::Policy`] when the policy
+    /// forbids control, or when no request is pending.
+    pub async fn grant_control(&self, conn: ConnectionId) -> Result<(), SessionError> {
+        self.command(HostCommand::GrantControl(conn)).await
+    }
+
+    /// Denies a control request.
+    ///
+    /// # Errors
+    /// [`SessionError::Command`] when no request is pending.
+    pub async fn deny_control(&self, conn: ConnectionId) -> Result<(), SessionError> {
+        self.command(HostCommand::DenyControl(conn)).await
+    }
+
+    /// Takes control back at once; every key and button the helper held is released.
+    ///
+    /// # Errors
+    /// [`SessionError::Command`] when control is not granted.
+    pub async fn revoke(&self) -> Result<(), SessionError> {
+        self.command(HostCommand::Revoke).await
+    }
+
+    /// Takes control back because the local panic key was pressed.
+    ///
+    /// # Errors
+    /// [`SessionError::Command`] when control is not granted.
+    pub async fn revoke_panic_key(&self) -> Result<(), SessionError> {
+        self.command(HostCommand::RevokePanicKey).await
+    }
+
+    /// Pauses: the screen is no longer shared and control is revoked.
+    ///
+    /// # Errors
+    /// [`SessionError::Command`] without a live session or when paused already.
+    pub async fn pause(&self) -> Result<(), SessionError> {
+        self.command(HostCommand::Pause).await
+    }
+
+    /// Resumes sharing the screen (control stays revoked).
+    ///
+    /// # Errors
+    /// [`SessionError::Command`] when not paused.
+    pub async fn resume(&self) -> Result<(), SessionError> {
+        self.command(HostCommand::Resume).await
+    }
+
+    /// Sends a chat message to the helper.
+    ///
+    /// # Errors
+    /// [`SessionError::Command`] without a live session or for empty/too long text.
+    pub async fn chat(&self, text: impl Into<String>) -> Result<(), SessionError> {
+        self.command(HostCommand::Chat(text.into())).await
+    }
+
+    /// Ends the current session. The invitation stays open until it expires
+    /// or [`HostSession::close_invitation`].
+    ///
+    /// # Errors
+    /// [`SessionError::Command`] when there is no session.
+    pub async fn end(&self) -> Result<(), SessionError> {
+        self.command(HostCommand::End).await
+    }
+
+    /// Stops taking connections; a live session continues.
+    ///
+    /// # Errors
+    /// [`SessionError::Closed`] if the driver has stopped.
+    pub async fn close_invitation(&self) -> Result<(), SessionError> {
+        self.command(HostCommand::CloseInvitation).await
+    }
+
+    /// Applies a new policy at once (see [`HostEndpoint::set_policy`]).
+    ///
+    /// # Errors
+    /// [`SessionError::Closed`] if the driver has stopped.
+    pub async fn set_policy(&self, policy: Policy) -> Result<(), SessionError> {
+        self.command(HostCommand::SetPolicy(policy)).await
+    }
+
+    async fn command(&self, command: HostCommand) -> Result<(), SessionError> {
+        let (reply_tx, reply_rx) = oneshot::channel();
+        self.commands
+            .send((command, reply_tx))
+            .map_err(|_| SessionError::Closed)?;
+        reply_rx
+            .await
+            .map_err(|_| SessionError::Closed)?
+            .map_err(SessionError::from)
+    }
+}
+
+struct EventStream<'a, T>(&'a mut mpsc::UnboundedReceiver<T>);
+
+impl<T> futures_core::Stream for EventStream<'_, T> {
+    type Item = T;
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        self.0.poll_recv(cx)
+    }
+}
+
+/// The addresses to put into an invitation for a socket bound to `local`.
+fn advertised_addresses(local: SocketAddr) -> Vec<SocketAddr> {
+    if !local.ip().is_unspecified() {
+        return vec![local];
+    }
+    let want_v4 = local.is_ipv4();
+    let mut addresses: Vec<SocketAddr> = if_addrs::get_if_addrs()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|interface| interface.ip())
+        .filter(|ip| want_v4 == ip.is_ipv4() || !want_v4)
+        .filter(|ip| !matches!(ip, IpAddr::V6(v6) if v6.is_unicast_link_local()))
+        .map(|ip| SocketAddr::new(ip, local.port()))
+        .collect();
+    // Reachable addresses first, loopback last (it only helps on the same machine).
+    addresses.sort_by_key(|a| a.ip().is_loopback());
+    addresses.dedup();
+    addresses.truncate(crate::invitation::MAX_ADDRESSES);
+    addresses
+}
+
+async fn accept_connections(
+    endpoint: quinn::Endpoint,
+    session_id: SessionId,
+    net: mpsc::UnboundedSender<NetEvent>,
+) {
+    let mut next_id = 0u64;
+    while let Some(incoming) = endpoint.accept().await {
+        next_id += 1;
+        let conn = ConnectionId(next_id);
+        let net = net.clone();
+        tokio::spawn(async move {
+            let peer = incoming.remote_address();
+            let connection = match incoming.await {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::debug!(%peer, error = %e, "handshake failed");
+                    return;
+                }
+            };
+            let Some(binding) = channel_binding(&connection, session_id.as_bytes()) else {
+                connection.close(0u8.into(), b"no channel binding");
+                return;
+            };
+            let (writer_tx, writer_rx) = mpsc::unbounded_channel();
+            if net
+                .send(NetEvent::Connected {
+                    conn,
+                    connection: connection.clone(),
+                    peer,
+                    binding,
+                    writer: writer_tx,
+                })
+                .is_err()
+            {
+                return;
+            }
+            run_connection(conn, connection, net, writer_rx).await;
+        });
+    }
+}
+
+struct ConnectionHandle {
+    connection: quinn::Connection,
+    writer: mpsc::UnboundedSender<WriterCommand>,
+}
+
+struct HostDriver {
+    core: HostEndpoint,
+    endpoint: quinn::Endpoint,
+    session_id: SessionId,
+    connections: HashMap<ConnectionId, ConnectionHandle>,
+    displays: Vec<DisplayInfo>,
+    pipeline: VideoPipeline,
+    injector: InjectorThread,
+    audit: Option<AuditLog>,
+    events: mpsc::UnboundedSender<HostEvent>,
+    /// The connection video goes to.
+    streaming: Option<ConnectionId>,
+    /// Names of helpers that asked to connect, for the audit log.
+    helper_names: HashMap<ConnectionId, String>,
+}
+
+impl HostDriver {
+    async fn run(
+        mut self,
+        mut net: mpsc::UnboundedReceiver<NetEvent>,
+        mut commands: mpsc::UnboundedReceiver<(
+            HostCommand,
+            oneshot::Sender<Result<(), CommandError>>,
+        )>,
+    ) {
+        let mut handle_open = true;
+        loop {
+            self.flush();
+            if !handle_open && self.connections.is_empty() {
+                break;
+            }
+            let timeout = self.core.poll_timeout();
+            let sleep = async {
+                match timeout {
+                    Some(t) => tokio::time::sleep_until(tokio::time::Instant::from_std(t)).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                command = commands.recv(), if handle_open => match command {
+                    Some((command, reply)) => {
+                        let result = self.apply(command);
+                        let _ = reply.send(result);
+                    }
+                    None => {
+                        // The application dropped its handle: end everything.
+                        handle_open = false;
+                        let now = Instant::now();
+                        let _ = self.core.end(now);
+                        self.core.close_invitation(now);
+                    }
+                },
+                event = net.recv() => match event {
+                    Some(event) => self.handle_net(event),
+                    None => break,
+                },
+                () = sleep => self.core.handle_timeout(Instant::now()),
+            }
+        }
+        self.endpoint.close(0u8.into(), b"host closed");
+    }
+
+    fn apply(&mut self, command: HostCommand) -> Result<(), CommandError> {
+        let now = Instant::now();
+        let core = &mut self.core;
+        match command {
+            HostCommand::Approve(conn) => core.approve(now, conn),
+            HostCommand::Deny(conn) => core.deny(now, conn),
+            HostCommand::GrantControl(conn) => core.grant_control(now, conn),
+            HostCommand::DenyControl(conn) => core.deny_control(now, conn),
+            HostCommand::Revoke => core.revoke(now),
+            HostCommand::RevokePanicKey => core.revoke_panic_key(now),
+            HostCommand::Pause => core.pause(now),
+            HostCommand::Resume => core.resume(now),
+            HostCommand::Chat(text) => {
+                core.chat(now, &text)?;
+                self.audit(AuditEvent::Chat {
+                    from: "host".to_owned(),
+                    text,
+                });
+                Ok(())
+            }
+            HostCommand::End => core.end(now),
+            HostCommand::CloseInvitation => {
+                core.close_invitation(now);
+                Ok(())
+            }
+            HostCommand::SetPolicy(policy) => {
+                core.set_policy(now, policy);
+                Ok(())
+            }
+        }
+    }
+
+    fn handle_net(&mut self, event: NetEvent) {
+        let now = Instant::now();
+        match event {
+            NetEvent::Connected {
+                conn,
+                connection,
+                peer,
+                binding,
+                writer,
+            } => {
+                self.connections
+                    .insert(conn, ConnectionHandle { connection, writer });
+                self.core.handle_connect(now, conn, peer, binding);
+            }
+            NetEvent::ControlData { conn, data } => self.core.handle_control_data(now, conn, &data),
+            NetEvent::InputData { conn, data } => self.core.handle_input_data(now, conn, &data),
+            NetEvent::Lost { conn } => {
+                self.connections.remove(&conn);
+                self.core.handle_connection_lost(now, conn);
+            }
+        }
+    }
+
+    /// Carries out everything the core asked for.
+    fn flush(&mut self) {
+        while let Some(injection) = self.core.poll_injection() {
+            self.injector.submit(injection);
+        }
+        while let Some((conn, transmit)) = self.core.poll_transmit() {
+            let Some(handle) = self.connections.get(&conn) else {
+                continue;
+            };
+            let command = match transmit {
+                HostTransmit::Control(bytes) => WriterCommand::Control(bytes),
+                HostTransmit::Close { reason } => WriterCommand::Close(reason),
+            };
+            let _ = handle.writer.send(command);
+        }
+        while let Some(command) = self.core.poll_media() {
+            self.media(command);
+        }
+        while let Some(event) = self.core.poll_event() {
+            if let HostEvent::Connected { conn, .. } = &event {
+                let conn = *conn;
+                let selected = self.displays.first().map_or(DisplayId(0), |d| d.id);
+                let displays = self.displays.clone();
+                let _ = self
+                    .core
+                    .announce_displays(Instant::now(), conn, &displays, selected);
+            }
+            self.audit_event(&event);
+            let _ = self.events.send(event);
+        }
+        // Announcing displays queues control bytes.
+        while let Some((conn, HostTransmit::Control(bytes))) = self.core.poll_transmit() {
+            if let Some(handle) = self.connections.get(&conn) {
+                let _ = handle.writer.send(WriterCommand::Control(bytes));
+            }
+        }
+    }
+
+    fn media(&mut self, command: MediaCommand) {
+        match command {
+            MediaCommand::Start { conn } => {
+                if let Some(handle) = self.connections.get(&conn) {
+                    self.streaming = Some(conn);
+                    self.pipeline
+                        .command(PipelineCommand::Start(handle.connection.clone()));
+                }
+            }
+            MediaCommand::Stop { conn } => {
+                if self.streaming == Some(conn) {
+                    self.streaming = None;
+                    self.pipeline.command(PipelineCommand::Stop);
+                }
+            }
+            MediaCommand::Keyframe { conn } => {
+                if self.streaming == Some(conn) {
+                    self.pipeline.command(PipelineCommand::Keyframe);
+                }
+            }
+            MediaCommand::SelectDisplay { conn, display } => {
+                if self.streaming == Some(conn) {
+                    self.pipeline
+                        .command(PipelineCommand::SelectDisplay(display));
+                }
+            }
+        }
+    }
+
+    fn audit_event(&mut self, event: &HostEvent) {
+        let record = match event {
+            HostEvent::ConnectionRequest {
+                conn,
+                helper_name,
+                peer,
+            } => {
+                self.helper_names.insert(*conn, helper_name.clone());
+                AuditEvent::ConnectionRequest {
+                    helper: helper_name.clone(),
+                    peer: peer.to_string(),
+                }
+            }
+            HostEvent::AuthFailed { peer, attempts, .. } => AuditEvent::AuthFailed {
+                peer: peer.to_string(),
+                attempts: *attempts,
+            },
+            HostEvent::Connected { helper_name, .. } => AuditEvent::Approved {
+                helper: helper_name.clone(),
+            },
+            HostEvent::ControlRequested { .. } => AuditEvent::ControlRequested,
+            HostEvent::ControlGranted { .. } => AuditEvent::ControlGranted,
+            HostEvent::ControlDenied { reason, .. } => AuditEvent::ControlDenied {
+                reason: reason.as_str().to_owned(),
+            },
+            HostEvent::ControlRevoked { reason, .. } => AuditEvent::ControlRevoked {
+                reason: reason.as_str().to_owned(),
+            },
+            HostEvent::Paused { .. } => AuditEvent::Paused,
+            HostEvent::Resumed { .. } => AuditEvent::Resumed,
+            HostEvent::Chat { text, .. } => AuditEvent::Chat {
+                from: "helper".to_owned(),
+                text: text.clone(),
+            },
+            HostEvent::Ended { conn, reason } => {
+                let helper = self.helper_names.remove(conn).unwrap_or_default();
+                if matches!(reason, EndReason::Denied | EndReason::ApprovalTimeout) {
+                    AuditEvent::Denied {
+                        helper,
+                        reason: reason.as_str().to_owned(),
+                    }
+                } else {
+                    AuditEvent::Ended {
+                        reason: reason.as_str().to_owned(),
+                    }
+                }
+            }
+            HostEvent::InvitationClosed { reason } => AuditEvent::InvitationClosed {
+                reason: reason.as_str().to_owned(),
+            },
+            _ => return,
+        };
+        self.audit(record);
+    }
+
+    fn audit(&mut self, event: AuditEvent) {
+        let Some(log) = self.audit.as_mut() else {
+            return;
+        };
+        if let Err(e) = log.record(AuditRecord::now(Some(self.session_id), event)) {
+            tracing::warn!(error = %e, "cannot write the audit log");
+        }
+    }
+}

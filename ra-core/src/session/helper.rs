@@ -1,0 +1,604 @@
+//! The helper's side of one connection.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use prost::Message as _;
+
+use super::auth::{ChannelBinding, HelperPake};
+use super::framing::{FrameDecoder, encode_frame};
+use super::host::check_chat;
+use super::types::{
+    CommandError, ControlState, DenyReason, EndReason, GrantId, PointerKind, RevokeReason,
+    SessionRng,
+};
+use super::wire::{
+    MAX_CONTROL_MESSAGE, MAX_NAME_LEN, deny_reason_from_wire, encode_input_event,
+    end_reason_from_wire, end_reason_to_wire, envelope, pointer_kind_to_wire,
+    revoke_reason_from_wire, sanitize_display_text,
+};
+use crate::input::InputEvent;
+use crate::invitation::SessionId;
+use crate::media::{DisplayId, DisplayInfo, Rect};
+use crate::proto::{self, PROTOCOL_VERSION, envelope::Message};
+
+/// What the helper needs to connect.
+pub struct HelperConfig {
+    /// The invitation's session id.
+    pub session_id: SessionId,
+    /// The name the host will see.
+    pub helper_name: String,
+    /// The password's secret bytes.
+    pub secret: Vec<u8>,
+    /// How long the host may take to answer the hello.
+    pub auth_timeout: Duration,
+    /// How long to wait for the host user to approve.
+    pub approval_timeout: Duration,
+}
+
+impl HelperConfig {
+    /// A configuration with the default timeouts (10 s to authenticate, 120 s for approval).
+    pub fn new(
+        session_id: SessionId,
+        helper_name: impl Into<String>,
+        secret: impl Into<Vec<u8>>,
+    ) -> Self {
+        HelperConfig {
+            session_id,
+            helper_name: helper_name.into(),
+            secret: secret.into(),
+            auth_timeout: Duration::from_secs(10),
+            approval_timeout: Duration::from_secs(120),
+        }
+    }
+}
+
+impl std::fmt::Debug for HelperConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HelperConfig")
+            .field("session_id", &self.session_id)
+            .field("helper_name", &self.helper_name)
+            .field("auth_timeout", &self.auth_timeout)
+            .field("approval_timeout", &self.approval_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Something the helper application should know about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HelperEvent {
+    /// Both sides proved they know the password; waiting for the host user.
+    Authenticated {
+        /// The name the host gave (sanitized).
+        host_name: String,
+    },
+    /// The host approved: the session is live, view only.
+    Connected,
+    /// The host granted control.
+    ControlGranted {
+        /// The grant.
+        grant: GrantId,
+    },
+    /// The host denied control.
+    ControlDenied {
+        /// Why.
+        reason: DenyReason,
+    },
+    /// Control was taken back.
+    ControlRevoked {
+        /// Why.
+        reason: RevokeReason,
+    },
+    /// The host paused the session.
+    Paused,
+    /// The host resumed the session.
+    Resumed,
+    /// The host wrote a chat message.
+    Chat {
+        /// The message.
+        text: String,
+    },
+    /// The host's displays.
+    Displays {
+        /// All displays.
+        displays: Vec<DisplayInfo>,
+        /// The one being captured.
+        selected: DisplayId,
+    },
+    /// The session is over.
+    Ended {
+        /// Why.
+        reason: EndReason,
+    },
+}
+
+/// What the driver must send or do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HelperTransmit {
+    /// Bytes for the control stream.
+    Control(Vec<u8>),
+    /// Bytes for the input stream.
+    Input(Vec<u8>),
+    /// Close the connection (after the bytes queued before it are sent).
+    Close {
+        /// Why.
+        reason: EndReason,
+    },
+}
+
+enum Phase {
+    AwaitReply {
+        /// Taken when the host's reply arrives.
+        pake: Option<Box<HelperPake>>,
+        deadline: Instant,
+    },
+    AwaitApproval {
+        deadline: Instant,
+    },
+    Active {
+        control: ControlState,
+        paused: bool,
+    },
+    Ended(EndReason),
+}
+
+/// The helper's sans-IO state for one connection.
+pub struct HelperConnection {
+    phase: Phase,
+    host_name: Option<String>,
+    approval_timeout: Duration,
+    control_rx: FrameDecoder,
+    events: VecDeque<HelperEvent>,
+    transmits: VecDeque<HelperTransmit>,
+}
+
+impl std::fmt::Debug for HelperConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HelperConnection")
+            .field("host_name", &self.host_name)
+            .field("ended", &self.ended())
+            .finish_non_exhaustive()
+    }
+}
+
+impl HelperConnection {
+    /// Starts authenticating over a connection whose TLS channel has `binding`.
+    /// The hello is queued for [`HelperConnection::poll_transmit`].
+    pub fn new(
+        now: Instant,
+        config: HelperConfig,
+        binding: ChannelBinding,
+        rng: &mut dyn SessionRng,
+    ) -> Self {
+        let (pake, pake_message) =
+            HelperPake::start(&config.secret, binding, config.session_id, rng);
+        let mut connection = HelperConnection {
+            phase: Phase::AwaitReply {
+                pake: Some(Box::new(pake)),
+                deadline: now + config.auth_timeout,
+            },
+            host_name: None,
+            approval_timeout: config.approval_timeout,
+            control_rx: FrameDecoder::new(MAX_CONTROL_MESSAGE),
+            events: VecDeque::new(),
+            transmits: VecDeque::new(),
+        };
+        connection.send(Message::Hello(proto::Hello {
+            protocol_version: PROTOCOL_VERSION,
+            session_id: config.session_id.0.to_vec(),
+            helper_name: sanitize_display_text(&config.helper_name, MAX_NAME_LEN),
+            pake_message,
+            capabilities: Vec::new(),
+        }));
+        connection
+    }
+
+    // ----- inputs from the network -----
+
+    /// Bytes arrived on the control stream.
+    pub fn handle_control_data(&mut self, now: Instant, data: &[u8]) {
+        if self.ended().is_some() {
+            return;
+        }
+        self.control_rx.push(data);
+        while self.ended().is_none() {
+            match self.control_rx.next_message() {
+                Ok(Some(bytes)) => match proto::Envelope::decode(bytes) {
+                    Ok(envelope) => self.handle_envelope(now, envelope.message),
+                    Err(e) => {
+                        tracing::debug!(error = %e, "undecodable control message");
+                        self.finish(EndReason::ProtocolError, true);
+                    }
+                },
+                Ok(None) => return,
+                Err(e) => {
+                    tracing::debug!(error = %e, "broken control stream");
+                    self.finish(EndReason::ProtocolError, true);
+                }
+            }
+        }
+    }
+
+    /// The connection is gone; `reason` is what the host said when closing, if
+    /// it said anything, else [`EndReason::ConnectionLost`].
+    pub fn handle_connection_lost(&mut self, _now: Instant, reason: EndReason) {
+        self.finish(reason, false);
+    }
+
+    /// Runs the timers that are due at `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        match self.phase {
+            Phase::AwaitReply { deadline, .. } if now >= deadline => {
+                self.finish(EndReason::AuthTimeout, true);
+            }
+            Phase::AwaitApproval { deadline } if now >= deadline => {
+                self.finish(EndReason::ApprovalTimeout, true);
+            }
+            _ => {}
+        }
+    }
+
+    // ----- commands from the helper application -----
+
+    /// Asks the host for control.
+    ///
+    /// # Errors
+    /// [`CommandError::NoSession`] unless the session is live,
+    /// [`CommandError::InvalidState`] when paused, already asked or in control.
+    pub fn request_control(&mut self, _now: Instant) -> Result<(), CommandError> {
+        let Phase::Active { control, paused } = &mut self.phase else {
+            return Err(CommandError::NoSession);
+        };
+        if *paused {
+            return Err(CommandError::InvalidState("the session is paused"));
+        }
+        match control {
+            ControlState::None => {
+                *control = ControlState::Requested;
+                self.send(Message::ControlRequest(proto::ControlRequest {}));
+                Ok(())
+            }
+            ControlState::Requested => {
+                Err(CommandError::InvalidState("control was asked for already"))
+            }
+            ControlState::Granted(_) => {
+                Err(CommandError::InvalidState("control is granted already"))
+            }
+        }
+    }
+
+    /// Gives control back to the host.
+    ///
+    /// # Errors
+    /// [`CommandError::NotControlling`] without a grant.
+    pub fn release_control(&mut self, _now: Instant) -> Result<(), CommandError> {
+        let grant = self.grant().ok_or(CommandError::NotControlling)?;
+        if let Phase::Active { control, .. } = &mut self.phase {
+            *control = ControlState::None;
+        }
+        self.send(Message::ControlRevoked(proto::ControlRevoked {
+            grant_id: grant.0,
+            reason: proto::RevokeReason::ByUser.into(),
+        }));
+        self.events.push_back(HelperEvent::ControlRevoked {
+            reason: RevokeReason::Released,
+        });
+        Ok(())
+    }
+
+    /// Sends input events (one batch, in order) under the current grant.
+    ///
+    /// # Errors
+    /// [`CommandError::NotControlling`] without a grant;
+    /// [`CommandError::InvalidArgument`] for an empty batch.
+    pub fn send_input(&mut self, _now: Instant, events: &[InputEvent]) -> Result<(), CommandError> {
+        let grant = self.grant().ok_or(CommandError::NotControlling)?;
+        if events.is_empty() {
+            return Err(CommandError::InvalidArgument("no input events"));
+        }
+        let batch = proto::InputBatch {
+            grant_id: grant.0,
+            events: events.iter().map(encode_input_event).collect(),
+        };
+        self.transmits
+            .push_back(HelperTransmit::Input(encode_frame(&batch)));
+        Ok(())
+    }
+
+    /// Sends a chat message to the host.
+    ///
+    /// # Errors
+    /// [`CommandError::NoSession`] unless live; [`CommandError::InvalidArgument`]
+    /// for empty or too long text.
+    pub fn chat(&mut self, _now: Instant, text: &str) -> Result<(), CommandError> {
+        check_chat(text)?;
+        self.require_live()?;
+        self.send(Message::Chat(proto::Chat {
+            text: text.to_owned(),
+        }));
+        Ok(())
+    }
+
+    /// Shows a pointer mark on the host's screen (no control needed).
+    ///
+    /// # Errors
+    /// [`CommandError::NoSession`] unless live.
+    pub fn pointer(
+        &mut self,
+        _now: Instant,
+        x: i32,
+        y: i32,
+        kind: PointerKind,
+    ) -> Result<(), CommandError> {
+        self.require_live()?;
+        self.send(Message::Pointer(proto::Pointer {
+            x,
+            y,
+            kind: pointer_kind_to_wire(kind).into(),
+        }));
+        Ok(())
+    }
+
+    /// Asks the host for a keyframe (after a decode error).
+    ///
+    /// # Errors
+    /// [`CommandError::NoSession`] unless live.
+    pub fn request_keyframe(&mut self, _now: Instant) -> Result<(), CommandError> {
+        self.require_live()?;
+        self.send(Message::KeyframeRequest(proto::KeyframeRequest {}));
+        Ok(())
+    }
+
+    /// Asks the host to capture another display.
+    ///
+    /// # Errors
+    /// [`CommandError::NoSession`] unless live.
+    pub fn select_display(
+        &mut self,
+        _now: Instant,
+        display: DisplayId,
+    ) -> Result<(), CommandError> {
+        self.require_live()?;
+        self.send(Message::SelectDisplay(proto::SelectDisplay {
+            id: display.0,
+        }));
+        Ok(())
+    }
+
+    /// Ends the session.
+    pub fn end(&mut self, _now: Instant) {
+        self.finish(EndReason::HelperEnded, true);
+    }
+
+    // ----- outputs -----
+
+    /// The next thing to send or do.
+    pub fn poll_transmit(&mut self) -> Option<HelperTransmit> {
+        self.transmits.pop_front()
+    }
+
+    /// The next event for the application.
+    pub fn poll_event(&mut self) -> Option<HelperEvent> {
+        self.events.pop_front()
+    }
+
+    /// When [`HelperConnection::handle_timeout`] must be called next.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        match self.phase {
+            Phase::AwaitReply { deadline, .. } | Phase::AwaitApproval { deadline } => {
+                Some(deadline)
+            }
+            _ => None,
+        }
+    }
+
+    // ----- queries -----
+
+    /// Whether the host approved and the session is live.
+    pub fn is_live(&self) -> bool {
+        matches!(self.phase, Phase::Active { .. })
+    }
+
+    /// Whether both key confirmations succeeded.
+    pub fn is_authenticated(&self) -> bool {
+        matches!(
+            self.phase,
+            Phase::AwaitApproval { .. } | Phase::Active { .. }
+        )
+    }
+
+    /// The current control grant.
+    pub fn grant(&self) -> Option<GrantId> {
+        match self.phase {
+            Phase::Active {
+                control: ControlState::Granted(grant),
+                paused: false,
+            } => Some(grant),
+            _ => None,
+        }
+    }
+
+    /// The control state, if live.
+    pub fn control_state(&self) -> Option<ControlState> {
+        match self.phase {
+            Phase::Active { control, .. } => Some(control),
+            _ => None,
+        }
+    }
+
+    /// Whether the host paused the session.
+    pub fn is_paused(&self) -> bool {
+        matches!(self.phase, Phase::Active { paused: true, .. })
+    }
+
+    /// Why the session ended, if it did.
+    pub fn ended(&self) -> Option<EndReason> {
+        match self.phase {
+            Phase::Ended(reason) => Some(reason),
+            _ => None,
+        }
+    }
+
+    /// The host's name, once authenticated.
+    pub fn host_name(&self) -> Option<&str> {
+        self.host_name.as_deref()
+    }
+
+    // ----- internals -----
+
+    fn require_live(&self) -> Result<(), CommandError> {
+        if self.is_live() {
+            Ok(())
+        } else {
+            Err(CommandError::NoSession)
+        }
+    }
+
+    fn send(&mut self, message: Message) {
+        self.transmits
+            .push_back(HelperTransmit::Control(envelope(message)));
+    }
+
+    fn send_error(&mut self, code: proto::ErrorCode, detail: &str) {
+        self.send(Message::Error(proto::Error {
+            code: code.into(),
+            detail: detail.to_owned(),
+        }));
+    }
+
+    fn finish(&mut self, reason: EndReason, notify: bool) {
+        if self.ended().is_some() {
+            return;
+        }
+        let authenticated = self.is_authenticated();
+        self.phase = Phase::Ended(reason);
+        // Before authentication only a goodbye about the authentication itself is
+        // worth sending; the host counts it as a failed attempt either way.
+        if notify && (authenticated || reason == EndReason::AuthFailed) {
+            self.send(Message::Bye(proto::Bye {
+                reason: end_reason_to_wire(reason).into(),
+                detail: reason.to_string(),
+            }));
+        }
+        self.transmits.push_back(HelperTransmit::Close { reason });
+        self.events.push_back(HelperEvent::Ended { reason });
+    }
+
+    fn handle_envelope(&mut self, now: Instant, message: Option<Message>) {
+        match &mut self.phase {
+            Phase::AwaitReply { pake, .. } => match message {
+                Some(Message::PakeReply(reply)) => {
+                    let confirmation = pake
+                        .take()
+                        .and_then(|pake| pake.finish(&reply.pake_message, &reply.confirmation));
+                    let Some(confirmation) = confirmation else {
+                        self.finish(EndReason::AuthFailed, true);
+                        return;
+                    };
+                    self.phase = Phase::AwaitApproval {
+                        deadline: now + self.approval_timeout,
+                    };
+                    let host_name = sanitize_display_text(&reply.host_name, MAX_NAME_LEN);
+                    self.host_name = Some(host_name.clone());
+                    self.send(Message::KeyConfirm(proto::KeyConfirm { confirmation }));
+                    self.events
+                        .push_back(HelperEvent::Authenticated { host_name });
+                }
+                Some(Message::Bye(bye)) => self.finish(end_reason_from_wire(bye.reason), false),
+                _ => self.finish(EndReason::ProtocolError, true),
+            },
+            Phase::AwaitApproval { .. } => match message {
+                Some(Message::Approved(_)) => {
+                    self.phase = Phase::Active {
+                        control: ControlState::None,
+                        paused: false,
+                    };
+                    self.events.push_back(HelperEvent::Connected);
+                }
+                Some(Message::Bye(bye)) => self.finish(end_reason_from_wire(bye.reason), false),
+                Some(Message::Error(e)) => {
+                    tracing::debug!(code = e.code, detail = %e.detail, "peer error");
+                }
+                None => self.send_error(proto::ErrorCode::UnknownMessage, "unknown message"),
+                Some(_) => self.send_error(proto::ErrorCode::UnexpectedMessage, "not approved yet"),
+            },
+            Phase::Active { .. } => self.handle_session_message(message),
+            Phase::Ended(_) => {}
+        }
+    }
+
+    fn handle_session_message(&mut self, message: Option<Message>) {
+        let Phase::Active { control, paused } = &mut self.phase else {
+            return;
+        };
+        match message {
+            Some(Message::ControlDecision(decision)) => {
+                if *control != ControlState::Requested {
+                    tracing::debug!("control decision without a request");
+                }
+                if decision.granted {
+                    let grant = GrantId(decision.grant_id);
+                    *control = ControlState::Granted(grant);
+                    self.events.push_back(HelperEvent::ControlGranted { grant });
+                } else {
+                    *control = ControlState::None;
+                    self.events.push_back(HelperEvent::ControlDenied {
+                        reason: deny_reason_from_wire(decision.reason),
+                    });
+                }
+            }
+            Some(Message::ControlRevoked(revoked)) => {
+                if *control == ControlState::Granted(GrantId(revoked.grant_id)) {
+                    *control = ControlState::None;
+                    self.events.push_back(HelperEvent::ControlRevoked {
+                        reason: revoke_reason_from_wire(revoked.reason),
+                    });
+                }
+            }
+            Some(Message::PauseState(state)) => {
+                if state.paused != *paused {
+                    *paused = state.paused;
+                    self.events.push_back(if state.paused {
+                        HelperEvent::Paused
+                    } else {
+                        HelperEvent::Resumed
+                    });
+                }
+            }
+            Some(Message::Chat(chat)) => {
+                if check_chat(&chat.text).is_ok() {
+                    self.events.push_back(HelperEvent::Chat { text: chat.text });
+                }
+            }
+            Some(Message::DisplayList(list)) => {
+                let displays = list
+                    .displays
+                    .iter()
+                    .map(|d| {
+                        let bounds = d.bounds.unwrap_or_default();
+                        DisplayInfo {
+                            id: DisplayId(d.id),
+                            name: sanitize_display_text(&d.name, MAX_NAME_LEN),
+                            bounds: Rect::new(bounds.x, bounds.y, bounds.width, bounds.height),
+                            primary: d.primary,
+                        }
+                    })
+                    .collect();
+                self.events.push_back(HelperEvent::Displays {
+                    displays,
+                    selected: DisplayId(list.selected),
+                });
+            }
+            Some(Message::Bye(bye)) => self.finish(end_reason_from_wire(bye.reason), false),
+            Some(Message::Error(e)) => {
+                tracing::debug!(code = e.code, detail = %e.detail, "peer error");
+            }
+            None => self.send_error(proto::ErrorCode::UnknownMessage, "unknown message"),
+            Some(_) => self.send_error(
+                proto::ErrorCode::UnexpectedMessage,
+                "a host cannot send this message",
+            ),
+        }
+    }
+}

@@ -1,0 +1,444 @@
+//! Two sans-IO endpoints on a virtual clock: one host, any number of helpers,
+//! joined by reliable ordered streams with configurable latency and loss (a lost
+//! packet is delivered one retransmission timeout later, as QUIC would), all
+//! randomness from one seed.
+#![allow(dead_code, unreachable_pub, missing_docs)]
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use ra_core::input::InputEvent;
+use ra_core::invitation::SessionId;
+use ra_core::policy::Policy;
+use ra_core::session::{
+    ChannelBinding, ConnectionId, EndReason, HelperConfig, HelperConnection, HelperEvent,
+    HelperTransmit, HostConfig, HostEndpoint, HostEvent, HostTransmit, Injection, MediaCommand,
+};
+use rand::{Rng, RngCore, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+
+pub const PASSWORD: &[u8] = b"correct horse";
+pub const SESSION: SessionId = SessionId([7; 16]);
+
+#[derive(Clone, Copy, Debug)]
+pub struct Link {
+    pub latency: Duration,
+    pub loss: f64,
+    pub rto: Duration,
+}
+
+impl Default for Link {
+    fn default() -> Self {
+        Link {
+            latency: Duration::from_millis(20),
+            loss: 0.0,
+            rto: Duration::from_millis(200),
+        }
+    }
+}
+
+/// A one-way reliable ordered stream.
+#[derive(Default)]
+struct Pipe {
+    queue: VecDeque<(Instant, Delivery)>,
+    last: Option<Instant>,
+}
+
+#[derive(Debug, Clone)]
+enum Delivery {
+    Control(Vec<u8>),
+    Input(Vec<u8>),
+    Closed(EndReason),
+}
+
+impl Pipe {
+    fn push(&mut self, now: Instant, link: &Link, rng: &mut ChaCha20Rng, delivery: Delivery) {
+        let mut at = now + link.latency;
+        while link.loss > 0.0 && rng.gen_bool(link.loss) {
+            at += link.rto;
+        }
+        // Ordered: nothing overtakes what was sent before it.
+        if let Some(last) = self.last {
+            at = at.max(last);
+        }
+        self.last = Some(at);
+        self.queue.push_back((at, delivery));
+    }
+
+    fn next_at(&self) -> Option<Instant> {
+        self.queue.front().map(|(at, _)| *at)
+    }
+}
+
+pub struct HelperSlot {
+    pub conn: ConnectionId,
+    pub core: HelperConnection,
+    pub events: Vec<HelperEvent>,
+    to_host: Pipe,
+    to_helper: Pipe,
+    host_closed: bool,
+    helper_closed: bool,
+}
+
+pub struct World {
+    pub now: Instant,
+    pub link: Link,
+    pub host: HostEndpoint,
+    pub helpers: Vec<HelperSlot>,
+    pub host_events: Vec<HostEvent>,
+    pub injections: Vec<Injection>,
+    pub media: Vec<MediaCommand>,
+    pub gate_violations: Vec<String>,
+    rng: ChaCha20Rng,
+    next_conn: u64,
+}
+
+impl World {
+    pub fn new(seed: u64, link: Link, policy: Policy, lifetime: Duration) -> Self {
+        let mut rng = ChaCha20Rng::seed_from_u64(seed);
+        let now = Instant::now();
+        let host_rng = ChaCha20Rng::seed_from_u64(rng.next_u64());
+        let host = HostEndpoint::new(
+            HostConfig::new(
+                SESSION,
+                "Alice's laptop",
+                PASSWORD.to_vec(),
+                lifetime,
+                policy,
+            ),
+            now,
+            Box::new(host_rng),
+        );
+        World {
+            now,
+            link,
+            host,
+            helpers: Vec::new(),
+            host_events: Vec::new(),
+            injections: Vec::new(),
+            media: Vec::new(),
+            gate_violations: Vec::new(),
+            rng,
+            next_conn: 0,
+        }
+    }
+
+    pub fn simple(seed: u64) -> Self {
+        World::new(
+            seed,
+            Link::default(),
+            Policy::default(),
+            Duration::from_secs(3600),
+        )
+    }
+
+    /// Connects a helper with `password`; returns its index.
+    pub fn connect(&mut self, name: &str, password: &[u8]) -> usize {
+        self.connect_with(name, password, SESSION, None)
+    }
+
+    /// Connects a helper; `tamper` gives the two sides different TLS channel
+    /// bindings, as a man in the middle would.
+    pub fn connect_with(
+        &mut self,
+        name: &str,
+        password: &[u8],
+        session: SessionId,
+        tamper: Option<[u8; 32]>,
+    ) -> usize {
+        self.next_conn += 1;
+        let conn = ConnectionId(self.next_conn);
+        let mut binding = [0u8; 32];
+        self.rng.fill_bytes(&mut binding);
+        let helper_binding = tamper.unwrap_or(binding);
+        let peer: SocketAddr = format!("192.0.2.{}:4433", self.next_conn % 250)
+            .parse()
+            .unwrap();
+        self.host
+            .handle_connect(self.now, conn, peer, ChannelBinding(binding));
+        let mut helper_rng = ChaCha20Rng::seed_from_u64(self.rng.next_u64());
+        let core = HelperConnection::new(
+            self.now,
+            HelperConfig::new(session, name, password.to_vec()),
+            ChannelBinding(helper_binding),
+            &mut helper_rng,
+        );
+        self.helpers.push(HelperSlot {
+            conn,
+            core,
+            events: Vec::new(),
+            to_host: Pipe::default(),
+            to_helper: Pipe::default(),
+            host_closed: false,
+            helper_closed: false,
+        });
+        self.pump();
+        self.helpers.len() - 1
+    }
+
+    /// Moves every queued output into the pipes and collects events.
+    pub fn pump(&mut self) {
+        loop {
+            let mut moved = false;
+            while let Some((conn, transmit)) = self.host.poll_transmit() {
+                moved = true;
+                let Some(slot) = self.helpers.iter_mut().find(|h| h.conn == conn) else {
+                    continue;
+                };
+                if slot.host_closed {
+                    continue;
+                }
+                let delivery = match transmit {
+                    HostTransmit::Control(bytes) => Delivery::Control(bytes),
+                    HostTransmit::Close { reason } => {
+                        slot.host_closed = true;
+                        Delivery::Closed(reason)
+                    }
+                };
+                slot.to_helper
+                    .push(self.now, &self.link, &mut self.rng, delivery);
+            }
+            while let Some(e) = self.host.poll_event() {
+                moved = true;
+                self.host_events.push(e);
+            }
+            while let Some(i) = self.host.poll_injection() {
+                moved = true;
+                self.injections.push(i);
+            }
+            while let Some(m) = self.host.poll_media() {
+                moved = true;
+                self.media.push(m);
+            }
+            for slot in &mut self.helpers {
+                while let Some(transmit) = slot.core.poll_transmit() {
+                    moved = true;
+                    if slot.helper_closed {
+                        continue;
+                    }
+                    let delivery = match transmit {
+                        HelperTransmit::Control(bytes) => Delivery::Control(bytes),
+                        HelperTransmit::Input(bytes) => Delivery::Input(bytes),
+                        HelperTransmit::Close { reason } => {
+                            slot.helper_closed = true;
+                            Delivery::Closed(reason)
+                        }
+                    };
+                    slot.to_host
+                        .push(self.now, &self.link, &mut self.rng, delivery);
+                }
+                while let Some(e) = slot.core.poll_event() {
+                    moved = true;
+                    slot.events.push(e);
+                }
+            }
+            if !moved {
+                return;
+            }
+        }
+    }
+
+    fn next_wakeup(&self) -> Option<Instant> {
+        let pipes = self.helpers.iter().flat_map(|h| {
+            [
+                h.to_host.next_at(),
+                h.to_helper.next_at(),
+                h.core.poll_timeout(),
+            ]
+        });
+        pipes
+            .chain(std::iter::once(self.host.poll_timeout()))
+            .flatten()
+            .min()
+    }
+
+    /// Runs until nothing is in flight and no timer is due before `limit` from now.
+    pub fn run_for(&mut self, limit: Duration) {
+        let end = self.now + limit;
+        for _ in 0..1_000_000 {
+            self.pump();
+            let Some(at) = self.next_wakeup() else { break };
+            if at > end {
+                break;
+            }
+            self.now = self.now.max(at);
+            self.step();
+        }
+        self.now = self.now.max(end);
+        self.host.handle_timeout(self.now);
+        for slot in &mut self.helpers {
+            slot.core.handle_timeout(self.now);
+        }
+        self.pump();
+    }
+
+    /// Runs until the network is quiet (at most 30 s of virtual time).
+    pub fn settle(&mut self) {
+        for _ in 0..1_000_000 {
+            self.pump();
+            let in_flight = self
+                .helpers
+                .iter()
+                .any(|h| h.to_host.next_at().is_some() || h.to_helper.next_at().is_some());
+            if !in_flight {
+                return;
+            }
+            let Some(at) = self.next_wakeup() else { return };
+            self.now = self.now.max(at);
+            self.step();
+        }
+        panic!("the network never settled");
+    }
+
+    fn step(&mut self) {
+        let now = self.now;
+        self.host.handle_timeout(now);
+        for i in 0..self.helpers.len() {
+            self.helpers[i].core.handle_timeout(now);
+            while self.helpers[i]
+                .to_host
+                .next_at()
+                .is_some_and(|at| at <= now)
+            {
+                let Some((_, delivery)) = self.helpers[i].to_host.queue.pop_front() else {
+                    break;
+                };
+                let conn = self.helpers[i].conn;
+                match delivery {
+                    Delivery::Control(bytes) => self.host.handle_control_data(now, conn, &bytes),
+                    Delivery::Input(bytes) => {
+                        self.host.handle_input_data(now, conn, &bytes);
+                        self.check_injection_gate(conn);
+                    }
+                    Delivery::Closed(_) => self.host.handle_connection_lost(now, conn),
+                }
+            }
+            while self.helpers[i]
+                .to_helper
+                .next_at()
+                .is_some_and(|at| at <= now)
+            {
+                let Some((_, delivery)) = self.helpers[i].to_helper.queue.pop_front() else {
+                    break;
+                };
+                let core = &mut self.helpers[i].core;
+                match delivery {
+                    Delivery::Control(bytes) => core.handle_control_data(now, &bytes),
+                    Delivery::Input(_) => {}
+                    Delivery::Closed(reason) => core.handle_connection_lost(now, reason),
+                }
+            }
+        }
+        self.pump();
+    }
+
+    /// Input may only come out of the host while the connection holds a grant
+    /// and is not paused: checked right after every input delivery.
+    fn check_injection_gate(&mut self, conn: ConnectionId) {
+        let granted = matches!(
+            self.host.control_state(conn),
+            Some(ra_core::session::ControlState::Granted(_))
+        ) && !self.host.is_paused();
+        while let Some(i) = self.host.poll_injection() {
+            if matches!(i, Injection::Inject(_)) && !granted {
+                self.gate_violations
+                    .push(format!("{i:?} injected without a grant"));
+            }
+            self.injections.push(i);
+        }
+    }
+
+    // ----- conveniences -----
+
+    pub fn helper(&mut self, i: usize) -> &mut HelperConnection {
+        &mut self.helpers[i].core
+    }
+
+    pub fn conn(&self, i: usize) -> ConnectionId {
+        self.helpers[i].conn
+    }
+
+    /// Raw bytes from helper `i` on its control stream, bypassing its state machine.
+    pub fn inject_control_bytes(&mut self, i: usize, bytes: Vec<u8>) {
+        let slot = &mut self.helpers[i];
+        slot.to_host.push(
+            self.now,
+            &self.link,
+            &mut self.rng,
+            Delivery::Control(bytes),
+        );
+    }
+
+    /// Raw bytes from helper `i` on its input stream.
+    pub fn inject_input_bytes(&mut self, i: usize, bytes: Vec<u8>) {
+        let slot = &mut self.helpers[i];
+        slot.to_host
+            .push(self.now, &self.link, &mut self.rng, Delivery::Input(bytes));
+    }
+
+    /// Connects helper "Bob", approves it and returns its index.
+    pub fn live_session(&mut self) -> usize {
+        let h = self.connect("Bob", PASSWORD);
+        self.settle();
+        let conn = self.conn(h);
+        self.host.approve(self.now, conn).expect("approve");
+        self.settle();
+        assert!(self.helper(h).is_live(), "session should be live");
+        h
+    }
+
+    /// A live session where the helper holds control.
+    pub fn controlling_session(&mut self) -> usize {
+        let h = self.live_session();
+        let now = self.now;
+        self.helper(h)
+            .request_control(now)
+            .expect("request control");
+        self.settle();
+        let conn = self.conn(h);
+        self.host.grant_control(self.now, conn).expect("grant");
+        self.settle();
+        assert!(
+            self.helper(h).grant().is_some(),
+            "control should be granted"
+        );
+        h
+    }
+
+    pub fn send_input(&mut self, i: usize, events: &[InputEvent]) -> bool {
+        let now = self.now;
+        let ok = self.helper(i).send_input(now, events).is_ok();
+        self.pump();
+        ok
+    }
+
+    pub fn injected_events(&self) -> Vec<InputEvent> {
+        self.injections
+            .iter()
+            .filter_map(|i| match i {
+                Injection::Inject(e) => Some(e.clone()),
+                Injection::ReleaseAll => None,
+            })
+            .collect()
+    }
+
+    pub fn release_alls(&self) -> usize {
+        self.injections
+            .iter()
+            .filter(|i| matches!(i, Injection::ReleaseAll))
+            .count()
+    }
+
+    pub fn helper_ended(&self, i: usize) -> Option<EndReason> {
+        self.helpers[i].core.ended()
+    }
+
+    pub fn host_saw(&self, pred: impl Fn(&HostEvent) -> bool) -> bool {
+        self.host_events.iter().any(pred)
+    }
+
+    pub fn helper_saw(&self, i: usize, pred: impl Fn(&HelperEvent) -> bool) -> bool {
+        self.helpers[i].events.iter().any(pred)
+    }
+}

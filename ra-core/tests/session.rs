@@ -1,0 +1,721 @@
+//! The consent, authentication and control rules of the sans-IO session, on a
+//! virtual clock.
+#![allow(missing_docs)]
+
+mod harness;
+
+use std::time::Duration;
+
+use harness::{Link, PASSWORD, SESSION, World};
+use ra_core::input::{InputEvent, MouseButton};
+use ra_core::invitation::SessionId;
+use ra_core::keys::KeyCode;
+use ra_core::policy::Policy;
+use ra_core::proto::{self, envelope::Message};
+use ra_core::session::{
+    ControlState, DenyReason, EndReason, HelperEvent, HostEvent, Injection, InvitationCloseReason,
+    MediaCommand, PointerKind, RevokeReason, encode_frame, encode_input_event,
+};
+
+fn click() -> Vec<InputEvent> {
+    vec![
+        InputEvent::PointerMove { x: 10, y: 20 },
+        InputEvent::Button {
+            button: MouseButton::Left,
+            pressed: true,
+        },
+        InputEvent::Button {
+            button: MouseButton::Left,
+            pressed: false,
+        },
+    ]
+}
+
+fn raw_input(grant_id: u32, events: &[InputEvent]) -> Vec<u8> {
+    encode_frame(&proto::InputBatch {
+        grant_id,
+        events: events.iter().map(encode_input_event).collect(),
+    })
+}
+
+fn raw_control(message: Message) -> Vec<u8> {
+    encode_frame(&proto::Envelope {
+        message: Some(message),
+    })
+}
+
+#[test]
+fn approve_starts_a_view_only_session() {
+    let mut w = World::simple(1);
+    let h = w.connect("Bob", PASSWORD);
+    w.settle();
+    let conn = w.conn(h);
+    assert!(w.host_saw(
+        |e| matches!(e, HostEvent::ConnectionRequest { conn: c, helper_name, .. }
+        if *c == conn && helper_name == "Bob")
+    ));
+    assert!(w.helper_saw(
+        h,
+        |e| matches!(e, HelperEvent::Authenticated { host_name } if host_name == "Alice's laptop")
+    ));
+    assert!(!w.helper(h).is_live(), "nothing before approval");
+    assert!(!w.host.video_allowed(conn));
+
+    w.host.approve(w.now, conn).unwrap();
+    w.settle();
+    assert!(w.helper_saw(h, |e| *e == HelperEvent::Connected));
+    assert!(w.host_saw(|e| matches!(e, HostEvent::Connected { .. })));
+    assert_eq!(w.host.control_state(conn), Some(ControlState::None));
+    assert_eq!(w.helper(h).control_state(), Some(ControlState::None));
+    assert!(w.host.video_allowed(conn));
+    assert!(w.media.contains(&MediaCommand::Start { conn }));
+    // Approving twice is refused.
+    assert!(w.host.approve(w.now, conn).is_err());
+}
+
+#[test]
+fn deny_ends_on_both_sides() {
+    let mut w = World::simple(2);
+    let h = w.connect("Bob", PASSWORD);
+    w.settle();
+    let conn = w.conn(h);
+    w.host.deny(w.now, conn).unwrap();
+    w.settle();
+    assert_eq!(w.helper_ended(h), Some(EndReason::Denied));
+    assert!(w.host_saw(|e| *e
+        == HostEvent::Ended {
+            conn,
+            reason: EndReason::Denied
+        }));
+    assert_eq!(w.host.active_connection(), None);
+    assert!(w.media.is_empty(), "no video for a denied helper");
+}
+
+#[test]
+fn approval_times_out() {
+    let policy = Policy {
+        approval_timeout: Duration::from_secs(30),
+        ..Policy::default()
+    };
+    let mut w = World::new(3, Link::default(), policy, Duration::from_secs(3600));
+    let h = w.connect("Bob", PASSWORD);
+    w.run_for(Duration::from_secs(29));
+    assert_eq!(w.helper_ended(h), None);
+    w.run_for(Duration::from_secs(2));
+    assert_eq!(w.helper_ended(h), Some(EndReason::ApprovalTimeout));
+    let conn = w.conn(h);
+    assert!(w.host_saw(|e| *e
+        == HostEvent::Ended {
+            conn,
+            reason: EndReason::ApprovalTimeout
+        }));
+    assert!(w.host.approve(w.now, conn).is_err(), "too late to approve");
+}
+
+#[test]
+fn wrong_password_fails_on_both_sides_and_counts() {
+    let mut w = World::simple(4);
+    let h = w.connect("Mallory", b"wrong guess");
+    w.settle();
+    assert_eq!(w.helper_ended(h), Some(EndReason::AuthFailed));
+    assert!(w.host_saw(|e| matches!(
+        e,
+        HostEvent::AuthFailed {
+            attempts: 1,
+            max_attempts: 5,
+            ..
+        }
+    )));
+    assert!(!w.host_saw(|e| matches!(e, HostEvent::ConnectionRequest { .. })));
+    assert_eq!(w.host.failed_attempts(), 1);
+    // The right password still works afterwards.
+    let ok = w.connect("Bob", PASSWORD);
+    w.settle();
+    assert!(w.helper(ok).is_authenticated());
+}
+
+#[test]
+fn five_failures_close_the_invitation() {
+    let mut w = World::simple(5);
+    for i in 0..5 {
+        let h = w.connect("Mallory", format!("guess {i}").as_bytes());
+        w.settle();
+        assert_eq!(w.helper_ended(h), Some(EndReason::AuthFailed));
+    }
+    assert_eq!(w.host.failed_attempts(), 5);
+    assert_eq!(
+        w.host.invitation_closed(),
+        Some(InvitationCloseReason::TooManyFailures)
+    );
+    assert!(w.host_saw(|e| *e
+        == HostEvent::InvitationClosed {
+            reason: InvitationCloseReason::TooManyFailures
+        }));
+    let late = w.connect("Bob", PASSWORD);
+    w.settle();
+    assert_eq!(w.helper_ended(late), Some(EndReason::InvitationClosed));
+}
+
+#[test]
+fn abandoning_authentication_counts_as_a_failure() {
+    let mut w = World::simple(6);
+    // Parallel guesses cannot exceed the budget: attempts in flight count.
+    let guesses: Vec<usize> = (0..7)
+        .map(|i| w.connect("Mallory", format!("g{i}").as_bytes()))
+        .collect();
+    w.settle();
+    let busy = guesses
+        .iter()
+        .filter(|&&h| w.helper_ended(h) == Some(EndReason::Busy))
+        .count();
+    let failed = guesses
+        .iter()
+        .filter(|&&h| w.helper_ended(h) == Some(EndReason::AuthFailed))
+        .count();
+    assert_eq!(failed, 5);
+    assert_eq!(busy, 2);
+    assert_eq!(
+        w.host.invitation_closed(),
+        Some(InvitationCloseReason::TooManyFailures)
+    );
+}
+
+#[test]
+fn silent_helper_times_out_and_counts() {
+    let mut w = World::simple(7);
+    let h = w.connect("Bob", PASSWORD);
+    // Deliver the hello and the host's reply, then lose the helper.
+    w.run_for(Duration::from_millis(30));
+    let conn = w.conn(h);
+    w.host.handle_connection_lost(w.now, conn);
+    w.pump();
+    assert_eq!(w.host.failed_attempts(), 1);
+}
+
+#[test]
+fn expired_invitation_refuses_helpers_but_not_a_live_session() {
+    let mut w = World::new(
+        8,
+        Link::default(),
+        Policy::default(),
+        Duration::from_secs(60),
+    );
+    let live = w.live_session();
+    w.run_for(Duration::from_secs(61));
+    assert_eq!(
+        w.host.invitation_closed(),
+        Some(InvitationCloseReason::Expired)
+    );
+    assert!(
+        w.helper(live).is_live(),
+        "expiry does not end a live session"
+    );
+    w.host.end(w.now).unwrap();
+    w.settle();
+    let late = w.connect("Carol", PASSWORD);
+    w.settle();
+    assert_eq!(w.helper_ended(late), Some(EndReason::InvitationExpired));
+}
+
+#[test]
+fn policy_caps_the_lifetime() {
+    let policy = Policy {
+        max_invitation_lifetime: Duration::from_secs(600),
+        ..Policy::default()
+    };
+    let mut w = World::new(9, Link::default(), policy, Duration::from_secs(24 * 3600));
+    assert_eq!(w.host.expires_at() - w.now, Duration::from_secs(600));
+    w.run_for(Duration::from_secs(601));
+    assert_eq!(
+        w.host.invitation_closed(),
+        Some(InvitationCloseReason::Expired)
+    );
+}
+
+#[test]
+fn control_request_grant_and_input() {
+    let mut w = World::simple(10);
+    let h = w.live_session();
+    let conn = w.conn(h);
+    assert!(!w.send_input(h, &click()), "no input without a grant");
+    let now = w.now;
+    w.helper(h).request_control(now).unwrap();
+    w.settle();
+    assert!(w.host_saw(|e| *e == HostEvent::ControlRequested { conn }));
+    assert_eq!(w.host.control_state(conn), Some(ControlState::Requested));
+    w.host.grant_control(w.now, conn).unwrap();
+    w.settle();
+    assert!(w.helper_saw(h, |e| matches!(e, HelperEvent::ControlGranted { .. })));
+    assert!(w.send_input(h, &click()));
+    w.settle();
+    assert_eq!(w.injected_events(), click());
+    assert!(w.gate_violations.is_empty(), "{:?}", w.gate_violations);
+}
+
+#[test]
+fn control_request_denied_by_user() {
+    let mut w = World::simple(11);
+    let h = w.live_session();
+    let conn = w.conn(h);
+    let now = w.now;
+    w.helper(h).request_control(now).unwrap();
+    w.settle();
+    w.host.deny_control(w.now, conn).unwrap();
+    w.settle();
+    assert!(w.helper_saw(h, |e| *e
+        == HelperEvent::ControlDenied {
+            reason: DenyReason::ByUser
+        }));
+    assert_eq!(w.helper(h).control_state(), Some(ControlState::None));
+    assert!(!w.send_input(h, &click()));
+    // It may ask again.
+    let now = w.now;
+    assert!(w.helper(h).request_control(now).is_ok());
+}
+
+#[test]
+fn policy_denies_control_without_asking() {
+    let policy = Policy {
+        allow_control: false,
+        ..Policy::default()
+    };
+    let mut w = World::new(12, Link::default(), policy, Duration::from_secs(3600));
+    let h = w.live_session();
+    let conn = w.conn(h);
+    let now = w.now;
+    w.helper(h).request_control(now).unwrap();
+    w.settle();
+    assert!(
+        !w.host_saw(|e| matches!(e, HostEvent::ControlRequested { .. })),
+        "the user is not bothered"
+    );
+    assert!(w.host_saw(|e| *e
+        == HostEvent::ControlDenied {
+            conn,
+            reason: DenyReason::Policy
+        }));
+    assert!(w.helper_saw(h, |e| *e
+        == HelperEvent::ControlDenied {
+            reason: DenyReason::Policy
+        }));
+    assert!(w.host.grant_control(w.now, conn).is_err());
+}
+
+#[test]
+fn revoke_releases_and_stops_input() {
+    let mut w = World::simple(13);
+    let h = w.controlling_session();
+    let conn = w.conn(h);
+    let grant = w.helper(h).grant().unwrap();
+    let key_down = vec![InputEvent::Key {
+        code: KeyCode::LEFT_SHIFT,
+        pressed: true,
+    }];
+    assert!(w.send_input(h, &key_down));
+    w.settle();
+    w.host.revoke(w.now).unwrap();
+    w.settle();
+    assert!(w.helper_saw(h, |e| *e
+        == HelperEvent::ControlRevoked {
+            reason: RevokeReason::ByUser
+        }));
+    assert!(w.host_saw(|e| *e
+        == HostEvent::ControlRevoked {
+            conn,
+            reason: RevokeReason::ByUser
+        }));
+    assert_eq!(w.injections.last(), Some(&Injection::ReleaseAll));
+    assert!(
+        !w.send_input(h, &click()),
+        "the helper knows it lost control"
+    );
+    // A helper that ignores the revoke and sends under the old grant is dropped.
+    w.inject_input_bytes(h, raw_input(grant.0, &click()));
+    w.settle();
+    assert_eq!(w.injected_events(), key_down);
+    assert!(w.host.input_dropped() >= 3);
+    assert!(w.gate_violations.is_empty());
+}
+
+#[test]
+fn input_in_flight_during_revoke_is_dropped() {
+    let mut w = World::simple(14);
+    let h = w.controlling_session();
+    // Input leaves the helper; the host revokes before it arrives.
+    assert!(w.send_input(h, &click()));
+    w.host.revoke(w.now).unwrap();
+    w.settle();
+    assert!(w.injected_events().is_empty());
+    // A new grant does not resurrect input sent under the old one.
+    let old = 1;
+    let now = w.now;
+    w.helper(h).request_control(now).unwrap();
+    w.settle();
+    let conn = w.conn(h);
+    w.host.grant_control(w.now, conn).unwrap();
+    w.settle();
+    w.inject_input_bytes(h, raw_input(old, &click()));
+    w.settle();
+    assert!(w.injected_events().is_empty());
+    assert!(w.send_input(h, &click()));
+    w.settle();
+    assert_eq!(w.injected_events(), click());
+}
+
+#[test]
+fn input_without_any_grant_is_never_delivered() {
+    let mut w = World::simple(15);
+    let h = w.live_session();
+    for grant in [0, 1, 2, u32::MAX] {
+        w.inject_input_bytes(h, raw_input(grant, &click()));
+    }
+    w.settle();
+    assert!(w.injected_events().is_empty());
+    assert!(
+        w.helper(h).is_live(),
+        "dropped input does not end the session"
+    );
+}
+
+#[test]
+fn pause_stops_video_and_revokes_control() {
+    let mut w = World::simple(16);
+    let h = w.controlling_session();
+    let conn = w.conn(h);
+    w.host.pause(w.now).unwrap();
+    w.settle();
+    assert!(!w.host.video_allowed(conn));
+    assert_eq!(w.media.last(), Some(&MediaCommand::Stop { conn }));
+    assert!(w.host_saw(|e| *e
+        == HostEvent::ControlRevoked {
+            conn,
+            reason: RevokeReason::Paused
+        }));
+    assert!(w.helper_saw(h, |e| *e == HelperEvent::Paused));
+    assert!(w.helper_saw(h, |e| *e
+        == HelperEvent::ControlRevoked {
+            reason: RevokeReason::Paused
+        }));
+    assert_eq!(w.injections.last(), Some(&Injection::ReleaseAll));
+    // No control while paused.
+    let now = w.now;
+    assert!(w.helper(h).request_control(now).is_err());
+    w.inject_control_bytes(
+        h,
+        raw_control(Message::ControlRequest(proto::ControlRequest {})),
+    );
+    w.settle();
+    assert!(w.helper_saw(h, |e| *e
+        == HelperEvent::ControlDenied {
+            reason: DenyReason::Paused
+        }));
+    w.host.resume(w.now).unwrap();
+    w.settle();
+    assert!(w.host.video_allowed(conn));
+    assert!(w.helper_saw(h, |e| *e == HelperEvent::Resumed));
+    assert_eq!(
+        w.host.control_state(conn),
+        Some(ControlState::None),
+        "control is not restored"
+    );
+    assert!(w.media.ends_with(&[
+        MediaCommand::Start { conn },
+        MediaCommand::Keyframe { conn }
+    ]));
+}
+
+#[test]
+fn host_ends() {
+    let mut w = World::simple(17);
+    let h = w.controlling_session();
+    let conn = w.conn(h);
+    w.host.end(w.now).unwrap();
+    w.settle();
+    assert_eq!(w.helper_ended(h), Some(EndReason::HostEnded));
+    assert!(w.host_saw(|e| *e
+        == HostEvent::Ended {
+            conn,
+            reason: EndReason::HostEnded
+        }));
+    assert_eq!(w.injections.last(), Some(&Injection::ReleaseAll));
+    assert_eq!(w.media.last(), Some(&MediaCommand::Stop { conn }));
+}
+
+#[test]
+fn helper_ends() {
+    let mut w = World::simple(18);
+    let h = w.controlling_session();
+    let conn = w.conn(h);
+    let now = w.now;
+    w.helper(h).end(now);
+    w.settle();
+    assert_eq!(w.helper_ended(h), Some(EndReason::HelperEnded));
+    assert!(w.host_saw(|e| *e
+        == HostEvent::Ended {
+            conn,
+            reason: EndReason::HelperEnded
+        }));
+    assert_eq!(w.injections.last(), Some(&Injection::ReleaseAll));
+    // The invitation stays open for another helper.
+    let again = w.connect("Bob", PASSWORD);
+    w.settle();
+    assert!(w.helper(again).is_authenticated());
+}
+
+#[test]
+fn lost_helper_releases_everything() {
+    let mut w = World::simple(19);
+    let h = w.controlling_session();
+    let conn = w.conn(h);
+    w.host.handle_connection_lost(w.now, conn);
+    w.pump();
+    assert!(w.host_saw(|e| *e
+        == HostEvent::Ended {
+            conn,
+            reason: EndReason::ConnectionLost
+        }));
+    assert_eq!(w.injections.last(), Some(&Injection::ReleaseAll));
+}
+
+#[test]
+fn turning_control_off_revokes_a_grant() {
+    let mut w = World::simple(20);
+    let h = w.controlling_session();
+    let conn = w.conn(h);
+    let policy = Policy {
+        allow_control: false,
+        ..Policy::default()
+    };
+    w.host.set_policy(w.now, policy);
+    w.settle();
+    assert!(w.host_saw(|e| *e
+        == HostEvent::ControlRevoked {
+            conn,
+            reason: RevokeReason::Policy
+        }));
+    assert!(w.helper_saw(h, |e| *e
+        == HelperEvent::ControlRevoked {
+            reason: RevokeReason::Policy
+        }));
+    assert_eq!(w.injections.last(), Some(&Injection::ReleaseAll));
+    assert!(w.helper(h).is_live(), "viewing continues");
+}
+
+#[test]
+fn turning_assistance_off_ends_the_session() {
+    let mut w = World::simple(21);
+    let h = w.live_session();
+    let policy = Policy {
+        allow_assistance: false,
+        ..Policy::default()
+    };
+    w.host.set_policy(w.now, policy);
+    w.settle();
+    assert_eq!(w.helper_ended(h), Some(EndReason::Policy));
+    assert_eq!(
+        w.host.invitation_closed(),
+        Some(InvitationCloseReason::Policy)
+    );
+    let late = w.connect("Bob", PASSWORD);
+    w.settle();
+    assert_eq!(w.helper_ended(late), Some(EndReason::Policy));
+}
+
+#[test]
+fn shortening_the_lifetime_closes_an_old_invitation() {
+    let mut w = World::simple(22);
+    w.run_for(Duration::from_secs(120));
+    let policy = Policy {
+        max_invitation_lifetime: Duration::from_secs(60),
+        ..Policy::default()
+    };
+    w.host.set_policy(w.now, policy);
+    w.pump();
+    assert_eq!(
+        w.host.invitation_closed(),
+        Some(InvitationCloseReason::Expired)
+    );
+}
+
+#[test]
+fn second_helper_is_refused_and_the_first_continues() {
+    let mut w = World::simple(23);
+    let first = w.live_session();
+    let second = w.connect("Eve", PASSWORD);
+    w.settle();
+    assert_eq!(w.helper_ended(second), Some(EndReason::Busy));
+    assert!(w.helper(first).is_live());
+    assert_eq!(w.host.failed_attempts(), 0, "busy is not a failed attempt");
+}
+
+#[test]
+fn chat_both_ways_and_pointer() {
+    let mut w = World::simple(24);
+    let h = w.live_session();
+    let conn = w.conn(h);
+    w.host.chat(w.now, "Hi, can you see my screen?").unwrap();
+    let now = w.now;
+    w.helper(h)
+        .chat(now, "Yes!\nClick the start button.")
+        .unwrap();
+    w.helper(h)
+        .pointer(now, -3, 40, PointerKind::Laser)
+        .unwrap();
+    w.settle();
+    assert!(w.helper_saw(h, |e| *e
+        == HelperEvent::Chat {
+            text: "Hi, can you see my screen?".into()
+        }));
+    assert!(w.host_saw(|e| *e
+        == HostEvent::Chat {
+            conn,
+            text: "Yes!\nClick the start button.".into()
+        }));
+    assert!(w.host_saw(|e| *e
+        == HostEvent::Pointer {
+            conn,
+            x: -3,
+            y: 40,
+            kind: PointerKind::Laser
+        }));
+    assert!(w.host.chat(w.now, "").is_err());
+    assert!(w.host.chat(w.now, &"x".repeat(5000)).is_err());
+}
+
+#[test]
+fn man_in_the_middle_cannot_authenticate() {
+    let mut w = World::simple(25);
+    let h = w.connect_with("Bob", PASSWORD, SESSION, Some([0xEE; 32]));
+    w.settle();
+    assert_eq!(w.helper_ended(h), Some(EndReason::AuthFailed));
+    assert_eq!(w.host.failed_attempts(), 1);
+    assert!(!w.host_saw(|e| matches!(e, HostEvent::ConnectionRequest { .. })));
+}
+
+#[test]
+fn unknown_session_is_refused() {
+    let mut w = World::simple(26);
+    let h = w.connect_with("Bob", PASSWORD, SessionId([9; 16]), None);
+    w.settle();
+    assert_eq!(w.helper_ended(h), Some(EndReason::UnknownSession));
+    assert_eq!(w.host.failed_attempts(), 0);
+}
+
+#[test]
+fn messages_before_authentication_close_the_connection() {
+    let mut w = World::simple(27);
+    let h = w.connect("Bob", PASSWORD);
+    // Sent right behind the hello, before the host's reply could arrive.
+    w.inject_control_bytes(
+        h,
+        raw_control(Message::ControlRequest(proto::ControlRequest {})),
+    );
+    w.settle();
+    assert_eq!(w.helper_ended(h), Some(EndReason::ProtocolError));
+    assert!(!w.host_saw(|e| matches!(
+        e,
+        HostEvent::ConnectionRequest { .. } | HostEvent::ControlRequested { .. }
+    )));
+    assert_eq!(
+        w.host.failed_attempts(),
+        1,
+        "an aborted authentication counts"
+    );
+}
+
+#[test]
+fn input_stream_before_authentication_closes_the_connection() {
+    let mut w = World::simple(28);
+    let h = w.connect("Bob", PASSWORD);
+    w.inject_input_bytes(h, raw_input(1, &click()));
+    w.settle();
+    assert!(w.injected_events().is_empty());
+    assert!(w.helper_ended(h).is_some());
+}
+
+#[test]
+fn unknown_messages_get_an_error_and_the_session_continues() {
+    let mut w = World::simple(29);
+    let h = w.live_session();
+    // An envelope from a newer peer: field 99, unknown here.
+    let mut future = Vec::new();
+    prost::encoding::encode_key(99, prost::encoding::WireType::LengthDelimited, &mut future);
+    prost::encoding::encode_varint(0, &mut future);
+    let mut framed = Vec::new();
+    prost::encoding::encode_varint(future.len() as u64, &mut framed);
+    framed.extend(future);
+    w.inject_control_bytes(h, framed);
+    // And a message a helper may not send.
+    w.inject_control_bytes(h, raw_control(Message::Approved(proto::Approved {})));
+    w.settle();
+    assert!(w.helper(h).is_live(), "the session continues");
+}
+
+#[test]
+fn oversized_message_closes_the_connection() {
+    let mut w = World::simple(30);
+    let h = w.live_session();
+    let conn = w.conn(h);
+    let mut huge = Vec::new();
+    prost::encoding::encode_varint(10 * 1024 * 1024, &mut huge);
+    huge.extend(vec![0u8; 100]);
+    w.inject_control_bytes(h, huge);
+    w.settle();
+    assert!(w.host_saw(|e| *e
+        == HostEvent::Ended {
+            conn,
+            reason: EndReason::ProtocolError
+        }));
+    assert_eq!(w.helper_ended(h), Some(EndReason::ProtocolError));
+}
+
+#[test]
+fn full_flow_over_a_lossy_slow_link() {
+    let link = Link {
+        latency: Duration::from_millis(150),
+        loss: 0.3,
+        rto: Duration::from_millis(300),
+    };
+    let mut w = World::new(31, link, Policy::default(), Duration::from_secs(3600));
+    let h = w.controlling_session();
+    assert!(w.send_input(h, &click()));
+    w.settle();
+    assert_eq!(w.injected_events(), click());
+    w.host.end(w.now).unwrap();
+    w.settle();
+    assert_eq!(w.helper_ended(h), Some(EndReason::HostEnded));
+}
+
+#[test]
+fn end_during_approval() {
+    let mut w = World::simple(32);
+    let h = w.connect("Bob", PASSWORD);
+    w.settle();
+    let now = w.now;
+    w.helper(h).end(now);
+    w.settle();
+    let conn = w.conn(h);
+    assert!(w.host_saw(|e| *e
+        == HostEvent::Ended {
+            conn,
+            reason: EndReason::HelperEnded
+        }));
+    assert!(w.host.approve(w.now, conn).is_err());
+    assert_eq!(w.host.active_connection(), None);
+}
+
+#[test]
+fn helper_gives_control_back() {
+    let mut w = World::simple(33);
+    let h = w.controlling_session();
+    let conn = w.conn(h);
+    let now = w.now;
+    w.helper(h).release_control(now).unwrap();
+    w.settle();
+    assert!(w.host_saw(|e| *e
+        == HostEvent::ControlRevoked {
+            conn,
+            reason: RevokeReason::Released
+        }));
+    assert_eq!(w.injections.last(), Some(&Injection::ReleaseAll));
+}
