@@ -14,5 +14,5 @@ mod video;
 pub use error::{AcceptError, InviteError, SessionError};
 pub use helper::{AcceptOptions, HelperSession, HelperSessionEvent, accept};
 pub use host::{HostBackends, HostSession, InviteOptions, invite};
-pub use tls::TlsSetupError;
+pub use tls::{SERVER_NAME, TlsSetupError, pinned_client_config};
 pub use video::ReceivedFrame;

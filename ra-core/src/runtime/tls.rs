@@ -15,7 +15,7 @@ use crate::proto::ALPN;
 
 /// The name the host certificate carries and the helper asks for. It is not
 /// used for trust (the pin is), but TLS needs one.
-pub(crate) const SERVER_NAME: &str = "ra-host.invalid";
+pub const SERVER_NAME: &str = "ra-host.invalid";
 
 /// Any failure to set up TLS: these come from our own configuration, not the peer.
 #[derive(Debug, thiserror::Error)]
@@ -132,6 +132,16 @@ pub(crate) fn client_config(
     transport.max_concurrent_uni_streams(64u8.into());
     config.transport_config(Arc::new(transport));
     Ok(config)
+}
+
+/// A quinn client configuration that trusts only the certificate `pin` names,
+/// with ALPN `ra/1`: for embedders that bring their own transport path (a
+/// relay, a test client) but must keep the same trust rule.
+///
+/// # Errors
+/// [`TlsSetupError::Config`] if rustls or quinn refuse the configuration.
+pub fn pinned_client_config(pin: CertFingerprint) -> Result<quinn::ClientConfig, TlsSetupError> {
+    client_config(pin, PinMismatch::default())
 }
 
 /// Accepts the server certificate whose SHA-256 matches the invitation's pin,

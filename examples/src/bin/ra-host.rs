@@ -1,0 +1,531 @@
+//! `ra-host`: share this screen with a helper.
+//!
+//! `ra-host invite` opens an invitation (file, token or email; the password is
+//! shown here and must be given to the helper separately), asks before letting
+//! the helper in and before giving control, and takes commands on stdin:
+//! `revoke`, `pause`, `resume`, `chat TEXT`, `end`, `quit`.
+
+use std::collections::VecDeque;
+use std::io::BufRead;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use ra_capture::{SyntheticCapturer, SyntheticConfig};
+use ra_codec::{EncoderSettings, OpenH264Encoder};
+use ra_core::audit::AuditLog;
+use ra_core::input::{InputError, InputEvent, InputInjector};
+use ra_core::invitation::EmailOptions;
+use ra_core::policy::Policy;
+use ra_core::runtime::{HostBackends, HostSession, InviteOptions, invite};
+use ra_core::session::{ConnectionId, HostEvent};
+use ra_examples::output::Output;
+use ra_examples::parse_duration;
+use ra_input::{NullInjector, event_to_json, release_all_to_json};
+use serde_json::json;
+use tokio::sync::mpsc;
+
+#[derive(Parser)]
+#[command(
+    name = "ra-host",
+    version,
+    about = "Share this screen with a helper (the host side of ra)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Open an invitation and wait for the helper.
+    Invite(InviteArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Answer {
+    /// Ask on stdin (answer `y` or `n`).
+    Ask,
+    /// Always yes.
+    Yes,
+    /// Always no.
+    No,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum CaptureKind {
+    /// A moving test pattern (no display needed).
+    Synthetic,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum InjectKind {
+    /// Print the helper's input instead of injecting it.
+    Log,
+    /// Drop the helper's input.
+    None,
+}
+
+#[derive(clap::Args)]
+struct InviteArgs {
+    /// Save the invitation file here. It holds no password: tell the helper the password separately.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// Also print the invitation as a one-line token the helper can paste.
+    #[arg(long)]
+    token: bool,
+    /// Write the invitation as an email message (.eml, invitation attached, no password) to FILE.
+    #[arg(long, value_name = "FILE.eml", requires = "to")]
+    email: Option<PathBuf>,
+    /// The email's recipient (repeat for several).
+    #[arg(long, value_name = "ADDR", requires = "email")]
+    to: Vec<String>,
+    /// The email's sender.
+    #[arg(
+        long,
+        value_name = "ADDR",
+        default_value = "remote-assistance@localhost"
+    )]
+    from: String,
+    /// How long the invitation stays open; the policy may cap it.
+    #[arg(long, value_name = "DURATION", default_value = "6h", value_parser = parse_duration)]
+    lifetime: Duration,
+    /// Where to listen for the helper (port 0: any free port).
+    #[arg(long, value_name = "IP:PORT", default_value = "0.0.0.0:0")]
+    listen: SocketAddr,
+    /// Where the picture comes from.
+    #[arg(long, value_enum, default_value = "synthetic")]
+    capture: CaptureKind,
+    /// Size of the synthetic screen.
+    #[arg(long, value_name = "WxH", default_value = "1280x720", value_parser = parse_size)]
+    size: (u32, u32),
+    /// What happens to the helper's input while it has control.
+    #[arg(long, value_enum, default_value = "log")]
+    inject: InjectKind,
+    /// Whether to let a helper in (after it proved it knows the password).
+    #[arg(long, value_enum, default_value = "ask")]
+    approve: Answer,
+    /// Whether to give the helper control when it asks.
+    #[arg(long, value_enum, default_value = "ask")]
+    approve_control: Answer,
+    /// The host policy (TOML): allow_assistance, allow_control, max_invitation_lifetime, approval_timeout.
+    #[arg(long, value_name = "FILE")]
+    policy: Option<PathBuf>,
+    /// Append the audit log (one JSON object per line) to this file.
+    #[arg(long, value_name = "FILE")]
+    audit_log: Option<PathBuf>,
+    /// The name the helper sees.
+    #[arg(long, default_value = "ra host")]
+    name: String,
+    /// One JSON object per line on stdout, each with an "event" field.
+    #[arg(long)]
+    json: bool,
+}
+
+fn parse_size(text: &str) -> Result<(u32, u32), String> {
+    let (w, h) = text
+        .split_once(['x', 'X'])
+        .ok_or_else(|| format!("invalid size {text:?}: expected WxH, e.g. 1280x720"))?;
+    let parse = |v: &str| {
+        v.parse::<u32>()
+            .ok()
+            .filter(|n| (16..=8192).contains(n))
+            .ok_or_else(|| format!("invalid size {text:?}: sides must be 16 to 8192"))
+    };
+    Ok((parse(w)?, parse(h)?))
+}
+
+/// Prints the helper's input (`--inject log`).
+struct PrintInjector {
+    output: Output,
+}
+
+impl InputInjector for PrintInjector {
+    fn inject(&mut self, event: &InputEvent) -> Result<(), InputError> {
+        let value = event_to_json(event);
+        self.output.event("input", json!({ "input": value }), || {
+            format!("input: {value}")
+        });
+        Ok(())
+    }
+
+    fn release_all(&mut self) -> Result<(), InputError> {
+        let value = release_all_to_json();
+        self.output.event("input", json!({ "input": value }), || {
+            "input: release all keys and buttons".to_owned()
+        });
+        Ok(())
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
+    let Command::Invite(args) = cli.command;
+    let output = Output::new(args.json);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            output.error(&format!("cannot start the async runtime: {e}"));
+            return ExitCode::from(1);
+        }
+    };
+    let code = runtime.block_on(run(args, output));
+    // Threads blocked on stdin must not keep the process alive.
+    runtime.shutdown_timeout(Duration::from_millis(200));
+    ExitCode::from(code)
+}
+
+async fn run(args: InviteArgs, output: Output) -> u8 {
+    let policy = match &args.policy {
+        Some(path) => match Policy::load(path) {
+            Ok(p) => p,
+            Err(e) => {
+                output.error(&e.to_string());
+                return 2;
+            }
+        },
+        None => Policy::default(),
+    };
+    let audit_log = match &args.audit_log {
+        Some(path) => match AuditLog::open(path) {
+            Ok(log) => Some(log),
+            Err(e) => {
+                output.error(&e.to_string());
+                return 2;
+            }
+        },
+        None => None,
+    };
+    let CaptureKind::Synthetic = args.capture;
+    let (width, height) = args.size;
+    let capturer = SyntheticCapturer::new(SyntheticConfig {
+        width,
+        height,
+        frame_rate: 30.0,
+    });
+    let injector: Box<dyn InputInjector> = match args.inject {
+        InjectKind::Log => Box::new(PrintInjector { output }),
+        InjectKind::None => Box::new(NullInjector::new()),
+    };
+    let backends = HostBackends {
+        capturer: Box::new(capturer),
+        encoder: Box::new(OpenH264Encoder::new(EncoderSettings::default())),
+        injector,
+    };
+    let options = InviteOptions {
+        host_name: args.name.clone(),
+        lifetime: args.lifetime,
+        listen: args.listen,
+        advertise: Vec::new(),
+        policy,
+        audit_log,
+    };
+    let mut host = match invite(options, backends).await {
+        Ok(h) => h,
+        Err(e) => {
+            output.error(&e.to_string());
+            return match e {
+                ra_core::runtime::InviteError::Policy => 5,
+                _ => 1,
+            };
+        }
+    };
+    if let Err(message) = publish_invitation(&host, &args, output) {
+        output.error(&message);
+        return 1;
+    }
+    serve(&mut host, &args, output).await
+}
+
+/// Writes the invitation where asked and prints it with the password.
+fn publish_invitation(host: &HostSession, args: &InviteArgs, output: Output) -> Result<(), String> {
+    let invitation = host.invitation();
+    if let Some(path) = &args.out {
+        invitation.save(path).map_err(|e| e.to_string())?;
+    }
+    let mut mailto = None;
+    if let Some(path) = &args.email {
+        let email = invitation
+            .to_email(&EmailOptions {
+                from: args.from.clone(),
+                to: args.to.clone(),
+                subject: None,
+            })
+            .map_err(|e| e.to_string())?;
+        std::fs::write(path, email).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        mailto = Some(invitation.mailto_uri(&args.to));
+    }
+    let token = invitation.to_token();
+    let expires = humantime::format_rfc3339_seconds(invitation.expires_at).to_string();
+    let password = host.password().to_string();
+    output.event(
+        "invitation",
+        json!({
+            "file": args.out.as_ref().map(|p| p.display().to_string()),
+            "password": password,
+            "expires_at": expires,
+            "token": token,
+            "email": args.email.as_ref().map(|p| p.display().to_string()),
+            "mailto": mailto,
+            "addresses": invitation.addresses.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            "session_id": invitation.session_id.to_string(),
+        }),
+        || {
+            let mut text = String::from("Invitation open.\n");
+            if let Some(path) = &args.out {
+                text += &format!(
+                    "  Invitation file: {} (send it to your helper)\n",
+                    path.display()
+                );
+            }
+            if let Some(path) = &args.email {
+                text += &format!(
+                    "  Email message:   {} (open it in your mail program)\n",
+                    path.display()
+                );
+            }
+            if args.token || (args.out.is_none() && args.email.is_none()) {
+                text += &format!("  Token:           {token}\n");
+            }
+            text += &format!(
+                "  Password:        {password}  (tell it to your helper by phone or in person)\n"
+            );
+            text += &format!("  Expires:         {expires}");
+            text
+        },
+    );
+    Ok(())
+}
+
+/// What the host is waiting for the user to answer.
+enum Question {
+    Connect(ConnectionId),
+    Control(ConnectionId),
+}
+
+async fn serve(host: &mut HostSession, args: &InviteArgs, output: Output) -> u8 {
+    let (lines_tx, mut lines) = mpsc::unbounded_channel::<String>();
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lock().lines() {
+            let Ok(line) = line else { break };
+            if lines_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut questions: VecDeque<Question> = VecDeque::new();
+    let mut stdin_open = true;
+    let mut live = false;
+    loop {
+        tokio::select! {
+            event = host.next_event() => {
+                let Some(event) = event else { return 0 };
+                match handle_event(host, args, output, event, &mut questions, &mut live).await {
+                    Flow::Continue => {}
+                    Flow::Exit(code) => return code,
+                }
+            }
+            line = lines.recv(), if stdin_open => match line {
+                Some(line) => {
+                    if handle_line(host, output, line.trim(), &mut questions).await {
+                        return 0;
+                    }
+                }
+                None => stdin_open = false,
+            },
+        }
+    }
+}
+
+enum Flow {
+    Continue,
+    Exit(u8),
+}
+
+async fn handle_event(
+    host: &HostSession,
+    args: &InviteArgs,
+    output: Output,
+    event: HostEvent,
+    questions: &mut VecDeque<Question>,
+    live: &mut bool,
+) -> Flow {
+    match event {
+        HostEvent::ConnectionRequest {
+            conn,
+            helper_name,
+            peer,
+        } => {
+            output.event(
+                "connection_request",
+                json!({ "helper": helper_name, "peer": peer.to_string() }),
+                || {
+                    format!(
+                        "{helper_name} ({peer}) knows the password and wants to see your screen."
+                    )
+                },
+            );
+            answer(
+                host,
+                output,
+                args.approve,
+                Question::Connect(conn),
+                questions,
+            )
+            .await;
+        }
+        HostEvent::AuthFailed {
+            peer,
+            attempts,
+            max_attempts,
+            ..
+        } => output.event(
+            "auth_failed",
+            json!({ "peer": peer.to_string(), "attempts": attempts, "max_attempts": max_attempts }),
+            || format!("Wrong password from {peer} (attempt {attempts} of {max_attempts})."),
+        ),
+        HostEvent::Connected { helper_name, .. } => {
+            *live = true;
+            output.event("connected", json!({ "helper": helper_name }), || {
+                format!("{helper_name} now sees your screen (view only).")
+            });
+        }
+        HostEvent::ControlRequested { conn } => {
+            output.event("control_requested", json!({}), || {
+                "The helper asks to control your computer.".to_owned()
+            });
+            answer(
+                host,
+                output,
+                args.approve_control,
+                Question::Control(conn),
+                questions,
+            )
+            .await;
+        }
+        HostEvent::ControlGranted { .. } => output.event("control_granted", json!({}), || {
+            "The helper now controls your computer. Type `revoke` to take it back.".to_owned()
+        }),
+        HostEvent::ControlDenied { reason, .. } => output.event(
+            "control_denied",
+            json!({ "reason": reason.as_str() }),
+            || format!("Control denied ({}).", reason.as_str()),
+        ),
+        HostEvent::ControlRevoked { reason, .. } => output.event(
+            "control_revoked",
+            json!({ "reason": reason.as_str() }),
+            || format!("Control taken back ({}).", reason.as_str()),
+        ),
+        HostEvent::Paused { .. } => {
+            output.event("paused", json!({}), || "Paused: screen hidden.".into())
+        }
+        HostEvent::Resumed { .. } => output.event("resumed", json!({}), || "Resumed.".into()),
+        HostEvent::Chat { text, .. } => {
+            output.event("chat", json!({ "from": "helper", "text": text }), || {
+                format!("helper: {text}")
+            })
+        }
+        HostEvent::Pointer { x, y, kind, .. } => output.event(
+            "pointer",
+            json!({ "x": x, "y": y, "kind": format!("{kind:?}").to_lowercase() }),
+            || format!("The helper points at ({x}, {y})."),
+        ),
+        HostEvent::Ended { conn, reason } => {
+            questions.retain(
+                |q| !matches!(q, Question::Connect(c) | Question::Control(c) if *c == conn),
+            );
+            output.event("ended", json!({ "reason": reason.as_str() }), || {
+                format!("Session ended: {reason}.")
+            });
+            if *live {
+                return Flow::Exit(0);
+            }
+        }
+        HostEvent::InvitationClosed { reason } => {
+            output.event(
+                "invitation_closed",
+                json!({ "reason": reason.as_str() }),
+                || format!("The invitation is closed ({}).", reason.as_str()),
+            );
+            if !*live {
+                return Flow::Exit(0);
+            }
+        }
+        other => tracing::debug!(?other, "unhandled event"),
+    }
+    Flow::Continue
+}
+
+async fn answer(
+    host: &HostSession,
+    output: Output,
+    policy: Answer,
+    question: Question,
+    questions: &mut VecDeque<Question>,
+) {
+    match policy {
+        Answer::Yes => decide(host, output, question, true).await,
+        Answer::No => decide(host, output, question, false).await,
+        Answer::Ask => {
+            if !output.is_json() {
+                println!("Allow? [y/n]");
+            }
+            questions.push_back(question);
+        }
+    }
+}
+
+async fn decide(host: &HostSession, output: Output, question: Question, yes: bool) {
+    let result = match (question, yes) {
+        (Question::Connect(conn), true) => host.approve(conn).await,
+        (Question::Connect(conn), false) => host.deny(conn).await,
+        (Question::Control(conn), true) => host.grant_control(conn).await,
+        (Question::Control(conn), false) => host.deny_control(conn).await,
+    };
+    if let Err(e) = result {
+        output.error(&e.to_string());
+    }
+}
+
+/// Handles one stdin line; true to quit.
+async fn handle_line(
+    host: &HostSession,
+    output: Output,
+    line: &str,
+    questions: &mut VecDeque<Question>,
+) -> bool {
+    let (command, rest) = line.split_once(' ').unwrap_or((line, ""));
+    let result = match command.to_ascii_lowercase().as_str() {
+        "" => return false,
+        "y" | "yes" | "n" | "no" => {
+            let yes = command.starts_with(['y', 'Y']);
+            match questions.pop_front() {
+                Some(q) => decide(host, output, q, yes).await,
+                None => output.error("nothing to answer"),
+            }
+            return false;
+        }
+        "revoke" => host.revoke().await,
+        "pause" => host.pause().await,
+        "resume" => host.resume().await,
+        "chat" => host.chat(rest.trim()).await,
+        "end" => host.end().await,
+        "quit" => return true,
+        other => {
+            output.error(&format!(
+                "unknown command {other:?}: y, n, revoke, pause, resume, chat TEXT, end, quit"
+            ));
+            return false;
+        }
+    };
+    if let Err(e) = result {
+        output.error(&e.to_string());
+    }
+    false
+}

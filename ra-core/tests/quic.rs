@@ -1,0 +1,453 @@
+//! The whole stack over real QUIC on loopback: TLS pinning, SPAKE2, consent,
+//! video through openh264, input through a recording injector.
+#![allow(missing_docs)]
+
+use std::net::{SocketAddr, UdpSocket};
+use std::time::Duration;
+
+use ra_capture::{SyntheticCapturer, SyntheticConfig, render_pattern};
+use ra_codec::{EncoderSettings, OpenH264Decoder, OpenH264Encoder, psnr_bgra};
+use ra_core::input::{InputEvent, MouseButton};
+use ra_core::keys::KeyCode;
+use ra_core::media::DisplayId;
+use ra_core::password::Password;
+use ra_core::policy::Policy;
+use ra_core::proto::{self, envelope::Message};
+use ra_core::runtime::{
+    AcceptError, AcceptOptions, HelperSession, HelperSessionEvent, HostBackends, HostSession,
+    InviteError, InviteOptions, ReceivedFrame, accept, invite, pinned_client_config,
+};
+use ra_core::session::{EndReason, HelperEvent, HostEvent, RevokeReason, encode_frame};
+use ra_input::{RecordingInjector, RecordingLog};
+
+const WIDTH: u32 = 640;
+const HEIGHT: u32 = 360;
+const STEP: Duration = Duration::from_secs(15);
+
+fn loopback() -> SocketAddr {
+    "127.0.0.1:0".parse().unwrap()
+}
+
+async fn host(policy: Policy) -> (HostSession, RecordingLog) {
+    let injector = RecordingInjector::new();
+    let log = injector.log();
+    let capturer = SyntheticCapturer::new(SyntheticConfig {
+        width: WIDTH,
+        height: HEIGHT,
+        frame_rate: 30.0,
+    });
+    let backends = HostBackends {
+        capturer: Box::new(capturer),
+        encoder: Box::new(OpenH264Encoder::new(EncoderSettings::default())),
+        injector: Box::new(injector),
+    };
+    let options = InviteOptions {
+        host_name: "Alice".into(),
+        listen: loopback(),
+        policy,
+        ..InviteOptions::default()
+    };
+    (invite(options, backends).await.unwrap(), log)
+}
+
+fn helper_options(name: &str) -> AcceptOptions {
+    AcceptOptions {
+        helper_name: name.into(),
+        connect_timeout: Duration::from_secs(5),
+        approval_timeout: Duration::from_secs(30),
+    }
+}
+
+async fn next_host_event(host: &mut HostSession) -> HostEvent {
+    tokio::time::timeout(STEP, host.next_event())
+        .await
+        .expect("host event in time")
+        .expect("host still running")
+}
+
+async fn host_event_matching(
+    host: &mut HostSession,
+    pred: impl Fn(&HostEvent) -> bool,
+) -> HostEvent {
+    loop {
+        let event = next_host_event(host).await;
+        if pred(&event) {
+            return event;
+        }
+    }
+}
+
+async fn helper_session_event(
+    helper: &mut HelperSession,
+    pred: impl Fn(&HelperEvent) -> bool,
+) -> HelperEvent {
+    loop {
+        let event = tokio::time::timeout(STEP, helper.next_event())
+            .await
+            .expect("helper event in time")
+            .expect("helper still running");
+        if let HelperSessionEvent::Session(e) = event
+            && pred(&e)
+        {
+            return e;
+        }
+    }
+}
+
+async fn next_frame(helper: &mut HelperSession) -> ReceivedFrame {
+    loop {
+        let event = tokio::time::timeout(STEP, helper.next_event())
+            .await
+            .expect("frame in time")
+            .expect("helper still running");
+        if let HelperSessionEvent::Frame(frame) = event {
+            return frame;
+        }
+    }
+}
+
+/// The best PSNR of a decoded frame against the first `frames` pictures of
+/// the synthetic pattern: it must be one of them.
+fn best_psnr(frame: &ReceivedFrame, frames: u64) -> f64 {
+    let f = &frame.frame;
+    let stride = f.width as usize * 4;
+    let mut source = vec![0u8; stride * f.height as usize];
+    (0..frames)
+        .map(|i| {
+            render_pattern(f.width, f.height, i, DisplayId(0), &mut source, stride).unwrap();
+            psnr_bgra(&f.data, f.stride, &source, stride, f.width, f.height)
+        })
+        .fold(0.0, f64::max)
+}
+
+/// Connects a helper while the host approves it; returns both ends.
+async fn connected_pair() -> (HostSession, RecordingLog, HelperSession) {
+    let (mut host, log) = host(Policy::default()).await;
+    let invitation = host.invitation().clone();
+    let password = Password::parse(&host.password().to_string()).unwrap();
+    let helper = tokio::spawn(async move {
+        accept(
+            &invitation,
+            &password,
+            helper_options("Bob"),
+            Box::new(OpenH264Decoder::new().unwrap()),
+        )
+        .await
+    });
+    let request = host_event_matching(&mut host, |e| {
+        matches!(e, HostEvent::ConnectionRequest { .. })
+    })
+    .await;
+    let HostEvent::ConnectionRequest {
+        conn,
+        helper_name,
+        peer,
+    } = request
+    else {
+        unreachable!()
+    };
+    assert_eq!(helper_name, "Bob");
+    assert!(peer.ip().is_loopback());
+    host.approve(conn).await.unwrap();
+    let helper = helper.await.unwrap().expect("accepted");
+    assert_eq!(helper.host_name(), "Alice");
+    (host, log, helper)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_session_over_quic() {
+    let (mut host, log, mut helper) = connected_pair().await;
+    let HostEvent::Connected { conn, .. } =
+        host_event_matching(&mut host, |e| matches!(e, HostEvent::Connected { .. })).await
+    else {
+        unreachable!()
+    };
+
+    // Frames: decoded pictures match the synthetic source.
+    let mut best = 0.0f64;
+    for _ in 0..5 {
+        let frame = next_frame(&mut helper).await;
+        assert_eq!((frame.frame.width, frame.frame.height), (WIDTH, HEIGHT));
+        assert!(frame.encoded_bytes > 0);
+        best = best.max(best_psnr(&frame, 600));
+    }
+    assert!(
+        best >= 35.0,
+        "decoded frames match the source at {best:.1} dB"
+    );
+
+    // Control: view-only first, then request → grant → input.
+    assert!(
+        helper
+            .send_input(vec![InputEvent::PointerMove { x: 1, y: 1 }])
+            .await
+            .is_err()
+    );
+    helper.request_control().await.unwrap();
+    host_event_matching(&mut host, |e| {
+        matches!(e, HostEvent::ControlRequested { .. })
+    })
+    .await;
+    host.grant_control(conn).await.unwrap();
+    helper_session_event(&mut helper, |e| {
+        matches!(e, HelperEvent::ControlGranted { .. })
+    })
+    .await;
+    let input = vec![
+        InputEvent::PointerMove { x: 100, y: 50 },
+        InputEvent::Button {
+            button: MouseButton::Left,
+            pressed: true,
+        },
+        InputEvent::Key {
+            code: KeyCode::LEFT_SHIFT,
+            pressed: true,
+        },
+    ];
+    helper.send_input(input.clone()).await.unwrap();
+    log.wait_for(3, STEP).expect("input injected");
+    assert_eq!(log.injected(), input);
+
+    // Revoke: the held key and button are released, the helper is told.
+    host.revoke().await.unwrap();
+    helper_session_event(&mut helper, |e| {
+        *e == HelperEvent::ControlRevoked {
+            reason: RevokeReason::ByUser,
+        }
+    })
+    .await;
+    log.wait_for(5, STEP).expect("releases injected");
+    assert!(log.held_keys().is_empty() && log.held_buttons().is_empty());
+    assert!(helper.send_input(input.clone()).await.is_err());
+
+    // Chat both ways.
+    host.chat("can you see it?").await.unwrap();
+    helper_session_event(
+        &mut helper,
+        |e| matches!(e, HelperEvent::Chat { text } if text == "can you see it?"),
+    )
+    .await;
+    helper.chat("yes").await.unwrap();
+    host_event_matching(
+        &mut host,
+        |e| matches!(e, HostEvent::Chat { text, .. } if text == "yes"),
+    )
+    .await;
+
+    // The helper ends; the host learns why.
+    helper.end().await.unwrap();
+    let ended = host_event_matching(&mut host, |e| matches!(e, HostEvent::Ended { .. })).await;
+    assert_eq!(
+        ended,
+        HostEvent::Ended {
+            conn,
+            reason: EndReason::HelperEnded
+        }
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn host_end_reaches_the_helper() {
+    let (host, _log, mut helper) = connected_pair().await;
+    host.end().await.unwrap();
+    let ended = helper_session_event(&mut helper, |e| matches!(e, HelperEvent::Ended { .. })).await;
+    assert_eq!(
+        ended,
+        HelperEvent::Ended {
+            reason: EndReason::HostEnded
+        }
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_password_is_refused_on_both_sides() {
+    let (mut host, _log) = host(Policy::default()).await;
+    let invitation = host.invitation().clone();
+    let wrong = Password::generate_random();
+    let result = accept(
+        &invitation,
+        &wrong,
+        helper_options("Mallory"),
+        Box::new(OpenH264Decoder::new().unwrap()),
+    )
+    .await;
+    assert!(
+        matches!(result, Err(AcceptError::WrongPassword)),
+        "{result:?}"
+    );
+    let failed =
+        host_event_matching(&mut host, |e| matches!(e, HostEvent::AuthFailed { .. })).await;
+    assert!(matches!(failed, HostEvent::AuthFailed { attempts: 1, .. }));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pinned_fingerprint_mismatch_is_refused() {
+    let (mut host, _log) = host(Policy::default()).await;
+    let mut invitation = host.invitation().clone();
+    invitation.fingerprint.0[0] ^= 0xFF;
+    let password = Password::parse(&host.password().to_string()).unwrap();
+    let result = accept(
+        &invitation,
+        &password,
+        helper_options("Bob"),
+        Box::new(OpenH264Decoder::new().unwrap()),
+    )
+    .await;
+    assert!(
+        matches!(result, Err(AcceptError::CertificateMismatch)),
+        "{result:?}"
+    );
+    // Nothing reached the host's consent logic.
+    host.close_invitation().await.unwrap();
+    let event = next_host_event(&mut host).await;
+    assert!(
+        matches!(event, HostEvent::InvitationClosed { .. }),
+        "{event:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_and_early_messages_leave_the_host_running() {
+    let (mut host, _log) = host(Policy::default()).await;
+    let addr = host.local_addr();
+    // Garbage datagrams.
+    let socket = UdpSocket::bind(loopback()).unwrap();
+    for i in 0..200u32 {
+        let junk: Vec<u8> = (0..1200).map(|b| (b as u32 * 31 + i) as u8).collect();
+        socket.send_to(&junk, addr).unwrap();
+    }
+    // A TLS-valid client that skips authentication: its message closes the connection.
+    let invitation = host.invitation().clone();
+    let mut endpoint = quinn::Endpoint::client(loopback()).unwrap();
+    endpoint.set_default_client_config(pinned_client_config(invitation.fingerprint).unwrap());
+    let connection = endpoint
+        .connect(addr, ra_core::runtime::SERVER_NAME)
+        .unwrap()
+        .await
+        .unwrap();
+    let (mut send, _recv) = connection.open_bi().await.unwrap();
+    let early = encode_frame(&proto::Envelope {
+        message: Some(Message::ControlRequest(proto::ControlRequest {})),
+    });
+    send.write_all(&early).await.unwrap();
+    let closed = tokio::time::timeout(STEP, connection.closed())
+        .await
+        .expect("closed in time");
+    match closed {
+        quinn::ConnectionError::ApplicationClosed(close) => assert_eq!(
+            ra_core::session::end_reason_from_code(close.error_code.into_inner()),
+            EndReason::ProtocolError
+        ),
+        other => panic!("unexpected close: {other:?}"),
+    }
+    // The host still serves a real helper.
+    let password = Password::parse(&host.password().to_string()).unwrap();
+    let helper = tokio::spawn(async move {
+        accept(
+            &invitation,
+            &password,
+            helper_options("Bob"),
+            Box::new(OpenH264Decoder::new().unwrap()),
+        )
+        .await
+    });
+    let request = host_event_matching(&mut host, |e| {
+        matches!(e, HostEvent::ConnectionRequest { .. })
+    })
+    .await;
+    let HostEvent::ConnectionRequest { conn, .. } = request else {
+        unreachable!()
+    };
+    host.approve(conn).await.unwrap();
+    assert!(helper.await.unwrap().is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn second_helper_is_refused_while_one_is_connected() {
+    let (host, _log, mut first) = connected_pair().await;
+    let invitation = host.invitation().clone();
+    let password = Password::parse(&host.password().to_string()).unwrap();
+    let second = accept(
+        &invitation,
+        &password,
+        helper_options("Eve"),
+        Box::new(OpenH264Decoder::new().unwrap()),
+    )
+    .await;
+    assert!(
+        matches!(second, Err(AcceptError::Denied(EndReason::Busy))),
+        "{second:?}"
+    );
+    // The first session continues: it still receives frames.
+    next_frame(&mut first).await;
+    next_frame(&mut first).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn policy_and_port_errors_are_clear() {
+    let injector = || Box::new(RecordingInjector::new());
+    let backends = || HostBackends {
+        capturer: Box::new(SyntheticCapturer::default()),
+        encoder: Box::new(OpenH264Encoder::new(EncoderSettings::default())),
+        injector: injector(),
+    };
+    let off = InviteOptions {
+        listen: loopback(),
+        policy: Policy {
+            allow_assistance: false,
+            ..Policy::default()
+        },
+        ..InviteOptions::default()
+    };
+    assert!(matches!(
+        invite(off, backends()).await,
+        Err(InviteError::Policy)
+    ));
+
+    let taken = UdpSocket::bind(loopback()).unwrap();
+    let busy = InviteOptions {
+        listen: taken.local_addr().unwrap(),
+        ..InviteOptions::default()
+    };
+    let error = invite(busy, backends()).await.unwrap_err();
+    assert!(matches!(error, InviteError::Bind { .. }), "{error:?}");
+    assert!(error.to_string().contains("cannot listen on"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pause_stops_frames_and_control() {
+    let (mut host, log, mut helper) = connected_pair().await;
+    let HostEvent::Connected { conn, .. } =
+        host_event_matching(&mut host, |e| matches!(e, HostEvent::Connected { .. })).await
+    else {
+        unreachable!()
+    };
+    next_frame(&mut helper).await;
+    helper.request_control().await.unwrap();
+    host_event_matching(&mut host, |e| {
+        matches!(e, HostEvent::ControlRequested { .. })
+    })
+    .await;
+    host.grant_control(conn).await.unwrap();
+    helper_session_event(&mut helper, |e| {
+        matches!(e, HelperEvent::ControlGranted { .. })
+    })
+    .await;
+    host.pause().await.unwrap();
+    helper_session_event(&mut helper, |e| *e == HelperEvent::Paused).await;
+    assert!(
+        helper
+            .send_input(vec![InputEvent::PointerMove { x: 5, y: 5 }])
+            .await
+            .is_err()
+    );
+    // Drain what was in flight, then no frame may arrive while paused.
+    while let Ok(Some(_)) =
+        tokio::time::timeout(Duration::from_millis(300), helper.next_event()).await
+    {}
+    let quiet = tokio::time::timeout(Duration::from_millis(500), next_frame(&mut helper)).await;
+    assert!(quiet.is_err(), "no frames while paused");
+    assert!(log.injected().is_empty());
+    host.resume().await.unwrap();
+    next_frame(&mut helper).await;
+}
