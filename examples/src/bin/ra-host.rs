@@ -240,7 +240,9 @@ async fn run(args: InviteArgs, output: Output) -> u8 {
         output.error(&message);
         return 1;
     }
-    serve(&mut host, &args, output).await
+    let code = serve(&mut host, &args, output).await;
+    host.shutdown().await;
+    code
 }
 
 /// Writes the invitation where asked and prints it with the password.

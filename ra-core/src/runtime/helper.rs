@@ -72,6 +72,8 @@ pub struct HelperSession {
     events: mpsc::UnboundedReceiver<HelperEvent>,
     frames: mpsc::Receiver<ReceivedFrame>,
     control: watch::Receiver<ControlState>,
+    /// Becomes true when the driver has finished (the host was told goodbye).
+    done: watch::Receiver<bool>,
 }
 
 impl std::fmt::Debug for HelperSession {
@@ -98,7 +100,7 @@ pub async fn accept(
     if invitation.is_expired(SystemTime::now()) {
         return Err(AcceptError::Expired);
     }
-    let connection = connect(invitation, &options).await?;
+    let (endpoint, connection) = connect(invitation, &options).await?;
     let binding = channel_binding(&connection, invitation.session_id.as_bytes())
         .ok_or_else(|| AcceptError::Protocol("no tls channel binding".into()))?;
     let (send, recv) = connection
@@ -123,8 +125,10 @@ pub async fn accept(
     let (live_video_tx, live_video_rx) = watch::channel(false);
     let decode = DecodeThread::spawn(decoder, frame_tx, signal_tx.clone())?;
 
+    let (done_tx, done_rx) = watch::channel(false);
     let driver = HelperDriver {
         core,
+        endpoint,
         connection,
         send,
         input: None,
@@ -133,6 +137,7 @@ pub async fn accept(
         control: control_tx,
         live_video: live_video_tx,
         signals: signal_tx,
+        done: done_tx,
     };
     tokio::spawn(receive_video(
         driver.connection.clone(),
@@ -156,6 +161,7 @@ pub async fn accept(
         events: event_rx,
         frames: frame_rx,
         control: control_rx,
+        done: done_rx,
     })
 }
 
@@ -164,7 +170,7 @@ pub async fn accept(
 async fn connect(
     invitation: &Invitation,
     options: &AcceptOptions,
-) -> Result<quinn::Connection, AcceptError> {
+) -> Result<(quinn::Endpoint, quinn::Connection), AcceptError> {
     let mismatch = PinMismatch::default();
     let config = client_config(invitation.fingerprint, mismatch.clone())?;
     let mut failures = Vec::new();
@@ -184,7 +190,7 @@ async fn connect(
             }
         };
         match tokio::time::timeout(options.connect_timeout, connecting).await {
-            Ok(Ok(connection)) => return Ok(connection),
+            Ok(Ok(connection)) => return Ok((endpoint, connection)),
             Ok(Err(e)) => failures.push(format!("{address}: {e}")),
             Err(_) => failures.push(format!("{address}: timed out")),
         }
@@ -276,12 +282,16 @@ impl HelperSession {
         self.command(HelperCommand::RequestKeyframe).await
     }
 
-    /// Ends the session.
+    /// Ends the session and waits (briefly) until the host was told, so the
+    /// program may exit right after.
     ///
     /// # Errors
     /// [`SessionError::Closed`] if it ended already.
     pub async fn end(&self) -> Result<(), SessionError> {
-        self.command(HelperCommand::End).await
+        self.command(HelperCommand::End).await?;
+        let mut done = self.done.clone();
+        let _ = tokio::time::timeout(SHUTDOWN_WAIT, done.wait_for(|finished| *finished)).await;
+        Ok(())
     }
 
     async fn command(&self, command: HelperCommand) -> Result<(), SessionError> {
@@ -298,6 +308,7 @@ impl HelperSession {
 
 struct HelperDriver {
     core: HelperConnection,
+    endpoint: quinn::Endpoint,
     connection: quinn::Connection,
     send: quinn::SendStream,
     input: Option<quinn::SendStream>,
@@ -305,36 +316,59 @@ struct HelperDriver {
     /// Told once: the host approved (its name) or the session ended first.
     live: Option<oneshot::Sender<Result<String, EndReason>>>,
     control: watch::Sender<ControlState>,
-    /// Whether video may be shown (the session is live and not paused).
+    /// Whether video is accepted (authenticated and not paused).
     live_video: watch::Sender<bool>,
     signals: mpsc::UnboundedSender<DecodeSignal>,
+    done: watch::Sender<bool>,
 }
+
+/// How long ending waits for the goodbye to reach the host.
+const SHUTDOWN_WAIT: Duration = Duration::from_secs(2);
 
 /// How long to wait for the host's close reason after its control stream ended.
 const CLOSE_REASON_WAIT: Duration = Duration::from_secs(1);
 
-/// Reads frame streams in order and passes them to the decode thread. Frames
-/// arriving while the session is not live are discarded unread.
+/// How often a helper waiting for a keyframe asks for one again.
+const KEYFRAME_RETRY: Duration = Duration::from_millis(250);
+
+/// Reads frame streams in order and passes them to the decode thread.
+///
+/// Nothing decodes before a keyframe, so until one arrives (at the start, after
+/// a frame was dropped, after a pause) other frames are skipped and a keyframe
+/// is asked for. Video only flows to an authenticated, unpaused session; the
+/// host's first keyframe may overtake its approval message (streams are not
+/// ordered with each other), so being authenticated is enough.
 async fn receive_video(
     connection: quinn::Connection,
-    live: watch::Receiver<bool>,
+    accepting: watch::Receiver<bool>,
     decode: DecodeThread,
     signals: mpsc::UnboundedSender<DecodeSignal>,
 ) {
-    let mut waiting_for_keyframe = false;
+    let mut waiting_for_keyframe = true;
+    let mut last_request: Option<Instant> = None;
+    let ask_for_keyframe = |last_request: &mut Option<Instant>| {
+        if last_request.is_none_or(|at| at.elapsed() >= KEYFRAME_RETRY) {
+            *last_request = Some(Instant::now());
+            let _ = signals.send(DecodeSignal::KeyframeNeeded);
+        }
+    };
     while let Ok(mut stream) = connection.accept_uni().await {
-        if !*live.borrow() {
+        if !*accepting.borrow() {
             let _ = stream.stop(0u8.into());
+            waiting_for_keyframe = true;
             continue;
         }
         let video = match read_video_stream(stream).await {
             Ok(video) => video,
             Err(e) => {
                 tracing::debug!(error = %e, "bad video stream");
+                waiting_for_keyframe = true;
+                ask_for_keyframe(&mut last_request);
                 continue;
             }
         };
         if waiting_for_keyframe && !video.frame.keyframe {
+            ask_for_keyframe(&mut last_request);
             continue;
         }
         waiting_for_keyframe = false;
@@ -343,7 +377,7 @@ async fn receive_video(
             Err(DecodeBusy::Full) => {
                 // The decoder fell behind: drop, and restart from a keyframe.
                 waiting_for_keyframe = true;
-                let _ = signals.send(DecodeSignal::KeyframeNeeded);
+                ask_for_keyframe(&mut last_request);
             }
             Err(DecodeBusy::Stopped) => return,
         }
@@ -395,6 +429,9 @@ impl HelperDriver {
                 () = sleep => self.core.handle_timeout(Instant::now()),
             }
         }
+        // The close frame goes out from the endpoint's own task: wait for it.
+        let _ = tokio::time::timeout(SHUTDOWN_WAIT, self.endpoint.wait_idle()).await;
+        let _ = self.done.send(true);
     }
 
     /// Why the host closed the connection, as its close code says.
@@ -460,7 +497,7 @@ impl HelperDriver {
             .send(self.core.control_state().unwrap_or(ControlState::None));
         let _ = self
             .live_video
-            .send(self.core.is_live() && !self.core.is_paused());
+            .send(self.core.is_authenticated() && !self.core.is_paused());
         while let Some(event) = self.core.poll_event() {
             match &event {
                 HelperEvent::Connected => {

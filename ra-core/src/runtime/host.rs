@@ -87,7 +87,11 @@ enum HostCommand {
     End,
     CloseInvitation,
     SetPolicy(Policy),
+    Shutdown,
 }
+
+/// How long shutting down waits for goodbyes to reach the helpers.
+const SHUTDOWN_WAIT: Duration = Duration::from_secs(2);
 
 /// A running invitation and the session made through it, on the host.
 ///
@@ -342,6 +346,12 @@ impl HostSession {
         self.command(HostCommand::SetPolicy(policy)).await
     }
 
+    /// Ends any session, closes the invitation, and waits (briefly) until the
+    /// helper was told, so the program may exit right after.
+    pub async fn shutdown(self) {
+        let _ = tokio::time::timeout(2 * SHUTDOWN_WAIT, self.command(HostCommand::Shutdown)).await;
+    }
+
     async fn command(&self, command: HostCommand) -> Result<(), SessionError> {
         let (reply_tx, reply_rx) = oneshot::channel();
         self.commands
@@ -456,6 +466,7 @@ impl HostDriver {
         )>,
     ) {
         let mut handle_open = true;
+        let mut shutdown_reply = None;
         loop {
             self.flush();
             if !handle_open && self.connections.is_empty() {
@@ -470,6 +481,13 @@ impl HostDriver {
             };
             tokio::select! {
                 command = commands.recv(), if handle_open => match command {
+                    Some((HostCommand::Shutdown, reply)) => {
+                        handle_open = false;
+                        shutdown_reply = Some(reply);
+                        let now = Instant::now();
+                        let _ = self.core.end(now);
+                        self.core.close_invitation(now);
+                    }
                     Some((command, reply)) => {
                         let result = self.apply(command);
                         let _ = reply.send(result);
@@ -490,6 +508,10 @@ impl HostDriver {
             }
         }
         self.endpoint.close(0u8.into(), b"host closed");
+        let _ = tokio::time::timeout(SHUTDOWN_WAIT, self.endpoint.wait_idle()).await;
+        if let Some(reply) = shutdown_reply {
+            let _ = reply.send(Ok(()));
+        }
     }
 
     fn apply(&mut self, command: HostCommand) -> Result<(), CommandError> {
@@ -521,6 +543,8 @@ impl HostDriver {
                 core.set_policy(now, policy);
                 Ok(())
             }
+            // Handled by the run loop.
+            HostCommand::Shutdown => Ok(()),
         }
     }
 

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs what building and testing ra needs on Debian (run as root, or with
+# sudo available). Idempotent: installs only what is missing.
+set -euo pipefail
+
+packages=(
+    build-essential   # cc/c++ for ring and the bundled OpenH264
+    pkg-config
+    nasm              # OpenH264's assembly: without it encoding is 2-3x slower
+    xvfb              # a virtual X display for capture and input tests
+    x11-utils         # xwd, xdpyinfo
+    x11-xserver-utils # xrandr, xsetroot
+    ca-certificates
+    curl
+    git
+)
+
+missing=()
+for package in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if ((${#missing[@]})); then
+    sudo_cmd=()
+    if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
+    echo "setup: installing ${missing[*]}" >&2
+    "${sudo_cmd[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Rust: ra needs 1.89 or newer (edition 2024).
+if ! command -v cargo >/dev/null 2>&1 && [ -f "$HOME/.cargo/env" ]; then
+    # shellcheck disable=SC1091
+    . "$HOME/.cargo/env"
+fi
+if ! command -v cargo >/dev/null 2>&1; then
+    echo "setup: installing Rust with rustup" >&2
+    curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal --component rustfmt,clippy
+    # shellcheck disable=SC1091
+    . "$HOME/.cargo/env"
+fi
+version=$(rustc --version | awk '{print $2}')
+if [ "$(printf '%s\n' 1.89.0 "$version" | sort -V | head -n1)" != 1.89.0 ]; then
+    if command -v rustup >/dev/null 2>&1; then
+        rustup toolchain install stable --profile minimal --component rustfmt,clippy
+        rustup default stable
+    else
+        echo "setup: rustc $version is too old; ra needs 1.89 or newer" >&2
+        exit 1
+    fi
+fi

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The whole test suite: set-up, formatting, lints, every test, and the demo.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+# shellcheck disable=SC1091
+[ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
+
+echo "== cargo fmt --check" >&2
+cargo fmt --all -- --check
+echo "== cargo clippy" >&2
+cargo clippy --locked --workspace --all-targets -- -D warnings
+echo "== cargo test" >&2
+cargo test --locked --workspace
+echo "== demo" >&2
+cargo run --locked -q -p ra-examples --bin ra-demo
+echo "== all tests passed" >&2
