@@ -451,3 +451,107 @@ async fn pause_stops_frames_and_control() {
     host.resume().await.unwrap();
     next_frame(&mut helper).await;
 }
+
+/// Forwards datagrams between one client and `target` until told to stop;
+/// stopping it makes the peers vanish for each other.
+async fn udp_proxy(target: SocketAddr) -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
+    let socket = tokio::net::UdpSocket::bind(loopback()).await.unwrap();
+    let upstream = tokio::net::UdpSocket::bind(loopback()).await.unwrap();
+    upstream.connect(target).await.unwrap();
+    let address = socket.local_addr().unwrap();
+    let (stop_tx, mut stop_rx) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        let mut client = None;
+        let mut down = vec![0u8; 65536];
+        let mut up = vec![0u8; 65536];
+        loop {
+            tokio::select! {
+                _ = &mut stop_rx => return,
+                r = socket.recv_from(&mut down) => {
+                    let Ok((n, from)) = r else { return };
+                    client = Some(from);
+                    let _ = upstream.send(&down[..n]).await;
+                }
+                r = upstream.recv(&mut up) => {
+                    let Ok(n) = r else { continue };
+                    if let Some(client) = client {
+                        let _ = socket.send_to(&up[..n], client).await;
+                    }
+                }
+            }
+        }
+    });
+    (address, stop_tx)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vanished_peer_is_noticed_within_the_idle_timeout() {
+    let (mut host, log) = host(Policy::default()).await;
+    let (proxy, stop) = udp_proxy(host.local_addr()).await;
+    let mut invitation = host.invitation().clone();
+    invitation.addresses = vec![proxy];
+    let password = Password::parse(&host.password().to_string()).unwrap();
+    let helper = tokio::spawn(async move {
+        accept(
+            &invitation,
+            &password,
+            helper_options("Bob"),
+            Box::new(OpenH264Decoder::new().unwrap()),
+        )
+        .await
+    });
+    let HostEvent::ConnectionRequest { conn, .. } = host_event_matching(&mut host, |e| {
+        matches!(e, HostEvent::ConnectionRequest { .. })
+    })
+    .await
+    else {
+        unreachable!()
+    };
+    host.approve(conn).await.unwrap();
+    let mut helper = helper.await.unwrap().unwrap();
+    helper.request_control().await.unwrap();
+    host_event_matching(&mut host, |e| {
+        matches!(e, HostEvent::ControlRequested { .. })
+    })
+    .await;
+    host.grant_control(conn).await.unwrap();
+    helper_session_event(&mut helper, |e| {
+        matches!(e, HelperEvent::ControlGranted { .. })
+    })
+    .await;
+    helper
+        .send_input(vec![InputEvent::Key {
+            code: KeyCode::LEFT_CTRL,
+            pressed: true,
+        }])
+        .await
+        .unwrap();
+    log.wait_for(1, STEP).unwrap();
+
+    // The network between them disappears.
+    let _ = stop.send(());
+    let vanished = std::time::Instant::now();
+    let ended = host_event_matching(&mut host, |e| matches!(e, HostEvent::Ended { .. })).await;
+    let host_noticed = vanished.elapsed();
+    assert_eq!(
+        ended,
+        HostEvent::Ended {
+            conn,
+            reason: EndReason::ConnectionLost
+        }
+    );
+    let ended = helper_session_event(&mut helper, |e| matches!(e, HelperEvent::Ended { .. })).await;
+    assert_eq!(
+        ended,
+        HelperEvent::Ended {
+            reason: EndReason::ConnectionLost
+        }
+    );
+    assert!(
+        host_noticed <= Duration::from_secs(11),
+        "noticed after {host_noticed:?}"
+    );
+    // The key the helper held is released.
+    log.wait_for(3, STEP).unwrap();
+    assert!(log.held_keys().is_empty());
+}

@@ -24,7 +24,10 @@ fn sample_invitation() -> Invitation {
     Invitation::new(
         SessionId([0x42; 16]),
         "Alice's laptop",
-        vec!["192.0.2.7:4433".parse().unwrap(), "[2001:db8::1]:4433".parse().unwrap()],
+        vec![
+            "192.0.2.7:4433".parse().unwrap(),
+            "[2001:db8::1]:4433".parse().unwrap(),
+        ],
         CertFingerprint([0xAB; 32]),
         SystemTime::now(),
         Duration::from_secs(3600),
@@ -133,10 +136,18 @@ fn host_survives_hostile_helpers() {
     let mut rng = ChaCha20Rng::seed_from_u64(5);
     let valid_messages: Vec<Vec<u8>> = [
         Message::ControlRequest(proto::ControlRequest {}),
-        Message::Chat(proto::Chat { text: "hello".into() }),
-        Message::Pointer(proto::Pointer { x: -1, y: 5, kind: 1 }),
+        Message::Chat(proto::Chat {
+            text: "hello".into(),
+        }),
+        Message::Pointer(proto::Pointer {
+            x: -1,
+            y: 5,
+            kind: 1,
+        }),
         Message::SelectDisplay(proto::SelectDisplay { id: 1 }),
-        Message::KeyConfirm(proto::KeyConfirm { confirmation: vec![1; 32] }),
+        Message::KeyConfirm(proto::KeyConfirm {
+            confirmation: vec![1; 32],
+        }),
     ]
     .into_iter()
     .map(|m| encode_frame(&proto::Envelope { message: Some(m) }))
@@ -163,7 +174,11 @@ fn host_survives_hostile_helpers() {
             }
         }
         w.settle();
-        assert!(w.gate_violations.is_empty(), "seed {seed}: {:?}", w.gate_violations);
+        assert!(
+            w.gate_violations.is_empty(),
+            "seed {seed}: {:?}",
+            w.gate_violations
+        );
         // The host still serves: end whatever is left and let a new helper in.
         let now = w.now;
         let _ = w.host.end(now);
@@ -171,7 +186,10 @@ fn host_survives_hostile_helpers() {
         if w.host.invitation_closed().is_none() {
             let again = w.connect("Carol", PASSWORD);
             w.settle();
-            assert!(w.helper(again).is_authenticated(), "seed {seed}: host stopped serving");
+            assert!(
+                w.helper(again).is_authenticated(),
+                "seed {seed}: host stopped serving"
+            );
         }
     }
 }
@@ -194,6 +212,9 @@ fn helper_survives_hostile_hosts() {
         }
         while helper.poll_transmit().is_some() {}
         while helper.poll_event().is_some() {}
-        assert!(!helper.is_authenticated(), "random bytes cannot authenticate a host");
+        assert!(
+            !helper.is_authenticated(),
+            "random bytes cannot authenticate a host"
+        );
     }
 }

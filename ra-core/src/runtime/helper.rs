@@ -221,6 +221,11 @@ impl HelperSession {
         }
     }
 
+    /// The events as an async stream (see [`HelperSession::next_event`]).
+    pub fn events(&mut self) -> impl futures_core::Stream<Item = HelperSessionEvent> + '_ {
+        HelperEventStream(self)
+    }
+
     /// The current control state.
     pub fn control_state(&self) -> ControlState {
         *self.control.borrow()
@@ -303,6 +308,37 @@ impl HelperSession {
             .await
             .map_err(|_| SessionError::Closed)?
             .map_err(SessionError::from)
+    }
+}
+
+struct HelperEventStream<'a>(&'a mut HelperSession);
+
+impl futures_core::Stream for HelperEventStream<'_> {
+    type Item = HelperSessionEvent;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<HelperSessionEvent>> {
+        use std::task::Poll;
+        let session = &mut *self.0;
+        // Session changes first, as in `next_event`.
+        match session.events.poll_recv(cx) {
+            Poll::Ready(Some(event)) => {
+                return Poll::Ready(Some(HelperSessionEvent::Session(event)));
+            }
+            Poll::Ready(None) => {
+                return session
+                    .frames
+                    .poll_recv(cx)
+                    .map(|f| f.map(HelperSessionEvent::Frame));
+            }
+            Poll::Pending => {}
+        }
+        match session.frames.poll_recv(cx) {
+            Poll::Ready(Some(frame)) => Poll::Ready(Some(HelperSessionEvent::Frame(frame))),
+            _ => Poll::Pending,
+        }
     }
 }
 
