@@ -3,7 +3,8 @@
 //! `ra-host invite` opens an invitation (file, token or email; the password is
 //! shown here and must be given to the helper separately), asks before letting
 //! the helper in and before giving control, and takes commands on stdin:
-//! `revoke`, `pause`, `resume`, `chat TEXT`, `end`, `quit`.
+//! `revoke`, `pause`, `resume`, `chat TEXT`, `policy FILE` (apply a new policy
+//! at once), `end`, `quit`.
 
 use std::collections::VecDeque;
 use std::io::BufRead;
@@ -518,10 +519,18 @@ async fn handle_line(
         "resume" => host.resume().await,
         "chat" => host.chat(rest.trim()).await,
         "end" => host.end().await,
+        "policy" => match Policy::load(std::path::Path::new(rest.trim())) {
+            // Applies at once: turning control off revokes a grant.
+            Ok(policy) => host.set_policy(policy).await,
+            Err(e) => {
+                output.error(&e.to_string());
+                return false;
+            }
+        },
         "quit" => return true,
         other => {
             output.error(&format!(
-                "unknown command {other:?}: y, n, revoke, pause, resume, chat TEXT, end, quit"
+                "unknown command {other:?}: y, n, revoke, pause, resume, chat TEXT, policy FILE, end, quit"
             ));
             return false;
         }

@@ -1,0 +1,761 @@
+//! The command-line contract of `ra-host` and `ra-helper`: both programs run as
+//! real processes over loopback with `--json`, and the tests check their
+//! events, exit codes, files and error messages.
+
+mod support;
+
+use std::fs;
+use std::net::{SocketAddr, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use serde_json::{Value, json};
+use support::{Finished, HOST, Host, Proc, helper, named, position, run, s};
+use tempfile::TempDir;
+
+/// Host arguments for tests where the picture size does not matter (small
+/// frames keep the encoder cheap on slow machines).
+const SMALL: [&str; 2] = ["--size", "320x240"];
+
+fn temp_dir() -> TempDir {
+    tempfile::Builder::new()
+        .prefix("ra-cli-test")
+        .tempdir()
+        .expect("temporary directory")
+}
+
+/// `SMALL` followed by `args`.
+fn small<'a>(args: &[&'a str]) -> Vec<&'a str> {
+    let mut all = SMALL.to_vec();
+    all.extend_from_slice(args);
+    all
+}
+
+/// The event's `field` as a string (panics with the event otherwise).
+fn str_field<'a>(event: &'a Value, field: &str) -> &'a str {
+    event[field]
+        .as_str()
+        .unwrap_or_else(|| panic!("no string {field:?} in {event}"))
+}
+
+/// Asserts that the events named in `order` appear in `events` in that order
+/// (other events may come between).
+#[track_caller]
+fn assert_in_order(events: &[Value], order: &[&str]) {
+    let mut from = 0;
+    for name in order {
+        match position(events, name, from) {
+            Some(i) => from = i + 1,
+            None => panic!("no {name:?} after position {from} (expected {order:?}) in {events:#?}"),
+        }
+    }
+}
+
+/// A password that parses but is not `password`: its first character changed
+/// (the first character carries five full bits, so any symbol is valid there).
+fn wrong_password(password: &str) -> String {
+    let first = password.chars().next().expect("non-empty password");
+    let other = if first == '7' { '8' } else { '7' };
+    format!("{other}{}", &password[first.len_utf8()..])
+}
+
+/// Waits until the host prints an input event of type `release_all` after
+/// position `from` of its events (it may have been printed already).
+#[track_caller]
+fn expect_release_all_after(host: &mut Proc, from: usize) {
+    let is_release_all = |e: &Value| e["event"] == "input" && e["input"]["type"] == "release_all";
+    if host.seen.iter().skip(from).any(is_release_all) {
+        return;
+    }
+    host.expect_where("input", |e| e["input"]["type"] == "release_all");
+}
+
+fn write(dir: &Path, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+    let path = dir.join(name);
+    fs::write(&path, contents).expect("write a test file");
+    path
+}
+
+// ---- 1. the whole flow ----
+
+#[test]
+fn full_flow_with_control_input_script_frames_and_snapshot() {
+    let dir = temp_dir();
+    let invitation = dir.path().join("invitation.rainv");
+    let script = write(
+        dir.path(),
+        "script.txt",
+        "# the helper's input\nmove 100 200\nclick left\nscroll 0 2\nwait 10ms\nkey ctrl+alt+t\ntype hello world\n",
+    );
+    let snapshot = dir.path().join("snapshot.png");
+
+    // Default picture size (1280x720): the frames and the snapshot must have it.
+    let mut host = Host::start(&[
+        "--approve",
+        "yes",
+        "--approve-control",
+        "yes",
+        "--inject",
+        "log",
+        "--out",
+        s(&invitation),
+        "--name",
+        "Alice's laptop",
+    ]);
+    assert_eq!(host.invitation["file"], s(&invitation));
+    assert!(host.invitation["expires_at"].is_string());
+    assert!(str_field(&host.invitation, "token").starts_with("ra1-"));
+    let invitation_text = fs::read_to_string(&invitation).expect("invitation file written");
+    assert!(invitation_text.contains("ra-invitation: 1"));
+    assert!(
+        !invitation_text.contains(&host.password()),
+        "the invitation file holds the password"
+    );
+
+    let password = host.password();
+    let helper = helper(&[
+        "--invitation",
+        s(&invitation),
+        "--password",
+        &password,
+        "--name",
+        "Bob",
+        "--request-control",
+        "--input-script",
+        s(&script),
+        "--frames",
+        "20",
+        "--snapshot",
+        s(&snapshot),
+    ])
+    .finish();
+    assert_eq!(helper.code(), 0, "{helper:#?}");
+    assert_in_order(&helper.events, &["connected", "control_granted"]);
+    assert_eq!(helper.events[0]["event"], "connected", "{helper:#?}");
+    assert_eq!(helper.events[0]["host"], "Alice's laptop");
+    assert!(helper.events_named("control_denied").is_empty());
+    let frames = helper.events_named("frame");
+    assert!(frames.len() >= 20, "{} frames: {helper:#?}", frames.len());
+    let mut last_seq = 0;
+    for frame in &frames {
+        assert_eq!(frame["width"], 1280, "{frame}");
+        assert_eq!(frame["height"], 720, "{frame}");
+        let seq = frame["seq"].as_u64().expect("seq");
+        assert!(seq > last_seq, "frame seq not increasing: {frame}");
+        last_seq = seq;
+        assert!(frame["bytes"].as_u64().expect("bytes") > 0, "{frame}");
+        assert!(frame["latency_ms"].as_f64().expect("latency_ms") >= 0.0);
+    }
+
+    // The host saw the whole session, then exits by itself.
+    let request = host.proc.expect("connection_request");
+    assert_eq!(request["helper"], "Bob");
+    let peer: SocketAddr = str_field(&request, "peer").parse().expect("peer address");
+    assert!(peer.ip().is_loopback(), "{request}");
+    host.proc.expect("ended");
+    let host = host.proc.finish();
+    assert_eq!(host.code(), 0, "{host:#?}");
+    assert_in_order(
+        &host.events,
+        &[
+            "invitation",
+            "connection_request",
+            "connected",
+            "control_requested",
+            "control_granted",
+            "ended",
+        ],
+    );
+    assert_eq!(host.events_named("ended")[0]["reason"], "helper_ended");
+
+    // The script's input arrived whole and in order (releases of everything
+    // held, at the end of the session, aside).
+    let input: Vec<&Value> = host
+        .events_named("input")
+        .into_iter()
+        .map(|e| &e["input"])
+        .filter(|i| i["type"] != "release_all")
+        .collect();
+    let key = |key: &str, usage: u16, pressed: bool| json!({"type": "key", "key": key, "usage": usage, "pressed": pressed});
+    let expected = vec![
+        json!({"type": "move", "x": 100, "y": 200}),
+        json!({"type": "button", "button": "left", "pressed": true}),
+        json!({"type": "button", "button": "left", "pressed": false}),
+        json!({"type": "wheel", "dx": 0, "dy": 240}),
+        key("ctrl", 0xE0, true),
+        key("alt", 0xE2, true),
+        key("t", 0x17, true),
+        key("t", 0x17, false),
+        key("alt", 0xE2, false),
+        key("ctrl", 0xE0, false),
+        json!({"type": "text", "text": "hello world"}),
+    ];
+    assert_eq!(input, expected.iter().collect::<Vec<_>>(), "{host:#?}");
+
+    // The snapshot is a real PNG of the screen's size, and not blank.
+    let file = fs::File::open(&snapshot).expect("snapshot written");
+    let mut reader = png::Decoder::new(file).read_info().expect("a PNG");
+    let mut pixels = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut pixels).expect("PNG data");
+    assert_eq!((info.width, info.height), (1280, 720));
+    let first = &pixels[..4];
+    assert!(
+        pixels.chunks_exact(4).any(|px| px != first),
+        "the snapshot is one flat colour"
+    );
+}
+
+// ---- 2. asking on stdin; chat, pause, resume, end ----
+
+#[test]
+fn ask_on_stdin_then_chat_pause_resume_and_end() {
+    let dir = temp_dir();
+    let invitation = dir.path().join("invitation.rainv");
+    let mut host = Host::start(&small(&[
+        "--approve",
+        "ask",
+        "--approve-control",
+        "ask",
+        "--out",
+        s(&invitation),
+    ]));
+    let password = host.password();
+    let mut helper = helper(&[
+        "--invitation",
+        s(&invitation),
+        "--password",
+        &password,
+        "--name",
+        "Bob",
+        "--request-control",
+    ]);
+
+    let request = host.proc.expect("connection_request");
+    assert_eq!(request["helper"], "Bob");
+    host.proc.send("y");
+    host.proc.expect("connected");
+    let connected = helper.expect("connected");
+    assert_eq!(
+        helper.seen.len(),
+        1,
+        "events before connected: {:?}",
+        helper.seen
+    );
+    assert_eq!(connected["host"], "ra host");
+
+    host.proc.expect("control_requested");
+    host.proc.send("n");
+    let denied = helper.expect("control_denied");
+    assert_eq!(denied["reason"], "by_user");
+    host.proc.expect("control_denied");
+
+    host.proc.send("chat hello");
+    let chat = helper.expect("chat");
+    assert_eq!(chat["text"], "hello");
+
+    host.proc.send("pause");
+    helper.expect("paused");
+    host.proc.expect("paused");
+    host.proc.send("resume");
+    helper.expect("resumed");
+    host.proc.expect("resumed");
+
+    host.proc.send("end");
+    let ended = helper.expect("ended");
+    assert_eq!(ended["reason"], "host_ended");
+    let helper = helper.finish();
+    assert_eq!(helper.code(), 0, "{helper:#?}");
+    assert!(helper.events_named("control_granted").is_empty());
+    let host = host.proc.finish();
+    assert_eq!(host.code(), 0, "{host:#?}");
+    assert_eq!(host.events_named("ended")[0]["reason"], "host_ended");
+}
+
+// ---- 3. revoking control ----
+
+#[test]
+fn revoke_takes_control_back_and_releases_everything() {
+    let mut host = Host::start(&small(&["--approve", "yes", "--approve-control", "yes"]));
+    let password = host.password();
+    let token = host.token();
+    let mut helper = helper(&[
+        "--token",
+        &token,
+        "--password",
+        &password,
+        "--request-control",
+    ]);
+
+    helper.expect("control_granted");
+    host.proc.expect("control_granted");
+    let mark = host.proc.seen.len();
+    host.proc.send("revoke");
+    let revoked = helper.expect("control_revoked");
+    assert_eq!(revoked["reason"], "by_user");
+    let revoked = host.proc.expect("control_revoked");
+    assert_eq!(revoked["reason"], "by_user");
+    expect_release_all_after(&mut host.proc, mark);
+
+    host.proc.send("end");
+    let helper = helper.finish();
+    assert_eq!(helper.code(), 0, "{helper:#?}");
+    assert_in_order(
+        &helper.events,
+        &["connected", "control_granted", "control_revoked", "ended"],
+    );
+    let host = host.proc.finish();
+    assert_eq!(host.code(), 0, "{host:#?}");
+}
+
+// ---- 4. the token instead of the file ----
+
+#[test]
+fn token_flow() {
+    let host = Host::start(&small(&["--token", "--approve", "yes"]));
+    let token = host.token();
+    // The password as a person might type it: lower case, no dashes.
+    let password = host.password().replace('-', "").to_lowercase();
+    let helper = helper(&["--token", &token, "--password", &password, "--frames", "3"]).finish();
+    assert_eq!(helper.code(), 0, "{helper:#?}");
+    assert_eq!(helper.events[0]["event"], "connected", "{helper:#?}");
+    let frames = helper.events_named("frame");
+    assert!(frames.len() >= 3, "{helper:#?}");
+    assert!(
+        frames
+            .iter()
+            .all(|f| f["width"] == 320 && f["height"] == 240),
+        "{helper:#?}"
+    );
+    let host = host.proc.finish();
+    assert_eq!(host.code(), 0, "{host:#?}");
+    assert_in_order(&host.events, &["connection_request", "connected", "ended"]);
+    assert_eq!(
+        host.events_named("connection_request")[0]["helper"],
+        "ra helper"
+    );
+}
+
+// ---- 5. wrong password ----
+
+#[test]
+fn wrong_password_exits_3_and_the_host_counts_the_attempt() {
+    let mut host = Host::start(&small(&["--approve", "yes"]));
+    let password = wrong_password(&host.password());
+    let token = host.token();
+    let helper = helper(&["--token", &token, "--password", &password]).finish();
+    helper.assert_clean_failure(3);
+    assert!(helper.events_named("connected").is_empty(), "{helper:#?}");
+    assert!(helper.stderr.contains("password"), "{helper:#?}");
+
+    let failed = host.proc.expect("auth_failed");
+    assert_eq!(failed["attempts"], 1, "{failed}");
+    let peer: SocketAddr = str_field(&failed, "peer").parse().expect("peer address");
+    assert!(peer.ip().is_loopback());
+    assert!(named(&host.proc.seen, "connection_request").is_empty());
+    assert!(named(&host.proc.seen, "connected").is_empty());
+}
+
+// ---- 6. the host says no ----
+
+#[test]
+fn denied_connection_exits_4() {
+    let mut host = Host::start(&small(&["--approve", "no"]));
+    let password = host.password();
+    let token = host.token();
+    let helper = helper(&["--token", &token, "--password", &password]).finish();
+    helper.assert_clean_failure(4);
+    assert!(helper.events_named("connected").is_empty(), "{helper:#?}");
+
+    host.proc.expect("connection_request");
+    let ended = host.proc.expect("ended");
+    assert_eq!(ended["reason"], "denied");
+    assert!(named(&host.proc.seen, "connected").is_empty());
+}
+
+// ---- 7. bad invitations, tokens and usage ----
+
+/// Replaces the value of every `key:` line of an invitation file.
+fn with_line(text: &str, key: &str, value: &str) -> String {
+    let prefix = format!("{key}:");
+    let mut found = false;
+    let out: Vec<String> = text
+        .lines()
+        .map(|line| {
+            if line.starts_with(&prefix) {
+                found = true;
+                format!("{key}: {value}")
+            } else {
+                line.to_owned()
+            }
+        })
+        .collect();
+    assert!(found, "no {key:?} line in {text}");
+    out.join("\n") + "\n"
+}
+
+#[test]
+fn bad_invitations_tokens_and_usage_fail_cleanly() {
+    let dir = temp_dir();
+    let valid_path = dir.path().join("valid.rainv");
+    // A real invitation file; its host is stopped at once.
+    drop(Host::start(&small(&["--out", s(&valid_path)])));
+    let valid = fs::read_to_string(&valid_path).expect("invitation file written");
+
+    // Deterministic garbage, not UTF-8.
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let garbage: Vec<u8> = (0..700)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 24) as u8 | 0x80
+        })
+        .collect();
+    let corrupted = write(dir.path(), "corrupted.rainv", &garbage);
+    let truncated = write(
+        dir.path(),
+        "truncated.rainv",
+        &valid.as_bytes()[..valid.len() / 2],
+    );
+    let oversized = write(
+        dir.path(),
+        "oversized.rainv",
+        format!("{valid}# {}\n", "x".repeat(17 * 1024)),
+    );
+    let typo = write(
+        dir.path(),
+        "typo.rainv",
+        valid.replace("host-name:", "hostname:"),
+    );
+    let typo_line = 1 + valid
+        .lines()
+        .position(|l| l.starts_with("host-name:"))
+        .expect("a host-name line");
+    let typo_message = format!("line {typo_line}: unknown key `hostname`");
+    let empty = write(dir.path(), "empty.rainv", "");
+    let expired = write(
+        dir.path(),
+        "expired.rainv",
+        with_line(
+            &with_line(&valid, "created", "2020-01-01T00:00:00Z"),
+            "expires",
+            "2020-01-01T06:00:00Z",
+        ),
+    );
+    // A valid invitation whose address answers nothing: a UDP socket that
+    // this test holds and never reads.
+    let silent = UdpSocket::bind("127.0.0.1:0").expect("bind a UDP socket");
+    let silent_addr = silent.local_addr().expect("local address").to_string();
+    let unreachable = write(
+        dir.path(),
+        "unreachable.rainv",
+        with_line(&valid, "address", &silent_addr),
+    );
+    let missing = dir.path().join("no-such-file.rainv");
+    let pw = "ABCD-EFGH-JKMN0";
+
+    let file_case = |path: &Path| helper(&["--invitation", s(path), "--password", pw]);
+    // Started together: the unreachable one takes the 5 s connect timeout.
+    let cases: Vec<(&str, Proc, i32, &str)> = vec![
+        ("unreachable", file_case(&unreachable), 6, "unreachable"),
+        ("corrupted", file_case(&corrupted), 2, "invalid invitation"),
+        ("truncated", file_case(&truncated), 2, "invalid invitation"),
+        ("oversized", file_case(&oversized), 2, "too large"),
+        ("typo", file_case(&typo), 2, &typo_message),
+        ("empty", file_case(&empty), 2, "invalid invitation"),
+        ("missing", file_case(&missing), 2, "invalid invitation"),
+        ("expired", file_case(&expired), 5, "expired"),
+        (
+            "bad token",
+            helper(&["--token", "ra1-this*is*not*a*token", "--password", pw]),
+            2,
+            "token",
+        ),
+        (
+            "not a token",
+            helper(&["--token", "hello", "--password", pw]),
+            2,
+            "token",
+        ),
+        (
+            "no password",
+            helper(&["--invitation", s(&valid_path)]),
+            2,
+            "--password",
+        ),
+        (
+            "no invitation",
+            helper(&["--password", pw]),
+            2,
+            "--invitation",
+        ),
+    ];
+    for (name, proc, code, needle) in cases {
+        let finished: Finished = proc.finish();
+        assert_eq!(finished.code(), code, "{name}: {finished:#?}");
+        finished.assert_clean_failure(code);
+        assert!(
+            finished.stderr.to_lowercase().contains(needle),
+            "{name}: stderr does not mention {needle:?}: {finished:#?}"
+        );
+        assert!(
+            finished.events_named("connected").is_empty(),
+            "{name}: {finished:#?}"
+        );
+    }
+    drop(silent);
+}
+
+// ---- 8. policy ----
+
+#[test]
+fn policy_file_with_a_typo_names_the_line() {
+    let dir = temp_dir();
+    let policy = write(
+        dir.path(),
+        "policy.toml",
+        "allow_assistance = true\nalow_control = true\n",
+    );
+    let host = run(
+        "ra-host",
+        HOST,
+        &[
+            "invite",
+            "--json",
+            "--listen",
+            "127.0.0.1:0",
+            "--policy",
+            s(&policy),
+        ],
+    );
+    assert_ne!(host.code(), 0, "{host:#?}");
+    assert!(!host.stderr.contains("panicked"), "{host:#?}");
+    assert!(host.stderr.contains("line 2"), "{host:#?}");
+    assert!(host.stderr.contains("alow_control"), "{host:#?}");
+    assert!(host.events_named("invitation").is_empty(), "{host:#?}");
+}
+
+#[test]
+fn policy_without_control_denies_requests_without_asking() {
+    let dir = temp_dir();
+    let policy = write(dir.path(), "policy.toml", "allow_control = false\n");
+    let mut host = Host::start(&small(&[
+        "--policy",
+        s(&policy),
+        "--approve",
+        "yes",
+        "--approve-control",
+        "yes",
+    ]));
+    let password = host.password();
+    let token = host.token();
+    let mut helper = helper(&[
+        "--token",
+        &token,
+        "--password",
+        &password,
+        "--request-control",
+    ]);
+    let denied = helper.expect("control_denied");
+    assert_eq!(denied["reason"], "policy");
+    host.proc.send("end");
+    let helper = helper.finish();
+    assert_eq!(helper.code(), 0, "{helper:#?}");
+    assert!(helper.events_named("control_granted").is_empty());
+    let host = host.proc.finish();
+    assert_eq!(host.code(), 0, "{host:#?}");
+    assert!(
+        host.events_named("control_requested").is_empty(),
+        "{host:#?}"
+    );
+    assert!(host.events_named("control_granted").is_empty(), "{host:#?}");
+    // Nothing but the releases of everything held (which are harmless).
+    assert!(
+        host.events_named("input")
+            .iter()
+            .all(|e| e["input"]["type"] == "release_all"),
+        "{host:#?}"
+    );
+}
+
+#[test]
+fn policy_without_assistance_refuses_to_invite() {
+    let dir = temp_dir();
+    let invitation = dir.path().join("invitation.rainv");
+    let policy = write(dir.path(), "policy.toml", "allow_assistance = false\n");
+    let host = run(
+        "ra-host",
+        HOST,
+        &[
+            "invite",
+            "--json",
+            "--listen",
+            "127.0.0.1:0",
+            "--policy",
+            s(&policy),
+            "--out",
+            s(&invitation),
+        ],
+    );
+    assert_ne!(host.code(), 0, "{host:#?}");
+    assert!(!host.stderr.contains("panicked"), "{host:#?}");
+    assert!(
+        host.stderr.contains("remote assistance is turned off"),
+        "{host:#?}"
+    );
+    assert!(host.events_named("invitation").is_empty(), "{host:#?}");
+    assert!(!invitation.exists(), "an invitation was written");
+}
+
+// ---- 9. email ----
+
+#[test]
+fn email_invitation_has_the_attachment_and_no_password() {
+    let dir = temp_dir();
+    let eml = dir.path().join("invitation.eml");
+    let mut host = Host::start(&small(&[
+        "--email",
+        s(&eml),
+        "--to",
+        "a@example.com",
+        "--lifetime",
+        "10m",
+    ]));
+    let expires = str_field(&host.invitation, "expires_at");
+    let expires = humantime::parse_rfc3339(expires).expect("expires_at is RFC 3339");
+    let lifetime = expires
+        .duration_since(SystemTime::now())
+        .expect("expires in the future");
+    assert!(
+        lifetime > Duration::from_secs(9 * 60) && lifetime <= Duration::from_secs(10 * 60),
+        "--lifetime 10m gave {lifetime:?}"
+    );
+    let mailto = str_field(&host.invitation, "mailto");
+    assert!(mailto.starts_with("mailto:"), "{mailto}");
+    assert!(mailto.contains("a@example.com"), "{mailto}");
+    assert_eq!(host.invitation["email"], s(&eml));
+
+    let text = fs::read_to_string(&eml).expect("the .eml is written");
+    assert!(text.contains("invitation.rainv"), "{text}");
+    let to = text
+        .lines()
+        .find(|l| l.starts_with("To:"))
+        .unwrap_or_else(|| panic!("no To: header in {text}"));
+    let recipient = to["To:".len()..]
+        .trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>');
+    assert_eq!(recipient, "a@example.com", "{to}");
+    let password = host.password();
+    assert!(!text.contains(&password), "the email holds the password");
+    assert!(
+        !text.contains(&password.replace('-', "")),
+        "the email holds the password"
+    );
+    assert!(
+        !mailto.contains(&password.replace('-', "")),
+        "the mailto holds the password"
+    );
+
+    // `quit` stops a host that has no session.
+    host.proc.send("quit");
+    let host = host.proc.finish();
+    assert_eq!(host.code(), 0, "{host:#?}");
+}
+
+// ---- 10. audit log ----
+
+#[test]
+fn audit_log_records_the_session() {
+    let dir = temp_dir();
+    let audit = dir.path().join("audit.jsonl");
+    let mut host = Host::start(&small(&[
+        "--audit-log",
+        s(&audit),
+        "--approve",
+        "yes",
+        "--approve-control",
+        "yes",
+    ]));
+    let password = host.password();
+    let token = host.token();
+    let mut helper = helper(&[
+        "--token",
+        &token,
+        "--password",
+        &password,
+        "--name",
+        "Bob",
+        "--request-control",
+    ]);
+    helper.expect("control_granted");
+    host.proc.expect("control_granted");
+    host.proc.send("revoke");
+    helper.expect("control_revoked");
+    host.proc.expect("control_revoked");
+    host.proc.send("end");
+    let helper = helper.finish();
+    assert_eq!(helper.code(), 0, "{helper:#?}");
+    let host = host.proc.finish();
+    assert_eq!(host.code(), 0, "{host:#?}");
+
+    let text = fs::read_to_string(&audit).expect("the audit log is written");
+    assert!(text.ends_with('\n'), "{text}");
+    let records: Vec<Value> = text
+        .lines()
+        .map(|line| {
+            let record: Value = serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("audit line is not JSON ({e}): {line}"));
+            assert!(record.is_object(), "{line}");
+            let ts = str_field(&record, "ts");
+            assert!(ts.ends_with('Z') && ts.len() >= 20, "{line}");
+            assert!(record["event"].is_string(), "{line}");
+            record
+        })
+        .collect();
+    assert_in_order(
+        &records,
+        &[
+            "invitation_opened",
+            "connection_request",
+            "approved",
+            "control_requested",
+            "control_granted",
+            "control_revoked",
+            "ended",
+        ],
+    );
+    assert_eq!(named(&records, "connection_request")[0]["helper"], "Bob");
+    assert_eq!(named(&records, "approved")[0]["helper"], "Bob");
+    assert_eq!(named(&records, "ended")[0]["reason"], "host_ended");
+    let session_id = &host.events_named("invitation")[0]["session_id"];
+    assert!(
+        records.iter().all(|r| &r["session_id"] == session_id),
+        "{records:#?}"
+    );
+}
+
+// ---- 11. the port is taken ----
+
+#[test]
+fn port_in_use_fails_with_the_address() {
+    let taken = UdpSocket::bind("127.0.0.1:0").expect("bind a UDP socket");
+    let addr = taken.local_addr().expect("local address").to_string();
+    let host = run(
+        "ra-host",
+        HOST,
+        &["invite", "--json", "--listen", &addr, "--size", "320x240"],
+    );
+    assert_ne!(host.code(), 0, "{host:#?}");
+    assert!(!host.stderr.contains("panicked"), "{host:#?}");
+    assert!(host.stderr.contains(&addr), "{host:#?}");
+    let errors = host.events_named("error");
+    assert!(
+        errors
+            .iter()
+            .any(|e| str_field(e, "message").contains(&addr)),
+        "{host:#?}"
+    );
+    assert!(host.events_named("invitation").is_empty(), "{host:#?}");
+    drop(taken);
+}
