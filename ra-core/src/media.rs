@@ -150,6 +150,43 @@ pub struct DecodedFrame {
     pub display: DisplayId,
 }
 
+/// A pointer image: premultiplied BGRA, `width * height * 4` bytes, rows
+/// packed, with the hotspot (the pixel that points) at (`hot_x`, `hot_y`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CursorShape {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Hotspot column.
+    pub hot_x: u32,
+    /// Hotspot row.
+    pub hot_y: u32,
+    /// Premultiplied BGRA pixels.
+    pub pixels: Vec<u8>,
+}
+
+impl CursorShape {
+    /// Largest cursor side sent to helpers; larger shapes are dropped.
+    pub const MAX_SIDE: u32 = 128;
+}
+
+/// What changed about the pointer since the capturer last reported it.
+///
+/// The pointer travels apart from the video, so moving the mouse costs no
+/// encoding: the helper draws the shape at the position over its picture.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CursorUpdate {
+    /// Hotspot position in the captured display's coordinates.
+    pub x: i32,
+    /// Hotspot position in the captured display's coordinates.
+    pub y: i32,
+    /// Whether the pointer is shown over the captured display.
+    pub visible: bool,
+    /// The new shape, when it changed.
+    pub shape: Option<CursorShape>,
+}
+
 /// Why a capturer failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -218,6 +255,14 @@ pub trait Capturer: Send {
     /// Makes the next [`Capturer::next_frame`] return the whole picture even if
     /// nothing changed (a helper joined or asked for a keyframe).
     fn invalidate(&mut self) {}
+
+    /// The pointer's changes since the last call, or `None` when nothing
+    /// changed or the backend does not track the pointer. Backends that track
+    /// it may return from [`Capturer::next_frame`] with `Ok(None)` before the
+    /// timeout when only the pointer changed, so it is sent without delay.
+    fn cursor(&mut self) -> Option<CursorUpdate> {
+        None
+    }
 }
 
 /// Compresses frames.
