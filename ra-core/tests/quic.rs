@@ -555,3 +555,185 @@ async fn a_vanished_peer_is_noticed_within_the_idle_timeout() {
     log.wait_for(3, STEP).unwrap();
     assert!(log.held_keys().is_empty());
 }
+
+/// A still screen with a patch of changing noise: every frame costs bytes.
+struct NoiseCapturer {
+    pixels: Vec<u8>,
+    patch: (usize, usize),
+    state: u64,
+    next: std::time::Instant,
+}
+
+impl NoiseCapturer {
+    fn new() -> Self {
+        NoiseCapturer {
+            pixels: vec![0x40; (WIDTH * HEIGHT * 4) as usize],
+            patch: (0, 0),
+            state: 0x9E37_79B9_7F4A_7C15,
+            next: std::time::Instant::now(),
+        }
+    }
+}
+
+impl ra_core::media::Capturer for NoiseCapturer {
+    fn displays(&self) -> Result<Vec<ra_core::media::DisplayInfo>, ra_core::media::CaptureError> {
+        Ok(vec![ra_core::media::DisplayInfo {
+            id: DisplayId(0),
+            name: "noise".into(),
+            bounds: ra_core::media::Rect::new(0, 0, WIDTH, HEIGHT),
+            primary: true,
+        }])
+    }
+
+    fn select(&mut self, _display: DisplayId) -> Result<(), ra_core::media::CaptureError> {
+        Ok(())
+    }
+
+    fn next_frame(
+        &mut self,
+        timeout: Duration,
+    ) -> Result<Option<ra_core::media::Frame<'_>>, ra_core::media::CaptureError> {
+        // A 30 fps source.
+        let wait = self
+            .next
+            .saturating_duration_since(std::time::Instant::now());
+        if wait > timeout {
+            std::thread::sleep(timeout);
+            return Ok(None);
+        }
+        std::thread::sleep(wait);
+        self.next = std::time::Instant::now() + Duration::from_millis(33);
+        // A 160x120 patch of noise moving over a still screen, like a video
+        // playing in a window: about 15 KB per frame, 30 times a second.
+        let (old_x, old_y) = self.patch;
+        for row in old_y..old_y + 120 {
+            let start = (row * WIDTH as usize + old_x) * 4;
+            self.pixels[start..start + 160 * 4].fill(0x40);
+        }
+        let (px, py) = ((self.state % 400) as usize, (self.state % 200) as usize);
+        self.patch = (px, py);
+        for row in py..py + 120 {
+            let start = (row * WIDTH as usize + px) * 4;
+            for chunk in self.pixels[start..start + 160 * 4].chunks_exact_mut(8) {
+                self.state ^= self.state << 13;
+                self.state ^= self.state >> 7;
+                self.state ^= self.state << 17;
+                chunk.copy_from_slice(&self.state.to_le_bytes());
+            }
+        }
+        Ok(Some(ra_core::media::Frame {
+            width: WIDTH,
+            height: HEIGHT,
+            stride: WIDTH as usize * 4,
+            data: &self.pixels,
+            damage: vec![
+                ra_core::media::Rect::new(old_x as i32, old_y as i32, 160, 120),
+                ra_core::media::Rect::new(px as i32, py as i32, 160, 120),
+            ],
+            captured_at: ra_core::media::Timestamp::now(),
+            display: DisplayId(0),
+        }))
+    }
+}
+
+/// Forwards datagrams like `udp_proxy`, but through a bottleneck of
+/// `bytes_per_second` with a bounded queue (drop-tail), as a slow uplink.
+async fn slow_link(target: SocketAddr, bytes_per_second: f64) -> SocketAddr {
+    let socket = std::sync::Arc::new(tokio::net::UdpSocket::bind(loopback()).await.unwrap());
+    let upstream = std::sync::Arc::new(tokio::net::UdpSocket::bind(loopback()).await.unwrap());
+    upstream.connect(target).await.unwrap();
+    let address = socket.local_addr().unwrap();
+    let client = std::sync::Arc::new(std::sync::Mutex::new(None::<SocketAddr>));
+    // Helper -> host: unthrottled.
+    {
+        let (socket, upstream, client) = (socket.clone(), upstream.clone(), client.clone());
+        tokio::spawn(async move {
+            let mut buf = vec![0u8; 65536];
+            while let Ok((n, from)) = socket.recv_from(&mut buf).await {
+                *client.lock().unwrap() = Some(from);
+                let _ = upstream.send(&buf[..n]).await;
+            }
+        });
+    }
+    // Host -> helper: the bottleneck.
+    let (queue_tx, mut queue_rx) = tokio::sync::mpsc::channel::<Vec<u8>>(64);
+    {
+        let upstream = upstream.clone();
+        tokio::spawn(async move {
+            let mut buf = vec![0u8; 65536];
+            while let Ok(n) = upstream.recv(&mut buf).await {
+                // A full queue drops the packet, as a router would.
+                let _ = queue_tx.try_send(buf[..n].to_vec());
+            }
+        });
+    }
+    tokio::spawn(async move {
+        let mut free_at = tokio::time::Instant::now();
+        while let Some(packet) = queue_rx.recv().await {
+            // The wire is busy until the previous packet is out; an idle link
+            // saves no credit.
+            let now = tokio::time::Instant::now();
+            free_at =
+                free_at.max(now) + Duration::from_secs_f64(packet.len() as f64 / bytes_per_second);
+            tokio::time::sleep_until(free_at).await;
+            let to = *client.lock().unwrap();
+            if let Some(to) = to {
+                let _ = socket.send_to(&packet, to).await;
+            }
+        }
+    });
+    address
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn latency_stays_bounded_behind_a_slow_link() {
+    let backends = HostBackends {
+        capturer: Box::new(NoiseCapturer::new()),
+        encoder: Box::new(OpenH264Encoder::new(EncoderSettings::default())),
+        injector: Box::new(RecordingInjector::new()),
+    };
+    let options = InviteOptions {
+        listen: loopback(),
+        ..InviteOptions::default()
+    };
+    let mut host = invite(options, backends).await.unwrap();
+    // 1 Mbit/s: a quarter of what the encoder produces for noise at 30 fps.
+    let link = slow_link(host.local_addr(), 125_000.0).await;
+    let mut invitation = host.invitation().clone();
+    invitation.addresses = vec![link];
+    let password = Password::parse(&host.password().to_string()).unwrap();
+    let helper = tokio::spawn(async move {
+        accept(
+            &invitation,
+            &password,
+            helper_options("Bob"),
+            Box::new(OpenH264Decoder::new().unwrap()),
+        )
+        .await
+    });
+    let HostEvent::ConnectionRequest { conn, .. } = host_event_matching(&mut host, |e| {
+        matches!(e, HostEvent::ConnectionRequest { .. })
+    })
+    .await
+    else {
+        unreachable!()
+    };
+    host.approve(conn).await.unwrap();
+    let mut helper = helper.await.unwrap().unwrap();
+    let start = std::time::Instant::now();
+    let mut late = Vec::new();
+    while start.elapsed() < Duration::from_secs(8) {
+        let frame = next_frame(&mut helper).await;
+        if start.elapsed() > Duration::from_secs(4) {
+            late.push(frame.latency);
+        }
+    }
+    late.sort();
+    assert!(late.len() >= 4, "frames keep coming: {} in 4 s", late.len());
+    let p90 = late[late.len() * 9 / 10];
+    assert!(
+        p90 <= Duration::from_secs(1),
+        "latency must not grow behind the link: p90 {p90:?} over {} frames",
+        late.len()
+    );
+}

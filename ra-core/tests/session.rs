@@ -719,3 +719,207 @@ fn helper_gives_control_back() {
         }));
     assert_eq!(w.injections.last(), Some(&Injection::ReleaseAll));
 }
+
+#[test]
+fn cursor_updates_reach_a_watching_helper_only() {
+    use ra_core::media::{CursorShape, CursorUpdate};
+    let mut w = World::simple(40);
+    let h = w.live_session();
+    let conn = w.conn(h);
+    let shape = CursorShape {
+        width: 2,
+        height: 2,
+        hot_x: 1,
+        hot_y: 0,
+        pixels: vec![255; 16],
+    };
+    let update = CursorUpdate {
+        x: 5,
+        y: -2,
+        visible: true,
+        shape: Some(shape),
+    };
+    w.host.send_cursor(w.now, conn, &update).unwrap();
+    // A shape whose pixels do not match its size is dropped; the position goes.
+    let bad = CursorUpdate {
+        x: 6,
+        y: 7,
+        visible: true,
+        shape: Some(CursorShape {
+            width: 300,
+            height: 2,
+            hot_x: 0,
+            hot_y: 0,
+            pixels: vec![0; 8],
+        }),
+    };
+    w.host.send_cursor(w.now, conn, &bad).unwrap();
+    w.settle();
+    assert!(w.helper_saw(h, |e| *e == HelperEvent::Cursor(update.clone())));
+    assert!(w.helper_saw(h, |e| *e
+        == HelperEvent::Cursor(CursorUpdate {
+            shape: None,
+            ..bad.clone()
+        })));
+    w.host.pause(w.now).unwrap();
+    assert!(
+        w.host.send_cursor(w.now, conn, &update).is_err(),
+        "nothing is shown while paused"
+    );
+}
+
+#[test]
+fn clipboard_is_off_by_default_and_needs_the_policy() {
+    let mut w = World::simple(41);
+    let h = w.live_session();
+    assert_eq!(
+        w.host.set_clipboard_sharing(w.now, true),
+        Err(ra_core::session::CommandError::Policy)
+    );
+    assert!(w.host.send_clipboard(w.now, "secret").is_err());
+    let now = w.now;
+    assert!(w.helper(h).send_clipboard(now, "x").is_err());
+    // A helper that sends anyway is refused.
+    w.inject_control_bytes(
+        h,
+        raw_control(Message::Clipboard(proto::Clipboard {
+            text: "rm -rf".into(),
+        })),
+    );
+    w.settle();
+    assert!(!w.host_saw(|e| matches!(e, HostEvent::Clipboard { .. })));
+}
+
+#[test]
+fn clipboard_flows_both_ways_when_granted() {
+    let policy = Policy {
+        allow_clipboard: true,
+        ..Policy::default()
+    };
+    let mut w = World::new(42, Link::default(), policy, Duration::from_secs(3600));
+    let h = w.live_session();
+    let conn = w.conn(h);
+    w.host.set_clipboard_sharing(w.now, true).unwrap();
+    w.settle();
+    assert!(w.helper_saw(h, |e| *e == HelperEvent::ClipboardSharing { enabled: true }));
+    w.host.send_clipboard(w.now, "from host").unwrap();
+    let now = w.now;
+    w.helper(h).send_clipboard(now, "from helper").unwrap();
+    w.settle();
+    assert!(w.helper_saw(h, |e| *e
+        == HelperEvent::Clipboard {
+            text: "from host".into()
+        }));
+    assert!(w.host_saw(|e| *e
+        == HostEvent::Clipboard {
+            conn,
+            text: "from helper".into()
+        }));
+    // Turning the policy off stops sharing at once.
+    w.host.set_policy(w.now, Policy::default());
+    w.settle();
+    assert!(w.helper_saw(h, |e| *e
+        == HelperEvent::ClipboardSharing { enabled: false }));
+    assert!(w.host.send_clipboard(w.now, "late").is_err());
+}
+
+#[test]
+fn pointer_positions_are_mapped_onto_the_captured_display_and_kept_inside() {
+    let mut w = World::simple(43);
+    let h = w.controlling_session();
+    w.host
+        .set_capture_area(ra_core::media::Rect::new(1920, 0, 1280, 1024));
+    assert!(w.send_input(
+        h,
+        &[
+            InputEvent::PointerMove { x: 10, y: 20 },
+            InputEvent::PointerMove { x: -50, y: 5000 },
+        ]
+    ));
+    w.settle();
+    assert_eq!(
+        w.injected_events(),
+        vec![
+            InputEvent::PointerMove { x: 1930, y: 20 },
+            InputEvent::PointerMove { x: 1920, y: 1023 },
+        ]
+    );
+}
+
+#[test]
+fn a_flood_of_presses_is_limited_but_releases_pass() {
+    let mut w = World::simple(44);
+    let h = w.controlling_session();
+    let flood: Vec<InputEvent> = (0..1000)
+        .flat_map(|_| {
+            [
+                InputEvent::Key {
+                    code: KeyCode(0x04),
+                    pressed: true,
+                },
+                InputEvent::Key {
+                    code: KeyCode(0x04),
+                    pressed: false,
+                },
+            ]
+        })
+        .collect();
+    for chunk in flood.chunks(500) {
+        assert!(w.send_input(h, chunk));
+    }
+    w.settle();
+    let injected = w.injected_events();
+    let presses = injected
+        .iter()
+        .filter(|e| matches!(e, InputEvent::Key { pressed: true, .. }))
+        .count();
+    let releases = injected
+        .iter()
+        .filter(|e| matches!(e, InputEvent::Key { pressed: false, .. }))
+        .count();
+    assert!(presses <= 450, "{presses} presses got through");
+    assert!(presses >= 300, "the burst allowance passes: {presses}");
+    assert_eq!(releases, 1000, "every release passes");
+    // The allowance refills with time.
+    w.run_for(Duration::from_secs(2));
+    let before = w.injected_events().len();
+    assert!(w.send_input(
+        h,
+        &[InputEvent::Key {
+            code: KeyCode(0x05),
+            pressed: true
+        }]
+    ));
+    w.settle();
+    assert_eq!(w.injected_events().len(), before + 1);
+}
+
+#[test]
+fn local_activity_suspends_remote_input_and_releases_it() {
+    let mut w = World::simple(45);
+    let h = w.controlling_session();
+    assert!(w.send_input(
+        h,
+        &[InputEvent::Button {
+            button: MouseButton::Left,
+            pressed: true
+        }]
+    ));
+    w.settle();
+    let now = w.now;
+    w.host.suspend_remote_input(now, Duration::from_millis(500));
+    w.pump();
+    assert_eq!(w.injections.last(), Some(&Injection::ReleaseAll));
+    assert!(w.send_input(h, &click()));
+    w.settle();
+    assert_eq!(
+        w.injected_events().len(),
+        1,
+        "input is ignored while the local user is active"
+    );
+    w.run_for(Duration::from_secs(1));
+    assert!(w.send_input(h, &click()));
+    w.settle();
+    assert_eq!(w.injected_events().len(), 4);
+    assert!(w.gate_violations.is_empty());
+}

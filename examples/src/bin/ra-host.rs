@@ -226,6 +226,7 @@ async fn run(args: InviteArgs, output: Output) -> u8 {
         advertise: Vec::new(),
         policy,
         audit_log,
+        display: None,
     };
     let mut host = match invite(options, backends).await {
         Ok(h) => h,

@@ -58,6 +58,7 @@ enum HelperCommand {
     Pointer(i32, i32, PointerKind),
     SelectDisplay(DisplayId),
     RequestKeyframe,
+    Clipboard(String),
     End,
 }
 
@@ -279,6 +280,14 @@ impl HelperSession {
         self.command(HelperCommand::SelectDisplay(display)).await
     }
 
+    /// Sends the helper's clipboard text to the host (the host must share the clipboard).
+    ///
+    /// # Errors
+    /// [`SessionError::Command`] when sharing is off or the text too long.
+    pub async fn send_clipboard(&self, text: impl Into<String>) -> Result<(), SessionError> {
+        self.command(HelperCommand::Clipboard(text.into())).await
+    }
+
     /// Asks the host for a full keyframe.
     ///
     /// # Errors
@@ -381,6 +390,7 @@ async fn receive_video(
     signals: mpsc::UnboundedSender<DecodeSignal>,
 ) {
     let mut waiting_for_keyframe = true;
+    let mut last_seq = 0u64;
     let mut last_request: Option<Instant> = None;
     let ask_for_keyframe = |last_request: &mut Option<Instant>| {
         if last_request.is_none_or(|at| at.elapsed() >= KEYFRAME_RETRY) {
@@ -403,6 +413,11 @@ async fn receive_video(
                 continue;
             }
         };
+        // A gap means a frame was reset or lost: what follows cannot decode.
+        if video.seq != last_seq.wrapping_add(1) && !video.frame.keyframe {
+            waiting_for_keyframe = true;
+        }
+        last_seq = video.seq;
         if waiting_for_keyframe && !video.frame.keyframe {
             ask_for_keyframe(&mut last_request);
             continue;
@@ -490,6 +505,7 @@ impl HelperDriver {
             HelperCommand::Pointer(x, y, kind) => self.core.pointer(now, x, y, kind),
             HelperCommand::SelectDisplay(display) => self.core.select_display(now, display),
             HelperCommand::RequestKeyframe => self.core.request_keyframe(now),
+            HelperCommand::Clipboard(text) => self.core.send_clipboard(now, &text),
             HelperCommand::End => {
                 self.core.end(now);
                 Ok(())

@@ -14,7 +14,7 @@ use super::connection::{NetEvent, WriterCommand, channel_binding, run_connection
 use super::error::{InviteError, SessionError};
 use super::injector::InjectorThread;
 use super::tls::HostIdentity;
-use super::video::{PipelineCommand, VideoPipeline};
+use super::video::{PipelineCommand, PipelineReport, VideoPipeline};
 use crate::audit::{AuditEvent, AuditLog, AuditRecord};
 use crate::input::InputInjector;
 use crate::invitation::{Invitation, SessionId};
@@ -42,6 +42,9 @@ pub struct InviteOptions {
     pub policy: Policy,
     /// Where to record the audit log, if anywhere.
     pub audit_log: Option<AuditLog>,
+    /// The display to share first; `None`: the primary one. The helper may
+    /// switch to another.
+    pub display: Option<DisplayId>,
 }
 
 impl Default for InviteOptions {
@@ -53,6 +56,7 @@ impl Default for InviteOptions {
             advertise: Vec::new(),
             policy: Policy::default(),
             audit_log: None,
+            display: None,
         }
     }
 }
@@ -87,6 +91,9 @@ enum HostCommand {
     End,
     CloseInvitation,
     SetPolicy(Policy),
+    ClipboardSharing(bool),
+    Clipboard(String),
+    LocalInput(Duration),
     Shutdown,
 }
 
@@ -159,10 +166,16 @@ pub async fn invite(
         SystemTime::now(),
         lifetime,
     )?;
-    let displays = backends.capturer.displays().unwrap_or_default();
     let runtime = tokio::runtime::Handle::current();
-    let pipeline = VideoPipeline::spawn(backends.capturer, backends.encoder, runtime)
-        .map_err(|e| InviteError::Backend(e.to_string()))?;
+    let (report_tx, report_rx) = mpsc::unbounded_channel();
+    let pipeline = VideoPipeline::spawn(
+        backends.capturer,
+        backends.encoder,
+        options.display,
+        report_tx,
+        runtime,
+    )
+    .map_err(|e| InviteError::Backend(e.to_string()))?;
     let injector = InjectorThread::spawn(backends.injector)
         .map_err(|e| InviteError::Backend(e.to_string()))?;
 
@@ -204,7 +217,8 @@ pub async fn invite(
         endpoint,
         session_id,
         connections: HashMap::new(),
-        displays,
+        displays: Vec::new(),
+        selected_display: DisplayId(0),
         pipeline,
         injector,
         audit,
@@ -212,7 +226,7 @@ pub async fn invite(
         streaming: None,
         helper_names: HashMap::new(),
     };
-    tokio::spawn(driver.run(net_rx, command_rx));
+    tokio::spawn(driver.run(net_rx, command_rx, report_rx));
     Ok(HostSession {
         invitation,
         password,
@@ -346,6 +360,32 @@ impl HostSession {
         self.command(HostCommand::SetPolicy(policy)).await
     }
 
+    /// Turns clipboard sharing (text, both ways) on or off.
+    ///
+    /// # Errors
+    /// [`SessionError::Command`] with [`CommandError::Policy`] when the policy
+    /// does not allow the clipboard, or without a live session.
+    pub async fn set_clipboard_sharing(&self, enabled: bool) -> Result<(), SessionError> {
+        self.command(HostCommand::ClipboardSharing(enabled)).await
+    }
+
+    /// Sends the host's clipboard text to the helper (sharing must be on).
+    ///
+    /// # Errors
+    /// [`SessionError::Command`] when sharing is off or the text too long.
+    pub async fn send_clipboard(&self, text: impl Into<String>) -> Result<(), SessionError> {
+        self.command(HostCommand::Clipboard(text.into())).await
+    }
+
+    /// The local user is using the mouse or keyboard: ignore the helper's
+    /// input for `duration` and release what it holds ("local user wins").
+    ///
+    /// # Errors
+    /// [`SessionError::Closed`] if the driver has stopped.
+    pub async fn local_input_seen(&self, duration: Duration) -> Result<(), SessionError> {
+        self.command(HostCommand::LocalInput(duration)).await
+    }
+
     /// Ends any session, closes the invitation, and waits (briefly) until the
     /// helper was told, so the program may exit right after.
     pub async fn shutdown(self) {
@@ -445,7 +485,9 @@ struct HostDriver {
     endpoint: quinn::Endpoint,
     session_id: SessionId,
     connections: HashMap<ConnectionId, ConnectionHandle>,
+    /// The displays as the capturer last reported them, and the captured one.
     displays: Vec<DisplayInfo>,
+    selected_display: DisplayId,
     pipeline: VideoPipeline,
     injector: InjectorThread,
     audit: Option<AuditLog>,
@@ -464,6 +506,7 @@ impl HostDriver {
             HostCommand,
             oneshot::Sender<Result<(), CommandError>>,
         )>,
+        mut reports: mpsc::UnboundedReceiver<PipelineReport>,
     ) {
         let mut handle_open = true;
         let mut shutdown_reply = None;
@@ -504,6 +547,7 @@ impl HostDriver {
                     Some(event) => self.handle_net(event),
                     None => break,
                 },
+                Some(report) = reports.recv() => self.handle_report(report),
                 () = sleep => self.core.handle_timeout(Instant::now()),
             }
         }
@@ -543,8 +587,39 @@ impl HostDriver {
                 core.set_policy(now, policy);
                 Ok(())
             }
+            HostCommand::ClipboardSharing(enabled) => core.set_clipboard_sharing(now, enabled),
+            HostCommand::Clipboard(text) => core.send_clipboard(now, &text),
+            HostCommand::LocalInput(duration) => {
+                core.suspend_remote_input(now, duration);
+                Ok(())
+            }
             // Handled by the run loop.
             HostCommand::Shutdown => Ok(()),
+        }
+    }
+
+    fn handle_report(&mut self, report: PipelineReport) {
+        let now = Instant::now();
+        match report {
+            PipelineReport::Cursor(update) => {
+                if let Some(conn) = self.streaming {
+                    let _ = self.core.send_cursor(now, conn, &update);
+                }
+            }
+            PipelineReport::Geometry {
+                displays,
+                selected,
+                area,
+            } => {
+                self.core.set_capture_area(area);
+                self.displays = displays;
+                self.selected_display = selected;
+                if let Some(conn) = self.streaming {
+                    let _ = self
+                        .core
+                        .announce_displays(now, conn, &self.displays, selected);
+                }
+            }
         }
     }
 

@@ -2,15 +2,19 @@
 //! `VideoFrameHeader` then the encoded picture; the host's capture/encode
 //! thread and the helper's decode thread.
 
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::mpsc as std_mpsc;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use prost::Message as _;
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc, oneshot};
 
 use crate::media::{
-    Capturer, DecodedFrame, Decoder, DisplayId, EncodedFrame, Encoder, Rect, Timestamp,
+    Capturer, CursorUpdate, DecodedFrame, Decoder, DisplayId, DisplayInfo, EncodedFrame, Encoder,
+    Rect, Timestamp,
 };
 use crate::proto;
 use crate::session::{FrameDecoder, MAX_VIDEO_HEADER, encode_frame};
@@ -21,6 +25,17 @@ pub(crate) const MAX_ENCODED_FRAME: usize = 16 * 1024 * 1024;
 /// How long a capturer may wait for a change before the pipeline looks at its
 /// commands again.
 const CAPTURE_POLL: Duration = Duration::from_millis(50);
+
+/// The fastest frame rate the pipeline asks for.
+const MAX_FPS: u32 = 30;
+
+/// A frame not delivered this long after it was sent is reset: shown that
+/// late it would only add latency, and the next keyframe replaces it.
+const STALE_AFTER: Duration = Duration::from_millis(400);
+
+/// Frames on the wire at once; more wait (and the capture waits with them), so
+/// a slow link drops frames instead of queueing them.
+const MAX_IN_FLIGHT: usize = 3;
 
 /// Commands for the host's capture/encode thread.
 pub(crate) enum PipelineCommand {
@@ -34,6 +49,28 @@ pub(crate) enum PipelineCommand {
     SelectDisplay(DisplayId),
 }
 
+/// What the pipeline tells the session driver.
+pub(crate) enum PipelineReport {
+    /// The pointer moved or changed shape.
+    Cursor(CursorUpdate),
+    /// The displays, the one captured, and where it lies on the desktop
+    /// (at start, after a selection, after a resolution change).
+    Geometry {
+        displays: Vec<DisplayInfo>,
+        selected: DisplayId,
+        area: Rect,
+    },
+}
+
+/// What the sender learns about the link, read by the capture thread.
+#[derive(Default)]
+struct LinkState {
+    /// The next frame must be a keyframe (a frame was reset).
+    keyframe_needed: AtomicBool,
+    /// Bitrate the link carries, bits per second (0: unknown).
+    bitrate: AtomicU32,
+}
+
 /// The host's capture → encode thread, feeding an async sender task.
 pub(crate) struct VideoPipeline {
     commands: std_mpsc::Sender<PipelineCommand>,
@@ -45,12 +82,29 @@ impl VideoPipeline {
     pub(crate) fn spawn(
         capturer: Box<dyn Capturer>,
         encoder: Box<dyn Encoder>,
+        initial_display: Option<DisplayId>,
+        reports: mpsc::UnboundedSender<PipelineReport>,
         runtime: tokio::runtime::Handle,
     ) -> std::io::Result<Self> {
         let (commands, receiver) = std_mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("ra-video-pipeline".into())
-            .spawn(move || run_pipeline(capturer, encoder, &receiver, &runtime))?;
+            .spawn(move || {
+                Pipeline {
+                    capturer,
+                    encoder,
+                    reports,
+                    runtime,
+                    selected: None,
+                    sink: None,
+                    link: Arc::new(LinkState::default()),
+                    force_keyframe: false,
+                    last_size: None,
+                    last_capture: None,
+                    bitrate: 0,
+                }
+                .run(&receiver, initial_display);
+            })?;
         Ok(VideoPipeline {
             commands,
             _thread: thread,
@@ -63,117 +117,397 @@ impl VideoPipeline {
     }
 }
 
-fn run_pipeline(
-    mut capturer: Box<dyn Capturer>,
-    mut encoder: Box<dyn Encoder>,
-    commands: &std_mpsc::Receiver<PipelineCommand>,
-    runtime: &tokio::runtime::Handle,
-) {
-    let mut sink: Option<mpsc::Sender<EncodedFrame>> = None;
-    let mut force_keyframe = false;
-    loop {
-        // Idle: block until told to start. Streaming: only look.
-        let next = if sink.is_none() {
-            commands.recv().map(Some).map_err(|_| ())
-        } else {
-            match commands.try_recv() {
-                Ok(c) => Ok(Some(c)),
-                Err(std_mpsc::TryRecvError::Empty) => Ok(None),
-                Err(std_mpsc::TryRecvError::Disconnected) => Err(()),
-            }
-        };
-        match next {
-            Err(()) => return,
-            Ok(Some(command)) => {
-                match command {
-                    PipelineCommand::Start(connection) => {
-                        // Latest frame wins: one frame may wait for the sender, no more.
-                        let (tx, rx) = mpsc::channel(1);
-                        runtime.spawn(send_video(connection, rx));
-                        sink = Some(tx);
-                        force_keyframe = true;
-                        capturer.invalidate();
-                    }
-                    PipelineCommand::Stop => sink = None,
-                    PipelineCommand::Keyframe => {
-                        force_keyframe = true;
-                        capturer.invalidate();
-                    }
-                    PipelineCommand::SelectDisplay(display) => {
-                        if let Err(e) = capturer.select(display) {
-                            tracing::warn!(error = %e, "cannot select display");
-                        }
-                        force_keyframe = true;
-                        capturer.invalidate();
-                    }
-                }
-                continue;
-            }
-            Ok(None) => {}
+struct Pipeline {
+    capturer: Box<dyn Capturer>,
+    encoder: Box<dyn Encoder>,
+    reports: mpsc::UnboundedSender<PipelineReport>,
+    runtime: tokio::runtime::Handle,
+    selected: Option<DisplayId>,
+    sink: Option<mpsc::Sender<EncodedFrame>>,
+    link: Arc<LinkState>,
+    force_keyframe: bool,
+    last_size: Option<(u32, u32)>,
+    last_capture: Option<Instant>,
+    bitrate: u32,
+}
+
+impl Pipeline {
+    fn run(mut self, commands: &std_mpsc::Receiver<PipelineCommand>, initial: Option<DisplayId>) {
+        let displays = self.capturer.displays().unwrap_or_default();
+        let first = initial
+            .or_else(|| displays.iter().find(|d| d.primary).map(|d| d.id))
+            .or_else(|| displays.first().map(|d| d.id));
+        if let Some(display) = first {
+            self.select(display);
         }
-        let Some(tx) = &sink else { continue };
-        let encoded = match capturer.next_frame(CAPTURE_POLL) {
-            Ok(Some(frame)) => encoder.encode(&frame, force_keyframe),
-            Ok(None) => continue,
+        loop {
+            // Idle: block until told to start. Streaming: wait at most until
+            // the next capture is due, so the frame rate follows the link.
+            let next = if self.sink.is_none() {
+                commands.recv().map_err(|_| ())
+            } else {
+                match commands.recv_timeout(self.until_next_capture()) {
+                    Ok(c) => Ok(c),
+                    Err(std_mpsc::RecvTimeoutError::Timeout) => {
+                        self.capture_and_send();
+                        continue;
+                    }
+                    Err(std_mpsc::RecvTimeoutError::Disconnected) => Err(()),
+                }
+            };
+            let Ok(command) = next else { return };
+            match command {
+                PipelineCommand::Start(connection) => {
+                    // Latest frame wins: one frame may wait for the sender, no more.
+                    let (tx, rx) = mpsc::channel(1);
+                    self.link = Arc::new(LinkState::default());
+                    self.runtime
+                        .spawn(send_video(connection, rx, Arc::clone(&self.link)));
+                    self.sink = Some(tx);
+                    self.request_keyframe();
+                    self.report_geometry();
+                }
+                PipelineCommand::Stop => self.sink = None,
+                PipelineCommand::Keyframe => self.request_keyframe(),
+                PipelineCommand::SelectDisplay(display) => {
+                    self.select(display);
+                    self.request_keyframe();
+                }
+            }
+        }
+    }
+
+    fn select(&mut self, display: DisplayId) {
+        match self.capturer.select(display) {
+            Ok(()) => {
+                self.selected = Some(display);
+                self.report_geometry();
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot select display"),
+        }
+    }
+
+    fn request_keyframe(&mut self) {
+        self.force_keyframe = true;
+        self.capturer.invalidate();
+    }
+
+    /// The capture rate is capped at [`MAX_FPS`]; below that the sender's
+    /// backpressure paces it to what the link carries.
+    fn until_next_capture(&self) -> Duration {
+        let interval = Duration::from_secs(1) / MAX_FPS;
+        self.last_capture
+            .map_or(Duration::ZERO, |at| interval.saturating_sub(at.elapsed()))
+    }
+
+    /// Tells the driver the displays and where the captured one lies.
+    fn report_geometry(&mut self) {
+        let displays = self.capturer.displays().unwrap_or_default();
+        let Some(selected) = self.selected else {
+            return;
+        };
+        let area = if selected == DisplayId::ALL {
+            bounding_box(displays.iter().map(|d| d.bounds))
+        } else {
+            displays
+                .iter()
+                .find(|d| d.id == selected)
+                .map(|d| d.bounds)
+                .unwrap_or_default()
+        };
+        let _ = self.reports.send(PipelineReport::Geometry {
+            displays,
+            selected,
+            area,
+        });
+    }
+
+    fn capture_and_send(&mut self) {
+        let Some(sink) = self.sink.clone() else {
+            return;
+        };
+        let (encoded, resized) = match self.capturer.next_frame(CAPTURE_POLL) {
+            Ok(Some(frame)) => {
+                self.last_capture = Some(Instant::now());
+                let size = (frame.width, frame.height);
+                let resized = self
+                    .last_size
+                    .replace(size)
+                    .is_some_and(|last| last != size);
+                if self.link.keyframe_needed.swap(false, Ordering::Relaxed) {
+                    self.force_keyframe = true;
+                }
+                let bitrate = self.link.bitrate.load(Ordering::Relaxed);
+                if bitrate != 0 && bitrate != self.bitrate {
+                    self.bitrate = bitrate;
+                    self.encoder.set_bitrate(bitrate);
+                }
+                (
+                    Some(self.encoder.encode(&frame, self.force_keyframe)),
+                    resized,
+                )
+            }
+            Ok(None) => (None, false),
             Err(e) => {
-                tracing::warn!(error = %e, "capture failed; video paused");
-                sink = None;
-                continue;
+                tracing::warn!(error = %e, "capture failed; video stopped");
+                self.sink = None;
+                return;
             }
         };
+        // The pointer travels apart from the picture: a move costs no encoding.
+        if let Some(cursor) = self.capturer.cursor() {
+            let _ = self.reports.send(PipelineReport::Cursor(cursor));
+        }
+        if resized {
+            // A new resolution: the helper needs the new geometry too.
+            self.report_geometry();
+        }
         match encoded {
-            Ok(Some(frame)) => {
-                if frame.keyframe {
-                    force_keyframe = false;
+            Some(Ok(Some(encoded))) => {
+                if encoded.keyframe {
+                    self.force_keyframe = false;
                 }
-                if tx.blocking_send(frame).is_err() {
-                    sink = None;
+                if sink.blocking_send(encoded).is_err() {
+                    self.sink = None;
                 }
             }
-            Ok(None) => {}
-            Err(e) => {
+            Some(Ok(None)) | None => {}
+            Some(Err(e)) => {
                 tracing::warn!(error = %e, "encoding failed");
-                force_keyframe = true;
+                self.force_keyframe = true;
             }
         }
     }
 }
 
-/// Writes each encoded frame on a stream of its own.
-async fn send_video(connection: quinn::Connection, mut frames: mpsc::Receiver<EncodedFrame>) {
+fn bounding_box(rects: impl Iterator<Item = Rect>) -> Rect {
+    let mut bounds: Option<(i64, i64, i64, i64)> = None;
+    for r in rects.filter(|r| !r.is_empty()) {
+        let (x0, y0) = (i64::from(r.x), i64::from(r.y));
+        let (x1, y1) = (x0 + i64::from(r.width), y0 + i64::from(r.height));
+        bounds = Some(match bounds {
+            None => (x0, y0, x1, y1),
+            Some((a, b, c, d)) => (a.min(x0), b.min(y0), c.max(x1), d.max(y1)),
+        });
+    }
+    bounds.map_or_else(Rect::default, |(x0, y0, x1, y1)| {
+        Rect::new(
+            i32::try_from(x0).unwrap_or(0),
+            i32::try_from(y0).unwrap_or(0),
+            u32::try_from(x1 - x0).unwrap_or(0),
+            u32::try_from(y1 - y0).unwrap_or(0),
+        )
+    })
+}
+
+/// One frame on the wire.
+struct InFlight {
+    sent_at: Instant,
+    keyframe: bool,
+    /// Set by its delivery task when it is over (delivered, failed or reset).
+    done: Arc<AtomicBool>,
+    cancel: Option<oneshot::Sender<()>>,
+}
+
+impl InFlight {
+    /// A delta frame still on the wire after [`STALE_AFTER`]: showing it that
+    /// late only adds latency. Keyframes are never reset — they are how the
+    /// helper recovers, so one must always get through.
+    fn is_stale(&self) -> bool {
+        !self.keyframe && self.sent_at.elapsed() >= STALE_AFTER
+    }
+}
+
+/// Sends each encoded frame on a stream of its own. At most [`MAX_IN_FLIGHT`]
+/// are on the wire (the capture waits for room, so nothing queues), stale delta
+/// frames are reset and a keyframe asked for, and the capture rate and bitrate
+/// follow what the link carries.
+async fn send_video(
+    connection: quinn::Connection,
+    mut frames: mpsc::Receiver<EncodedFrame>,
+    link: Arc<LinkState>,
+) {
     let mut seq = 0u64;
+    let mut in_flight: VecDeque<InFlight> = VecDeque::new();
+    let finished = Arc::new(Notify::new());
+    let (delivered_tx, mut delivered_rx) = mpsc::unbounded_channel::<usize>();
+    let mut goodput = Goodput::new();
     while let Some(frame) = frames.recv().await {
-        seq += 1;
-        let header = proto::VideoFrameHeader {
-            seq,
-            captured_at_us: frame.captured_at.as_micros(),
-            width: frame.width,
-            height: frame.height,
-            keyframe: frame.keyframe,
-            display: frame.display.0,
-            damage: frame
-                .damage
-                .iter()
-                .map(|r| proto::Rect {
-                    x: r.x,
-                    y: r.y,
-                    width: r.width,
-                    height: r.height,
-                })
-                .collect(),
-            payload_len: u32::try_from(frame.data.len()).unwrap_or(u32::MAX),
-        };
-        let result = async {
-            let mut stream = connection.open_uni().await?;
-            stream.write_all(&encode_frame(&header)).await?;
-            stream.write_all(&frame.data).await?;
-            stream.finish()?;
-            Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
+        while let Ok(bytes) = delivered_rx.try_recv() {
+            goodput.record(bytes);
         }
-        .await;
-        if let Err(e) = result {
-            tracing::debug!(error = %e, "video stream ended");
-            return;
+        let mut reset_any = false;
+        loop {
+            in_flight.retain(|f| !f.done.load(Ordering::Relaxed));
+            for stale in in_flight.iter_mut().filter(|f| f.is_stale()) {
+                if let Some(cancel) = stale.cancel.take() {
+                    let _ = cancel.send(());
+                    reset_any = true;
+                }
+            }
+            in_flight.retain(|f| f.cancel.is_some());
+            if in_flight.len() < MAX_IN_FLIGHT {
+                break;
+            }
+            goodput.saturated_at = Some(Instant::now());
+            // Wait for room: a frame finishing, or the oldest delta frame going stale.
+            let stale_at = in_flight
+                .iter()
+                .filter(|f| !f.keyframe)
+                .map(|f| f.sent_at + STALE_AFTER)
+                .min();
+            let wait_stale = async {
+                match stale_at {
+                    Some(at) => tokio::time::sleep_until(at.into()).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                () = finished.notified() => {}
+                () = wait_stale => {}
+                () = tokio::time::sleep(STALE_AFTER) => {}
+            }
+        }
+        if reset_any {
+            link.keyframe_needed.store(true, Ordering::Relaxed);
+            if !frame.keyframe {
+                // It refers to a frame the helper will not get.
+                continue;
+            }
+        }
+        seq += 1;
+        link.bitrate.store(goodput.target(), Ordering::Relaxed);
+        let (cancel_tx, cancel_rx) = oneshot::channel();
+        let done = Arc::new(AtomicBool::new(false));
+        in_flight.push_back(InFlight {
+            sent_at: Instant::now(),
+            keyframe: frame.keyframe,
+            done: Arc::clone(&done),
+            cancel: Some(cancel_tx),
+        });
+        let finished = Arc::clone(&finished);
+        let connection = connection.clone();
+        let delivered_tx = delivered_tx.clone();
+        tokio::spawn(async move {
+            let bytes = frame.data.len();
+            if deliver(connection, seq, frame, cancel_rx).await {
+                let _ = delivered_tx.send(bytes);
+            }
+            done.store(true, Ordering::Relaxed);
+            finished.notify_one();
+        });
+    }
+}
+
+/// What the link has carried lately, to size frames to it.
+struct Goodput {
+    /// Delivered frames: when, and how many bytes.
+    delivered: VecDeque<(Instant, usize)>,
+    /// When the sender last had to wait for room (the link was the limit).
+    saturated_at: Option<Instant>,
+    bitrate: f64,
+}
+
+/// How far back the goodput estimate looks.
+const GOODPUT_WINDOW: Duration = Duration::from_secs(2);
+const MIN_BITRATE: f64 = 150_000.0;
+const MAX_BITRATE: f64 = 8_000_000.0;
+
+impl Goodput {
+    fn new() -> Self {
+        Goodput {
+            delivered: VecDeque::new(),
+            saturated_at: None,
+            bitrate: 4_000_000.0,
+        }
+    }
+
+    fn record(&mut self, bytes: usize) {
+        let now = Instant::now();
+        self.delivered.push_back((now, bytes));
+        while self
+            .delivered
+            .front()
+            .is_some_and(|(at, _)| now.duration_since(*at) > GOODPUT_WINDOW)
+        {
+            self.delivered.pop_front();
+        }
+    }
+
+    /// The bitrate to encode at: while the link is the limit, a little under
+    /// what it delivered; otherwise probe upwards, 10 % per frame.
+    fn target(&mut self) -> u32 {
+        let saturated = self
+            .saturated_at
+            .is_some_and(|at| at.elapsed() < GOODPUT_WINDOW);
+        if saturated && self.delivered.len() >= 2 {
+            let bytes: usize = self.delivered.iter().map(|(_, b)| b).sum();
+            let span = self
+                .delivered
+                .front()
+                .map_or(GOODPUT_WINDOW, |(at, _)| at.elapsed())
+                .max(Duration::from_millis(100));
+            self.bitrate = 0.8 * bytes as f64 * 8.0 / span.as_secs_f64();
+        } else {
+            self.bitrate *= 1.1;
+        }
+        self.bitrate = self.bitrate.clamp(MIN_BITRATE, MAX_BITRATE);
+        self.bitrate as u32
+    }
+}
+
+/// Sends one frame; true once the helper acknowledged all of it.
+async fn deliver(
+    connection: quinn::Connection,
+    seq: u64,
+    frame: EncodedFrame,
+    cancel: oneshot::Receiver<()>,
+) -> bool {
+    let header = proto::VideoFrameHeader {
+        seq,
+        captured_at_us: frame.captured_at.as_micros(),
+        width: frame.width,
+        height: frame.height,
+        keyframe: frame.keyframe,
+        display: frame.display.0,
+        damage: frame
+            .damage
+            .iter()
+            .map(|r| proto::Rect {
+                x: r.x,
+                y: r.y,
+                width: r.width,
+                height: r.height,
+            })
+            .collect(),
+        payload_len: u32::try_from(frame.data.len()).unwrap_or(u32::MAX),
+    };
+    let Ok(mut stream) = connection.open_uni().await else {
+        return false;
+    };
+    // Newer frames first: a later stream takes precedence over an older one.
+    let _ = stream.set_priority(i32::try_from(seq % (1 << 30)).unwrap_or(0));
+    let send = async {
+        stream.write_all(&encode_frame(&header)).await?;
+        stream.write_all(&frame.data).await?;
+        stream.finish()?;
+        let _ = stream.stopped().await;
+        Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
+    };
+    let outcome = tokio::select! {
+        result = send => Some(result),
+        _ = cancel => None,
+    };
+    match outcome {
+        Some(Ok(())) => true,
+        Some(Err(e)) => {
+            tracing::debug!(error = %e, seq, "video stream failed");
+            false
+        }
+        None => {
+            tracing::debug!(seq, "stale frame reset");
+            let _ = stream.reset(0u8.into());
+            false
         }
     }
 }

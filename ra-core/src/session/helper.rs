@@ -13,13 +13,13 @@ use super::types::{
     SessionRng,
 };
 use super::wire::{
-    MAX_CONTROL_MESSAGE, MAX_NAME_LEN, deny_reason_from_wire, encode_input_event,
-    end_reason_from_wire, end_reason_to_wire, envelope, pointer_kind_to_wire,
+    MAX_CLIPBOARD_LEN, MAX_CONTROL_MESSAGE, MAX_NAME_LEN, cursor_from_wire, deny_reason_from_wire,
+    encode_input_event, end_reason_from_wire, end_reason_to_wire, envelope, pointer_kind_to_wire,
     revoke_reason_from_wire, sanitize_display_text,
 };
 use crate::input::InputEvent;
 use crate::invitation::SessionId;
-use crate::media::{DisplayId, DisplayInfo, Rect};
+use crate::media::{CursorUpdate, DisplayId, DisplayInfo, Rect};
 use crate::proto::{self, PROTOCOL_VERSION, envelope::Message};
 
 /// What the helper needs to connect.
@@ -106,6 +106,18 @@ pub enum HelperEvent {
         /// The one being captured.
         selected: DisplayId,
     },
+    /// The host's pointer moved or changed shape; draw it over the picture.
+    Cursor(CursorUpdate),
+    /// The host turned clipboard sharing on or off.
+    ClipboardSharing {
+        /// Whether text now flows both ways.
+        enabled: bool,
+    },
+    /// The host's clipboard changed: put this text on the helper's clipboard.
+    Clipboard {
+        /// The text.
+        text: String,
+    },
     /// The session is over.
     Ended {
         /// Why.
@@ -139,6 +151,7 @@ enum Phase {
     Active {
         control: ControlState,
         paused: bool,
+        clipboard: bool,
     },
     Ended(EndReason),
 }
@@ -247,7 +260,10 @@ impl HelperConnection {
     /// [`CommandError::NoSession`] unless the session is live,
     /// [`CommandError::InvalidState`] when paused, already asked or in control.
     pub fn request_control(&mut self, _now: Instant) -> Result<(), CommandError> {
-        let Phase::Active { control, paused } = &mut self.phase else {
+        let Phase::Active {
+            control, paused, ..
+        } = &mut self.phase
+        else {
             return Err(CommandError::NoSession);
         };
         if *paused {
@@ -340,6 +356,31 @@ impl HelperConnection {
         Ok(())
     }
 
+    /// Sends the helper's clipboard text to the host.
+    ///
+    /// # Errors
+    /// [`CommandError::InvalidState`] unless the host shares the clipboard and
+    /// the session is unpaused; [`CommandError::InvalidArgument`] when too long.
+    pub fn send_clipboard(&mut self, _now: Instant, text: &str) -> Result<(), CommandError> {
+        if text.len() > MAX_CLIPBOARD_LEN {
+            return Err(CommandError::InvalidArgument("clipboard text is too long"));
+        }
+        match self.phase {
+            Phase::Active {
+                clipboard: true,
+                paused: false,
+                ..
+            } => {
+                self.send(Message::Clipboard(proto::Clipboard {
+                    text: text.to_owned(),
+                }));
+                Ok(())
+            }
+            Phase::Active { .. } => Err(CommandError::InvalidState("clipboard sharing is off")),
+            _ => Err(CommandError::NoSession),
+        }
+    }
+
     /// Asks the host for a keyframe (after a decode error).
     ///
     /// # Errors
@@ -414,6 +455,7 @@ impl HelperConnection {
             Phase::Active {
                 control: ControlState::Granted(grant),
                 paused: false,
+                ..
             } => Some(grant),
             _ => None,
         }
@@ -513,6 +555,7 @@ impl HelperConnection {
                     self.phase = Phase::Active {
                         control: ControlState::None,
                         paused: false,
+                        clipboard: false,
                     };
                     self.events.push_back(HelperEvent::Connected);
                 }
@@ -529,7 +572,12 @@ impl HelperConnection {
     }
 
     fn handle_session_message(&mut self, message: Option<Message>) {
-        let Phase::Active { control, paused } = &mut self.phase else {
+        let Phase::Active {
+            control,
+            paused,
+            clipboard,
+        } = &mut self.phase
+        else {
             return;
         };
         match message {
@@ -569,6 +617,26 @@ impl HelperConnection {
             Some(Message::Chat(chat)) => {
                 if check_chat(&chat.text).is_ok() {
                     self.events.push_back(HelperEvent::Chat { text: chat.text });
+                }
+            }
+            Some(Message::Cursor(cursor)) => {
+                if !*paused {
+                    self.events
+                        .push_back(HelperEvent::Cursor(cursor_from_wire(cursor)));
+                }
+            }
+            Some(Message::ClipboardState(state)) => {
+                if *clipboard != state.enabled {
+                    *clipboard = state.enabled;
+                    self.events.push_back(HelperEvent::ClipboardSharing {
+                        enabled: state.enabled,
+                    });
+                }
+            }
+            Some(Message::Clipboard(clip)) => {
+                if *clipboard && !*paused && clip.text.len() <= MAX_CLIPBOARD_LEN {
+                    self.events
+                        .push_back(HelperEvent::Clipboard { text: clip.text });
                 }
             }
             Some(Message::DisplayList(list)) => {

@@ -13,15 +13,22 @@ use super::types::{
     InvitationCloseReason, PointerKind, RevokeReason, SessionRng,
 };
 use super::wire::{
-    MAX_CHAT_LEN, MAX_CONTROL_MESSAGE, MAX_INPUT_MESSAGE, MAX_NAME_LEN, decode_input_event,
-    deny_reason_to_wire, end_reason_from_wire, end_reason_to_wire, envelope,
-    pointer_kind_from_wire, revoke_reason_to_wire, sanitize_display_text,
+    MAX_CHAT_LEN, MAX_CLIPBOARD_LEN, MAX_CONTROL_MESSAGE, MAX_INPUT_MESSAGE, MAX_NAME_LEN,
+    cursor_to_wire, decode_input_event, deny_reason_to_wire, end_reason_from_wire,
+    end_reason_to_wire, envelope, pointer_kind_from_wire, revoke_reason_to_wire,
+    sanitize_display_text,
 };
 use crate::input::InputEvent;
 use crate::invitation::SessionId;
-use crate::media::{DisplayId, DisplayInfo};
+use crate::media::{CursorUpdate, DisplayId, DisplayInfo, Rect};
 use crate::policy::Policy;
 use crate::proto::{self, PROTOCOL_VERSION, envelope::Message};
+
+/// Presses (keys, buttons, wheel, text) a helper may send in a burst, and per
+/// second after it: far above human speed, far below what freezes a desktop.
+/// Releases and pointer positions always pass, so nothing stays stuck.
+const PRESS_BURST: f64 = 400.0;
+const PRESS_RATE: f64 = 200.0;
 
 /// Connections that may be authenticating at once; more are refused as busy,
 /// so a flood of half-open connections cannot exhaust the host.
@@ -166,6 +173,20 @@ pub enum HostEvent {
         /// What the mark means.
         kind: PointerKind,
     },
+    /// Clipboard sharing was turned on or off.
+    ClipboardSharing {
+        /// The connection.
+        conn: ConnectionId,
+        /// Whether text now flows both ways.
+        enabled: bool,
+    },
+    /// The helper's clipboard changed: put this text on the host's clipboard.
+    Clipboard {
+        /// The connection.
+        conn: ConnectionId,
+        /// The text.
+        text: String,
+    },
     /// A session that had asked to connect is over.
     Ended {
         /// The connection.
@@ -245,6 +266,7 @@ enum Phase {
         helper_name: String,
         control: ControlState,
         paused: bool,
+        clipboard: bool,
     },
 }
 
@@ -279,6 +301,12 @@ pub struct HostEndpoint {
     active: Option<ConnectionId>,
     next_grant: u32,
     input_dropped: u64,
+    /// Where absolute pointer positions land on the host's desktop.
+    capture_area: Option<Rect>,
+    /// Remote input is ignored until then (the local user is busy).
+    input_suspended_until: Option<Instant>,
+    press_tokens: f64,
+    tokens_at: Instant,
     rng: Box<dyn SessionRng>,
     events: VecDeque<HostEvent>,
     transmits: VecDeque<(ConnectionId, HostTransmit)>,
@@ -316,6 +344,10 @@ impl HostEndpoint {
             active: None,
             next_grant: 1,
             input_dropped: 0,
+            capture_area: None,
+            input_suspended_until: None,
+            press_tokens: PRESS_BURST,
+            tokens_at: now,
             rng,
             events: VecDeque::new(),
             transmits: VecDeque::new(),
@@ -429,17 +461,57 @@ impl HostEndpoint {
                 c.phase,
                 Phase::Active { control: ControlState::Granted(GrantId(g)), paused: false, .. }
                     if g == batch.grant_id
-            );
+            ) && self.input_suspended_until.is_none_or(|until| now >= until);
             if !allowed {
                 self.input_dropped += batch.events.len() as u64;
                 continue;
             }
-            for event in &batch.events {
-                match decode_input_event(event) {
-                    Some(event) => self.injections.push_back(Injection::Inject(event)),
-                    None => self.input_dropped += 1,
+            self.deliver_input(now, &batch.events);
+        }
+    }
+
+    /// Injects a batch under a grant: invalid events are skipped, absolute
+    /// positions are mapped onto (and kept inside) the captured area, and
+    /// presses beyond the rate limit are dropped.
+    fn deliver_input(&mut self, now: Instant, events: &[proto::InputEvent]) {
+        let elapsed = now.saturating_duration_since(self.tokens_at).as_secs_f64();
+        self.tokens_at = now;
+        self.press_tokens = (self.press_tokens + elapsed * PRESS_RATE).min(PRESS_BURST);
+        for event in events {
+            let Some(event) = decode_input_event(event) else {
+                self.input_dropped += 1;
+                continue;
+            };
+            let event = match event {
+                InputEvent::PointerMove { x, y } => self.map_to_desktop(x, y),
+                InputEvent::Button { pressed: true, .. }
+                | InputEvent::Key { pressed: true, .. }
+                | InputEvent::Wheel { .. }
+                | InputEvent::Text { .. } => {
+                    if self.press_tokens < 1.0 {
+                        self.input_dropped += 1;
+                        continue;
+                    }
+                    self.press_tokens -= 1.0;
+                    event
+                }
+                other => other,
+            };
+            self.injections.push_back(Injection::Inject(event));
+        }
+    }
+
+    fn map_to_desktop(&self, x: i32, y: i32) -> InputEvent {
+        match self.capture_area {
+            Some(area) if !area.is_empty() => {
+                let right = i32::try_from(area.width - 1).unwrap_or(i32::MAX);
+                let bottom = i32::try_from(area.height - 1).unwrap_or(i32::MAX);
+                InputEvent::PointerMove {
+                    x: area.x.saturating_add(x.clamp(0, right)),
+                    y: area.y.saturating_add(y.clamp(0, bottom)),
                 }
             }
+            _ => InputEvent::PointerMove { x, y },
         }
     }
 
@@ -509,6 +581,7 @@ impl HostEndpoint {
             helper_name: helper_name.clone(),
             control: ControlState::None,
             paused: false,
+            clipboard: false,
         };
         self.send(conn, Message::Approved(proto::Approved {}));
         self.events
@@ -748,6 +821,86 @@ impl HostEndpoint {
         Ok(())
     }
 
+    /// Where the captured display lies on the host's desktop: absolute pointer
+    /// positions from the helper are mapped onto it and kept inside it, so a
+    /// helper cannot click on a display it does not see.
+    pub fn set_capture_area(&mut self, area: Rect) {
+        self.capture_area = Some(area);
+    }
+
+    /// Ignores remote input until `now + duration` because the local user is
+    /// using the mouse or keyboard ("local user wins"); keys and buttons the
+    /// helper held are released.
+    pub fn suspend_remote_input(&mut self, now: Instant, duration: Duration) {
+        let already = self.input_suspended_until.is_some_and(|until| now < until);
+        self.input_suspended_until = Some(now + duration);
+        let granted = self
+            .active
+            .and_then(|conn| self.control_state(conn))
+            .is_some_and(|c| matches!(c, ControlState::Granted(_)));
+        if granted && !already {
+            self.injections.push_back(Injection::ReleaseAll);
+        }
+    }
+
+    /// Sends the pointer's position (and shape, when it changed) to a live,
+    /// unpaused helper.
+    ///
+    /// # Errors
+    /// [`CommandError::NoSession`] when the connection does not receive video.
+    pub fn send_cursor(
+        &mut self,
+        _now: Instant,
+        conn: ConnectionId,
+        update: &CursorUpdate,
+    ) -> Result<(), CommandError> {
+        if !self.video_allowed(conn) {
+            return Err(CommandError::NoSession);
+        }
+        self.send(conn, Message::Cursor(cursor_to_wire(update)));
+        Ok(())
+    }
+
+    /// Turns clipboard sharing (text, both ways) on or off for the live session.
+    ///
+    /// # Errors
+    /// [`CommandError::Policy`] when the policy does not allow the clipboard,
+    /// [`CommandError::NoSession`] without a live session.
+    pub fn set_clipboard_sharing(
+        &mut self,
+        _now: Instant,
+        enabled: bool,
+    ) -> Result<(), CommandError> {
+        if enabled && !self.policy.allow_clipboard {
+            return Err(CommandError::Policy);
+        }
+        let conn = self.live_connection()?;
+        self.clipboard_sharing_for(conn, enabled);
+        Ok(())
+    }
+
+    /// Sends the host's clipboard text to the helper.
+    ///
+    /// # Errors
+    /// [`CommandError::InvalidState`] unless sharing is on and the session
+    /// unpaused; [`CommandError::InvalidArgument`] for text over the limit.
+    pub fn send_clipboard(&mut self, _now: Instant, text: &str) -> Result<(), CommandError> {
+        if text.len() > MAX_CLIPBOARD_LEN {
+            return Err(CommandError::InvalidArgument("clipboard text is too long"));
+        }
+        let conn = self.live_connection()?;
+        if !self.clipboard_open(conn) {
+            return Err(CommandError::InvalidState("clipboard sharing is off"));
+        }
+        self.send(
+            conn,
+            Message::Clipboard(proto::Clipboard {
+                text: text.to_owned(),
+            }),
+        );
+        Ok(())
+    }
+
     /// Stops taking new connections. A live session continues.
     pub fn close_invitation(&mut self, now: Instant) {
         self.close_invitation_for(now, InvitationCloseReason::ClosedByHost);
@@ -764,6 +917,17 @@ impl HostEndpoint {
             }
             self.close_invitation_for(now, InvitationCloseReason::Policy);
             return;
+        }
+        if !self.policy.allow_clipboard
+            && let Some(conn) = self.active
+            && let Some(Connection {
+                phase: Phase::Active {
+                    clipboard: true, ..
+                },
+                ..
+            }) = self.connections.get(&conn)
+        {
+            self.clipboard_sharing_for(conn, false);
         }
         if !self.policy.allow_control
             && let Some(conn) = self.active
@@ -1102,6 +1266,26 @@ impl HostEndpoint {
                     });
                 }
             }
+            Some(Message::Clipboard(clip)) => {
+                if !self.clipboard_open(conn) {
+                    self.send_error(
+                        conn,
+                        proto::ErrorCode::UnexpectedMessage,
+                        "clipboard sharing is off",
+                    );
+                } else if clip.text.len() > MAX_CLIPBOARD_LEN {
+                    self.send_error(
+                        conn,
+                        proto::ErrorCode::InvalidMessage,
+                        "clipboard text too long",
+                    );
+                } else {
+                    self.events.push_back(HostEvent::Clipboard {
+                        conn,
+                        text: clip.text,
+                    });
+                }
+            }
             Some(Message::KeyframeRequest(_)) => {
                 self.media.push_back(MediaCommand::Keyframe { conn });
             }
@@ -1128,6 +1312,37 @@ impl HostEndpoint {
                 "a helper cannot send this message",
             ),
         }
+    }
+
+    fn clipboard_open(&self, conn: ConnectionId) -> bool {
+        matches!(
+            self.connections.get(&conn).map(|c| &c.phase),
+            Some(Phase::Active {
+                clipboard: true,
+                paused: false,
+                ..
+            })
+        )
+    }
+
+    fn clipboard_sharing_for(&mut self, conn: ConnectionId, enabled: bool) {
+        let Some(Connection {
+            phase: Phase::Active { clipboard, .. },
+            ..
+        }) = self.connections.get_mut(&conn)
+        else {
+            return;
+        };
+        if *clipboard == enabled {
+            return;
+        }
+        *clipboard = enabled;
+        self.send(
+            conn,
+            Message::ClipboardState(proto::ClipboardState { enabled }),
+        );
+        self.events
+            .push_back(HostEvent::ClipboardSharing { conn, enabled });
     }
 
     fn revoke_active(&mut self, reason: RevokeReason) -> Result<(), CommandError> {

@@ -29,7 +29,7 @@ pub use types::{
     InvitationCloseReason, PointerKind, RevokeReason, SessionRng,
 };
 pub use wire::{
-    MAX_CHAT_LEN, MAX_CONTROL_MESSAGE, MAX_INPUT_MESSAGE, MAX_NAME_LEN, MAX_VIDEO_HEADER,
-    decode_input_event, encode_input_event, end_reason_code, end_reason_from_code,
-    sanitize_display_text,
+    MAX_CHAT_LEN, MAX_CLIPBOARD_LEN, MAX_CONTROL_MESSAGE, MAX_INPUT_MESSAGE, MAX_NAME_LEN,
+    MAX_VIDEO_HEADER, decode_input_event, encode_input_event, end_reason_code,
+    end_reason_from_code, sanitize_display_text,
 };

@@ -4,10 +4,13 @@
 use super::types::{DenyReason, EndReason, PointerKind, RevokeReason};
 use crate::input::{InputEvent, MouseButton};
 use crate::keys::KeyCode;
+use crate::media::{CursorShape, CursorUpdate};
 use crate::proto;
 
-/// Largest control-stream message, in bytes.
-pub const MAX_CONTROL_MESSAGE: usize = 64 * 1024;
+/// Largest control-stream message, in bytes (room for a 128×128 cursor image).
+pub const MAX_CONTROL_MESSAGE: usize = 128 * 1024;
+/// Longest clipboard text, in bytes.
+pub const MAX_CLIPBOARD_LEN: usize = 64 * 1024;
 /// Largest input-stream message (one batch), in bytes.
 pub const MAX_INPUT_MESSAGE: usize = 64 * 1024;
 /// Largest video frame header, in bytes.
@@ -193,6 +196,58 @@ pub fn decode_input_event(event: &proto::InputEvent) -> Option<InputEvent> {
             text: t.text.clone(),
         },
     })
+}
+
+/// The wire form of a pointer update; a shape that is too large or whose
+/// pixel buffer does not match its size is left out (the position still goes).
+pub(crate) fn cursor_to_wire(update: &CursorUpdate) -> proto::Cursor {
+    let shape = update
+        .shape
+        .as_ref()
+        .filter(|s| valid_shape(s))
+        .map(|s| proto::CursorImage {
+            width: s.width,
+            height: s.height,
+            hot_x: s.hot_x,
+            hot_y: s.hot_y,
+            pixels: s.pixels.clone(),
+        });
+    proto::Cursor {
+        x: update.x,
+        y: update.y,
+        visible: update.visible,
+        shape,
+    }
+}
+
+/// The pointer update of a wire message; an invalid shape is dropped.
+pub(crate) fn cursor_from_wire(cursor: proto::Cursor) -> CursorUpdate {
+    let shape = cursor
+        .shape
+        .map(|s| CursorShape {
+            width: s.width,
+            height: s.height,
+            hot_x: s.hot_x,
+            hot_y: s.hot_y,
+            pixels: s.pixels,
+        })
+        .filter(valid_shape);
+    CursorUpdate {
+        x: cursor.x,
+        y: cursor.y,
+        visible: cursor.visible,
+        shape,
+    }
+}
+
+fn valid_shape(shape: &CursorShape) -> bool {
+    shape.width > 0
+        && shape.height > 0
+        && shape.width <= CursorShape::MAX_SIDE
+        && shape.height <= CursorShape::MAX_SIDE
+        && shape.hot_x < shape.width
+        && shape.hot_y < shape.height
+        && shape.pixels.len() == shape.width as usize * shape.height as usize * 4
 }
 
 pub(crate) fn envelope(message: proto::envelope::Message) -> Vec<u8> {
