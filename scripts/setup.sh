@@ -10,6 +10,12 @@ packages=(
     xvfb              # a virtual X display for capture and input tests
     x11-utils         # xwd, xdpyinfo
     x11-xserver-utils # xrandr, xsetroot
+    # Only for ra-capture's optional `xcap` feature (found by building it):
+    libclang-dev        # bindgen for pipewire
+    libpipewire-0.3-dev # pipewire (brings libspa-0.2-dev)
+    libgbm-dev
+    libwayland-dev
+    libxcb1-dev
     ca-certificates
     curl
     git

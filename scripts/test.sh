@@ -10,8 +10,10 @@ echo "== cargo fmt --check" >&2
 cargo fmt --all -- --check
 echo "== cargo clippy" >&2
 cargo clippy --locked --workspace --all-targets -- -D warnings
+cargo clippy --locked -p ra-capture --features xcap --all-targets -- -D warnings
 echo "== cargo test" >&2
 cargo test --locked --workspace
+cargo test --locked -p ra-capture --features xcap
 echo "== demo" >&2
 cargo run --locked -q -p ra-examples --bin ra-demo
 echo "== all tests passed" >&2
