@@ -33,7 +33,12 @@ impl Output {
             }
             Value::Object(object).to_string()
         } else {
-            text()
+            // Events a person does not need to read have no text.
+            let text = text();
+            if text.is_empty() {
+                return;
+            }
+            text
         };
         let mut stdout = std::io::stdout().lock();
         // A closed stdout (the reader went away) must not kill the session.

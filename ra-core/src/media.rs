@@ -187,6 +187,46 @@ pub struct CursorUpdate {
     pub shape: Option<CursorShape>,
 }
 
+impl DecodedFrame {
+    /// Draws a pointer shape with its hotspot at (`x`, `y`), blending its
+    /// premultiplied alpha over the picture; parts outside are clipped.
+    pub fn draw_cursor(&mut self, shape: &CursorShape, x: i32, y: i32) {
+        let (width, height) = (shape.width as usize, shape.height as usize);
+        if shape.pixels.len() < width * height * 4 {
+            return;
+        }
+        let left = i64::from(x) - i64::from(shape.hot_x);
+        let top = i64::from(y) - i64::from(shape.hot_y);
+        for row in 0..height {
+            let fy = top + row as i64;
+            if fy < 0 || fy >= i64::from(self.height) {
+                continue;
+            }
+            for col in 0..width {
+                let fx = left + col as i64;
+                if fx < 0 || fx >= i64::from(self.width) {
+                    continue;
+                }
+                let src = &shape.pixels[(row * width + col) * 4..][..4];
+                let alpha = u32::from(src[3]);
+                if alpha == 0 {
+                    continue;
+                }
+                let at = fy as usize * self.stride + fx as usize * 4;
+                let Some(dst) = self.data.get_mut(at..at + 4) else {
+                    continue;
+                };
+                for channel in 0..3 {
+                    // Premultiplied: out = src + dst * (1 - alpha).
+                    let blended =
+                        u32::from(src[channel]) + u32::from(dst[channel]) * (255 - alpha) / 255;
+                    dst[channel] = blended.min(255) as u8;
+                }
+            }
+        }
+    }
+}
+
 /// Why a capturer failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -289,4 +329,36 @@ pub trait Decoder: Send {
     /// [`CodecError::CorruptBitstream`] when the data cannot be decoded (request a
     /// keyframe), or [`CodecError::Backend`].
     fn decode(&mut self, frame: &EncodedFrame) -> Result<Option<DecodedFrame>, CodecError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursor_blends_and_clips() {
+        let mut frame = DecodedFrame {
+            width: 4,
+            height: 2,
+            stride: 16,
+            data: vec![100; 32],
+            damage: Vec::new(),
+            captured_at: Timestamp(0),
+            display: DisplayId(0),
+        };
+        // 2x1: an opaque white pixel and a half-transparent black one.
+        let shape = CursorShape {
+            width: 2,
+            height: 1,
+            hot_x: 1,
+            hot_y: 0,
+            pixels: vec![255, 255, 255, 255, 0, 0, 0, 128],
+        };
+        frame.draw_cursor(&shape, 1, 1);
+        assert_eq!(&frame.data[16..20], &[255, 255, 255, 100]);
+        assert_eq!(u32::from(frame.data[20]), 100 * 127 / 255);
+        // Hanging off the top-left corner: only the part inside is drawn.
+        frame.draw_cursor(&shape, 0, 0);
+        assert_eq!(&frame.data[0..3], &[(100u32 * 127 / 255) as u8; 3]);
+    }
 }

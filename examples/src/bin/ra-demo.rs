@@ -4,6 +4,11 @@
 //! this program) as two processes and plays a help session through them:
 //! invitation, password, approval, frames, control, input, chat, revoke, end.
 //! Exits non-zero if any step does not happen.
+//!
+//! The host shares a real X screen. With no display at hand (`$DISPLAY` unset)
+//! the demo starts its own Xvfb, paints a small desktop on it, and the helper's
+//! input is injected there and checked by an X client that records it. On your
+//! own display the screen is shared but input is only printed, never injected.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -11,6 +16,10 @@ use std::process::{Child, ChildStdin, Command, ExitCode, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use ra_capture::x11::X11Capturer;
+use ra_capture::xvfb::Xvfb;
+use ra_examples::desktop::Desktop;
+use ra_input::x11::{EventKind, EventRecorder};
 use serde_json::Value;
 
 /// How long any one step may take.
@@ -89,6 +98,7 @@ struct Demo {
     frame_bytes: u64,
     first_frame_latency: Option<f64>,
     inputs: usize,
+    cursors: usize,
     started: Instant,
 }
 
@@ -188,12 +198,78 @@ impl Demo {
             (Who::Helper, "chat") => ("helper", format!("chat from the host: {}", field("text"))),
             (Who::Helper, "ended") => ("helper", format!("session ended ({})", field("reason"))),
             (Who::Helper, "script_done") => ("helper", "input script finished".to_owned()),
+            (Who::Helper, "displays") => {
+                let names: Vec<String> = event["displays"]
+                    .as_array()
+                    .map(|list| {
+                        list.iter()
+                            .map(|d| {
+                                format!(
+                                    "{} {}x{}",
+                                    d["name"].as_str().unwrap_or("?"),
+                                    d["width"],
+                                    d["height"]
+                                )
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                ("helper", format!("the host shares: {}", names.join(", ")))
+            }
+            (Who::Helper, "cursor") => {
+                self.cursors += 1;
+                if self.cursors > 1 {
+                    return;
+                }
+                (
+                    "helper",
+                    format!(
+                        "sees the host's pointer at ({}, {}), sent apart from the video",
+                        event["x"], event["y"]
+                    ),
+                )
+            }
             (Who::Host, other) | (Who::Helper, other) => (
                 if who == Who::Host { "host" } else { "helper" },
                 format!("{other}: {event}"),
             ),
         };
         self.say(label, &text);
+    }
+
+    /// Waits until the host's X client has seen the script's last scroll.
+    fn await_injected(&mut self, recorder: &EventRecorder) -> Result<(), String> {
+        let events = recorder
+            .wait_until(STEP_TIMEOUT, |events| {
+                events
+                    .iter()
+                    .filter(|e| e.kind == EventKind::ButtonRelease && e.detail == 5)
+                    .count()
+                    >= 2
+            })
+            .map_err(|e| format!("the X client did not get the input: {e}"))?;
+        let presses = events
+            .iter()
+            .filter(|e| e.kind == EventKind::KeyPress)
+            .count();
+        let typed: String = events
+            .iter()
+            .filter(|e| e.kind == EventKind::KeyPress)
+            .filter_map(|e| e.keysym_char())
+            .collect();
+        let clicks = events
+            .iter()
+            .filter(|e| e.kind == EventKind::ButtonPress && e.detail == 1)
+            .count();
+        self.inputs = events.len();
+        self.say(
+            "host",
+            &format!(
+                "an X client on the host received {} events: {clicks} click(s), {presses} key presses typing {typed:?}, the wheel",
+                events.len()
+            ),
+        );
+        Ok(())
     }
 
     fn tell_host(&mut self, line: &str) -> Result<(), String> {
@@ -203,6 +279,53 @@ impl Demo {
         stdin
             .flush()
             .map_err(|e| format!("cannot talk to the host: {e}"))
+    }
+}
+
+/// The X screen the host shares.
+struct Screen {
+    display: String,
+    /// With our own Xvfb: an X client that records the injected input.
+    recorder: Option<EventRecorder>,
+    // Dropped last: the desktop's painter, then the server.
+    _desktop: Option<Desktop>,
+    _xvfb: Option<Xvfb>,
+}
+
+impl Screen {
+    /// `$DISPLAY` if there is one (input will only be printed), else a fresh
+    /// Xvfb with a painted desktop and an input recorder.
+    fn open() -> Result<Self, String> {
+        if let Ok(display) = std::env::var("DISPLAY")
+            && !display.is_empty()
+            && X11Capturer::connect(Some(&display)).is_ok()
+        {
+            println!(
+                "Sharing your screen {display}: the helper's input is printed, not injected.\n"
+            );
+            return Ok(Screen {
+                display,
+                recorder: None,
+                _desktop: None,
+                _xvfb: None,
+            });
+        }
+        let xvfb = Xvfb::start(1280, 720).map_err(|e| e.to_string())?;
+        let display = xvfb.display();
+        let desktop = Desktop::start(&display)?;
+        // Where the helper clicks and types: a window of an X client that
+        // records every event it receives.
+        let recorder = EventRecorder::with_geometry(Some(&display), 560, 300, 420, 200)
+            .map_err(|e| format!("cannot start the X client: {e}"))?;
+        println!(
+            "No display here: started Xvfb {display} with a small desktop; the helper's input goes to an X client on it.\n"
+        );
+        Ok(Screen {
+            display,
+            recorder: Some(recorder),
+            _desktop: Some(desktop),
+            _xvfb: Some(xvfb),
+        })
     }
 }
 
@@ -231,18 +354,29 @@ fn run() -> Result<(), String> {
     let (tx, rx) = mpsc::channel();
     let started = Instant::now();
 
+    let screen = Screen::open()?;
+    let invitation_arg = invitation.display().to_string();
+    let inject = if screen.recorder.is_some() {
+        "system"
+    } else {
+        "log"
+    };
     let host_args: Vec<String> = [
         "invite",
         "--listen",
         "127.0.0.1:0",
         "--out",
-        &invitation.display().to_string(),
+        &invitation_arg,
         "--approve",
         "yes",
         "--approve-control",
         "yes",
+        "--capture",
+        "screen",
+        "--display",
+        &screen.display,
         "--inject",
-        "log",
+        inject,
         "--name",
         "Alice's PC",
         "--lifetime",
@@ -260,6 +394,7 @@ fn run() -> Result<(), String> {
         frame_bytes: 0,
         first_frame_latency: None,
         inputs: 0,
+        cursors: 0,
         started,
     };
     let opened = demo.run_until("the invitation", |_, who, e| {
@@ -296,9 +431,20 @@ fn run() -> Result<(), String> {
     .collect();
     let (helper, _) = spawn(&helper_program, &helper_args, Who::Helper, "ra-helper", tx)?;
 
-    demo.run_until("the helper's input and 30 frames", |d, _, _| {
-        d.inputs >= SCRIPT_EVENTS && d.frames >= 30
-    })?;
+    match &screen.recorder {
+        Some(recorder) => {
+            demo.run_until("the helper's script", |_, who, e| {
+                who == Who::Helper && e["event"] == "script_done"
+            })?;
+            demo.await_injected(recorder)?;
+            demo.run_until("30 frames", |d, _, _| d.frames >= 30)?;
+        }
+        None => {
+            demo.run_until("the helper's input and 30 frames", |d, _, _| {
+                d.inputs >= SCRIPT_EVENTS && d.frames >= 30
+            })?;
+        }
+    }
     demo.tell_host("chat Thanks, I can see it working.")?;
     demo.run_until("the chat on the helper", |_, who, e| {
         who == Who::Helper && e["event"] == "chat"
@@ -331,7 +477,7 @@ fn run() -> Result<(), String> {
     let _ = std::fs::remove_dir_all(&dir);
     println!();
     println!(
-        "Done in {:.1} s: {} frames ({} KB) reached the helper, the first {} ms after capture; {} input events were injected on the host, all under a grant, then released; control was revoked and the session ended on both sides.",
+        "Done in {:.1} s: {} frames ({} KB) reached the helper, the first {} ms after capture; {} input events reached the host, all under a grant, then released; control was revoked and the session ended on both sides.",
         demo.started.elapsed().as_secs_f64(),
         demo.frames,
         demo.frame_bytes / 1024,

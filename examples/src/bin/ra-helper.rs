@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime};
 use clap::{ArgGroup, Parser, Subcommand};
 use ra_codec::OpenH264Decoder;
 use ra_core::invitation::{Invitation, InvitationError};
-use ra_core::media::DecodedFrame;
+use ra_core::media::{CursorShape, CursorUpdate, DecodedFrame, DisplayId, DisplayInfo};
 use ra_core::password::Password;
 use ra_core::runtime::{AcceptError, AcceptOptions, HelperSession, HelperSessionEvent, accept};
 use ra_core::session::{EndReason, HelperEvent};
@@ -70,6 +70,12 @@ struct AcceptArgs {
     /// Stop after this long (e.g. 5s), whatever else is going on.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     duration: Option<Duration>,
+    /// Watch this monitor of the host (by name, see the `displays` event, or `all`).
+    #[arg(long, value_name = "NAME|all")]
+    monitor: Option<String>,
+    /// When the host shares its clipboard, send it this text.
+    #[arg(long, value_name = "TEXT")]
+    copy: Option<String>,
     /// How long to wait for the host to let you in.
     #[arg(long, value_name = "DURATION", default_value = "120s", value_parser = parse_duration)]
     approval_timeout: Duration,
@@ -225,6 +231,7 @@ async fn run_session(
     let has_goal = args.frames.is_some() || args.input_script.is_some();
     let mut frames = 0u64;
     let mut last_frame: Option<DecodedFrame> = None;
+    let mut pointer = Pointer::default();
     let code = loop {
         let goals_met = has_goal
             && args.frames.is_none_or(|n| frames >= n)
@@ -258,6 +265,48 @@ async fn run_session(
                         );
                         last_frame = Some(frame.frame);
                     }
+                    HelperSessionEvent::Session(HelperEvent::Displays { displays, selected }) => {
+                        print_displays(output, &displays, selected);
+                        let wanted = args.monitor.as_deref().and_then(|name| {
+                            if name.eq_ignore_ascii_case("all") {
+                                Some(DisplayId::ALL)
+                            } else {
+                                displays.iter().find(|d| d.name == name).map(|d| d.id)
+                            }
+                        });
+                        if args.monitor.is_some() && wanted.is_none() {
+                            output.error("no such monitor on the host");
+                        }
+                        if let Some(id) = wanted.filter(|id| *id != selected) {
+                            let _ = session.select_display(id).await;
+                        }
+                    }
+                    HelperSessionEvent::Session(HelperEvent::Cursor(update)) => {
+                        output.event(
+                            "cursor",
+                            json!({
+                                "x": update.x,
+                                "y": update.y,
+                                "visible": update.visible,
+                                "shape": update.shape.as_ref().map(|s| json!({
+                                    "width": s.width, "height": s.height,
+                                    "hot_x": s.hot_x, "hot_y": s.hot_y,
+                                })),
+                            }),
+                            || String::new(),
+                        );
+                        pointer.update(update);
+                    }
+                    HelperSessionEvent::Session(HelperEvent::ClipboardSharing { enabled }) => {
+                        output.event("clipboard_sharing", json!({ "enabled": enabled }), || {
+                            format!("The host {} its clipboard.", if enabled { "shares" } else { "stopped sharing" })
+                        });
+                        if enabled && let Some(text) = &args.copy {
+                            if let Err(e) = session.send_clipboard(text.clone()).await {
+                                output.error(&e.to_string());
+                            }
+                        }
+                    }
                     HelperSessionEvent::Session(event) => {
                         if let Some(code) = session_event(event, output, &mut script) {
                             break code;
@@ -289,8 +338,11 @@ async fn run_session(
             }
         }
     };
-    if let (Some(path), Some(frame)) = (&args.snapshot, &last_frame)
-        && let Err(e) = write_png(path, frame)
+    if let (Some(path), Some(mut frame)) = (&args.snapshot, last_frame)
+        && let Err(e) = {
+            pointer.draw(&mut frame);
+            write_png(path, &frame)
+        }
     {
         output.error(&format!("cannot write the snapshot: {e}"));
         return exit::OTHER;
@@ -309,41 +361,51 @@ async fn sleep_until(at: Option<Instant>) {
 fn session_event(event: HelperEvent, output: Output, script: &mut ScriptState) -> Option<i32> {
     match event {
         HelperEvent::ControlGranted { .. } => {
-            output.event("control_granted", json!({}), || "You now control the host's computer.".into());
-            if let ScriptState::WaitingForControl(steps) = std::mem::replace(script, ScriptState::Done) {
+            output.event("control_granted", json!({}), || {
+                "You now control the host's computer.".into()
+            });
+            if let ScriptState::WaitingForControl(steps) =
+                std::mem::replace(script, ScriptState::Done)
+            {
                 *script = ScriptState::Running(steps, Instant::now());
             }
         }
         HelperEvent::ControlDenied { reason } => {
-            output.event("control_denied", json!({ "reason": reason.as_str() }), || {
-                format!("The host did not give you control ({}).", reason.as_str())
-            });
+            output.event(
+                "control_denied",
+                json!({ "reason": reason.as_str() }),
+                || format!("The host did not give you control ({}).", reason.as_str()),
+            );
             *script = ScriptState::Done;
         }
         HelperEvent::ControlRevoked { reason } => {
-            output.event("control_revoked", json!({ "reason": reason.as_str() }), || {
-                format!("The host took control back ({}).", reason.as_str())
-            });
+            output.event(
+                "control_revoked",
+                json!({ "reason": reason.as_str() }),
+                || format!("The host took control back ({}).", reason.as_str()),
+            );
             *script = ScriptState::Done;
         }
-        HelperEvent::Paused => output.event("paused", json!({}), || "The host paused the session.".into()),
-        HelperEvent::Resumed => output.event("resumed", json!({}), || "The host resumed the session.".into()),
+        HelperEvent::Paused => output.event("paused", json!({}), || {
+            "The host paused the session.".into()
+        }),
+        HelperEvent::Resumed => output.event("resumed", json!({}), || {
+            "The host resumed the session.".into()
+        }),
         HelperEvent::Chat { text } => {
-            output.event("chat", json!({ "from": "host", "text": text }), || format!("host: {text}"));
+            output.event("chat", json!({ "from": "host", "text": text }), || {
+                format!("host: {text}")
+            });
         }
-        HelperEvent::Displays { displays, selected } => output.event(
-            "displays",
-            json!({
-                "displays": displays.iter().map(|d| json!({
-                    "id": d.id.0, "name": d.name, "primary": d.primary,
-                    "x": d.bounds.x, "y": d.bounds.y, "width": d.bounds.width, "height": d.bounds.height,
-                })).collect::<Vec<_>>(),
-                "selected": selected.0,
-            }),
-            || format!("The host has {} display(s).", displays.len()),
-        ),
+        HelperEvent::Clipboard { text } => {
+            output.event("clipboard", json!({ "from": "host", "text": text }), || {
+                format!("The host's clipboard: {text}")
+            });
+        }
         HelperEvent::Ended { reason } => {
-            output.event("ended", json!({ "reason": reason.as_str() }), || format!("Session ended: {reason}."));
+            output.event("ended", json!({ "reason": reason.as_str() }), || {
+                format!("Session ended: {reason}.")
+            });
             return Some(match reason {
                 EndReason::ConnectionLost | EndReason::AuthTimeout => exit::UNREACHABLE,
                 EndReason::ProtocolError | EndReason::VersionMismatch => exit::OTHER,
@@ -353,6 +415,49 @@ fn session_event(event: HelperEvent, output: Output, script: &mut ScriptState) -
         _ => {}
     }
     None
+}
+
+fn print_displays(output: Output, displays: &[DisplayInfo], selected: DisplayId) {
+    output.event(
+        "displays",
+        json!({
+            "displays": displays.iter().map(|d| json!({
+                "id": d.id.0, "name": d.name, "primary": d.primary,
+                "x": d.bounds.x, "y": d.bounds.y, "width": d.bounds.width, "height": d.bounds.height,
+            })).collect::<Vec<_>>(),
+            "selected": selected.0,
+        }),
+        || {
+            let names: Vec<&str> = displays.iter().map(|d| d.name.as_str()).collect();
+            format!("The host's displays: {}.", names.join(", "))
+        },
+    );
+}
+
+/// The host's pointer as last reported, to draw into snapshots.
+#[derive(Default)]
+struct Pointer {
+    x: i32,
+    y: i32,
+    visible: bool,
+    shape: Option<CursorShape>,
+}
+
+impl Pointer {
+    fn update(&mut self, update: CursorUpdate) {
+        self.x = update.x;
+        self.y = update.y;
+        self.visible = update.visible;
+        if update.shape.is_some() {
+            self.shape = update.shape;
+        }
+    }
+
+    fn draw(&self, frame: &mut DecodedFrame) {
+        if let (true, Some(shape)) = (self.visible, &self.shape) {
+            frame.draw_cursor(shape, self.x, self.y);
+        }
+    }
 }
 
 fn write_png(path: &Path, frame: &DecodedFrame) -> Result<(), String> {

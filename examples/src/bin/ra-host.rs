@@ -3,8 +3,9 @@
 //! `ra-host invite` opens an invitation (file, token or email; the password is
 //! shown here and must be given to the helper separately), asks before letting
 //! the helper in and before giving control, and takes commands on stdin:
-//! `revoke`, `pause`, `resume`, `chat TEXT`, `policy FILE` (apply a new policy
-//! at once), `end`, `quit`.
+//! `revoke`, `pause`, `resume`, `chat TEXT`, `clipboard on|off` (share the
+//! clipboard, if the policy allows it), `copy TEXT` (send clipboard text),
+//! `policy FILE` (apply a new policy at once), `end`, `quit`.
 
 use std::collections::VecDeque;
 use std::io::BufRead;
@@ -14,17 +15,20 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use ra_capture::x11::X11Capturer;
 use ra_capture::{SyntheticCapturer, SyntheticConfig};
 use ra_codec::{EncoderSettings, OpenH264Encoder};
 use ra_core::audit::AuditLog;
 use ra_core::input::{InputError, InputEvent, InputInjector};
 use ra_core::invitation::EmailOptions;
+use ra_core::media::{Capturer, DisplayId};
 use ra_core::policy::Policy;
 use ra_core::runtime::{HostBackends, HostSession, InviteOptions, invite};
 use ra_core::session::{ConnectionId, HostEvent};
 use ra_examples::output::Output;
 use ra_examples::parse_duration;
-use ra_input::{NullInjector, event_to_json, release_all_to_json};
+use ra_input::x11::{LocalActivity, PanicKey};
+use ra_input::{EnigoInjector, NullInjector, event_to_json, release_all_to_json};
 use serde_json::json;
 use tokio::sync::mpsc;
 
@@ -55,18 +59,25 @@ enum Answer {
     No,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum CaptureKind {
     /// A moving test pattern (no display needed).
     Synthetic,
+    /// The X11 screen (MIT-SHM, damage tracking, cursor, monitors).
+    Screen,
+    /// The portable xcap backend (built with the `xcap` feature).
+    #[cfg(feature = "xcap")]
+    Xcap,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum InjectKind {
     /// Print the helper's input instead of injecting it.
     Log,
     /// Drop the helper's input.
     None,
+    /// Inject into the X11 display (enigo), with a local panic key.
+    System,
 }
 
 #[derive(clap::Args)]
@@ -102,6 +113,18 @@ struct InviteArgs {
     /// Size of the synthetic screen.
     #[arg(long, value_name = "WxH", default_value = "1280x720", value_parser = parse_size)]
     size: (u32, u32),
+    /// The X display to share and inject into (default: $DISPLAY).
+    #[arg(long, value_name = ":N")]
+    display: Option<String>,
+    /// The monitor to share first, by name (see the `displays` event), or `all`.
+    #[arg(long, value_name = "NAME|all")]
+    monitor: Option<String>,
+    /// The local key combination that takes control back at once (with `--inject system`).
+    #[arg(long, value_name = "COMBO", default_value = "ctrl+alt+pause")]
+    panic_key: String,
+    /// While the local user types or moves the mouse, ignore the helper's input (with `--inject system`).
+    #[arg(long)]
+    local_user_wins: bool,
     /// What happens to the helper's input while it has control.
     #[arg(long, value_enum, default_value = "log")]
     inject: InjectKind,
@@ -203,19 +226,39 @@ async fn run(args: InviteArgs, output: Output) -> u8 {
         },
         None => None,
     };
-    let CaptureKind::Synthetic = args.capture;
-    let (width, height) = args.size;
-    let capturer = SyntheticCapturer::new(SyntheticConfig {
-        width,
-        height,
-        frame_rate: 30.0,
-    });
+    let (capturer, display) = match open_capturer(&args) {
+        Ok(c) => c,
+        Err((code, message)) => {
+            output.error(&message);
+            return code;
+        }
+    };
     let injector: Box<dyn InputInjector> = match args.inject {
         InjectKind::Log => Box::new(PrintInjector { output }),
         InjectKind::None => Box::new(NullInjector::new()),
+        InjectKind::System => match EnigoInjector::new(args.display.as_deref()) {
+            Ok(injector) => Box::new(injector),
+            Err(e) => {
+                output.error(&format!("cannot inject input: {e}"));
+                return 1;
+            }
+        },
+    };
+    let (local_tx, local_rx) = mpsc::unbounded_channel();
+    // Kept alive for the whole session; dropping them stops the watchers.
+    let _watchers = if args.inject == InjectKind::System {
+        match start_local_watchers(&args, local_tx) {
+            Ok(w) => Some(w),
+            Err(message) => {
+                output.error(&message);
+                return 1;
+            }
+        }
+    } else {
+        None
     };
     let backends = HostBackends {
-        capturer: Box::new(capturer),
+        capturer,
         encoder: Box::new(OpenH264Encoder::new(EncoderSettings::default())),
         injector,
     };
@@ -226,7 +269,7 @@ async fn run(args: InviteArgs, output: Output) -> u8 {
         advertise: Vec::new(),
         policy,
         audit_log,
-        display: None,
+        display,
     };
     let mut host = match invite(options, backends).await {
         Ok(h) => h,
@@ -242,9 +285,98 @@ async fn run(args: InviteArgs, output: Output) -> u8 {
         output.error(&message);
         return 1;
     }
-    let code = serve(&mut host, &args, output).await;
+    let code = serve(&mut host, &args, output, local_rx).await;
     host.shutdown().await;
     code
+}
+
+/// Opens the screen source and resolves `--monitor`.
+fn open_capturer(
+    args: &InviteArgs,
+) -> Result<(Box<dyn Capturer>, Option<DisplayId>), (u8, String)> {
+    let capturer: Box<dyn Capturer> = match args.capture {
+        CaptureKind::Synthetic => {
+            let (width, height) = args.size;
+            Box::new(SyntheticCapturer::new(SyntheticConfig {
+                width,
+                height,
+                frame_rate: 30.0,
+            }))
+        }
+        CaptureKind::Screen => Box::new(
+            X11Capturer::connect(args.display.as_deref())
+                .map_err(|e| (1, format!("cannot capture the screen: {e}")))?,
+        ),
+        #[cfg(feature = "xcap")]
+        CaptureKind::Xcap => Box::new(
+            ra_capture::XcapCapturer::new()
+                .map_err(|e| (1, format!("cannot capture the screen: {e}")))?,
+        ),
+    };
+    let display = match args.monitor.as_deref() {
+        None => None,
+        Some(name) if name.eq_ignore_ascii_case("all") => Some(DisplayId::ALL),
+        Some(name) => {
+            let displays = capturer
+                .displays()
+                .map_err(|e| (1, format!("cannot list the displays: {e}")))?;
+            let found = displays.iter().find(|d| d.name == name).map(|d| d.id);
+            Some(found.ok_or_else(|| {
+                let names: Vec<&str> = displays.iter().map(|d| d.name.as_str()).collect();
+                (
+                    2,
+                    format!(
+                        "no monitor named {name:?}; there are: {}, all",
+                        names.join(", ")
+                    ),
+                )
+            })?)
+        }
+    };
+    Ok((capturer, display))
+}
+
+/// Signals from the host's own desk.
+enum LocalSignal {
+    /// The panic key was pressed.
+    PanicKey,
+    /// The local user used a real mouse or keyboard.
+    Activity,
+}
+
+/// How long the helper's input is ignored after local activity.
+const LOCAL_USER_WINS_FOR: Duration = Duration::from_millis(1500);
+
+/// Starts the panic key (and the local-activity watcher with
+/// `--local-user-wins`); they report through `signals`.
+fn start_local_watchers(
+    args: &InviteArgs,
+    signals: mpsc::UnboundedSender<LocalSignal>,
+) -> Result<(PanicKey, Option<LocalActivity>), String> {
+    let display = args.display.as_deref();
+    let panic_signals = signals.clone();
+    let panic_key = PanicKey::start_combo(
+        display,
+        &args.panic_key,
+        Box::new(move || {
+            let _ = panic_signals.send(LocalSignal::PanicKey);
+        }),
+    )
+    .map_err(|e| format!("cannot set up the panic key {}: {e}", args.panic_key))?;
+    let activity = if args.local_user_wins {
+        Some(
+            LocalActivity::start(
+                display,
+                Box::new(move |_| {
+                    let _ = signals.send(LocalSignal::Activity);
+                }),
+            )
+            .map_err(|e| format!("cannot watch local input: {e}"))?,
+        )
+    } else {
+        None
+    };
+    Ok((panic_key, activity))
 }
 
 /// Writes the invitation where asked and prints it with the password.
@@ -313,7 +445,12 @@ enum Question {
     Control(ConnectionId),
 }
 
-async fn serve(host: &mut HostSession, args: &InviteArgs, output: Output) -> u8 {
+async fn serve(
+    host: &mut HostSession,
+    args: &InviteArgs,
+    output: Output,
+    mut local: mpsc::UnboundedReceiver<LocalSignal>,
+) -> u8 {
     let (lines_tx, mut lines) = mpsc::unbounded_channel::<String>();
     std::thread::spawn(move || {
         for line in std::io::stdin().lock().lines() {
@@ -342,6 +479,16 @@ async fn serve(host: &mut HostSession, args: &InviteArgs, output: Output) -> u8 
                     }
                 }
                 None => stdin_open = false,
+            },
+            Some(signal) = local.recv() => match signal {
+                LocalSignal::PanicKey => {
+                    output.event("panic_key", json!({}), || "Panic key pressed.".into());
+                    // Not granted is fine: the key works whenever it is pressed.
+                    let _ = host.revoke_panic_key().await;
+                }
+                LocalSignal::Activity => {
+                    let _ = host.local_input_seen(LOCAL_USER_WINS_FOR).await;
+                }
             },
         }
     }
@@ -440,6 +587,16 @@ async fn handle_event(
             json!({ "x": x, "y": y, "kind": format!("{kind:?}").to_lowercase() }),
             || format!("The helper points at ({x}, {y})."),
         ),
+        HostEvent::ClipboardSharing { enabled, .. } => {
+            output.event("clipboard_sharing", json!({ "enabled": enabled }), || {
+                format!("Clipboard sharing {}.", if enabled { "on" } else { "off" })
+            })
+        }
+        HostEvent::Clipboard { text, .. } => output.event(
+            "clipboard",
+            json!({ "from": "helper", "text": text }),
+            || format!("The helper's clipboard: {text}"),
+        ),
         HostEvent::Ended { conn, reason } => {
             questions.retain(
                 |q| !matches!(q, Question::Connect(c) | Question::Control(c) if *c == conn),
@@ -520,6 +677,15 @@ async fn handle_line(
         "resume" => host.resume().await,
         "chat" => host.chat(rest.trim()).await,
         "end" => host.end().await,
+        "clipboard" => match rest.trim() {
+            "on" => host.set_clipboard_sharing(true).await,
+            "off" => host.set_clipboard_sharing(false).await,
+            _ => {
+                output.error("clipboard on|off");
+                return false;
+            }
+        },
+        "copy" => host.send_clipboard(rest.trim_start()).await,
         "policy" => match Policy::load(std::path::Path::new(rest.trim())) {
             // Applies at once: turning control off revokes a grant.
             Ok(policy) => host.set_policy(policy).await,
@@ -531,7 +697,7 @@ async fn handle_line(
         "quit" => return true,
         other => {
             output.error(&format!(
-                "unknown command {other:?}: y, n, revoke, pause, resume, chat TEXT, policy FILE, end, quit"
+                "unknown command {other:?}: y, n, revoke, pause, resume, chat TEXT, clipboard on|off, copy TEXT, policy FILE, end, quit"
             ));
             return false;
         }

@@ -612,9 +612,10 @@ impl HostDriver {
                 area,
             } => {
                 self.core.set_capture_area(area);
+                let changed = displays != self.displays || selected != self.selected_display;
                 self.displays = displays;
                 self.selected_display = selected;
-                if let Some(conn) = self.streaming {
+                if changed && let Some(conn) = self.streaming {
                     let _ = self
                         .core
                         .announce_displays(now, conn, &self.displays, selected);
