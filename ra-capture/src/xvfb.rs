@@ -129,3 +129,157 @@ mod tests {
         drop(second);
     }
 }
+
+/// A plain X client for tests, benchmarks and demos: draws on the root
+/// window, reads it back, moves the pointer and presses keys with XTEST.
+/// Every call waits for the server to finish (a round trip), so what it did
+/// is on the screen when it returns.
+#[cfg(all(target_os = "linux", feature = "x11"))]
+pub struct XClient {
+    conn: x11rb::rust_connection::RustConnection,
+    root: x11rb::protocol::xproto::Window,
+    gc: x11rb::protocol::xproto::Gcontext,
+}
+
+#[cfg(all(target_os = "linux", feature = "x11"))]
+mod client {
+    use x11rb::connection::Connection;
+    use x11rb::protocol::xproto::{self, ConnectionExt as _, ImageFormat};
+    use x11rb::protocol::xtest::ConnectionExt as _;
+    use x11rb::rust_connection::RustConnection;
+
+    use super::XClient;
+    use ra_core::media::Rect;
+
+    /// Why an X client request failed.
+    type XResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+    impl std::fmt::Debug for XClient {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_struct("XClient").field("root", &self.root).finish_non_exhaustive()
+        }
+    }
+
+    impl XClient {
+        /// Connects to `display` (`:N`).
+        ///
+        /// # Errors
+        /// When the display cannot be reached.
+        pub fn connect(display: &str) -> XResult<Self> {
+            let (conn, screen) = RustConnection::connect(Some(display))?;
+            let root = conn.setup().roots[screen].root;
+            let gc = conn.generate_id()?;
+            conn.create_gc(gc, root, &xproto::CreateGCAux::new())?;
+            let client = XClient { conn, root, gc };
+            client.sync()?;
+            Ok(client)
+        }
+
+        /// Waits until the server has handled every request sent so far.
+        ///
+        /// # Errors
+        /// When the connection broke.
+        pub fn sync(&self) -> XResult<()> {
+            self.conn.get_input_focus()?.reply()?;
+            Ok(())
+        }
+
+        /// The root window's size.
+        ///
+        /// # Errors
+        /// When the connection broke.
+        pub fn screen_size(&self) -> XResult<(u32, u32)> {
+            let geometry = self.conn.get_geometry(self.root)?.reply()?;
+            Ok((u32::from(geometry.width), u32::from(geometry.height)))
+        }
+
+        /// Fills `area` (root coordinates) with `0xRRGGBB`.
+        ///
+        /// # Errors
+        /// When the connection broke.
+        pub fn fill(&self, rgb: u32, area: Rect) -> XResult<()> {
+            self.conn
+                .change_gc(self.gc, &xproto::ChangeGCAux::new().foreground(rgb))?;
+            let rectangle = xproto::Rectangle {
+                x: i16::try_from(area.x)?,
+                y: i16::try_from(area.y)?,
+                width: u16::try_from(area.width)?,
+                height: u16::try_from(area.height)?,
+            };
+            self.conn.poly_fill_rectangle(self.root, self.gc, &[rectangle])?;
+            self.sync()
+        }
+
+        /// Puts a `width`-wide picture of packed BGRX rows at (`x`, `y`).
+        ///
+        /// # Errors
+        /// When the connection broke or the picture does not fit the protocol.
+        pub fn put(&self, x: i16, y: i16, width: u16, bgrx: &[u8]) -> XResult<()> {
+            // One request carries a few hundred kB at most: send bands.
+            let row = usize::from(width) * 4;
+            let band = (200_000 / row.max(1)).max(1);
+            for (i, chunk) in bgrx.chunks(row * band).enumerate() {
+                let rows = u16::try_from(chunk.len() / row)?;
+                let top = y + i16::try_from(i * band)?;
+                self.conn.put_image(
+                    ImageFormat::Z_PIXMAP,
+                    self.root,
+                    self.gc,
+                    width,
+                    rows,
+                    x,
+                    top,
+                    0,
+                    24,
+                    chunk,
+                )?;
+            }
+            self.sync()
+        }
+
+        /// The root's pixels in `area`, packed BGRX rows.
+        ///
+        /// # Errors
+        /// When the connection broke or `area` is off the screen.
+        pub fn pixels(&self, area: Rect) -> XResult<Vec<u8>> {
+            let reply = self
+                .conn
+                .get_image(
+                    ImageFormat::Z_PIXMAP,
+                    self.root,
+                    i16::try_from(area.x)?,
+                    i16::try_from(area.y)?,
+                    u16::try_from(area.width)?,
+                    u16::try_from(area.height)?,
+                    !0,
+                )?
+                .reply()?;
+            Ok(reply.data)
+        }
+
+        /// Moves the pointer to (`x`, `y`) on the root window with XTEST.
+        ///
+        /// # Errors
+        /// When the connection broke.
+        pub fn move_pointer(&self, x: i16, y: i16) -> XResult<()> {
+            self.conn
+                .xtest_fake_input(xproto::MOTION_NOTIFY_EVENT, 0, 0, self.root, x, y, 0)?;
+            self.sync()
+        }
+
+        /// Presses (`true`) or releases an X keycode with XTEST.
+        ///
+        /// # Errors
+        /// When the connection broke.
+        pub fn key(&self, keycode: u8, pressed: bool) -> XResult<()> {
+            let kind = if pressed {
+                xproto::KEY_PRESS_EVENT
+            } else {
+                xproto::KEY_RELEASE_EVENT
+            };
+            self.conn
+                .xtest_fake_input(kind, keycode, 0, self.root, 0, 0, 0)?;
+            self.sync()
+        }
+    }
+}

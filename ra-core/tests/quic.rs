@@ -20,6 +20,9 @@ use ra_core::runtime::{
 use ra_core::session::{EndReason, HelperEvent, HostEvent, RevokeReason, encode_frame};
 use ra_input::{RecordingInjector, RecordingLog};
 
+mod net;
+use net::{slow_link, udp_proxy};
+
 const WIDTH: u32 = 640;
 const HEIGHT: u32 = 360;
 const STEP: Duration = Duration::from_secs(15);
@@ -452,42 +455,10 @@ async fn pause_stops_frames_and_control() {
     next_frame(&mut helper).await;
 }
 
-/// Forwards datagrams between one client and `target` until told to stop;
-/// stopping it makes the peers vanish for each other.
-async fn udp_proxy(target: SocketAddr) -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
-    let socket = tokio::net::UdpSocket::bind(loopback()).await.unwrap();
-    let upstream = tokio::net::UdpSocket::bind(loopback()).await.unwrap();
-    upstream.connect(target).await.unwrap();
-    let address = socket.local_addr().unwrap();
-    let (stop_tx, mut stop_rx) = tokio::sync::oneshot::channel();
-    tokio::spawn(async move {
-        let mut client = None;
-        let mut down = vec![0u8; 65536];
-        let mut up = vec![0u8; 65536];
-        loop {
-            tokio::select! {
-                _ = &mut stop_rx => return,
-                r = socket.recv_from(&mut down) => {
-                    let Ok((n, from)) = r else { return };
-                    client = Some(from);
-                    let _ = upstream.send(&down[..n]).await;
-                }
-                r = upstream.recv(&mut up) => {
-                    let Ok(n) = r else { continue };
-                    if let Some(client) = client {
-                        let _ = socket.send_to(&up[..n], client).await;
-                    }
-                }
-            }
-        }
-    });
-    (address, stop_tx)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_vanished_peer_is_noticed_within_the_idle_timeout() {
     let (mut host, log) = host(Policy::default()).await;
-    let (proxy, stop) = udp_proxy(host.local_addr()).await;
+    let (proxy, stop, _traffic) = udp_proxy(host.local_addr()).await;
     let mut invitation = host.invitation().clone();
     invitation.addresses = vec![proxy];
     let password = Password::parse(&host.password().to_string()).unwrap();
@@ -634,55 +605,6 @@ impl ra_core::media::Capturer for NoiseCapturer {
             display: DisplayId(0),
         }))
     }
-}
-
-/// Forwards datagrams like `udp_proxy`, but through a bottleneck of
-/// `bytes_per_second` with a bounded queue (drop-tail), as a slow uplink.
-async fn slow_link(target: SocketAddr, bytes_per_second: f64) -> SocketAddr {
-    let socket = std::sync::Arc::new(tokio::net::UdpSocket::bind(loopback()).await.unwrap());
-    let upstream = std::sync::Arc::new(tokio::net::UdpSocket::bind(loopback()).await.unwrap());
-    upstream.connect(target).await.unwrap();
-    let address = socket.local_addr().unwrap();
-    let client = std::sync::Arc::new(std::sync::Mutex::new(None::<SocketAddr>));
-    // Helper -> host: unthrottled.
-    {
-        let (socket, upstream, client) = (socket.clone(), upstream.clone(), client.clone());
-        tokio::spawn(async move {
-            let mut buf = vec![0u8; 65536];
-            while let Ok((n, from)) = socket.recv_from(&mut buf).await {
-                *client.lock().unwrap() = Some(from);
-                let _ = upstream.send(&buf[..n]).await;
-            }
-        });
-    }
-    // Host -> helper: the bottleneck.
-    let (queue_tx, mut queue_rx) = tokio::sync::mpsc::channel::<Vec<u8>>(64);
-    {
-        let upstream = upstream.clone();
-        tokio::spawn(async move {
-            let mut buf = vec![0u8; 65536];
-            while let Ok(n) = upstream.recv(&mut buf).await {
-                // A full queue drops the packet, as a router would.
-                let _ = queue_tx.try_send(buf[..n].to_vec());
-            }
-        });
-    }
-    tokio::spawn(async move {
-        let mut free_at = tokio::time::Instant::now();
-        while let Some(packet) = queue_rx.recv().await {
-            // The wire is busy until the previous packet is out; an idle link
-            // saves no credit.
-            let now = tokio::time::Instant::now();
-            free_at =
-                free_at.max(now) + Duration::from_secs_f64(packet.len() as f64 / bytes_per_second);
-            tokio::time::sleep_until(free_at).await;
-            let to = *client.lock().unwrap();
-            if let Some(to) = to {
-                let _ = socket.send_to(&packet, to).await;
-            }
-        }
-    });
-    address
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,0 +1,112 @@
+//! UDP relays between a helper and a host on loopback: one that can be cut
+//! (and counts what crosses it), and one that is a slow link.
+#![allow(dead_code, unreachable_pub, missing_docs)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+fn loopback() -> SocketAddr {
+    "127.0.0.1:0".parse().unwrap()
+}
+
+/// Bytes that crossed a [`udp_proxy`], both directions.
+#[derive(Clone, Default)]
+pub struct Traffic(Arc<AtomicU64>);
+
+impl Traffic {
+    pub fn bytes(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    pub fn reset(&self) {
+        self.0.store(0, Ordering::Relaxed);
+    }
+}
+
+/// Forwards datagrams between one client and `target` until told to stop;
+/// stopping it makes the peers vanish for each other.
+pub async fn udp_proxy(target: SocketAddr) -> (SocketAddr, tokio::sync::oneshot::Sender<()>, Traffic) {
+    let socket = tokio::net::UdpSocket::bind(loopback()).await.unwrap();
+    let upstream = tokio::net::UdpSocket::bind(loopback()).await.unwrap();
+    upstream.connect(target).await.unwrap();
+    let address = socket.local_addr().unwrap();
+    let (stop_tx, mut stop_rx) = tokio::sync::oneshot::channel();
+    let traffic = Traffic::default();
+    let counter = traffic.clone();
+    tokio::spawn(async move {
+        let mut client = None;
+        let mut down = vec![0u8; 65536];
+        let mut up = vec![0u8; 65536];
+        loop {
+            tokio::select! {
+                _ = &mut stop_rx => return,
+                r = socket.recv_from(&mut down) => {
+                    let Ok((n, from)) = r else { return };
+                    client = Some(from);
+                    counter.0.fetch_add(n as u64, Ordering::Relaxed);
+                    let _ = upstream.send(&down[..n]).await;
+                }
+                r = upstream.recv(&mut up) => {
+                    let Ok(n) = r else { continue };
+                    if let Some(client) = client {
+                        counter.0.fetch_add(n as u64, Ordering::Relaxed);
+                        let _ = socket.send_to(&up[..n], client).await;
+                    }
+                }
+            }
+        }
+    });
+    (address, stop_tx, traffic)
+}
+
+/// Forwards datagrams like `udp_proxy`, but through a bottleneck of
+/// `bytes_per_second` with a bounded queue (drop-tail), as a slow uplink.
+pub async fn slow_link(target: SocketAddr, bytes_per_second: f64) -> SocketAddr {
+    let socket = std::sync::Arc::new(tokio::net::UdpSocket::bind(loopback()).await.unwrap());
+    let upstream = std::sync::Arc::new(tokio::net::UdpSocket::bind(loopback()).await.unwrap());
+    upstream.connect(target).await.unwrap();
+    let address = socket.local_addr().unwrap();
+    let client = std::sync::Arc::new(std::sync::Mutex::new(None::<SocketAddr>));
+    // Helper -> host: unthrottled.
+    {
+        let (socket, upstream, client) = (socket.clone(), upstream.clone(), client.clone());
+        tokio::spawn(async move {
+            let mut buf = vec![0u8; 65536];
+            while let Ok((n, from)) = socket.recv_from(&mut buf).await {
+                *client.lock().unwrap() = Some(from);
+                let _ = upstream.send(&buf[..n]).await;
+            }
+        });
+    }
+    // Host -> helper: the bottleneck.
+    let (queue_tx, mut queue_rx) = tokio::sync::mpsc::channel::<Vec<u8>>(64);
+    {
+        let upstream = upstream.clone();
+        tokio::spawn(async move {
+            let mut buf = vec![0u8; 65536];
+            while let Ok(n) = upstream.recv(&mut buf).await {
+                // A full queue drops the packet, as a router would.
+                let _ = queue_tx.try_send(buf[..n].to_vec());
+            }
+        });
+    }
+    tokio::spawn(async move {
+        let mut free_at = tokio::time::Instant::now();
+        while let Some(packet) = queue_rx.recv().await {
+            // The wire is busy until the previous packet is out; an idle link
+            // saves no credit.
+            let now = tokio::time::Instant::now();
+            free_at =
+                free_at.max(now) + Duration::from_secs_f64(packet.len() as f64 / bytes_per_second);
+            tokio::time::sleep_until(free_at).await;
+            let to = *client.lock().unwrap();
+            if let Some(to) = to {
+                let _ = socket.send_to(&packet, to).await;
+            }
+        }
+    });
+    address
+}
+
