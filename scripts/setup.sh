@@ -10,12 +10,22 @@ packages=(
     xvfb              # a virtual X display for capture and input tests
     x11-utils         # xwd, xdpyinfo
     x11-xserver-utils # xrandr, xsetroot
+    ffmpeg            # the baseline of ra-screen-bench (x11grab + libx264); no test needs it
     # Only for ra-capture's optional `xcap` feature (found by building it):
     libclang-dev        # bindgen for pipewire
     libpipewire-0.3-dev # pipewire (brings libspa-0.2-dev)
     libgbm-dev
     libwayland-dev
     libxcb1-dev
+    # The C API's tests (ra-ffi/tests/run.sh): sanitizers come with gcc.
+    valgrind            # the C session test, checked for leaks
+    mono-complete       # the C# bindings: mcs and mono
+    python3-venv        # the Python bindings, installed with pip into a venv
+    python3-pip
+    python3-pytest
+    python3-setuptools  # builds the Python package without a download
+    g++                 # the C++ wrapper
+    cmake               # the CMake package config
     ca-certificates
     curl
     git

@@ -14,6 +14,9 @@ cargo clippy --locked -p ra-capture --features xcap --all-targets -- -D warnings
 echo "== cargo test" >&2
 cargo test --locked --workspace
 cargo test --locked -p ra-capture --features xcap
+echo "== the C API: C, C++, C#, Python, packages" >&2
+cargo build --locked -p ra-ffi
+./ra-ffi/tests/run.sh
 echo "== demo" >&2
 cargo run --locked -q -p ra-examples --bin ra-demo
 echo "== all tests passed" >&2

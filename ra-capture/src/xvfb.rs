@@ -156,7 +156,9 @@ mod client {
 
     impl std::fmt::Debug for XClient {
         fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.debug_struct("XClient").field("root", &self.root).finish_non_exhaustive()
+            f.debug_struct("XClient")
+                .field("root", &self.root)
+                .finish_non_exhaustive()
         }
     }
 
@@ -206,7 +208,8 @@ mod client {
                 width: u16::try_from(area.width)?,
                 height: u16::try_from(area.height)?,
             };
-            self.conn.poly_fill_rectangle(self.root, self.gc, &[rectangle])?;
+            self.conn
+                .poly_fill_rectangle(self.root, self.gc, &[rectangle])?;
             self.sync()
         }
 

@@ -64,7 +64,11 @@ struct Session {
     traffic: net::Traffic,
 }
 
-async fn share(xvfb: &Xvfb, display: Option<DisplayId>, injector: Box<dyn InputInjector>) -> Session {
+async fn share(
+    xvfb: &Xvfb,
+    display: Option<DisplayId>,
+    injector: Box<dyn InputInjector>,
+) -> Session {
     let capturer = X11Capturer::connect(Some(&xvfb.display())).unwrap();
     let backends = HostBackends {
         capturer: Box::new(capturer),
@@ -92,7 +96,10 @@ async fn share(xvfb: &Xvfb, display: Option<DisplayId>, injector: Box<dyn InputI
         .await
     });
     let conn = loop {
-        let event = tokio::time::timeout(STEP, host.next_event()).await.unwrap().unwrap();
+        let event = tokio::time::timeout(STEP, host.next_event())
+            .await
+            .unwrap()
+            .unwrap();
         if let HostEvent::ConnectionRequest { conn, .. } = event {
             break conn;
         }
@@ -149,19 +156,30 @@ impl Session {
     async fn take_control(&mut self) {
         self.helper.request_control().await.unwrap();
         loop {
-            let event = tokio::time::timeout(STEP, self.host.next_event()).await.unwrap().unwrap();
+            let event = tokio::time::timeout(STEP, self.host.next_event())
+                .await
+                .unwrap()
+                .unwrap();
             if matches!(event, HostEvent::ControlRequested { .. }) {
                 break;
             }
         }
         self.host.grant_control(self.conn).await.unwrap();
-        self.session_event(|e| matches!(e, HelperEvent::ControlGranted { .. })).await;
+        self.session_event(|e| matches!(e, HelperEvent::ControlGranted { .. }))
+            .await;
     }
 }
 
 fn luma_psnr(frame: &ReceivedFrame, screen: &[u8]) -> f64 {
     let f = &frame.frame;
-    psnr_bgra(&f.data, f.stride, screen, f.width as usize * 4, f.width, f.height)
+    psnr_bgra(
+        &f.data,
+        f.stride,
+        screen,
+        f.width as usize * 4,
+        f.width,
+        f.height,
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -174,7 +192,10 @@ async fn the_helper_sees_the_screen() {
     assert_eq!((frame.frame.width, frame.frame.height), (640, 480));
     let screen = client.pixels(Rect::new(0, 0, 640, 480)).unwrap();
     let psnr = luma_psnr(&frame, &screen);
-    assert!(psnr >= 35.0, "the helper's picture matches the screen at {psnr:.1} dB");
+    assert!(
+        psnr >= 35.0,
+        "the helper's picture matches the screen at {psnr:.1} dB"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -190,13 +211,18 @@ async fn a_static_screen_sends_nothing_and_a_change_sends_its_damage() {
     let mut frames = 0;
     while start.elapsed() < Duration::from_secs(2) {
         let left = Duration::from_secs(2).saturating_sub(start.elapsed());
-        if let Ok(Some(HelperSessionEvent::Frame(_))) = tokio::time::timeout(left, s.helper.next_event()).await {
+        if let Ok(Some(HelperSessionEvent::Frame(_))) =
+            tokio::time::timeout(left, s.helper.next_event()).await
+        {
             frames += 1;
         }
     }
     let bytes = s.traffic.bytes();
     assert_eq!(frames, 0, "a static screen produces no frames");
-    assert!(bytes < 4_000, "{bytes} bytes on the wire in 2 s of a static screen");
+    assert!(
+        bytes < 4_000,
+        "{bytes} bytes on the wire in 2 s of a static screen"
+    );
 
     let changed = Rect::new(300, 200, 40, 30);
     client.fill(0x00_ff_00, changed).unwrap();
@@ -208,25 +234,48 @@ async fn a_static_screen_sends_nothing_and_a_change_sends_its_damage() {
             && d.y + d.height as i32 >= changed.y + changed.height as i32
     });
     assert!(covers, "damage {:?} covers {changed:?}", frame.frame.damage);
-    let whole = frame.frame.damage.iter().any(|d| d.width == 640 && d.height == 480);
-    assert!(!whole, "only the change is damaged: {:?}", frame.frame.damage);
+    let whole = frame
+        .frame
+        .damage
+        .iter()
+        .any(|d| d.width == 640 && d.height == 480);
+    assert!(
+        !whole,
+        "only the change is damaged: {:?}",
+        frame.frame.damage
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_helper_switches_monitors() {
     let xvfb = Xvfb::start(1280, 480).unwrap();
-    xrandr(&xvfb, &["--setmonitor", "LEFT", "640/169x480/127+0+0", "none"]);
-    xrandr(&xvfb, &["--setmonitor", "RIGHT", "640/169x480/127+640+0", "none"]);
+    xrandr(
+        &xvfb,
+        &["--setmonitor", "LEFT", "640/169x480/127+0+0", "none"],
+    );
+    xrandr(
+        &xvfb,
+        &["--setmonitor", "RIGHT", "640/169x480/127+640+0", "none"],
+    );
     let client = XClient::connect(&xvfb.display()).unwrap();
     client.fill(0xff_00_00, Rect::new(0, 0, 640, 480)).unwrap();
-    client.fill(0x00_00_ff, Rect::new(640, 0, 640, 480)).unwrap();
+    client
+        .fill(0x00_00_ff, Rect::new(640, 0, 640, 480))
+        .unwrap();
     let mut s = share(&xvfb, None, Box::new(NullInjector::new())).await;
-    let HelperEvent::Displays { displays, .. } =
-        s.session_event(|e| matches!(e, HelperEvent::Displays { .. })).await
+    let HelperEvent::Displays { displays, .. } = s
+        .session_event(|e| matches!(e, HelperEvent::Displays { .. }))
+        .await
     else {
         unreachable!()
     };
-    let find = |name: &str| displays.iter().find(|d| d.name == name).cloned().expect(name);
+    let find = |name: &str| {
+        displays
+            .iter()
+            .find(|d| d.name == name)
+            .cloned()
+            .expect(name)
+    };
     let (left, right) = (find("LEFT"), find("RIGHT"));
     assert_eq!(right.bounds, Rect::new(640, 0, 640, 480));
 
@@ -236,7 +285,11 @@ async fn the_helper_switches_monitors() {
         let at = (d.height as usize / 2) * d.stride + (d.width as usize / 2) * 4;
         (d.data[at], d.data[at + 2])
     };
-    for (display, blue_and_red) in [(right.id, (255, 0)), (left.id, (0, 255)), (right.id, (255, 0))] {
+    for (display, blue_and_red) in [
+        (right.id, (255, 0)),
+        (left.id, (0, 255)),
+        (right.id, (255, 0)),
+    ] {
         s.helper.select_display(display).await.unwrap();
         let frame = loop {
             let f = s.frame().await;
@@ -265,7 +318,9 @@ async fn pointer_moves_send_cursor_updates_not_video() {
         client.move_pointer(x, y).unwrap();
         loop {
             match s.event().await {
-                HelperSessionEvent::Frame(f) => panic!("a pointer move made a frame: {:?}", f.frame.damage),
+                HelperSessionEvent::Frame(f) => {
+                    panic!("a pointer move made a frame: {:?}", f.frame.damage)
+                }
                 HelperSessionEvent::Session(HelperEvent::Cursor(update)) => {
                     positions.push((update.x, update.y));
                     if (update.x, update.y) == (i32::from(x), i32::from(y)) {
@@ -291,7 +346,22 @@ async fn a_resolution_change_keeps_the_session_and_the_picture_right() {
     assert_eq!((first.frame.width, first.frame.height), (1024, 768));
 
     // Xvfb knows only its start size: teach it another mode, then switch.
-    xrandr(&xvfb, &["--newmode", "800x600", "40", "800", "840", "968", "1056", "600", "601", "605", "628"]);
+    xrandr(
+        &xvfb,
+        &[
+            "--newmode",
+            "800x600",
+            "40",
+            "800",
+            "840",
+            "968",
+            "1056",
+            "600",
+            "601",
+            "605",
+            "628",
+        ],
+    );
     xrandr(&xvfb, &["--addmode", "screen", "800x600"]);
     xrandr(&xvfb, &["-s", "800x600"]);
     assert_eq!(client.screen_size().unwrap(), (800, 600));
@@ -304,13 +374,24 @@ async fn a_resolution_change_keeps_the_session_and_the_picture_right() {
         }
     };
     // Later frames may still be arriving; take the settled picture.
-    let settled = match tokio::time::timeout(Duration::from_millis(400), s.settle(Duration::from_millis(400))).await {
+    let settled = match tokio::time::timeout(
+        Duration::from_millis(400),
+        s.settle(Duration::from_millis(400)),
+    )
+    .await
+    {
         Ok(f) => f,
         Err(_) => resized,
     };
     let psnr = luma_psnr(&settled, &screen);
-    assert!(psnr >= 35.0, "after the change the picture matches at {psnr:.1} dB");
-    assert!(s.helper.request_keyframe().await.is_ok(), "the session is alive");
+    assert!(
+        psnr >= 35.0,
+        "after the change the picture matches at {psnr:.1} dB"
+    );
+    assert!(
+        s.helper.request_keyframe().await.is_ok(),
+        "the session is alive"
+    );
 }
 
 // ----- input (issue: real control) -----
@@ -322,8 +403,14 @@ fn recorded(recorder: &EventRecorder, n: usize) -> Vec<RecordedEvent> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn input_reaches_an_x_client_mapped_onto_the_second_monitor() {
     let xvfb = Xvfb::start(1280, 480).unwrap();
-    xrandr(&xvfb, &["--setmonitor", "LEFT", "640/169x480/127+0+0", "none"]);
-    xrandr(&xvfb, &["--setmonitor", "RIGHT", "640/169x480/127+640+0", "none"]);
+    xrandr(
+        &xvfb,
+        &["--setmonitor", "LEFT", "640/169x480/127+0+0", "none"],
+    );
+    xrandr(
+        &xvfb,
+        &["--setmonitor", "RIGHT", "640/169x480/127+640+0", "none"],
+    );
     let right = X11Capturer::connect(Some(&xvfb.display()))
         .unwrap()
         .displays()
@@ -343,22 +430,47 @@ async fn input_reaches_an_x_client_mapped_onto_the_second_monitor() {
         .send_input(vec![InputEvent::PointerMove { x: 10, y: 20 }])
         .await
         .unwrap();
-    let events = recorder.wait_until(STEP, |e| e.iter().any(|e| e.kind == EventKind::Motion && e.root_x == 650)).unwrap();
-    let motion = events.iter().rfind(|e| e.kind == EventKind::Motion).unwrap();
+    let events = recorder
+        .wait_until(STEP, |e| {
+            e.iter()
+                .any(|e| e.kind == EventKind::Motion && e.root_x == 650)
+        })
+        .unwrap();
+    let motion = events
+        .iter()
+        .rfind(|e| e.kind == EventKind::Motion)
+        .unwrap();
     assert_eq!((motion.root_x, motion.root_y), (650, 20));
     // Off the monitor's edge is kept on it: the helper cannot reach LEFT.
     s.helper
         .send_input(vec![InputEvent::PointerMove { x: -300, y: 10 }])
         .await
         .unwrap();
-    let events = recorder.wait_until(STEP, |e| e.iter().any(|e| e.kind == EventKind::Motion && e.root_x == 640)).unwrap();
+    let events = recorder
+        .wait_until(STEP, |e| {
+            e.iter()
+                .any(|e| e.kind == EventKind::Motion && e.root_x == 640)
+        })
+        .unwrap();
     assert!(events.iter().all(|e| e.root_x >= 640));
     recorder.clear();
 
     let mut all = Vec::new();
-    for button in [MouseButton::Left, MouseButton::Middle, MouseButton::Right, MouseButton::Back, MouseButton::Forward] {
-        all.push(InputEvent::Button { button, pressed: true });
-        all.push(InputEvent::Button { button, pressed: false });
+    for button in [
+        MouseButton::Left,
+        MouseButton::Middle,
+        MouseButton::Right,
+        MouseButton::Back,
+        MouseButton::Forward,
+    ] {
+        all.push(InputEvent::Button {
+            button,
+            pressed: true,
+        });
+        all.push(InputEvent::Button {
+            button,
+            pressed: false,
+        });
     }
     all.push(InputEvent::Wheel { dx: 0, dy: 120 });
     all.push(InputEvent::Wheel { dx: -120, dy: 0 });
@@ -372,25 +484,54 @@ async fn input_reaches_an_x_client_mapped_onto_the_second_monitor() {
     use EventKind::{ButtonPress as P, ButtonRelease as R};
     assert_eq!(
         buttons,
-        vec![(P, 1), (R, 1), (P, 2), (R, 2), (P, 3), (R, 3), (P, 8), (R, 8), (P, 9), (R, 9), (P, 5), (R, 5), (P, 6), (R, 6)]
+        vec![
+            (P, 1),
+            (R, 1),
+            (P, 2),
+            (R, 2),
+            (P, 3),
+            (R, 3),
+            (P, 8),
+            (R, 8),
+            (P, 9),
+            (R, 9),
+            (P, 5),
+            (R, 5),
+            (P, 6),
+            (R, 6)
+        ]
     );
     recorder.clear();
 
     // Keys by physical position, then text.
     s.helper
         .send_input(vec![
-            InputEvent::Key { code: KeyCode(0x04), pressed: true },
-            InputEvent::Key { code: KeyCode(0x04), pressed: false },
+            InputEvent::Key {
+                code: KeyCode(0x04),
+                pressed: true,
+            },
+            InputEvent::Key {
+                code: KeyCode(0x04),
+                pressed: false,
+            },
             InputEvent::Text { text: "hé".into() },
         ])
         .await
         .unwrap();
     let events = recorder
-        .wait_until(STEP, |e| e.iter().filter(|e| e.kind == EventKind::KeyPress).count() >= 3)
+        .wait_until(STEP, |e| {
+            e.iter().filter(|e| e.kind == EventKind::KeyPress).count() >= 3
+        })
         .unwrap();
-    let presses: Vec<&RecordedEvent> = events.iter().filter(|e| e.kind == EventKind::KeyPress).collect();
+    let presses: Vec<&RecordedEvent> = events
+        .iter()
+        .filter(|e| e.kind == EventKind::KeyPress)
+        .collect();
     assert_eq!(presses[0].usage(), Some(KeyCode(0x04)));
-    let typed: String = presses[1..].iter().filter_map(|e| e.keysym_char()).collect();
+    let typed: String = presses[1..]
+        .iter()
+        .filter_map(|e| e.keysym_char())
+        .collect();
     assert_eq!(typed, "hé");
 }
 
@@ -405,17 +546,28 @@ async fn no_input_without_a_grant_after_revoke_or_while_paused() {
     let click = || {
         vec![
             InputEvent::PointerMove { x: 50, y: 60 },
-            InputEvent::Button { button: MouseButton::Left, pressed: true },
-            InputEvent::Button { button: MouseButton::Left, pressed: false },
+            InputEvent::Button {
+                button: MouseButton::Left,
+                pressed: true,
+            },
+            InputEvent::Button {
+                button: MouseButton::Left,
+                pressed: false,
+            },
         ]
     };
     assert!(s.helper.send_input(click()).await.is_err(), "view only");
 
     s.take_control().await;
     s.helper.send_input(click()).await.unwrap();
-    recorder.wait_until(STEP, |e| e.iter().any(|e| e.kind == EventKind::ButtonRelease)).unwrap();
+    recorder
+        .wait_until(STEP, |e| {
+            e.iter().any(|e| e.kind == EventKind::ButtonRelease)
+        })
+        .unwrap();
     s.host.revoke().await.unwrap();
-    s.session_event(|e| matches!(e, HelperEvent::ControlRevoked { .. })).await;
+    s.session_event(|e| matches!(e, HelperEvent::ControlRevoked { .. }))
+        .await;
     recorder.sync(STEP).unwrap();
     let before = recorder.len();
     assert!(s.helper.send_input(click()).await.is_err(), "revoked");
@@ -427,7 +579,8 @@ async fn no_input_without_a_grant_after_revoke_or_while_paused() {
     assert!(s.helper.send_input(click()).await.is_err(), "paused");
     // A round trip through the host and the X server: nothing more arrived.
     s.host.chat("still there?").await.unwrap();
-    s.session_event(|e| matches!(e, HelperEvent::Chat { .. })).await;
+    s.session_event(|e| matches!(e, HelperEvent::Chat { .. }))
+        .await;
     recorder.sync(STEP).unwrap();
     assert_eq!(recorder.len(), before, "{:?}", recorder.events());
 }
@@ -443,9 +596,15 @@ async fn revoke_in_the_middle_of_a_drag_releases_the_button_and_the_key() {
     recorder.clear();
     s.helper
         .send_input(vec![
-            InputEvent::Key { code: KeyCode::LEFT_SHIFT, pressed: true },
+            InputEvent::Key {
+                code: KeyCode::LEFT_SHIFT,
+                pressed: true,
+            },
             InputEvent::PointerMove { x: 100, y: 100 },
-            InputEvent::Button { button: MouseButton::Left, pressed: true },
+            InputEvent::Button {
+                button: MouseButton::Left,
+                pressed: true,
+            },
             InputEvent::PointerMove { x: 200, y: 150 },
         ])
         .await
@@ -456,11 +615,23 @@ async fn revoke_in_the_middle_of_a_drag_releases_the_button_and_the_key() {
     s.host.revoke().await.unwrap();
     let events = recorder
         .wait_until(STEP, |e| {
-            e.iter().any(|e| e.kind == EventKind::ButtonRelease && e.detail == 1)
-                && e.iter().any(|e| e.kind == EventKind::KeyRelease && e.usage() == Some(KeyCode::LEFT_SHIFT))
+            e.iter()
+                .any(|e| e.kind == EventKind::ButtonRelease && e.detail == 1)
+                && e.iter().any(|e| {
+                    e.kind == EventKind::KeyRelease && e.usage() == Some(KeyCode::LEFT_SHIFT)
+                })
         })
         .unwrap();
-    let release = events.iter().position(|e| e.kind == EventKind::ButtonRelease).unwrap();
-    let key_up = events.iter().position(|e| e.kind == EventKind::KeyRelease).unwrap();
-    assert!(release < key_up, "released in reverse order of pressing: {events:?}");
+    let release = events
+        .iter()
+        .position(|e| e.kind == EventKind::ButtonRelease)
+        .unwrap();
+    let key_up = events
+        .iter()
+        .position(|e| e.kind == EventKind::KeyRelease)
+        .unwrap();
+    assert!(
+        release < key_up,
+        "released in reverse order of pressing: {events:?}"
+    );
 }

@@ -27,7 +27,9 @@ impl Traffic {
 
 /// Forwards datagrams between one client and `target` until told to stop;
 /// stopping it makes the peers vanish for each other.
-pub async fn udp_proxy(target: SocketAddr) -> (SocketAddr, tokio::sync::oneshot::Sender<()>, Traffic) {
+pub async fn udp_proxy(
+    target: SocketAddr,
+) -> (SocketAddr, tokio::sync::oneshot::Sender<()>, Traffic) {
     let socket = tokio::net::UdpSocket::bind(loopback()).await.unwrap();
     let upstream = tokio::net::UdpSocket::bind(loopback()).await.unwrap();
     upstream.connect(target).await.unwrap();
@@ -109,4 +111,3 @@ pub async fn slow_link(target: SocketAddr, bytes_per_second: f64) -> SocketAddr 
     });
     address
 }
-

@@ -1,0 +1,152 @@
+// The C++ wrapper end to end: a host with a C++ injector, a helper taking
+// frames through a callback, control, input, revoke, end, and errors as
+// exceptions.
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
+#include <thread>
+
+#include "ra.hpp"
+
+using namespace std::chrono_literals;
+
+static int passed = 0;
+static int failed = 0;
+#define CHECK(cond)                                                                       \
+    do {                                                                                  \
+        if (cond) {                                                                       \
+            ++passed;                                                                     \
+        } else {                                                                          \
+            ++failed;                                                                     \
+            std::fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+        }                                                                                 \
+    } while (0)
+
+template <class F>
+static void expect_error(F&& f, ra_result code) {
+    try {
+        f();
+        CHECK(!"no exception");
+    } catch (const ra::Error& e) {
+        CHECK(e.code() == code);
+        CHECK(std::string(e.what()).size() > 0);
+    }
+}
+
+/// Takes host events until one of `kind`.
+static ra::HostEvent wait_host(ra::Host& host, uint32_t kind) {
+    for (;;) {
+        auto event = host.next_event(30s);
+        if (!event) throw std::runtime_error("timed out waiting for a host event");
+        if (event->kind == kind) return *event;
+    }
+}
+
+static ra::HelperEvent wait_helper(ra::Helper& helper, uint32_t kind) {
+    for (;;) {
+        auto event = helper.next_event(30s);
+        if (!event) throw std::runtime_error("timed out waiting for a helper event");
+        if (event->kind() == kind) return std::move(*event);
+    }
+}
+
+int main() {
+    try {
+        // Errors are exceptions with the code and the message.
+        expect_error([] { (void)ra::Invitation::from_token("not a token"); },
+                     RA_RESULT_INVALID_INVITATION);
+        expect_error([] { (void)ra::Policy::from_toml("bogus = 1"); }, RA_RESULT_INVALID_POLICY);
+        CHECK(ra::version() == RA_VERSION);
+
+        std::mutex lock;
+        std::condition_variable changed;
+        std::vector<ra_input_event> injected;
+        int releases = 0;
+        ra::HostBackends backends;
+        backends.synthetic_capturer(320, 240, 30).injector(ra::Injector{
+            [&](const ra_input_event& event) {
+                std::lock_guard<std::mutex> guard(lock);
+                injected.push_back(event);
+                changed.notify_all();
+                return RA_RESULT_OK;
+            },
+            [&] {
+                std::lock_guard<std::mutex> guard(lock);
+                ++releases;
+                changed.notify_all();
+                return RA_RESULT_OK;
+            }});
+        ra::InviteOptions options;
+        options.host_name("C++ host").listen("127.0.0.1:0");
+        ra::Host host = ra::Host::invite(options, backends);
+        auto token = host.invitation().token();
+        auto password = host.password();
+
+        std::optional<ra::Helper> helper;
+        std::thread accepting([&] {
+            helper.emplace(ra::Helper::accept(ra::Invitation::from_token(token), password, "C++ helper"));
+        });
+        auto request = wait_host(host, RA_HOST_EVENT_CONNECTION_REQUEST);
+        CHECK(request.helper_name == "C++ helper");
+        host.approve(request.connection);
+        accepting.join();
+        CHECK(helper.has_value());
+
+        // Frames through a callback, pixels borrowed for the call.
+        std::atomic<int> frames{0};
+        std::atomic<bool> frame_ok{true};
+        helper->on_event([&](const ra::HelperEvent& event) {
+            if (event.kind() == RA_HELPER_EVENT_FRAME) {
+                const ra_frame& f = event.frame();
+                if (f.width != 320 || f.height != 240 || f.data == nullptr) frame_ok = false;
+                if (event.copy_pixels().size() != 320u * 240u * 4u) frame_ok = false;
+                std::lock_guard<std::mutex> guard(lock);
+                ++frames;
+                changed.notify_all();
+            }
+        });
+        {
+            std::unique_lock<std::mutex> guard(lock);
+            CHECK(changed.wait_for(guard, 30s, [&] { return frames >= 2; }));
+        }
+        helper->on_event(nullptr);
+        CHECK(frame_ok);
+
+        helper->request_control();
+        auto asked = wait_host(host, RA_HOST_EVENT_CONTROL_REQUESTED);
+        host.grant_control(asked.connection);
+        (void)wait_helper(*helper, RA_HELPER_EVENT_CONTROL_GRANTED);
+        CHECK(helper->control_state() == RA_CONTROL_GRANTED);
+        helper->send_input({{RA_INPUT_POINTER_MOVE, 5, 6, 0, 0, 0, nullptr},
+                            {RA_INPUT_KEY, 0, 0, 0, 0x04, 1, nullptr}});
+        {
+            std::unique_lock<std::mutex> guard(lock);
+            CHECK(changed.wait_for(guard, 30s, [&] { return injected.size() >= 2; }));
+            CHECK(injected.size() == 2 && injected[0].x == 5 && injected[1].key == 0x04);
+        }
+
+        host.revoke();
+        auto revoked = wait_helper(*helper, RA_HELPER_EVENT_CONTROL_REVOKED);
+        CHECK(revoked.reason_name() == "by_user");
+        {
+            std::unique_lock<std::mutex> guard(lock);
+            CHECK(changed.wait_for(guard, 30s, [&] { return releases >= 1; }));
+        }
+        expect_error([&] { helper->send_input({{RA_INPUT_POINTER_MOVE, 1, 1, 0, 0, 0, nullptr}}); },
+                     RA_RESULT_NOT_CONTROLLING);
+
+        helper->chat("bye");
+        CHECK(wait_host(host, RA_HOST_EVENT_CHAT).text == "bye");
+        host.end();
+        auto ended = wait_helper(*helper, RA_HELPER_EVENT_ENDED);
+        CHECK(ended.data().reason == RA_END_HOST_ENDED);
+        helper.reset();
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "unexpected exception: %s\n", e.what());
+        ++failed;
+    }
+    std::printf("%d passed, %d failed\n", passed, failed);
+    return failed == 0 && passed > 0 ? 0 : 1;
+}

@@ -1,0 +1,175 @@
+// P/Invoke declarations of ra.h. Strings go in as NUL-terminated UTF-8 byte
+// arrays and come out as IntPtr, decoded by Utf8.Read, so marshalling is the
+// same on Mono and .NET 8.
+using System;
+using System.Runtime.InteropServices;
+
+namespace Ra.Interop
+{
+    [StructLayout(LayoutKind.Sequential)]
+    public struct RaRect { public int X, Y; public uint Width, Height; }
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct RaFrame
+    {
+        public IntPtr Data; public UIntPtr Len; public uint Width, Height; public UIntPtr Stride;
+        public IntPtr Damage; public UIntPtr DamageLen; public ulong CapturedAtUs; public uint Display;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct RaDisplayInfo { public uint Id; public IntPtr Name; public RaRect Bounds; public byte Primary; }
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct RaInputEvent
+    {
+        public uint Kind; public int X, Y; public uint Button, Key; public byte Pressed; public IntPtr Text;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct RaHostEventData
+    {
+        public uint Kind; public ulong Connection; public IntPtr HelperName, Peer, Text;
+        public uint Reason; public IntPtr ReasonName; public uint Attempts, MaxAttempts, Grant;
+        public int X, Y; public uint PointerKind, Backend, BackendResult; public IntPtr Description;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct RaHelperEventData
+    {
+        public uint Kind; public IntPtr HostName, Text; public uint Reason; public IntPtr ReasonName;
+        public uint Grant; public IntPtr Displays; public UIntPtr DisplaysLen; public uint SelectedDisplay;
+        public RaFrame Frame; public ulong Seq, LatencyUs; public UIntPtr EncodedBytes; public IntPtr Description;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct RaInvitationInfo
+    {
+        public IntPtr HostName, SessionId; public long CreatedAtUnix, ExpiresAtUnix; public UIntPtr AddressCount;
+    }
+
+    [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+    public delegate uint InjectFn(IntPtr userData, IntPtr inputEvent);
+    [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+    public delegate uint ReleaseAllFn(IntPtr userData);
+    [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+    public delegate void DestroyFn(IntPtr userData);
+    [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+    public delegate void EventFn(IntPtr userData, IntPtr eventHandle);
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct RaInjectorCallbacks
+    {
+        public IntPtr UserData; public InjectFn Inject; public ReleaseAllFn ReleaseAll; public DestroyFn Destroy;
+    }
+
+    public static class Utf8
+    {
+        public static byte[] Z(string s)
+        {
+            if (s == null) return null;
+            var bytes = System.Text.Encoding.UTF8.GetBytes(s);
+            Array.Resize(ref bytes, bytes.Length + 1);
+            return bytes;
+        }
+
+        public static string Read(IntPtr p)
+        {
+            if (p == IntPtr.Zero) return null;
+            int n = 0;
+            while (Marshal.ReadByte(p, n) != 0) n++;
+            var bytes = new byte[n];
+            Marshal.Copy(p, bytes, 0, n);
+            return System.Text.Encoding.UTF8.GetString(bytes);
+        }
+    }
+
+    /// Owned handles: the runtime frees each exactly once, even when the
+    /// owner is never disposed, and never while a call is using it.
+    public abstract class RaHandle : SafeHandle
+    {
+        protected RaHandle() : base(IntPtr.Zero, true) { }
+        public override bool IsInvalid => handle == IntPtr.Zero;
+    }
+
+    public sealed class PolicyHandle : RaHandle
+    {
+        protected override bool ReleaseHandle() => N.ra_policy_free(handle) == 0;
+    }
+
+    public sealed class InvitationHandle : RaHandle
+    {
+        protected override bool ReleaseHandle() => N.ra_invitation_free(handle) == 0;
+    }
+
+    public sealed class HostHandle : RaHandle
+    {
+        protected override bool ReleaseHandle() => N.ra_host_free(handle) == 0;
+    }
+
+    public sealed class HelperHandle : RaHandle
+    {
+        protected override bool ReleaseHandle() => N.ra_helper_free(handle) == 0;
+    }
+
+    public static class N
+    {
+        const string Lib = "ra_ffi";
+        [DllImport(Lib)] public static extern IntPtr ra_result_name(uint r);
+        [DllImport(Lib)] public static extern IntPtr ra_result_message(uint r);
+        [DllImport(Lib)] public static extern IntPtr ra_last_error_message();
+        [DllImport(Lib)] public static extern uint ra_string_free(IntPtr s);
+        [DllImport(Lib)] public static extern IntPtr ra_version();
+        [DllImport(Lib)] public static extern uint ra_debug_inject_panic(uint point);
+        [DllImport(Lib)] public static extern uint ra_key_from_name(byte[] name, out uint key);
+        [DllImport(Lib)] public static extern uint ra_policy_new(out PolicyHandle p);
+        [DllImport(Lib)] public static extern uint ra_policy_from_toml(byte[] toml, out PolicyHandle p);
+        [DllImport(Lib)] public static extern uint ra_policy_free(IntPtr p);
+        [DllImport(Lib)] public static extern uint ra_invitation_from_token(byte[] token, out InvitationHandle inv);
+        [DllImport(Lib)] public static extern uint ra_invitation_load(byte[] path, out InvitationHandle inv);
+        [DllImport(Lib)] public static extern uint ra_invitation_save(InvitationHandle inv, byte[] path);
+        [DllImport(Lib)] public static extern uint ra_invitation_to_token(InvitationHandle inv, out IntPtr s);
+        [DllImport(Lib)] public static extern uint ra_invitation_get_info(InvitationHandle inv, out RaInvitationInfo info);
+        [DllImport(Lib)] public static extern uint ra_invitation_free(IntPtr inv);
+        [DllImport(Lib)] public static extern uint ra_invite_options_new(out IntPtr o);
+        [DllImport(Lib)] public static extern uint ra_invite_options_set_host_name(IntPtr o, byte[] name);
+        [DllImport(Lib)] public static extern uint ra_invite_options_set_listen(IntPtr o, byte[] address);
+        [DllImport(Lib)] public static extern uint ra_invite_options_set_policy(IntPtr o, PolicyHandle policy);
+        [DllImport(Lib)] public static extern uint ra_invite_options_free(IntPtr o);
+        [DllImport(Lib)] public static extern uint ra_accept_options_new(out IntPtr o);
+        [DllImport(Lib)] public static extern uint ra_accept_options_set_name(IntPtr o, byte[] name);
+        [DllImport(Lib)] public static extern uint ra_accept_options_free(IntPtr o);
+        [DllImport(Lib)] public static extern uint ra_host_backends_new(out IntPtr b);
+        [DllImport(Lib)] public static extern uint ra_host_backends_use_synthetic_capturer(IntPtr b, uint w, uint h, double fps);
+        [DllImport(Lib)] public static extern uint ra_host_backends_set_injector(IntPtr b, ref RaInjectorCallbacks table);
+        [DllImport(Lib)] public static extern uint ra_host_backends_free(IntPtr b);
+        [DllImport(Lib)] public static extern uint ra_host_invite(IntPtr options, IntPtr backends, out HostHandle host);
+        [DllImport(Lib)] public static extern uint ra_host_get_invitation(HostHandle host, out InvitationHandle inv);
+        [DllImport(Lib)] public static extern uint ra_host_get_password(HostHandle host, out IntPtr s);
+        [DllImport(Lib)] public static extern uint ra_host_next_event(HostHandle host, uint timeoutMs, out IntPtr ev);
+        [DllImport(Lib)] public static extern uint ra_host_set_event_callback(HostHandle host, EventFn cb, IntPtr userData);
+        [DllImport(Lib)] public static extern uint ra_host_event_get_data(IntPtr ev, out RaHostEventData data);
+        [DllImport(Lib)] public static extern uint ra_host_event_free(IntPtr ev);
+        [DllImport(Lib)] public static extern uint ra_host_approve(HostHandle host, ulong conn);
+        [DllImport(Lib)] public static extern uint ra_host_deny(HostHandle host, ulong conn);
+        [DllImport(Lib)] public static extern uint ra_host_grant_control(HostHandle host, ulong conn);
+        [DllImport(Lib)] public static extern uint ra_host_deny_control(HostHandle host, ulong conn);
+        [DllImport(Lib)] public static extern uint ra_host_revoke(HostHandle host);
+        [DllImport(Lib)] public static extern uint ra_host_pause(HostHandle host);
+        [DllImport(Lib)] public static extern uint ra_host_resume(HostHandle host);
+        [DllImport(Lib)] public static extern uint ra_host_chat(HostHandle host, byte[] text);
+        [DllImport(Lib)] public static extern uint ra_host_end(HostHandle host);
+        [DllImport(Lib)] public static extern uint ra_host_free(IntPtr host);
+        [DllImport(Lib)] public static extern uint ra_helper_accept(InvitationHandle inv, byte[] password, IntPtr options, out HelperHandle helper);
+        [DllImport(Lib)] public static extern uint ra_helper_get_control_state(HelperHandle helper, out uint state);
+        [DllImport(Lib)] public static extern uint ra_helper_next_event(HelperHandle helper, uint timeoutMs, out IntPtr ev);
+        [DllImport(Lib)] public static extern uint ra_helper_set_event_callback(HelperHandle helper, EventFn cb, IntPtr userData);
+        [DllImport(Lib)] public static extern uint ra_helper_event_get_data(IntPtr ev, out RaHelperEventData data);
+        [DllImport(Lib)] public static extern uint ra_helper_event_free(IntPtr ev);
+        [DllImport(Lib)] public static extern uint ra_helper_request_control(HelperHandle helper);
+        [DllImport(Lib)] public static extern uint ra_helper_release_control(HelperHandle helper);
+        [DllImport(Lib)] public static extern uint ra_helper_send_input(HelperHandle helper, RaInputEvent[] events, UIntPtr count);
+        [DllImport(Lib)] public static extern uint ra_helper_chat(HelperHandle helper, byte[] text);
+        [DllImport(Lib)] public static extern uint ra_helper_end(HelperHandle helper);
+        [DllImport(Lib)] public static extern uint ra_helper_free(IntPtr helper);
+    }
+}

@@ -1,0 +1,476 @@
+// The ra C API for .NET (Mono and .NET 8): SafeHandles, exceptions carrying
+// the result code, events by polling (NextEvent / Events) or as .NET events
+// (EventReceived, raised on the library's callback thread).
+using System;
+using System.Collections.Generic;
+using System.Runtime.InteropServices;
+using System.Threading;
+using Ra.Interop;
+
+namespace Ra
+{
+    /// <summary>The library's result codes (stable numbers; see ra.h).</summary>
+    public enum Result : uint
+    {
+        Ok = 0, Timeout = 1, Closed = 2,
+        NullPointer = 100, InvalidHandle = 101, InvalidUtf8 = 102, InvalidArgument = 103,
+        BufferTooSmall = 104, InvalidState = 105, WrongThread = 106, Unsupported = 107,
+        InvalidInvitation = 200, InvitationExpired = 201, InvalidPassword = 202, InvalidPolicy = 203,
+        Io = 204, Email = 205,
+        Policy = 300, Bind = 301, NoAddress = 302, Tls = 303, InviteFailed = 399,
+        WrongPassword = 400, Denied = 401, InvitationClosed = 402, UnknownSession = 403,
+        CertificateMismatch = 404, Unreachable = 405, ConnectionLost = 406, Protocol = 407,
+        AcceptFailed = 499,
+        NoSession = 500, NotNow = 501, NotControlling = 502, SessionClosed = 503, CommandFailed = 599,
+        Backend = 600, Panic = 900, Internal = 901, Runtime = 902,
+    }
+
+    /// <summary>A failed call: the code, its name and the library's message.</summary>
+    public class RaException : Exception
+    {
+        public Result Code { get; }
+        public string Name { get; }
+
+        public RaException(uint code, string message) : base(message)
+        {
+            Code = (Result)code;
+            Name = Utf8.Read(N.ra_result_name(code));
+        }
+
+        internal static void Check(uint result)
+        {
+            if (result != 0) throw new RaException(result, Utf8.Read(N.ra_last_error_message()));
+        }
+
+        internal static string TakeString(IntPtr text)
+        {
+            try { return Utf8.Read(text) ?? ""; } finally { N.ra_string_free(text); }
+        }
+    }
+
+    public enum HostEventKind : uint
+    {
+        Other = 0, ConnectionRequest = 1, AuthFailed = 2, Connected = 3, ControlRequested = 4,
+        ControlGranted = 5, ControlDenied = 6, ControlRevoked = 7, Paused = 8, Resumed = 9, Chat = 10,
+        Pointer = 11, Ended = 12, InvitationClosed = 13, BackendError = 14,
+    }
+
+    public enum HelperEventKind : uint
+    {
+        Other = 0, Authenticated = 1, Connected = 2, ControlGranted = 3, ControlDenied = 4,
+        ControlRevoked = 5, Paused = 6, Resumed = 7, Chat = 8, Displays = 9, Ended = 10, Frame = 11,
+    }
+
+    public enum InputKind : uint { PointerMove = 1, PointerMoveRelative = 2, Button = 3, Wheel = 4, Key = 5, Text = 6 }
+    public enum MouseButton : uint { Left = 1, Right = 2, Middle = 3, Back = 4, Forward = 5 }
+
+    /// <summary>One input event, for Helper.SendInput and Injector.Inject.</summary>
+    public sealed class InputEvent
+    {
+        public InputKind Kind; public int X, Y; public MouseButton Button; public uint Key; public bool Pressed; public string Text;
+        public static InputEvent PointerMove(int x, int y) => new InputEvent { Kind = InputKind.PointerMove, X = x, Y = y };
+        public static InputEvent Press(MouseButton b, bool pressed) => new InputEvent { Kind = InputKind.Button, Button = b, Pressed = pressed };
+        public static InputEvent KeyEvent(uint key, bool pressed) => new InputEvent { Kind = InputKind.Key, Key = key, Pressed = pressed };
+        public static InputEvent Wheel(int dx, int dy) => new InputEvent { Kind = InputKind.Wheel, X = dx, Y = dy };
+        public static InputEvent Typed(string text) => new InputEvent { Kind = InputKind.Text, Text = text };
+
+        /// <summary>The USB HID usage of a key by name ("a", "enter", "ctrl").</summary>
+        public static uint KeyCode(string name)
+        {
+            RaException.Check(N.ra_key_from_name(Utf8.Z(name), out uint key));
+            return key;
+        }
+    }
+
+    /// <summary>Receives the helper's input on the host, on the library's injection thread.</summary>
+    public abstract class Injector
+    {
+        public abstract void Inject(InputEvent inputEvent);
+        public virtual void ReleaseAll() { }
+    }
+
+    public sealed class HostEvent
+    {
+        public HostEventKind Kind; public ulong Connection; public string HelperName, Peer, Text, ReasonName, Description;
+        public uint Reason, Attempts, MaxAttempts, Grant, Backend; public Result BackendResult;
+
+        internal static HostEvent From(IntPtr handle)
+        {
+            RaException.Check(N.ra_host_event_get_data(handle, out RaHostEventData d));
+            return new HostEvent
+            {
+                Kind = (HostEventKind)d.Kind, Connection = d.Connection, HelperName = Utf8.Read(d.HelperName),
+                Peer = Utf8.Read(d.Peer), Text = Utf8.Read(d.Text), Reason = d.Reason,
+                ReasonName = Utf8.Read(d.ReasonName), Attempts = d.Attempts, MaxAttempts = d.MaxAttempts,
+                Grant = d.Grant, Backend = d.Backend, BackendResult = (Result)d.BackendResult,
+                Description = Utf8.Read(d.Description),
+            };
+        }
+    }
+
+    /// <summary>A picture of the host's screen: BGRA pixels (copied), Stride bytes per row.</summary>
+    public sealed class Frame
+    {
+        public uint Width, Height; public int Stride; public byte[] Pixels; public ulong Seq;
+        public RaRect[] Damage;
+    }
+
+    public sealed class HelperEvent
+    {
+        public HelperEventKind Kind; public string HostName, Text, ReasonName, Description; public uint Reason, Grant;
+        public Frame Frame;
+
+        internal static HelperEvent From(IntPtr handle)
+        {
+            RaException.Check(N.ra_helper_event_get_data(handle, out RaHelperEventData d));
+            var e = new HelperEvent
+            {
+                Kind = (HelperEventKind)d.Kind, HostName = Utf8.Read(d.HostName), Text = Utf8.Read(d.Text),
+                Reason = d.Reason, ReasonName = Utf8.Read(d.ReasonName), Grant = d.Grant,
+                Description = Utf8.Read(d.Description),
+            };
+            if (e.Kind == HelperEventKind.Frame)
+            {
+                var f = d.Frame;
+                var pixels = new byte[(long)f.Len.ToUInt64()];
+                Marshal.Copy(f.Data, pixels, 0, pixels.Length);
+                var damage = new RaRect[(int)f.DamageLen.ToUInt64()];
+                int size = Marshal.SizeOf(typeof(RaRect));
+                for (int i = 0; i < damage.Length; i++)
+                    damage[i] = (RaRect)Marshal.PtrToStructure(new IntPtr(f.Damage.ToInt64() + i * size), typeof(RaRect));
+                e.Frame = new Frame { Width = f.Width, Height = f.Height, Stride = (int)f.Stride.ToUInt64(), Pixels = pixels, Seq = d.Seq, Damage = damage };
+            }
+            return e;
+        }
+    }
+
+    public sealed class HostEventArgs : EventArgs { public HostEvent Event { get; internal set; } }
+    public sealed class HelperEventArgs : EventArgs { public HelperEvent Event { get; internal set; } }
+
+    /// <summary>The host's policy, enforced by the engine.</summary>
+    public sealed class Policy : IDisposable
+    {
+        internal readonly PolicyHandle Handle;
+        public Policy() { RaException.Check(N.ra_policy_new(out Handle)); }
+        public Policy(string toml) { RaException.Check(N.ra_policy_from_toml(Utf8.Z(toml), out Handle)); }
+        public void Dispose() => Handle.Dispose();
+    }
+
+    /// <summary>What the host hands out: a file or a token (never the password).</summary>
+    public sealed class Invitation : IDisposable
+    {
+        internal readonly InvitationHandle Handle;
+        internal Invitation(InvitationHandle handle) { Handle = handle; }
+
+        public static Invitation FromToken(string token)
+        {
+            RaException.Check(N.ra_invitation_from_token(Utf8.Z(token), out InvitationHandle h));
+            return new Invitation(h);
+        }
+
+        public static Invitation Load(string path)
+        {
+            RaException.Check(N.ra_invitation_load(Utf8.Z(path), out InvitationHandle h));
+            return new Invitation(h);
+        }
+
+        public void Save(string path) => RaException.Check(N.ra_invitation_save(Handle, Utf8.Z(path)));
+
+        public string Token
+        {
+            get
+            {
+                RaException.Check(N.ra_invitation_to_token(Handle, out IntPtr s));
+                return RaException.TakeString(s);
+            }
+        }
+
+        public string HostName
+        {
+            get
+            {
+                RaException.Check(N.ra_invitation_get_info(Handle, out RaInvitationInfo info));
+                return Utf8.Read(info.HostName);
+            }
+        }
+
+        public void Dispose() => Handle.Dispose();
+    }
+
+    /// <summary>Keeps a managed injector and its delegates alive until the library destroys it.</summary>
+    internal sealed class InjectorBridge
+    {
+        static readonly HashSet<InjectorBridge> Live = new HashSet<InjectorBridge>();
+        readonly Injector injector;
+        internal RaInjectorCallbacks Table;
+
+        internal InjectorBridge(Injector injector)
+        {
+            this.injector = injector;
+            Table = new RaInjectorCallbacks { UserData = IntPtr.Zero, Inject = OnInject, ReleaseAll = OnReleaseAll, Destroy = OnDestroy };
+            lock (Live) Live.Add(this);
+        }
+
+        uint OnInject(IntPtr userData, IntPtr raw)
+        {
+            try
+            {
+                var e = (RaInputEvent)Marshal.PtrToStructure(raw, typeof(RaInputEvent));
+                injector.Inject(new InputEvent { Kind = (InputKind)e.Kind, X = e.X, Y = e.Y, Button = (MouseButton)e.Button, Key = e.Key, Pressed = e.Pressed != 0, Text = Utf8.Read(e.Text) });
+                return 0;
+            }
+            catch (Exception) { return (uint)Result.Backend; } // nothing may escape into C
+        }
+
+        uint OnReleaseAll(IntPtr userData)
+        {
+            try { injector.ReleaseAll(); return 0; }
+            catch (Exception) { return (uint)Result.Backend; }
+        }
+
+        internal void OnDestroy(IntPtr userData) { lock (Live) Live.Remove(this); }
+    }
+
+    /// <summary>An open invitation and its session; Dispose ends it and tells the helper.</summary>
+    public sealed class Host : IDisposable
+    {
+        readonly HostHandle handle;
+        EventFn callback; // referenced here so the GC keeps it while C holds it
+        EventHandler<HostEventArgs> received;
+
+        Host(HostHandle handle) { this.handle = handle; }
+
+        /// <summary>Opens an invitation with the synthetic capturer, OpenH264 and `injector` (null: input dropped).</summary>
+        public static Host Invite(string hostName = "ra host", string listen = "0.0.0.0:0", Policy policy = null,
+                                  uint width = 1280, uint height = 720, double frameRate = 30, Injector injector = null)
+        {
+            RaException.Check(N.ra_invite_options_new(out IntPtr options));
+            RaException.Check(N.ra_host_backends_new(out IntPtr backends));
+            try
+            {
+                RaException.Check(N.ra_invite_options_set_host_name(options, Utf8.Z(hostName)));
+                RaException.Check(N.ra_invite_options_set_listen(options, Utf8.Z(listen)));
+                if (policy != null) RaException.Check(N.ra_invite_options_set_policy(options, policy.Handle));
+                RaException.Check(N.ra_host_backends_use_synthetic_capturer(backends, width, height, frameRate));
+                if (injector != null)
+                {
+                    var bridge = new InjectorBridge(injector);
+                    uint r = N.ra_host_backends_set_injector(backends, ref bridge.Table);
+                    if (r != 0) { bridge.OnDestroy(IntPtr.Zero); RaException.Check(r); }
+                }
+                RaException.Check(N.ra_host_invite(options, backends, out HostHandle host));
+                return new Host(host);
+            }
+            finally
+            {
+                N.ra_host_backends_free(backends);
+                N.ra_invite_options_free(options);
+            }
+        }
+
+        public Invitation Invitation
+        {
+            get
+            {
+                RaException.Check(N.ra_host_get_invitation(handle, out InvitationHandle h));
+                return new Invitation(h);
+            }
+        }
+
+        public string Password
+        {
+            get
+            {
+                RaException.Check(N.ra_host_get_password(handle, out IntPtr s));
+                return RaException.TakeString(s);
+            }
+        }
+
+        /// <summary>The next event, or null after `timeout`; throws RaException(Closed) once the host has closed.</summary>
+        public HostEvent NextEvent(TimeSpan timeout)
+        {
+            uint r = N.ra_host_next_event(handle, Millis(timeout), out IntPtr ev);
+            if (r == (uint)Result.Timeout) return null;
+            RaException.Check(r);
+            try { return HostEvent.From(ev); } finally { N.ra_host_event_free(ev); }
+        }
+
+        /// <summary>Events until the host closes; TimeoutException if none comes within `timeout`.</summary>
+        public IEnumerable<HostEvent> Events(TimeSpan timeout)
+        {
+            while (true)
+            {
+                HostEvent e;
+                try { e = NextEvent(timeout); }
+                catch (RaException ex) when (ex.Code == Result.Closed) { yield break; }
+                if (e == null) throw new TimeoutException("no host event in time");
+                yield return e;
+            }
+        }
+
+        /// <summary>Raised on the host's callback thread for every event once a handler is added
+        /// (polling is refused meanwhile); removing the last handler goes back to polling.</summary>
+        public event EventHandler<HostEventArgs> EventReceived
+        {
+            add
+            {
+                lock (this)
+                {
+                    if (received == null)
+                    {
+                        callback = (userData, ev) =>
+                        {
+                            try { received?.Invoke(this, new HostEventArgs { Event = HostEvent.From(ev) }); }
+                            catch (Exception) { } // nothing may escape into C
+                        };
+                        RaException.Check(N.ra_host_set_event_callback(handle, callback, IntPtr.Zero));
+                    }
+                    received += value;
+                }
+            }
+            remove
+            {
+                lock (this)
+                {
+                    received -= value;
+                    if (received == null) RaException.Check(N.ra_host_set_event_callback(handle, null, IntPtr.Zero));
+                }
+            }
+        }
+
+        public void Approve(ulong connection) => RaException.Check(N.ra_host_approve(handle, connection));
+        public void Deny(ulong connection) => RaException.Check(N.ra_host_deny(handle, connection));
+        public void GrantControl(ulong connection) => RaException.Check(N.ra_host_grant_control(handle, connection));
+        public void DenyControl(ulong connection) => RaException.Check(N.ra_host_deny_control(handle, connection));
+        public void Revoke() => RaException.Check(N.ra_host_revoke(handle));
+        public void Pause() => RaException.Check(N.ra_host_pause(handle));
+        public void Resume() => RaException.Check(N.ra_host_resume(handle));
+        public void Chat(string text) => RaException.Check(N.ra_host_chat(handle, Utf8.Z(text)));
+        public void End() => RaException.Check(N.ra_host_end(handle));
+        public void Dispose() => handle.Dispose();
+
+        internal static uint Millis(TimeSpan t) =>
+            t == Timeout.InfiniteTimeSpan ? uint.MaxValue : (uint)Math.Max(0, Math.Min(t.TotalMilliseconds, uint.MaxValue - 1));
+    }
+
+    /// <summary>A helper's live session; Dispose ends it and tells the host.</summary>
+    public sealed class Helper : IDisposable
+    {
+        readonly HelperHandle handle;
+        EventFn callback;
+        EventHandler<HelperEventArgs> received;
+
+        Helper(HelperHandle handle) { this.handle = handle; }
+
+        /// <summary>Connects and waits until the host lets the helper in.</summary>
+        public static Helper Accept(Invitation invitation, string password, string name = "ra helper")
+        {
+            RaException.Check(N.ra_accept_options_new(out IntPtr options));
+            try
+            {
+                RaException.Check(N.ra_accept_options_set_name(options, Utf8.Z(name)));
+                RaException.Check(N.ra_helper_accept(invitation.Handle, Utf8.Z(password), options, out HelperHandle h));
+                return new Helper(h);
+            }
+            finally { N.ra_accept_options_free(options); }
+        }
+
+        public uint ControlState
+        {
+            get
+            {
+                RaException.Check(N.ra_helper_get_control_state(handle, out uint state));
+                return state;
+            }
+        }
+
+        public HelperEvent NextEvent(TimeSpan timeout)
+        {
+            uint r = N.ra_helper_next_event(handle, Host.Millis(timeout), out IntPtr ev);
+            if (r == (uint)Result.Timeout) return null;
+            RaException.Check(r);
+            try { return HelperEvent.From(ev); } finally { N.ra_helper_event_free(ev); }
+        }
+
+        public IEnumerable<HelperEvent> Events(TimeSpan timeout)
+        {
+            while (true)
+            {
+                HelperEvent e;
+                try { e = NextEvent(timeout); }
+                catch (RaException ex) when (ex.Code == Result.Closed) { yield break; }
+                if (e == null) throw new TimeoutException("no helper event in time");
+                yield return e;
+            }
+        }
+
+        /// <summary>Raised on the helper's callback thread for every event, frames included.</summary>
+        public event EventHandler<HelperEventArgs> EventReceived
+        {
+            add
+            {
+                lock (this)
+                {
+                    if (received == null)
+                    {
+                        callback = (userData, ev) =>
+                        {
+                            try { received?.Invoke(this, new HelperEventArgs { Event = HelperEvent.From(ev) }); }
+                            catch (Exception) { }
+                        };
+                        RaException.Check(N.ra_helper_set_event_callback(handle, callback, IntPtr.Zero));
+                    }
+                    received += value;
+                }
+            }
+            remove
+            {
+                lock (this)
+                {
+                    received -= value;
+                    if (received == null) RaException.Check(N.ra_helper_set_event_callback(handle, null, IntPtr.Zero));
+                }
+            }
+        }
+
+        public void RequestControl() => RaException.Check(N.ra_helper_request_control(handle));
+        public void ReleaseControl() => RaException.Check(N.ra_helper_release_control(handle));
+        public void Chat(string text) => RaException.Check(N.ra_helper_chat(handle, Utf8.Z(text)));
+        public void End() => RaException.Check(N.ra_helper_end(handle));
+
+        public void SendInput(params InputEvent[] events)
+        {
+            var raw = new RaInputEvent[Math.Max(1, events.Length)];
+            var texts = new List<GCHandle>();
+            try
+            {
+                for (int i = 0; i < events.Length; i++)
+                {
+                    var e = events[i];
+                    var text = IntPtr.Zero;
+                    if (e.Text != null)
+                    {
+                        var pinned = GCHandle.Alloc(Utf8.Z(e.Text), GCHandleType.Pinned);
+                        texts.Add(pinned);
+                        text = pinned.AddrOfPinnedObject();
+                    }
+                    raw[i] = new RaInputEvent { Kind = (uint)e.Kind, X = e.X, Y = e.Y, Button = (uint)e.Button, Key = e.Key, Pressed = (byte)(e.Pressed ? 1 : 0), Text = text };
+                }
+                RaException.Check(N.ra_helper_send_input(handle, raw, new UIntPtr((uint)events.Length)));
+            }
+            finally
+            {
+                foreach (var t in texts) t.Free();
+            }
+        }
+
+        public void Dispose() => handle.Dispose();
+    }
+
+    public static class Library
+    {
+        public static string Version => Utf8.Read(N.ra_version());
+        public static string ResultName(uint code) => Utf8.Read(N.ra_result_name(code));
+        public static uint InjectPanic(uint point) => N.ra_debug_inject_panic(point);
+    }
+}

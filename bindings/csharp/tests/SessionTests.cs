@@ -1,0 +1,180 @@
+// The C# bindings end to end under Mono (or .NET 8), with a tiny runner:
+// each public static void method named Test* runs; the summary line is the
+// plain "N passed, M failed".
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Reflection;
+using System.Threading;
+using Ra;
+
+static class Assert
+{
+    public static void True(bool condition, string what)
+    {
+        if (!condition) throw new Exception("assertion failed: " + what);
+    }
+
+    public static RaException Throws(Action action)
+    {
+        try { action(); }
+        catch (RaException e) { return e; }
+        throw new Exception("expected an RaException");
+    }
+}
+
+class Recorder : Injector
+{
+    public readonly List<InputEvent> Events = new List<InputEvent>();
+    public int Releases;
+
+    public override void Inject(InputEvent e)
+    {
+        lock (this) { Events.Add(e); Monitor.PulseAll(this); }
+    }
+
+    public override void ReleaseAll()
+    {
+        lock (this) { Releases++; Monitor.PulseAll(this); }
+    }
+
+    public void WaitFor(Func<bool> done)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        lock (this)
+        {
+            while (!done())
+            {
+                var left = deadline - DateTime.UtcNow;
+                Assert.True(left > TimeSpan.Zero, "injector wait timed out");
+                Monitor.Wait(this, left);
+            }
+        }
+    }
+}
+
+static class SessionTests
+{
+    static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
+
+    static HostEvent WaitHost(IEnumerator<HostEvent> events, HostEventKind kind)
+    {
+        while (events.MoveNext()) if (events.Current.Kind == kind) return events.Current;
+        throw new Exception("host events ended before " + kind);
+    }
+
+    static HelperEvent WaitHelper(IEnumerator<HelperEvent> events, HelperEventKind kind)
+    {
+        while (events.MoveNext()) if (events.Current.Kind == kind) return events.Current;
+        throw new Exception("helper events ended before " + kind);
+    }
+
+    public static void TestErrorsCarryCodeAndMessage()
+    {
+        var e = Assert.Throws(() => Invitation.FromToken("not a token"));
+        Assert.True(e.Code == Result.InvalidInvitation, "code");
+        Assert.True(e.Name == "RA_RESULT_INVALID_INVITATION", "name");
+        Assert.True(e.Message.Contains("ra1-"), "message: " + e.Message);
+        e = Assert.Throws(() => new Policy("no_such_key = 1").Dispose());
+        Assert.True(e.Code == Result.InvalidPolicy, "policy code");
+    }
+
+    public static void TestResultNumbersMatchTheLibrary()
+    {
+        foreach (Result code in Enum.GetValues(typeof(Result)))
+        {
+            var expected = "RA_RESULT_" + string.Concat(code.ToString().Select((c, i) => i > 0 && char.IsUpper(c) ? "_" + c : c.ToString())).ToUpperInvariant();
+            Assert.True(Library.ResultName((uint)code) == expected, code + " is " + Library.ResultName((uint)code));
+        }
+    }
+
+    public static void TestPanicBecomesAnException()
+    {
+        Assert.True(Library.InjectPanic(1) == 0, "armed");
+        var e = Assert.Throws(() => new Policy().Dispose());
+        Assert.True(e.Code == Result.Panic, "panic code");
+    }
+
+    public static void TestSessionEndToEnd()
+    {
+        var recorder = new Recorder();
+        using (var host = Host.Invite("C# host", "127.0.0.1:0", null, 320, 240, 30, recorder))
+        {
+            string token;
+            using (var invitation = host.Invitation) token = invitation.Token;
+            var hostEvents = host.Events(Wait).GetEnumerator();
+
+            var wrong = Assert.Throws(() => Helper.Accept(Invitation.FromToken(token), "AAAA-AAAA-AAAA0"));
+            Assert.True(wrong.Code == Result.WrongPassword, "wrong password: " + wrong.Code);
+            Assert.True(WaitHost(hostEvents, HostEventKind.AuthFailed).Attempts == 1, "attempts");
+
+            Helper helper = null;
+            var password = host.Password;
+            var accepting = new Thread(() => helper = Helper.Accept(Invitation.FromToken(token), password, "C# helper"));
+            accepting.Start();
+            var request = WaitHost(hostEvents, HostEventKind.ConnectionRequest);
+            Assert.True(request.HelperName == "C# helper", "helper name");
+            host.Approve(request.Connection);
+            Assert.True(accepting.Join(Wait) && helper != null, "accepted");
+            using (helper)
+            {
+                // Frames as .NET events, then back to polling.
+                int frames = 0;
+                var gotFrames = new ManualResetEventSlim();
+                EventHandler<HelperEventArgs> onEvent = (sender, args) =>
+                {
+                    var f = args.Event.Frame;
+                    if (f != null && f.Width == 320 && f.Height == 240 && f.Pixels.Length >= f.Stride * 239 + 320 * 4 && Interlocked.Increment(ref frames) >= 2)
+                        gotFrames.Set();
+                };
+                helper.EventReceived += onEvent;
+                Assert.True(gotFrames.Wait(Wait), "frames through the .NET event");
+                helper.EventReceived -= onEvent;
+                var helperEvents = helper.Events(Wait).GetEnumerator();
+
+                helper.RequestControl();
+                var asked = WaitHost(hostEvents, HostEventKind.ControlRequested);
+                host.GrantControl(asked.Connection);
+                WaitHelper(helperEvents, HelperEventKind.ControlGranted);
+                Assert.True(helper.ControlState == 2, "granted");
+                helper.SendInput(InputEvent.PointerMove(3, 4), InputEvent.KeyEvent(InputEvent.KeyCode("a"), true), InputEvent.Typed("héllo"));
+                recorder.WaitFor(() => recorder.Events.Count >= 3);
+                Assert.True(recorder.Events[0].Kind == InputKind.PointerMove && recorder.Events[0].X == 3, "move");
+                Assert.True(recorder.Events[1].Key == 4 && recorder.Events[1].Pressed, "key");
+                Assert.True(recorder.Events[2].Text == "héllo", "text " + recorder.Events[2].Text);
+
+                host.Revoke();
+                Assert.True(WaitHelper(helperEvents, HelperEventKind.ControlRevoked).ReasonName == "by_user", "revoked");
+                recorder.WaitFor(() => recorder.Releases >= 1);
+                var notControlling = Assert.Throws(() => helper.SendInput(InputEvent.PointerMove(1, 1)));
+                Assert.True(notControlling.Code == Result.NotControlling, "not controlling");
+
+                helper.Chat("merci");
+                Assert.True(WaitHost(hostEvents, HostEventKind.Chat).Text == "merci", "chat");
+                host.End();
+                Assert.True(WaitHelper(helperEvents, HelperEventKind.Ended).ReasonName == "host_ended", "ended");
+            }
+        }
+    }
+
+    static int Main()
+    {
+        int passed = 0, failed = 0;
+        foreach (var test in typeof(SessionTests).GetMethods(BindingFlags.Public | BindingFlags.Static).Where(m => m.Name.StartsWith("Test")))
+        {
+            try
+            {
+                test.Invoke(null, null);
+                passed++;
+                Console.WriteLine("ok   " + test.Name);
+            }
+            catch (TargetInvocationException e)
+            {
+                failed++;
+                Console.WriteLine("FAIL " + test.Name + ": " + e.InnerException);
+            }
+        }
+        Console.WriteLine(passed + " passed, " + failed + " failed");
+        return failed == 0 && passed > 0 ? 0 : 1;
+    }
+}

@@ -1,0 +1,242 @@
+"""The C API of ra through ctypes: the library, its structs and its functions."""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+from ctypes import (
+    CFUNCTYPE,
+    POINTER,
+    Structure,
+    c_char_p,
+    c_double,
+    c_int32,
+    c_int64,
+    c_size_t,
+    c_uint8,
+    c_uint16,
+    c_uint32,
+    c_uint64,
+    c_void_p,
+)
+from pathlib import Path
+
+ra_result = c_uint32
+
+
+def _load() -> ctypes.CDLL:
+    """Finds libra_ffi: $RA_LIBRARY, next to this package, or the system path."""
+    candidates = []
+    if os.environ.get("RA_LIBRARY"):
+        candidates.append(os.environ["RA_LIBRARY"])
+    candidates.append(str(Path(__file__).with_name("libra_ffi.so")))
+    found = ctypes.util.find_library("ra_ffi")
+    if found:
+        candidates.append(found)
+    candidates.append("libra_ffi.so")
+    errors = []
+    for candidate in candidates:
+        try:
+            # CDLL (not PyDLL) releases the GIL during calls, so the library's
+            # threads can run Python callbacks while a call blocks.
+            return ctypes.CDLL(candidate)
+        except OSError as e:
+            errors.append(f"{candidate}: {e}")
+    raise OSError("cannot load libra_ffi; set RA_LIBRARY: " + "; ".join(errors))
+
+
+lib = _load()
+
+
+class Rect(Structure):
+    _fields_ = [("x", c_int32), ("y", c_int32), ("width", c_uint32), ("height", c_uint32)]
+
+
+class FrameData(Structure):
+    _fields_ = [
+        ("data", c_void_p),
+        ("len", c_size_t),
+        ("width", c_uint32),
+        ("height", c_uint32),
+        ("stride", c_size_t),
+        ("damage", POINTER(Rect)),
+        ("damage_len", c_size_t),
+        ("captured_at_us", c_uint64),
+        ("display", c_uint32),
+    ]
+
+
+class DisplayInfo(Structure):
+    _fields_ = [("id", c_uint32), ("name", c_char_p), ("bounds", Rect), ("primary", c_uint8)]
+
+
+class InputEventData(Structure):
+    _fields_ = [
+        ("kind", c_uint32),
+        ("x", c_int32),
+        ("y", c_int32),
+        ("button", c_uint32),
+        ("key", c_uint32),
+        ("pressed", c_uint8),
+        ("text", c_char_p),
+    ]
+
+
+class HostEventData(Structure):
+    _fields_ = [
+        ("kind", c_uint32),
+        ("connection", c_uint64),
+        ("helper_name", c_char_p),
+        ("peer", c_char_p),
+        ("text", c_char_p),
+        ("reason", c_uint32),
+        ("reason_name", c_char_p),
+        ("attempts", c_uint32),
+        ("max_attempts", c_uint32),
+        ("grant", c_uint32),
+        ("x", c_int32),
+        ("y", c_int32),
+        ("pointer_kind", c_uint32),
+        ("backend", c_uint32),
+        ("backend_result", ra_result),
+        ("description", c_char_p),
+    ]
+
+
+class HelperEventData(Structure):
+    _fields_ = [
+        ("kind", c_uint32),
+        ("host_name", c_char_p),
+        ("text", c_char_p),
+        ("reason", c_uint32),
+        ("reason_name", c_char_p),
+        ("grant", c_uint32),
+        ("displays", POINTER(DisplayInfo)),
+        ("displays_len", c_size_t),
+        ("selected_display", c_uint32),
+        ("frame", FrameData),
+        ("seq", c_uint64),
+        ("latency_us", c_uint64),
+        ("encoded_bytes", c_size_t),
+        ("description", c_char_p),
+    ]
+
+
+class InvitationInfo(Structure):
+    _fields_ = [
+        ("host_name", c_char_p),
+        ("session_id", c_char_p),
+        ("created_at_unix", c_int64),
+        ("expires_at_unix", c_int64),
+        ("address_count", c_size_t),
+    ]
+
+
+class PolicySettings(Structure):
+    _fields_ = [
+        ("allow_assistance", c_uint8),
+        ("allow_control", c_uint8),
+        ("allow_clipboard", c_uint8),
+        ("max_invitation_lifetime_ms", c_uint64),
+        ("approval_timeout_ms", c_uint64),
+    ]
+
+
+INJECT = CFUNCTYPE(ra_result, c_void_p, POINTER(InputEventData))
+RELEASE_ALL = CFUNCTYPE(ra_result, c_void_p)
+DESTROY = CFUNCTYPE(None, c_void_p)
+HOST_EVENT_CALLBACK = CFUNCTYPE(None, c_void_p, c_void_p)
+HELPER_EVENT_CALLBACK = CFUNCTYPE(None, c_void_p, c_void_p)
+
+
+class InjectorCallbacks(Structure):
+    _fields_ = [
+        ("user_data", c_void_p),
+        ("inject", INJECT),
+        ("release_all", RELEASE_ALL),
+        ("destroy", DESTROY),
+    ]
+
+
+def _declare(name: str, restype, *argtypes) -> None:
+    function = getattr(lib, name)
+    function.restype = restype
+    function.argtypes = list(argtypes)
+
+
+P = c_void_p  # opaque handles travel as void pointers
+PP = POINTER(c_void_p)
+STR_OUT = POINTER(c_void_p)  # char ** (freed with ra_string_free)
+
+for _name, _restype, _args in [
+    ("ra_result_name", c_char_p, [ra_result]),
+    ("ra_result_message", c_char_p, [ra_result]),
+    ("ra_last_error_message", c_char_p, []),
+    ("ra_string_free", ra_result, [c_void_p]),
+    ("ra_version", c_char_p, []),
+    ("ra_debug_inject_panic", ra_result, [c_uint32]),
+    ("ra_key_from_name", ra_result, [c_char_p, POINTER(c_uint32)]),
+    ("ra_policy_new", ra_result, [PP]),
+    ("ra_policy_from_toml", ra_result, [c_char_p, PP]),
+    ("ra_policy_get", ra_result, [P, POINTER(PolicySettings)]),
+    ("ra_policy_set", ra_result, [P, POINTER(PolicySettings)]),
+    ("ra_policy_to_toml", ra_result, [P, STR_OUT]),
+    ("ra_policy_free", ra_result, [P]),
+    ("ra_invitation_load", ra_result, [c_char_p, PP]),
+    ("ra_invitation_from_token", ra_result, [c_char_p, PP]),
+    ("ra_invitation_save", ra_result, [P, c_char_p]),
+    ("ra_invitation_to_token", ra_result, [P, STR_OUT]),
+    ("ra_invitation_to_email", ra_result, [P, c_char_p, POINTER(c_char_p), c_size_t, c_char_p, STR_OUT]),
+    ("ra_invitation_get_info", ra_result, [P, POINTER(InvitationInfo)]),
+    ("ra_invitation_free", ra_result, [P]),
+    ("ra_invite_options_new", ra_result, [PP]),
+    ("ra_invite_options_set_host_name", ra_result, [P, c_char_p]),
+    ("ra_invite_options_set_listen", ra_result, [P, c_char_p]),
+    ("ra_invite_options_set_lifetime_ms", ra_result, [P, c_uint64]),
+    ("ra_invite_options_set_policy", ra_result, [P, P]),
+    ("ra_invite_options_free", ra_result, [P]),
+    ("ra_accept_options_new", ra_result, [PP]),
+    ("ra_accept_options_set_name", ra_result, [P, c_char_p]),
+    ("ra_accept_options_set_approval_timeout_ms", ra_result, [P, c_uint64]),
+    ("ra_accept_options_free", ra_result, [P]),
+    ("ra_host_backends_new", ra_result, [PP]),
+    ("ra_host_backends_use_synthetic_capturer", ra_result, [P, c_uint32, c_uint32, c_double]),
+    ("ra_host_backends_set_injector", ra_result, [P, POINTER(InjectorCallbacks)]),
+    ("ra_host_backends_free", ra_result, [P]),
+    ("ra_host_invite", ra_result, [P, P, PP]),
+    ("ra_host_get_invitation", ra_result, [P, PP]),
+    ("ra_host_get_password", ra_result, [P, STR_OUT]),
+    ("ra_host_get_port", ra_result, [P, POINTER(c_uint16)]),
+    ("ra_host_next_event", ra_result, [P, c_uint32, PP]),
+    ("ra_host_event_get_data", ra_result, [P, POINTER(HostEventData)]),
+    ("ra_host_event_free", ra_result, [P]),
+    ("ra_host_approve", ra_result, [P, c_uint64]),
+    ("ra_host_deny", ra_result, [P, c_uint64]),
+    ("ra_host_grant_control", ra_result, [P, c_uint64]),
+    ("ra_host_deny_control", ra_result, [P, c_uint64]),
+    ("ra_host_revoke", ra_result, [P]),
+    ("ra_host_pause", ra_result, [P]),
+    ("ra_host_resume", ra_result, [P]),
+    ("ra_host_chat", ra_result, [P, c_char_p]),
+    ("ra_host_end", ra_result, [P]),
+    ("ra_host_close_invitation", ra_result, [P]),
+    ("ra_host_set_policy", ra_result, [P, P]),
+    ("ra_host_free", ra_result, [P]),
+    ("ra_helper_accept", ra_result, [P, c_char_p, P, PP]),
+    ("ra_helper_get_host_name", ra_result, [P, STR_OUT]),
+    ("ra_helper_get_control_state", ra_result, [P, POINTER(c_uint32)]),
+    ("ra_helper_next_event", ra_result, [P, c_uint32, PP]),
+    ("ra_helper_event_get_data", ra_result, [P, POINTER(HelperEventData)]),
+    ("ra_helper_event_free", ra_result, [P]),
+    ("ra_helper_request_control", ra_result, [P]),
+    ("ra_helper_release_control", ra_result, [P]),
+    ("ra_helper_send_input", ra_result, [P, POINTER(InputEventData), c_size_t]),
+    ("ra_helper_chat", ra_result, [P, c_char_p]),
+    ("ra_helper_pointer", ra_result, [P, c_int32, c_int32, c_uint32]),
+    ("ra_helper_select_display", ra_result, [P, c_uint32]),
+    ("ra_helper_request_keyframe", ra_result, [P]),
+    ("ra_helper_end", ra_result, [P]),
+    ("ra_helper_free", ra_result, [P]),
+]:
+    _declare(_name, _restype, *_args)

@@ -1,0 +1,23 @@
+# CMake package configuration of ra's C API: find_package(ra CONFIG) gives the
+# imported targets ra::ra (shared library) and ra::ra_static (static library),
+# both with include/ra.h (the static one also needs libstdc++: OpenH264 is C++). Installed as PREFIX/lib/cmake/ra/raConfig.cmake.
+get_filename_component(_ra_prefix "${CMAKE_CURRENT_LIST_DIR}/../../.." ABSOLUTE)
+
+if(NOT TARGET ra::ra)
+  add_library(ra::ra SHARED IMPORTED)
+  set_target_properties(ra::ra PROPERTIES
+    IMPORTED_LOCATION "${_ra_prefix}/lib/libra_ffi.so"
+    INTERFACE_INCLUDE_DIRECTORIES "${_ra_prefix}/include")
+endif()
+
+if(NOT TARGET ra::ra_static AND EXISTS "${_ra_prefix}/lib/libra_ffi.a")
+  find_package(Threads REQUIRED)
+  add_library(ra::ra_static STATIC IMPORTED)
+  set_target_properties(ra::ra_static PROPERTIES
+    IMPORTED_LOCATION "${_ra_prefix}/lib/libra_ffi.a"
+    INTERFACE_INCLUDE_DIRECTORIES "${_ra_prefix}/include"
+    INTERFACE_LINK_LIBRARIES "Threads::Threads;${CMAKE_DL_LIBS};m;stdc++")
+endif()
+
+set(ra_FOUND TRUE)
+unset(_ra_prefix)

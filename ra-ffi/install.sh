@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs the C library, include/ra.h, ra.pc and the CMake package config
+# under PREFIX:  ra-ffi/install.sh PREFIX [debug|release]  (after cargo build).
+set -euo pipefail
+prefix=${1:?usage: install.sh PREFIX [debug|release]}
+profile=${2:-release}
+root=$(cd "$(dirname "$0")/.." && pwd)
+target=${CARGO_TARGET_DIR:-$root/target}/$profile
+version=$(sed -n 's/^#define RA_VERSION "\(.*\)"/\1/p' "$root/include/ra.h")
+mkdir -p "$prefix/lib/pkgconfig" "$prefix/lib/cmake/ra" "$prefix/include"
+install -m 644 "$root/include/ra.h" "$prefix/include/ra.h"
+install -m 755 "$target/libra_ffi.so" "$prefix/lib/libra_ffi.so"
+install -m 644 "$target/libra_ffi.a" "$prefix/lib/libra_ffi.a"
+prefix_abs=$(cd "$prefix" && pwd)
+sed -e "s|@PREFIX@|$prefix_abs|" -e "s|@VERSION@|$version|" "$root/ra-ffi/ra.pc.in" >"$prefix/lib/pkgconfig/ra.pc"
+install -m 644 "$root/ra-ffi/cmake/raConfig.cmake" "$prefix/lib/cmake/ra/raConfig.cmake"
+sed -e "s|@VERSION@|$version|" "$root/ra-ffi/cmake/raConfigVersion.cmake.in" >"$prefix/lib/cmake/ra/raConfigVersion.cmake"
+echo "installed ra $version into $prefix_abs"

@@ -1,0 +1,345 @@
+//! A capturer written in C.
+
+use std::ffi::{CStr, c_void};
+use std::time::Duration;
+
+use ra_core::media::{CaptureError, Capturer, DisplayId, DisplayInfo, Frame, Rect, Timestamp};
+
+use super::{AliveToken, BackendSink};
+use crate::error::{Error, Result};
+use crate::events::RA_BACKEND_CAPTURER;
+use crate::guard::{backend_guard, callback_guard};
+use crate::result::*;
+use crate::types::{RA_MAX_DAMAGE_RECTS, frame_bytes_needed, ra_display_info, ra_frame, ra_rect};
+
+/// Largest number of displays accepted from a C capturer.
+const MAX_DISPLAYS: usize = 64;
+
+/// A capturer written in C: `user_data` first in every callback.
+///
+/// - `next_frame` (required): wait up to `timeout_ms` for the picture to
+///   change; return `RA_RESULT_OK` with `*frame` filled in (its pixels and
+///   damage stay valid until the next call of any of these callbacks), or
+///   `RA_RESULT_TIMEOUT` when nothing changed. Any other code is a failure:
+///   the host reports `RA_HOST_EVENT_BACKEND_ERROR` and stops sending video
+///   until the helper asks again.
+/// - `displays` (optional): point `*displays` at an array of `*count`
+///   displays, valid until the next call; NULL means no display list.
+/// - `select` (optional): capture display `display` from the next frame on.
+///   Without it only display 0 can be selected.
+/// - `invalidate` (optional): the next frame must be returned, whole, even if
+///   nothing changed (a helper joined or asked for a keyframe).
+/// - `destroy` (optional): the library is done with `user_data`.
+///
+/// See the threads and ownership rules of `ra_host_backends`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct ra_capturer_callbacks {
+    /// Passed first to every callback.
+    pub user_data: *mut c_void,
+    /// Lists the displays.
+    pub displays: Option<
+        unsafe extern "C" fn(
+            user_data: *mut c_void,
+            displays: *mut *const ra_display_info,
+            count: *mut usize,
+        ) -> ra_result,
+    >,
+    /// Selects the display to capture.
+    pub select: Option<unsafe extern "C" fn(user_data: *mut c_void, display: u32) -> ra_result>,
+    /// Waits for and returns the next picture.
+    pub next_frame: Option<
+        unsafe extern "C" fn(
+            user_data: *mut c_void,
+            timeout_ms: u32,
+            frame: *mut ra_frame,
+        ) -> ra_result,
+    >,
+    /// Asks for a whole picture next time.
+    pub invalidate: Option<unsafe extern "C" fn(user_data: *mut c_void)>,
+    /// Releases `user_data`.
+    pub destroy: Option<unsafe extern "C" fn(user_data: *mut c_void)>,
+}
+
+/// An owned callback table; dropping it calls `destroy` once.
+pub(crate) struct CapturerCallbacks {
+    table: ra_capturer_callbacks,
+    next_frame: unsafe extern "C" fn(*mut c_void, u32, *mut ra_frame) -> ra_result,
+}
+
+// SAFETY: the application promised (see `ra_host_backends`) that the
+// callbacks may be called, one at a time, from the engine's threads with
+// `user_data`; the library never uses `user_data` itself.
+unsafe impl Send for CapturerCallbacks {}
+
+impl CapturerCallbacks {
+    /// Copies and checks a table from C.
+    ///
+    /// # Safety
+    /// `table` is NULL or readable, with callbacks as documented.
+    pub(crate) unsafe fn from_c(table: *const ra_capturer_callbacks) -> Result<Self> {
+        if table.is_null() {
+            return Err(Error::null("callbacks"));
+        }
+        // SAFETY: non-NULL and readable by contract; a struct of pointers,
+        // every bit pattern of which is a valid value (function pointers are
+        // `Option`s, so NULL is `None`).
+        let table = unsafe { table.read() };
+        let next_frame = table
+            .next_frame
+            .ok_or_else(|| Error::invalid("callbacks->next_frame is NULL"))?;
+        Ok(CapturerCallbacks { table, next_frame })
+    }
+}
+
+impl Drop for CapturerCallbacks {
+    fn drop(&mut self) {
+        if let Some(destroy) = self.table.destroy {
+            let user_data = self.table.user_data;
+            let _ = callback_guard(|| {
+                // SAFETY: the application's callback, called once, as documented.
+                unsafe { destroy(user_data) };
+                Ok(())
+            });
+        }
+    }
+}
+
+/// [`Capturer`] over a C table.
+pub(crate) struct CCapturer {
+    /// Dropped first: calls `destroy`.
+    callbacks: CapturerCallbacks,
+    sink: BackendSink,
+    /// Dropped last: tells `ra_host_free` no callback can run any more.
+    _alive: AliveToken,
+}
+
+impl CCapturer {
+    pub(crate) fn new(callbacks: CapturerCallbacks, sink: BackendSink) -> Self {
+        let alive = sink.token();
+        CCapturer {
+            callbacks,
+            sink,
+            _alive: alive,
+        }
+    }
+
+    fn fail(&self, error: Error) -> CaptureError {
+        let message = error.detail.clone();
+        self.sink.report(RA_BACKEND_CAPTURER, error);
+        CaptureError::Backend(message.into())
+    }
+}
+
+/// The error for a callback's non-OK result.
+fn callback_failed(name: &str, code: ra_result) -> Error {
+    Error::new(
+        code,
+        format!(
+            "capturer callback {name} returned {}",
+            crate::result::result_name_str(code)
+        ),
+    )
+}
+
+impl Capturer for CCapturer {
+    fn displays(&self) -> std::result::Result<Vec<DisplayInfo>, CaptureError> {
+        let Some(displays) = self.callbacks.table.displays else {
+            return Ok(Vec::new());
+        };
+        let user_data = self.callbacks.table.user_data;
+        let listed = backend_guard(|| {
+            let mut list: *const ra_display_info = std::ptr::null();
+            let mut count = 0usize;
+            // SAFETY: the application's callback, called as documented, with
+            // pointers to two locals.
+            let code = unsafe { displays(user_data, &mut list, &mut count) };
+            if code != RA_RESULT_OK {
+                return Err(callback_failed("displays", code));
+            }
+            if count == 0 {
+                return Ok(Vec::new());
+            }
+            if list.is_null() || count > MAX_DISPLAYS {
+                return Err(Error::new(
+                    RA_RESULT_BACKEND,
+                    format!("displays returned {count} displays at {list:?}"),
+                ));
+            }
+            // SAFETY: the callback promised `count` displays at `list`, valid
+            // until its next call; count is at most MAX_DISPLAYS.
+            let infos = unsafe { std::slice::from_raw_parts(list, count) };
+            Ok(infos
+                .iter()
+                .map(|info| DisplayInfo {
+                    id: DisplayId(info.id),
+                    name: if info.name.is_null() {
+                        String::new()
+                    } else {
+                        // SAFETY: a non-NULL name is NUL-terminated (documented).
+                        unsafe { CStr::from_ptr(info.name) }
+                            .to_string_lossy()
+                            .into_owned()
+                    },
+                    bounds: info.bounds.into(),
+                    primary: info.primary != 0,
+                })
+                .collect())
+        });
+        listed.map_err(|e| self.fail(e))
+    }
+
+    fn select(&mut self, display: DisplayId) -> std::result::Result<(), CaptureError> {
+        let Some(select) = self.callbacks.table.select else {
+            return if display.0 == 0 {
+                Ok(())
+            } else {
+                Err(CaptureError::NoSuchDisplay(display))
+            };
+        };
+        let user_data = self.callbacks.table.user_data;
+        let selected = backend_guard(|| {
+            // SAFETY: the application's callback, called as documented.
+            match unsafe { select(user_data, display.0) } {
+                RA_RESULT_OK => Ok(()),
+                code => Err(callback_failed("select", code)),
+            }
+        });
+        selected.map_err(|e| self.fail(e))
+    }
+
+    fn next_frame(
+        &mut self,
+        timeout: Duration,
+    ) -> std::result::Result<Option<Frame<'_>>, CaptureError> {
+        let next_frame = self.callbacks.next_frame;
+        let user_data = self.callbacks.table.user_data;
+        let timeout_ms = u32::try_from(timeout.as_millis()).unwrap_or(u32::MAX);
+        let captured = backend_guard(|| {
+            let mut frame = ra_frame::default();
+            // SAFETY: the application's callback, called as documented, with
+            // a pointer to a local.
+            match unsafe { next_frame(user_data, timeout_ms, &mut frame) } {
+                RA_RESULT_OK => {
+                    // SAFETY: the callback promised the frame's memory stays
+                    // valid until its next call; the returned `Frame` borrows
+                    // `self`, so no callback runs while it lives.
+                    unsafe { frame_from_c(&frame) }.map(Some)
+                }
+                RA_RESULT_TIMEOUT => Ok(None),
+                code => Err(callback_failed("next_frame", code)),
+            }
+        });
+        captured.map_err(|e| self.fail(e))
+    }
+
+    fn invalidate(&mut self) {
+        if let Some(invalidate) = self.callbacks.table.invalidate {
+            let user_data = self.callbacks.table.user_data;
+            let result = backend_guard(|| {
+                // SAFETY: the application's callback, called as documented.
+                unsafe { invalidate(user_data) };
+                Ok(())
+            });
+            if let Err(e) = result {
+                self.fail(e);
+            }
+        }
+    }
+}
+
+/// Checks a frame from C and borrows its pixels.
+///
+/// # Safety
+/// `frame.data` is readable for `frame.len` bytes and `frame.damage` for
+/// `frame.damage_len` rectangles during `'a`.
+unsafe fn frame_from_c<'a>(frame: &ra_frame) -> Result<Frame<'a>> {
+    let invalid = |what: String| Error::new(RA_RESULT_BACKEND, format!("next_frame: {what}"));
+    if frame.data.is_null() {
+        return Err(invalid("frame->data is NULL".into()));
+    }
+    let needed = frame_bytes_needed(frame.width, frame.height, frame.stride)
+        .map_err(|e| invalid(e.detail))?;
+    if frame.len < needed || frame.len > isize::MAX as usize {
+        return Err(invalid(format!(
+            "frame->len is {}, {needed} needed for {}x{} with stride {}",
+            frame.len, frame.width, frame.height, frame.stride
+        )));
+    }
+    let damage = if frame.damage_len == 0 {
+        vec![Rect::new(0, 0, frame.width, frame.height)]
+    } else {
+        if frame.damage.is_null() || frame.damage_len > RA_MAX_DAMAGE_RECTS {
+            return Err(invalid(format!(
+                "{} damage rectangles at {:?}",
+                frame.damage_len, frame.damage
+            )));
+        }
+        // SAFETY: non-NULL, `damage_len` (bounded) rectangles by contract.
+        let rects: &[ra_rect] =
+            unsafe { std::slice::from_raw_parts(frame.damage, frame.damage_len) };
+        rects.iter().map(|&r| Rect::from(r)).collect()
+    };
+    Ok(Frame {
+        width: frame.width,
+        height: frame.height,
+        stride: frame.stride,
+        // SAFETY: non-NULL, readable for `len` ≤ isize::MAX bytes during 'a by contract.
+        data: unsafe { std::slice::from_raw_parts(frame.data, frame.len) },
+        damage,
+        captured_at: if frame.captured_at_us == 0 {
+            Timestamp::now()
+        } else {
+            Timestamp(frame.captured_at_us)
+        },
+        display: DisplayId(frame.display),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(pixels: &[u8], width: u32, height: u32, stride: usize) -> ra_frame {
+        ra_frame {
+            data: pixels.as_ptr(),
+            len: pixels.len(),
+            width,
+            height,
+            stride,
+            ..ra_frame::default()
+        }
+    }
+
+    #[test]
+    fn frames_from_c_are_checked() {
+        let pixels = vec![0u8; 16 * 4 * 4];
+        // SAFETY: every frame points into `pixels` with its true length.
+        unsafe {
+            let ok = frame_from_c(&frame(&pixels, 16, 4, 64)).unwrap();
+            assert_eq!(ok.damage, vec![Rect::new(0, 0, 16, 4)]);
+            assert!(frame_from_c(&frame(&pixels, 16, 4, 32)).is_err()); // stride < 4 × width
+            assert!(frame_from_c(&frame(&pixels, 16, 5, 64)).is_err()); // too short
+            assert!(frame_from_c(&frame(&pixels, 0, 4, 64)).is_err());
+            let mut no_data = frame(&pixels, 16, 4, 64);
+            no_data.data = std::ptr::null();
+            assert!(frame_from_c(&no_data).is_err());
+            let mut bad_damage = frame(&pixels, 16, 4, 64);
+            bad_damage.damage_len = 3; // with a NULL pointer
+            assert!(frame_from_c(&bad_damage).is_err());
+            let rects = [ra_rect {
+                x: 1,
+                y: 2,
+                width: 3,
+                height: 1,
+            }];
+            let mut damaged = frame(&pixels, 16, 4, 64);
+            damaged.damage = rects.as_ptr();
+            damaged.damage_len = 1;
+            assert_eq!(
+                frame_from_c(&damaged).unwrap().damage,
+                vec![Rect::new(1, 2, 3, 1)]
+            );
+        }
+    }
+}

@@ -1,0 +1,647 @@
+//! Events as C sees them: opaque `ra_host_event` / `ra_helper_event` handles
+//! whose contents are read into plain structs, and frames.
+//!
+//! An event comes from `ra_host_next_event` / `ra_helper_next_event` (the
+//! caller frees it) or is lent to an event callback (valid during the call
+//! only). The strings, display list and pixels its data points at live as
+//! long as the event.
+
+use std::ffi::{CString, c_char};
+use std::ptr;
+
+use ra_core::media::Rect;
+use ra_core::runtime::ReceivedFrame;
+use ra_core::session::{HelperEvent, HostEvent};
+
+use crate::error::Error;
+use crate::guard::guard;
+use crate::handle::{self, Handle};
+use crate::queue::Queued;
+use crate::result::{RA_RESULT_BUFFER_TOO_SMALL, ra_result};
+use crate::strings::c_string_lossy;
+use crate::types::*;
+
+/// An event this version of the C ABI does not describe; `description` says
+/// what it is.
+pub const RA_HOST_EVENT_OTHER: u32 = 0;
+/// A helper proved it knows the password and asks to connect (`connection`,
+/// `helper_name`, `peer`): answer with `ra_host_approve` or `ra_host_deny`.
+pub const RA_HOST_EVENT_CONNECTION_REQUEST: u32 = 1;
+/// A password attempt failed (`peer`, `attempts`, `max_attempts`).
+pub const RA_HOST_EVENT_AUTH_FAILED: u32 = 2;
+/// The helper now sees the screen, view only (`connection`, `helper_name`).
+pub const RA_HOST_EVENT_CONNECTED: u32 = 3;
+/// The helper asks for control: answer with `ra_host_grant_control` or
+/// `ra_host_deny_control`.
+pub const RA_HOST_EVENT_CONTROL_REQUESTED: u32 = 4;
+/// Control was granted (`grant`).
+pub const RA_HOST_EVENT_CONTROL_GRANTED: u32 = 5;
+/// A control request was denied (`reason`: `RA_DENY_*`).
+pub const RA_HOST_EVENT_CONTROL_DENIED: u32 = 6;
+/// Control was taken back (`reason`: `RA_REVOKE_*`).
+pub const RA_HOST_EVENT_CONTROL_REVOKED: u32 = 7;
+/// The session is paused: no video, no control.
+pub const RA_HOST_EVENT_PAUSED: u32 = 8;
+/// The session resumed.
+pub const RA_HOST_EVENT_RESUMED: u32 = 9;
+/// The helper wrote a chat message (`text`).
+pub const RA_HOST_EVENT_CHAT: u32 = 10;
+/// The helper points at something (`x`, `y`, `pointer_kind`).
+pub const RA_HOST_EVENT_POINTER: u32 = 11;
+/// A session that had asked to connect is over (`reason`: `RA_END_*`).
+pub const RA_HOST_EVENT_ENDED: u32 = 12;
+/// The invitation takes no more connections (`reason`: `RA_CLOSE_*`).
+pub const RA_HOST_EVENT_INVITATION_CLOSED: u32 = 13;
+/// A backend failed (`backend`: `RA_BACKEND_*`, `backend_result`, and
+/// `description`); a C callback that panicked or returned an error is
+/// reported this way.
+pub const RA_HOST_EVENT_BACKEND_ERROR: u32 = 14;
+
+/// The capturer.
+pub const RA_BACKEND_CAPTURER: u32 = 1;
+/// The encoder.
+pub const RA_BACKEND_ENCODER: u32 = 2;
+/// The input injector.
+pub const RA_BACKEND_INJECTOR: u32 = 3;
+
+/// What travels through a host's event queue.
+#[derive(Debug)]
+pub(crate) enum HostItem {
+    Event(HostEvent),
+    Backend { backend: u32, error: Error },
+}
+
+impl Queued for HostItem {
+    fn is_frame(&self) -> bool {
+        false
+    }
+    fn cover_whole(&mut self) {}
+}
+
+/// The contents of a host event. Fields that do not apply to `kind` are 0 or
+/// NULL. Strings are NUL-terminated UTF-8 owned by the event.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct ra_host_event_data {
+    /// `RA_HOST_EVENT_*`.
+    pub kind: u32,
+    /// The connection the event is about (pass it to `ra_host_approve`, …).
+    pub connection: u64,
+    /// The helper's name (not authenticated; sanitized).
+    pub helper_name: *const c_char,
+    /// The helper's network address, `"IP:PORT"`.
+    pub peer: *const c_char,
+    /// The chat message.
+    pub text: *const c_char,
+    /// The reason, as a number of the kind's family (`RA_END_*`, `RA_DENY_*`,
+    /// `RA_REVOKE_*`, `RA_CLOSE_*`), or `RA_REASON_OTHER`.
+    pub reason: u32,
+    /// The reason's stable snake_case name (`"host_ended"`).
+    pub reason_name: *const c_char,
+    /// Failed password attempts so far.
+    pub attempts: u32,
+    /// Failed attempts that close the invitation.
+    pub max_attempts: u32,
+    /// The control grant's number.
+    pub grant: u32,
+    /// Horizontal position of a pointer mark.
+    pub x: i32,
+    /// Vertical position of a pointer mark.
+    pub y: i32,
+    /// `RA_POINTER_*`.
+    pub pointer_kind: u32,
+    /// `RA_BACKEND_*` for `RA_HOST_EVENT_BACKEND_ERROR`.
+    pub backend: u32,
+    /// What the backend failed with (e.g. `RA_RESULT_PANIC`).
+    pub backend_result: ra_result,
+    /// A human-readable description of the event; never NULL.
+    pub description: *const c_char,
+}
+
+/// A host event (opaque; read it with `ra_host_event_get_data`).
+#[derive(Debug)]
+pub struct ra_host_event {
+    data: ra_host_event_data,
+    /// What the pointers in `data` point at (a CString's bytes never move).
+    _strings: Vec<CString>,
+}
+
+// SAFETY: the raw pointers in `data` point into `_strings`, owned by the same
+// value and never mutated, so the event can move to and be freed on any thread.
+unsafe impl Send for ra_host_event {}
+
+impl Handle for ra_host_event {
+    const NAME: &'static str = "ra_host_event";
+}
+
+/// Longest `description`, in bytes: enough to say what an event is, short
+/// enough that an event carrying pixels (a cursor shape) costs nothing to describe.
+const MAX_DESCRIPTION: usize = 240;
+
+/// `value`'s `Debug` text, cut at [`MAX_DESCRIPTION`] bytes; formatting stops
+/// there instead of rendering the rest.
+pub(crate) fn short_debug(value: &dyn std::fmt::Debug) -> String {
+    struct Limited(String);
+    impl std::fmt::Write for Limited {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            let room = MAX_DESCRIPTION.saturating_sub(self.0.len());
+            if s.len() <= room {
+                self.0.push_str(s);
+                return Ok(());
+            }
+            let mut end = room;
+            while !s.is_char_boundary(end) {
+                end -= 1;
+            }
+            self.0.push_str(&s[..end]);
+            self.0.push('…');
+            Err(std::fmt::Error)
+        }
+    }
+    let mut text = Limited(String::new());
+    let _ = std::fmt::write(&mut text, format_args!("{value:?}"));
+    text.0
+}
+
+/// Collects the strings an event's data points at.
+#[derive(Default)]
+struct Strings(Vec<CString>);
+
+impl Strings {
+    fn add(&mut self, text: &str) -> *const c_char {
+        let owned = c_string_lossy(text);
+        let pointer = owned.as_ptr();
+        self.0.push(owned);
+        pointer
+    }
+}
+
+impl ra_host_event {
+    pub(crate) fn new(item: HostItem) -> Self {
+        let mut strings = Strings::default();
+        let description = match &item {
+            HostItem::Event(event) => short_debug(event),
+            HostItem::Backend { error, .. } => error.detail.clone(),
+        };
+        let mut data = ra_host_event_data {
+            kind: RA_HOST_EVENT_OTHER,
+            connection: 0,
+            helper_name: ptr::null(),
+            peer: ptr::null(),
+            text: ptr::null(),
+            reason: RA_REASON_OTHER,
+            reason_name: ptr::null(),
+            attempts: 0,
+            max_attempts: 0,
+            grant: 0,
+            x: 0,
+            y: 0,
+            pointer_kind: 0,
+            backend: 0,
+            backend_result: 0,
+            description: strings.add(&description),
+        };
+        match item {
+            HostItem::Backend { backend, error } => {
+                data.kind = RA_HOST_EVENT_BACKEND_ERROR;
+                data.backend = backend;
+                data.backend_result = error.code;
+            }
+            HostItem::Event(event) => fill_host(&mut data, &mut strings, event),
+        }
+        ra_host_event {
+            data,
+            _strings: strings.0,
+        }
+    }
+}
+
+fn fill_host(data: &mut ra_host_event_data, strings: &mut Strings, event: HostEvent) {
+    match event {
+        HostEvent::ConnectionRequest {
+            conn,
+            helper_name,
+            peer,
+        } => {
+            data.kind = RA_HOST_EVENT_CONNECTION_REQUEST;
+            data.connection = conn.0;
+            data.helper_name = strings.add(&helper_name);
+            data.peer = strings.add(&peer.to_string());
+        }
+        HostEvent::AuthFailed {
+            conn,
+            peer,
+            attempts,
+            max_attempts,
+        } => {
+            data.kind = RA_HOST_EVENT_AUTH_FAILED;
+            data.connection = conn.0;
+            data.peer = strings.add(&peer.to_string());
+            data.attempts = attempts;
+            data.max_attempts = max_attempts;
+        }
+        HostEvent::Connected { conn, helper_name } => {
+            data.kind = RA_HOST_EVENT_CONNECTED;
+            data.connection = conn.0;
+            data.helper_name = strings.add(&helper_name);
+        }
+        HostEvent::ControlRequested { conn } => {
+            data.kind = RA_HOST_EVENT_CONTROL_REQUESTED;
+            data.connection = conn.0;
+        }
+        HostEvent::ControlGranted { conn, grant } => {
+            data.kind = RA_HOST_EVENT_CONTROL_GRANTED;
+            data.connection = conn.0;
+            data.grant = grant.0;
+        }
+        HostEvent::ControlDenied { conn, reason } => {
+            data.kind = RA_HOST_EVENT_CONTROL_DENIED;
+            data.connection = conn.0;
+            data.reason = deny_reason_to_c(reason);
+            data.reason_name = strings.add(reason.as_str());
+        }
+        HostEvent::ControlRevoked { conn, reason } => {
+            data.kind = RA_HOST_EVENT_CONTROL_REVOKED;
+            data.connection = conn.0;
+            data.reason = revoke_reason_to_c(reason);
+            data.reason_name = strings.add(reason.as_str());
+        }
+        HostEvent::Paused { conn } => {
+            data.kind = RA_HOST_EVENT_PAUSED;
+            data.connection = conn.0;
+        }
+        HostEvent::Resumed { conn } => {
+            data.kind = RA_HOST_EVENT_RESUMED;
+            data.connection = conn.0;
+        }
+        HostEvent::Chat { conn, text } => {
+            data.kind = RA_HOST_EVENT_CHAT;
+            data.connection = conn.0;
+            data.text = strings.add(&text);
+        }
+        HostEvent::Pointer { conn, x, y, kind } => {
+            data.kind = RA_HOST_EVENT_POINTER;
+            data.connection = conn.0;
+            (data.x, data.y) = (x, y);
+            data.pointer_kind = pointer_kind_to_c(kind);
+        }
+        HostEvent::Ended { conn, reason } => {
+            data.kind = RA_HOST_EVENT_ENDED;
+            data.connection = conn.0;
+            data.reason = end_reason_to_c(reason);
+            data.reason_name = strings.add(reason.as_str());
+        }
+        HostEvent::InvitationClosed { reason } => {
+            data.kind = RA_HOST_EVENT_INVITATION_CLOSED;
+            data.reason = close_reason_to_c(reason);
+            data.reason_name = strings.add(reason.as_str());
+        }
+        // Added to ra-core after this version: `description` tells what it is.
+        _ => {}
+    }
+}
+
+/// Reads a host event's contents into `out`; the pointers in it belong to
+/// the event.
+///
+/// # Safety
+/// `event` is NULL or an event not freed during the call; `out` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ra_host_event_get_data(
+    event: *const ra_host_event,
+    out: *mut ra_host_event_data,
+) -> ra_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let event = unsafe { handle::borrow(event, "event") }?;
+        if out.is_null() {
+            return Err(Error::null("out"));
+        }
+        // SAFETY: non-NULL and writable by contract.
+        unsafe { out.write(event.data) };
+        Ok(())
+    })
+}
+
+/// Frees a host event from `ra_host_next_event`. NULL is a no-op. (Events
+/// lent to a callback are freed by the library.)
+///
+/// # Safety
+/// `event` is NULL or an event no other thread is using.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ra_host_event_free(event: *mut ra_host_event) -> ra_result {
+    // SAFETY: forwarded contract.
+    guard(|| unsafe { handle::free(event, "event") })
+}
+
+/// An event this version of the C ABI does not describe; `description` says
+/// what it is.
+pub const RA_HELPER_EVENT_OTHER: u32 = 0;
+/// Both sides proved they know the password (`host_name`).
+pub const RA_HELPER_EVENT_AUTHENTICATED: u32 = 1;
+/// The host let the helper in: view only.
+pub const RA_HELPER_EVENT_CONNECTED: u32 = 2;
+/// The host granted control (`grant`): `ra_helper_send_input` works now.
+pub const RA_HELPER_EVENT_CONTROL_GRANTED: u32 = 3;
+/// The host denied control (`reason`: `RA_DENY_*`).
+pub const RA_HELPER_EVENT_CONTROL_DENIED: u32 = 4;
+/// Control was taken back (`reason`: `RA_REVOKE_*`).
+pub const RA_HELPER_EVENT_CONTROL_REVOKED: u32 = 5;
+/// The host paused the session.
+pub const RA_HELPER_EVENT_PAUSED: u32 = 6;
+/// The host resumed the session.
+pub const RA_HELPER_EVENT_RESUMED: u32 = 7;
+/// The host wrote a chat message (`text`).
+pub const RA_HELPER_EVENT_CHAT: u32 = 8;
+/// The host's displays (`displays`, `displays_len`, `selected_display`).
+pub const RA_HELPER_EVENT_DISPLAYS: u32 = 9;
+/// The session is over (`reason`: `RA_END_*`); only frames already
+/// received may follow, then `RA_RESULT_CLOSED`.
+pub const RA_HELPER_EVENT_ENDED: u32 = 10;
+/// A decoded picture of the host's screen (`frame`, `seq`, `latency_us`,
+/// `encoded_bytes`).
+pub const RA_HELPER_EVENT_FRAME: u32 = 11;
+
+/// What travels through a helper's event queue.
+#[derive(Debug)]
+pub(crate) enum HelperItem {
+    Event(HelperEvent),
+    Frame(ReceivedFrame),
+    /// An event kind added to ra-core later, described.
+    Other(String),
+}
+
+impl Queued for HelperItem {
+    fn is_frame(&self) -> bool {
+        matches!(self, HelperItem::Frame(_))
+    }
+
+    fn cover_whole(&mut self) {
+        if let HelperItem::Frame(received) = self {
+            let frame = &mut received.frame;
+            frame.damage = vec![Rect::new(0, 0, frame.width, frame.height)];
+        }
+    }
+}
+
+/// The contents of a helper event. Fields that do not apply to `kind` are 0
+/// or NULL. Strings are NUL-terminated UTF-8; everything pointed at belongs
+/// to the event.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct ra_helper_event_data {
+    /// `RA_HELPER_EVENT_*`.
+    pub kind: u32,
+    /// The host's name.
+    pub host_name: *const c_char,
+    /// The chat message.
+    pub text: *const c_char,
+    /// The reason (`RA_END_*`, `RA_DENY_*`, `RA_REVOKE_*`) or `RA_REASON_OTHER`.
+    pub reason: u32,
+    /// The reason's stable snake_case name.
+    pub reason_name: *const c_char,
+    /// The control grant's number.
+    pub grant: u32,
+    /// The host's displays.
+    pub displays: *const ra_display_info,
+    /// Number of displays at `displays`.
+    pub displays_len: usize,
+    /// The display being captured.
+    pub selected_display: u32,
+    /// The picture, BGRA; its pixels live as long as the event.
+    pub frame: ra_frame,
+    /// The host's frame counter (gaps mean dropped frames).
+    pub seq: u64,
+    /// Capture on the host → decoded here, in microseconds.
+    pub latency_us: u64,
+    /// Size of the compressed frame, in bytes.
+    pub encoded_bytes: usize,
+    /// A human-readable description of the event; never NULL.
+    pub description: *const c_char,
+}
+
+/// A helper event (opaque; read it with `ra_helper_event_get_data`).
+#[derive(Debug)]
+pub struct ra_helper_event {
+    data: ra_helper_event_data,
+    _strings: Vec<CString>,
+    _displays: DisplayList,
+    _damage: Vec<ra_rect>,
+    _frame: Option<ReceivedFrame>,
+}
+
+// SAFETY: every raw pointer in `data` points into the fields beside it, owned
+// by the same value and never mutated after construction.
+unsafe impl Send for ra_helper_event {}
+
+impl Handle for ra_helper_event {
+    const NAME: &'static str = "ra_helper_event";
+}
+
+impl ra_helper_event {
+    pub(crate) fn new(item: HelperItem) -> Self {
+        let mut strings = Strings::default();
+        let description = match &item {
+            HelperItem::Event(event) => short_debug(event),
+            // Not `{:?}`: that would print every pixel.
+            HelperItem::Frame(f) => format!(
+                "frame #{} {}x{} ({} bytes encoded)",
+                f.seq, f.frame.width, f.frame.height, f.encoded_bytes
+            ),
+            HelperItem::Other(text) => text.clone(),
+        };
+        let mut data = ra_helper_event_data {
+            kind: RA_HELPER_EVENT_OTHER,
+            host_name: ptr::null(),
+            text: ptr::null(),
+            reason: RA_REASON_OTHER,
+            reason_name: ptr::null(),
+            grant: 0,
+            displays: ptr::null(),
+            displays_len: 0,
+            selected_display: 0,
+            frame: ra_frame::default(),
+            seq: 0,
+            latency_us: 0,
+            encoded_bytes: 0,
+            description: strings.add(&description),
+        };
+        let mut displays = DisplayList::default();
+        let mut damage = Vec::new();
+        let mut frame = None;
+        match item {
+            HelperItem::Event(event) => {
+                fill_helper(&mut data, &mut strings, &mut displays, event);
+            }
+            HelperItem::Frame(received) => {
+                let f = &received.frame;
+                damage = f.damage.iter().map(|&r| ra_rect::from(r)).collect();
+                data.kind = RA_HELPER_EVENT_FRAME;
+                data.frame = ra_frame {
+                    data: f.data.as_ptr(),
+                    len: f.data.len(),
+                    width: f.width,
+                    height: f.height,
+                    stride: f.stride,
+                    damage: damage.as_ptr(),
+                    damage_len: damage.len(),
+                    captured_at_us: f.captured_at.as_micros(),
+                    display: f.display.0,
+                };
+                data.seq = received.seq;
+                data.latency_us = u64::try_from(received.latency.as_micros()).unwrap_or(u64::MAX);
+                data.encoded_bytes = received.encoded_bytes;
+                frame = Some(received);
+            }
+            HelperItem::Other(_) => {}
+        }
+        ra_helper_event {
+            data,
+            _strings: strings.0,
+            _displays: displays,
+            _damage: damage,
+            _frame: frame,
+        }
+    }
+}
+
+fn fill_helper(
+    data: &mut ra_helper_event_data,
+    strings: &mut Strings,
+    displays: &mut DisplayList,
+    event: HelperEvent,
+) {
+    match event {
+        HelperEvent::Authenticated { host_name } => {
+            data.kind = RA_HELPER_EVENT_AUTHENTICATED;
+            data.host_name = strings.add(&host_name);
+        }
+        HelperEvent::Connected => data.kind = RA_HELPER_EVENT_CONNECTED,
+        HelperEvent::ControlGranted { grant } => {
+            data.kind = RA_HELPER_EVENT_CONTROL_GRANTED;
+            data.grant = grant.0;
+        }
+        HelperEvent::ControlDenied { reason } => {
+            data.kind = RA_HELPER_EVENT_CONTROL_DENIED;
+            data.reason = deny_reason_to_c(reason);
+            data.reason_name = strings.add(reason.as_str());
+        }
+        HelperEvent::ControlRevoked { reason } => {
+            data.kind = RA_HELPER_EVENT_CONTROL_REVOKED;
+            data.reason = revoke_reason_to_c(reason);
+            data.reason_name = strings.add(reason.as_str());
+        }
+        HelperEvent::Paused => data.kind = RA_HELPER_EVENT_PAUSED,
+        HelperEvent::Resumed => data.kind = RA_HELPER_EVENT_RESUMED,
+        HelperEvent::Chat { text } => {
+            data.kind = RA_HELPER_EVENT_CHAT;
+            data.text = strings.add(&text);
+        }
+        HelperEvent::Displays {
+            displays: list,
+            selected,
+        } => {
+            data.kind = RA_HELPER_EVENT_DISPLAYS;
+            *displays = DisplayList::new(&list);
+            data.displays = displays.infos.as_ptr();
+            data.displays_len = displays.infos.len();
+            data.selected_display = selected.0;
+        }
+        HelperEvent::Ended { reason } => {
+            data.kind = RA_HELPER_EVENT_ENDED;
+            data.reason = end_reason_to_c(reason);
+            data.reason_name = strings.add(reason.as_str());
+        }
+        // Added to ra-core after this version: `description` tells what it is.
+        _ => {}
+    }
+}
+
+/// Reads a helper event's contents into `out`; the pointers in it (strings,
+/// displays, pixels) belong to the event.
+///
+/// # Safety
+/// `event` is NULL or an event not freed during the call; `out` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ra_helper_event_get_data(
+    event: *const ra_helper_event,
+    out: *mut ra_helper_event_data,
+) -> ra_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let event = unsafe { handle::borrow(event, "event") }?;
+        if out.is_null() {
+            return Err(Error::null("out"));
+        }
+        // SAFETY: non-NULL and writable by contract.
+        unsafe { out.write(event.data) };
+        Ok(())
+    })
+}
+
+/// Frees a helper event from `ra_helper_next_event` (and its pixels). NULL
+/// is a no-op.
+///
+/// # Safety
+/// `event` is NULL or an event no other thread is using.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ra_helper_event_free(event: *mut ra_helper_event) -> ra_result {
+    // SAFETY: forwarded contract.
+    guard(|| unsafe { handle::free(event, "event") })
+}
+
+/// Copies a frame's pixels into the caller's buffer: `height` rows of
+/// `4 * width` bytes, `dst_stride` bytes apart (≥ `4 * width`), in
+/// `dst_len` bytes. `RA_RESULT_BUFFER_TOO_SMALL` if they do not fit.
+///
+/// # Safety
+/// `frame` is NULL or a frame from an event that is still alive; `dst` is
+/// NULL or writable for `dst_len` bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ra_frame_copy(
+    frame: *const ra_frame,
+    dst: *mut u8,
+    dst_len: usize,
+    dst_stride: usize,
+) -> ra_result {
+    guard(|| {
+        if frame.is_null() {
+            return Err(Error::null("frame"));
+        }
+        if dst.is_null() {
+            return Err(Error::null("dst"));
+        }
+        // SAFETY: non-NULL and readable by contract; plain data.
+        let f = unsafe { frame.read() };
+        if f.data.is_null() {
+            return Err(Error::null("frame->data"));
+        }
+        let needed_src = frame_bytes_needed(f.width, f.height, f.stride)?;
+        if f.len < needed_src || f.len > isize::MAX as usize {
+            return Err(Error::invalid("frame->len does not match its geometry"));
+        }
+        let row = f.width as usize * 4;
+        let needed_dst = frame_bytes_needed(f.width, f.height, dst_stride)?;
+        if dst_len > isize::MAX as usize {
+            return Err(Error::invalid("dst_len is larger than any buffer"));
+        }
+        if dst_len < needed_dst {
+            return Err(Error::new(
+                RA_RESULT_BUFFER_TOO_SMALL,
+                format!("{needed_dst} bytes needed, {dst_len} given"),
+            ));
+        }
+        // SAFETY: `f.data` is readable for `f.len` bytes (contract) and
+        // `f.len` fits an isize.
+        let src = unsafe { std::slice::from_raw_parts(f.data, f.len) };
+        // SAFETY: `dst` is writable for `dst_len` bytes by contract, and it
+        // cannot overlap a frame the library owns.
+        let dst = unsafe { std::slice::from_raw_parts_mut(dst, dst_len) };
+        for y in 0..f.height as usize {
+            let from = y * f.stride;
+            let to = y * dst_stride;
+            dst[to..to + row].copy_from_slice(&src[from..from + row]);
+        }
+        Ok(())
+    })
+}

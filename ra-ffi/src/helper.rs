@@ -1,0 +1,553 @@
+//! `ra_helper`: the helper's side of a live session.
+//!
+//! Thread-safety: an `ra_helper` may be used from any number of threads at
+//! once (commands are serialised; each event goes to one caller of
+//! `ra_helper_next_event`), except `ra_helper_free`, which no other call may
+//! overlap.
+
+use std::ffi::{c_char, c_void};
+use std::sync::mpsc as std_mpsc;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use ra_codec::OpenH264Decoder;
+use ra_core::input::InputEvent;
+use ra_core::media::DisplayId;
+use ra_core::password::Password;
+use ra_core::runtime::{AcceptOptions, HelperSession, HelperSessionEvent, SessionError, accept};
+use ra_core::session::{ControlState, PointerKind};
+use tokio::sync::{mpsc, watch};
+
+use crate::dispatch::{Dispatcher, inside_callback_error};
+use crate::error::{Error, Result};
+use crate::events::{HelperItem, ra_helper_event, short_debug};
+use crate::guard::guard;
+use crate::handle::{self, Handle};
+use crate::host::{UserData, lend, timeout};
+use crate::input::{RA_MAX_INPUT_EVENTS, event_from_c, ra_input_event};
+use crate::invitation::ra_invitation;
+use crate::options::ra_accept_options;
+use crate::queue::{EventQueue, Pop};
+use crate::result::*;
+use crate::runtime::{block_on, ensure_may_block, runtime};
+use crate::strings::{str_arg, write_string};
+use crate::types::{control_state_to_c, pointer_kind_from_c};
+
+/// How long a command may wait for the engine before `RA_RESULT_INTERNAL`.
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long `ra_helper_free` waits for the host to be told goodbye.
+const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(6);
+
+enum HelperCommand {
+    RequestControl,
+    ReleaseControl,
+    Input(Vec<InputEvent>),
+    Chat(String),
+    Pointer(i32, i32, PointerKind),
+    SelectDisplay(DisplayId),
+    RequestKeyframe,
+    End,
+    Shutdown,
+}
+
+type Reply = std_mpsc::SyncSender<Result<()>>;
+
+/// What the handle and its callback thread share.
+struct Shared {
+    queue: Arc<EventQueue<HelperItem>>,
+    commands: mpsc::UnboundedSender<(HelperCommand, Reply)>,
+    control: watch::Receiver<ControlState>,
+}
+
+impl Shared {
+    fn command(&self, command: HelperCommand, timeout: Duration) -> Result<()> {
+        ensure_may_block()?;
+        let (reply, answer) = std_mpsc::sync_channel(1);
+        self.commands
+            .send((command, reply))
+            .map_err(|_| Error::from(SessionError::Closed))?;
+        match answer.recv_timeout(timeout) {
+            Ok(result) => result,
+            Err(std_mpsc::RecvTimeoutError::Timeout) => Err(Error::new(
+                RA_RESULT_INTERNAL,
+                "the engine did not answer the command",
+            )),
+            Err(std_mpsc::RecvTimeoutError::Disconnected) => Err(SessionError::Closed.into()),
+        }
+    }
+}
+
+/// A helper's live session (opaque). Made by `ra_helper_accept`, freed by
+/// `ra_helper_free`.
+pub struct ra_helper {
+    shared: Arc<Shared>,
+    callback: Mutex<Option<Dispatcher>>,
+    host_name: String,
+}
+
+impl Handle for ra_helper {
+    const NAME: &'static str = "ra_helper";
+}
+
+/// Receives a helper event — frames included — lent for the duration of the
+/// call (do not free it; copy the pixels with `ra_frame_copy` to keep them).
+/// Called on the helper's own callback thread, one event at a time; it may
+/// call any `ra_helper_` function except `ra_helper_set_event_callback` and
+/// `ra_helper_next_event`, and may call `ra_helper_free` (then it must not
+/// touch the helper or the event after that call).
+pub type ra_helper_event_callback =
+    Option<unsafe extern "C" fn(user_data: *mut c_void, event: *const ra_helper_event)>;
+
+/// Moves events from the session to the queue and commands from C to the
+/// session, until shut down.
+async fn pump(
+    mut session: HelperSession,
+    mut commands: mpsc::UnboundedReceiver<(HelperCommand, Reply)>,
+    queue: Arc<EventQueue<HelperItem>>,
+    control: watch::Sender<ControlState>,
+) {
+    let mut events_open = true;
+    loop {
+        tokio::select! {
+            event = session.next_event(), if events_open => {
+                let _ = control.send(session.control_state());
+                match event {
+                    Some(HelperSessionEvent::Session(event)) => queue.push(HelperItem::Event(event)),
+                    Some(HelperSessionEvent::Frame(frame)) => queue.push(HelperItem::Frame(frame)),
+                    Some(other) => queue.push(HelperItem::Other(short_debug(&other))),
+                    None => {
+                        events_open = false;
+                        queue.close();
+                    }
+                }
+            },
+            command = commands.recv() => match command {
+                Some((HelperCommand::Shutdown, reply)) => {
+                    let _ = session.end().await;
+                    queue.close();
+                    let _ = reply.send(Ok(()));
+                    return;
+                }
+                Some((command, reply)) => {
+                    let result = apply(&session, command).await.map_err(Error::from);
+                    let _ = control.send(session.control_state());
+                    let _ = reply.send(result);
+                }
+                None => break,
+            },
+        }
+    }
+    let _ = session.end().await;
+    queue.close();
+}
+
+async fn apply(session: &HelperSession, command: HelperCommand) -> Result<(), SessionError> {
+    match command {
+        HelperCommand::RequestControl => session.request_control().await,
+        HelperCommand::ReleaseControl => session.release_control().await,
+        HelperCommand::Input(events) => session.send_input(events).await,
+        HelperCommand::Chat(text) => session.chat(text).await,
+        HelperCommand::Pointer(x, y, kind) => session.pointer(x, y, kind).await,
+        HelperCommand::SelectDisplay(display) => session.select_display(display).await,
+        HelperCommand::RequestKeyframe => session.request_keyframe().await,
+        HelperCommand::End => session.end().await,
+        // Handled by the pump itself.
+        HelperCommand::Shutdown => Ok(()),
+    }
+}
+
+/// Connects to the host of `invitation`, authenticates with `password` (as
+/// the host told it; case, dashes and spaces do not matter) and waits until
+/// the host user lets the helper in; then writes the session to `out`. The
+/// session starts view-only. Blocks: up to the connect timeout per address
+/// plus the approval timeout (see `ra_accept_options`; `options` may be NULL).
+///
+/// Errors: `RA_RESULT_INVALID_PASSWORD` (malformed), `RA_RESULT_WRONG_PASSWORD`,
+/// `RA_RESULT_DENIED`, `RA_RESULT_INVITATION_EXPIRED`,
+/// `RA_RESULT_INVITATION_CLOSED`, `RA_RESULT_CERTIFICATE_MISMATCH`,
+/// `RA_RESULT_UNREACHABLE`, `RA_RESULT_CONNECTION_LOST`, `RA_RESULT_PROTOCOL`,
+/// `RA_RESULT_WRONG_THREAD`.
+///
+/// # Safety
+/// `invitation` and `options` are NULL or live handles; `password` is NULL or
+/// NUL-terminated; `out` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ra_helper_accept(
+    invitation: *const ra_invitation,
+    password: *const c_char,
+    options: *const ra_accept_options,
+    out: *mut *mut ra_helper,
+) -> ra_result {
+    guard(|| {
+        if out.is_null() {
+            return Err(Error::null("out"));
+        }
+        // SAFETY: the caller's contract.
+        let invitation = &unsafe { handle::borrow(invitation, "invitation") }?.invitation;
+        // SAFETY: the caller's contract.
+        let password = Password::parse(unsafe { str_arg(password, "password") }?)?;
+        let options = if options.is_null() {
+            AcceptOptions::default()
+        } else {
+            // SAFETY: the caller's contract.
+            unsafe { handle::borrow(options, "options") }?
+                .options
+                .clone()
+        };
+        ensure_may_block()?;
+        let decoder = OpenH264Decoder::new()
+            .map_err(|e| Error::new(RA_RESULT_BACKEND, format!("video decoder: {e}")))?;
+        let session = block_on(accept(invitation, &password, options, Box::new(decoder)))??;
+        let queue = Arc::new(EventQueue::new());
+        let (commands, receiver) = mpsc::unbounded_channel();
+        let (control_tx, control_rx) = watch::channel(session.control_state());
+        let helper = ra_helper {
+            host_name: session.host_name().to_owned(),
+            shared: Arc::new(Shared {
+                queue: queue.clone(),
+                commands,
+                control: control_rx,
+            }),
+            callback: Mutex::new(None),
+        };
+        runtime()?.spawn(pump(session, receiver, queue, control_tx));
+        // SAFETY: non-NULL and writable by contract.
+        unsafe { out.write(handle::into_raw(helper)) };
+        Ok(())
+    })
+}
+
+/// Borrows a helper handle.
+///
+/// # Safety
+/// `helper` is NULL or a handle not freed during the borrow.
+unsafe fn borrow<'a>(helper: *const ra_helper) -> Result<&'a ra_helper> {
+    // SAFETY: forwarded contract.
+    unsafe { handle::borrow(helper, "helper") }
+}
+
+/// Runs a command on the helper.
+///
+/// # Safety
+/// As [`borrow`].
+unsafe fn command(
+    helper: *const ra_helper,
+    command: impl FnOnce() -> Result<HelperCommand>,
+) -> ra_result {
+    guard(|| {
+        // SAFETY: forwarded contract.
+        let helper = unsafe { borrow(helper) }?;
+        helper.shared.command(command()?, COMMAND_TIMEOUT)
+    })
+}
+
+/// The host's name, written to `out` (free it with `ra_string_free`).
+///
+/// # Safety
+/// `helper` is NULL or a live handle; `out` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ra_helper_get_host_name(
+    helper: *const ra_helper,
+    out: *mut *mut c_char,
+) -> ra_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let helper = unsafe { borrow(helper) }?;
+        // SAFETY: forwarded contract.
+        unsafe { write_string(out, &helper.host_name) }
+    })
+}
+
+/// The control state as last seen by the engine (`RA_CONTROL_*`), written
+/// to `out`.
+///
+/// # Safety
+/// `helper` is NULL or a live handle; `out` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ra_helper_get_control_state(
+    helper: *const ra_helper,
+    out: *mut u32,
+) -> ra_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let helper = unsafe { borrow(helper) }?;
+        if out.is_null() {
+            return Err(Error::null("out"));
+        }
+        let state = control_state_to_c(*helper.shared.control.borrow());
+        // SAFETY: non-NULL and writable by contract.
+        unsafe { out.write(state) };
+        Ok(())
+    })
+}
+
+/// Waits up to `timeout_ms` (`RA_TIMEOUT_INFINITE`: forever; 0: just look)
+/// for the next event — session changes and frames — and writes it to `out`
+/// (free it with `ra_helper_event_free`). `RA_RESULT_TIMEOUT` when none
+/// came; `RA_RESULT_CLOSED` after the session ended and every event was
+/// taken; `RA_RESULT_INVALID_STATE` while an event callback is set.
+///
+/// At most two frames wait for the application: when it falls behind, older
+/// frames are dropped and the next one's damage covers the whole picture.
+///
+/// # Safety
+/// `helper` is NULL or a live handle; `out` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ra_helper_next_event(
+    helper: *const ra_helper,
+    timeout_ms: u32,
+    out: *mut *mut ra_helper_event,
+) -> ra_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let helper = unsafe { borrow(helper) }?;
+        if out.is_null() {
+            return Err(Error::null("out"));
+        }
+        if helper
+            .callback
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some()
+        {
+            return Err(Error::new(
+                RA_RESULT_INVALID_STATE,
+                "events go to the event callback",
+            ));
+        }
+        if timeout_ms != 0 {
+            ensure_may_block()?;
+        }
+        match helper.shared.queue.pop(timeout(timeout_ms), None) {
+            Pop::Item(item) => {
+                // SAFETY: non-NULL and writable by contract.
+                unsafe { out.write(handle::into_raw(ra_helper_event::new(item))) };
+                Ok(())
+            }
+            Pop::Timeout => Err(Error::new(RA_RESULT_TIMEOUT, "no event yet")),
+            Pop::Closed | Pop::Cancelled => {
+                Err(Error::new(RA_RESULT_CLOSED, "the session is over"))
+            }
+        }
+    })
+}
+
+/// Sends every event — frames included — to `callback` on a thread of the
+/// helper's own instead of `ra_helper_next_event`; NULL goes back to
+/// polling. Frames are lent for the call only (zero-copy). Replacing or
+/// removing the callback waits for a running call to finish.
+/// `RA_RESULT_WRONG_THREAD` from inside the callback.
+///
+/// # Safety
+/// `helper` is NULL or a live handle; `callback` (if not NULL) must be
+/// callable from another thread with `user_data` until it is replaced or the
+/// helper is freed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ra_helper_set_event_callback(
+    helper: *const ra_helper,
+    callback: ra_helper_event_callback,
+    user_data: *mut c_void,
+) -> ra_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let helper = unsafe { borrow(helper) }?;
+        let mut slot = helper
+            .callback
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if slot.as_ref().is_some_and(Dispatcher::is_current) {
+            return Err(inside_callback_error());
+        }
+        if let Some(old) = slot.take() {
+            old.stop()?;
+        }
+        if let Some(callback) = callback {
+            let user_data = UserData(user_data);
+            *slot = Some(Dispatcher::spawn(
+                "ra-helper-events",
+                helper.shared.queue.clone(),
+                move |item| {
+                    let user_data = &user_data;
+                    lend(ra_helper_event::new(item), |event| {
+                        // SAFETY: the application registered `callback` for
+                        // this call shape; the event is live during the call.
+                        unsafe { callback(user_data.0, event) }
+                    });
+                },
+            )?);
+        }
+        Ok(())
+    })
+}
+
+/// Asks the host for control; the answer comes as
+/// `RA_HELPER_EVENT_CONTROL_GRANTED` or `_DENIED`. `RA_RESULT_NOT_NOW` when
+/// paused or already asked.
+///
+/// # Safety
+/// `helper` is NULL or a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ra_helper_request_control(helper: *const ra_helper) -> ra_result {
+    // SAFETY: forwarded contract.
+    unsafe { command(helper, || Ok(HelperCommand::RequestControl)) }
+}
+
+/// Gives control back to the host.
+///
+/// # Safety
+/// `helper` is NULL or a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ra_helper_release_control(helper: *const ra_helper) -> ra_result {
+    // SAFETY: forwarded contract.
+    unsafe { command(helper, || Ok(HelperCommand::ReleaseControl)) }
+}
+
+/// Sends `count` input events (at most `RA_MAX_INPUT_EVENTS`), in order, to
+/// be injected on the host. `RA_RESULT_NOT_CONTROLLING` without a grant;
+/// `RA_RESULT_INVALID_ARGUMENT` for an unknown kind or button (nothing is
+/// sent then).
+///
+/// # Safety
+/// `helper` is NULL or a live handle; `events` is NULL or points at `count`
+/// events (whose `text`, for `RA_INPUT_TEXT`, is NUL-terminated).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ra_helper_send_input(
+    helper: *const ra_helper,
+    events: *const ra_input_event,
+    count: usize,
+) -> ra_result {
+    // SAFETY: forwarded contract.
+    unsafe {
+        command(helper, || {
+            if count > RA_MAX_INPUT_EVENTS {
+                return Err(Error::invalid(format!(
+                    "{count} events (at most {RA_MAX_INPUT_EVENTS})"
+                )));
+            }
+            if events.is_null() {
+                return Err(Error::null("events"));
+            }
+            // SAFETY: non-NULL, `count` (bounded) events by contract.
+            let events = std::slice::from_raw_parts(events, count);
+            let converted = events
+                .iter()
+                // SAFETY: forwarded contract for each event's text.
+                .map(|event| event_from_c(event))
+                .collect::<Result<Vec<_>>>()?;
+            Ok(HelperCommand::Input(converted))
+        })
+    }
+}
+
+/// Sends a chat message (UTF-8) to the host.
+///
+/// # Safety
+/// `helper` is NULL or a live handle; `text` is NULL or NUL-terminated.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ra_helper_chat(
+    helper: *const ra_helper,
+    text: *const c_char,
+) -> ra_result {
+    // SAFETY: forwarded contract.
+    unsafe {
+        command(helper, || {
+            // SAFETY: forwarded contract.
+            Ok(HelperCommand::Chat(str_arg(text, "text")?.to_owned()))
+        })
+    }
+}
+
+/// Shows a pointer mark (`RA_POINTER_*`) at (`x`, `y`) on the host's screen;
+/// needs no control.
+///
+/// # Safety
+/// `helper` is NULL or a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ra_helper_pointer(
+    helper: *const ra_helper,
+    x: i32,
+    y: i32,
+    kind: u32,
+) -> ra_result {
+    // SAFETY: forwarded contract.
+    unsafe {
+        command(helper, || {
+            Ok(HelperCommand::Pointer(x, y, pointer_kind_from_c(kind)?))
+        })
+    }
+}
+
+/// Asks the host to capture another display (an id from
+/// `RA_HELPER_EVENT_DISPLAYS`, or `RA_DISPLAY_ALL`).
+///
+/// # Safety
+/// `helper` is NULL or a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ra_helper_select_display(
+    helper: *const ra_helper,
+    display: u32,
+) -> ra_result {
+    // SAFETY: forwarded contract.
+    unsafe {
+        command(helper, || {
+            Ok(HelperCommand::SelectDisplay(DisplayId(display)))
+        })
+    }
+}
+
+/// Asks the host for a full keyframe.
+///
+/// # Safety
+/// `helper` is NULL or a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ra_helper_request_keyframe(helper: *const ra_helper) -> ra_result {
+    // SAFETY: forwarded contract.
+    unsafe { command(helper, || Ok(HelperCommand::RequestKeyframe)) }
+}
+
+/// Ends the session and waits (up to 2 s) until the host was told.
+/// `RA_RESULT_SESSION_CLOSED` if it ended already.
+///
+/// # Safety
+/// `helper` is NULL or a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ra_helper_end(helper: *const ra_helper) -> ra_result {
+    // SAFETY: forwarded contract.
+    unsafe { command(helper, || Ok(HelperCommand::End)) }
+}
+
+/// Ends the session if it is live, tells the host (waiting up to a few
+/// seconds, unless called on an engine thread) and frees the helper. NULL is
+/// a no-op. May be called from the helper's event callback.
+///
+/// # Safety
+/// `helper` is NULL or a live handle that no other call is using.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ra_helper_free(helper: *mut ra_helper) -> ra_result {
+    guard(|| {
+        // SAFETY: forwarded contract.
+        let Some(helper) = unsafe { handle::take(helper, "helper") }? else {
+            return Ok(());
+        };
+        let dispatcher = helper
+            .callback
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(dispatcher) = dispatcher {
+            dispatcher.stop()?;
+        }
+        if ensure_may_block().is_ok() {
+            // An ended session answers `Closed`: it is gone either way.
+            match helper
+                .shared
+                .command(HelperCommand::Shutdown, SHUTDOWN_TIMEOUT)
+            {
+                Ok(()) => {}
+                Err(e) if e.code == RA_RESULT_SESSION_CLOSED => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    })
+}

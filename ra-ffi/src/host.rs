@@ -1,0 +1,615 @@
+//! `ra_host`: an open invitation and the session made through it.
+//!
+//! Thread-safety: an `ra_host` may be used from any number of threads at
+//! once (commands are serialised by the engine; each event goes to one
+//! caller of `ra_host_next_event`), except `ra_host_free`, which no other
+//! call may overlap.
+
+use std::ffi::{c_char, c_void};
+use std::net::SocketAddr;
+use std::sync::mpsc as std_mpsc;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use ra_core::invitation::Invitation;
+use ra_core::password::Password;
+use ra_core::policy::Policy;
+use ra_core::runtime::{HostSession, SessionError, invite};
+use ra_core::session::ConnectionId;
+use tokio::sync::mpsc;
+
+use crate::backends::{BackendSink, Liveness, ra_host_backends};
+use crate::dispatch::{Dispatcher, inside_callback_error};
+use crate::error::{Error, Result};
+use crate::events::{HostItem, ra_host_event};
+use crate::guard::{callback_guard, guard, in_backend_callback};
+use crate::handle::{self, Handle};
+use crate::invitation::{ra_invitation, write_invitation};
+use crate::options::ra_invite_options;
+use crate::policy::ra_policy;
+use crate::queue::{EventQueue, Pop};
+use crate::result::*;
+use crate::runtime::{block_on, ensure_may_block, runtime};
+use crate::strings::{str_arg, write_string};
+
+/// `timeout_ms` that waits without limit.
+pub const RA_TIMEOUT_INFINITE: u32 = u32::MAX;
+
+/// How long a command may wait for the engine before `RA_RESULT_INTERNAL`.
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long `ra_host_free` waits for the helper to be told goodbye.
+const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(6);
+
+enum HostCommand {
+    Approve(ConnectionId),
+    Deny(ConnectionId),
+    GrantControl(ConnectionId),
+    DenyControl(ConnectionId),
+    Revoke,
+    RevokePanicKey,
+    Pause,
+    Resume,
+    Chat(String),
+    End,
+    CloseInvitation,
+    SetPolicy(Policy),
+    Shutdown,
+}
+
+type Reply = std_mpsc::SyncSender<Result<()>>;
+
+/// What the handle and its callback thread share.
+struct Shared {
+    queue: Arc<EventQueue<HostItem>>,
+    commands: mpsc::UnboundedSender<(HostCommand, Reply)>,
+}
+
+impl Shared {
+    /// Sends a command to the pump and waits for the engine's answer.
+    fn command(&self, command: HostCommand, timeout: Duration) -> Result<()> {
+        ensure_may_block()?;
+        let (reply, answer) = std_mpsc::sync_channel(1);
+        self.commands
+            .send((command, reply))
+            .map_err(|_| Error::from(SessionError::Closed))?;
+        match answer.recv_timeout(timeout) {
+            Ok(result) => result,
+            Err(std_mpsc::RecvTimeoutError::Timeout) => Err(Error::new(
+                RA_RESULT_INTERNAL,
+                "the engine did not answer the command",
+            )),
+            Err(std_mpsc::RecvTimeoutError::Disconnected) => Err(SessionError::Closed.into()),
+        }
+    }
+}
+
+/// A host (opaque): an open invitation and the session made through it.
+/// Made by `ra_host_invite`, freed by `ra_host_free`.
+pub struct ra_host {
+    shared: Arc<Shared>,
+    callback: Mutex<Option<Dispatcher>>,
+    invitation: Invitation,
+    password: Password,
+    local_addr: SocketAddr,
+    /// The C backends not yet dropped by the engine.
+    backends: Arc<Liveness>,
+}
+
+impl Handle for ra_host {
+    const NAME: &'static str = "ra_host";
+}
+
+/// Receives a host event, lent for the duration of the call (do not free it).
+/// Called on the host's own callback thread, one event at a time; it may
+/// call any `ra_host_` function except `ra_host_set_event_callback` and
+/// `ra_host_next_event`, and may call `ra_host_free` (then it must not touch
+/// the host or the event after that call).
+pub type ra_host_event_callback =
+    Option<unsafe extern "C" fn(user_data: *mut c_void, event: *const ra_host_event)>;
+
+/// Moves events from the session to the queue and commands from C to the
+/// session, until shut down.
+async fn pump(
+    mut session: HostSession,
+    mut commands: mpsc::UnboundedReceiver<(HostCommand, Reply)>,
+    queue: Arc<EventQueue<HostItem>>,
+) {
+    let mut events_open = true;
+    loop {
+        tokio::select! {
+            event = session.next_event(), if events_open => match event {
+                Some(event) => queue.push(HostItem::Event(event)),
+                None => {
+                    events_open = false;
+                    queue.close();
+                }
+            },
+            command = commands.recv() => match command {
+                Some((HostCommand::Shutdown, reply)) => {
+                    session.shutdown().await;
+                    queue.close();
+                    let _ = reply.send(Ok(()));
+                    return;
+                }
+                Some((command, reply)) => {
+                    let result = apply(&session, command).await.map_err(Error::from);
+                    let _ = reply.send(result);
+                }
+                // The handle went away without a shutdown: still say goodbye.
+                None => break,
+            },
+        }
+    }
+    session.shutdown().await;
+    queue.close();
+}
+
+async fn apply(session: &HostSession, command: HostCommand) -> Result<(), SessionError> {
+    match command {
+        HostCommand::Approve(conn) => session.approve(conn).await,
+        HostCommand::Deny(conn) => session.deny(conn).await,
+        HostCommand::GrantControl(conn) => session.grant_control(conn).await,
+        HostCommand::DenyControl(conn) => session.deny_control(conn).await,
+        HostCommand::Revoke => session.revoke().await,
+        HostCommand::RevokePanicKey => session.revoke_panic_key().await,
+        HostCommand::Pause => session.pause().await,
+        HostCommand::Resume => session.resume().await,
+        HostCommand::Chat(text) => session.chat(text).await,
+        HostCommand::End => session.end().await,
+        HostCommand::CloseInvitation => session.close_invitation().await,
+        HostCommand::SetPolicy(policy) => session.set_policy(policy).await,
+        // Handled by the pump itself.
+        HostCommand::Shutdown => Ok(()),
+    }
+}
+
+/// Opens an invitation: makes the TLS key, the session id and the password,
+/// starts listening, and writes the host to `out`. Give the helper the
+/// invitation (`ra_host_get_invitation`) and, separately, the password
+/// (`ra_host_get_password`). Blocks until listening (milliseconds).
+///
+/// `options` may be NULL for the defaults; `backends` may be NULL for the
+/// default backends, otherwise they are moved into the host (free the builder
+/// afterwards all the same) — also when the call fails after checking its
+/// arguments.
+///
+/// Errors: `RA_RESULT_POLICY` (assistance turned off), `RA_RESULT_BIND`,
+/// `RA_RESULT_NO_ADDRESS`, `RA_RESULT_INVALID_INVITATION` (e.g. a bad host
+/// name), `RA_RESULT_BACKEND`, `RA_RESULT_IO` (audit log),
+/// `RA_RESULT_INVALID_STATE` (backends already used), `RA_RESULT_WRONG_THREAD`.
+///
+/// # Safety
+/// `options` and `backends` are NULL or handles not used by another thread
+/// during the call; `out` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ra_host_invite(
+    options: *const ra_invite_options,
+    backends: *mut ra_host_backends,
+    out: *mut *mut ra_host,
+) -> ra_result {
+    guard(|| {
+        if out.is_null() {
+            return Err(Error::null("out"));
+        }
+        ensure_may_block()?;
+        let options = if options.is_null() {
+            ra_invite_options::default().to_invite_options()?
+        } else {
+            // SAFETY: the caller's contract.
+            unsafe { handle::borrow(options, "options") }?.to_invite_options()?
+        };
+        let queue = Arc::new(EventQueue::new());
+        let sink = BackendSink::new(queue.clone());
+        let backends = if backends.is_null() {
+            ra_host_backends::default().take(&sink)?
+        } else {
+            // SAFETY: the caller's contract.
+            unsafe { handle::borrow_mut(backends, "backends") }?.take(&sink)?
+        };
+        let session = block_on(invite(options, backends))??;
+        let (commands, receiver) = mpsc::unbounded_channel();
+        let host = ra_host {
+            invitation: session.invitation().clone(),
+            password: session.password().clone(),
+            local_addr: session.local_addr(),
+            shared: Arc::new(Shared {
+                queue: queue.clone(),
+                commands,
+            }),
+            callback: Mutex::new(None),
+            backends: sink.liveness(),
+        };
+        runtime()?.spawn(pump(session, receiver, queue));
+        // SAFETY: non-NULL and writable by contract.
+        unsafe { out.write(handle::into_raw(host)) };
+        Ok(())
+    })
+}
+
+/// Borrows a host handle.
+///
+/// # Safety
+/// `host` is NULL or a handle not freed during the borrow.
+unsafe fn borrow<'a>(host: *const ra_host) -> Result<&'a ra_host> {
+    // SAFETY: forwarded contract.
+    unsafe { handle::borrow(host, "host") }
+}
+
+/// Runs a command on the host.
+///
+/// # Safety
+/// As [`borrow`].
+unsafe fn command(
+    host: *const ra_host,
+    command: impl FnOnce() -> Result<HostCommand>,
+) -> ra_result {
+    guard(|| {
+        // SAFETY: forwarded contract.
+        let host = unsafe { borrow(host) }?;
+        host.shared.command(command()?, COMMAND_TIMEOUT)
+    })
+}
+
+/// A copy of the invitation, written to `out` (free it with
+/// `ra_invitation_free`); save it, or turn it into a token or an email.
+///
+/// # Safety
+/// `host` is NULL or a live handle; `out` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ra_host_get_invitation(
+    host: *const ra_host,
+    out: *mut *mut ra_invitation,
+) -> ra_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let host = unsafe { borrow(host) }?;
+        // SAFETY: forwarded contract.
+        unsafe { write_invitation(out, host.invitation.clone()) }
+    })
+}
+
+/// The password to tell the helper separately (`"XXXX-XXXX-XXXXX"`),
+/// written to `out` (free it with `ra_string_free`).
+///
+/// # Safety
+/// `host` is NULL or a live handle; `out` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ra_host_get_password(
+    host: *const ra_host,
+    out: *mut *mut c_char,
+) -> ra_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let host = unsafe { borrow(host) }?;
+        // SAFETY: forwarded contract.
+        unsafe { write_string(out, &host.password.grouped()) }
+    })
+}
+
+/// The UDP port the host listens on, written to `out`.
+///
+/// # Safety
+/// `host` is NULL or a live handle; `out` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ra_host_get_port(host: *const ra_host, out: *mut u16) -> ra_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let host = unsafe { borrow(host) }?;
+        if out.is_null() {
+            return Err(Error::null("out"));
+        }
+        // SAFETY: non-NULL and writable by contract.
+        unsafe { out.write(host.local_addr.port()) };
+        Ok(())
+    })
+}
+
+/// Waits up to `timeout_ms` (`RA_TIMEOUT_INFINITE`: forever; 0: just look)
+/// for the next event and writes it to `out` (free it with
+/// `ra_host_event_free`). `RA_RESULT_TIMEOUT` when none came;
+/// `RA_RESULT_CLOSED` once the host has shut down and every event was taken;
+/// `RA_RESULT_INVALID_STATE` while an event callback is set.
+///
+/// # Safety
+/// `host` is NULL or a live handle; `out` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ra_host_next_event(
+    host: *const ra_host,
+    timeout_ms: u32,
+    out: *mut *mut ra_host_event,
+) -> ra_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let host = unsafe { borrow(host) }?;
+        if out.is_null() {
+            return Err(Error::null("out"));
+        }
+        if host
+            .callback
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some()
+        {
+            return Err(Error::new(
+                RA_RESULT_INVALID_STATE,
+                "events go to the event callback",
+            ));
+        }
+        if timeout_ms != 0 {
+            ensure_may_block()?;
+        }
+        match host.shared.queue.pop(timeout(timeout_ms), None) {
+            Pop::Item(item) => {
+                // SAFETY: non-NULL and writable by contract.
+                unsafe { out.write(handle::into_raw(ra_host_event::new(item))) };
+                Ok(())
+            }
+            Pop::Timeout => Err(Error::new(RA_RESULT_TIMEOUT, "no event yet")),
+            Pop::Closed | Pop::Cancelled => {
+                Err(Error::new(RA_RESULT_CLOSED, "the host has shut down"))
+            }
+        }
+    })
+}
+
+/// A poll timeout in milliseconds as a wait limit.
+pub(crate) fn timeout(timeout_ms: u32) -> Option<Duration> {
+    (timeout_ms != RA_TIMEOUT_INFINITE).then(|| Duration::from_millis(u64::from(timeout_ms)))
+}
+
+/// Calls `callback` with a lent event handle, then takes the handle back.
+pub(crate) fn lend<T: Handle>(event: T, call: impl FnOnce(*const T)) {
+    let pointer = handle::into_raw(event);
+    let _ = callback_guard(|| {
+        call(pointer);
+        Ok(())
+    });
+    if handle::forget(pointer) {
+        // SAFETY: the pointer came from `into_raw` and was still registered,
+        // so nothing else freed it; it is now unregistered and owned here.
+        drop(unsafe { Box::from_raw(pointer) });
+    }
+}
+
+/// Sends every event to `callback` on a thread of the host's own instead of
+/// `ra_host_next_event`; NULL goes back to polling. Replacing or removing the
+/// callback waits for a running call to finish. `RA_RESULT_WRONG_THREAD`
+/// from inside the callback.
+///
+/// # Safety
+/// `host` is NULL or a live handle; `callback` (if not NULL) must be
+/// callable from another thread with `user_data` until it is replaced or the
+/// host is freed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ra_host_set_event_callback(
+    host: *const ra_host,
+    callback: ra_host_event_callback,
+    user_data: *mut c_void,
+) -> ra_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let host = unsafe { borrow(host) }?;
+        let mut slot = host.callback.lock().unwrap_or_else(PoisonError::into_inner);
+        if slot.as_ref().is_some_and(Dispatcher::is_current) {
+            return Err(inside_callback_error());
+        }
+        if let Some(old) = slot.take() {
+            old.stop()?;
+        }
+        if let Some(callback) = callback {
+            let user_data = UserData(user_data);
+            *slot = Some(Dispatcher::spawn(
+                "ra-host-events",
+                host.shared.queue.clone(),
+                move |item| {
+                    let user_data = &user_data;
+                    lend(ra_host_event::new(item), |event| {
+                        // SAFETY: the application registered `callback` for
+                        // this call shape; the event is live during the call.
+                        unsafe { callback(user_data.0, event) }
+                    });
+                },
+            )?);
+        }
+        Ok(())
+    })
+}
+
+/// The application's `user_data` for a callback.
+pub(crate) struct UserData(pub(crate) *mut c_void);
+
+// SAFETY: the setters document that callbacks run on another thread with
+// `user_data`; the application promised that is fine. The library never
+// dereferences it.
+unsafe impl Send for UserData {}
+
+/// Lets a helper in after `RA_HOST_EVENT_CONNECTION_REQUEST`; the session
+/// starts view-only. `RA_RESULT_NO_SESSION` / `RA_RESULT_NOT_NOW` if the
+/// request is no longer pending.
+///
+/// # Safety
+/// `host` is NULL or a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ra_host_approve(host: *const ra_host, connection: u64) -> ra_result {
+    // SAFETY: forwarded contract.
+    unsafe { command(host, || Ok(HostCommand::Approve(ConnectionId(connection)))) }
+}
+
+/// Turns a helper away after `RA_HOST_EVENT_CONNECTION_REQUEST`.
+///
+/// # Safety
+/// `host` is NULL or a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ra_host_deny(host: *const ra_host, connection: u64) -> ra_result {
+    // SAFETY: forwarded contract.
+    unsafe { command(host, || Ok(HostCommand::Deny(ConnectionId(connection)))) }
+}
+
+/// Grants control after `RA_HOST_EVENT_CONTROL_REQUESTED`.
+/// `RA_RESULT_POLICY` when the policy forbids control.
+///
+/// # Safety
+/// `host` is NULL or a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ra_host_grant_control(host: *const ra_host, connection: u64) -> ra_result {
+    // SAFETY: forwarded contract.
+    unsafe {
+        command(host, || {
+            Ok(HostCommand::GrantControl(ConnectionId(connection)))
+        })
+    }
+}
+
+/// Denies a control request.
+///
+/// # Safety
+/// `host` is NULL or a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ra_host_deny_control(host: *const ra_host, connection: u64) -> ra_result {
+    // SAFETY: forwarded contract.
+    unsafe {
+        command(host, || {
+            Ok(HostCommand::DenyControl(ConnectionId(connection)))
+        })
+    }
+}
+
+/// Takes control back at once; every key and button the helper held is
+/// released. `RA_RESULT_NOT_NOW` when control is not granted.
+///
+/// # Safety
+/// `host` is NULL or a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ra_host_revoke(host: *const ra_host) -> ra_result {
+    // SAFETY: forwarded contract.
+    unsafe { command(host, || Ok(HostCommand::Revoke)) }
+}
+
+/// Takes control back because the local panic key was pressed.
+///
+/// # Safety
+/// `host` is NULL or a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ra_host_revoke_panic_key(host: *const ra_host) -> ra_result {
+    // SAFETY: forwarded contract.
+    unsafe { command(host, || Ok(HostCommand::RevokePanicKey)) }
+}
+
+/// Pauses: the screen is no longer shared and control is revoked.
+///
+/// # Safety
+/// `host` is NULL or a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ra_host_pause(host: *const ra_host) -> ra_result {
+    // SAFETY: forwarded contract.
+    unsafe { command(host, || Ok(HostCommand::Pause)) }
+}
+
+/// Resumes sharing the screen (control stays revoked).
+///
+/// # Safety
+/// `host` is NULL or a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ra_host_resume(host: *const ra_host) -> ra_result {
+    // SAFETY: forwarded contract.
+    unsafe { command(host, || Ok(HostCommand::Resume)) }
+}
+
+/// Sends a chat message (UTF-8) to the helper. `RA_RESULT_INVALID_ARGUMENT`
+/// for empty or too long text.
+///
+/// # Safety
+/// `host` is NULL or a live handle; `text` is NULL or NUL-terminated.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ra_host_chat(host: *const ra_host, text: *const c_char) -> ra_result {
+    // SAFETY: forwarded contract.
+    unsafe {
+        command(host, || {
+            // SAFETY: forwarded contract.
+            Ok(HostCommand::Chat(str_arg(text, "text")?.to_owned()))
+        })
+    }
+}
+
+/// Ends the current session (the invitation stays open until it expires or
+/// `ra_host_close_invitation`). `RA_RESULT_NO_SESSION` without one.
+///
+/// # Safety
+/// `host` is NULL or a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ra_host_end(host: *const ra_host) -> ra_result {
+    // SAFETY: forwarded contract.
+    unsafe { command(host, || Ok(HostCommand::End)) }
+}
+
+/// Stops taking connections; a live session continues.
+///
+/// # Safety
+/// `host` is NULL or a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ra_host_close_invitation(host: *const ra_host) -> ra_result {
+    // SAFETY: forwarded contract.
+    unsafe { command(host, || Ok(HostCommand::CloseInvitation)) }
+}
+
+/// Applies a new policy at once (copied): turning control off revokes a
+/// grant, turning assistance off closes the invitation.
+///
+/// # Safety
+/// `host` is NULL or a live handle; `policy` is NULL or a handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ra_host_set_policy(
+    host: *const ra_host,
+    policy: *const ra_policy,
+) -> ra_result {
+    // SAFETY: forwarded contract.
+    unsafe {
+        command(host, || {
+            // SAFETY: forwarded contract.
+            let policy = handle::borrow(policy, "policy")?;
+            Ok(HostCommand::SetPolicy(policy.policy.clone()))
+        })
+    }
+}
+
+/// Ends any session, closes the invitation, tells the helper (waiting up to
+/// a few seconds) and frees the host. When it returns `RA_RESULT_OK`, every
+/// C backend's `destroy` has been called and no backend callback runs any
+/// more. Events not yet taken are dropped. NULL is a no-op. May be called
+/// from the host's event callback; called on an engine thread (a log
+/// callback) it does not wait.
+///
+/// # Safety
+/// `host` is NULL or a live handle that no other call is using.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ra_host_free(host: *mut ra_host) -> ra_result {
+    guard(|| {
+        // SAFETY: forwarded contract.
+        let Some(host) = unsafe { handle::take(host, "host") }? else {
+            return Ok(());
+        };
+        let dispatcher = host
+            .callback
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(dispatcher) = dispatcher {
+            dispatcher.stop()?;
+        }
+        if ensure_may_block().is_err() {
+            // Dropping the command sender makes the pump shut down by itself.
+            return Ok(());
+        }
+        host.shared
+            .command(HostCommand::Shutdown, SHUTDOWN_TIMEOUT)?;
+        // No C backend callback may run once this returns: the application
+        // is about to free what their `user_data` points at.
+        if !in_backend_callback() && !host.backends.wait_none(SHUTDOWN_TIMEOUT) {
+            return Err(Error::new(
+                RA_RESULT_BACKEND,
+                "a C backend callback did not return in time; its destroy will be called later",
+            ));
+        }
+        Ok(())
+    })
+}

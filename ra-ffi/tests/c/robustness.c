@@ -1,0 +1,489 @@
+/* Every exported function called with NULL, garbage handles, handles of the
+ * wrong type, freed handles, invalid UTF-8, unknown constants and bad
+ * lengths: each returns an error code (never OK, never a crash), leaves its
+ * out-param alone, and sets a last-error message. run.sh checks that every
+ * function of ra.h is named in this file. */
+#include <stdint.h>
+
+#include "check.h"
+
+/* Not a handle: 256 bytes of 0xA5, as uninitialised memory might hold. */
+static unsigned char garbage[256];
+#define G(type) ((type *)(void *)garbage)
+
+static const char bad_utf8[] = {'a', (char)0xff, (char)0xfe, 0};
+
+/* `call` must fail with `code` and leave a message for the thread. */
+#define EXPECT(call, code)                                                               \
+    do {                                                                                 \
+        CHECK_RESULT(call, code);                                                        \
+        CHECK(strlen(ra_last_error_message()) > 0);                                      \
+    } while (0)
+
+#define SENTINEL ((void *)0x1)
+
+static void test_basics(void) {
+    /* Names and messages for every code, and for unknown ones. */
+    ra_result codes[] = {RA_RESULT_OK, RA_RESULT_TIMEOUT, RA_RESULT_NULL_POINTER,
+                         RA_RESULT_PANIC, RA_RESULT_WRONG_PASSWORD};
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+        CHECK(strncmp(ra_result_name(codes[i]), "RA_RESULT_", 10) == 0);
+        CHECK(strlen(ra_result_message(codes[i])) > 0);
+    }
+    CHECK(strcmp(ra_result_name(123456), "RA_RESULT_UNKNOWN") == 0);
+    CHECK(strcmp(ra_result_message(123456), "unknown result code") == 0);
+    CHECK(strcmp(ra_version(), RA_VERSION) == 0);
+    CHECK(ra_last_error_message() != NULL);
+
+    EXPECT(ra_string_free((char *)garbage), RA_RESULT_INVALID_HANDLE);
+    CHECK_OK(ra_string_free(NULL));
+    EXPECT(ra_set_log_callback(NULL, NULL, 99), RA_RESULT_INVALID_ARGUMENT);
+    CHECK_OK(ra_set_log_callback(NULL, NULL, RA_LOG_OFF));
+    EXPECT(ra_debug_inject_panic(77), RA_RESULT_INVALID_ARGUMENT);
+
+    uint32_t key = 7;
+    EXPECT(ra_key_from_name(NULL, &key), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_key_from_name("a", NULL), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_key_from_name(bad_utf8, &key), RA_RESULT_INVALID_UTF8);
+    EXPECT(ra_key_from_name("no-such-key", &key), RA_RESULT_INVALID_ARGUMENT);
+    CHECK(key == 7);
+}
+
+static void test_policy(void) {
+    ra_policy *p = SENTINEL;
+    EXPECT(ra_policy_new(NULL), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_policy_from_toml(NULL, &p), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_policy_from_toml("allow_control = true", NULL), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_policy_from_toml(bad_utf8, &p), RA_RESULT_INVALID_UTF8);
+    EXPECT(ra_policy_from_toml("no_such_key = 1", &p), RA_RESULT_INVALID_POLICY);
+    EXPECT(ra_policy_from_toml("approval_timeout = \"0s\"", &p), RA_RESULT_INVALID_POLICY);
+    EXPECT(ra_policy_load(NULL, &p), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_policy_load("/nonexistent/policy.toml", &p), RA_RESULT_IO);
+    EXPECT(ra_policy_load(bad_utf8, &p), RA_RESULT_INVALID_UTF8);
+    CHECK(p == SENTINEL);
+
+    char *text = SENTINEL;
+    ra_policy_settings settings;
+    memset(&settings, 0, sizeof settings);
+    EXPECT(ra_policy_to_toml(NULL, &text), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_policy_to_toml(G(ra_policy), &text), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_policy_get(NULL, &settings), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_policy_get(G(ra_policy), &settings), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_policy_set(NULL, &settings), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_policy_set(G(ra_policy), &settings), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_policy_free(G(ra_policy)), RA_RESULT_INVALID_HANDLE);
+    CHECK(text == SENTINEL);
+    CHECK_OK(ra_policy_free(NULL));
+
+    ra_policy *policy = NULL;
+    CHECK_OK(ra_policy_new(&policy));
+    EXPECT(ra_policy_to_toml(policy, NULL), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_policy_get(policy, NULL), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_policy_set(policy, NULL), RA_RESULT_NULL_POINTER);
+    CHECK_OK(ra_policy_get(policy, &settings));
+    CHECK(settings.allow_assistance == 1 && settings.allow_control == 1);
+    CHECK(settings.max_invitation_lifetime_ms == 6u * 3600u * 1000u);
+    ra_policy_settings zero = settings;
+    zero.max_invitation_lifetime_ms = 0;
+    EXPECT(ra_policy_set(policy, &zero), RA_RESULT_INVALID_POLICY);
+    settings.allow_control = 0;
+    CHECK_OK(ra_policy_set(policy, &settings));
+    CHECK_OK(ra_policy_to_toml(policy, &text));
+    CHECK(text != SENTINEL && strstr(text, "allow_control = false") != NULL);
+    CHECK_OK(ra_string_free(text));
+    EXPECT(ra_string_free(text), RA_RESULT_INVALID_HANDLE); /* twice */
+
+    /* A handle of another type, and a freed one. */
+    EXPECT(ra_invitation_free((ra_invitation *)(void *)policy), RA_RESULT_INVALID_HANDLE);
+    CHECK_OK(ra_policy_free(policy));
+    EXPECT(ra_policy_free(policy), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_policy_get(policy, &settings), RA_RESULT_INVALID_HANDLE);
+}
+
+static void test_invitation(void) {
+    ra_invitation *inv = SENTINEL;
+    const uint8_t junk[] = "version = 99\n";
+    EXPECT(ra_invitation_load(NULL, &inv), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_invitation_load("/tmp/x.rainv", NULL), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_invitation_load(bad_utf8, &inv), RA_RESULT_INVALID_UTF8);
+    EXPECT(ra_invitation_load("/nonexistent/x.rainv", &inv), RA_RESULT_IO);
+    EXPECT(ra_invitation_parse(NULL, 4, &inv), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_invitation_parse(junk, sizeof junk, NULL), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_invitation_parse(junk, sizeof junk - 1, &inv), RA_RESULT_INVALID_INVITATION);
+    EXPECT(ra_invitation_parse(junk, SIZE_MAX, &inv), RA_RESULT_INVALID_ARGUMENT);
+    EXPECT(ra_invitation_from_token(NULL, &inv), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_invitation_from_token("ra1-x", NULL), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_invitation_from_token(bad_utf8, &inv), RA_RESULT_INVALID_UTF8);
+    EXPECT(ra_invitation_from_token("not a token", &inv), RA_RESULT_INVALID_INVITATION);
+    EXPECT(ra_invitation_from_token("ra1-AAAA", &inv), RA_RESULT_INVALID_INVITATION);
+    CHECK(inv == SENTINEL);
+
+    char *out = SENTINEL;
+    const char *to[] = {"a@example.com", NULL};
+    ra_invitation_info info;
+    EXPECT(ra_invitation_save(NULL, "/tmp/x"), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_invitation_save(G(ra_invitation), "/tmp/x"), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_invitation_to_token(NULL, &out), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_invitation_to_token(G(ra_invitation), &out), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_invitation_to_file_string(NULL, &out), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_invitation_to_file_string(G(ra_invitation), &out), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_invitation_to_email(NULL, "a@b.c", to, 1, NULL, &out), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_invitation_to_email(G(ra_invitation), "a@b.c", to, 1, NULL, &out),
+           RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_invitation_mailto(NULL, to, 1, &out), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_invitation_mailto(G(ra_invitation), to, 1, &out), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_invitation_get_info(NULL, &info), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_invitation_get_info(G(ra_invitation), &info), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_invitation_free(G(ra_invitation)), RA_RESULT_INVALID_HANDLE);
+    CHECK_OK(ra_invitation_free(NULL));
+    CHECK(out == SENTINEL);
+}
+
+/* A real invitation, to test the other arguments of its functions. */
+static void test_invitation_arguments(ra_invitation *inv) {
+    char *out = SENTINEL;
+    const char *to[] = {"a@example.com", NULL};
+    const char *bad_to[] = {bad_utf8};
+    EXPECT(ra_invitation_save(inv, NULL), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_invitation_save(inv, bad_utf8), RA_RESULT_INVALID_UTF8);
+    EXPECT(ra_invitation_save(inv, "/nonexistent/dir/x.rainv"), RA_RESULT_IO);
+    EXPECT(ra_invitation_to_token(inv, NULL), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_invitation_to_file_string(inv, NULL), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_invitation_to_email(inv, NULL, to, 1, NULL, &out), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_invitation_to_email(inv, "a@b.c", NULL, 1, NULL, &out), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_invitation_to_email(inv, "a@b.c", to, 2, NULL, &out), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_invitation_to_email(inv, "a@b.c", bad_to, 1, NULL, &out), RA_RESULT_INVALID_UTF8);
+    EXPECT(ra_invitation_to_email(inv, "a@b.c", to, 1, bad_utf8, &out), RA_RESULT_INVALID_UTF8);
+    EXPECT(ra_invitation_to_email(inv, "not an address", to, 1, NULL, &out), RA_RESULT_EMAIL);
+    EXPECT(ra_invitation_to_email(inv, "a@b.c", to, 1, NULL, NULL), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_invitation_mailto(inv, NULL, 3, &out), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_invitation_mailto(inv, to, 1, NULL), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_invitation_get_info(inv, NULL), RA_RESULT_NULL_POINTER);
+    CHECK(out == SENTINEL);
+    CHECK_OK(ra_invitation_mailto(inv, NULL, 0, &out));
+    CHECK(out != SENTINEL && strncmp(out, "mailto:", 7) == 0);
+    CHECK_OK(ra_string_free(out));
+}
+
+static void test_options(void) {
+    EXPECT(ra_invite_options_new(NULL), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_invite_options_set_host_name(NULL, "x"), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_invite_options_set_host_name(G(ra_invite_options), "x"), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_invite_options_set_lifetime_ms(NULL, 5), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_invite_options_set_lifetime_ms(G(ra_invite_options), 5), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_invite_options_set_listen(NULL, "127.0.0.1:0"), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_invite_options_set_listen(G(ra_invite_options), "127.0.0.1:0"),
+           RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_invite_options_add_address(NULL, "127.0.0.1:1"), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_invite_options_add_address(G(ra_invite_options), "127.0.0.1:1"),
+           RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_invite_options_set_policy(NULL, NULL), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_invite_options_set_policy(G(ra_invite_options), NULL), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_invite_options_set_audit_log(NULL, "/tmp/a"), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_invite_options_set_audit_log(G(ra_invite_options), "/tmp/a"),
+           RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_invite_options_free(G(ra_invite_options)), RA_RESULT_INVALID_HANDLE);
+    CHECK_OK(ra_invite_options_free(NULL));
+
+    ra_invite_options *o = NULL;
+    CHECK_OK(ra_invite_options_new(&o));
+    EXPECT(ra_invite_options_set_host_name(o, NULL), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_invite_options_set_host_name(o, bad_utf8), RA_RESULT_INVALID_UTF8);
+    EXPECT(ra_invite_options_set_lifetime_ms(o, 0), RA_RESULT_INVALID_ARGUMENT);
+    EXPECT(ra_invite_options_set_listen(o, NULL), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_invite_options_set_listen(o, "localhost"), RA_RESULT_INVALID_ARGUMENT);
+    EXPECT(ra_invite_options_set_listen(o, bad_utf8), RA_RESULT_INVALID_UTF8);
+    EXPECT(ra_invite_options_add_address(o, "1.2.3.4"), RA_RESULT_INVALID_ARGUMENT);
+    EXPECT(ra_invite_options_set_policy(o, NULL), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_invite_options_set_policy(o, G(ra_policy)), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_invite_options_set_audit_log(o, NULL), RA_RESULT_NULL_POINTER);
+    CHECK_OK(ra_invite_options_free(o));
+
+    EXPECT(ra_accept_options_new(NULL), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_accept_options_set_name(NULL, "x"), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_accept_options_set_name(G(ra_accept_options), "x"), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_accept_options_set_connect_timeout_ms(NULL, 5), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_accept_options_set_connect_timeout_ms(G(ra_accept_options), 5),
+           RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_accept_options_set_approval_timeout_ms(NULL, 5), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_accept_options_set_approval_timeout_ms(G(ra_accept_options), 5),
+           RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_accept_options_free(G(ra_accept_options)), RA_RESULT_INVALID_HANDLE);
+    CHECK_OK(ra_accept_options_free(NULL));
+    ra_accept_options *a = NULL;
+    CHECK_OK(ra_accept_options_new(&a));
+    EXPECT(ra_accept_options_set_name(a, bad_utf8), RA_RESULT_INVALID_UTF8);
+    EXPECT(ra_accept_options_set_connect_timeout_ms(a, 0), RA_RESULT_INVALID_ARGUMENT);
+    EXPECT(ra_accept_options_set_approval_timeout_ms(a, 0), RA_RESULT_INVALID_ARGUMENT);
+    CHECK_OK(ra_accept_options_free(a));
+}
+
+static ra_result no_frame(void *user_data, uint32_t timeout_ms, ra_frame *frame) {
+    (void)user_data;
+    (void)timeout_ms;
+    (void)frame;
+    return RA_RESULT_TIMEOUT;
+}
+
+static void test_backends(void) {
+    ra_capturer_callbacks capturer;
+    ra_encoder_callbacks encoder;
+    ra_injector_callbacks injector;
+    memset(&capturer, 0, sizeof capturer);
+    memset(&encoder, 0, sizeof encoder);
+    memset(&injector, 0, sizeof injector);
+
+    EXPECT(ra_host_backends_new(NULL), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_host_backends_use_synthetic_capturer(NULL, 64, 64, 30), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_host_backends_use_synthetic_capturer(G(ra_host_backends), 64, 64, 30),
+           RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_host_backends_set_capturer(NULL, &capturer), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_host_backends_set_capturer(G(ra_host_backends), &capturer), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_host_backends_use_openh264_encoder(NULL), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_host_backends_use_openh264_encoder(G(ra_host_backends)), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_host_backends_set_encoder(NULL, &encoder), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_host_backends_set_encoder(G(ra_host_backends), &encoder), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_host_backends_use_null_injector(NULL), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_host_backends_use_null_injector(G(ra_host_backends)), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_host_backends_use_log_injector(NULL), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_host_backends_use_log_injector(G(ra_host_backends)), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_host_backends_set_injector(NULL, &injector), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_host_backends_set_injector(G(ra_host_backends), &injector), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_host_backends_free(G(ra_host_backends)), RA_RESULT_INVALID_HANDLE);
+    CHECK_OK(ra_host_backends_free(NULL));
+
+    ra_host_backends *b = NULL;
+    CHECK_OK(ra_host_backends_new(&b));
+    EXPECT(ra_host_backends_use_synthetic_capturer(b, 8, 64, 30), RA_RESULT_INVALID_ARGUMENT);
+    EXPECT(ra_host_backends_use_synthetic_capturer(b, 64, 9000, 30), RA_RESULT_INVALID_ARGUMENT);
+    EXPECT(ra_host_backends_use_synthetic_capturer(b, 64, 64, 0.0), RA_RESULT_INVALID_ARGUMENT);
+    EXPECT(ra_host_backends_use_synthetic_capturer(b, 64, 64, 1.0 / 0.0), RA_RESULT_INVALID_ARGUMENT);
+    EXPECT(ra_host_backends_set_capturer(b, NULL), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_host_backends_set_capturer(b, &capturer), RA_RESULT_INVALID_ARGUMENT); /* no next_frame */
+    EXPECT(ra_host_backends_set_encoder(b, NULL), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_host_backends_set_encoder(b, &encoder), RA_RESULT_INVALID_ARGUMENT);
+    EXPECT(ra_host_backends_set_injector(b, NULL), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_host_backends_set_injector(b, &injector), RA_RESULT_INVALID_ARGUMENT);
+    capturer.next_frame = no_frame;
+    CHECK_OK(ra_host_backends_set_capturer(b, &capturer));
+    CHECK_OK(ra_host_backends_use_log_injector(b));
+    CHECK_OK(ra_host_backends_use_null_injector(b));
+    CHECK_OK(ra_host_backends_use_openh264_encoder(b));
+    CHECK_OK(ra_host_backends_free(b));
+}
+
+static void test_events(void) {
+    ra_host_event_data hd;
+    ra_helper_event_data d;
+    static uint8_t buffer[64];
+    ra_frame frame;
+    memset(&frame, 0, sizeof frame);
+    EXPECT(ra_host_event_get_data(NULL, &hd), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_host_event_get_data(G(ra_host_event), &hd), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_host_event_free(G(ra_host_event)), RA_RESULT_INVALID_HANDLE);
+    CHECK_OK(ra_host_event_free(NULL));
+    EXPECT(ra_helper_event_get_data(NULL, &d), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_helper_event_get_data(G(ra_helper_event), &d), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_helper_event_free(G(ra_helper_event)), RA_RESULT_INVALID_HANDLE);
+    CHECK_OK(ra_helper_event_free(NULL));
+
+    EXPECT(ra_frame_copy(NULL, buffer, sizeof buffer, 16), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_frame_copy(&frame, NULL, sizeof buffer, 16), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_frame_copy(&frame, buffer, sizeof buffer, 16), RA_RESULT_NULL_POINTER); /* data */
+    static uint8_t pixels[4 * 4 * 4];
+    frame.data = pixels;
+    frame.width = 4;
+    frame.height = 4;
+    frame.stride = 8; /* < 4 * width */
+    frame.len = sizeof pixels;
+    EXPECT(ra_frame_copy(&frame, buffer, sizeof buffer, 16), RA_RESULT_INVALID_ARGUMENT);
+    frame.stride = 16;
+    frame.len = 10; /* too short for the geometry */
+    EXPECT(ra_frame_copy(&frame, buffer, sizeof buffer, 16), RA_RESULT_INVALID_ARGUMENT);
+    frame.len = sizeof pixels;
+    EXPECT(ra_frame_copy(&frame, buffer, sizeof buffer, 8), RA_RESULT_INVALID_ARGUMENT);
+    EXPECT(ra_frame_copy(&frame, buffer, 32, 16), RA_RESULT_BUFFER_TOO_SMALL);
+    frame.width = 0;
+    EXPECT(ra_frame_copy(&frame, buffer, sizeof buffer, 16), RA_RESULT_INVALID_ARGUMENT);
+    frame.width = 4;
+    CHECK_OK(ra_frame_copy(&frame, buffer, sizeof buffer, 16));
+}
+
+static void test_helper_arguments(ra_invitation *inv);
+
+static void test_host(void) {
+    ra_host *h = SENTINEL;
+    ra_host_event *e = SENTINEL;
+    ra_invitation *inv = SENTINEL;
+    char *s = SENTINEL;
+    uint16_t port = 7;
+    ra_host *host = G(ra_host);
+    EXPECT(ra_host_invite(NULL, NULL, NULL), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_host_invite(G(ra_invite_options), NULL, &h), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_host_invite(NULL, G(ra_host_backends), &h), RA_RESULT_INVALID_HANDLE);
+    CHECK(h == SENTINEL);
+    EXPECT(ra_host_get_invitation(NULL, &inv), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_host_get_invitation(host, &inv), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_host_get_password(NULL, &s), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_host_get_password(host, &s), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_host_get_port(NULL, &port), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_host_get_port(host, &port), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_host_next_event(NULL, 0, &e), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_host_next_event(host, 0, &e), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_host_set_event_callback(NULL, NULL, NULL), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_host_set_event_callback(host, NULL, NULL), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_host_approve(NULL, 1), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_host_approve(host, 1), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_host_deny(NULL, 1), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_host_deny(host, 1), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_host_grant_control(NULL, 1), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_host_grant_control(host, 1), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_host_deny_control(NULL, 1), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_host_deny_control(host, 1), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_host_revoke(NULL), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_host_revoke(host), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_host_revoke_panic_key(NULL), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_host_revoke_panic_key(host), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_host_pause(NULL), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_host_pause(host), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_host_resume(NULL), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_host_resume(host), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_host_chat(NULL, "x"), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_host_chat(host, "x"), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_host_end(NULL), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_host_end(host), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_host_close_invitation(NULL), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_host_close_invitation(host), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_host_set_policy(NULL, NULL), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_host_set_policy(host, NULL), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_host_free(host), RA_RESULT_INVALID_HANDLE);
+    CHECK_OK(ra_host_free(NULL));
+    CHECK(e == SENTINEL && inv == SENTINEL && s == SENTINEL && port == 7);
+
+    /* A real host: its other arguments. */
+    ra_invite_options *o = NULL;
+    ra_policy *off = NULL;
+    CHECK_OK(ra_invite_options_new(&o));
+    CHECK_OK(ra_invite_options_set_listen(o, "127.0.0.1:0"));
+    CHECK_OK(ra_policy_from_toml("allow_assistance = false", &off));
+    CHECK_OK(ra_invite_options_set_policy(o, off));
+    EXPECT(ra_host_invite(o, NULL, &h), RA_RESULT_POLICY);
+    CHECK(h == SENTINEL);
+    CHECK_OK(ra_policy_free(off));
+    CHECK_OK(ra_invite_options_set_host_name(o, "  "));
+    ra_policy *on = NULL;
+    CHECK_OK(ra_policy_new(&on));
+    CHECK_OK(ra_invite_options_set_policy(o, on));
+    EXPECT(ra_host_invite(o, NULL, &h), RA_RESULT_INVALID_INVITATION);
+    CHECK_OK(ra_invite_options_set_host_name(o, "robust host"));
+    CHECK_OK(ra_invite_options_set_listen(o, "203.0.113.1:0")); /* not ours */
+    EXPECT(ra_host_invite(o, NULL, &h), RA_RESULT_BIND);
+    CHECK_OK(ra_invite_options_set_listen(o, "127.0.0.1:0"));
+    ra_host *real = NULL;
+    CHECK_OK(ra_host_invite(o, NULL, &real));
+    CHECK_OK(ra_invite_options_free(o));
+    if (real) {
+        EXPECT(ra_host_get_invitation(real, NULL), RA_RESULT_NULL_POINTER);
+        EXPECT(ra_host_get_password(real, NULL), RA_RESULT_NULL_POINTER);
+        EXPECT(ra_host_get_port(real, NULL), RA_RESULT_NULL_POINTER);
+        EXPECT(ra_host_next_event(real, 0, NULL), RA_RESULT_NULL_POINTER);
+        EXPECT(ra_host_next_event(real, 0, &e), RA_RESULT_TIMEOUT);
+        EXPECT(ra_host_next_event(real, 1, &e), RA_RESULT_TIMEOUT);
+        CHECK(e == SENTINEL);
+        EXPECT(ra_host_approve(real, 12345), RA_RESULT_NO_SESSION);
+        EXPECT(ra_host_deny(real, 12345), RA_RESULT_NO_SESSION);
+        EXPECT(ra_host_grant_control(real, 12345), RA_RESULT_NO_SESSION);
+        EXPECT(ra_host_deny_control(real, 12345), RA_RESULT_NO_SESSION);
+        CHECK(ra_host_revoke(real) != RA_RESULT_OK);
+        CHECK(ra_host_revoke_panic_key(real) != RA_RESULT_OK);
+        CHECK(ra_host_pause(real) != RA_RESULT_OK);
+        CHECK(ra_host_resume(real) != RA_RESULT_OK);
+        CHECK(ra_host_end(real) != RA_RESULT_OK);
+        EXPECT(ra_host_chat(real, NULL), RA_RESULT_NULL_POINTER);
+        EXPECT(ra_host_chat(real, bad_utf8), RA_RESULT_INVALID_UTF8);
+        EXPECT(ra_host_set_policy(real, NULL), RA_RESULT_NULL_POINTER);
+        EXPECT(ra_host_set_policy(real, G(ra_policy)), RA_RESULT_INVALID_HANDLE);
+        CHECK_OK(ra_host_set_policy(real, on));
+
+        CHECK_OK(ra_host_get_invitation(real, &inv));
+        test_invitation_arguments(inv);
+        test_helper_arguments(inv);
+        CHECK_OK(ra_invitation_free(inv));
+        CHECK_OK(ra_host_close_invitation(real));
+        CHECK_OK(ra_host_free(real));
+        EXPECT(ra_host_free(real), RA_RESULT_INVALID_HANDLE);
+    }
+    CHECK_OK(ra_policy_free(on));
+}
+
+static void test_helper(void) {
+    ra_helper *h = SENTINEL;
+    ra_helper_event *e = SENTINEL;
+    char *s = SENTINEL;
+    uint32_t state = 7;
+    ra_helper *helper = G(ra_helper);
+    ra_input_event input;
+    memset(&input, 0, sizeof input);
+    EXPECT(ra_helper_accept(NULL, "AAAA-AAAA-AAAA0", NULL, &h), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_helper_accept(G(ra_invitation), "AAAA-AAAA-AAAA0", NULL, &h),
+           RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_helper_accept(G(ra_invitation), "AAAA-AAAA-AAAA0", NULL, NULL),
+           RA_RESULT_NULL_POINTER);
+    CHECK(h == SENTINEL);
+    EXPECT(ra_helper_get_host_name(NULL, &s), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_helper_get_host_name(helper, &s), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_helper_get_control_state(NULL, &state), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_helper_get_control_state(helper, &state), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_helper_next_event(NULL, 0, &e), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_helper_next_event(helper, 0, &e), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_helper_set_event_callback(NULL, NULL, NULL), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_helper_set_event_callback(helper, NULL, NULL), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_helper_request_control(NULL), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_helper_request_control(helper), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_helper_release_control(NULL), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_helper_release_control(helper), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_helper_send_input(NULL, &input, 1), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_helper_send_input(helper, &input, 1), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_helper_chat(NULL, "x"), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_helper_chat(helper, "x"), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_helper_pointer(NULL, 1, 1, RA_POINTER_LASER), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_helper_pointer(helper, 1, 1, RA_POINTER_LASER), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_helper_select_display(NULL, 0), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_helper_select_display(helper, 0), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_helper_request_keyframe(NULL), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_helper_request_keyframe(helper), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_helper_end(NULL), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_helper_end(helper), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_helper_free(helper), RA_RESULT_INVALID_HANDLE);
+    CHECK_OK(ra_helper_free(NULL));
+    CHECK(e == SENTINEL && s == SENTINEL && state == 7);
+}
+
+/* Accepting a real invitation with bad arguments, then a wrong password. */
+static void test_helper_arguments(ra_invitation *inv) {
+    ra_helper *h = SENTINEL;
+    ra_accept_options *o = NULL;
+    CHECK_OK(ra_accept_options_new(&o));
+    CHECK_OK(ra_accept_options_set_connect_timeout_ms(o, 5000));
+    EXPECT(ra_helper_accept(inv, NULL, o, &h), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_helper_accept(inv, bad_utf8, o, &h), RA_RESULT_INVALID_UTF8);
+    EXPECT(ra_helper_accept(inv, "too-short", o, &h), RA_RESULT_INVALID_PASSWORD);
+    EXPECT(ra_helper_accept(inv, "AAAA-AAAA-AAAA0", G(ra_accept_options), &h),
+           RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_helper_accept(inv, "AAAA-AAAA-AAAA0", o, &h), RA_RESULT_WRONG_PASSWORD);
+    CHECK(h == SENTINEL);
+    CHECK_OK(ra_accept_options_free(o));
+}
+
+int main(void) {
+    memset(garbage, 0xA5, sizeof garbage);
+    test_basics();
+    test_policy();
+    test_invitation();
+    test_options();
+    test_backends();
+    test_events();
+    test_host();
+    test_helper();
+    return summary();
+}

@@ -1,0 +1,486 @@
+/* A full host <-> helper session over loopback through the C API: a C
+ * capturer and a C injector on the host; invite, a wrong password, accept,
+ * approve, frames (polled and by callback), control, input, chat, pause,
+ * revoke, end, and every destroy callback called once. */
+#define _POSIX_C_SOURCE 200809L
+#include <pthread.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "check.h"
+
+#define WIDTH 320u
+#define HEIGHT 240u
+/* Upper bounds for waits; generous so slow runs (valgrind) still pass. */
+#define WAIT_MS 30000u
+
+/* ---------- a C capturer: a solid colour, paced to ~50 fps ---------- */
+
+typedef struct {
+    uint8_t pixels[WIDTH * HEIGHT * 4];
+    ra_display_info display;
+    int destroyed;
+    int frames;
+} capturer_state;
+
+static const uint8_t COLOUR[4] = {200, 120, 40, 255}; /* B, G, R, A */
+
+static ra_result cap_displays(void *user_data, const ra_display_info **displays, size_t *count) {
+    capturer_state *state = user_data;
+    *displays = &state->display;
+    *count = 1;
+    return RA_RESULT_OK;
+}
+
+static ra_result cap_next_frame(void *user_data, uint32_t timeout_ms, ra_frame *frame) {
+    capturer_state *state = user_data;
+    /* Pacing, as a real capturer waits for the screen to change. */
+    struct timespec pace = {0, (long)(timeout_ms < 20 ? timeout_ms : 20) * 1000000L};
+    nanosleep(&pace, NULL);
+    frame->data = state->pixels;
+    frame->len = sizeof state->pixels;
+    frame->width = WIDTH;
+    frame->height = HEIGHT;
+    frame->stride = WIDTH * 4;
+    frame->damage = NULL; /* the whole picture */
+    frame->damage_len = 0;
+    frame->captured_at_us = 0; /* now */
+    frame->display = 0;
+    state->frames++;
+    return RA_RESULT_OK;
+}
+
+static void cap_destroy(void *user_data) { ((capturer_state *)user_data)->destroyed++; }
+
+/* ---------- a C injector that records what it is given ---------- */
+
+#define MAX_RECORDED 64
+typedef struct {
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    ra_input_event events[MAX_RECORDED];
+    char texts[MAX_RECORDED][32];
+    int count;
+    int release_all;
+    int destroyed;
+} injector_state;
+
+static ra_result inj_inject(void *user_data, const ra_input_event *event) {
+    injector_state *state = user_data;
+    pthread_mutex_lock(&state->lock);
+    if (state->count < MAX_RECORDED) {
+        state->events[state->count] = *event;
+        if (event->text) {
+            snprintf(state->texts[state->count], sizeof state->texts[0], "%s", event->text);
+        }
+        state->events[state->count].text = NULL; /* only valid during the call */
+        state->count++;
+    }
+    pthread_cond_broadcast(&state->changed);
+    pthread_mutex_unlock(&state->lock);
+    return RA_RESULT_OK;
+}
+
+static ra_result inj_release_all(void *user_data) {
+    injector_state *state = user_data;
+    pthread_mutex_lock(&state->lock);
+    state->release_all++;
+    pthread_cond_broadcast(&state->changed);
+    pthread_mutex_unlock(&state->lock);
+    return RA_RESULT_OK;
+}
+
+static void inj_destroy(void *user_data) { ((injector_state *)user_data)->destroyed++; }
+
+static struct timespec deadline_after(unsigned ms) {
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    t.tv_sec += ms / 1000;
+    t.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (t.tv_nsec >= 1000000000L) {
+        t.tv_sec++;
+        t.tv_nsec -= 1000000000L;
+    }
+    return t;
+}
+
+/* Waits until the injector saw `count` events and `releases` release_alls. */
+static int wait_injected(injector_state *state, int count, int releases) {
+    struct timespec deadline = deadline_after(WAIT_MS);
+    int ok = 1;
+    pthread_mutex_lock(&state->lock);
+    while (ok && (state->count < count || state->release_all < releases)) {
+        ok = pthread_cond_timedwait(&state->changed, &state->lock, &deadline) == 0;
+    }
+    ok = state->count >= count && state->release_all >= releases;
+    pthread_mutex_unlock(&state->lock);
+    return ok;
+}
+
+/* ---------- event helpers ---------- */
+
+/* Takes host events until one of `kind`; its data goes to `out`. */
+static int wait_host(ra_host *host, uint32_t kind, ra_host_event_data *out, ra_host_event **keep) {
+    for (;;) {
+        ra_host_event *event = NULL;
+        ra_result r = ra_host_next_event(host, WAIT_MS, &event);
+        if (r != RA_RESULT_OK) {
+            fprintf(stderr, "waiting for host event %u: %s (%s)\n", kind, ra_result_name(r),
+                    ra_last_error_message());
+            return 0;
+        }
+        ra_host_event_data data;
+        if (ra_host_event_get_data(event, &data) != RA_RESULT_OK) {
+            ra_host_event_free(event);
+            return 0;
+        }
+        if (data.kind == kind) {
+            *out = data;
+            *keep = event; /* the caller frees it: `out` points into it */
+            return 1;
+        }
+        ra_host_event_free(event);
+    }
+}
+
+/* Takes helper events until one of `kind` (frames are skipped unless asked for). */
+static int wait_helper(ra_helper *helper, uint32_t kind, ra_helper_event_data *out,
+                       ra_helper_event **keep) {
+    for (;;) {
+        ra_helper_event *event = NULL;
+        ra_result r = ra_helper_next_event(helper, WAIT_MS, &event);
+        if (r != RA_RESULT_OK) {
+            fprintf(stderr, "waiting for helper event %u: %s (%s)\n", kind, ra_result_name(r),
+                    ra_last_error_message());
+            return 0;
+        }
+        ra_helper_event_data data;
+        if (ra_helper_event_get_data(event, &data) != RA_RESULT_OK) {
+            ra_helper_event_free(event);
+            return 0;
+        }
+        if (data.kind == kind) {
+            *out = data;
+            *keep = event;
+            return 1;
+        }
+        ra_helper_event_free(event);
+    }
+}
+
+/* ---------- the helper connects on a thread of its own ---------- */
+
+typedef struct {
+    const char *token;
+    const char *password;
+    ra_helper *helper;
+    ra_result result;
+} accept_job;
+
+static void *accept_thread(void *arg) {
+    accept_job *job = arg;
+    ra_invitation *invitation = NULL;
+    job->result = ra_invitation_from_token(job->token, &invitation);
+    if (job->result != RA_RESULT_OK) {
+        return NULL;
+    }
+    ra_accept_options *options = NULL;
+    ra_accept_options_new(&options);
+    ra_accept_options_set_name(options, "C helper");
+    job->result = ra_helper_accept(invitation, job->password, options, &job->helper);
+    ra_accept_options_free(options);
+    ra_invitation_free(invitation);
+    return NULL;
+}
+
+/* ---------- frames by callback ---------- */
+
+typedef struct {
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    int frames;
+    int bad;
+} frame_counter;
+
+static void on_helper_event(void *user_data, const ra_helper_event *event) {
+    frame_counter *counter = user_data;
+    ra_helper_event_data data;
+    if (ra_helper_event_get_data(event, &data) != RA_RESULT_OK) {
+        return;
+    }
+    if (data.kind != RA_HELPER_EVENT_FRAME) {
+        return;
+    }
+    pthread_mutex_lock(&counter->lock);
+    if (data.frame.width != WIDTH || data.frame.height != HEIGHT || data.frame.data == NULL) {
+        counter->bad++;
+    }
+    counter->frames++;
+    pthread_cond_broadcast(&counter->changed);
+    pthread_mutex_unlock(&counter->lock);
+}
+
+static int close_to(uint8_t a, uint8_t b) { return (a > b ? a - b : b - a) <= 12; }
+
+int main(void) {
+    capturer_state capturer;
+    memset(&capturer, 0, sizeof capturer);
+    for (size_t i = 0; i < WIDTH * HEIGHT; i++) {
+        memcpy(&capturer.pixels[i * 4], COLOUR, 4);
+    }
+    capturer.display.id = 0;
+    capturer.display.name = "C display";
+    capturer.display.bounds.width = WIDTH;
+    capturer.display.bounds.height = HEIGHT;
+    capturer.display.primary = 1;
+
+    injector_state injector;
+    memset(&injector, 0, sizeof injector);
+    pthread_mutex_init(&injector.lock, NULL);
+    pthread_cond_init(&injector.changed, NULL);
+
+    /* Host: options, backends written in C, invite. */
+    ra_invite_options *options = NULL;
+    CHECK_OK(ra_invite_options_new(&options));
+    CHECK_OK(ra_invite_options_set_host_name(options, "C host"));
+    CHECK_OK(ra_invite_options_set_listen(options, "127.0.0.1:0"));
+    CHECK_OK(ra_invite_options_set_lifetime_ms(options, 600000));
+
+    ra_host_backends *backends = NULL;
+    CHECK_OK(ra_host_backends_new(&backends));
+    ra_capturer_callbacks capture_table = {&capturer, cap_displays, NULL, cap_next_frame, NULL,
+                                           cap_destroy};
+    CHECK_OK(ra_host_backends_set_capturer(backends, &capture_table));
+    ra_injector_callbacks inject_table = {&injector, inj_inject, inj_release_all, inj_destroy};
+    CHECK_OK(ra_host_backends_set_injector(backends, &inject_table));
+
+    ra_host *host = NULL;
+    CHECK_OK(ra_host_invite(options, backends, &host));
+    REQUIRE(host != NULL);
+    /* The builder gave its backends to the host: a second use is refused. */
+    ra_host *second = NULL;
+    CHECK_RESULT(ra_host_invite(options, backends, &second), RA_RESULT_INVALID_STATE);
+    CHECK(second == NULL);
+    CHECK_OK(ra_host_backends_free(backends));
+    CHECK_OK(ra_invite_options_free(options));
+    CHECK(capturer.destroyed == 0);
+
+    ra_invitation *invitation = NULL;
+    char *token = NULL;
+    char *password = NULL;
+    CHECK_OK(ra_host_get_invitation(host, &invitation));
+    CHECK_OK(ra_invitation_to_token(invitation, &token));
+    CHECK_OK(ra_host_get_password(host, &password));
+    REQUIRE(token != NULL && password != NULL);
+    CHECK(strncmp(token, "ra1-", 4) == 0);
+    CHECK(strlen(password) == 15); /* XXXX-XXXX-XXXXX */
+    ra_invitation_info info;
+    CHECK_OK(ra_invitation_get_info(invitation, &info));
+    CHECK(strcmp(info.host_name, "C host") == 0);
+    CHECK(info.address_count == 1);
+    uint16_t port = 0;
+    CHECK_OK(ra_host_get_port(host, &port));
+    CHECK(port != 0);
+    char *email = NULL;
+    const char *to[] = {"helper@example.com"};
+    CHECK_OK(ra_invitation_to_email(invitation, "host@example.com", to, 1, NULL, &email));
+    CHECK(email != NULL && strstr(email, "ra1-") != NULL && strstr(email, password) == NULL);
+    CHECK_OK(ra_string_free(email));
+
+    /* A wrong password is refused, and the host hears about it. */
+    accept_job wrong = {token, "AAAA-AAAA-AAAA0", NULL, RA_RESULT_OK};
+    pthread_t thread;
+    REQUIRE(pthread_create(&thread, NULL, accept_thread, &wrong) == 0);
+    ra_host_event *event = NULL;
+    ra_host_event_data hd;
+    CHECK(wait_host(host, RA_HOST_EVENT_AUTH_FAILED, &hd, &event));
+    if (event) {
+        CHECK(hd.attempts == 1);
+        CHECK(strncmp(hd.peer, "127.0.0.1:", 10) == 0);
+        ra_host_event_free(event);
+    }
+    pthread_join(thread, NULL);
+    CHECK_RESULT(wrong.result, RA_RESULT_WRONG_PASSWORD);
+    CHECK(wrong.helper == NULL);
+
+    /* The right password: the host approves. */
+    accept_job job = {token, password, NULL, RA_RESULT_INTERNAL};
+    REQUIRE(pthread_create(&thread, NULL, accept_thread, &job) == 0);
+    CHECK(wait_host(host, RA_HOST_EVENT_CONNECTION_REQUEST, &hd, &event));
+    REQUIRE(event != NULL);
+    CHECK(strcmp(hd.helper_name, "C helper") == 0);
+    uint64_t conn = hd.connection;
+    ra_host_event_free(event);
+    CHECK_OK(ra_host_approve(host, conn));
+    CHECK_RESULT(ra_host_approve(host, conn), RA_RESULT_NOT_NOW);
+    pthread_join(thread, NULL);
+    CHECK_OK(job.result);
+    ra_helper *helper = job.helper;
+    REQUIRE(helper != NULL);
+    CHECK(wait_host(host, RA_HOST_EVENT_CONNECTED, &hd, &event));
+    ra_host_event_free(event);
+
+    char *host_name = NULL;
+    CHECK_OK(ra_helper_get_host_name(helper, &host_name));
+    CHECK(host_name && strcmp(host_name, "C host") == 0);
+    ra_string_free(host_name);
+
+    /* Displays, then a frame: BGRA of the capturer's colour. */
+    ra_helper_event *hevent = NULL;
+    ra_helper_event_data d;
+    CHECK(wait_helper(helper, RA_HELPER_EVENT_DISPLAYS, &d, &hevent));
+    if (hevent) {
+        CHECK(d.displays_len == 1 && strcmp(d.displays[0].name, "C display") == 0);
+        CHECK(d.displays[0].bounds.width == WIDTH && d.displays[0].primary == 1);
+        ra_helper_event_free(hevent);
+    }
+    CHECK(wait_helper(helper, RA_HELPER_EVENT_FRAME, &d, &hevent));
+    REQUIRE(hevent != NULL);
+    CHECK(d.frame.width == WIDTH && d.frame.height == HEIGHT);
+    CHECK(d.frame.stride >= WIDTH * 4);
+    CHECK(d.frame.len >= d.frame.stride * (HEIGHT - 1) + WIDTH * 4);
+    CHECK(d.frame.damage_len >= 1);
+    for (size_t i = 0; i < d.frame.damage_len; i++) {
+        ra_rect r = d.frame.damage[i];
+        CHECK(r.x >= 0 && r.y >= 0 && r.x + (int32_t)r.width <= (int32_t)WIDTH &&
+              r.y + (int32_t)r.height <= (int32_t)HEIGHT);
+    }
+    CHECK(d.seq >= 1 && d.encoded_bytes > 0);
+    static uint8_t copy[WIDTH * HEIGHT * 4];
+    CHECK_RESULT(ra_frame_copy(&d.frame, copy, 16, WIDTH * 4), RA_RESULT_BUFFER_TOO_SMALL);
+    CHECK_OK(ra_frame_copy(&d.frame, copy, sizeof copy, WIDTH * 4));
+    const uint8_t *centre = &copy[((HEIGHT / 2) * WIDTH + WIDTH / 2) * 4];
+    CHECK(close_to(centre[0], COLOUR[0]) && close_to(centre[1], COLOUR[1]) &&
+          close_to(centre[2], COLOUR[2]));
+    ra_helper_event_free(hevent);
+
+    /* Frames through the callback; polling is refused meanwhile. */
+    frame_counter counter;
+    memset(&counter, 0, sizeof counter);
+    pthread_mutex_init(&counter.lock, NULL);
+    pthread_cond_init(&counter.changed, NULL);
+    CHECK_OK(ra_helper_set_event_callback(helper, on_helper_event, &counter));
+    CHECK_RESULT(ra_helper_next_event(helper, 0, &hevent), RA_RESULT_INVALID_STATE);
+    {
+        struct timespec deadline = deadline_after(WAIT_MS);
+        pthread_mutex_lock(&counter.lock);
+        while (counter.frames < 3 &&
+               pthread_cond_timedwait(&counter.changed, &counter.lock, &deadline) == 0) {
+        }
+        CHECK(counter.frames >= 3 && counter.bad == 0);
+        pthread_mutex_unlock(&counter.lock);
+    }
+    CHECK_OK(ra_helper_set_event_callback(helper, NULL, NULL));
+
+    /* Control: asked, granted, used. */
+    uint32_t state = 99;
+    CHECK_OK(ra_helper_get_control_state(helper, &state));
+    CHECK(state == RA_CONTROL_NONE);
+    ra_input_event early = {RA_INPUT_POINTER_MOVE, 1, 1, 0, 0, 0, NULL};
+    CHECK_RESULT(ra_helper_send_input(helper, &early, 1), RA_RESULT_NOT_CONTROLLING);
+    CHECK_OK(ra_helper_request_control(helper));
+    CHECK(wait_host(host, RA_HOST_EVENT_CONTROL_REQUESTED, &hd, &event));
+    ra_host_event_free(event);
+    CHECK_OK(ra_host_grant_control(host, conn));
+    CHECK(wait_helper(helper, RA_HELPER_EVENT_CONTROL_GRANTED, &d, &hevent));
+    ra_helper_event_free(hevent);
+    CHECK_OK(ra_helper_get_control_state(helper, &state));
+    CHECK(state == RA_CONTROL_GRANTED);
+
+    uint32_t key_a = 0;
+    CHECK_OK(ra_key_from_name("a", &key_a));
+    CHECK(key_a == 0x04);
+    ra_input_event input[] = {
+        {RA_INPUT_POINTER_MOVE, 10, 20, 0, 0, 0, NULL},
+        {RA_INPUT_BUTTON, 0, 0, RA_BUTTON_LEFT, 0, 1, NULL},
+        {RA_INPUT_BUTTON, 0, 0, RA_BUTTON_LEFT, 0, 0, NULL},
+        {RA_INPUT_KEY, 0, 0, 0, key_a, 1, NULL},
+        {RA_INPUT_WHEEL, 0, 120, 0, 0, 0, NULL},
+        {RA_INPUT_TEXT, 0, 0, 0, 0, 0, "h\xc3\xa9llo"},
+    };
+    ra_input_event bad_input = {RA_INPUT_BUTTON, 0, 0, 42, 0, 1, NULL};
+    CHECK_RESULT(ra_helper_send_input(helper, &bad_input, 1), RA_RESULT_INVALID_ARGUMENT);
+    CHECK_OK(ra_helper_send_input(helper, input, sizeof input / sizeof input[0]));
+    CHECK(wait_injected(&injector, 6, 0));
+    pthread_mutex_lock(&injector.lock);
+    CHECK(injector.count == 6);
+    CHECK(injector.events[0].kind == RA_INPUT_POINTER_MOVE && injector.events[0].x == 10 &&
+          injector.events[0].y == 20);
+    CHECK(injector.events[1].kind == RA_INPUT_BUTTON && injector.events[1].pressed == 1 &&
+          injector.events[1].button == RA_BUTTON_LEFT);
+    CHECK(injector.events[2].kind == RA_INPUT_BUTTON && injector.events[2].pressed == 0);
+    CHECK(injector.events[3].kind == RA_INPUT_KEY && injector.events[3].key == 0x04);
+    CHECK(injector.events[4].kind == RA_INPUT_WHEEL && injector.events[4].y == 120);
+    CHECK(injector.events[5].kind == RA_INPUT_TEXT && strcmp(injector.texts[5], "h\xc3\xa9llo") == 0);
+    int releases_before = injector.release_all;
+    pthread_mutex_unlock(&injector.lock);
+
+    /* Chat both ways. */
+    CHECK_OK(ra_helper_chat(helper, "hello from C"));
+    CHECK(wait_host(host, RA_HOST_EVENT_CHAT, &hd, &event));
+    if (event) {
+        CHECK(strcmp(hd.text, "hello from C") == 0);
+        ra_host_event_free(event);
+    }
+    CHECK_OK(ra_host_chat(host, "hi helper"));
+    CHECK(wait_helper(helper, RA_HELPER_EVENT_CHAT, &d, &hevent));
+    if (hevent) {
+        CHECK(strcmp(d.text, "hi helper") == 0);
+        ra_helper_event_free(hevent);
+    }
+
+    /* Revoke: the helper hears it, the injector releases everything. */
+    CHECK_OK(ra_host_revoke(host));
+    CHECK(wait_helper(helper, RA_HELPER_EVENT_CONTROL_REVOKED, &d, &hevent));
+    if (hevent) {
+        CHECK(d.reason == RA_REVOKE_BY_USER && strcmp(d.reason_name, "by_user") == 0);
+        ra_helper_event_free(hevent);
+    }
+    CHECK(wait_injected(&injector, 6, releases_before + 1));
+    CHECK_RESULT(ra_helper_send_input(helper, input, 1), RA_RESULT_NOT_CONTROLLING);
+    CHECK(wait_host(host, RA_HOST_EVENT_CONTROL_REVOKED, &hd, &event));
+    ra_host_event_free(event);
+
+    /* Pause and resume. */
+    CHECK_OK(ra_host_pause(host));
+    CHECK(wait_helper(helper, RA_HELPER_EVENT_PAUSED, &d, &hevent));
+    ra_helper_event_free(hevent);
+    CHECK_OK(ra_host_resume(host));
+    CHECK(wait_helper(helper, RA_HELPER_EVENT_RESUMED, &d, &hevent));
+    ra_helper_event_free(hevent);
+
+    /* The host ends the session: the helper learns why, then the events close. */
+    CHECK_OK(ra_host_end(host));
+    CHECK(wait_helper(helper, RA_HELPER_EVENT_ENDED, &d, &hevent));
+    if (hevent) {
+        CHECK(d.reason == RA_END_HOST_ENDED);
+        ra_helper_event_free(hevent);
+    }
+    ra_result r;
+    do {
+        hevent = NULL;
+        r = ra_helper_next_event(helper, WAIT_MS, &hevent);
+        ra_helper_event_free(hevent);
+    } while (r == RA_RESULT_OK);
+    CHECK_RESULT(r, RA_RESULT_CLOSED);
+    CHECK(wait_host(host, RA_HOST_EVENT_ENDED, &hd, &event));
+    if (event) {
+        CHECK(hd.reason == RA_END_HOST_ENDED && hd.connection == conn);
+        ra_host_event_free(event);
+    }
+    CHECK_RESULT(ra_helper_request_control(helper), RA_RESULT_SESSION_CLOSED);
+
+    CHECK_OK(ra_helper_free(helper));
+    CHECK_OK(ra_host_free(host));
+    CHECK(capturer.destroyed == 1);
+    CHECK(injector.destroyed == 1);
+    CHECK(capturer.frames > 0);
+    CHECK_OK(ra_string_free(token));
+    CHECK_OK(ra_string_free(password));
+    CHECK_OK(ra_invitation_free(invitation));
+    pthread_mutex_destroy(&counter.lock);
+    pthread_cond_destroy(&counter.changed);
+    pthread_mutex_destroy(&injector.lock);
+    pthread_cond_destroy(&injector.changed);
+    return summary();
+}

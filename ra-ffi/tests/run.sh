@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# The tests of the C API that cargo cannot run: C (ASan + UBSan, valgrind),
+# the header as C11 and C++17, the C examples, the C++ wrapper, C# under
+# Mono, Python with pytest, and the pkg-config / CMake packages. Run after
+# `cargo build -p ra-ffi` (scripts/test.sh does both); each step prints its
+# time and a "N passed, M failed" line.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+target=${CARGO_TARGET_DIR:-$root/target}
+lib=$target/debug
+out=$target/ra-ffi-tests
+mkdir -p "$out"
+cd "$root"
+[ -f "$lib/libra_ffi.so" ] || { echo "run.sh: build first: cargo build -p ra-ffi" >&2; exit 1; }
+
+failed=0
+step() {
+    local name=$1
+    shift
+    local start=$SECONDS
+    echo "== ra-ffi: $name" >&2
+    if "$@"; then
+        echo "   $name: ok ($((SECONDS - start)) s)" >&2
+    else
+        echo "   $name: FAILED ($((SECONDS - start)) s)" >&2
+        failed=1
+    fi
+}
+
+warn=(-Wall -Wextra -Werror -pedantic)
+sanitize=(-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
+link=(-L"$lib" -lra_ffi -Wl,-rpath,"$lib" -lpthread)
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+# The injected panics print Rust's panic message; a backtrace adds nothing.
+export RUST_BACKTRACE=0
+
+# Every function of ra.h must be exercised by the NULL/garbage test.
+coverage() {
+    local missing=0
+    local functions
+    functions=$(grep -oE '^(ra_result|const char \*) ?ra_[a-z0-9_]+\(' include/ra.h | grep -oE 'ra_[a-z0-9_]+\(' | tr -d '(')
+    [ "$(echo "$functions" | wc -l)" -gt 80 ] || { echo "cannot list the functions of ra.h" >&2; return 1; }
+    for fn in $functions; do
+        grep -q "\b$fn(" ra-ffi/tests/c/robustness.c || { echo "robustness.c does not call $fn" >&2; missing=1; }
+    done
+    [ $missing = 0 ] && echo "$(echo "$functions" | wc -l) passed, 0 failed"
+    return $missing
+}
+
+c_test() {
+    local name=$1
+    gcc -std=c11 "${warn[@]}" "${sanitize[@]}" -g -Iinclude -Ira-ffi/tests/c \
+        "ra-ffi/tests/c/$name.c" -o "$out/$name" "${link[@]}" && "$out/$name"
+}
+
+headers() {
+    gcc -std=c11 "${warn[@]}" -Iinclude ra-ffi/tests/c/header_c.c -o "$out/header_c" "${link[@]}" &&
+        "$out/header_c" &&
+        g++ -std=c++17 "${warn[@]}" -Iinclude ra-ffi/tests/c/header_cpp.cpp -o "$out/header_cpp" "${link[@]}" &&
+        "$out/header_cpp"
+}
+
+valgrind_session() {
+    gcc -std=c11 "${warn[@]}" -g -Iinclude -Ira-ffi/tests/c ra-ffi/tests/c/session.c \
+        -o "$out/session_plain" "${link[@]}" &&
+        valgrind --quiet --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite \
+            --error-exitcode=3 --suppressions=ra-ffi/tests/valgrind.supp "$out/session_plain"
+}
+
+# The two C examples against each other: the host's password reaches the
+# helper through a pipe (no waiting on files).
+examples() {
+    gcc -std=c11 "${warn[@]}" -Iinclude examples/c/host.c -o "$out/ra_host_c" "${link[@]}" &&
+        gcc -std=c11 "${warn[@]}" -Iinclude examples/c/helper.c -o "$out/ra_helper_c" "${link[@]}" || return 1
+    local fifo=$out/host.out
+    rm -f "$fifo" "$out/example.rainv"
+    mkfifo "$fifo"
+    "$out/ra_host_c" "$out/example.rainv" --yes >"$fifo" &
+    local host=$!
+    local line password=""
+    exec 4<"$fifo"
+    while read -r -t 30 -u 4 line; do
+        case $line in password:*) password=${line#password: }; break ;; esac
+    done
+    [ -n "$password" ] || { kill "$host"; return 1; }
+    "$out/ra_helper_c" "$out/example.rainv" "$password" 3 || { kill "$host"; return 1; }
+    cat <&4 >/dev/null # the host's remaining events, until it exits
+    exec 4<&-
+    wait "$host" && echo "1 passed, 0 failed"
+}
+
+cpp() {
+    g++ -std=c++17 "${warn[@]}" "${sanitize[@]}" -g -Iinclude -Ibindings/cpp/include \
+        bindings/cpp/tests/test_session.cpp -o "$out/cpp_test" "${link[@]}" &&
+        g++ -std=c++17 "${warn[@]}" -Iinclude -Ibindings/cpp/include \
+            bindings/cpp/examples/two_roles.cpp -o "$out/cpp_example" "${link[@]}" &&
+        "$out/cpp_test"
+}
+
+csharp() {
+    mcs -nologo -warnaserror -target:library -out:"$out/Ra.dll" bindings/csharp/src/*.cs &&
+        mcs -nologo -out:"$out/RaTests.exe" -r:"$out/Ra.dll" bindings/csharp/tests/SessionTests.cs &&
+        mcs -nologo -out:"$out/RaExample.exe" bindings/csharp/src/*.cs bindings/csharp/examples/Program.cs &&
+        LD_LIBRARY_PATH=$lib mono "$out/RaTests.exe"
+}
+
+python() {
+    local venv=$out/venv
+    # Debian's pytest and setuptools, seen from the venv: no download needed.
+    [ -x "$venv/bin/python" ] || /usr/bin/python3 -m venv --system-site-packages "$venv"
+    "$venv/bin/pip" install --quiet --no-build-isolation --force-reinstall --no-deps ./bindings/python &&
+        RA_LIBRARY=$lib/libra_ffi.so "$venv/bin/python" -m pytest -q -p no:cacheprovider bindings/python/tests
+}
+
+# Install into a scratch prefix; build the examples through pkg-config and CMake.
+packages() {
+    local prefix=$out/prefix
+    rm -rf "$prefix" "$out/cmake-build"
+    ra-ffi/install.sh "$prefix" debug >/dev/null &&
+        PKG_CONFIG_PATH=$prefix/lib/pkgconfig gcc -std=c11 "${warn[@]}" examples/c/helper.c \
+            $(PKG_CONFIG_PATH=$prefix/lib/pkgconfig pkg-config --cflags --libs ra) -o "$out/helper_pc" &&
+        [ "$(PKG_CONFIG_PATH=$prefix/lib/pkgconfig pkg-config --modversion ra)" = \
+            "$(sed -n 's/^#define RA_VERSION "\(.*\)"/\1/p' include/ra.h)" ] &&
+        cmake -S ra-ffi/tests/cmake -B "$out/cmake-build" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null &&
+        cmake --build "$out/cmake-build" >/dev/null &&
+        echo "1 passed, 0 failed"
+}
+
+step "every function is in the robustness test" coverage
+step "C: robustness (NULL, garbage, ASan+UBSan)" c_test robustness
+step "C: panics become RA_RESULT_PANIC (ASan+UBSan)" c_test panic
+step "C: host <-> helper session (ASan+UBSan)" c_test session
+step "C: header as C11 and C++17, twice" headers
+step "C: session under valgrind" valgrind_session
+step "C: examples host.c <-> helper.c" examples
+step "C++: wrapper session" cpp
+step "C#: Mono session" csharp
+step "Python: pytest session" python
+step "packages: pkg-config and CMake" packages
+exit $failed
