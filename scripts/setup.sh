@@ -10,6 +10,13 @@ packages=(
     xvfb              # a virtual X display for capture and input tests
     x11-utils         # xwd, xdpyinfo
     x11-xserver-utils # xrandr, xsetroot
+    # ra-viewer's window (winit + softbuffer load these with dlopen at run
+    # time; building needs no -dev package):
+    libx11-xcb1
+    libxcursor1
+    libxrandr2
+    libxi6
+    libxkbcommon-x11-0
     ffmpeg            # the baseline of ra-screen-bench (x11grab + libx264); no test needs it
     # Only for ra-capture's optional `xcap` feature (found by building it):
     libclang-dev        # bindgen for pipewire

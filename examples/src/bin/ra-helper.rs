@@ -16,6 +16,7 @@ use ra_core::media::{CursorShape, CursorUpdate, DecodedFrame, DisplayId, Display
 use ra_core::password::Password;
 use ra_core::runtime::{AcceptError, AcceptOptions, HelperSession, HelperSessionEvent, accept};
 use ra_core::session::{EndReason, HelperEvent};
+use ra_examples::broker_cli;
 use ra_examples::exit;
 use ra_examples::output::Output;
 use ra_examples::parse_duration;
@@ -38,6 +39,10 @@ struct Cli {
 enum Command {
     /// Connect with an invitation (file or token) and the password the host told you.
     Accept(AcceptArgs),
+    /// Easy Connect: connect with the code the host read out to you.
+    EasyConnect(broker_cli::helper::EasyConnectArgs),
+    /// Quick Assist: get a short code from a broker, read it to the host, wait.
+    Assist(broker_cli::helper::AssistArgs),
 }
 
 #[derive(clap::Args)]
@@ -90,8 +95,11 @@ fn main() -> ExitCode {
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_writer(std::io::stderr)
         .init();
-    let Command::Accept(args) = cli.command;
-    let output = Output::new(args.json);
+    let output = Output::new(match &cli.command {
+        Command::Accept(args) => args.json,
+        Command::EasyConnect(args) => args.helper.json,
+        Command::Assist(args) => args.helper.json,
+    });
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {
@@ -99,7 +107,13 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::OTHER as u8);
         }
     };
-    let code = runtime.block_on(run(args, output));
+    let code = runtime.block_on(async move {
+        match cli.command {
+            Command::Accept(args) => run(args, output).await,
+            Command::EasyConnect(args) => broker_cli::helper::run_easy_connect(args, output).await,
+            Command::Assist(args) => broker_cli::helper::run_assist(args, output).await,
+        }
+    });
     runtime.shutdown_timeout(Duration::from_millis(200));
     ExitCode::from(u8::try_from(code).unwrap_or(1))
 }
@@ -293,7 +307,7 @@ async fn run_session(
                                     "hot_x": s.hot_x, "hot_y": s.hot_y,
                                 })),
                             }),
-                            || String::new(),
+                            String::new,
                         );
                         pointer.update(update);
                     }
@@ -301,10 +315,11 @@ async fn run_session(
                         output.event("clipboard_sharing", json!({ "enabled": enabled }), || {
                             format!("The host {} its clipboard.", if enabled { "shares" } else { "stopped sharing" })
                         });
-                        if enabled && let Some(text) = &args.copy {
-                            if let Err(e) = session.send_clipboard(text.clone()).await {
-                                output.error(&e.to_string());
-                            }
+                        if enabled
+                            && let Some(text) = &args.copy
+                            && let Err(e) = session.send_clipboard(text.clone()).await
+                        {
+                            output.error(&e.to_string());
                         }
                     }
                     HelperSessionEvent::Session(event) => {

@@ -96,8 +96,20 @@ pub(crate) fn position(events: &[Value], event: &str, from: usize) -> Option<usi
 impl Proc {
     /// Starts `program` with `args`; stdin is a pipe when `with_stdin`, empty otherwise.
     pub(crate) fn spawn(name: &str, program: &str, args: &[&str], with_stdin: bool) -> Proc {
+        Proc::spawn_with_env(name, program, args, with_stdin, &[])
+    }
+
+    /// As [`Proc::spawn`], with the variables of `env` set (e.g. `DISPLAY`).
+    pub(crate) fn spawn_with_env(
+        name: &str,
+        program: &str,
+        args: &[&str],
+        with_stdin: bool,
+        env: &[(&str, &str)],
+    ) -> Proc {
         let mut child = Command::new(program)
             .args(args)
+            .envs(env.iter().copied())
             .stdin(if with_stdin {
                 Stdio::piped()
             } else {
