@@ -16,7 +16,6 @@ use ra_core::media::{CursorShape, CursorUpdate, DecodedFrame, DisplayId, Display
 use ra_core::password::Password;
 use ra_core::runtime::{AcceptError, AcceptOptions, HelperSession, HelperSessionEvent, accept};
 use ra_core::session::{EndReason, HelperEvent};
-use ra_examples::broker_cli;
 use ra_examples::exit;
 use ra_examples::output::Output;
 use ra_examples::parse_duration;
@@ -39,10 +38,6 @@ struct Cli {
 enum Command {
     /// Connect with an invitation (file or token) and the password the host told you.
     Accept(AcceptArgs),
-    /// Easy Connect: connect with the code the host read out to you.
-    EasyConnect(broker_cli::helper::EasyConnectArgs),
-    /// Quick Assist: get a short code from a broker, read it to the host, wait.
-    Assist(broker_cli::helper::AssistArgs),
 }
 
 #[derive(clap::Args)]
@@ -95,11 +90,8 @@ fn main() -> ExitCode {
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_writer(std::io::stderr)
         .init();
-    let output = Output::new(match &cli.command {
-        Command::Accept(args) => args.json,
-        Command::EasyConnect(args) => args.helper.json,
-        Command::Assist(args) => args.helper.json,
-    });
+    let Command::Accept(args) = cli.command;
+    let output = Output::new(args.json);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {
@@ -107,13 +99,7 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::OTHER as u8);
         }
     };
-    let code = runtime.block_on(async move {
-        match cli.command {
-            Command::Accept(args) => run(args, output).await,
-            Command::EasyConnect(args) => broker_cli::helper::run_easy_connect(args, output).await,
-            Command::Assist(args) => broker_cli::helper::run_assist(args, output).await,
-        }
-    });
+    let code = runtime.block_on(run(args, output));
     runtime.shutdown_timeout(Duration::from_millis(200));
     ExitCode::from(u8::try_from(code).unwrap_or(1))
 }

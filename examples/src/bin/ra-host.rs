@@ -25,7 +25,6 @@ use ra_core::media::{Capturer, DisplayId};
 use ra_core::policy::Policy;
 use ra_core::runtime::{HostBackends, HostSession, InviteOptions, invite};
 use ra_core::session::{ConnectionId, HostEvent};
-use ra_examples::broker_cli;
 use ra_examples::output::Output;
 use ra_examples::parse_duration;
 use ra_input::x11::{LocalActivity, PanicKey};
@@ -48,12 +47,6 @@ struct Cli {
 enum Command {
     /// Open an invitation and wait for the helper.
     Invite(InviteArgs),
-    /// Easy Connect: get a short code from a broker, read it to the helper, wait.
-    EasyConnect(broker_cli::host::EasyConnectArgs),
-    /// Quick Assist: connect with the code the helper read out to you.
-    Join(broker_cli::host::JoinArgs),
-    /// Check the network and the firewall for remote assistance through a broker.
-    Diagnose(broker_cli::diagnose::DiagnoseArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -197,12 +190,8 @@ fn main() -> ExitCode {
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_writer(std::io::stderr)
         .init();
-    let output = Output::new(match &cli.command {
-        Command::Invite(args) => args.json,
-        Command::EasyConnect(args) => args.host.json,
-        Command::Join(args) => args.host.json,
-        Command::Diagnose(args) => args.json,
-    });
+    let Command::Invite(args) = cli.command;
+    let output = Output::new(args.json);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {
@@ -210,14 +199,7 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let code = runtime.block_on(async move {
-        match cli.command {
-            Command::Invite(args) => run(args, output).await,
-            Command::EasyConnect(args) => broker_cli::host::run_easy_connect(args, output).await,
-            Command::Join(args) => broker_cli::host::run_join(args, output).await,
-            Command::Diagnose(args) => broker_cli::diagnose::run(args, output).await,
-        }
-    });
+    let code = runtime.block_on(run(args, output));
     // Threads blocked on stdin must not keep the process alive.
     runtime.shutdown_timeout(Duration::from_millis(200));
     ExitCode::from(code)
