@@ -198,7 +198,7 @@ async fn main() -> Result<(), String> {
 
         recorder.clear();
         for i in 0..1000 {
-            let x = ((i * 7 + round) % 1200) as i32 + 10;
+            let x = (i * 7 + round) % 1200 + 10;
             helper
                 .send_input(vec![InputEvent::PointerMove { x, y: 300 }])
                 .await
