@@ -69,6 +69,22 @@ pub struct EncoderSettings {
 
 impl Default for EncoderSettings {
     fn default() -> Self {
+        // Chosen by measurement: `ra-screen-bench --choose-settings` (typing / a moving
+        // 600×400 window at 30 changes/s, recorded on a 1920×1080 Xvfb, replayed through
+        // each variant; 2 cores) and live sessions of the same bench.
+        // - `threads: 1`: 1, 2 and 0 (auto) give byte-identical streams and the same
+        //   time (typing 9.3–10.4 ms, window 13.3–14.6 ms p50): a picture is one slice,
+        //   so more threads have nothing to share.
+        // - `RateControl::Bitrate`: `Quality` costs +1 % (typing, 4.74 vs 4.70 kB/s) and
+        //   +5 % (window, 97.6 vs 93.1 kB/s) for +0.2 / −0.1 dB, and gives a smaller,
+        //   worse first picture (window IDR 153 kB at 37.6 dB vs 170 kB at 39.4 dB).
+        // - `ContentKind::Screen`: `Camera` encodes 2.4–3× faster (typing 3.9 vs 9.5 ms,
+        //   window 4.6 vs 14.1 ms), which in live sessions brings capture→decoded p50 from
+        //   15–21 ms to 7–9 ms, but sends 2.7–4× the bytes (live: typing 12.4 vs 4.6 kB/s,
+        //   scrolling 317 vs 76, window 283 vs 109), drops 20 of 177 frames while
+        //   scrolling at 4 Mbit/s (Screen: 2) at 37.9 dB during the scroll (Screen: 43.7),
+        //   and is no faster on full-screen change (21 ms either way). Screen is the kind
+        //   that stays under x264 ultrafast's bytes at equal PSNR in every scenario.
         EncoderSettings {
             bitrate: 4_000_000,
             max_fps: 30.0,
