@@ -1,12 +1,19 @@
 //! The example programs on a real X server (a private Xvfb per test): the
-//! host's local panic key and clipboard sharing.
+//! host's local panic key and clipboard sharing, with the X clipboards of
+//! the host's, the helper's and the viewer's displays.
 #![cfg(target_os = "linux")]
 
 #[allow(dead_code)] // Each test program uses part of the shared support.
 mod support;
 
+use std::sync::mpsc::{self, Receiver};
+
 use ra_capture::xvfb::{XClient, Xvfb};
-use support::{Host, helper as start_helper};
+use ra_input::x11::Clipboard;
+use support::{HELPER, Host, Proc, TIMEOUT, helper as start_helper};
+
+/// The path of `ra-viewer`.
+const VIEWER: &str = env!("CARGO_BIN_EXE_ra-viewer");
 
 /// X keycodes of the standard evdev keymap: Control_L, Alt_L, Pause.
 const CONTROL_L: u8 = 37;
@@ -121,4 +128,193 @@ fn the_clipboard_is_shared_only_when_the_policy_and_the_host_allow_it() {
     let helper = helper.finish();
     assert!(helper.events_named("clipboard_sharing").is_empty());
     assert!(host.proc.finish().events_named("clipboard").is_empty());
+}
+
+/// A policy file that allows the clipboard, in a directory kept for the test.
+fn clipboard_policy() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(&policy, "allow_clipboard = true\n").expect("policy");
+    let path = policy.to_str().expect("utf-8").to_owned();
+    (dir, path)
+}
+
+/// The test's own client of `display`'s clipboard (another program on that
+/// desk), whose changes arrive on the receiver.
+fn desk_clipboard(display: &str) -> (Clipboard, Receiver<String>) {
+    let (tx, rx) = mpsc::channel();
+    let clipboard = Clipboard::start(
+        Some(display),
+        Box::new(move |text| {
+            let _ = tx.send(text);
+        }),
+    )
+    .expect("the desk's clipboard");
+    (clipboard, rx)
+}
+
+/// Waits for the next text that reached a desk's clipboard.
+#[track_caller]
+fn arrives(changes: &Receiver<String>) -> String {
+    changes
+        .recv_timeout(TIMEOUT)
+        .unwrap_or_else(|e| panic!("no text reached the clipboard: {e}"))
+}
+
+/// The `text` fields of the events named `event`.
+fn texts(events: &[serde_json::Value], event: &str) -> Vec<String> {
+    support::named(events, event)
+        .iter()
+        .map(|e| e["text"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[test]
+fn the_system_clipboards_of_host_and_helper_are_kept_in_step() {
+    let host_xvfb = Xvfb::start(320, 240).expect("Xvfb");
+    let helper_xvfb = Xvfb::start(320, 240).expect("Xvfb");
+    let (host_display, helper_display) = (host_xvfb.display(), helper_xvfb.display());
+    let (_dir, policy) = clipboard_policy();
+    // Other programs on each desk, copying and pasting.
+    let (host_desk, host_changes) = desk_clipboard(&host_display);
+    let (helper_desk, helper_changes) = desk_clipboard(&helper_display);
+
+    let mut host = Host::start(&[
+        "--capture",
+        "screen",
+        "--display",
+        &host_display,
+        "--approve",
+        "yes",
+        "--policy",
+        &policy,
+    ]);
+    let (token, password) = (host.token(), host.password());
+    let mut helper = Proc::spawn_with_env(
+        "ra-helper",
+        HELPER,
+        &[
+            "accept",
+            "--json",
+            "--token",
+            &token,
+            "--password",
+            &password,
+            "--clipboard",
+            "system",
+        ],
+        false,
+        &[("DISPLAY", &helper_display)],
+    );
+    helper.expect("connected");
+    host.proc.expect("connected");
+
+    // Copied before sharing is on: never sent.
+    host_desk.set_text("before sharing").expect("copy");
+    host.proc.send("clipboard on");
+    host.proc.expect("clipboard_sharing");
+    helper.expect("clipboard_sharing");
+
+    host_desk.set_text("copied on the host ✓").expect("copy");
+    assert_eq!(arrives(&helper_changes), "copied on the host ✓");
+    helper_desk
+        .set_text("copied on the helper\nsecond line")
+        .expect("copy");
+    assert_eq!(arrives(&host_changes), "copied on the helper\nsecond line");
+    let pasted = host.proc.expect("clipboard");
+    assert_eq!(pasted["text"], "copied on the helper\nsecond line");
+    // Read back through the X server, as a paste would.
+    assert_eq!(
+        host_desk.text().expect("paste").as_deref(),
+        Some("copied on the helper\nsecond line")
+    );
+    assert_eq!(
+        helper_desk.text().expect("paste").as_deref(),
+        Some("copied on the helper\nsecond line")
+    );
+
+    // Sharing off: copies stay on their desk.
+    host.proc.send("clipboard off");
+    helper.expect_where("clipboard_sharing", |e| e["enabled"] == false);
+    helper_desk.set_text("after sharing").expect("copy");
+    host.proc.send("end");
+    let helper = helper.finish();
+    assert_eq!(helper.code(), 0);
+    let host = host.proc.finish();
+    // Each text crossed once: an echo would have come back (and forth).
+    assert_eq!(
+        texts(&helper.events, "clipboard"),
+        ["copied on the host ✓"],
+        "{helper:#?}"
+    );
+    assert_eq!(
+        texts(&host.events, "clipboard"),
+        ["copied on the helper\nsecond line"],
+        "{host:#?}"
+    );
+    assert_eq!(host.events_named("clipboard_sent").len(), 1, "{host:#?}");
+    assert_eq!(
+        helper.events_named("clipboard_sent").len(),
+        1,
+        "{helper:#?}"
+    );
+    assert!(host.events_named("error").is_empty(), "{host:#?}");
+    assert!(helper.events_named("error").is_empty(), "{helper:#?}");
+    drop((host_desk, helper_desk));
+    assert!(
+        host_changes.try_recv().is_err() && helper_changes.try_recv().is_err(),
+        "nothing else reached the desks"
+    );
+}
+
+#[test]
+fn the_viewers_clipboard_follows_the_hosts_sharing() {
+    let xvfb = Xvfb::start(800, 600).expect("Xvfb");
+    let display = xvfb.display();
+    let (_dir, policy) = clipboard_policy();
+    let (desk, changes) = desk_clipboard(&display);
+    let mut host = Host::start(&["--size", "320x240", "--approve", "yes", "--policy", &policy]);
+    let (token, password) = (host.token(), host.password());
+    let mut viewer = Proc::spawn_with_env(
+        "ra-viewer",
+        VIEWER,
+        &[
+            "--json",
+            "--token",
+            &token,
+            "--password",
+            &password,
+            "--geometry",
+            "320x240",
+            "--close-on-end",
+        ],
+        false,
+        &[("DISPLAY", &display)],
+    );
+    viewer.expect("connected");
+    host.proc.expect("connected");
+    host.proc.send("clipboard on");
+    viewer.expect("clipboard_sharing");
+
+    host.proc.send("copy from the host's stdin");
+    assert_eq!(arrives(&changes), "from the host's stdin");
+    let shown = viewer.expect("clipboard");
+    assert_eq!(shown["text"], "from the host's stdin");
+    desk.set_text("copied next to the viewer").expect("copy");
+    let copied = host.proc.expect("clipboard");
+    assert_eq!(copied["text"], "copied next to the viewer");
+
+    host.proc.send("end");
+    let viewer = viewer.finish();
+    assert_eq!(viewer.code(), 0, "{viewer:#?}");
+    assert_eq!(
+        texts(&viewer.events, "clipboard"),
+        ["from the host's stdin"]
+    );
+    assert_eq!(
+        viewer.events_named("clipboard_sent").len(),
+        1,
+        "{viewer:#?}"
+    );
+    host.proc.finish();
 }

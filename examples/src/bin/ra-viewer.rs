@@ -10,11 +10,17 @@
 //! With `--json`, one object per line on stdout as ra-helper prints them
 //! (`connected`, `control_requested`, `control_granted`, `control_denied`,
 //! `control_revoked`, `control_released`, `paused`, `resumed`, `chat`,
-//! `displays`, `clipboard_sharing`, `ended`, `error`), plus the window's:
+//! `displays`, `clipboard_sharing`, `clipboard`, `clipboard_sent`, `ended`,
+//! `error`), plus the window's:
 //! `window` (its X id and size), `frame` (each frame put on screen: its `seq`,
 //! size, and where the picture is in the window) and `cursor` (the host's
 //! pointer drawn at a new place); `frame` and `cursor` are printed once the X
 //! server has that picture on screen.
+//!
+//! While the host shares its clipboard, the viewer's X clipboard ($DISPLAY)
+//! is kept in step with it: text copied here is sent to the host
+//! (`clipboard_sent`), the host's text is put here (`clipboard`). Nothing is
+//! read from it before the host first turns sharing on.
 //!
 //! Exit codes: 0 ok; 2 invalid invitation, token or usage; 3 wrong password;
 //! 4 denied by the host; 5 invitation expired or closed; 6 host unreachable or

@@ -1,7 +1,8 @@
 //! The session side of the viewer: an async task on the tokio runtime that
 //! owns the [`HelperSession`], prints its events, hands frames and state to
 //! the window's event loop (through an `EventLoopProxy`) and carries out what
-//! the window asks for (through a channel).
+//! the window asks for (through a channel). While the host shares its
+//! clipboard, it keeps the viewer's X clipboard in step with the host's.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -17,6 +18,8 @@ use serde_json::json;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 use winit::event_loop::EventLoopProxy;
+
+use super::clipboard::SystemClipboard;
 
 /// What the window asks the session to do.
 #[derive(Debug)]
@@ -150,7 +153,11 @@ pub(crate) async fn run(
     options: Options,
     output: Output,
 ) -> i32 {
+    // The viewer's display (winit's too: $DISPLAY); connected once the host
+    // first shares its clipboard.
+    let (clipboard, mut clipboard_changes) = SystemClipboard::new(None);
     let mut task = Task {
+        clipboard,
         state: ViewState {
             control: Control::ViewOnly,
             paused: false,
@@ -180,6 +187,7 @@ pub(crate) async fn run(
                 Some(_) => {}
                 None => break,
             },
+            Some(text) = clipboard_changes.recv() => task.local_copy(text, &session).await,
             command = link.commands.recv() => match command {
                 Some(command) => task.command(command, &session).await,
                 // The window closed: end the session (telling the host).
@@ -219,6 +227,7 @@ async fn sleep_until(at: Option<Instant>) {
 }
 
 struct Task {
+    clipboard: SystemClipboard,
     state: ViewState,
     displays: Vec<DisplayInfo>,
     selected: Option<DisplayId>,
@@ -261,6 +270,24 @@ impl Task {
                     self.output.error(&format!("cannot switch displays: {e}"));
                 }
             }
+        }
+    }
+
+    /// Another program put `text` on the viewer's clipboard.
+    async fn local_copy(&mut self, text: String, session: &HelperSession) {
+        if !self.clipboard.sharing() {
+            return;
+        }
+        let bytes = text.len();
+        match session.send_clipboard(text).await {
+            Ok(()) => self
+                .output
+                .event("clipboard_sent", json!({ "bytes": bytes }), || {
+                    format!("Your clipboard was sent to the host ({bytes} bytes).")
+                }),
+            Err(e) => self
+                .output
+                .error(&format!("cannot send the clipboard: {e}")),
         }
     }
 
@@ -342,11 +369,24 @@ impl Task {
                 self.selected = Some(selected);
             }
             HelperEvent::ClipboardSharing { enabled } => {
+                // Started before the event is printed: whoever reads it may copy at once.
+                if let Err(e) = self.clipboard.set_sharing(enabled) {
+                    output.error(&format!("cannot use the system clipboard: {e}"));
+                }
                 output.event("clipboard_sharing", json!({ "enabled": enabled }), || {
                     format!(
                         "The host turned clipboard sharing {}.",
                         if enabled { "on" } else { "off" }
                     )
+                });
+            }
+            HelperEvent::Clipboard { text } => {
+                // On the clipboard before the event says it came.
+                if let Err(e) = self.clipboard.put(&text) {
+                    output.error(&format!("cannot put the host's text on the clipboard: {e}"));
+                }
+                output.event("clipboard", json!({ "from": "host", "text": text }), || {
+                    format!("The host's clipboard: {text}")
                 });
             }
             HelperEvent::Ended { reason } => {

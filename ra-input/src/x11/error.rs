@@ -37,6 +37,12 @@ pub enum X11Error {
     /// The helper's event thread has ended (its connection broke).
     #[error("the x11 event thread has stopped: {0}")]
     Stopped(String),
+    /// A clipboard text is longer than the session may carry.
+    #[error("the clipboard text is longer than {max} bytes")]
+    TextTooLong {
+        /// The limit, in bytes of UTF-8.
+        max: usize,
+    },
     /// A bounded wait ran out.
     #[error("timed out after {0:?} waiting for the x11 event thread")]
     Timeout(Duration),

@@ -5,17 +5,21 @@
 //! - [`LocalActivity`]: notices input from the local user's own devices (as
 //!   opposed to injected input), so "the local user wins".
 //! - [`EventRecorder`]: a test X client that records the input it receives.
+//! - [`Clipboard`]: the CLIPBOARD selection as text: set it, read it, and
+//!   hear when another client changes it.
 //!
 //! Each runs on its own X connection and thread, and stops (and joins its
 //! thread) when dropped.
 
 mod activity;
+mod clipboard;
 mod error;
 mod panic_key;
 mod recorder;
 mod worker;
 
 pub use activity::{ActivityKind, ActivityStats, LocalActivity, PhysicalInput};
+pub use clipboard::{Clipboard, READ_TIMEOUT};
 pub use error::X11Error;
 pub use panic_key::PanicKey;
 pub use recorder::{EventKind, EventRecorder, RecordedEvent, RecorderTimeout};
