@@ -33,6 +33,12 @@ packages=(
     python3-setuptools  # builds the Python package without a download
     g++                 # the C++ wrapper
     cmake               # the CMake package config
+    # ra-broker's tests: a real Redis for the multi-node registry, network
+    # namespaces with NAT (iproute2 + nftables), iptables for diagnose's check.
+    redis-server
+    iproute2
+    nftables
+    iptables
     ca-certificates
     curl
     git

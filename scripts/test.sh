@@ -12,6 +12,9 @@ echo "== cargo clippy" >&2
 cargo clippy --locked --workspace --all-targets -- -D warnings
 cargo clippy --locked -p ra-capture --features xcap --all-targets -- -D warnings
 echo "== cargo test" >&2
+# The CLI tests of the broker flows (examples/tests/broker_cli.rs, nat.rs) run
+# the ra-broker binary: build it first whatever order cargo picks.
+cargo build --locked -p ra-broker --bins
 cargo test --locked --workspace
 cargo test --locked -p ra-capture --features xcap
 echo "== the C API: C, C++, C#, Python, packages" >&2

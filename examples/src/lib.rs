@@ -2,6 +2,7 @@
 //! output (one JSON object per line, or text for people), input scripts and
 //! exit codes.
 
+pub mod broker_cli;
 pub mod desktop;
 pub mod exit;
 pub mod output;

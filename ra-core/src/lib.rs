@@ -8,15 +8,19 @@
 //! - [`session`]: the sans-IO session state machines (no sockets, no clock reads).
 //! - [`invitation`], [`password`], [`policy`], [`audit`]: what the host hands out,
 //!   what it enforces and what it records.
+//! - [`code`], [`relay`]: the short codes of the broker flows and the raw
+//!   datagrams of the broker's relay.
 //! - [`media`], [`input`], [`keys`]: the backend traits and their data types.
 //! - `runtime` (feature `runtime`, on by default): the tokio + quinn driver and
-//!   the async API: [`runtime::invite`] and [`runtime::accept`].
+//!   the async API: [`runtime::invite`] and [`runtime::accept`], and the
+//!   broker flows (Easy Connect, Quick Assist) in `runtime`'s code functions.
 #![cfg_attr(
     not(test),
     warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
 pub mod audit;
+pub mod code;
 pub mod input;
 pub mod invitation;
 pub mod keys;
@@ -24,6 +28,7 @@ pub mod media;
 pub mod password;
 pub mod policy;
 pub mod proto;
+pub mod relay;
 #[cfg(feature = "runtime")]
 pub mod runtime;
 pub mod session;

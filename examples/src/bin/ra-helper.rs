@@ -3,24 +3,35 @@
 //! Exit codes: 0 ok; 2 invalid invitation, token or usage; 3 wrong password;
 //! 4 denied by the host; 5 invitation expired or closed; 6 host unreachable or
 //! timed out; 1 anything else.
+//!
+//! With `--clipboard system`, the clipboard of this display ($DISPLAY) is
+//! kept in step with the host's while the host shares its clipboard: text
+//! copied here is sent to the host, the host's text is put here (and printed
+//! as the `clipboard` event).
+
+#[path = "../viewer/clipboard.rs"]
+mod clipboard;
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
-use clap::{ArgGroup, Parser, Subcommand};
+use clap::{ArgGroup, Parser, Subcommand, ValueEnum};
+use clipboard::SystemClipboard;
 use ra_codec::OpenH264Decoder;
 use ra_core::invitation::{Invitation, InvitationError};
 use ra_core::media::{CursorShape, CursorUpdate, DecodedFrame, DisplayId, DisplayInfo};
 use ra_core::password::Password;
 use ra_core::runtime::{AcceptError, AcceptOptions, HelperSession, HelperSessionEvent, accept};
 use ra_core::session::{EndReason, HelperEvent};
+use ra_examples::broker_cli;
 use ra_examples::exit;
 use ra_examples::output::Output;
 use ra_examples::parse_duration;
 use ra_examples::script::{self, Step};
 use serde_json::json;
+use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 #[derive(Parser)]
@@ -38,6 +49,10 @@ struct Cli {
 enum Command {
     /// Connect with an invitation (file or token) and the password the host told you.
     Accept(AcceptArgs),
+    /// Easy Connect: connect with the code the host read out to you.
+    EasyConnect(broker_cli::helper::EasyConnectArgs),
+    /// Quick Assist: get a short code from a broker, read it to the host, wait.
+    Assist(broker_cli::helper::AssistArgs),
 }
 
 #[derive(clap::Args)]
@@ -76,6 +91,9 @@ struct AcceptArgs {
     /// When the host shares its clipboard, send it this text.
     #[arg(long, value_name = "TEXT")]
     copy: Option<String>,
+    /// Which clipboard of yours the host's shared clipboard is kept in step with.
+    #[arg(long, value_enum, default_value = "none")]
+    clipboard: ClipboardMode,
     /// How long to wait for the host to let you in.
     #[arg(long, value_name = "DURATION", default_value = "120s", value_parser = parse_duration)]
     approval_timeout: Duration,
@@ -84,14 +102,25 @@ struct AcceptArgs {
     json: bool,
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ClipboardMode {
+    /// None: the host's clipboard text is only printed.
+    None,
+    /// This display's X clipboard ($DISPLAY), both ways.
+    System,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_writer(std::io::stderr)
         .init();
-    let Command::Accept(args) = cli.command;
-    let output = Output::new(args.json);
+    let output = Output::new(match &cli.command {
+        Command::Accept(args) => args.json,
+        Command::EasyConnect(args) => args.helper.json,
+        Command::Assist(args) => args.helper.json,
+    });
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {
@@ -99,7 +128,13 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::OTHER as u8);
         }
     };
-    let code = runtime.block_on(run(args, output));
+    let code = runtime.block_on(async move {
+        match cli.command {
+            Command::Accept(args) => run(args, output).await,
+            Command::EasyConnect(args) => broker_cli::helper::run_easy_connect(args, output).await,
+            Command::Assist(args) => broker_cli::helper::run_assist(args, output).await,
+        }
+    });
     runtime.shutdown_timeout(Duration::from_millis(200));
     ExitCode::from(u8::try_from(code).unwrap_or(1))
 }
@@ -153,6 +188,16 @@ async fn run(args: AcceptArgs, output: Output) -> i32 {
         },
         None => None,
     };
+    let mut clipboard = None;
+    if args.clipboard == ClipboardMode::System {
+        let (mut system, changes) = SystemClipboard::new(None);
+        // Asked for: fail now rather than after the host let us in.
+        if let Err(e) = system.start() {
+            output.error(&format!("cannot use the system clipboard: {e}"));
+            return exit::OTHER;
+        }
+        clipboard = Some((system, changes));
+    }
     let decoder = match OpenH264Decoder::new() {
         Ok(d) => d,
         Err(e) => {
@@ -184,7 +229,7 @@ async fn run(args: AcceptArgs, output: Output) -> i32 {
             session.host_name()
         )
     });
-    run_session(&mut session, &args, steps, output).await
+    run_session(&mut session, &args, steps, clipboard, output).await
 }
 
 fn read_script(path: &Path) -> Result<Vec<Step>, String> {
@@ -216,8 +261,10 @@ async fn run_session(
     session: &mut HelperSession,
     args: &AcceptArgs,
     steps: Option<Vec<Step>>,
+    clipboard: Option<(SystemClipboard, mpsc::UnboundedReceiver<String>)>,
     output: Output,
 ) -> i32 {
+    let (mut clipboard, mut clipboard_changes) = clipboard.unzip();
     let deadline = args.duration.map(|d| Instant::now() + d);
     let mut script = match steps {
         Some(steps) if !steps.is_empty() => ScriptState::WaitingForControl(steps.into()),
@@ -298,6 +345,11 @@ async fn run_session(
                         pointer.update(update);
                     }
                     HelperSessionEvent::Session(HelperEvent::ClipboardSharing { enabled }) => {
+                        if let Some(clipboard) = &mut clipboard
+                            && let Err(e) = clipboard.set_sharing(enabled)
+                        {
+                            output.error(&format!("cannot use the system clipboard: {e}"));
+                        }
                         output.event("clipboard_sharing", json!({ "enabled": enabled }), || {
                             format!("The host {} its clipboard.", if enabled { "shares" } else { "stopped sharing" })
                         });
@@ -307,6 +359,17 @@ async fn run_session(
                         {
                             output.error(&e.to_string());
                         }
+                    }
+                    HelperSessionEvent::Session(HelperEvent::Clipboard { text }) => {
+                        // On the clipboard before the event says it came.
+                        if let Some(clipboard) = &clipboard
+                            && let Err(e) = clipboard.put(&text)
+                        {
+                            output.error(&format!("cannot put the host's text on the clipboard: {e}"));
+                        }
+                        output.event("clipboard", json!({ "from": "host", "text": text }), || {
+                            format!("The host's clipboard: {text}")
+                        });
                     }
                     HelperSessionEvent::Session(event) => {
                         if let Some(code) = session_event(event, output, &mut script) {
@@ -333,6 +396,17 @@ async fn run_session(
                     }
                 }
             }
+            Some(text) = next_copy(&mut clipboard_changes) => {
+                if clipboard.as_ref().is_some_and(SystemClipboard::sharing) {
+                    let bytes = text.len();
+                    match session.send_clipboard(text).await {
+                        Ok(()) => output.event("clipboard_sent", json!({ "bytes": bytes }), || {
+                            format!("Your clipboard was sent to the host ({bytes} bytes).")
+                        }),
+                        Err(e) => output.error(&format!("cannot send the clipboard: {e}")),
+                    }
+                }
+            }
             () = sleep_until(deadline) => {
                 let _ = session.end().await;
                 break exit::OK;
@@ -349,6 +423,14 @@ async fn run_session(
         return exit::OTHER;
     }
     code
+}
+
+/// The next text copied on this display (never, without `--clipboard system`).
+async fn next_copy(changes: &mut Option<mpsc::UnboundedReceiver<String>>) -> Option<String> {
+    match changes {
+        Some(changes) => changes.recv().await,
+        None => std::future::pending().await,
+    }
 }
 
 async fn sleep_until(at: Option<Instant>) {
@@ -396,11 +478,6 @@ fn session_event(event: HelperEvent, output: Output, script: &mut ScriptState) -
         HelperEvent::Chat { text } => {
             output.event("chat", json!({ "from": "host", "text": text }), || {
                 format!("host: {text}")
-            });
-        }
-        HelperEvent::Clipboard { text } => {
-            output.event("clipboard", json!({ "from": "host", "text": text }), || {
-                format!("The host's clipboard: {text}")
             });
         }
         HelperEvent::Ended { reason } => {

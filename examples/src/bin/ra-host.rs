@@ -6,6 +6,14 @@
 //! `revoke`, `pause`, `resume`, `chat TEXT`, `clipboard on|off` (share the
 //! clipboard, if the policy allows it), `copy TEXT` (send clipboard text),
 //! `policy FILE` (apply a new policy at once), `end`, `quit`.
+//!
+//! Sharing an X display (`--capture screen` or `--inject system`), the
+//! display's own clipboard is shared too while clipboard sharing is on: text
+//! copied there is sent to the helper, and the helper's text is put there
+//! (and printed as the `clipboard` event).
+
+#[path = "../viewer/clipboard.rs"]
+mod clipboard;
 
 use std::collections::VecDeque;
 use std::io::BufRead;
@@ -15,6 +23,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use clipboard::SystemClipboard;
 use ra_capture::x11::X11Capturer;
 use ra_capture::{SyntheticCapturer, SyntheticConfig};
 use ra_codec::{EncoderSettings, OpenH264Encoder};
@@ -25,6 +34,7 @@ use ra_core::media::{Capturer, DisplayId};
 use ra_core::policy::Policy;
 use ra_core::runtime::{HostBackends, HostSession, InviteOptions, invite};
 use ra_core::session::{ConnectionId, HostEvent};
+use ra_examples::broker_cli;
 use ra_examples::output::Output;
 use ra_examples::parse_duration;
 use ra_input::x11::{LocalActivity, PanicKey};
@@ -47,6 +57,12 @@ struct Cli {
 enum Command {
     /// Open an invitation and wait for the helper.
     Invite(InviteArgs),
+    /// Easy Connect: get a short code from a broker, read it to the helper, wait.
+    EasyConnect(broker_cli::host::EasyConnectArgs),
+    /// Quick Assist: connect with the code the helper read out to you.
+    Join(broker_cli::host::JoinArgs),
+    /// Check the network and the firewall for remote assistance through a broker.
+    Diagnose(broker_cli::diagnose::DiagnoseArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -190,8 +206,12 @@ fn main() -> ExitCode {
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_writer(std::io::stderr)
         .init();
-    let Command::Invite(args) = cli.command;
-    let output = Output::new(args.json);
+    let output = Output::new(match &cli.command {
+        Command::Invite(args) => args.json,
+        Command::EasyConnect(args) => args.host.json,
+        Command::Join(args) => args.host.json,
+        Command::Diagnose(args) => args.json,
+    });
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {
@@ -199,7 +219,14 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let code = runtime.block_on(run(args, output));
+    let code = runtime.block_on(async move {
+        match cli.command {
+            Command::Invite(args) => run(args, output).await,
+            Command::EasyConnect(args) => broker_cli::host::run_easy_connect(args, output).await,
+            Command::Join(args) => broker_cli::host::run_join(args, output).await,
+            Command::Diagnose(args) => broker_cli::diagnose::run(args, output).await,
+        }
+    });
     // Threads blocked on stdin must not keep the process alive.
     runtime.shutdown_timeout(Duration::from_millis(200));
     ExitCode::from(code)
@@ -285,7 +312,19 @@ async fn run(args: InviteArgs, output: Output) -> u8 {
         output.error(&message);
         return 1;
     }
-    let code = serve(&mut host, &args, output, local_rx).await;
+    // The X display's clipboard; it connects once sharing first turns on.
+    let (clipboard, clipboard_rx) = if shares_x_display(&args) {
+        let (clipboard, changes) = SystemClipboard::new(args.display.clone());
+        (Some(clipboard), Some(changes))
+    } else {
+        (None, None)
+    };
+    let mut desk = Desk {
+        local: local_rx,
+        clipboard,
+        clipboard_changes: clipboard_rx,
+    };
+    let code = serve(&mut host, &args, output, &mut desk).await;
     host.shutdown().await;
     code
 }
@@ -335,6 +374,29 @@ fn open_capturer(args: &InviteArgs) -> Result<(Box<dyn Capturer>, Option<Display
         }
     };
     Ok((capturer, display))
+}
+
+/// Whether the host shares an X display (and so has its clipboard).
+fn shares_x_display(args: &InviteArgs) -> bool {
+    args.capture == CaptureKind::Screen || args.inject == InjectKind::System
+}
+
+/// What the host's own desk tells the session loop, and its clipboard.
+struct Desk {
+    /// The panic key and local activity.
+    local: mpsc::UnboundedReceiver<LocalSignal>,
+    /// The X display's clipboard (`None`: no X display shared).
+    clipboard: Option<SystemClipboard>,
+    /// Texts other programs put on that clipboard.
+    clipboard_changes: Option<mpsc::UnboundedReceiver<String>>,
+}
+
+/// The next text copied on the host's X clipboard (never, without one).
+async fn next_copy(changes: &mut Option<mpsc::UnboundedReceiver<String>>) -> Option<String> {
+    match changes {
+        Some(changes) => changes.recv().await,
+        None => std::future::pending().await,
+    }
 }
 
 /// Signals from the host's own desk.
@@ -446,12 +508,7 @@ enum Question {
     Control(ConnectionId),
 }
 
-async fn serve(
-    host: &mut HostSession,
-    args: &InviteArgs,
-    output: Output,
-    mut local: mpsc::UnboundedReceiver<LocalSignal>,
-) -> u8 {
+async fn serve(host: &mut HostSession, args: &InviteArgs, output: Output, desk: &mut Desk) -> u8 {
     let (lines_tx, mut lines) = mpsc::unbounded_channel::<String>();
     std::thread::spawn(move || {
         for line in std::io::stdin().lock().lines() {
@@ -468,7 +525,12 @@ async fn serve(
         tokio::select! {
             event = host.next_event() => {
                 let Some(event) = event else { return 0 };
-                match handle_event(host, args, output, event, &mut questions, &mut live).await {
+                let state = State {
+                    questions: &mut questions,
+                    live: &mut live,
+                    clipboard: desk.clipboard.as_mut(),
+                };
+                match handle_event(host, args, output, event, state).await {
                     Flow::Continue => {}
                     Flow::Exit(code) => return code,
                 }
@@ -481,7 +543,18 @@ async fn serve(
                 }
                 None => stdin_open = false,
             },
-            Some(signal) = local.recv() => match signal {
+            Some(text) = next_copy(&mut desk.clipboard_changes) => {
+                if desk.clipboard.as_ref().is_some_and(SystemClipboard::sharing) {
+                    let bytes = text.len();
+                    match host.send_clipboard(text).await {
+                        Ok(()) => output.event("clipboard_sent", json!({ "bytes": bytes }), || {
+                            format!("Your clipboard was sent to the helper ({bytes} bytes).")
+                        }),
+                        Err(e) => output.error(&format!("cannot send the clipboard: {e}")),
+                    }
+                }
+            }
+            Some(signal) = desk.local.recv() => match signal {
                 LocalSignal::PanicKey => {
                     output.event("panic_key", json!({}), || "Panic key pressed.".into());
                     // Not granted is fine: the key works whenever it is pressed.
@@ -500,14 +573,25 @@ enum Flow {
     Exit(u8),
 }
 
+/// The session loop's state that events change.
+struct State<'a> {
+    questions: &'a mut VecDeque<Question>,
+    live: &'a mut bool,
+    clipboard: Option<&'a mut SystemClipboard>,
+}
+
 async fn handle_event(
     host: &HostSession,
     args: &InviteArgs,
     output: Output,
     event: HostEvent,
-    questions: &mut VecDeque<Question>,
-    live: &mut bool,
+    state: State<'_>,
 ) -> Flow {
+    let State {
+        questions,
+        live,
+        clipboard,
+    } = state;
     match event {
         HostEvent::ConnectionRequest {
             conn,
@@ -589,15 +673,31 @@ async fn handle_event(
             || format!("The helper points at ({x}, {y})."),
         ),
         HostEvent::ClipboardSharing { enabled, .. } => {
+            // Started before the event is printed: whoever reads it may copy at once.
+            if let Some(clipboard) = clipboard
+                && let Err(e) = clipboard.set_sharing(enabled)
+            {
+                output.error(&format!("cannot use the system clipboard: {e}"));
+            }
             output.event("clipboard_sharing", json!({ "enabled": enabled }), || {
                 format!("Clipboard sharing {}.", if enabled { "on" } else { "off" })
             })
         }
-        HostEvent::Clipboard { text, .. } => output.event(
-            "clipboard",
-            json!({ "from": "helper", "text": text }),
-            || format!("The helper's clipboard: {text}"),
-        ),
+        HostEvent::Clipboard { text, .. } => {
+            // On the clipboard before the event says it came.
+            if let Some(clipboard) = clipboard
+                && let Err(e) = clipboard.put(&text)
+            {
+                output.error(&format!(
+                    "cannot put the helper's text on the clipboard: {e}"
+                ));
+            }
+            output.event(
+                "clipboard",
+                json!({ "from": "helper", "text": text }),
+                || format!("The helper's clipboard: {text}"),
+            )
+        }
         HostEvent::Ended { conn, reason } => {
             questions.retain(
                 |q| !matches!(q, Question::Connect(c) | Question::Control(c) if *c == conn),

@@ -11,7 +11,7 @@ use super::error::{AcceptError, SessionError};
 use super::tls::{PinMismatch, SERVER_NAME, client_config};
 use super::video::{DecodeBusy, DecodeSignal, DecodeThread, ReceivedFrame, read_video_stream};
 use crate::input::InputEvent;
-use crate::invitation::Invitation;
+use crate::invitation::{Invitation, SessionId};
 use crate::media::{Decoder, DisplayId};
 use crate::password::Password;
 use crate::session::{
@@ -102,18 +102,36 @@ pub async fn accept(
         return Err(AcceptError::Expired);
     }
     let (endpoint, connection) = connect(invitation, &options).await?;
-    let binding = channel_binding(&connection, invitation.session_id.as_bytes())
+    start_helper(
+        endpoint,
+        connection,
+        invitation.session_id,
+        password.as_secret_bytes().to_vec(),
+        options,
+        decoder,
+    )
+    .await
+}
+
+/// Runs the helper's side of a session on an established connection (from
+/// either side of the QUIC handshake): authenticates with `secret`, and waits
+/// until the host approves. `endpoint` is waited for when the session ends.
+pub(crate) async fn start_helper(
+    endpoint: quinn::Endpoint,
+    connection: quinn::Connection,
+    session_id: SessionId,
+    secret: Vec<u8>,
+    options: AcceptOptions,
+    decoder: Box<dyn Decoder>,
+) -> Result<HelperSession, AcceptError> {
+    let binding = channel_binding(&connection, session_id.as_bytes())
         .ok_or_else(|| AcceptError::Protocol("no tls channel binding".into()))?;
     let (send, recv) = connection
         .open_bi()
         .await
         .map_err(|e| AcceptError::ConnectionLost(e.to_string()))?;
 
-    let mut config = HelperConfig::new(
-        invitation.session_id,
-        options.helper_name.clone(),
-        password.as_secret_bytes().to_vec(),
-    );
+    let mut config = HelperConfig::new(session_id, options.helper_name.clone(), secret);
     config.approval_timeout = options.approval_timeout;
     let core = HelperConnection::new(Instant::now(), config, binding, &mut rand_core::OsRng);
 

@@ -5,6 +5,8 @@
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -102,13 +104,13 @@ const SHUTDOWN_WAIT: Duration = Duration::from_secs(2);
 
 /// A running invitation and the session made through it, on the host.
 ///
-/// Dropping it closes the invitation and ends any session.
+/// The session's commands and events are those of its [`HostHandle`] (reached
+/// through `Deref`). Dropping it closes the invitation and ends any session.
 pub struct HostSession {
     invitation: Invitation,
     password: Password,
     local_addr: SocketAddr,
-    commands: mpsc::UnboundedSender<(HostCommand, oneshot::Sender<Result<(), CommandError>>)>,
-    events: mpsc::UnboundedReceiver<HostEvent>,
+    handle: HostHandle,
 }
 
 impl std::fmt::Debug for HostSession {
@@ -117,6 +119,36 @@ impl std::fmt::Debug for HostSession {
             .field("invitation", &self.invitation)
             .field("local_addr", &self.local_addr)
             .finish_non_exhaustive()
+    }
+}
+
+impl std::ops::Deref for HostSession {
+    type Target = HostHandle;
+    fn deref(&self) -> &HostHandle {
+        &self.handle
+    }
+}
+
+impl std::ops::DerefMut for HostSession {
+    fn deref_mut(&mut self) -> &mut HostHandle {
+        &mut self.handle
+    }
+}
+
+type CommandReply = oneshot::Sender<Result<(), CommandError>>;
+
+/// The commands and events of a host's session, however it was started (an
+/// invitation, an Easy Connect code, a Quick Assist code).
+///
+/// Dropping it closes the invitation and ends any session.
+pub struct HostHandle {
+    commands: mpsc::UnboundedSender<(HostCommand, CommandReply)>,
+    events: mpsc::UnboundedReceiver<HostEvent>,
+}
+
+impl std::fmt::Debug for HostHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HostHandle").finish_non_exhaustive()
     }
 }
 
@@ -166,39 +198,6 @@ pub async fn invite(
         SystemTime::now(),
         lifetime,
     )?;
-    let runtime = tokio::runtime::Handle::current();
-    let (report_tx, report_rx) = mpsc::unbounded_channel();
-    let pipeline = VideoPipeline::spawn(
-        backends.capturer,
-        backends.encoder,
-        options.display,
-        report_tx,
-        runtime,
-    )
-    .map_err(|e| InviteError::Backend(e.to_string()))?;
-    let injector = InjectorThread::spawn(backends.injector)
-        .map_err(|e| InviteError::Backend(e.to_string()))?;
-
-    let now = Instant::now();
-    let core = HostEndpoint::new(
-        HostConfig::new(
-            session_id,
-            options.host_name.clone(),
-            password.as_secret_bytes().to_vec(),
-            lifetime,
-            options.policy.clone(),
-        ),
-        now,
-        Box::new(rand_core::OsRng),
-    );
-    let (net_tx, net_rx) = mpsc::unbounded_channel();
-    let (command_tx, command_rx) = mpsc::unbounded_channel();
-    let (event_tx, event_rx) = mpsc::unbounded_channel();
-    tokio::spawn(accept_connections(
-        endpoint.clone(),
-        session_id,
-        net_tx.clone(),
-    ));
     let mut audit = options.audit_log;
     if let Some(log) = audit.as_mut() {
         let record = AuditRecord::now(
@@ -212,28 +211,156 @@ pub async fn invite(
             tracing::warn!(error = %e, "cannot write the audit log");
         }
     }
+    let (handle, feed) = spawn_host(
+        HostStart {
+            session_id,
+            host_name: options.host_name.clone(),
+            secret: password.as_secret_bytes().to_vec(),
+            lifetime,
+            policy: options.policy.clone(),
+            max_failed_attempts: None,
+            audit_log: audit,
+            display: options.display,
+            endpoints: vec![endpoint.clone()],
+            observer: None,
+        },
+        backends,
+    )?;
+    tokio::spawn(accept_connections(endpoint, feed));
+    Ok(HostSession {
+        invitation,
+        password,
+        local_addr,
+        handle,
+    })
+}
+
+/// What a host session needs, however its connections arrive.
+pub(crate) struct HostStart {
+    pub(crate) session_id: SessionId,
+    pub(crate) host_name: String,
+    /// The PAKE secret (a password's or a code's).
+    pub(crate) secret: Vec<u8>,
+    pub(crate) lifetime: Duration,
+    pub(crate) policy: Policy,
+    /// Failed attempts that close the session; `None`: the default (5).
+    pub(crate) max_failed_attempts: Option<u32>,
+    pub(crate) audit_log: Option<AuditLog>,
+    pub(crate) display: Option<DisplayId>,
+    /// Endpoints to close (and wait for) when the session is over.
+    pub(crate) endpoints: Vec<quinn::Endpoint>,
+    /// Also receives every event (the broker flows report outcomes from them).
+    pub(crate) observer: Option<mpsc::UnboundedSender<HostEvent>>,
+}
+
+/// Where a host session's connections come from: anything that establishes
+/// QUIC connections (an accept loop, a rendezvous as server or as client)
+/// hands them over here. Once every feed is dropped and no connection is
+/// left, the session closes its invitation.
+#[derive(Clone)]
+pub(crate) struct ConnectionFeed {
+    net: mpsc::UnboundedSender<NetEvent>,
+    session_id: SessionId,
+    next_id: Arc<AtomicU64>,
+    /// Held by every feed, and by each connection until the driver knows it.
+    alive: mpsc::UnboundedSender<()>,
+}
+
+impl ConnectionFeed {
+    /// Runs an established connection (from either side of the handshake) as
+    /// one of the session's connections.
+    pub(crate) fn add(&self, connection: quinn::Connection) {
+        let conn = ConnectionId(self.next_id.fetch_add(1, Ordering::Relaxed) + 1);
+        let net = self.net.clone();
+        let session_id = self.session_id;
+        let alive = self.alive.clone();
+        tokio::spawn(async move {
+            let peer = connection.remote_address();
+            let Some(binding) = channel_binding(&connection, session_id.as_bytes()) else {
+                connection.close(0u8.into(), b"no channel binding");
+                return;
+            };
+            let (writer_tx, writer_rx) = mpsc::unbounded_channel();
+            if net
+                .send(NetEvent::Connected {
+                    conn,
+                    connection: connection.clone(),
+                    peer,
+                    binding,
+                    writer: writer_tx,
+                })
+                .is_err()
+            {
+                return;
+            }
+            drop(alive);
+            run_connection(conn, connection, net, writer_rx).await;
+        });
+    }
+}
+
+/// Starts the pipeline, the injector and the driver of a host session.
+pub(crate) fn spawn_host(
+    start: HostStart,
+    backends: HostBackends,
+) -> Result<(HostHandle, ConnectionFeed), InviteError> {
+    let runtime = tokio::runtime::Handle::current();
+    let (report_tx, report_rx) = mpsc::unbounded_channel();
+    let pipeline = VideoPipeline::spawn(
+        backends.capturer,
+        backends.encoder,
+        start.display,
+        report_tx,
+        runtime,
+    )
+    .map_err(|e| InviteError::Backend(e.to_string()))?;
+    let injector = InjectorThread::spawn(backends.injector)
+        .map_err(|e| InviteError::Backend(e.to_string()))?;
+
+    let mut config = HostConfig::new(
+        start.session_id,
+        start.host_name,
+        start.secret,
+        start.lifetime,
+        start.policy,
+    );
+    if let Some(max) = start.max_failed_attempts {
+        config.max_failed_attempts = max;
+    }
+    let core = HostEndpoint::new(config, Instant::now(), Box::new(rand_core::OsRng));
+    let (net_tx, net_rx) = mpsc::unbounded_channel();
+    let (alive_tx, alive_rx) = mpsc::unbounded_channel();
+    let (command_tx, command_rx) = mpsc::unbounded_channel();
+    let (event_tx, event_rx) = mpsc::unbounded_channel();
+    let feed = ConnectionFeed {
+        net: net_tx,
+        session_id: start.session_id,
+        next_id: Arc::default(),
+        alive: alive_tx,
+    };
     let driver = HostDriver {
         core,
-        endpoint,
-        session_id,
+        endpoints: start.endpoints,
+        session_id: start.session_id,
         connections: HashMap::new(),
         displays: Vec::new(),
         selected_display: DisplayId(0),
         pipeline,
         injector,
-        audit,
+        audit: start.audit_log,
         events: event_tx,
+        observer: start.observer,
         streaming: None,
         helper_names: HashMap::new(),
     };
-    tokio::spawn(driver.run(net_rx, command_rx, report_rx));
-    Ok(HostSession {
-        invitation,
-        password,
-        local_addr,
-        commands: command_tx,
-        events: event_rx,
-    })
+    tokio::spawn(driver.run(net_rx, alive_rx, command_rx, report_rx));
+    Ok((
+        HostHandle {
+            commands: command_tx,
+            events: event_rx,
+        },
+        feed,
+    ))
 }
 
 impl HostSession {
@@ -252,6 +379,24 @@ impl HostSession {
         self.local_addr
     }
 
+    /// The session's commands and events.
+    pub fn handle(&self) -> &HostHandle {
+        &self.handle
+    }
+
+    /// Ends any session, closes the invitation, and waits (briefly) until the
+    /// helper was told, so the program may exit right after.
+    pub async fn shutdown(self) {
+        self.handle.shutdown().await;
+    }
+
+    /// The session's commands and events, without the invitation.
+    pub fn into_handle(self) -> HostHandle {
+        self.handle
+    }
+}
+
+impl HostHandle {
     /// The next event; `None` once the invitation is closed and no session is left.
     pub async fn next_event(&mut self) -> Option<HostEvent> {
         self.events.recv().await
@@ -336,7 +481,7 @@ impl HostSession {
     }
 
     /// Ends the current session. The invitation stays open until it expires
-    /// or [`HostSession::close_invitation`].
+    /// or [`HostHandle::close_invitation`].
     ///
     /// # Errors
     /// [`SessionError::Command`] when there is no session.
@@ -414,7 +559,7 @@ impl<T> futures_core::Stream for EventStream<'_, T> {
 }
 
 /// The addresses to put into an invitation for a socket bound to `local`.
-fn advertised_addresses(local: SocketAddr) -> Vec<SocketAddr> {
+pub(crate) fn advertised_addresses(local: SocketAddr) -> Vec<SocketAddr> {
     if !local.ip().is_unspecified() {
         return vec![local];
     }
@@ -434,43 +579,17 @@ fn advertised_addresses(local: SocketAddr) -> Vec<SocketAddr> {
     addresses
 }
 
-async fn accept_connections(
-    endpoint: quinn::Endpoint,
-    session_id: SessionId,
-    net: mpsc::UnboundedSender<NetEvent>,
-) {
-    let mut next_id = 0u64;
+/// The invitation flow's source of connections: every handshake completed on
+/// the listening endpoint.
+async fn accept_connections(endpoint: quinn::Endpoint, feed: ConnectionFeed) {
     while let Some(incoming) = endpoint.accept().await {
-        next_id += 1;
-        let conn = ConnectionId(next_id);
-        let net = net.clone();
+        let feed = feed.clone();
         tokio::spawn(async move {
             let peer = incoming.remote_address();
-            let connection = match incoming.await {
-                Ok(c) => c,
-                Err(e) => {
-                    tracing::debug!(%peer, error = %e, "handshake failed");
-                    return;
-                }
-            };
-            let Some(binding) = channel_binding(&connection, session_id.as_bytes()) else {
-                connection.close(0u8.into(), b"no channel binding");
-                return;
-            };
-            let (writer_tx, writer_rx) = mpsc::unbounded_channel();
-            if net
-                .send(NetEvent::Connected {
-                    conn,
-                    connection: connection.clone(),
-                    peer,
-                    binding,
-                    writer: writer_tx,
-                })
-                .is_err()
-            {
-                return;
+            match incoming.await {
+                Ok(connection) => feed.add(connection),
+                Err(e) => tracing::debug!(%peer, error = %e, "handshake failed"),
             }
-            run_connection(conn, connection, net, writer_rx).await;
         });
     }
 }
@@ -482,7 +601,8 @@ struct ConnectionHandle {
 
 struct HostDriver {
     core: HostEndpoint,
-    endpoint: quinn::Endpoint,
+    /// Closed (and waited for) when the session is over.
+    endpoints: Vec<quinn::Endpoint>,
     session_id: SessionId,
     connections: HashMap<ConnectionId, ConnectionHandle>,
     /// The displays as the capturer last reported them, and the captured one.
@@ -492,6 +612,8 @@ struct HostDriver {
     injector: InjectorThread,
     audit: Option<AuditLog>,
     events: mpsc::UnboundedSender<HostEvent>,
+    /// Also receives every event.
+    observer: Option<mpsc::UnboundedSender<HostEvent>>,
     /// The connection video goes to.
     streaming: Option<ConnectionId>,
     /// Names of helpers that asked to connect, for the audit log.
@@ -502,18 +624,28 @@ impl HostDriver {
     async fn run(
         mut self,
         mut net: mpsc::UnboundedReceiver<NetEvent>,
-        mut commands: mpsc::UnboundedReceiver<(
-            HostCommand,
-            oneshot::Sender<Result<(), CommandError>>,
-        )>,
+        mut feeds: mpsc::UnboundedReceiver<()>,
+        mut commands: mpsc::UnboundedReceiver<(HostCommand, CommandReply)>,
         mut reports: mpsc::UnboundedReceiver<PipelineReport>,
     ) {
         let mut handle_open = true;
+        let mut feeds_open = true;
+        let mut closed_for_lack_of_feeds = false;
         let mut shutdown_reply = None;
         loop {
             self.flush();
             if !handle_open && self.connections.is_empty() {
                 break;
+            }
+            if !feeds_open
+                && !closed_for_lack_of_feeds
+                && self.connections.is_empty()
+                && net.is_empty()
+            {
+                // No connection can come any more: nothing is left to wait for.
+                closed_for_lack_of_feeds = true;
+                self.core.close_invitation(Instant::now());
+                continue;
             }
             let timeout = self.core.poll_timeout();
             let sleep = async {
@@ -547,12 +679,20 @@ impl HostDriver {
                     Some(event) => self.handle_net(event),
                     None => break,
                 },
+                None = feeds.recv(), if feeds_open => feeds_open = false,
                 Some(report) = reports.recv() => self.handle_report(report),
                 () = sleep => self.core.handle_timeout(Instant::now()),
             }
         }
-        self.endpoint.close(0u8.into(), b"host closed");
-        let _ = tokio::time::timeout(SHUTDOWN_WAIT, self.endpoint.wait_idle()).await;
+        for endpoint in &self.endpoints {
+            endpoint.close(0u8.into(), b"host closed");
+        }
+        let wait_all = async {
+            for endpoint in &self.endpoints {
+                endpoint.wait_idle().await;
+            }
+        };
+        let _ = tokio::time::timeout(SHUTDOWN_WAIT, wait_all).await;
         if let Some(reply) = shutdown_reply {
             let _ = reply.send(Ok(()));
         }
@@ -667,14 +807,21 @@ impl HostDriver {
         }
         while let Some(event) = self.core.poll_event() {
             if let HostEvent::Connected { conn, .. } = &event {
-                let conn = *conn;
-                let selected = self.displays.first().map_or(DisplayId(0), |d| d.id);
-                let displays = self.displays.clone();
-                let _ = self
-                    .core
-                    .announce_displays(Instant::now(), conn, &displays, selected);
+                // Before the capturer's first report there is nothing to
+                // announce: the report announces the displays when it comes.
+                if !self.displays.is_empty() {
+                    let _ = self.core.announce_displays(
+                        Instant::now(),
+                        *conn,
+                        &self.displays,
+                        self.selected_display,
+                    );
+                }
             }
             self.audit_event(&event);
+            if let Some(observer) = &self.observer {
+                let _ = observer.send(event.clone());
+            }
             let _ = self.events.send(event);
         }
         // Announcing displays queues control bytes.

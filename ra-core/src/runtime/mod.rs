@@ -2,17 +2,32 @@
 //! the helper. Each drives a sans-IO state machine of [`crate::session`] from
 //! one task, with capture/encode, decode and input injection on threads of
 //! their own so the executor never blocks.
+//!
+//! The short-code flows through a broker (Easy Connect: [`easy_connect_host`],
+//! [`easy_connect_helper`]; Quick Assist: [`assist`], [`join`]) run the same
+//! drivers over a connection from the rendezvous, whichever side dialled.
 
+mod code_flow;
 mod connection;
+mod diagnose;
 mod error;
 mod helper;
 mod host;
 mod injector;
+mod path_socket;
+mod peer_tls;
+mod rendezvous;
 mod tls;
 mod video;
 
+pub use code_flow::{
+    AssistOffer, BrokerOptions, ClaimError, CodeHostSession, DEFAULT_CODE_LIFETIME, DecoderFactory,
+    MAX_CODE_FAILURES, WaitError, assist, easy_connect_helper, easy_connect_host, join,
+};
+pub use diagnose::{NetworkReport, diagnose_network};
 pub use error::{AcceptError, InviteError, SessionError};
 pub use helper::{AcceptOptions, HelperSession, HelperSessionEvent, accept};
-pub use host::{HostBackends, HostSession, InviteOptions, invite};
+pub use host::{HostBackends, HostHandle, HostSession, InviteOptions, invite};
+pub use peer_tls::BrokerTrust;
 pub use tls::{SERVER_NAME, TlsSetupError, pinned_client_config};
 pub use video::ReceivedFrame;

@@ -29,7 +29,7 @@ pub enum TlsSetupError {
     Config(String),
 }
 
-fn provider() -> Arc<CryptoProvider> {
+pub(crate) fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
@@ -57,6 +57,19 @@ impl HostIdentity {
 
     /// A quinn server configuration presenting this identity.
     pub(crate) fn server_config(&self) -> Result<quinn::ServerConfig, TlsSetupError> {
+        let mut transport = transport_config();
+        // One control stream, one input stream; video flows the other way.
+        transport.max_concurrent_bidi_streams(1u8.into());
+        transport.max_concurrent_uni_streams(2u8.into());
+        self.server_config_with(transport)
+    }
+
+    /// A quinn server configuration presenting this identity with `transport`
+    /// (the stream limits depend on the session role, not on who dials).
+    pub(crate) fn server_config_with(
+        &self,
+        transport: quinn::TransportConfig,
+    ) -> Result<quinn::ServerConfig, TlsSetupError> {
         let mut tls = rustls::ServerConfig::builder_with_provider(provider())
             .with_protocol_versions(&[&rustls::version::TLS13])
             .map_err(|e| TlsSetupError::Config(e.to_string()))?
@@ -70,10 +83,6 @@ impl HostIdentity {
         let crypto = quinn::crypto::rustls::QuicServerConfig::try_from(tls)
             .map_err(|e| TlsSetupError::Config(e.to_string()))?;
         let mut config = quinn::ServerConfig::with_crypto(Arc::new(crypto));
-        let mut transport = transport_config();
-        // One control stream, one input stream; video flows the other way.
-        transport.max_concurrent_bidi_streams(1u8.into());
-        transport.max_concurrent_uni_streams(2u8.into());
         config.transport_config(Arc::new(transport));
         config.migration(true);
         Ok(config)
@@ -148,10 +157,21 @@ pub fn pinned_client_config(pin: CertFingerprint) -> Result<quinn::ClientConfig,
 /// and checks the handshake signature with it, so the peer must hold the key.
 /// There is no other path: no CA, no fallback.
 #[derive(Debug)]
-struct PinnedCertificate {
+pub(crate) struct PinnedCertificate {
     pin: CertFingerprint,
     provider: Arc<CryptoProvider>,
     mismatch: PinMismatch,
+}
+
+impl PinnedCertificate {
+    /// A verifier that accepts only the certificate `pin` names.
+    pub(crate) fn new(pin: CertFingerprint, mismatch: PinMismatch) -> Self {
+        PinnedCertificate {
+            pin,
+            provider: provider(),
+            mismatch,
+        }
+    }
 }
 
 impl ServerCertVerifier for PinnedCertificate {

@@ -1,0 +1,306 @@
+//! Where codes live: the [`Registry`] trait and its backends, in memory (one
+//! node) and Redis (many nodes).
+//!
+//! A code's record names the node its waiting peer is attached to; claims are
+//! atomic (a waiting code becomes claimed exactly once), and the waiting peer
+//! reports each PAKE outcome: success uses the code up, failure puts it back
+//! to waiting until `max_failures`, when it is dead. Expired, used and dead
+//! codes are gone: a lookup of any of them finds nothing.
+
+use std::future::Future;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+mod memory;
+mod redis;
+
+pub use self::memory::MemoryRegistry;
+pub use self::redis::RedisRegistry;
+
+/// Why the registry could not answer.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RegistryError {
+    /// The Redis backend failed.
+    #[error("redis: {0}")]
+    Redis(#[from] ::redis::RedisError),
+    /// A stored record could not be read.
+    #[error("corrupt record: {0}")]
+    Corrupt(String),
+}
+
+/// Whether a waiting code is free or in a PAKE attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum CodeState {
+    /// Waiting for a claimant.
+    Waiting,
+    /// A claimant was matched; the outcome is not reported yet.
+    Claimed,
+}
+
+/// A registered code (its lookup part) and its waiting peer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeRecord {
+    /// The waiting peer's role (`ra.broker.v1.Role`).
+    pub role: i32,
+    /// The node the waiting peer is attached to.
+    pub owner: String,
+    /// The waiting peer's address as its node saw it.
+    pub observed: String,
+    /// The waiting peer's own addresses (stored comma-separated, which Lua
+    /// scripts keep as it is).
+    #[serde(with = "comma_list")]
+    pub locals: Vec<String>,
+    /// SHA-256 of the re-attach key, hex.
+    pub attach_key_hash: String,
+    /// When it expires (Unix milliseconds).
+    pub expires_at_ms: u64,
+    /// Failed attempts so far.
+    pub failures: u32,
+    /// Waiting or claimed.
+    pub state: CodeState,
+    /// The current match (when claimed).
+    pub match_id: String,
+}
+
+impl CodeRecord {
+    /// The hash stored for an attach key.
+    pub fn hash_attach_key(key: &[u8]) -> String {
+        data_encoding::HEXLOWER.encode(&Sha256::digest(key))
+    }
+
+    /// Whether `key` is the one the code was registered with.
+    pub fn attach_key_matches(&self, key: &[u8]) -> bool {
+        let given = Self::hash_attach_key(key);
+        let diff = given
+            .bytes()
+            .zip(self.attach_key_hash.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b));
+        diff == 0 && given.len() == self.attach_key_hash.len()
+    }
+}
+
+mod comma_list {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(list: &[String], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&list.join(","))
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+        let text = String::deserialize(d)?;
+        Ok(text
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect())
+    }
+}
+
+/// What a claim found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ClaimOutcome {
+    /// Claimed: the record as it is now (state claimed, this match id).
+    Claimed(CodeRecord),
+    /// The waiting peer is attached to another node.
+    OwnedBy(String),
+    /// Unknown, expired, used, dead, claimed already, or of the wrong role.
+    Unavailable,
+}
+
+/// What a reported outcome did to the code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ReportOutcome {
+    /// The PAKE succeeded: the code is used up (removed).
+    Used,
+    /// It failed; the code waits for another claimant.
+    Retry,
+    /// It failed once too often: the code is dead (removed).
+    Dead,
+    /// The code or match is unknown (expired meanwhile).
+    Unknown,
+}
+
+/// The pure claim rule both backends apply (Redis in its script).
+pub fn claim_transition(
+    record: &mut CodeRecord,
+    waiter_role: i32,
+    node: &str,
+    match_id: &str,
+) -> ClaimOutcome {
+    if record.role != waiter_role || record.state != CodeState::Waiting {
+        return ClaimOutcome::Unavailable;
+    }
+    if record.owner != node {
+        return ClaimOutcome::OwnedBy(record.owner.clone());
+    }
+    record.state = CodeState::Claimed;
+    record.match_id = match_id.to_owned();
+    ClaimOutcome::Claimed(record.clone())
+}
+
+/// The pure report rule both backends apply; `None`: remove the record.
+pub fn report_transition(
+    record: &mut CodeRecord,
+    match_id: &str,
+    success: bool,
+    max_failures: u32,
+) -> ReportOutcome {
+    if record.state != CodeState::Claimed || record.match_id != match_id {
+        return ReportOutcome::Unknown;
+    }
+    if success {
+        return ReportOutcome::Used;
+    }
+    record.failures += 1;
+    if record.failures >= max_failures {
+        return ReportOutcome::Dead;
+    }
+    record.state = CodeState::Waiting;
+    record.match_id.clear();
+    ReportOutcome::Retry
+}
+
+/// The store of codes, shared by the broker's nodes.
+pub trait Registry: Send + Sync + 'static {
+    /// Stores a new code for `ttl`; false if the lookup is taken.
+    fn register(
+        &self,
+        lookup: &str,
+        record: &CodeRecord,
+        ttl: Duration,
+    ) -> impl Future<Output = Result<bool, RegistryError>> + Send;
+
+    /// The code's record, if it is registered.
+    fn get(
+        &self,
+        lookup: &str,
+    ) -> impl Future<Output = Result<Option<CodeRecord>, RegistryError>> + Send;
+
+    /// Re-attaches the waiting peer to `node` (after its connection broke);
+    /// a claimed code goes back to waiting. False if the code is gone.
+    fn attach(
+        &self,
+        lookup: &str,
+        node: &str,
+        observed: &str,
+        locals: &[String],
+    ) -> impl Future<Output = Result<bool, RegistryError>> + Send;
+
+    /// Atomically claims a waiting code of `waiter_role` attached to `node`.
+    fn claim(
+        &self,
+        lookup: &str,
+        waiter_role: i32,
+        node: &str,
+        match_id: &str,
+    ) -> impl Future<Output = Result<ClaimOutcome, RegistryError>> + Send;
+
+    /// Applies the waiting peer's report of a match's PAKE outcome.
+    fn report(
+        &self,
+        lookup: &str,
+        match_id: &str,
+        success: bool,
+        max_failures: u32,
+    ) -> impl Future<Output = Result<ReportOutcome, RegistryError>> + Send;
+
+    /// Removes a code (expired, or its waiting peer left for good).
+    fn remove(&self, lookup: &str) -> impl Future<Output = Result<(), RegistryError>> + Send;
+
+    /// Publishes where `node` takes claimants, for `ttl`.
+    fn announce_node(
+        &self,
+        node: &str,
+        addr: &str,
+        ttl: Duration,
+    ) -> impl Future<Output = Result<(), RegistryError>> + Send;
+
+    /// Where `node` takes claimants.
+    fn node_addr(
+        &self,
+        node: &str,
+    ) -> impl Future<Output = Result<Option<String>, RegistryError>> + Send;
+
+    /// How many codes are registered (approximate for Redis).
+    fn code_count(&self) -> impl Future<Output = Result<u64, RegistryError>> + Send;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record() -> CodeRecord {
+        CodeRecord {
+            role: 1,
+            owner: "a".into(),
+            observed: "127.0.0.1:1".into(),
+            locals: vec![],
+            attach_key_hash: CodeRecord::hash_attach_key(b"key"),
+            expires_at_ms: 0,
+            failures: 0,
+            state: CodeState::Waiting,
+            match_id: String::new(),
+        }
+    }
+
+    #[test]
+    fn claim_once_then_report() {
+        let mut r = record();
+        assert_eq!(
+            claim_transition(&mut r, 2, "a", "m1"),
+            ClaimOutcome::Unavailable
+        );
+        assert_eq!(
+            claim_transition(&mut r, 1, "b", "m1"),
+            ClaimOutcome::OwnedBy("a".into())
+        );
+        assert!(matches!(
+            claim_transition(&mut r, 1, "a", "m1"),
+            ClaimOutcome::Claimed(_)
+        ));
+        assert_eq!(
+            claim_transition(&mut r, 1, "a", "m2"),
+            ClaimOutcome::Unavailable
+        );
+        assert_eq!(
+            report_transition(&mut r, "m2", false, 5),
+            ReportOutcome::Unknown
+        );
+        assert_eq!(
+            report_transition(&mut r, "m1", false, 5),
+            ReportOutcome::Retry
+        );
+        assert_eq!(r.failures, 1);
+        for i in 2..5 {
+            let id = format!("m{i}");
+            assert!(matches!(
+                claim_transition(&mut r, 1, "a", &id),
+                ClaimOutcome::Claimed(_)
+            ));
+            assert_eq!(
+                report_transition(&mut r, &id, false, 5),
+                ReportOutcome::Retry
+            );
+        }
+        assert!(matches!(
+            claim_transition(&mut r, 1, "a", "m5"),
+            ClaimOutcome::Claimed(_)
+        ));
+        assert_eq!(
+            report_transition(&mut r, "m5", false, 5),
+            ReportOutcome::Dead
+        );
+        let mut r = record();
+        claim_transition(&mut r, 1, "a", "x");
+        assert_eq!(report_transition(&mut r, "x", true, 5), ReportOutcome::Used);
+        assert!(r.attach_key_matches(b"key"));
+        assert!(!r.attach_key_matches(b"kez"));
+    }
+}

@@ -1,0 +1,282 @@
+//! The UDP relay: a per-session allocation with two tokens. A peer binds its
+//! address by sending `Bind(token)` from the socket it uses for QUIC; from
+//! then on every datagram from a bound address goes to the other side's bound
+//! address, unchanged (end-to-end encrypted QUIC, which the relay cannot read).
+//! Datagrams from unbound addresses are dropped. Each allocation has a byte
+//! budget and an idle timeout. The relay also answers `Probe` with the
+//! address it sees (a second port for the NAT mapping check).
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use ra_core::relay::{RawDatagram, RelayToken};
+use rand_core::{OsRng, RngCore};
+use tokio::net::UdpSocket;
+
+use crate::config::RelayLimits;
+
+/// Largest datagram relayed.
+const MAX_DATAGRAM: usize = 65_536;
+
+/// How often idle allocations are swept.
+const SWEEP_EVERY: Duration = Duration::from_secs(1);
+
+struct Side {
+    token: RelayToken,
+    addr: Option<SocketAddr>,
+}
+
+struct Allocation {
+    sides: [Side; 2],
+    bytes: u64,
+    last_active: Instant,
+}
+
+#[derive(Default)]
+struct RelayState {
+    allocations: HashMap<u64, Allocation>,
+    by_token: HashMap<RelayToken, (u64, usize)>,
+    by_addr: HashMap<SocketAddr, (u64, usize)>,
+    next_id: u64,
+}
+
+impl RelayState {
+    fn remove(&mut self, id: u64) {
+        if let Some(allocation) = self.allocations.remove(&id) {
+            for side in allocation.sides {
+                self.by_token.remove(&side.token);
+                if let Some(addr) = side.addr {
+                    self.by_addr.remove(&addr);
+                }
+            }
+        }
+    }
+}
+
+/// Counters of what the relay forwarded.
+#[derive(Debug, Default)]
+pub struct RelayStats {
+    /// Datagrams forwarded.
+    pub datagrams: AtomicU64,
+    /// Bytes forwarded.
+    pub bytes: AtomicU64,
+    /// Datagrams dropped (unbound sender, budget exhausted).
+    pub dropped: AtomicU64,
+}
+
+/// The relay of one broker node.
+#[derive(Clone)]
+pub struct Relay {
+    state: Arc<Mutex<RelayState>>,
+    local_addr: SocketAddr,
+    stats: Arc<RelayStats>,
+}
+
+impl std::fmt::Debug for Relay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Relay")
+            .field("local_addr", &self.local_addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Relay {
+    /// Binds the relay's socket and starts forwarding.
+    ///
+    /// # Errors
+    /// When the socket cannot be bound or the capture file opened.
+    pub async fn start(
+        addr: SocketAddr,
+        limits: RelayLimits,
+        capture: Option<PathBuf>,
+    ) -> std::io::Result<Relay> {
+        let socket = UdpSocket::bind(addr).await?;
+        let local_addr = socket.local_addr()?;
+        let capture = match capture {
+            Some(path) => Some(std::io::BufWriter::new(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)?,
+            )),
+            None => None,
+        };
+        let relay = Relay {
+            state: Arc::default(),
+            local_addr,
+            stats: Arc::default(),
+        };
+        tokio::spawn(relay.clone().run(socket, limits, capture));
+        Ok(relay)
+    }
+
+    /// The relay's bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// What it forwarded so far.
+    pub fn stats(&self) -> &RelayStats {
+        &self.stats
+    }
+
+    /// A new allocation: one token for each peer.
+    pub fn allocate(&self) -> (RelayToken, RelayToken) {
+        let mut tokens = [[0u8; 16]; 2];
+        for token in &mut tokens {
+            OsRng.fill_bytes(token);
+        }
+        let mut state = self.lock();
+        state.next_id += 1;
+        let id = state.next_id;
+        state.by_token.insert(tokens[0], (id, 0));
+        state.by_token.insert(tokens[1], (id, 1));
+        state.allocations.insert(
+            id,
+            Allocation {
+                sides: tokens.map(|token| Side { token, addr: None }),
+                bytes: 0,
+                last_active: Instant::now(),
+            },
+        );
+        (tokens[0], tokens[1])
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, RelayState> {
+        match self.state.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    async fn run(
+        self,
+        socket: UdpSocket,
+        limits: RelayLimits,
+        mut capture: Option<std::io::BufWriter<std::fs::File>>,
+    ) {
+        let mut buf = vec![0u8; MAX_DATAGRAM];
+        let mut sweep = tokio::time::interval(SWEEP_EVERY);
+        loop {
+            let (len, from) = tokio::select! {
+                received = socket.recv_from(&mut buf) => match received {
+                    Ok(r) => r,
+                    Err(e) => {
+                        tracing::debug!(error = %e, "relay receive failed");
+                        continue;
+                    }
+                },
+                _ = sweep.tick() => {
+                    self.sweep(limits.idle_timeout);
+                    continue;
+                }
+            };
+            let data = &buf[..len];
+            if RawDatagram::is_raw(data) {
+                for (to, reply) in self.control(from, data) {
+                    let _ = socket.send_to(&reply.encode(), to).await;
+                }
+                continue;
+            }
+            let Some(to) = self.route(from, len, limits.max_bytes) else {
+                self.stats.dropped.fetch_add(1, Ordering::Relaxed);
+                continue;
+            };
+            if let Some(file) = capture.as_mut() {
+                let _ = file
+                    .write_all(&(len as u32).to_be_bytes())
+                    .and_then(|()| file.write_all(data))
+                    .and_then(|()| file.flush());
+            }
+            if socket.send_to(data, to).await.is_ok() {
+                self.stats.datagrams.fetch_add(1, Ordering::Relaxed);
+                self.stats.bytes.fetch_add(len as u64, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Handles a raw datagram; the replies to send.
+    fn control(&self, from: SocketAddr, data: &[u8]) -> Vec<(SocketAddr, RawDatagram)> {
+        match RawDatagram::decode(data) {
+            Some(RawDatagram::Probe) => vec![(from, RawDatagram::ProbeReply(from))],
+            Some(RawDatagram::Bind(token)) => {
+                let mut state = self.lock();
+                let Some(&(id, side)) = state.by_token.get(&token) else {
+                    return Vec::new();
+                };
+                let previous = state.allocations.get(&id).and_then(|a| a.sides[side].addr);
+                if let Some(previous) = previous
+                    && previous != from
+                {
+                    state.by_addr.remove(&previous);
+                }
+                // An address serves one allocation side at a time.
+                if let Some(&(other_id, other_side)) = state.by_addr.get(&from)
+                    && (other_id, other_side) != (id, side)
+                    && let Some(other) = state.allocations.get_mut(&other_id)
+                {
+                    other.sides[other_side].addr = None;
+                }
+                state.by_addr.insert(from, (id, side));
+                let Some(allocation) = state.allocations.get_mut(&id) else {
+                    return Vec::new();
+                };
+                allocation.sides[side].addr = Some(from);
+                allocation.last_active = Instant::now();
+                let other = &allocation.sides[1 - side];
+                let paired = other.addr.is_some();
+                let mut replies = vec![(from, RawDatagram::Bound { token, paired })];
+                if let (true, Some(other_addr)) = (paired, other.addr) {
+                    replies.push((
+                        other_addr,
+                        RawDatagram::Bound {
+                            token: other.token,
+                            paired,
+                        },
+                    ));
+                }
+                replies
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Where a datagram from `from` goes, counting it against the budget.
+    fn route(&self, from: SocketAddr, len: usize, max_bytes: u64) -> Option<SocketAddr> {
+        let mut state = self.lock();
+        let &(id, side) = state.by_addr.get(&from)?;
+        let allocation = state.allocations.get_mut(&id)?;
+        allocation.bytes += len as u64;
+        if allocation.bytes > max_bytes {
+            tracing::info!(allocation = id, "relay byte budget exhausted");
+            state.remove(id);
+            return None;
+        }
+        allocation.last_active = Instant::now();
+        allocation.sides[1 - side].addr
+    }
+
+    fn sweep(&self, idle_timeout: Duration) {
+        let mut state = self.lock();
+        let now = Instant::now();
+        let idle: Vec<u64> = state
+            .allocations
+            .iter()
+            .filter(|(_, a)| now.duration_since(a.last_active) > idle_timeout)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in idle {
+            state.remove(id);
+        }
+    }
+
+    /// Live allocations.
+    pub fn allocations(&self) -> usize {
+        self.lock().allocations.len()
+    }
+}

@@ -1,0 +1,366 @@
+//! Both short-code flows end to end through a real `ra-broker` process on
+//! loopback: frames, control, the relay, wrong codes, rate limits.
+#![allow(missing_docs)]
+
+mod support;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use ra_codec::{EncoderSettings, OpenH264Encoder};
+use ra_core::code::Code;
+use ra_core::input::InputEvent;
+use ra_core::media::{CodecError, EncodedFrame, Encoder, Frame};
+use ra_core::runtime::{
+    ClaimError, HostBackends, WaitError, assist, easy_connect_helper, easy_connect_host, join,
+};
+use ra_core::session::{HelperEvent, HostEvent};
+use support::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn easy_connect_with_frames_and_control() {
+    let broker = BrokerProcess::start(&["--listen", "127.0.0.1:0"]);
+    let (backends, log) = host_backends();
+    let mut host = easy_connect_host(broker.options(), host_options("Alice"), backends)
+        .await
+        .unwrap();
+    let code = host.code().clone();
+    assert_eq!(code.to_string().len(), 15);
+    let helper_task = tokio::spawn({
+        let options = broker.options();
+        async move {
+            easy_connect_helper(options, &code, helper_options("Bob"), decoder())
+                .await
+                .unwrap()
+        }
+    });
+    assert_eq!(approve_next(&mut host).await, "Bob");
+    let (mut helper, relayed) = helper_task.await.unwrap();
+    assert!(!relayed, "loopback should connect directly");
+    assert_eq!(helper.host_name(), "Alice");
+    let frame = next_frame(&mut helper).await;
+    assert_eq!((frame.frame.width, frame.frame.height), (320, 240));
+    // Control is a separate approval.
+    helper.request_control().await.unwrap();
+    let conn = match host_event_matching(&mut host, |e| {
+        matches!(e, HostEvent::ControlRequested { .. })
+    })
+    .await
+    {
+        HostEvent::ControlRequested { conn } => conn,
+        _ => unreachable!(),
+    };
+    host.grant_control(conn).await.unwrap();
+    helper_event_matching(&mut helper, |e| {
+        matches!(e, HelperEvent::ControlGranted { .. })
+    })
+    .await;
+    helper
+        .send_input(vec![InputEvent::PointerMove { x: 10, y: 20 }])
+        .await
+        .unwrap();
+    let waiting = log.clone();
+    tokio::task::spawn_blocking(move || waiting.wait_for(1, STEP))
+        .await
+        .unwrap()
+        .expect("input injected in time");
+    assert_eq!(log.injected(), [InputEvent::PointerMove { x: 10, y: 20 }]);
+    helper.end().await.unwrap();
+    host_event_matching(&mut host, |e| matches!(e, HostEvent::Ended { .. })).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quick_assist_with_frames_and_control() {
+    let broker = BrokerProcess::start(&["--listen", "127.0.0.1:0"]);
+    let offer = assist(
+        broker.options(),
+        helper_options("Tech Bob"),
+        Box::new(|| Ok(decoder())),
+    )
+    .await
+    .unwrap();
+    let code = offer.code().clone();
+    let helper_task = tokio::spawn(offer.connected());
+    let (backends, _log) = host_backends();
+    let mut host = join(broker.options(), &code, host_options("Alice"), backends)
+        .await
+        .unwrap();
+    assert_eq!(host.relayed(), Some(false));
+    // The connection request shows the helper's name; the host still approves.
+    assert_eq!(approve_next(&mut host).await, "Tech Bob");
+    let (mut helper, relayed) = helper_task.await.unwrap().unwrap();
+    assert!(!relayed);
+    next_frame(&mut helper).await;
+    helper.request_control().await.unwrap();
+    match host_event_matching(&mut host, |e| {
+        matches!(e, HostEvent::ControlRequested { .. })
+    })
+    .await
+    {
+        HostEvent::ControlRequested { conn } => host.deny_control(conn).await.unwrap(),
+        _ => unreachable!(),
+    }
+    helper_event_matching(&mut helper, |e| {
+        matches!(e, HelperEvent::ControlDenied { .. })
+    })
+    .await;
+    host.end().await.unwrap();
+    helper_event_matching(&mut helper, |e| matches!(e, HelperEvent::Ended { .. })).await;
+}
+
+/// Keeps a copy of every encoded frame.
+struct RecordingEncoder {
+    inner: OpenH264Encoder,
+    frames: Arc<Mutex<Vec<Vec<u8>>>>,
+}
+
+impl Encoder for RecordingEncoder {
+    fn encode(
+        &mut self,
+        frame: &Frame<'_>,
+        force_keyframe: bool,
+    ) -> Result<Option<EncodedFrame>, CodecError> {
+        let encoded = self.inner.encode(frame, force_keyframe)?;
+        if let Some(e) = &encoded {
+            self.frames.lock().unwrap().push(e.data.clone());
+        }
+        Ok(encoded)
+    }
+
+    fn set_bitrate(&mut self, bits_per_second: u32) {
+        self.inner.set_bitrate(bits_per_second);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forced_relay_works_and_the_broker_sees_only_ciphertext() {
+    let dir = tempfile::tempdir().unwrap();
+    let capture = dir.path().join("relay.bin");
+    let config = dir.path().join("broker.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "direct_paths = false\nrelay_capture = {:?}\n",
+            capture.to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    let broker = BrokerProcess::start(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    let frames = Arc::new(Mutex::new(Vec::new()));
+    let (mut backends, _log) = host_backends();
+    backends.encoder = Box::new(RecordingEncoder {
+        inner: OpenH264Encoder::new(EncoderSettings::default()),
+        frames: frames.clone(),
+    });
+    let mut host = easy_connect_host(broker.options(), host_options("Alice"), backends)
+        .await
+        .unwrap();
+    let code = host.code().clone();
+    let options = broker.options();
+    let helper_task = tokio::spawn(async move {
+        easy_connect_helper(options, &code, helper_options("Bob"), decoder())
+            .await
+            .unwrap()
+    });
+    approve_next(&mut host).await;
+    let (mut helper, relayed) = helper_task.await.unwrap();
+    assert!(
+        relayed,
+        "direct paths are off: the relay must carry the session"
+    );
+    for _ in 0..3 {
+        next_frame(&mut helper).await;
+    }
+    const SECRET_CHAT: &str = "the quick brown fox sends a secret: 7d1f4c9a";
+    host.chat(SECRET_CHAT).await.unwrap();
+    helper_event_matching(&mut helper, |e| matches!(e, HelperEvent::Chat { .. })).await;
+    helper.chat(SECRET_CHAT).await.unwrap();
+    host_event_matching(&mut host, |e| matches!(e, HostEvent::Chat { .. })).await;
+    helper.end().await.unwrap();
+    drop(broker);
+
+    let seen = std::fs::read(&capture).unwrap();
+    assert!(
+        seen.len() > 10_000,
+        "the relay carried {} bytes",
+        seen.len()
+    );
+    assert!(!contains(&seen, SECRET_CHAT.as_bytes()), "chat in clear");
+    let frames = frames.lock().unwrap();
+    assert!(!frames.is_empty());
+    for frame in frames.iter().filter(|f| f.len() >= 64) {
+        // Any 32-byte window of a frame (past its start code) would betray it.
+        let window = &frame[16..48];
+        assert!(!contains(&seen, window), "frame bytes in clear");
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_secrets_fail_on_both_sides_and_five_kill_the_code() {
+    let broker = BrokerProcess::start(&["--listen", "127.0.0.1:0"]);
+    let (backends, _log) = host_backends();
+    let mut host = easy_connect_host(broker.options(), host_options("Alice"), backends)
+        .await
+        .unwrap();
+    let right = host.code().to_string();
+    // Same lookup part, wrong secret part.
+    let wrong = Code::parse(&format!(
+        "{}{}",
+        &right[..8],
+        if &right[8..] == "000-000" {
+            "111-111"
+        } else {
+            "000-000"
+        }
+    ))
+    .unwrap();
+    for attempt in 1..=5u32 {
+        let result = easy_connect_helper(
+            broker.options(),
+            &wrong,
+            helper_options("Mallory"),
+            decoder(),
+        )
+        .await;
+        assert!(
+            matches!(result, Err(ClaimError::WrongCode)),
+            "attempt {attempt}: {result:?}"
+        );
+        match host_event_matching(&mut host, |e| matches!(e, HostEvent::AuthFailed { .. })).await {
+            HostEvent::AuthFailed { attempts, .. } => assert_eq!(attempts, attempt),
+            _ => unreachable!(),
+        }
+    }
+    host_event_matching(&mut host, |e| {
+        matches!(e, HostEvent::InvitationClosed { .. })
+    })
+    .await;
+    // Dead: even the right code now gets the uniform answer.
+    let right = Code::parse(&right).unwrap();
+    let result =
+        easy_connect_helper(broker.options(), &right, helper_options("Bob"), decoder()).await;
+    assert!(matches!(result, Err(ClaimError::Unavailable)), "{result:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn used_expired_and_unknown_codes_get_one_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("broker.toml");
+    std::fs::write(&config, "max_code_lifetime = \"2s\"\n").unwrap();
+    let broker = BrokerProcess::start(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    // Unknown.
+    let unknown = Code::generate_random();
+    let result =
+        easy_connect_helper(broker.options(), &unknown, helper_options("x"), decoder()).await;
+    assert!(matches!(result, Err(ClaimError::Unavailable)), "{result:?}");
+    // Used.
+    let (backends, _log) = host_backends();
+    let mut host = easy_connect_host(broker.options(), host_options("Alice"), backends)
+        .await
+        .unwrap();
+    let code = host.code().clone();
+    let options = broker.options();
+    let first = tokio::spawn({
+        let code = code.clone();
+        async move { easy_connect_helper(options, &code, helper_options("Bob"), decoder()).await }
+    });
+    approve_next(&mut host).await;
+    let (_helper, _) = first.await.unwrap().unwrap();
+    let again =
+        easy_connect_helper(broker.options(), &code, helper_options("Eve"), decoder()).await;
+    assert!(matches!(again, Err(ClaimError::Unavailable)), "{again:?}");
+    // Expired: the broker caps the lifetime at 2 s; the host learns it too.
+    let (backends, _log) = host_backends();
+    let mut late = easy_connect_host(broker.options(), host_options("Carol"), backends)
+        .await
+        .unwrap();
+    let code = late.code().clone();
+    host_event_matching(&mut late, |e| {
+        matches!(e, HostEvent::InvitationClosed { .. })
+    })
+    .await;
+    let result =
+        easy_connect_helper(broker.options(), &code, helper_options("Bob"), decoder()).await;
+    assert!(matches!(result, Err(ClaimError::Unavailable)), "{result:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_wrong_codes_from_one_source_are_rate_limited() {
+    let broker = BrokerProcess::start(&["--listen", "127.0.0.1:0"]);
+    let mut unavailable = 0;
+    let mut limited = 0;
+    let options = broker.options();
+    let socket_options = options.clone();
+    // One QUIC connection per claim would be slow; the limit is per source IP,
+    // so claims from one client are what matters.
+    for _ in 0..1000 {
+        let code = Code::generate_random();
+        match easy_connect_helper(
+            socket_options.clone(),
+            &code,
+            helper_options("x"),
+            decoder(),
+        )
+        .await
+        {
+            Err(ClaimError::Unavailable) => unavailable += 1,
+            Err(ClaimError::RateLimited { retry_after }) => {
+                assert!(retry_after > Duration::ZERO);
+                limited += 1;
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(unavailable, 10, "the first 10 lookups per minute pass");
+    assert_eq!(limited, 990);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waiting_helper_counts_wrong_hosts_and_dies_after_five() {
+    let broker = BrokerProcess::start(&["--listen", "127.0.0.1:0"]);
+    let offer = assist(
+        broker.options(),
+        helper_options("Bob"),
+        Box::new(|| Ok(decoder())),
+    )
+    .await
+    .unwrap();
+    let right = offer.code().to_string();
+    let wrong = Code::parse(&format!(
+        "{}{}",
+        &right[..8],
+        if &right[8..] == "000-000" {
+            "111-111"
+        } else {
+            "000-000"
+        }
+    ))
+    .unwrap();
+    let waiting = tokio::spawn(offer.connected());
+    for _ in 0..5 {
+        let (backends, _log): (HostBackends, _) = host_backends();
+        let mut host = join(broker.options(), &wrong, host_options("Eve"), backends)
+            .await
+            .unwrap();
+        host_event_matching(&mut host, |e| matches!(e, HostEvent::AuthFailed { .. })).await;
+    }
+    let result = waiting.await.unwrap();
+    assert!(
+        matches!(result, Err(WaitError::TooManyFailures)),
+        "{result:?}"
+    );
+}

@@ -1,0 +1,150 @@
+//! Many broker nodes over one real `redis-server`: a code registered through
+//! node A is claimed through node B, and when A restarts its waiting host
+//! re-attaches and the code still works.
+#![allow(missing_docs)]
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+
+use ra_core::runtime::{easy_connect_helper, easy_connect_host};
+use support::*;
+
+/// A `redis-server` on a free loopback port, without persistence; killed (by
+/// its handle) on drop.
+struct RedisServer {
+    child: Child,
+    port: u16,
+}
+
+impl RedisServer {
+    fn start() -> RedisServer {
+        let port = free_port();
+        let mut child = Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("cannot start redis-server ({e}): install it with scripts/setup.sh")
+            });
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if line.contains("Ready to accept connections") {
+                    let _ = tx.send(());
+                }
+            }
+        });
+        rx.recv_timeout(STEP).expect("redis-server ready in time");
+        RedisServer { child, port }
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .map(|a| a.port())
+        .unwrap()
+}
+
+fn node(redis: &RedisServer, id: &str, port: u16, identity: &std::path::Path) -> BrokerProcess {
+    BrokerProcess::start(&[
+        "--listen",
+        &format!("127.0.0.1:{port}"),
+        "--registry",
+        &redis.url(),
+        "--node-id",
+        id,
+        "--identity",
+        identity.to_str().unwrap(),
+    ])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_code_registered_on_node_a_is_claimed_through_node_b() {
+    let redis = RedisServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let identity = dir.path().join("broker.pem");
+    let a = node(&redis, "node-a", 0, &identity);
+    let b = node(&redis, "node-b", 0, &identity);
+    assert_eq!(
+        a.fingerprint(),
+        b.fingerprint(),
+        "the nodes share one identity"
+    );
+    let (backends, _log) = host_backends();
+    let mut host = easy_connect_host(a.options(), host_options("Alice"), backends)
+        .await
+        .unwrap();
+    a.expect("registered");
+    let code = host.code().clone();
+    let options = b.options();
+    let helper = tokio::spawn(async move {
+        easy_connect_helper(options, &code, helper_options("Bob"), decoder()).await
+    });
+    assert_eq!(approve_next(&mut host).await, "Bob");
+    let (mut helper, _) = helper.await.unwrap().unwrap();
+    // Node B redirected the claim: node A matched it.
+    a.expect("matched");
+    next_frame(&mut helper).await;
+    // Used up, on every node.
+    let again =
+        easy_connect_helper(b.options(), host.code(), helper_options("Eve"), decoder()).await;
+    assert!(
+        matches!(again, Err(ra_core::runtime::ClaimError::Unavailable)),
+        "{again:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_node_loses_no_code_its_waiting_host_re_attaches() {
+    let redis = RedisServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let identity = dir.path().join("broker.pem");
+    let port_a = free_port();
+    let mut a = node(&redis, "node-a", port_a, &identity);
+    let b = node(&redis, "node-b", 0, &identity);
+    let (backends, _log) = host_backends();
+    let mut host = easy_connect_host(a.options(), host_options("Alice"), backends)
+        .await
+        .unwrap();
+    let registered = a.expect("registered");
+    a.kill();
+    let a = node(&redis, "node-a", port_a, &identity);
+    let attached = a.expect("attached");
+    assert_eq!(attached["lookup"], registered["lookup"]);
+    let code = host.code().clone();
+    let options = b.options();
+    let helper = tokio::spawn(async move {
+        easy_connect_helper(options, &code, helper_options("Bob"), decoder()).await
+    });
+    assert_eq!(approve_next(&mut host).await, "Bob");
+    let (mut helper, _) = helper.await.unwrap().unwrap();
+    next_frame(&mut helper).await;
+}

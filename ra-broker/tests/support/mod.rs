@@ -1,0 +1,237 @@
+//! Shared parts of the broker tests: brokers (in process or as a real
+//! `ra-broker` process), hosts and helpers over ra-core's code flows.
+#![allow(dead_code, unreachable_pub)]
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use ra_broker::BrokerConfig;
+use ra_capture::{SyntheticCapturer, SyntheticConfig};
+use ra_codec::{EncoderSettings, OpenH264Decoder, OpenH264Encoder};
+use ra_core::invitation::CertFingerprint;
+use ra_core::runtime::{
+    AcceptOptions, BrokerOptions, BrokerTrust, HelperSession, HelperSessionEvent, HostBackends,
+    HostHandle, InviteOptions, ReceivedFrame,
+};
+use ra_core::session::{HelperEvent, HostEvent};
+use ra_input::{RecordingInjector, RecordingLog};
+use serde_json::Value;
+
+/// The longest a single wait lasts.
+pub const STEP: Duration = Duration::from_secs(20);
+
+/// A loopback address with any port.
+pub fn loopback() -> SocketAddr {
+    "127.0.0.1:0".parse().unwrap()
+}
+
+/// A broker configuration on loopback.
+pub fn loopback_config() -> BrokerConfig {
+    BrokerConfig {
+        listen: loopback(),
+        relay_listen: loopback(),
+        ..BrokerConfig::default()
+    }
+}
+
+/// Options for reaching `broker` (pinned by `fingerprint`) from loopback.
+pub fn broker_options(broker: SocketAddr, fingerprint: CertFingerprint) -> BrokerOptions {
+    let mut options = BrokerOptions::new(broker, BrokerTrust::Fingerprint(fingerprint));
+    options.bind = loopback();
+    options
+}
+
+/// Host backends: a small synthetic screen, openh264, a recording injector.
+pub fn host_backends() -> (HostBackends, RecordingLog) {
+    let injector = RecordingInjector::new();
+    let log = injector.log();
+    let backends = HostBackends {
+        capturer: Box::new(SyntheticCapturer::new(SyntheticConfig {
+            width: 320,
+            height: 240,
+            frame_rate: 30.0,
+        })),
+        encoder: Box::new(OpenH264Encoder::new(EncoderSettings::default())),
+        injector: Box::new(injector),
+    };
+    (backends, log)
+}
+
+/// Host options with a name.
+pub fn host_options(name: &str) -> InviteOptions {
+    InviteOptions {
+        host_name: name.into(),
+        ..InviteOptions::default()
+    }
+}
+
+/// Helper options with a name.
+pub fn helper_options(name: &str) -> AcceptOptions {
+    AcceptOptions {
+        helper_name: name.into(),
+        ..AcceptOptions::default()
+    }
+}
+
+/// A decoder.
+pub fn decoder() -> Box<dyn ra_core::media::Decoder> {
+    Box::new(OpenH264Decoder::new().unwrap())
+}
+
+/// The next host event.
+pub async fn host_event(host: &mut HostHandle) -> HostEvent {
+    tokio::time::timeout(STEP, host.next_event())
+        .await
+        .expect("host event in time")
+        .expect("host still running")
+}
+
+/// The next host event for which `pred` holds.
+pub async fn host_event_matching(
+    host: &mut HostHandle,
+    pred: impl Fn(&HostEvent) -> bool,
+) -> HostEvent {
+    loop {
+        let event = host_event(host).await;
+        if pred(&event) {
+            return event;
+        }
+    }
+}
+
+/// The next frame the helper receives.
+pub async fn next_frame(helper: &mut HelperSession) -> ReceivedFrame {
+    loop {
+        match tokio::time::timeout(STEP, helper.next_event())
+            .await
+            .expect("helper event in time")
+            .expect("helper still running")
+        {
+            HelperSessionEvent::Frame(frame) => return frame,
+            HelperSessionEvent::Session(HelperEvent::Ended { reason }) => {
+                panic!("session ended: {reason}")
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The next helper session event for which `pred` holds.
+pub async fn helper_event_matching(
+    helper: &mut HelperSession,
+    pred: impl Fn(&HelperEvent) -> bool,
+) -> HelperEvent {
+    loop {
+        match tokio::time::timeout(STEP, helper.next_event())
+            .await
+            .expect("helper event in time")
+            .expect("helper still running")
+        {
+            HelperSessionEvent::Session(event) if pred(&event) => return event,
+            _ => {}
+        }
+    }
+}
+
+/// Approves the next connection request; the helper's name in it.
+pub async fn approve_next(host: &mut HostHandle) -> String {
+    match host_event_matching(host, |e| matches!(e, HostEvent::ConnectionRequest { .. })).await {
+        HostEvent::ConnectionRequest {
+            conn, helper_name, ..
+        } => {
+            host.approve(conn).await.unwrap();
+            helper_name
+        }
+        _ => unreachable!(),
+    }
+}
+
+/// A real `ra-broker serve` process; killed (by its handle) on drop.
+pub struct BrokerProcess {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    /// Its `listening` event.
+    pub listening: Value,
+}
+
+impl BrokerProcess {
+    /// Starts `ra-broker serve` with `args` and waits for its `listening` line.
+    pub fn start(args: &[&str]) -> BrokerProcess {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ra-broker"))
+            .arg("serve")
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start ra-broker");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let line = rx.recv_timeout(STEP).expect("ra-broker prints its address");
+        let listening: Value = serde_json::from_str(&line).expect("a JSON line");
+        assert_eq!(listening["event"], "listening", "{line}");
+        BrokerProcess {
+            child,
+            lines: rx,
+            listening,
+        }
+    }
+
+    /// Waits for the next event named `event` on its stdout.
+    pub fn expect(&self, event: &str) -> Value {
+        let deadline = std::time::Instant::now() + STEP;
+        loop {
+            let wait = deadline.saturating_duration_since(std::time::Instant::now());
+            let line = self
+                .lines
+                .recv_timeout(wait)
+                .unwrap_or_else(|_| panic!("ra-broker did not print {event:?} in time"));
+            let value: Value = serde_json::from_str(&line).expect("a JSON line");
+            if value["event"] == event {
+                return value;
+            }
+        }
+    }
+
+    /// Its QUIC address.
+    pub fn addr(&self) -> SocketAddr {
+        self.listening["addr"].as_str().unwrap().parse().unwrap()
+    }
+
+    /// Its certificate fingerprint.
+    pub fn fingerprint(&self) -> CertFingerprint {
+        self.listening["fingerprint"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap()
+    }
+
+    /// Options for peers of this broker on loopback.
+    pub fn options(&self) -> BrokerOptions {
+        broker_options(self.addr(), self.fingerprint())
+    }
+
+    /// Kills it (by its handle) and reaps it.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for BrokerProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}

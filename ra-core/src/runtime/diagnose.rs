@@ -1,0 +1,102 @@
+//! The network half of "verify the firewall": can a UDP socket bind, does
+//! the broker answer (and how fast), which public address does it see, and
+//! does the NAT keep one mapping for two destinations (the broker's QUIC port
+//! and its relay port) — if not, a direct path is unlikely and the relay will
+//! carry sessions.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use super::code_flow::BrokerOptions;
+use super::path_socket::bind_endpoint;
+use super::rendezvous::{BrokerStream, RawEvents, connect_broker};
+use crate::proto::broker::{Probe, broker_message, peer_message};
+
+/// What the network checks found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct NetworkReport {
+    /// The local UDP address, or why binding failed.
+    pub bind: Result<SocketAddr, String>,
+    /// The round trip of a request to the broker, or why it failed.
+    pub broker_rtt: Result<Duration, String>,
+    /// The address the broker's QUIC port saw.
+    pub observed: Option<SocketAddr>,
+    /// The address the broker's relay port saw (same socket).
+    pub observed_by_relay: Option<SocketAddr>,
+}
+
+impl NetworkReport {
+    /// Whether the NAT kept the same mapping for both broker ports (`None`
+    /// when either side could not be measured).
+    pub fn mapping_stable(&self) -> Option<bool> {
+        Some(self.observed? == self.observed_by_relay?)
+    }
+}
+
+/// Runs the network checks against the broker of `options`.
+pub async fn diagnose_network(options: &BrokerOptions) -> NetworkReport {
+    let mut report = NetworkReport {
+        bind: Err("not tried".into()),
+        broker_rtt: Err("not tried".into()),
+        observed: None,
+        observed_by_relay: None,
+    };
+    let (endpoint, raw, raw_rx) = match bind_endpoint(options.bind, None) {
+        Ok(bound) => bound,
+        Err(e) => {
+            report.bind = Err(e.to_string());
+            return report;
+        }
+    };
+    report.bind = raw.local_addr().map_err(|e| e.to_string());
+    let events = RawEvents::spawn(raw_rx);
+    let started = Instant::now();
+    let connection = match connect_broker(
+        &endpoint,
+        options.broker,
+        &options.trust,
+        options.connect_timeout,
+    )
+    .await
+    {
+        Ok(c) => c,
+        Err(e) => {
+            report.broker_rtt = Err(e.to_string());
+            return report;
+        }
+    };
+    let handshake = started.elapsed();
+    let asked = Instant::now();
+    let reply = async {
+        let mut stream =
+            BrokerStream::open(&connection, peer_message::Message::Probe(Probe {})).await?;
+        stream.recv().await
+    };
+    let relay = match tokio::time::timeout(options.connect_timeout, reply).await {
+        Ok(Ok(broker_message::Message::ProbeReply(reply))) => {
+            // The QUIC handshake takes one round trip too: report the smaller.
+            report.broker_rtt = Ok(asked.elapsed().min(handshake));
+            report.observed = reply.observed_addr.parse().ok();
+            reply.relay_addr.parse::<SocketAddr>().ok()
+        }
+        Ok(Ok(_)) => {
+            report.broker_rtt = Err("unexpected answer".into());
+            None
+        }
+        Ok(Err(e)) => {
+            report.broker_rtt = Err(e.to_string());
+            None
+        }
+        Err(_) => {
+            report.broker_rtt = Err("timed out".into());
+            None
+        }
+    };
+    if let Some(relay) = relay {
+        report.observed_by_relay = events.probe(&raw, relay, options.connect_timeout).await;
+    }
+    connection.close(0u8.into(), b"diagnosed");
+    endpoint.close(0u8.into(), b"diagnosed");
+    report
+}

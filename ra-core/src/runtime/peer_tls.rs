@@ -1,0 +1,210 @@
+//! TLS for the broker flows.
+//!
+//! There is no invitation file in the code flows, hence no certificate to pin:
+//! the waiting peer presents a fresh self-signed certificate and the claimant
+//! accepts any certificate, but still checks the handshake signature with the
+//! presented key. What authenticates is the PAKE over the code's secret, bound
+//! to the TLS exporter and the code's session id (see
+//! [`crate::session::ChannelBinding`]): a broker or relay that terminates TLS
+//! towards each side ends up with two different exporters, and key
+//! confirmation fails on both sides. The invitation flow keeps its pin.
+//!
+//! The broker itself is pinned: by the SHA-256 of its certificate, or by CA
+//! certificates and a server name.
+
+use std::sync::Arc;
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, SignatureScheme};
+
+use super::tls::{
+    HostIdentity, PinMismatch, PinnedCertificate, TlsSetupError, provider, transport_config,
+};
+use crate::invitation::CertFingerprint;
+use crate::proto::ALPN;
+use crate::proto::broker::{BROKER_ALPN, BROKER_SERVER_NAME};
+
+/// The session role of the local side, which decides the stream limits: the
+/// helper opens the control and input streams, the host the video streams.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SessionRole {
+    Host,
+    Helper,
+}
+
+/// How a peer recognises the broker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BrokerTrust {
+    /// The SHA-256 fingerprint of the broker's certificate.
+    Fingerprint(CertFingerprint),
+    /// CA certificates (PEM) that signed the broker's certificate, and the
+    /// name the certificate must carry.
+    Ca {
+        /// The PEM text of one or more CA certificates.
+        pem: Vec<u8>,
+        /// The broker's DNS name (or IP address) in its certificate.
+        server_name: String,
+    },
+}
+
+/// The QUIC transport of a session whose local side plays `role`.
+pub(crate) fn role_transport(role: SessionRole) -> quinn::TransportConfig {
+    let mut transport = transport_config();
+    // Hole punching may lose the first Initial: retry it sooner than the
+    // default 333 ms estimate would (the real RTT replaces it at once).
+    transport.initial_rtt(std::time::Duration::from_millis(100));
+    match role {
+        SessionRole::Host => {
+            // The helper's control stream and input stream.
+            transport.max_concurrent_bidi_streams(1u8.into());
+            transport.max_concurrent_uni_streams(2u8.into());
+        }
+        SessionRole::Helper => {
+            // Video: one stream per frame, a generous window of open streams.
+            transport.max_concurrent_bidi_streams(0u8.into());
+            transport.max_concurrent_uni_streams(64u8.into());
+        }
+    }
+    transport
+}
+
+/// The waiting peer's server configuration: a fresh self-signed certificate.
+pub(crate) fn peer_server_config(
+    identity: &HostIdentity,
+    role: SessionRole,
+) -> Result<quinn::ServerConfig, TlsSetupError> {
+    identity.server_config_with(role_transport(role))
+}
+
+/// The claimant's client configuration: any certificate, a valid handshake
+/// signature, ALPN `ra/1`.
+pub(crate) fn unverified_client_config(
+    role: SessionRole,
+) -> Result<quinn::ClientConfig, TlsSetupError> {
+    let provider = provider();
+    let verifier = Arc::new(AnyCertificateValidSignature {
+        provider: provider.clone(),
+    });
+    client_config(provider, verifier, ALPN, role_transport(role))
+}
+
+/// The configuration for talking to the broker (ALPN `ra-broker/1`).
+pub(crate) fn broker_client_config(
+    trust: &BrokerTrust,
+) -> Result<quinn::ClientConfig, TlsSetupError> {
+    let provider = provider();
+    let verifier: Arc<dyn ServerCertVerifier> = match trust {
+        BrokerTrust::Fingerprint(pin) => {
+            Arc::new(PinnedCertificate::new(*pin, PinMismatch::default()))
+        }
+        BrokerTrust::Ca { pem, .. } => {
+            let mut roots = rustls::RootCertStore::empty();
+            for certificate in CertificateDer::pem_slice_iter(pem) {
+                let certificate = certificate
+                    .map_err(|e| TlsSetupError::Config(format!("invalid ca file: {e}")))?;
+                roots
+                    .add(certificate)
+                    .map_err(|e| TlsSetupError::Config(format!("invalid ca certificate: {e}")))?;
+            }
+            if roots.is_empty() {
+                return Err(TlsSetupError::Config(
+                    "the ca file holds no certificate".into(),
+                ));
+            }
+            rustls::client::WebPkiServerVerifier::builder_with_provider(
+                Arc::new(roots),
+                provider.clone(),
+            )
+            .build()
+            .map_err(|e| TlsSetupError::Config(e.to_string()))?
+        }
+    };
+    let mut transport = transport_config();
+    transport.max_concurrent_bidi_streams(0u8.into());
+    transport.max_concurrent_uni_streams(0u8.into());
+    client_config(provider, verifier, BROKER_ALPN, transport)
+}
+
+/// The server name to ask the broker for.
+pub(crate) fn broker_server_name(trust: &BrokerTrust) -> &str {
+    match trust {
+        BrokerTrust::Fingerprint(_) => BROKER_SERVER_NAME,
+        BrokerTrust::Ca { server_name, .. } => server_name,
+    }
+}
+
+fn client_config(
+    provider: Arc<CryptoProvider>,
+    verifier: Arc<dyn ServerCertVerifier>,
+    alpn: &[u8],
+    transport: quinn::TransportConfig,
+) -> Result<quinn::ClientConfig, TlsSetupError> {
+    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .map_err(|e| TlsSetupError::Config(e.to_string()))?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_no_client_auth();
+    tls.alpn_protocols = vec![alpn.to_vec()];
+    let crypto = quinn::crypto::rustls::QuicClientConfig::try_from(tls)
+        .map_err(|e| TlsSetupError::Config(e.to_string()))?;
+    let mut config = quinn::ClientConfig::new(Arc::new(crypto));
+    config.transport_config(Arc::new(transport));
+    Ok(config)
+}
+
+/// Accepts any certificate but checks that the peer signed the handshake with
+/// its key (so the TLS exporter is the one of a real TLS 1.3 session with
+/// that key). Used only where the PAKE authenticates.
+#[derive(Debug)]
+struct AnyCertificateValidSignature {
+    provider: Arc<CryptoProvider>,
+}
+
+impl ServerCertVerifier for AnyCertificateValidSignature {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        _message: &[u8],
+        _cert: &CertificateDer<'_>,
+        _dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        Err(rustls::Error::PeerIncompatible(
+            rustls::PeerIncompatible::Tls12NotOffered,
+        ))
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
