@@ -98,6 +98,11 @@ pub enum NodeEvent {
         /// The lookup part.
         lookup: String,
     },
+    /// A claim failed authentication; the code takes claims again.
+    Reopened {
+        /// The lookup part.
+        lookup: String,
+    },
     /// The code is used, dead or expired.
     Closed {
         /// The lookup part.
@@ -119,6 +124,9 @@ impl NodeEvent {
             }
             NodeEvent::Matched { lookup } => {
                 serde_json::json!({ "event": "matched", "lookup": lookup })
+            }
+            NodeEvent::Reopened { lookup } => {
+                serde_json::json!({ "event": "reopened", "lookup": lookup })
             }
             NodeEvent::Closed { lookup, reason } => {
                 serde_json::json!({ "event": "closed", "lookup": lookup, "reason": reason })
@@ -547,7 +555,12 @@ impl<R: Registry> Node<R> {
                         match report {
                             Ok(ReportOutcome::Used) => break Some(CloseReason::Used),
                             Ok(ReportOutcome::Dead) => break Some(CloseReason::TooManyFailures),
-                            Ok(ReportOutcome::Retry | ReportOutcome::Unknown) => {}
+                            Ok(ReportOutcome::Retry) => {
+                                let _ = self.events.send(NodeEvent::Reopened {
+                                    lookup: lookup.clone(),
+                                });
+                            }
+                            Ok(ReportOutcome::Unknown) => {}
                             Err(e) => tracing::warn!(error = %e, "registry failed"),
                         }
                     }

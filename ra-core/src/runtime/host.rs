@@ -630,6 +630,7 @@ impl HostDriver {
     ) {
         let mut handle_open = true;
         let mut feeds_open = true;
+        let mut net_open = true;
         let mut closed_for_lack_of_feeds = false;
         let mut shutdown_reply = None;
         loop {
@@ -675,9 +676,14 @@ impl HostDriver {
                         self.core.close_invitation(now);
                     }
                 },
-                event = net.recv() => match event {
+                event = net.recv(), if net_open => match event {
                     Some(event) => self.handle_net(event),
-                    None => break,
+                    // No connection can come or speak any more; the invitation
+                    // closes above, and its events still reach the application.
+                    None => {
+                        net_open = false;
+                        feeds_open = false;
+                    }
                 },
                 None = feeds.recv(), if feeds_open => feeds_open = false,
                 Some(report) = reports.recv() => self.handle_report(report),
