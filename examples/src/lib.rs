@@ -1,11 +1,18 @@
-//! Shared parts of the example programs `ra-host`, `ra-helper` and `ra-demo`:
-//! output (one JSON object per line, or text for people), input scripts and
-//! exit codes.
+//! Shared parts of the example programs `ra-host`, `ra-helper`, `ra-viewer`
+//! and `ra-demo`: output (one JSON object per line, or text for people), input
+//! scripts, exit codes, the system clipboard, and the two sides' sessions,
+//! whichever way they were started ([`host_app`] serves `ra-host invite`,
+//! `easy-connect` and `join`; [`helper_app`] runs `ra-helper accept`,
+//! `easy-connect` and `assist`).
 
 pub mod broker_cli;
+pub mod clipboard;
 pub mod desktop;
 pub mod exit;
+pub mod helper_app;
+pub mod host_app;
 pub mod output;
+pub mod program;
 pub mod script;
 
 /// Parses a human duration such as `10m`, `90s` or `1h 30m`.
@@ -14,4 +21,22 @@ pub mod script;
 /// A message naming what could not be read.
 pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     humantime::parse_duration(text).map_err(|e| format!("invalid duration {text:?}: {e}"))
+}
+
+/// Parses a size `WxH` such as `1280x720`, each side 16 to `max`; `what`
+/// names the option in the error message.
+///
+/// # Errors
+/// A message naming what could not be read.
+pub fn parse_wxh(text: &str, what: &str, max: u32) -> Result<(u32, u32), String> {
+    let (w, h) = text
+        .split_once(['x', 'X'])
+        .ok_or_else(|| format!("invalid {what} {text:?}: expected WxH, e.g. 1280x720"))?;
+    let parse = |v: &str| {
+        v.parse::<u32>()
+            .ok()
+            .filter(|n| (16..=max).contains(n))
+            .ok_or_else(|| format!("invalid {what} {text:?}: sides must be 16 to {max}"))
+    };
+    Ok((parse(w)?, parse(h)?))
 }

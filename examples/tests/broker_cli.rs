@@ -1,6 +1,7 @@
 //! The short-code flows of `ra-host` and `ra-helper` as real processes,
 //! through a real `ra-broker` process on loopback: Easy Connect and Quick
-//! Assist with frames and control, and `ra-host diagnose`.
+//! Assist with frames and control (also on a real X screen, with the
+//! helper's input injected there), and `ra-host diagnose`.
 
 // Shared with cli.rs, which uses the parts this file does not.
 #[allow(dead_code)]
@@ -9,7 +10,7 @@ mod support;
 use std::path::PathBuf;
 
 use serde_json::Value;
-use support::{HELPER, HOST, Proc, named};
+use support::{HELPER, HOST, Proc, TIMEOUT, named};
 
 /// The `ra-broker` binary next to `ra-host` (built by `cargo test --workspace`
 /// or `cargo build -p ra-broker`).
@@ -125,6 +126,108 @@ fn easy_connect_with_frames_and_control() {
     assert!(helper.events_named("frame").len() >= 3);
     assert_eq!(helper.events_named("control_granted").len(), 1);
     host.expect("ended");
+}
+
+/// Easy Connect with the options of `invite` and `accept`: the host shares a
+/// private Xvfb (`--capture screen`) and injects into it (`--inject
+/// system`), the helper sends an input script once it has control; an X
+/// client on that display receives the input.
+#[cfg(target_os = "linux")]
+#[test]
+fn easy_connect_on_an_x_screen_injects_the_helpers_input() {
+    use ra_input::x11::{EventKind, EventRecorder};
+
+    let xvfb = ra_capture::xvfb::Xvfb::start(640, 480).expect("Xvfb");
+    let display = xvfb.display();
+    // The capturer only sends what changed: the desktop's box keeps moving
+    // along the bottom of the screen, so frames keep coming.
+    let _desktop = ra_examples::desktop::Desktop::start(&display).expect("a desktop");
+    // The X client the helper's input is for: the top of the screen, clear
+    // of the box, with the focus.
+    let recorder =
+        EventRecorder::with_geometry(Some(&display), 0, 0, 640, 300).expect("an event recorder");
+    let broker = Broker::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("script.txt");
+    std::fs::write(&script, "move 100 120\nclick left\ntype hi\n").unwrap();
+    let mut host = Proc::spawn(
+        "ra-host",
+        HOST,
+        &broker.command(
+            "easy-connect",
+            &[
+                "--capture",
+                "screen",
+                "--inject",
+                "system",
+                "--display",
+                &display,
+                "--approve",
+                "yes",
+                "--approve-control",
+                "yes",
+            ],
+        ),
+        true,
+    );
+    let code = code_of(&host.expect("code"));
+    let helper = Proc::spawn(
+        "ra-helper",
+        HELPER,
+        &broker.command(
+            "easy-connect",
+            &[
+                "--code",
+                &code,
+                "--request-control",
+                "--input-script",
+                script.to_str().unwrap(),
+                "--frames",
+                "5",
+            ],
+        ),
+        false,
+    );
+    host.expect("control_granted");
+    let events = recorder
+        .wait_until(TIMEOUT, |events| {
+            events
+                .iter()
+                .filter(|e| e.kind == EventKind::KeyRelease)
+                .count()
+                >= 2
+        })
+        .unwrap_or_else(|e| panic!("the helper's input did not reach the X client: {e}"));
+    assert!(
+        events
+            .iter()
+            .any(|e| e.kind == EventKind::Motion && (e.root_x, e.root_y) == (100, 120)),
+        "{events:#?}"
+    );
+    let clicked = |kind| {
+        events
+            .iter()
+            .any(|e| e.kind == kind && e.button() == Some(1) && (e.root_x, e.root_y) == (100, 120))
+    };
+    assert!(
+        clicked(EventKind::ButtonPress) && clicked(EventKind::ButtonRelease),
+        "{events:#?}"
+    );
+    let typed: String = events
+        .iter()
+        .filter(|e| e.kind == EventKind::KeyPress)
+        .filter_map(|e| e.keysym_char())
+        .collect();
+    assert_eq!(typed, "hi", "{events:#?}");
+
+    let helper = helper.finish();
+    assert_eq!(helper.code(), 0, "{helper:#?}");
+    assert!(helper.events_named("frame").len() >= 5, "{helper:#?}");
+    assert_eq!(helper.events_named("script_done").len(), 1, "{helper:#?}");
+    let displays = &helper.events_named("displays")[0];
+    assert_eq!(displays["displays"][0]["width"], 640, "{displays}");
+    host.expect("ended");
+    assert!(named(&host.seen, "error").is_empty(), "{:#?}", host.seen);
 }
 
 #[test]

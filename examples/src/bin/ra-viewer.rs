@@ -37,7 +37,7 @@ use std::time::Duration;
 use clap::{ArgGroup, Parser};
 use ra_examples::exit;
 use ra_examples::output::Output;
-use ra_examples::parse_duration;
+use ra_examples::{parse_duration, parse_wxh, program};
 use serde_json::json;
 use tokio::sync::mpsc;
 use viewer::app::{self, App};
@@ -94,25 +94,14 @@ struct Cli {
     json: bool,
 }
 
+/// Parses `--geometry` (the window): 16 to 16384 a side.
 fn parse_geometry(text: &str) -> Result<(u32, u32), String> {
-    let (w, h) = text
-        .split_once(['x', 'X'])
-        .ok_or_else(|| format!("invalid geometry {text:?}: expected WxH, e.g. 1280x720"))?;
-    let parse = |v: &str| {
-        v.parse::<u32>()
-            .ok()
-            .filter(|n| (16..=16384).contains(n))
-            .ok_or_else(|| format!("invalid geometry {text:?}: sides must be 16 to 16384"))
-    };
-    Ok((parse(w)?, parse(h)?))
+    parse_wxh(text, "geometry", 16384)
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .with_writer(std::io::stderr)
-        .init();
+    program::init_logging();
     let output = Output::new(cli.json);
     let code = run(cli, output);
     ExitCode::from(u8::try_from(code).unwrap_or(1))

@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 use ra_codec::OpenH264Decoder;
 use ra_core::invitation::{Invitation, InvitationError};
 use ra_core::password::Password;
-use ra_core::runtime::{AcceptError, AcceptOptions, HelperSession, accept};
+use ra_core::runtime::{AcceptOptions, HelperSession, accept};
 use ra_examples::exit;
 use ra_examples::output::Output;
 
@@ -84,19 +84,6 @@ pub(crate) async fn connect(
         .await
         .map_err(|e| {
             output.error(&e.to_string());
-            accept_exit_code(&e)
+            exit::for_accept_error(&e)
         })
-}
-
-/// ra-helper's exit code for a failed accept.
-fn accept_exit_code(error: &AcceptError) -> i32 {
-    match error {
-        AcceptError::WrongPassword => exit::WRONG_PASSWORD,
-        AcceptError::Denied(_) | AcceptError::Policy => exit::DENIED,
-        AcceptError::Expired | AcceptError::Closed | AcceptError::UnknownSession => exit::EXPIRED,
-        AcceptError::Unreachable(_)
-        | AcceptError::ConnectionLost(_)
-        | AcceptError::CertificateMismatch => exit::UNREACHABLE,
-        _ => exit::OTHER,
-    }
 }

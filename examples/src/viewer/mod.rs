@@ -4,10 +4,10 @@
 //! runs on a tokio runtime's threads ([`session`]). The session sends frames,
 //! the host's pointer and state changes through an `EventLoopProxy`; the
 //! window sends its requests and the helper's input through a channel. The
-//! system clipboard ([`clipboard`]) reports to the session through a channel.
+//! system clipboard (`ra_examples::clipboard`) reports to the session through
+//! a channel.
 
 pub(crate) mod app;
-pub(crate) mod clipboard;
 pub(crate) mod connect;
 pub(crate) mod cursor;
 pub(crate) mod input;

@@ -12,14 +12,13 @@ use ra_core::input::InputEvent;
 use ra_core::media::{CursorUpdate, DisplayId, DisplayInfo};
 use ra_core::runtime::{HelperSession, HelperSessionEvent, ReceivedFrame};
 use ra_core::session::{ControlState, EndReason, HelperEvent};
+use ra_examples::clipboard::{SystemClipboard, send_to_host};
 use ra_examples::exit;
 use ra_examples::output::Output;
 use serde_json::json;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 use winit::event_loop::EventLoopProxy;
-
-use super::clipboard::SystemClipboard;
 
 /// What the window asks the session to do.
 #[derive(Debug)]
@@ -275,20 +274,7 @@ impl Task {
 
     /// Another program put `text` on the viewer's clipboard.
     async fn local_copy(&mut self, text: String, session: &HelperSession) {
-        if !self.clipboard.sharing() {
-            return;
-        }
-        let bytes = text.len();
-        match session.send_clipboard(text).await {
-            Ok(()) => self
-                .output
-                .event("clipboard_sent", json!({ "bytes": bytes }), || {
-                    format!("Your clipboard was sent to the host ({bytes} bytes).")
-                }),
-            Err(e) => self
-                .output
-                .error(&format!("cannot send the clipboard: {e}")),
-        }
+        send_to_host(&self.clipboard, session, text, self.output).await;
     }
 
     /// Mirrors the session's control state into the window's flag and the title.
@@ -392,22 +378,13 @@ impl Task {
             HelperEvent::Ended { reason } => {
                 self.state.ended = Some(reason);
                 link.control.set(false);
-                self.code = end_code(reason);
+                self.code = exit::for_end(reason);
                 output.event("ended", json!({ "reason": reason.as_str() }), || {
                     format!("Session ended: {reason}.")
                 });
             }
             _ => {}
         }
-    }
-}
-
-/// The exit code for a session that ended for `reason` (as ra-helper's).
-fn end_code(reason: EndReason) -> i32 {
-    match reason {
-        EndReason::ConnectionLost | EndReason::AuthTimeout => exit::UNREACHABLE,
-        EndReason::ProtocolError | EndReason::VersionMismatch => exit::OTHER,
-        _ => exit::OK,
     }
 }
 

@@ -1,0 +1,98 @@
+//! The host's options, shared by `invite`, `easy-connect` and `join`
+//! (flattened into each subcommand's arguments).
+
+use std::path::PathBuf;
+
+use clap::ValueEnum;
+
+use crate::parse_wxh;
+
+/// An answer the host gives without asking, or asks for on stdin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Answer {
+    /// Ask on stdin (answer `y` or `n`).
+    Ask,
+    /// Always yes.
+    Yes,
+    /// Always no.
+    No,
+}
+
+/// Where the picture comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CaptureKind {
+    /// A moving test pattern (no display needed).
+    Synthetic,
+    /// The X11 screen (MIT-SHM, damage tracking, cursor, monitors).
+    Screen,
+    /// The portable xcap backend (built with the `xcap` feature).
+    #[cfg(feature = "xcap")]
+    Xcap,
+}
+
+/// What happens to the helper's input while it has control.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InjectKind {
+    /// Print the helper's input instead of injecting it.
+    Log,
+    /// Drop the helper's input.
+    None,
+    /// Inject into the X11 display (enigo), with a local panic key.
+    System,
+}
+
+/// The host's options, whichever way the session starts.
+#[derive(Debug, Clone, clap::Args)]
+pub struct HostArgs {
+    /// Where the picture comes from.
+    #[arg(long, value_enum, default_value = "synthetic")]
+    pub capture: CaptureKind,
+    /// Size of the synthetic screen.
+    #[arg(long, value_name = "WxH", default_value = "1280x720", value_parser = parse_size)]
+    pub size: (u32, u32),
+    /// The X display to share and inject into (default: $DISPLAY).
+    #[arg(long, value_name = ":N")]
+    pub display: Option<String>,
+    /// The monitor to share first, by name (see the `displays` event), or `all`.
+    #[arg(long, value_name = "NAME|all")]
+    pub monitor: Option<String>,
+    /// The local key combination that takes control back at once (with `--inject system`).
+    #[arg(long, value_name = "COMBO", default_value = "ctrl+alt+pause")]
+    pub panic_key: String,
+    /// While the local user types or moves the mouse, ignore the helper's input (with `--inject system`).
+    #[arg(long)]
+    pub local_user_wins: bool,
+    /// What happens to the helper's input while it has control.
+    #[arg(long, value_enum, default_value = "log")]
+    pub inject: InjectKind,
+    /// Whether to let a helper in (after it proved it knows the password or code).
+    #[arg(long, value_enum, default_value = "ask")]
+    pub approve: Answer,
+    /// Whether to give the helper control when it asks.
+    #[arg(long, value_enum, default_value = "ask")]
+    pub approve_control: Answer,
+    /// The host policy (TOML): allow_assistance, allow_control, allow_clipboard, max_invitation_lifetime (also caps a code's), approval_timeout.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Append the audit log (one JSON object per line) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub audit_log: Option<PathBuf>,
+    /// The name the helper sees.
+    #[arg(long, default_value = "ra host")]
+    pub name: String,
+    /// One JSON object per line on stdout, each with an "event" field.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl HostArgs {
+    /// Whether the host shares an X display (and so has its clipboard).
+    pub fn shares_x_display(&self) -> bool {
+        self.capture == CaptureKind::Screen || self.inject == InjectKind::System
+    }
+}
+
+/// Parses `--size` (the synthetic screen): 16 to 8192 a side.
+fn parse_size(text: &str) -> Result<(u32, u32), String> {
+    parse_wxh(text, "size", 8192)
+}

@@ -1,0 +1,187 @@
+//! The session's events, printed, and acted on where the host has a say
+//! (questions) or a desk (the clipboard).
+
+use std::collections::VecDeque;
+
+use ra_core::runtime::HostHandle;
+use ra_core::session::HostEvent;
+use serde_json::json;
+
+use super::args::HostArgs;
+use super::commands::{Question, answer};
+use super::serve::Credential;
+use crate::clipboard::SystemClipboard;
+use crate::output::Output;
+
+/// Whether the session loop goes on.
+pub(super) enum Flow {
+    Continue,
+    Exit(u8),
+}
+
+/// The session loop's state that events change.
+pub(super) struct State<'a> {
+    pub(super) questions: &'a mut VecDeque<Question>,
+    /// A helper got in (the next `ended` ends the program).
+    pub(super) live: &'a mut bool,
+    /// Someone tried a wrong password or code.
+    pub(super) failed_auth: &'a mut bool,
+    pub(super) clipboard: Option<&'a mut SystemClipboard>,
+}
+
+/// What the host's options and session kind say about events.
+pub(super) struct Context<'a> {
+    pub(super) host: &'a HostHandle,
+    pub(super) args: &'a HostArgs,
+    pub(super) credential: Credential,
+    pub(super) output: Output,
+}
+
+/// Prints `event` and acts on it.
+pub(super) async fn handle_event(cx: &Context<'_>, event: HostEvent, state: State<'_>) -> Flow {
+    let Context {
+        host,
+        args,
+        credential,
+        output,
+    } = *cx;
+    let State {
+        questions,
+        live,
+        failed_auth,
+        clipboard,
+    } = state;
+    let secret = credential.secret();
+    match event {
+        HostEvent::ConnectionRequest {
+            conn,
+            helper_name,
+            peer,
+        } => {
+            output.event(
+                "connection_request",
+                json!({ "helper": helper_name, "peer": peer.to_string() }),
+                || {
+                    format!(
+                        "{helper_name} ({peer}) knows the {secret} and wants to see your screen."
+                    )
+                },
+            );
+            let question = Question::Connect(conn);
+            answer(host, output, args.approve, question, questions).await;
+        }
+        HostEvent::AuthFailed {
+            peer,
+            attempts,
+            max_attempts,
+            ..
+        } => {
+            *failed_auth = true;
+            output.event(
+                "auth_failed",
+                json!({ "peer": peer.to_string(), "attempts": attempts, "max_attempts": max_attempts }),
+                || format!("Wrong {secret} from {peer} (attempt {attempts} of {max_attempts})."),
+            );
+        }
+        HostEvent::Connected { helper_name, .. } => {
+            *live = true;
+            output.event("connected", json!({ "helper": helper_name }), || {
+                format!("{helper_name} now sees your screen (view only).")
+            });
+        }
+        HostEvent::ControlRequested { conn } => {
+            output.event("control_requested", json!({}), || {
+                "The helper asks to control your computer.".to_owned()
+            });
+            let question = Question::Control(conn);
+            answer(host, output, args.approve_control, question, questions).await;
+        }
+        HostEvent::ClipboardSharing { enabled, .. } => {
+            // Started before the event is printed: whoever reads it may copy at once.
+            if let Some(clipboard) = clipboard
+                && let Err(e) = clipboard.set_sharing(enabled)
+            {
+                output.error(&format!("cannot use the system clipboard: {e}"));
+            }
+            output.event("clipboard_sharing", json!({ "enabled": enabled }), || {
+                format!("Clipboard sharing {}.", if enabled { "on" } else { "off" })
+            });
+        }
+        HostEvent::Clipboard { text, .. } => {
+            // On the clipboard before the event says it came.
+            if let Some(clipboard) = clipboard
+                && let Err(e) = clipboard.put(&text)
+            {
+                output.error(&format!(
+                    "cannot put the helper's text on the clipboard: {e}"
+                ));
+            }
+            output.event(
+                "clipboard",
+                json!({ "from": "helper", "text": text }),
+                || format!("The helper's clipboard: {text}"),
+            );
+        }
+        HostEvent::Ended { conn, reason } => {
+            questions.retain(|q| !q.concerns(conn));
+            output.event("ended", json!({ "reason": reason.as_str() }), || {
+                format!("Session ended: {reason}.")
+            });
+            if *live {
+                return Flow::Exit(0);
+            }
+        }
+        HostEvent::InvitationClosed { reason } => {
+            output.event(
+                "invitation_closed",
+                json!({ "reason": reason.as_str() }),
+                || {
+                    format!(
+                        "The {} is closed ({}).",
+                        credential.offer(),
+                        reason.as_str()
+                    )
+                },
+            );
+            if !*live {
+                return Flow::Exit(credential.closed_exit(*failed_auth));
+            }
+        }
+        other => report(output, other),
+    }
+    Flow::Continue
+}
+
+/// Prints the events that only inform.
+fn report(output: Output, event: HostEvent) {
+    match event {
+        HostEvent::ControlGranted { .. } => output.event("control_granted", json!({}), || {
+            "The helper now controls your computer. Type `revoke` to take it back.".to_owned()
+        }),
+        HostEvent::ControlDenied { reason, .. } => output.event(
+            "control_denied",
+            json!({ "reason": reason.as_str() }),
+            || format!("Control denied ({}).", reason.as_str()),
+        ),
+        HostEvent::ControlRevoked { reason, .. } => output.event(
+            "control_revoked",
+            json!({ "reason": reason.as_str() }),
+            || format!("Control taken back ({}).", reason.as_str()),
+        ),
+        HostEvent::Paused { .. } => {
+            output.event("paused", json!({}), || "Paused: screen hidden.".into())
+        }
+        HostEvent::Resumed { .. } => output.event("resumed", json!({}), || "Resumed.".into()),
+        HostEvent::Chat { text, .. } => {
+            output.event("chat", json!({ "from": "helper", "text": text }), || {
+                format!("helper: {text}")
+            })
+        }
+        HostEvent::Pointer { x, y, kind, .. } => output.event(
+            "pointer",
+            json!({ "x": x, "y": y, "kind": format!("{kind:?}").to_lowercase() }),
+            || format!("The helper points at ({x}, {y})."),
+        ),
+        other => tracing::debug!(?other, "unhandled event"),
+    }
+}

@@ -1,0 +1,129 @@
+//! The host's session loop: events out; answers, stdin commands, the panic
+//! key, local activity and the desk's clipboard in.
+
+use std::collections::VecDeque;
+use std::io::BufRead;
+
+use ra_core::runtime::HostHandle;
+use serde_json::json;
+use tokio::sync::mpsc;
+
+use super::args::HostArgs;
+use super::commands::{Question, handle_line};
+use super::desk::{Desk, LOCAL_USER_WINS_FOR, LocalSignal};
+use super::events::{Context, Flow, State, handle_event};
+use crate::clipboard::{SystemClipboard, next_change, report_sent};
+use crate::output::Output;
+
+/// How the helper proves itself to this host: the word the messages use,
+/// and what a closed invitation or code means for the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential {
+    /// An invitation and its password (`invite`).
+    Password,
+    /// A short code (`easy-connect`, `join`).
+    Code,
+}
+
+impl Credential {
+    /// What the helper has to know.
+    pub(super) fn secret(self) -> &'static str {
+        match self {
+            Credential::Password => "password",
+            Credential::Code => "code",
+        }
+    }
+
+    /// What closes when the host takes no more helpers.
+    pub(super) fn offer(self) -> &'static str {
+        match self {
+            Credential::Password => "invitation",
+            Credential::Code => "code",
+        }
+    }
+
+    /// The exit code when the invitation or code closed before anyone got in.
+    /// A code closes for good after a wrong secret (one try in Quick
+    /// Assist), so that is a failure (3, as the helper's wrong password); an
+    /// invitation's wrong passwords are reported as `auth_failed` and it
+    /// exits 0, as it always has.
+    pub(super) fn closed_exit(self, failed_auth: bool) -> u8 {
+        match self {
+            Credential::Code if failed_auth => 3,
+            _ => 0,
+        }
+    }
+}
+
+/// Serves the session until it is over: prints its events, answers as
+/// `args` say (or asks on stdin), runs stdin commands, and passes on the
+/// desk's panic key, local activity and clipboard; the exit code.
+pub async fn serve(
+    host: &mut HostHandle,
+    args: &HostArgs,
+    credential: Credential,
+    desk: &mut Desk,
+    output: Output,
+) -> u8 {
+    let mut lines = stdin_lines();
+    let mut questions: VecDeque<Question> = VecDeque::new();
+    let mut stdin_open = true;
+    let mut live = false;
+    let mut failed_auth = false;
+    loop {
+        tokio::select! {
+            event = host.next_event() => {
+                let Some(event) = event else { return 0 };
+                let cx = Context { host, args, credential, output };
+                let state = State {
+                    questions: &mut questions,
+                    live: &mut live,
+                    failed_auth: &mut failed_auth,
+                    clipboard: desk.clipboard.as_mut(),
+                };
+                if let Flow::Exit(code) = handle_event(&cx, event, state).await {
+                    return code;
+                }
+            }
+            line = lines.recv(), if stdin_open => match line {
+                Some(line) => {
+                    if handle_line(host, output, line.trim(), &mut questions).await {
+                        return 0;
+                    }
+                }
+                None => stdin_open = false,
+            },
+            Some(text) = next_change(&mut desk.clipboard_changes) => {
+                if desk.clipboard.as_ref().is_some_and(SystemClipboard::sharing) {
+                    let bytes = text.len();
+                    report_sent(output, "helper", bytes, host.send_clipboard(text).await);
+                }
+            }
+            Some(signal) = desk.local.recv() => match signal {
+                LocalSignal::PanicKey => {
+                    output.event("panic_key", json!({}), || "Panic key pressed.".into());
+                    // Not granted is fine: the key works whenever it is pressed.
+                    let _ = host.revoke_panic_key().await;
+                }
+                LocalSignal::Activity => {
+                    let _ = host.local_input_seen(LOCAL_USER_WINS_FOR).await;
+                }
+            },
+        }
+    }
+}
+
+/// Lines of stdin, read on a thread of their own: reading blocks, and the
+/// runtime must not.
+fn stdin_lines() -> mpsc::UnboundedReceiver<String> {
+    let (lines_tx, lines) = mpsc::unbounded_channel::<String>();
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lock().lines() {
+            let Ok(line) = line else { break };
+            if lines_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    lines
+}
