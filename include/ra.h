@@ -78,6 +78,17 @@
 #define RA_MAX_DAMAGE_RECTS 4096
 
 /**
+ * Largest side of a pointer shape, in pixels (larger shapes are not sent).
+ */
+#define RA_MAX_CURSOR_SIDE 128
+
+/**
+ * Longest clipboard text, in bytes of UTF-8 (`ra_host_send_clipboard`,
+ * `ra_helper_send_clipboard`).
+ */
+#define RA_MAX_CLIPBOARD_BYTES 65536
+
+/**
  * Means "every display as one picture" where a display id is expected.
  */
 #define RA_DISPLAY_ALL UINT32_MAX
@@ -314,6 +325,22 @@
 #define RA_MAX_INPUT_EVENTS 1024
 
 /**
+ * The path is not known yet (an Easy Connect host before the helper came,
+ * a Quick Assist helper before the host typed the code).
+ */
+#define RA_PATH_UNKNOWN 0
+
+/**
+ * The two sides talk directly (always so in the invitation flow).
+ */
+#define RA_PATH_DIRECT 1
+
+/**
+ * The packets go through the broker's relay (it sees only ciphertext).
+ */
+#define RA_PATH_RELAYED 2
+
+/**
  * An event this version of the C ABI does not describe; `description` says
  * what it is.
  */
@@ -394,6 +421,17 @@
 #define RA_HOST_EVENT_BACKEND_ERROR 14
 
 /**
+ * Clipboard sharing was turned on or off (`enabled`), by
+ * `ra_host_set_clipboard_sharing` or by a policy change.
+ */
+#define RA_HOST_EVENT_CLIPBOARD_SHARING 15
+
+/**
+ * The helper's clipboard changed (`text`): put it on the host's clipboard.
+ */
+#define RA_HOST_EVENT_CLIPBOARD 16
+
+/**
  * The capturer.
  */
 #define RA_BACKEND_CAPTURER 1
@@ -472,6 +510,24 @@
 #define RA_HELPER_EVENT_FRAME 11
 
 /**
+ * The host's pointer moved, appeared, disappeared or changed shape
+ * (`cursor`; its shape's pixels live as long as the event). Draw it over
+ * the frames: they do not contain it.
+ */
+#define RA_HELPER_EVENT_CURSOR 12
+
+/**
+ * The host turned clipboard sharing on or off (`enabled`):
+ * `ra_helper_send_clipboard` works while it is on.
+ */
+#define RA_HELPER_EVENT_CLIPBOARD_SHARING 13
+
+/**
+ * The host's clipboard changed (`text`): put it on the helper's clipboard.
+ */
+#define RA_HELPER_EVENT_CLIPBOARD 14
+
+/**
  * `timeout_ms` that waits without limit.
  */
 #define RA_TIMEOUT_INFINITE UINT32_MAX
@@ -484,7 +540,24 @@
 typedef struct ra_accept_options ra_accept_options;
 
 /**
- * A helper's live session (opaque). Made by `ra_helper_accept`, freed by
+ * A code a helper registered (opaque), waiting for the host to type it.
+ * Made by `ra_helper_assist`, freed by `ra_assist_offer_free`.
+ */
+typedef struct ra_assist_offer ra_assist_offer;
+
+/**
+ * How to reach the broker (opaque builder; `ra_broker_options_new`,
+ * `ra_broker_options_free`). Defaults: any local UDP port, a direct path
+ * tried for up to 2 s before the relay, 5 s to reach the broker, codes valid
+ * for 10 minutes (the broker and the host's policy may shorten that). The
+ * broker's certificate must be pinned (`ra_broker_options_set_fingerprint`)
+ * or checked against CA certificates (`ra_broker_options_set_ca`).
+ */
+typedef struct ra_broker_options ra_broker_options;
+
+/**
+ * A helper's live session (opaque). Made by `ra_helper_accept`,
+ * `ra_helper_easy_connect` or `ra_assist_offer_wait`, freed by
  * `ra_helper_free`.
  */
 typedef struct ra_helper ra_helper;
@@ -495,8 +568,9 @@ typedef struct ra_helper ra_helper;
 typedef struct ra_helper_event ra_helper_event;
 
 /**
- * A host (opaque): an open invitation and the session made through it.
- * Made by `ra_host_invite`, freed by `ra_host_free`.
+ * A host (opaque): an open invitation, or a short code, and the session
+ * made through it. Made by `ra_host_invite`, `ra_host_easy_connect` or
+ * `ra_host_join`, freed by `ra_host_free`.
  */
 typedef struct ra_host ra_host;
 
@@ -632,7 +706,8 @@ typedef struct ra_host_event_data {
      */
     const char *peer;
     /**
-     * The chat message.
+     * The chat message (`RA_HOST_EVENT_CHAT`), or the clipboard text
+     * (`RA_HOST_EVENT_CLIPBOARD`).
      */
     const char *text;
     /**
@@ -680,6 +755,10 @@ typedef struct ra_host_event_data {
      * A human-readable description of the event; never NULL.
      */
     const char *description;
+    /**
+     * Nonzero when clipboard sharing is now on (`RA_HOST_EVENT_CLIPBOARD_SHARING`).
+     */
+    uint8_t enabled;
 } ra_host_event_data;
 
 /**
@@ -777,6 +856,67 @@ typedef struct ra_frame {
 } ra_frame;
 
 /**
+ * A pointer image: **premultiplied** BGRA (bytes B, G, R, A, each colour
+ * already multiplied by A), rows packed (`4 * width` bytes apart), with the
+ * hotspot — the pixel that points — at (`hot_x`, `hot_y`).
+ *
+ * Given to C (in `RA_HELPER_EVENT_CURSOR`), it is borrowed from the event.
+ * Given by C (a capturer's `cursor` callback), it must stay valid until the
+ * next call of any of the capturer's callbacks; the library copies it.
+ */
+typedef struct ra_cursor_shape {
+    /**
+     * The first pixel of the first row; NULL when the shape did not change
+     * (keep drawing the previous one).
+     */
+    const uint8_t *pixels;
+    /**
+     * Bytes at `pixels`: `4 * width * height`.
+     */
+    size_t len;
+    /**
+     * Width in pixels (1–`RA_MAX_CURSOR_SIDE`).
+     */
+    uint32_t width;
+    /**
+     * Height in pixels (1–`RA_MAX_CURSOR_SIDE`).
+     */
+    uint32_t height;
+    /**
+     * Hotspot column (< `width`).
+     */
+    uint32_t hot_x;
+    /**
+     * Hotspot row (< `height`).
+     */
+    uint32_t hot_y;
+} ra_cursor_shape;
+
+/**
+ * What changed about the host's pointer: where its hotspot is, whether it
+ * is shown, and its new shape if it changed. The pointer travels apart from
+ * the video; the helper draws it over the picture.
+ */
+typedef struct ra_cursor_update {
+    /**
+     * Hotspot column in the captured display's coordinates (the frame's pixels).
+     */
+    int32_t x;
+    /**
+     * Hotspot row in the captured display's coordinates.
+     */
+    int32_t y;
+    /**
+     * Nonzero when the pointer is shown over the captured display.
+     */
+    uint8_t visible;
+    /**
+     * The new shape; `shape.pixels` is NULL when it did not change.
+     */
+    struct ra_cursor_shape shape;
+} ra_cursor_update;
+
+/**
  * The contents of a helper event. Fields that do not apply to `kind` are 0
  * or NULL. Strings are NUL-terminated UTF-8; everything pointed at belongs
  * to the event.
@@ -791,7 +931,8 @@ typedef struct ra_helper_event_data {
      */
     const char *host_name;
     /**
-     * The chat message.
+     * The chat message (`RA_HELPER_EVENT_CHAT`), or the clipboard text
+     * (`RA_HELPER_EVENT_CLIPBOARD`).
      */
     const char *text;
     /**
@@ -838,6 +979,15 @@ typedef struct ra_helper_event_data {
      * A human-readable description of the event; never NULL.
      */
     const char *description;
+    /**
+     * Nonzero when clipboard sharing is now on (`RA_HELPER_EVENT_CLIPBOARD_SHARING`).
+     */
+    uint8_t enabled;
+    /**
+     * The pointer (`RA_HELPER_EVENT_CURSOR`); its shape's pixels live as
+     * long as the event.
+     */
+    struct ra_cursor_update cursor;
 } ra_helper_event_data;
 
 /**
@@ -856,6 +1006,20 @@ typedef struct ra_helper_event_data {
  * - `invalidate` (optional): the next frame must be returned, whole, even if
  *   nothing changed (a helper joined or asked for a keyframe).
  * - `destroy` (optional): the library is done with `user_data`.
+ * - `cursor` (optional): report the pointer. Called after every
+ *   `next_frame` while a helper watches: return `RA_RESULT_OK` with
+ *   `*update` filled in when the pointer moved, appeared, disappeared or
+ *   changed shape since the last report (`update->shape.pixels` NULL when
+ *   the shape did not change; pixels valid until the next call of any of
+ *   these callbacks), or `RA_RESULT_TIMEOUT` when nothing changed. For a
+ *   pointer move to reach the helper at once, `next_frame` may return
+ *   `RA_RESULT_TIMEOUT` before `timeout_ms` when only the pointer changed.
+ *   Any other code, or an invalid shape, is reported as
+ *   `RA_HOST_EVENT_BACKEND_ERROR` and the update is dropped. Without it the
+ *   helper gets no pointer (draw it into the frames instead).
+ *
+ * Fill the table with designated initializers, or zero it first: fields
+ * may be added at its end in later versions, and unset ones must be NULL.
  *
  * See the threads and ownership rules of `ra_host_backends`.
  */
@@ -884,6 +1048,10 @@ typedef struct ra_capturer_callbacks {
      * Releases `user_data`.
      */
     void (*destroy)(void *user_data);
+    /**
+     * Reports the pointer's changes.
+     */
+    ra_result (*cursor)(void *user_data, struct ra_cursor_update *update);
 } ra_capturer_callbacks;
 
 /**
@@ -1002,6 +1170,26 @@ typedef struct ra_injector_callbacks {
 } ra_injector_callbacks;
 
 /**
+ * A short code and what goes with it (see `ra_host_get_code_info`,
+ * `ra_assist_offer_get_code_info`).
+ */
+typedef struct ra_code_info {
+    /**
+     * The code as it is read out, `"ABC-DEF-GHJ-KMN"` (NUL-terminated; valid
+     * as long as the object it came from).
+     */
+    const char *code;
+    /**
+     * When the code expires, in seconds since the Unix epoch.
+     */
+    int64_t expires_at_unix;
+    /**
+     * How the session travels: `RA_PATH_*`.
+     */
+    uint32_t path;
+} ra_code_info;
+
+/**
  * Receives a host event, lent for the duration of the call (do not free it).
  * Called on the host's own callback thread, one event at a time; it may
  * call any `ra_host_` function except `ra_host_set_event_callback` and
@@ -1108,6 +1296,11 @@ typedef void (*ra_helper_event_callback)(void *user_data, const struct ra_helper
 #define RA_RESULT_EMAIL 205
 
 /**
+ * A typed short code is malformed (wrong length or character).
+ */
+#define RA_RESULT_INVALID_CODE 206
+
+/**
  * The host's policy forbids it (assistance off, or control off).
  */
 #define RA_RESULT_POLICY 300
@@ -1126,6 +1319,16 @@ typedef void (*ra_helper_event_callback)(void *user_data, const struct ra_helper
  * TLS could not be set up.
  */
 #define RA_RESULT_TLS 303
+
+/**
+ * The broker could not be reached, stopped answering, or answered nonsense.
+ */
+#define RA_RESULT_BROKER 304
+
+/**
+ * The broker refused to register a code (e.g. too many registrations from here).
+ */
+#define RA_RESULT_BROKER_REFUSED 305
 
 /**
  * Opening the invitation failed for another reason.
@@ -1171,6 +1374,33 @@ typedef void (*ra_helper_event_callback)(void *user_data, const struct ra_helper
  * The peer broke the protocol or speaks another version.
  */
 #define RA_RESULT_PROTOCOL 407
+
+/**
+ * The broker does not know the code: unknown, expired, already used or
+ * closed (it gives one answer for all).
+ */
+#define RA_RESULT_CODE_UNAVAILABLE 408
+
+/**
+ * Too many attempts from this address: wait (the detail says how long) and
+ * try again.
+ */
+#define RA_RESULT_RATE_LIMITED 409
+
+/**
+ * The code's secret part is wrong (the other side could not authenticate it).
+ */
+#define RA_RESULT_WRONG_CODE 410
+
+/**
+ * Nobody used the code before it expired.
+ */
+#define RA_RESULT_CODE_EXPIRED 411
+
+/**
+ * Too many wrong attempts: the code is closed.
+ */
+#define RA_RESULT_TOO_MANY_FAILURES 412
 
 /**
  * Accepting failed for another reason.
@@ -1574,6 +1804,92 @@ ra_result ra_accept_options_set_approval_timeout_ms(struct ra_accept_options *op
 ra_result ra_accept_options_free(struct ra_accept_options *options);
 
 /**
+ * New broker options for the broker at `address` (`"IP:PORT"`, as
+ * `ra-broker serve` prints it), written to `out`. Pin its certificate
+ * before use.
+ *
+ * # Safety
+ * `address` is NULL or NUL-terminated; `out` is NULL or writable.
+ */
+ra_result ra_broker_options_new(const char *address, struct ra_broker_options **out);
+
+/**
+ * Pins the broker's certificate by its SHA-256 fingerprint,
+ * `"sha256:"` and 64 hexadecimal digits (as `ra-broker serve` prints it).
+ *
+ * # Safety
+ * `options` is NULL or a handle used by no other thread; `fingerprint` is
+ * NULL or NUL-terminated.
+ */
+ra_result ra_broker_options_set_fingerprint(struct ra_broker_options *options, const char *fingerprint);
+
+/**
+ * Trusts the broker's certificate if CA certificates signed it: `pem_len`
+ * bytes of PEM text at `pem` (one or more certificates), and the name the
+ * certificate must carry (`server_name`, a DNS name or an IP address).
+ * Checked when connecting.
+ *
+ * # Safety
+ * `options` is NULL or a handle used by no other thread; `pem` is NULL or
+ * readable for `pem_len` bytes; `server_name` is NULL or NUL-terminated.
+ */
+ra_result ra_broker_options_set_ca(struct ra_broker_options *options, const uint8_t *pem, size_t pem_len, const char *server_name);
+
+/**
+ * The local UDP address for the broker and the other side, as `"IP:PORT"`
+ * (port 0: any free port). Default `"0.0.0.0:0"`.
+ *
+ * # Safety
+ * `options` is NULL or a handle used by no other thread; `address` is NULL
+ * or NUL-terminated.
+ */
+ra_result ra_broker_options_set_bind(struct ra_broker_options *options, const char *address);
+
+/**
+ * Nonzero (the default): try a direct path to the other side before the
+ * broker's relay; 0: always relay.
+ *
+ * # Safety
+ * `options` is NULL or a handle used by no other thread.
+ */
+ra_result ra_broker_options_set_try_direct(struct ra_broker_options *options, uint8_t try_direct);
+
+/**
+ * How long the direct path may take before the relay is used, in
+ * milliseconds (> 0).
+ *
+ * # Safety
+ * `options` is NULL or a handle used by no other thread.
+ */
+ra_result ra_broker_options_set_direct_timeout_ms(struct ra_broker_options *options, uint64_t timeout_ms);
+
+/**
+ * How long reaching the broker, and the relayed path, may take, in
+ * milliseconds (> 0).
+ *
+ * # Safety
+ * `options` is NULL or a handle used by no other thread.
+ */
+ra_result ra_broker_options_set_connect_timeout_ms(struct ra_broker_options *options, uint64_t timeout_ms);
+
+/**
+ * How long a code stays valid, in milliseconds (> 0; the broker, and for a
+ * host its policy, may cap it).
+ *
+ * # Safety
+ * `options` is NULL or a handle used by no other thread.
+ */
+ra_result ra_broker_options_set_code_lifetime_ms(struct ra_broker_options *options, uint64_t lifetime_ms);
+
+/**
+ * Frees broker options. NULL is a no-op.
+ *
+ * # Safety
+ * `options` is NULL or a handle no other thread is using.
+ */
+ra_result ra_broker_options_free(struct ra_broker_options *options);
+
+/**
  * Reads a host event's contents into `out`; the pointers in it belong to
  * the event.
  *
@@ -1725,8 +2041,55 @@ ra_result ra_host_backends_free(struct ra_host_backends *backends);
 ra_result ra_host_invite(const struct ra_invite_options *options, struct ra_host_backends *backends, struct ra_host **out);
 
 /**
+ * **Easy Connect, host side**: registers a fresh code with the broker and
+ * writes the host to `out`; read the code (`ra_host_get_code_info`) to the
+ * helper, who types it (`ra_helper_easy_connect`). The helper then asks to
+ * connect (`RA_HOST_EVENT_CONNECTION_REQUEST`) as in the invitation flow.
+ * Blocks until the code is registered (a round trip to the broker).
+ *
+ * `options` (NULL: defaults) gives the host name, the policy, the audit log
+ * and a lifetime that caps the code's (`listen` and the addresses are not
+ * used: see `ra_broker_options_set_bind`); `backends` as for
+ * `ra_host_invite`. Five wrong attempts close the code.
+ *
+ * Errors: `RA_RESULT_POLICY` (assistance turned off), `RA_RESULT_BROKER`,
+ * `RA_RESULT_BROKER_REFUSED`, `RA_RESULT_BIND`, `RA_RESULT_TLS`,
+ * `RA_RESULT_BACKEND`, `RA_RESULT_IO` (audit log),
+ * `RA_RESULT_INVALID_ARGUMENT` (no broker trust), `RA_RESULT_INVALID_STATE`
+ * (backends already used), `RA_RESULT_WRONG_THREAD`.
+ *
+ * # Safety
+ * `broker` is NULL or a live handle; `options` and `backends` are NULL or
+ * handles not used by another thread during the call; `out` is NULL or
+ * writable.
+ */
+ra_result ra_host_easy_connect(const struct ra_broker_options *broker, const struct ra_invite_options *options, struct ra_host_backends *backends, struct ra_host **out);
+
+/**
+ * **Quick Assist, host side**: claims the code the helper read out (`code`,
+ * as typed: case, dashes and spaces do not matter), connects to the helper
+ * — directly, or through the broker's relay — and writes the host to `out`.
+ * Blocks until connected (seconds at most). The helper then authenticates
+ * with the code and asks to connect (`RA_HOST_EVENT_CONNECTION_REQUEST`,
+ * with its name): approve it, and control separately, as in the invitation
+ * flow. A wrong code shows as `RA_HOST_EVENT_AUTH_FAILED` then
+ * `RA_HOST_EVENT_INVITATION_CLOSED`. `options` and `backends` as for
+ * `ra_host_easy_connect`.
+ *
+ * Errors: `RA_RESULT_INVALID_CODE`, `RA_RESULT_CODE_UNAVAILABLE` (unknown,
+ * expired or used code), `RA_RESULT_RATE_LIMITED`, `RA_RESULT_UNREACHABLE`,
+ * `RA_RESULT_BROKER`, `RA_RESULT_POLICY`, `RA_RESULT_BIND`,
+ * `RA_RESULT_BACKEND`, `RA_RESULT_INVALID_STATE`, `RA_RESULT_WRONG_THREAD`.
+ *
+ * # Safety
+ * As `ra_host_easy_connect`; `code` is NULL or NUL-terminated.
+ */
+ra_result ra_host_join(const struct ra_broker_options *broker, const char *code, const struct ra_invite_options *options, struct ra_host_backends *backends, struct ra_host **out);
+
+/**
  * A copy of the invitation, written to `out` (free it with
  * `ra_invitation_free`); save it, or turn it into a token or an email.
+ * `RA_RESULT_INVALID_STATE` for a host started from a code.
  *
  * # Safety
  * `host` is NULL or a live handle; `out` is NULL or writable.
@@ -1736,6 +2099,7 @@ ra_result ra_host_get_invitation(const struct ra_host *host, struct ra_invitatio
 /**
  * The password to tell the helper separately (`"XXXX-XXXX-XXXXX"`),
  * written to `out` (free it with `ra_string_free`).
+ * `RA_RESULT_INVALID_STATE` for a host started from a code.
  *
  * # Safety
  * `host` is NULL or a live handle; `out` is NULL or writable.
@@ -1744,11 +2108,24 @@ ra_result ra_host_get_password(const struct ra_host *host, char **out);
 
 /**
  * The UDP port the host listens on, written to `out`.
+ * `RA_RESULT_INVALID_STATE` for a host started from a code.
  *
  * # Safety
  * `host` is NULL or a live handle; `out` is NULL or writable.
  */
 ra_result ra_host_get_port(const struct ra_host *host, uint16_t *out);
+
+/**
+ * The code of a host started from one (`ra_host_easy_connect`: the code to
+ * read to the helper; `ra_host_join`: the code typed), when it expires, and
+ * the path (`RA_PATH_UNKNOWN` for Easy Connect), written to `out`; the
+ * string belongs to the host. `RA_RESULT_INVALID_STATE` for a host started
+ * from an invitation.
+ *
+ * # Safety
+ * `host` is NULL or a live handle; `out` is NULL or writable.
+ */
+ra_result ra_host_get_code_info(const struct ra_host *host, struct ra_code_info *out);
 
 /**
  * Waits up to `timeout_ms` (`RA_TIMEOUT_INFINITE`: forever; 0: just look)
@@ -1862,7 +2239,8 @@ ra_result ra_host_chat(const struct ra_host *host, const char *text);
 ra_result ra_host_end(const struct ra_host *host);
 
 /**
- * Stops taking connections; a live session continues.
+ * Stops taking connections (for a host started from a code: closes the
+ * code); a live session continues.
  *
  * # Safety
  * `host` is NULL or a live handle.
@@ -1877,6 +2255,29 @@ ra_result ra_host_close_invitation(const struct ra_host *host);
  * `host` is NULL or a live handle; `policy` is NULL or a handle.
  */
 ra_result ra_host_set_policy(const struct ra_host *host, const struct ra_policy *policy);
+
+/**
+ * Turns clipboard sharing (text, both ways) on (`enabled` nonzero) or off
+ * for the live session; both sides then get a `*_CLIPBOARD_SHARING` event.
+ * `RA_RESULT_POLICY` when the policy does not allow the clipboard
+ * (`allow_clipboard`), `RA_RESULT_NO_SESSION` without a live session.
+ * Turning the policy's `allow_clipboard` off turns sharing off.
+ *
+ * # Safety
+ * `host` is NULL or a live handle.
+ */
+ra_result ra_host_set_clipboard_sharing(const struct ra_host *host, uint8_t enabled);
+
+/**
+ * Sends the host's clipboard text (UTF-8, at most `RA_MAX_CLIPBOARD_BYTES`)
+ * to the helper, who gets `RA_HELPER_EVENT_CLIPBOARD`. `RA_RESULT_NOT_NOW`
+ * unless sharing is on and the session unpaused; `RA_RESULT_INVALID_ARGUMENT`
+ * for text that is too long.
+ *
+ * # Safety
+ * `host` is NULL or a live handle; `text` is NULL or NUL-terminated.
+ */
+ra_result ra_host_send_clipboard(const struct ra_host *host, const char *text);
 
 /**
  * Ends any session, closes the invitation, tells the helper (waiting up to
@@ -1911,6 +2312,27 @@ ra_result ra_host_free(struct ra_host *host);
 ra_result ra_helper_accept(const struct ra_invitation *invitation, const char *password, const struct ra_accept_options *options, struct ra_helper **out);
 
 /**
+ * **Easy Connect, helper side**: claims the code the host read out (`code`,
+ * as typed: case, dashes and spaces do not matter), connects — directly, or
+ * through the broker's relay — authenticates with the code and waits until
+ * the host user lets the helper in; then writes the session to `out`
+ * (view-only, as from `ra_helper_accept`). Blocks: up to the broker's
+ * timeouts plus the approval timeout (`options` may be NULL; its connect
+ * timeout is not used: see `ra_broker_options_set_connect_timeout_ms`).
+ *
+ * Errors: `RA_RESULT_INVALID_CODE` (malformed), `RA_RESULT_CODE_UNAVAILABLE`
+ * (unknown, expired or used code), `RA_RESULT_WRONG_CODE`,
+ * `RA_RESULT_RATE_LIMITED`, `RA_RESULT_DENIED`, `RA_RESULT_UNREACHABLE`,
+ * `RA_RESULT_BROKER`, `RA_RESULT_CONNECTION_LOST`, `RA_RESULT_PROTOCOL`,
+ * `RA_RESULT_INVALID_ARGUMENT` (no broker trust), `RA_RESULT_WRONG_THREAD`.
+ *
+ * # Safety
+ * `broker` and `options` are NULL or live handles; `code` is NULL or
+ * NUL-terminated; `out` is NULL or writable.
+ */
+ra_result ra_helper_easy_connect(const struct ra_broker_options *broker, const char *code, const struct ra_accept_options *options, struct ra_helper **out);
+
+/**
  * The host's name, written to `out` (free it with `ra_string_free`).
  *
  * # Safety
@@ -1926,6 +2348,16 @@ ra_result ra_helper_get_host_name(const struct ra_helper *helper, char **out);
  * `helper` is NULL or a live handle; `out` is NULL or writable.
  */
 ra_result ra_helper_get_control_state(const struct ra_helper *helper, uint32_t *out);
+
+/**
+ * How the session travels (`RA_PATH_DIRECT`, or `RA_PATH_RELAYED` through
+ * the broker's relay), written to `out`. A session from an invitation is
+ * always direct.
+ *
+ * # Safety
+ * `helper` is NULL or a live handle; `out` is NULL or writable.
+ */
+ra_result ra_helper_get_path(const struct ra_helper *helper, uint32_t *out);
 
 /**
  * Waits up to `timeout_ms` (`RA_TIMEOUT_INFINITE`: forever; 0: just look)
@@ -2013,6 +2445,18 @@ ra_result ra_helper_pointer(const struct ra_helper *helper, int32_t x, int32_t y
 ra_result ra_helper_select_display(const struct ra_helper *helper, uint32_t display);
 
 /**
+ * Sends the helper's clipboard text (UTF-8, at most
+ * `RA_MAX_CLIPBOARD_BYTES`) to the host, who gets `RA_HOST_EVENT_CLIPBOARD`.
+ * `RA_RESULT_NOT_NOW` unless the host shares the clipboard
+ * (`RA_HELPER_EVENT_CLIPBOARD_SHARING`) and the session is unpaused;
+ * `RA_RESULT_INVALID_ARGUMENT` for text that is too long.
+ *
+ * # Safety
+ * `helper` is NULL or a live handle; `text` is NULL or NUL-terminated.
+ */
+ra_result ra_helper_send_clipboard(const struct ra_helper *helper, const char *text);
+
+/**
  * Asks the host for a full keyframe.
  *
  * # Safety
@@ -2038,6 +2482,61 @@ ra_result ra_helper_end(const struct ra_helper *helper);
  * `helper` is NULL or a live handle that no other call is using.
  */
 ra_result ra_helper_free(struct ra_helper *helper);
+
+/**
+ * **Quick Assist, helper side**: registers a fresh code with the broker and
+ * writes the offer to `out`. Read its code (`ra_assist_offer_get_code_info`)
+ * to the host, who types it (`ra_host_join`); then wait for the session
+ * with `ra_assist_offer_wait`. Blocks until the code is registered (a round
+ * trip to the broker). Each wrong attempt by a host is reported to the
+ * broker, which closes the code after five. `options` may be NULL (the
+ * helper's name and approval timeout).
+ *
+ * Errors: `RA_RESULT_BROKER`, `RA_RESULT_BROKER_REFUSED`, `RA_RESULT_BIND`,
+ * `RA_RESULT_TLS`, `RA_RESULT_INVALID_ARGUMENT` (no broker trust),
+ * `RA_RESULT_WRONG_THREAD`.
+ *
+ * # Safety
+ * `broker` and `options` are NULL or live handles; `out` is NULL or writable.
+ */
+ra_result ra_helper_assist(const struct ra_broker_options *broker, const struct ra_accept_options *options, struct ra_assist_offer **out);
+
+/**
+ * The code to read to the host and when it expires (`path` is
+ * `RA_PATH_UNKNOWN`; see `ra_helper_get_path` once connected), written to
+ * `out`; the string belongs to the offer.
+ *
+ * # Safety
+ * `offer` is NULL or a live handle; `out` is NULL or writable.
+ */
+ra_result ra_assist_offer_get_code_info(const struct ra_assist_offer *offer, struct ra_code_info *out);
+
+/**
+ * Waits up to `timeout_ms` (`RA_TIMEOUT_INFINITE`: forever; 0: just look)
+ * until a host typed the code, authenticated and was let in; then writes
+ * the session (view-only, as from `ra_helper_accept`) to `out`.
+ * `RA_RESULT_TIMEOUT` when no host got in yet. Once the session was given
+ * out, `RA_RESULT_INVALID_STATE`.
+ *
+ * Errors (returned again by every later call): `RA_RESULT_CODE_EXPIRED`,
+ * `RA_RESULT_TOO_MANY_FAILURES`, `RA_RESULT_DENIED` (the host turned the
+ * helper away), `RA_RESULT_POLICY`, `RA_RESULT_BROKER`, `RA_RESULT_BACKEND`,
+ * and `RA_RESULT_WRONG_THREAD`.
+ *
+ * # Safety
+ * `offer` is NULL or a live handle; `out` is NULL or writable.
+ */
+ra_result ra_assist_offer_wait(const struct ra_assist_offer *offer, uint32_t timeout_ms, struct ra_helper **out);
+
+/**
+ * Frees an offer. A session not yet taken with `ra_assist_offer_wait` is
+ * ended. The code stays registered with the broker until it expires: a host
+ * that types it later gets in and is ended at once. NULL is a no-op.
+ *
+ * # Safety
+ * `offer` is NULL or a live handle that no other call is using.
+ */
+ra_result ra_assist_offer_free(struct ra_assist_offer *offer);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -5,10 +5,11 @@
 use std::cell::RefCell;
 use std::ffi::{CString, c_char};
 
+use ra_core::code::CodeError;
 use ra_core::invitation::InvitationError;
 use ra_core::password::PasswordError;
 use ra_core::policy::PolicyError;
-use ra_core::runtime::{AcceptError, InviteError, SessionError};
+use ra_core::runtime::{AcceptError, ClaimError, InviteError, SessionError, WaitError};
 use ra_core::session::CommandError;
 
 use crate::result::*;
@@ -87,6 +88,12 @@ impl From<PasswordError> for Error {
     }
 }
 
+impl From<CodeError> for Error {
+    fn from(e: CodeError) -> Self {
+        Error::new(RA_RESULT_INVALID_CODE, e.to_string())
+    }
+}
+
 impl From<PolicyError> for Error {
     fn from(e: PolicyError) -> Self {
         let code = match &e {
@@ -155,5 +162,111 @@ impl From<SessionError> for Error {
             SessionError::Closed => Error::new(RA_RESULT_SESSION_CLOSED, e.to_string()),
             _ => Error::new(RA_RESULT_COMMAND_FAILED, e.to_string()),
         }
+    }
+}
+
+/// The error of registering a code or waiting on it (`ra_host_easy_connect`,
+/// `ra_helper_assist`, `ra_assist_offer_wait`); `fallback` for a kind added
+/// to ra-core after this mapping was written.
+pub(crate) fn wait_error(e: WaitError, fallback: ra_result) -> Error {
+    match e {
+        WaitError::Host(invite) => invite.into(),
+        WaitError::Session(accept) => accept.into(),
+        other => {
+            let code = match &other {
+                WaitError::Broker(_) => RA_RESULT_BROKER,
+                WaitError::Refused(_) => RA_RESULT_BROKER_REFUSED,
+                WaitError::Expired => RA_RESULT_CODE_EXPIRED,
+                WaitError::TooManyFailures => RA_RESULT_TOO_MANY_FAILURES,
+                WaitError::Io(_) => RA_RESULT_BIND,
+                WaitError::Tls(_) => RA_RESULT_TLS,
+                WaitError::Backend(_) => RA_RESULT_BACKEND,
+                _ => fallback,
+            };
+            Error::new(code, other.to_string())
+        }
+    }
+}
+
+/// The error of claiming a code (`ra_helper_easy_connect`, `ra_host_join`);
+/// `fallback` for a kind added to ra-core after this mapping was written.
+pub(crate) fn claim_error(e: ClaimError, fallback: ra_result) -> Error {
+    match e {
+        ClaimError::Host(invite) => invite.into(),
+        ClaimError::Session(accept) => accept.into(),
+        other => {
+            let code = match &other {
+                ClaimError::Broker(_) => RA_RESULT_BROKER,
+                ClaimError::Unavailable => RA_RESULT_CODE_UNAVAILABLE,
+                ClaimError::RateLimited { .. } => RA_RESULT_RATE_LIMITED,
+                ClaimError::Unreachable(_) => RA_RESULT_UNREACHABLE,
+                ClaimError::WrongCode => RA_RESULT_WRONG_CODE,
+                ClaimError::Io(_) => RA_RESULT_BIND,
+                ClaimError::Tls(_) => RA_RESULT_TLS,
+                _ => fallback,
+            };
+            Error::new(code, other.to_string())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn code_flow_errors_have_their_own_codes() {
+        let wait = |e| wait_error(e, RA_RESULT_INVITE_FAILED).code;
+        assert_eq!(wait(WaitError::Broker("gone".into())), RA_RESULT_BROKER);
+        assert_eq!(
+            wait(WaitError::Refused("collision".into())),
+            RA_RESULT_BROKER_REFUSED
+        );
+        assert_eq!(wait(WaitError::Expired), RA_RESULT_CODE_EXPIRED);
+        assert_eq!(
+            wait(WaitError::TooManyFailures),
+            RA_RESULT_TOO_MANY_FAILURES
+        );
+        assert_eq!(wait(WaitError::Host(InviteError::Policy)), RA_RESULT_POLICY);
+        assert_eq!(
+            wait(WaitError::Session(AcceptError::Denied(
+                ra_core::session::EndReason::Denied
+            ))),
+            RA_RESULT_DENIED
+        );
+        assert_eq!(wait(WaitError::Backend("x".into())), RA_RESULT_BACKEND);
+
+        let claim = |e| claim_error(e, RA_RESULT_ACCEPT_FAILED).code;
+        assert_eq!(claim(ClaimError::Unavailable), RA_RESULT_CODE_UNAVAILABLE);
+        assert_eq!(claim(ClaimError::WrongCode), RA_RESULT_WRONG_CODE);
+        assert_eq!(
+            claim(ClaimError::RateLimited {
+                retry_after: Duration::from_secs(3)
+            }),
+            RA_RESULT_RATE_LIMITED
+        );
+        assert_eq!(
+            claim(ClaimError::Unreachable("no path".into())),
+            RA_RESULT_UNREACHABLE
+        );
+        assert_eq!(claim(ClaimError::Broker("gone".into())), RA_RESULT_BROKER);
+        assert_eq!(
+            claim(ClaimError::Host(InviteError::Policy)),
+            RA_RESULT_POLICY
+        );
+        let rate = claim_error(
+            ClaimError::RateLimited {
+                retry_after: Duration::from_secs(3),
+            },
+            RA_RESULT_ACCEPT_FAILED,
+        );
+        assert!(rate.detail.contains("3 s"), "{}", rate.detail);
+
+        assert_eq!(
+            Error::from(ra_core::code::Code::parse("12").unwrap_err()).code,
+            RA_RESULT_INVALID_CODE
+        );
     }
 }

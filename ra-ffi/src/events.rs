@@ -9,7 +9,7 @@
 use std::ffi::{CString, c_char};
 use std::ptr;
 
-use ra_core::media::Rect;
+use ra_core::media::{CursorShape, Rect};
 use ra_core::runtime::ReceivedFrame;
 use ra_core::session::{HelperEvent, HostEvent};
 
@@ -56,6 +56,11 @@ pub const RA_HOST_EVENT_INVITATION_CLOSED: u32 = 13;
 /// `description`); a C callback that panicked or returned an error is
 /// reported this way.
 pub const RA_HOST_EVENT_BACKEND_ERROR: u32 = 14;
+/// Clipboard sharing was turned on or off (`enabled`), by
+/// `ra_host_set_clipboard_sharing` or by a policy change.
+pub const RA_HOST_EVENT_CLIPBOARD_SHARING: u32 = 15;
+/// The helper's clipboard changed (`text`): put it on the host's clipboard.
+pub const RA_HOST_EVENT_CLIPBOARD: u32 = 16;
 
 /// The capturer.
 pub const RA_BACKEND_CAPTURER: u32 = 1;
@@ -91,7 +96,8 @@ pub struct ra_host_event_data {
     pub helper_name: *const c_char,
     /// The helper's network address, `"IP:PORT"`.
     pub peer: *const c_char,
-    /// The chat message.
+    /// The chat message (`RA_HOST_EVENT_CHAT`), or the clipboard text
+    /// (`RA_HOST_EVENT_CLIPBOARD`).
     pub text: *const c_char,
     /// The reason, as a number of the kind's family (`RA_END_*`, `RA_DENY_*`,
     /// `RA_REVOKE_*`, `RA_CLOSE_*`), or `RA_REASON_OTHER`.
@@ -116,6 +122,8 @@ pub struct ra_host_event_data {
     pub backend_result: ra_result,
     /// A human-readable description of the event; never NULL.
     pub description: *const c_char,
+    /// Nonzero when clipboard sharing is now on (`RA_HOST_EVENT_CLIPBOARD_SHARING`).
+    pub enabled: u8,
 }
 
 /// A host event (opaque; read it with `ra_host_event_get_data`).
@@ -200,6 +208,7 @@ impl ra_host_event {
             backend: 0,
             backend_result: 0,
             description: strings.add(&description),
+            enabled: 0,
         };
         match item {
             HostItem::Backend { backend, error } => {
@@ -296,6 +305,16 @@ fn fill_host(data: &mut ra_host_event_data, strings: &mut Strings, event: HostEv
             data.reason = close_reason_to_c(reason);
             data.reason_name = strings.add(reason.as_str());
         }
+        HostEvent::ClipboardSharing { conn, enabled } => {
+            data.kind = RA_HOST_EVENT_CLIPBOARD_SHARING;
+            data.connection = conn.0;
+            data.enabled = u8::from(enabled);
+        }
+        HostEvent::Clipboard { conn, text } => {
+            data.kind = RA_HOST_EVENT_CLIPBOARD;
+            data.connection = conn.0;
+            data.text = strings.add(&text);
+        }
         // Added to ra-core after this version: `description` tells what it is.
         _ => {}
     }
@@ -361,6 +380,15 @@ pub const RA_HELPER_EVENT_ENDED: u32 = 10;
 /// A decoded picture of the host's screen (`frame`, `seq`, `latency_us`,
 /// `encoded_bytes`).
 pub const RA_HELPER_EVENT_FRAME: u32 = 11;
+/// The host's pointer moved, appeared, disappeared or changed shape
+/// (`cursor`; its shape's pixels live as long as the event). Draw it over
+/// the frames: they do not contain it.
+pub const RA_HELPER_EVENT_CURSOR: u32 = 12;
+/// The host turned clipboard sharing on or off (`enabled`):
+/// `ra_helper_send_clipboard` works while it is on.
+pub const RA_HELPER_EVENT_CLIPBOARD_SHARING: u32 = 13;
+/// The host's clipboard changed (`text`): put it on the helper's clipboard.
+pub const RA_HELPER_EVENT_CLIPBOARD: u32 = 14;
 
 /// What travels through a helper's event queue.
 #[derive(Debug)]
@@ -394,7 +422,8 @@ pub struct ra_helper_event_data {
     pub kind: u32,
     /// The host's name.
     pub host_name: *const c_char,
-    /// The chat message.
+    /// The chat message (`RA_HELPER_EVENT_CHAT`), or the clipboard text
+    /// (`RA_HELPER_EVENT_CLIPBOARD`).
     pub text: *const c_char,
     /// The reason (`RA_END_*`, `RA_DENY_*`, `RA_REVOKE_*`) or `RA_REASON_OTHER`.
     pub reason: u32,
@@ -418,6 +447,11 @@ pub struct ra_helper_event_data {
     pub encoded_bytes: usize,
     /// A human-readable description of the event; never NULL.
     pub description: *const c_char,
+    /// Nonzero when clipboard sharing is now on (`RA_HELPER_EVENT_CLIPBOARD_SHARING`).
+    pub enabled: u8,
+    /// The pointer (`RA_HELPER_EVENT_CURSOR`); its shape's pixels live as
+    /// long as the event.
+    pub cursor: ra_cursor_update,
 }
 
 /// A helper event (opaque; read it with `ra_helper_event_get_data`).
@@ -428,6 +462,7 @@ pub struct ra_helper_event {
     _displays: DisplayList,
     _damage: Vec<ra_rect>,
     _frame: Option<ReceivedFrame>,
+    _cursor: Option<CursorShape>,
 }
 
 // SAFETY: every raw pointer in `data` points into the fields beside it, owned
@@ -465,11 +500,21 @@ impl ra_helper_event {
             latency_us: 0,
             encoded_bytes: 0,
             description: strings.add(&description),
+            enabled: 0,
+            cursor: ra_cursor_update::default(),
         };
         let mut displays = DisplayList::default();
         let mut damage = Vec::new();
         let mut frame = None;
+        let mut cursor = None;
         match item {
+            HelperItem::Event(HelperEvent::Cursor(update)) => {
+                data.kind = RA_HELPER_EVENT_CURSOR;
+                // Points into `update.shape`, whose pixels do not move when
+                // the shape is moved into the event below.
+                data.cursor = ra_cursor_update::borrowed(&update);
+                cursor = update.shape;
+            }
             HelperItem::Event(event) => {
                 fill_helper(&mut data, &mut strings, &mut displays, event);
             }
@@ -501,6 +546,7 @@ impl ra_helper_event {
             _displays: displays,
             _damage: damage,
             _frame: frame,
+            _cursor: cursor,
         }
     }
 }
@@ -551,6 +597,14 @@ fn fill_helper(
             data.kind = RA_HELPER_EVENT_ENDED;
             data.reason = end_reason_to_c(reason);
             data.reason_name = strings.add(reason.as_str());
+        }
+        HelperEvent::ClipboardSharing { enabled } => {
+            data.kind = RA_HELPER_EVENT_CLIPBOARD_SHARING;
+            data.enabled = u8::from(enabled);
+        }
+        HelperEvent::Clipboard { text } => {
+            data.kind = RA_HELPER_EVENT_CLIPBOARD;
+            data.text = strings.add(&text);
         }
         // Added to ra-core after this version: `description` tells what it is.
         _ => {}
@@ -644,4 +698,87 @@ pub unsafe extern "C" fn ra_frame_copy(
         }
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::CStr;
+
+    use ra_core::media::CursorUpdate;
+    use ra_core::session::ConnectionId;
+
+    use super::*;
+
+    fn text(pointer: *const c_char) -> &'static str {
+        // SAFETY: the tests only read strings of events that outlive the call.
+        unsafe { CStr::from_ptr(pointer) }.to_str().unwrap()
+    }
+
+    #[test]
+    fn clipboard_events_reach_c() {
+        let host = ra_host_event::new(HostItem::Event(HostEvent::ClipboardSharing {
+            conn: ConnectionId(4),
+            enabled: true,
+        }));
+        assert_eq!(host.data.kind, RA_HOST_EVENT_CLIPBOARD_SHARING);
+        assert_eq!((host.data.connection, host.data.enabled), (4, 1));
+        let host = ra_host_event::new(HostItem::Event(HostEvent::Clipboard {
+            conn: ConnectionId(4),
+            text: "copié".into(),
+        }));
+        assert_eq!(host.data.kind, RA_HOST_EVENT_CLIPBOARD);
+        assert_eq!(text(host.data.text), "copié");
+
+        let helper = ra_helper_event::new(HelperItem::Event(HelperEvent::ClipboardSharing {
+            enabled: false,
+        }));
+        assert_eq!(
+            (helper.data.kind, helper.data.enabled),
+            (RA_HELPER_EVENT_CLIPBOARD_SHARING, 0)
+        );
+        let helper = ra_helper_event::new(HelperItem::Event(HelperEvent::Clipboard {
+            text: "pasted".into(),
+        }));
+        assert_eq!(helper.data.kind, RA_HELPER_EVENT_CLIPBOARD);
+        assert_eq!(text(helper.data.text), "pasted");
+    }
+
+    #[test]
+    fn a_cursor_event_lends_its_shape() {
+        let pixels: Vec<u8> = (0..3 * 2 * 4).map(|i| i as u8).collect();
+        let event = ra_helper_event::new(HelperItem::Event(HelperEvent::Cursor(CursorUpdate {
+            x: 12,
+            y: -1,
+            visible: true,
+            shape: Some(CursorShape {
+                width: 3,
+                height: 2,
+                hot_x: 2,
+                hot_y: 1,
+                pixels: pixels.clone(),
+            }),
+        })));
+        // Moved, as every event is on its way to C.
+        let event = Box::new(event);
+        let c = event.data.cursor;
+        assert_eq!(event.data.kind, RA_HELPER_EVENT_CURSOR);
+        assert_eq!((c.x, c.y, c.visible), (12, -1, 1));
+        assert_eq!(
+            (c.shape.width, c.shape.height, c.shape.hot_x, c.shape.hot_y),
+            (3, 2, 2, 1)
+        );
+        // SAFETY: the pixels belong to `event`, alive here.
+        let lent = unsafe { std::slice::from_raw_parts(c.shape.pixels, c.shape.len) };
+        assert_eq!(lent, &pixels[..]);
+        assert!(text(event.data.description).starts_with("Cursor"));
+
+        let moved = ra_helper_event::new(HelperItem::Event(HelperEvent::Cursor(CursorUpdate {
+            x: 1,
+            y: 2,
+            visible: false,
+            shape: None,
+        })));
+        assert!(moved.data.cursor.shape.pixels.is_null());
+        assert_eq!(moved.data.cursor.visible, 0);
+    }
 }

@@ -14,12 +14,15 @@ use ra_codec::OpenH264Decoder;
 use ra_core::input::InputEvent;
 use ra_core::media::DisplayId;
 use ra_core::password::Password;
-use ra_core::runtime::{AcceptOptions, HelperSession, HelperSessionEvent, SessionError, accept};
+use ra_core::runtime::{
+    AcceptOptions, HelperSession, HelperSessionEvent, SessionError, accept, easy_connect_helper,
+};
 use ra_core::session::{ControlState, PointerKind};
 use tokio::sync::{mpsc, watch};
 
+use crate::broker::{RA_PATH_DIRECT, code_arg, path_to_c, ra_broker_options};
 use crate::dispatch::{Dispatcher, inside_callback_error};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, claim_error};
 use crate::events::{HelperItem, ra_helper_event, short_debug};
 use crate::guard::guard;
 use crate::handle::{self, Handle};
@@ -46,6 +49,7 @@ enum HelperCommand {
     Pointer(i32, i32, PointerKind),
     SelectDisplay(DisplayId),
     RequestKeyframe,
+    Clipboard(String),
     End,
     Shutdown,
 }
@@ -77,12 +81,15 @@ impl Shared {
     }
 }
 
-/// A helper's live session (opaque). Made by `ra_helper_accept`, freed by
+/// A helper's live session (opaque). Made by `ra_helper_accept`,
+/// `ra_helper_easy_connect` or `ra_assist_offer_wait`, freed by
 /// `ra_helper_free`.
 pub struct ra_helper {
     shared: Arc<Shared>,
     callback: Mutex<Option<Dispatcher>>,
     host_name: String,
+    /// `RA_PATH_*`.
+    path: u32,
 }
 
 impl Handle for ra_helper {
@@ -150,6 +157,7 @@ async fn apply(session: &HelperSession, command: HelperCommand) -> Result<(), Se
         HelperCommand::Pointer(x, y, kind) => session.pointer(x, y, kind).await,
         HelperCommand::SelectDisplay(display) => session.select_display(display).await,
         HelperCommand::RequestKeyframe => session.request_keyframe().await,
+        HelperCommand::Clipboard(text) => session.send_clipboard(text).await,
         HelperCommand::End => session.end().await,
         // Handled by the pump itself.
         HelperCommand::Shutdown => Ok(()),
@@ -186,31 +194,100 @@ pub unsafe extern "C" fn ra_helper_accept(
         let invitation = &unsafe { handle::borrow(invitation, "invitation") }?.invitation;
         // SAFETY: the caller's contract.
         let password = Password::parse(unsafe { str_arg(password, "password") }?)?;
-        let options = if options.is_null() {
-            AcceptOptions::default()
-        } else {
-            // SAFETY: the caller's contract.
-            unsafe { handle::borrow(options, "options") }?
-                .options
-                .clone()
-        };
+        // SAFETY: the caller's contract.
+        let options = unsafe { accept_options(options) }?;
         ensure_may_block()?;
-        let decoder = OpenH264Decoder::new()
-            .map_err(|e| Error::new(RA_RESULT_BACKEND, format!("video decoder: {e}")))?;
+        let decoder = decoder()?;
         let session = block_on(accept(invitation, &password, options, Box::new(decoder)))??;
-        let queue = Arc::new(EventQueue::new());
-        let (commands, receiver) = mpsc::unbounded_channel();
-        let (control_tx, control_rx) = watch::channel(session.control_state());
-        let helper = ra_helper {
-            host_name: session.host_name().to_owned(),
-            shared: Arc::new(Shared {
-                queue: queue.clone(),
-                commands,
-                control: control_rx,
-            }),
-            callback: Mutex::new(None),
-        };
-        runtime()?.spawn(pump(session, receiver, queue, control_tx));
+        let helper = start(session, RA_PATH_DIRECT)?;
+        // SAFETY: non-NULL and writable by contract.
+        unsafe { out.write(handle::into_raw(helper)) };
+        Ok(())
+    })
+}
+
+/// The accept options `options` holds (NULL: defaults).
+///
+/// # Safety
+/// `options` is NULL or a live handle.
+pub(crate) unsafe fn accept_options(options: *const ra_accept_options) -> Result<AcceptOptions> {
+    if options.is_null() {
+        return Ok(AcceptOptions::default());
+    }
+    // SAFETY: the caller's contract.
+    Ok(unsafe { handle::borrow(options, "options") }?
+        .options
+        .clone())
+}
+
+/// A new video decoder for a session.
+pub(crate) fn decoder() -> Result<OpenH264Decoder> {
+    OpenH264Decoder::new().map_err(|e| Error::new(RA_RESULT_BACKEND, format!("video decoder: {e}")))
+}
+
+/// Starts pumping a live session's events and commands: the helper handle.
+pub(crate) fn start(session: HelperSession, path: u32) -> Result<ra_helper> {
+    let queue = Arc::new(EventQueue::new());
+    let (commands, receiver) = mpsc::unbounded_channel();
+    let (control_tx, control_rx) = watch::channel(session.control_state());
+    let helper = ra_helper {
+        host_name: session.host_name().to_owned(),
+        path,
+        shared: Arc::new(Shared {
+            queue: queue.clone(),
+            commands,
+            control: control_rx,
+        }),
+        callback: Mutex::new(None),
+    };
+    runtime()?.spawn(pump(session, receiver, queue, control_tx));
+    Ok(helper)
+}
+
+/// **Easy Connect, helper side**: claims the code the host read out (`code`,
+/// as typed: case, dashes and spaces do not matter), connects — directly, or
+/// through the broker's relay — authenticates with the code and waits until
+/// the host user lets the helper in; then writes the session to `out`
+/// (view-only, as from `ra_helper_accept`). Blocks: up to the broker's
+/// timeouts plus the approval timeout (`options` may be NULL; its connect
+/// timeout is not used: see `ra_broker_options_set_connect_timeout_ms`).
+///
+/// Errors: `RA_RESULT_INVALID_CODE` (malformed), `RA_RESULT_CODE_UNAVAILABLE`
+/// (unknown, expired or used code), `RA_RESULT_WRONG_CODE`,
+/// `RA_RESULT_RATE_LIMITED`, `RA_RESULT_DENIED`, `RA_RESULT_UNREACHABLE`,
+/// `RA_RESULT_BROKER`, `RA_RESULT_CONNECTION_LOST`, `RA_RESULT_PROTOCOL`,
+/// `RA_RESULT_INVALID_ARGUMENT` (no broker trust), `RA_RESULT_WRONG_THREAD`.
+///
+/// # Safety
+/// `broker` and `options` are NULL or live handles; `code` is NULL or
+/// NUL-terminated; `out` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ra_helper_easy_connect(
+    broker: *const ra_broker_options,
+    code: *const c_char,
+    options: *const ra_accept_options,
+    out: *mut *mut ra_helper,
+) -> ra_result {
+    guard(|| {
+        if out.is_null() {
+            return Err(Error::null("out"));
+        }
+        // SAFETY: the caller's contract.
+        let broker = unsafe { crate::broker::borrow(broker) }?.to_broker_options()?;
+        // SAFETY: the caller's contract.
+        let code = unsafe { code_arg(code) }?;
+        // SAFETY: the caller's contract.
+        let options = unsafe { accept_options(options) }?;
+        ensure_may_block()?;
+        let decoder = decoder()?;
+        let (session, relayed) = block_on(easy_connect_helper(
+            broker,
+            &code,
+            options,
+            Box::new(decoder),
+        ))?
+        .map_err(|e| claim_error(e, RA_RESULT_ACCEPT_FAILED))?;
+        let helper = start(session, path_to_c(Some(relayed)))?;
         // SAFETY: non-NULL and writable by contract.
         unsafe { out.write(handle::into_raw(helper)) };
         Ok(())
@@ -277,6 +354,26 @@ pub unsafe extern "C" fn ra_helper_get_control_state(
         let state = control_state_to_c(*helper.shared.control.borrow());
         // SAFETY: non-NULL and writable by contract.
         unsafe { out.write(state) };
+        Ok(())
+    })
+}
+
+/// How the session travels (`RA_PATH_DIRECT`, or `RA_PATH_RELAYED` through
+/// the broker's relay), written to `out`. A session from an invitation is
+/// always direct.
+///
+/// # Safety
+/// `helper` is NULL or a live handle; `out` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ra_helper_get_path(helper: *const ra_helper, out: *mut u32) -> ra_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let helper = unsafe { borrow(helper) }?;
+        if out.is_null() {
+            return Err(Error::null("out"));
+        }
+        // SAFETY: non-NULL and writable by contract.
+        unsafe { out.write(helper.path) };
         Ok(())
     })
 }
@@ -491,6 +588,28 @@ pub unsafe extern "C" fn ra_helper_select_display(
     unsafe {
         command(helper, || {
             Ok(HelperCommand::SelectDisplay(DisplayId(display)))
+        })
+    }
+}
+
+/// Sends the helper's clipboard text (UTF-8, at most
+/// `RA_MAX_CLIPBOARD_BYTES`) to the host, who gets `RA_HOST_EVENT_CLIPBOARD`.
+/// `RA_RESULT_NOT_NOW` unless the host shares the clipboard
+/// (`RA_HELPER_EVENT_CLIPBOARD_SHARING`) and the session is unpaused;
+/// `RA_RESULT_INVALID_ARGUMENT` for text that is too long.
+///
+/// # Safety
+/// `helper` is NULL or a live handle; `text` is NULL or NUL-terminated.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ra_helper_send_clipboard(
+    helper: *const ra_helper,
+    text: *const c_char,
+) -> ra_result {
+    // SAFETY: forwarded contract.
+    unsafe {
+        command(helper, || {
+            // SAFETY: forwarded contract.
+            Ok(HelperCommand::Clipboard(str_arg(text, "text")?.to_owned()))
         })
     }
 }

@@ -1,4 +1,5 @@
-//! `ra_host`: an open invitation and the session made through it.
+//! `ra_host`: an open invitation — or a short code (Easy Connect, Quick
+//! Assist) — and the session made through it.
 //!
 //! Thread-safety: an `ra_host` may be used from any number of threads at
 //! once (commands are serialised by the engine; each event goes to one
@@ -14,13 +15,17 @@ use std::time::Duration;
 use ra_core::invitation::Invitation;
 use ra_core::password::Password;
 use ra_core::policy::Policy;
-use ra_core::runtime::{HostSession, SessionError, invite};
+use ra_core::runtime::{
+    CodeHostSession, HostBackends, HostHandle, HostSession, InviteOptions, SessionError,
+    easy_connect_host, invite, join,
+};
 use ra_core::session::ConnectionId;
 use tokio::sync::mpsc;
 
 use crate::backends::{BackendSink, Liveness, ra_host_backends};
+use crate::broker::{CodeInfo, code_arg, ra_broker_options, ra_code_info, write_code_info};
 use crate::dispatch::{Dispatcher, inside_callback_error};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, claim_error, wait_error};
 use crate::events::{HostItem, ra_host_event};
 use crate::guard::{callback_guard, guard, in_backend_callback};
 use crate::handle::{self, Handle};
@@ -53,6 +58,8 @@ enum HostCommand {
     End,
     CloseInvitation,
     SetPolicy(Policy),
+    ClipboardSharing(bool),
+    Clipboard(String),
     Shutdown,
 }
 
@@ -83,14 +90,25 @@ impl Shared {
     }
 }
 
-/// A host (opaque): an open invitation and the session made through it.
-/// Made by `ra_host_invite`, freed by `ra_host_free`.
+/// How the host was started.
+enum Origin {
+    /// `ra_host_invite`.
+    Invitation {
+        invitation: Invitation,
+        password: Password,
+        local_addr: SocketAddr,
+    },
+    /// `ra_host_easy_connect` or `ra_host_join`.
+    Code(CodeInfo),
+}
+
+/// A host (opaque): an open invitation, or a short code, and the session
+/// made through it. Made by `ra_host_invite`, `ra_host_easy_connect` or
+/// `ra_host_join`, freed by `ra_host_free`.
 pub struct ra_host {
     shared: Arc<Shared>,
     callback: Mutex<Option<Dispatcher>>,
-    invitation: Invitation,
-    password: Password,
-    local_addr: SocketAddr,
+    origin: Origin,
     /// The C backends not yet dropped by the engine.
     backends: Arc<Liveness>,
 }
@@ -107,17 +125,39 @@ impl Handle for ra_host {
 pub type ra_host_event_callback =
     Option<unsafe extern "C" fn(user_data: *mut c_void, event: *const ra_host_event)>;
 
+/// The engine's session, however it was started.
+enum Engine {
+    Invitation(HostSession),
+    Code(CodeHostSession),
+}
+
+impl Engine {
+    fn handle(&mut self) -> &mut HostHandle {
+        match self {
+            Engine::Invitation(session) => session,
+            Engine::Code(session) => session,
+        }
+    }
+
+    async fn shutdown(self) {
+        match self {
+            Engine::Invitation(session) => session.shutdown().await,
+            Engine::Code(session) => session.shutdown().await,
+        }
+    }
+}
+
 /// Moves events from the session to the queue and commands from C to the
 /// session, until shut down.
 async fn pump(
-    mut session: HostSession,
+    mut session: Engine,
     mut commands: mpsc::UnboundedReceiver<(HostCommand, Reply)>,
     queue: Arc<EventQueue<HostItem>>,
 ) {
     let mut events_open = true;
     loop {
         tokio::select! {
-            event = session.next_event(), if events_open => match event {
+            event = session.handle().next_event(), if events_open => match event {
                 Some(event) => queue.push(HostItem::Event(event)),
                 None => {
                     events_open = false;
@@ -132,7 +172,7 @@ async fn pump(
                     return;
                 }
                 Some((command, reply)) => {
-                    let result = apply(&session, command).await.map_err(Error::from);
+                    let result = apply(session.handle(), command).await.map_err(Error::from);
                     let _ = reply.send(result);
                 }
                 // The handle went away without a shutdown: still say goodbye.
@@ -144,7 +184,7 @@ async fn pump(
     queue.close();
 }
 
-async fn apply(session: &HostSession, command: HostCommand) -> Result<(), SessionError> {
+async fn apply(session: &HostHandle, command: HostCommand) -> Result<(), SessionError> {
     match command {
         HostCommand::Approve(conn) => session.approve(conn).await,
         HostCommand::Deny(conn) => session.deny(conn).await,
@@ -158,6 +198,8 @@ async fn apply(session: &HostSession, command: HostCommand) -> Result<(), Sessio
         HostCommand::End => session.end().await,
         HostCommand::CloseInvitation => session.close_invitation().await,
         HostCommand::SetPolicy(policy) => session.set_policy(policy).await,
+        HostCommand::ClipboardSharing(enabled) => session.set_clipboard_sharing(enabled).await,
+        HostCommand::Clipboard(text) => session.send_clipboard(text).await,
         // Handled by the pump itself.
         HostCommand::Shutdown => Ok(()),
     }
@@ -192,6 +234,48 @@ pub unsafe extern "C" fn ra_host_invite(
             return Err(Error::null("out"));
         }
         ensure_may_block()?;
+        // SAFETY: forwarded contract.
+        let start = unsafe { Start::new(options, backends) }?;
+        let session = block_on(invite(start.options, start.backends))??;
+        let origin = Origin::Invitation {
+            invitation: session.invitation().clone(),
+            password: session.password().clone(),
+            local_addr: session.local_addr(),
+        };
+        // SAFETY: forwarded contract.
+        unsafe {
+            finish(
+                start.queue,
+                start.liveness,
+                Engine::Invitation(session),
+                origin,
+                out,
+            )
+        }
+    })
+}
+
+/// The arguments every way of starting a host shares.
+struct Start {
+    options: InviteOptions,
+    backends: HostBackends,
+    /// Where the events, and the C backends' failures, go.
+    queue: Arc<EventQueue<HostItem>>,
+    /// The C backends not yet dropped by the engine.
+    liveness: Arc<Liveness>,
+}
+
+impl Start {
+    /// Reads the options (NULL: defaults) and takes the backends (NULL:
+    /// defaults), whose failures will go to a new event queue.
+    ///
+    /// # Safety
+    /// `options` and `backends` are NULL or handles not used by another
+    /// thread during the call.
+    unsafe fn new(
+        options: *const ra_invite_options,
+        backends: *mut ra_host_backends,
+    ) -> Result<Self> {
         let options = if options.is_null() {
             ra_invite_options::default().to_invite_options()?
         } else {
@@ -206,24 +290,172 @@ pub unsafe extern "C" fn ra_host_invite(
             // SAFETY: the caller's contract.
             unsafe { handle::borrow_mut(backends, "backends") }?.take(&sink)?
         };
-        let session = block_on(invite(options, backends))??;
-        let (commands, receiver) = mpsc::unbounded_channel();
-        let host = ra_host {
-            invitation: session.invitation().clone(),
-            password: session.password().clone(),
-            local_addr: session.local_addr(),
-            shared: Arc::new(Shared {
-                queue: queue.clone(),
-                commands,
-            }),
-            callback: Mutex::new(None),
-            backends: sink.liveness(),
-        };
-        runtime()?.spawn(pump(session, receiver, queue));
-        // SAFETY: non-NULL and writable by contract.
-        unsafe { out.write(handle::into_raw(host)) };
-        Ok(())
+        Ok(Start {
+            options,
+            backends,
+            queue,
+            liveness: sink.liveness(),
+        })
+    }
+}
+
+/// Makes the host of a started session, whose events go to `queue`, and
+/// writes it to `out`.
+///
+/// # Safety
+/// `out` is non-NULL and writable.
+unsafe fn finish(
+    queue: Arc<EventQueue<HostItem>>,
+    liveness: Arc<Liveness>,
+    session: Engine,
+    origin: Origin,
+    out: *mut *mut ra_host,
+) -> Result<()> {
+    let (commands, receiver) = mpsc::unbounded_channel();
+    let host = ra_host {
+        origin,
+        shared: Arc::new(Shared {
+            queue: queue.clone(),
+            commands,
+        }),
+        callback: Mutex::new(None),
+        backends: liveness,
+    };
+    runtime()?.spawn(pump(session, receiver, queue));
+    // SAFETY: non-NULL and writable by contract.
+    unsafe { out.write(handle::into_raw(host)) };
+    Ok(())
+}
+
+/// **Easy Connect, host side**: registers a fresh code with the broker and
+/// writes the host to `out`; read the code (`ra_host_get_code_info`) to the
+/// helper, who types it (`ra_helper_easy_connect`). The helper then asks to
+/// connect (`RA_HOST_EVENT_CONNECTION_REQUEST`) as in the invitation flow.
+/// Blocks until the code is registered (a round trip to the broker).
+///
+/// `options` (NULL: defaults) gives the host name, the policy, the audit log
+/// and a lifetime that caps the code's (`listen` and the addresses are not
+/// used: see `ra_broker_options_set_bind`); `backends` as for
+/// `ra_host_invite`. Five wrong attempts close the code.
+///
+/// Errors: `RA_RESULT_POLICY` (assistance turned off), `RA_RESULT_BROKER`,
+/// `RA_RESULT_BROKER_REFUSED`, `RA_RESULT_BIND`, `RA_RESULT_TLS`,
+/// `RA_RESULT_BACKEND`, `RA_RESULT_IO` (audit log),
+/// `RA_RESULT_INVALID_ARGUMENT` (no broker trust), `RA_RESULT_INVALID_STATE`
+/// (backends already used), `RA_RESULT_WRONG_THREAD`.
+///
+/// # Safety
+/// `broker` is NULL or a live handle; `options` and `backends` are NULL or
+/// handles not used by another thread during the call; `out` is NULL or
+/// writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ra_host_easy_connect(
+    broker: *const ra_broker_options,
+    options: *const ra_invite_options,
+    backends: *mut ra_host_backends,
+    out: *mut *mut ra_host,
+) -> ra_result {
+    guard(|| {
+        if out.is_null() {
+            return Err(Error::null("out"));
+        }
+        // SAFETY: the caller's contract.
+        let broker = unsafe { crate::broker::borrow(broker) }?.to_broker_options()?;
+        ensure_may_block()?;
+        // SAFETY: forwarded contract.
+        let start = unsafe { Start::new(options, backends) }?;
+        let session = block_on(easy_connect_host(broker, start.options, start.backends))?
+            .map_err(|e| wait_error(e, RA_RESULT_INVITE_FAILED))?;
+        let origin = Origin::Code(CodeInfo::new(
+            session.code(),
+            session.expires_at(),
+            session.relayed(),
+        ));
+        // SAFETY: forwarded contract.
+        unsafe {
+            finish(
+                start.queue,
+                start.liveness,
+                Engine::Code(session),
+                origin,
+                out,
+            )
+        }
     })
+}
+
+/// **Quick Assist, host side**: claims the code the helper read out (`code`,
+/// as typed: case, dashes and spaces do not matter), connects to the helper
+/// — directly, or through the broker's relay — and writes the host to `out`.
+/// Blocks until connected (seconds at most). The helper then authenticates
+/// with the code and asks to connect (`RA_HOST_EVENT_CONNECTION_REQUEST`,
+/// with its name): approve it, and control separately, as in the invitation
+/// flow. A wrong code shows as `RA_HOST_EVENT_AUTH_FAILED` then
+/// `RA_HOST_EVENT_INVITATION_CLOSED`. `options` and `backends` as for
+/// `ra_host_easy_connect`.
+///
+/// Errors: `RA_RESULT_INVALID_CODE`, `RA_RESULT_CODE_UNAVAILABLE` (unknown,
+/// expired or used code), `RA_RESULT_RATE_LIMITED`, `RA_RESULT_UNREACHABLE`,
+/// `RA_RESULT_BROKER`, `RA_RESULT_POLICY`, `RA_RESULT_BIND`,
+/// `RA_RESULT_BACKEND`, `RA_RESULT_INVALID_STATE`, `RA_RESULT_WRONG_THREAD`.
+///
+/// # Safety
+/// As `ra_host_easy_connect`; `code` is NULL or NUL-terminated.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ra_host_join(
+    broker: *const ra_broker_options,
+    code: *const c_char,
+    options: *const ra_invite_options,
+    backends: *mut ra_host_backends,
+    out: *mut *mut ra_host,
+) -> ra_result {
+    guard(|| {
+        if out.is_null() {
+            return Err(Error::null("out"));
+        }
+        // SAFETY: the caller's contract.
+        let broker = unsafe { crate::broker::borrow(broker) }?.to_broker_options()?;
+        // SAFETY: the caller's contract.
+        let code = unsafe { code_arg(code) }?;
+        ensure_may_block()?;
+        // SAFETY: forwarded contract.
+        let start = unsafe { Start::new(options, backends) }?;
+        let session = block_on(join(broker, &code, start.options, start.backends))?
+            .map_err(|e| claim_error(e, RA_RESULT_ACCEPT_FAILED))?;
+        let origin = Origin::Code(CodeInfo::new(
+            session.code(),
+            session.expires_at(),
+            session.relayed(),
+        ));
+        // SAFETY: forwarded contract.
+        unsafe {
+            finish(
+                start.queue,
+                start.liveness,
+                Engine::Code(session),
+                origin,
+                out,
+            )
+        }
+    })
+}
+
+impl ra_host {
+    /// The invitation, its password and the listening address; a host
+    /// started from a code has none.
+    fn invitation(&self) -> Result<(&Invitation, &Password, SocketAddr)> {
+        match &self.origin {
+            Origin::Invitation {
+                invitation,
+                password,
+                local_addr,
+            } => Ok((invitation, password, *local_addr)),
+            Origin::Code(_) => Err(Error::new(
+                RA_RESULT_INVALID_STATE,
+                "this host was started from a code: it has no invitation, password or port",
+            )),
+        }
+    }
 }
 
 /// Borrows a host handle.
@@ -252,6 +484,7 @@ unsafe fn command(
 
 /// A copy of the invitation, written to `out` (free it with
 /// `ra_invitation_free`); save it, or turn it into a token or an email.
+/// `RA_RESULT_INVALID_STATE` for a host started from a code.
 ///
 /// # Safety
 /// `host` is NULL or a live handle; `out` is NULL or writable.
@@ -263,13 +496,15 @@ pub unsafe extern "C" fn ra_host_get_invitation(
     guard(|| {
         // SAFETY: the caller's contract.
         let host = unsafe { borrow(host) }?;
+        let (invitation, _, _) = host.invitation()?;
         // SAFETY: forwarded contract.
-        unsafe { write_invitation(out, host.invitation.clone()) }
+        unsafe { write_invitation(out, invitation.clone()) }
     })
 }
 
 /// The password to tell the helper separately (`"XXXX-XXXX-XXXXX"`),
 /// written to `out` (free it with `ra_string_free`).
+/// `RA_RESULT_INVALID_STATE` for a host started from a code.
 ///
 /// # Safety
 /// `host` is NULL or a live handle; `out` is NULL or writable.
@@ -281,12 +516,14 @@ pub unsafe extern "C" fn ra_host_get_password(
     guard(|| {
         // SAFETY: the caller's contract.
         let host = unsafe { borrow(host) }?;
+        let (_, password, _) = host.invitation()?;
         // SAFETY: forwarded contract.
-        unsafe { write_string(out, &host.password.grouped()) }
+        unsafe { write_string(out, &password.grouped()) }
     })
 }
 
 /// The UDP port the host listens on, written to `out`.
+/// `RA_RESULT_INVALID_STATE` for a host started from a code.
 ///
 /// # Safety
 /// `host` is NULL or a live handle; `out` is NULL or writable.
@@ -298,9 +535,42 @@ pub unsafe extern "C" fn ra_host_get_port(host: *const ra_host, out: *mut u16) -
         if out.is_null() {
             return Err(Error::null("out"));
         }
+        let (_, _, local_addr) = host.invitation()?;
         // SAFETY: non-NULL and writable by contract.
-        unsafe { out.write(host.local_addr.port()) };
+        unsafe { out.write(local_addr.port()) };
         Ok(())
+    })
+}
+
+/// The code of a host started from one (`ra_host_easy_connect`: the code to
+/// read to the helper; `ra_host_join`: the code typed), when it expires, and
+/// the path (`RA_PATH_UNKNOWN` for Easy Connect), written to `out`; the
+/// string belongs to the host. `RA_RESULT_INVALID_STATE` for a host started
+/// from an invitation.
+///
+/// # Safety
+/// `host` is NULL or a live handle; `out` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ra_host_get_code_info(
+    host: *const ra_host,
+    out: *mut ra_code_info,
+) -> ra_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let host = unsafe { borrow(host) }?;
+        match &host.origin {
+            // SAFETY: forwarded contract.
+            Origin::Code(info) => unsafe { write_code_info(out, info) },
+            Origin::Invitation { .. } => {
+                if out.is_null() {
+                    return Err(Error::null("out"));
+                }
+                Err(Error::new(
+                    RA_RESULT_INVALID_STATE,
+                    "this host was started from an invitation: it has no code",
+                ))
+            }
+        }
     })
 }
 
@@ -542,7 +812,8 @@ pub unsafe extern "C" fn ra_host_end(host: *const ra_host) -> ra_result {
     unsafe { command(host, || Ok(HostCommand::End)) }
 }
 
-/// Stops taking connections; a live session continues.
+/// Stops taking connections (for a host started from a code: closes the
+/// code); a live session continues.
 ///
 /// # Safety
 /// `host` is NULL or a live handle.
@@ -568,6 +839,44 @@ pub unsafe extern "C" fn ra_host_set_policy(
             // SAFETY: forwarded contract.
             let policy = handle::borrow(policy, "policy")?;
             Ok(HostCommand::SetPolicy(policy.policy.clone()))
+        })
+    }
+}
+
+/// Turns clipboard sharing (text, both ways) on (`enabled` nonzero) or off
+/// for the live session; both sides then get a `*_CLIPBOARD_SHARING` event.
+/// `RA_RESULT_POLICY` when the policy does not allow the clipboard
+/// (`allow_clipboard`), `RA_RESULT_NO_SESSION` without a live session.
+/// Turning the policy's `allow_clipboard` off turns sharing off.
+///
+/// # Safety
+/// `host` is NULL or a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ra_host_set_clipboard_sharing(
+    host: *const ra_host,
+    enabled: u8,
+) -> ra_result {
+    // SAFETY: forwarded contract.
+    unsafe { command(host, || Ok(HostCommand::ClipboardSharing(enabled != 0))) }
+}
+
+/// Sends the host's clipboard text (UTF-8, at most `RA_MAX_CLIPBOARD_BYTES`)
+/// to the helper, who gets `RA_HELPER_EVENT_CLIPBOARD`. `RA_RESULT_NOT_NOW`
+/// unless sharing is on and the session unpaused; `RA_RESULT_INVALID_ARGUMENT`
+/// for text that is too long.
+///
+/// # Safety
+/// `host` is NULL or a live handle; `text` is NULL or NUL-terminated.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ra_host_send_clipboard(
+    host: *const ra_host,
+    text: *const c_char,
+) -> ra_result {
+    // SAFETY: forwarded contract.
+    unsafe {
+        command(host, || {
+            // SAFETY: forwarded contract.
+            Ok(HostCommand::Clipboard(str_arg(text, "text")?.to_owned()))
         })
     }
 }

@@ -15,7 +15,9 @@
 //!   callbacks whose threads are documented.
 //!
 //! Modules hold one kind of object each: [`host`] and [`helper`] are the two
-//! roles; [`backends`] lets C supply a capturer, an encoder and an injector.
+//! roles (started from an invitation or from a short code through a broker,
+//! see [`broker`]; [`assist`] is the helper's Quick Assist offer);
+//! [`backends`] lets C supply a capturer, an encoder and an injector.
 // The C ABI is unsafe by nature; every unsafe block says why it is sound.
 #![allow(unsafe_code)]
 // C names: `ra_host`, `ra_result`, `RA_RESULT_OK`.
@@ -53,6 +55,8 @@ pub mod invitation;
 
 pub mod options;
 
+pub mod broker;
+
 pub mod events;
 
 pub mod backends;
@@ -61,6 +65,8 @@ pub mod backends;
 pub mod host;
 
 pub mod helper;
+
+pub mod assist;
 
 // Internals.
 mod dispatch;

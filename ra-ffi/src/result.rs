@@ -8,9 +8,9 @@
 //! | 0 | success |
 //! | 1–99 | statuses that are not failures (a timeout, the end of the events) |
 //! | 100–199 | the caller's mistakes (NULL, a freed handle, bad UTF-8, out of range) |
-//! | 200–299 | invitations, passwords, policies and files |
-//! | 300–399 | opening an invitation (`ra_host_invite`) |
-//! | 400–499 | accepting an invitation (`ra_helper_accept`) |
+//! | 200–299 | invitations, passwords, short codes, policies and files |
+//! | 300–399 | opening an invitation or registering a code (`ra_host_invite`, `ra_host_easy_connect`, `ra_helper_assist`) |
+//! | 400–499 | accepting an invitation or using a code (`ra_helper_accept`, `ra_helper_easy_connect`, `ra_host_join`, `ra_assist_offer_wait`) |
 //! | 500–599 | commands on a running session |
 //! | 600–699 | backends (capturer, encoder, injector) |
 //! | 900–999 | internal failures (a panic, the runtime) |
@@ -59,6 +59,8 @@ pub const RA_RESULT_INVALID_POLICY: ra_result = 203;
 pub const RA_RESULT_IO: ra_result = 204;
 /// The invitation email could not be built (bad address or subject).
 pub const RA_RESULT_EMAIL: ra_result = 205;
+/// A typed short code is malformed (wrong length or character).
+pub const RA_RESULT_INVALID_CODE: ra_result = 206;
 
 /// The host's policy forbids it (assistance off, or control off).
 pub const RA_RESULT_POLICY: ra_result = 300;
@@ -68,6 +70,10 @@ pub const RA_RESULT_BIND: ra_result = 301;
 pub const RA_RESULT_NO_ADDRESS: ra_result = 302;
 /// TLS could not be set up.
 pub const RA_RESULT_TLS: ra_result = 303;
+/// The broker could not be reached, stopped answering, or answered nonsense.
+pub const RA_RESULT_BROKER: ra_result = 304;
+/// The broker refused to register a code (e.g. too many registrations from here).
+pub const RA_RESULT_BROKER_REFUSED: ra_result = 305;
 /// Opening the invitation failed for another reason.
 pub const RA_RESULT_INVITE_FAILED: ra_result = 399;
 
@@ -87,6 +93,18 @@ pub const RA_RESULT_UNREACHABLE: ra_result = 405;
 pub const RA_RESULT_CONNECTION_LOST: ra_result = 406;
 /// The peer broke the protocol or speaks another version.
 pub const RA_RESULT_PROTOCOL: ra_result = 407;
+/// The broker does not know the code: unknown, expired, already used or
+/// closed (it gives one answer for all).
+pub const RA_RESULT_CODE_UNAVAILABLE: ra_result = 408;
+/// Too many attempts from this address: wait (the detail says how long) and
+/// try again.
+pub const RA_RESULT_RATE_LIMITED: ra_result = 409;
+/// The code's secret part is wrong (the other side could not authenticate it).
+pub const RA_RESULT_WRONG_CODE: ra_result = 410;
+/// Nobody used the code before it expired.
+pub const RA_RESULT_CODE_EXPIRED: ra_result = 411;
+/// Too many wrong attempts: the code is closed.
+pub const RA_RESULT_TOO_MANY_FAILURES: ra_result = 412;
 /// Accepting failed for another reason.
 pub const RA_RESULT_ACCEPT_FAILED: ra_result = 499;
 
@@ -197,6 +215,11 @@ const TABLE: &[(ra_result, &CStr, &CStr)] = &[
         c"the invitation email could not be built",
     ),
     (
+        RA_RESULT_INVALID_CODE,
+        c"RA_RESULT_INVALID_CODE",
+        c"the code is malformed",
+    ),
+    (
         RA_RESULT_POLICY,
         c"RA_RESULT_POLICY",
         c"forbidden by the host's policy",
@@ -212,6 +235,16 @@ const TABLE: &[(ra_result, &CStr, &CStr)] = &[
         c"no network address to put in the invitation",
     ),
     (RA_RESULT_TLS, c"RA_RESULT_TLS", c"TLS could not be set up"),
+    (
+        RA_RESULT_BROKER,
+        c"RA_RESULT_BROKER",
+        c"the broker could not be reached",
+    ),
+    (
+        RA_RESULT_BROKER_REFUSED,
+        c"RA_RESULT_BROKER_REFUSED",
+        c"the broker refused the code",
+    ),
     (
         RA_RESULT_INVITE_FAILED,
         c"RA_RESULT_INVITE_FAILED",
@@ -253,6 +286,27 @@ const TABLE: &[(ra_result, &CStr, &CStr)] = &[
         c"the connection was lost",
     ),
     (RA_RESULT_PROTOCOL, c"RA_RESULT_PROTOCOL", c"protocol error"),
+    (
+        RA_RESULT_CODE_UNAVAILABLE,
+        c"RA_RESULT_CODE_UNAVAILABLE",
+        c"this code is not valid (unknown, expired or already used)",
+    ),
+    (
+        RA_RESULT_RATE_LIMITED,
+        c"RA_RESULT_RATE_LIMITED",
+        c"too many attempts: try again later",
+    ),
+    (RA_RESULT_WRONG_CODE, c"RA_RESULT_WRONG_CODE", c"wrong code"),
+    (
+        RA_RESULT_CODE_EXPIRED,
+        c"RA_RESULT_CODE_EXPIRED",
+        c"the code expired",
+    ),
+    (
+        RA_RESULT_TOO_MANY_FAILURES,
+        c"RA_RESULT_TOO_MANY_FAILURES",
+        c"too many wrong attempts: the code is closed",
+    ),
     (
         RA_RESULT_ACCEPT_FAILED,
         c"RA_RESULT_ACCEPT_FAILED",

@@ -1,5 +1,5 @@
 //! Plain C structs and constants shared by both roles: rectangles, frames,
-//! displays, and the stable numbers of ra-core's reason enums.
+//! displays, pointer shapes, and the stable numbers of ra-core's reason enums.
 //!
 //! Numbers for enums are plain `uint32_t` constants rather than C enums, so a
 //! value from C that this version does not know is an error code, never
@@ -8,9 +8,10 @@
 use std::ffi::{CString, c_char};
 use std::ptr;
 
-use ra_core::media::{DisplayInfo, Rect};
+use ra_core::media::{CursorShape, CursorUpdate, DisplayInfo, Rect};
 use ra_core::session::{
-    ControlState, DenyReason, EndReason, InvitationCloseReason, PointerKind, RevokeReason,
+    ControlState, DenyReason, EndReason, InvitationCloseReason, MAX_CLIPBOARD_LEN, PointerKind,
+    RevokeReason,
 };
 
 use crate::error::{Error, Result};
@@ -115,6 +116,142 @@ pub(crate) fn frame_bytes_needed(width: u32, height: u32, stride: usize) -> Resu
         .checked_mul(height as usize - 1)
         .and_then(|n| n.checked_add(row))
         .ok_or_else(|| Error::invalid("frame size overflows"))
+}
+
+/// Largest side of a pointer shape, in pixels (larger shapes are not sent).
+pub const RA_MAX_CURSOR_SIDE: u32 = 128;
+
+const _: () = assert!(RA_MAX_CURSOR_SIDE == CursorShape::MAX_SIDE);
+
+/// Longest clipboard text, in bytes of UTF-8 (`ra_host_send_clipboard`,
+/// `ra_helper_send_clipboard`).
+pub const RA_MAX_CLIPBOARD_BYTES: usize = 65536;
+
+const _: () = assert!(RA_MAX_CLIPBOARD_BYTES == MAX_CLIPBOARD_LEN);
+
+/// A pointer image: **premultiplied** BGRA (bytes B, G, R, A, each colour
+/// already multiplied by A), rows packed (`4 * width` bytes apart), with the
+/// hotspot — the pixel that points — at (`hot_x`, `hot_y`).
+///
+/// Given to C (in `RA_HELPER_EVENT_CURSOR`), it is borrowed from the event.
+/// Given by C (a capturer's `cursor` callback), it must stay valid until the
+/// next call of any of the capturer's callbacks; the library copies it.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct ra_cursor_shape {
+    /// The first pixel of the first row; NULL when the shape did not change
+    /// (keep drawing the previous one).
+    pub pixels: *const u8,
+    /// Bytes at `pixels`: `4 * width * height`.
+    pub len: usize,
+    /// Width in pixels (1–`RA_MAX_CURSOR_SIDE`).
+    pub width: u32,
+    /// Height in pixels (1–`RA_MAX_CURSOR_SIDE`).
+    pub height: u32,
+    /// Hotspot column (< `width`).
+    pub hot_x: u32,
+    /// Hotspot row (< `height`).
+    pub hot_y: u32,
+}
+
+impl Default for ra_cursor_shape {
+    fn default() -> Self {
+        ra_cursor_shape {
+            pixels: ptr::null(),
+            len: 0,
+            width: 0,
+            height: 0,
+            hot_x: 0,
+            hot_y: 0,
+        }
+    }
+}
+
+/// What changed about the host's pointer: where its hotspot is, whether it
+/// is shown, and its new shape if it changed. The pointer travels apart from
+/// the video; the helper draws it over the picture.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ra_cursor_update {
+    /// Hotspot column in the captured display's coordinates (the frame's pixels).
+    pub x: i32,
+    /// Hotspot row in the captured display's coordinates.
+    pub y: i32,
+    /// Nonzero when the pointer is shown over the captured display.
+    pub visible: u8,
+    /// The new shape; `shape.pixels` is NULL when it did not change.
+    pub shape: ra_cursor_shape,
+}
+
+impl ra_cursor_update {
+    /// The C view of `update`; its pixels point into `update`.
+    pub(crate) fn borrowed(update: &CursorUpdate) -> Self {
+        ra_cursor_update {
+            x: update.x,
+            y: update.y,
+            visible: u8::from(update.visible),
+            shape: update
+                .shape
+                .as_ref()
+                .map_or_else(ra_cursor_shape::default, |s| ra_cursor_shape {
+                    pixels: s.pixels.as_ptr(),
+                    len: s.pixels.len(),
+                    width: s.width,
+                    height: s.height,
+                    hot_x: s.hot_x,
+                    hot_y: s.hot_y,
+                }),
+        }
+    }
+}
+
+/// Checks an update from C and copies it (with its pixels).
+///
+/// # Safety
+/// `update.shape.pixels` is NULL or readable for `update.shape.len` bytes.
+pub(crate) unsafe fn cursor_from_c(update: &ra_cursor_update) -> Result<CursorUpdate> {
+    let shape = &update.shape;
+    let copied = if shape.pixels.is_null() {
+        None
+    } else {
+        let side = 1..=RA_MAX_CURSOR_SIDE;
+        if !side.contains(&shape.width) || !side.contains(&shape.height) {
+            return Err(Error::invalid(format!(
+                "cursor shape {}x{}: sides must be 1 to {RA_MAX_CURSOR_SIDE}",
+                shape.width, shape.height
+            )));
+        }
+        if shape.hot_x >= shape.width || shape.hot_y >= shape.height {
+            return Err(Error::invalid(format!(
+                "cursor hotspot ({}, {}) is outside the {}x{} shape",
+                shape.hot_x, shape.hot_y, shape.width, shape.height
+            )));
+        }
+        // At most 128 × 128 × 4: no overflow.
+        let needed = shape.width as usize * shape.height as usize * 4;
+        if shape.len != needed {
+            return Err(Error::invalid(format!(
+                "cursor shape len is {}, {needed} needed for {}x{}",
+                shape.len, shape.width, shape.height
+            )));
+        }
+        // SAFETY: non-NULL and readable for `len` (= needed, at most 64 KiB)
+        // bytes by contract; copied before returning.
+        let pixels = unsafe { std::slice::from_raw_parts(shape.pixels, needed) }.to_vec();
+        Some(CursorShape {
+            width: shape.width,
+            height: shape.height,
+            hot_x: shape.hot_x,
+            hot_y: shape.hot_y,
+            pixels,
+        })
+    };
+    Ok(CursorUpdate {
+        x: update.x,
+        y: update.y,
+        visible: update.visible != 0,
+        shape: copied,
+    })
 }
 
 /// A display (monitor) of the host.
@@ -316,5 +453,59 @@ pub(crate) fn close_reason_to_c(reason: InvitationCloseReason) -> u32 {
         InvitationCloseReason::ClosedByHost => RA_CLOSE_BY_HOST,
         InvitationCloseReason::Policy => RA_CLOSE_POLICY,
         _ => RA_REASON_OTHER,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shape(pixels: &[u8], width: u32, height: u32) -> ra_cursor_update {
+        ra_cursor_update {
+            x: -3,
+            y: 7,
+            visible: 1,
+            shape: ra_cursor_shape {
+                pixels: pixels.as_ptr(),
+                len: pixels.len(),
+                width,
+                height,
+                hot_x: 1,
+                hot_y: 0,
+            },
+        }
+    }
+
+    #[test]
+    fn cursors_from_c_are_checked_and_copied() {
+        let pixels: Vec<u8> = (0..2 * 3 * 4).map(|i| i as u8).collect();
+        // SAFETY: every update points into `pixels` with its true length, or nowhere.
+        unsafe {
+            let update = cursor_from_c(&shape(&pixels, 2, 3)).unwrap();
+            assert_eq!((update.x, update.y, update.visible), (-3, 7, true));
+            let copied = update.shape.as_ref().unwrap();
+            assert_eq!((copied.width, copied.height, copied.hot_x), (2, 3, 1));
+            assert_eq!(copied.pixels, pixels);
+            // Back to C: the same bytes, borrowed.
+            let view = ra_cursor_update::borrowed(&update);
+            assert_eq!(view.shape.len, pixels.len());
+            assert_eq!(
+                std::slice::from_raw_parts(view.shape.pixels, view.shape.len),
+                &pixels[..]
+            );
+
+            let mut moved = shape(&pixels, 2, 3);
+            moved.shape.pixels = std::ptr::null();
+            moved.visible = 0;
+            let update = cursor_from_c(&moved).unwrap();
+            assert!(update.shape.is_none() && !update.visible);
+            assert!(ra_cursor_update::borrowed(&update).shape.pixels.is_null());
+
+            assert!(cursor_from_c(&shape(&pixels, 3, 3)).is_err()); // len ≠ 4 × w × h
+            assert!(cursor_from_c(&shape(&pixels, 0, 3)).is_err());
+            assert!(cursor_from_c(&shape(&pixels, 1, 6)).is_err()); // hotspot outside
+            let big = vec![0u8; 129 * 4];
+            assert!(cursor_from_c(&shape(&big, 129, 1)).is_err());
+        }
     }
 }

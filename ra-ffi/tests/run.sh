@@ -2,8 +2,9 @@
 # The tests of the C API that cargo cannot run: C (ASan + UBSan, valgrind),
 # the header as C11 and C++17, the C examples, the C++ wrapper, C# under
 # Mono, Python with pytest, and the pkg-config / CMake packages. Run after
-# `cargo build -p ra-ffi` (scripts/test.sh does both); each step prints its
-# time and a "N passed, M failed" line.
+# `cargo build -p ra-ffi -p ra-broker` (scripts/test.sh does both); each step
+# prints its time and a "N passed, M failed" line. The session tests run the
+# short-code flows through a real ra-broker on loopback, one per step.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 target=${CARGO_TARGET_DIR:-$root/target}
@@ -12,6 +13,7 @@ out=$target/ra-ffi-tests
 mkdir -p "$out"
 cd "$root"
 [ -f "$lib/libra_ffi.so" ] || { echo "run.sh: build first: cargo build -p ra-ffi" >&2; exit 1; }
+[ -x "$lib/ra-broker" ] || { echo "run.sh: build first: cargo build -p ra-broker" >&2; exit 1; }
 
 failed=0
 step() {
@@ -34,6 +36,38 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 # The injected panics print Rust's panic message; a backtrace adds nothing.
 export RUST_BACKTRACE=0
+
+# Runs "$@" with a fresh ra-broker on loopback, whose address and certificate
+# fingerprint are in RA_TEST_BROKER and RA_TEST_BROKER_FINGERPRINT; stops it
+# afterwards. Its first line of output says where it listens (no waiting on
+# files); the rest goes to $out/broker.log.
+with_broker() {
+    local fifo=$out/broker.fifo line="" status=1
+    rm -f "$fifo"
+    mkfifo "$fifo"
+    "$lib/ra-broker" serve --listen 127.0.0.1:0 >"$fifo" 2>>"$out/broker.log" &
+    local broker=$!
+    exec 5<"$fifo"
+    read -r -t 30 -u 5 line || true
+    cat <&5 >>"$out/broker.log" &
+    local drain=$!
+    exec 5<&-
+    local address fingerprint
+    address=$(sed -n 's/.*"addr":"\([^"]*\)".*/\1/p' <<<"$line")
+    fingerprint=$(sed -n 's/.*"fingerprint":"\([^"]*\)".*/\1/p' <<<"$line")
+    if [ -n "$address" ] && [ -n "$fingerprint" ]; then
+        (
+            export RA_TEST_BROKER=$address RA_TEST_BROKER_FINGERPRINT=$fingerprint
+            "$@"
+        ) && status=0
+    else
+        echo "ra-broker did not say where it listens: ${line:-nothing}" >&2
+    fi
+    kill "$broker" 2>/dev/null || true
+    wait "$broker" 2>/dev/null || true
+    wait "$drain" 2>/dev/null || true
+    return $status
+}
 
 # Every function of ra.h must be exercised by the NULL/garbage test.
 coverage() {
@@ -128,14 +162,14 @@ packages() {
 }
 
 step "every function is in the robustness test" coverage
-step "C: robustness (NULL, garbage, ASan+UBSan)" c_test robustness
+step "C: robustness (NULL, garbage, ASan+UBSan)" with_broker c_test robustness
 step "C: panics become RA_RESULT_PANIC (ASan+UBSan)" c_test panic
-step "C: host <-> helper session (ASan+UBSan)" c_test session
+step "C: host <-> helper session, codes via ra-broker (ASan+UBSan)" with_broker c_test session
 step "C: header as C11 and C++17, twice" headers
-step "C: session under valgrind" valgrind_session
+step "C: session under valgrind" with_broker valgrind_session
 step "C: examples host.c <-> helper.c" examples
-step "C++: wrapper session" cpp
-step "C#: Mono session" csharp
-step "Python: pytest session" python
+step "C++: wrapper session" with_broker cpp
+step "C#: Mono session" with_broker csharp
+step "Python: pytest session" with_broker python
 step "packages: pkg-config and CMake" packages
 exit $failed

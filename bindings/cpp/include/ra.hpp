@@ -184,6 +184,66 @@ private:
     detail::Handle<ra_invite_options, ra_invite_options_free> handle_;
 };
 
+/// How to reach the broker of the short-code flows (Easy Connect, Quick
+/// Assist), and how its certificate is recognised.
+class BrokerOptions {
+public:
+    /// The broker at `address` ("IP:PORT"); pin its certificate before use.
+    explicit BrokerOptions(const std::string& address) {
+        ra_broker_options* raw = nullptr;
+        check(ra_broker_options_new(address.c_str(), &raw));
+        handle_.reset(raw);
+    }
+    /// Pins the certificate by its SHA-256 ("sha256:…", as ra-broker prints it).
+    BrokerOptions& fingerprint(const std::string& fingerprint) {
+        check(ra_broker_options_set_fingerprint(handle_.get(), fingerprint.c_str()));
+        return *this;
+    }
+    /// Trusts a certificate for `server_name` signed by these CA certificates (PEM).
+    BrokerOptions& ca(const std::string& pem, const std::string& server_name) {
+        check(ra_broker_options_set_ca(handle_.get(), reinterpret_cast<const uint8_t*>(pem.data()),
+                                       pem.size(), server_name.c_str()));
+        return *this;
+    }
+    /// The local UDP address ("IP:PORT", port 0: any).
+    BrokerOptions& bind(const std::string& address) {
+        check(ra_broker_options_set_bind(handle_.get(), address.c_str()));
+        return *this;
+    }
+    /// Whether to try a direct path before the relay.
+    BrokerOptions& try_direct(bool try_direct) {
+        check(ra_broker_options_set_try_direct(handle_.get(), try_direct ? 1 : 0));
+        return *this;
+    }
+    BrokerOptions& direct_timeout(std::chrono::milliseconds timeout) {
+        check(ra_broker_options_set_direct_timeout_ms(handle_.get(), static_cast<uint64_t>(timeout.count())));
+        return *this;
+    }
+    BrokerOptions& connect_timeout(std::chrono::milliseconds timeout) {
+        check(ra_broker_options_set_connect_timeout_ms(handle_.get(), static_cast<uint64_t>(timeout.count())));
+        return *this;
+    }
+    BrokerOptions& code_lifetime(std::chrono::milliseconds lifetime) {
+        check(ra_broker_options_set_code_lifetime_ms(handle_.get(), static_cast<uint64_t>(lifetime.count())));
+        return *this;
+    }
+    [[nodiscard]] const ra_broker_options* get() const noexcept { return handle_.get(); }
+
+private:
+    detail::Handle<ra_broker_options, ra_broker_options_free> handle_;
+};
+
+/// A short code ("ABC-DEF-GHJ-KMN"), when it expires and how the session travels.
+struct CodeInfo {
+    std::string code;
+    int64_t expires_at_unix = 0;
+    uint32_t path = RA_PATH_UNKNOWN;  ///< RA_PATH_*
+
+    static CodeInfo from(const ra_code_info& info) {
+        return CodeInfo{detail::str(info.code), info.expires_at_unix, info.path};
+    }
+};
+
 /// A C++ injector: std::functions called on the engine's injection thread.
 struct Injector {
     std::function<ra_result(const ra_input_event&)> inject;
@@ -246,6 +306,7 @@ struct HostEvent {
     int32_t x = 0, y = 0;
     uint32_t pointer_kind = 0, backend = 0;
     ra_result backend_result = RA_RESULT_OK;
+    bool enabled = false;  ///< clipboard sharing is on (RA_HOST_EVENT_CLIPBOARD_SHARING)
 
     static HostEvent from(const ra_host_event* event) {
         ra_host_event_data d{};
@@ -267,12 +328,13 @@ struct HostEvent {
         e.backend = d.backend;
         e.backend_result = d.backend_result;
         e.description = detail::str(d.description);
+        e.enabled = d.enabled != 0;
         return e;
     }
 };
 
-/// An open invitation and its session. Destroying it ends the session,
-/// tells the helper and waits until no callback runs any more.
+/// An open invitation (or short code) and its session. Destroying it ends
+/// the session, tells the helper and waits until no callback runs any more.
 class Host {
 public:
     using Callback = std::function<void(const HostEvent&)>;
@@ -281,6 +343,26 @@ public:
         ra_host* raw = nullptr;
         check(ra_host_invite(options.get(), backends.get(), &raw));
         return Host(raw);
+    }
+    /// Easy Connect: registers a code with the broker (see code_info()).
+    [[nodiscard]] static Host easy_connect(const BrokerOptions& broker, const InviteOptions& options,
+                                           HostBackends& backends) {
+        ra_host* raw = nullptr;
+        check(ra_host_easy_connect(broker.get(), options.get(), backends.get(), &raw));
+        return Host(raw);
+    }
+    /// Quick Assist: connects to the helper whose code the user typed.
+    [[nodiscard]] static Host join(const BrokerOptions& broker, const std::string& code,
+                                   const InviteOptions& options, HostBackends& backends) {
+        ra_host* raw = nullptr;
+        check(ra_host_join(broker.get(), code.c_str(), options.get(), backends.get(), &raw));
+        return Host(raw);
+    }
+    /// The code of a host started from one.
+    [[nodiscard]] CodeInfo code_info() const {
+        ra_code_info info{};
+        check(ra_host_get_code_info(get(), &info));
+        return CodeInfo::from(info);
     }
     [[nodiscard]] Invitation invitation() const {
         ra_invitation* raw = nullptr;
@@ -319,6 +401,10 @@ public:
     void chat(const std::string& text) { check(ra_host_chat(get(), text.c_str())); }
     void end() { check(ra_host_end(get())); }
     void set_policy(const Policy& policy) { check(ra_host_set_policy(get(), policy.get())); }
+    void set_clipboard_sharing(bool enabled) {
+        check(ra_host_set_clipboard_sharing(get(), enabled ? 1 : 0));
+    }
+    void send_clipboard(const std::string& text) { check(ra_host_send_clipboard(get(), text.c_str())); }
     [[nodiscard]] ra_host* get() const noexcept { return handle_.get(); }
 
     Host(Host&&) noexcept = default;
@@ -350,6 +436,11 @@ public:
     [[nodiscard]] std::string text() const { return detail::str(data_.text); }
     [[nodiscard]] std::string reason_name() const { return detail::str(data_.reason_name); }
     [[nodiscard]] std::string description() const { return detail::str(data_.description); }
+    /// Clipboard sharing is on (RA_HELPER_EVENT_CLIPBOARD_SHARING).
+    [[nodiscard]] bool enabled() const noexcept { return data_.enabled != 0; }
+    /// The pointer (RA_HELPER_EVENT_CURSOR); its shape's pixels are borrowed
+    /// like a frame's (shape.pixels is NULL when the shape did not change).
+    [[nodiscard]] const ra_cursor_update& cursor() const noexcept { return data_.cursor; }
     /// Copies the pixels into a packed BGRA buffer (stride 4 × width).
     [[nodiscard]] std::vector<uint8_t> copy_pixels() const {
         std::vector<uint8_t> pixels(size_t{data_.frame.width} * data_.frame.height * 4);
@@ -366,6 +457,8 @@ private:
     ra_helper_event_data data_{};
 };
 
+class AssistOffer;
+
 /// A helper's live session. Destroying it ends the session and tells the host.
 class Helper {
 public:
@@ -374,14 +467,23 @@ public:
     /// Connects and waits until the host lets the helper in.
     [[nodiscard]] static Helper accept(const Invitation& invitation, const std::string& password,
                                        const std::string& name = "ra helper") {
-        ra_accept_options* options = nullptr;
-        check(ra_accept_options_new(&options));
-        detail::Handle<ra_accept_options, ra_accept_options_free> owned(options);
-        check(ra_accept_options_set_name(options, name.c_str()));
+        auto options = accept_options(name);
         ra_helper* raw = nullptr;
-        check(ra_helper_accept(invitation.get(), password.c_str(), options, &raw));
+        check(ra_helper_accept(invitation.get(), password.c_str(), options.get(), &raw));
         return Helper(raw);
     }
+    /// Easy Connect: connects with the code the host read out and waits
+    /// until the host lets the helper in.
+    [[nodiscard]] static Helper easy_connect(const BrokerOptions& broker, const std::string& code,
+                                             const std::string& name = "ra helper") {
+        auto options = accept_options(name);
+        ra_helper* raw = nullptr;
+        check(ra_helper_easy_connect(broker.get(), code.c_str(), options.get(), &raw));
+        return Helper(raw);
+    }
+    /// Quick Assist: registers a code to read to the host (defined below).
+    [[nodiscard]] static AssistOffer assist(const BrokerOptions& broker,
+                                            const std::string& name = "ra helper");
     /// The next event (frames included), or nullopt after `timeout`. Throws
     /// ra::Error with RA_RESULT_CLOSED once the session is over.
     [[nodiscard]] std::optional<HelperEvent> next_event(std::chrono::milliseconds timeout) {
@@ -405,6 +507,13 @@ public:
     void chat(const std::string& text) { check(ra_helper_chat(get(), text.c_str())); }
     void select_display(uint32_t display) { check(ra_helper_select_display(get(), display)); }
     void end() { check(ra_helper_end(get())); }
+    void send_clipboard(const std::string& text) { check(ra_helper_send_clipboard(get(), text.c_str())); }
+    /// RA_PATH_DIRECT, or RA_PATH_RELAYED through the broker's relay.
+    [[nodiscard]] uint32_t path() const {
+        uint32_t path = RA_PATH_UNKNOWN;
+        check(ra_helper_get_path(get(), &path));
+        return path;
+    }
     [[nodiscard]] uint32_t control_state() const {
         uint32_t state = RA_CONTROL_NONE;
         check(ra_helper_get_control_state(get(), &state));
@@ -417,7 +526,15 @@ public:
     ~Helper() { handle_.reset(); }
 
 private:
+    friend class AssistOffer;
     explicit Helper(ra_helper* raw) : handle_(raw) {}
+    static detail::Handle<ra_accept_options, ra_accept_options_free> accept_options(const std::string& name) {
+        ra_accept_options* options = nullptr;
+        check(ra_accept_options_new(&options));
+        detail::Handle<ra_accept_options, ra_accept_options_free> owned(options);
+        check(ra_accept_options_set_name(options, name.c_str()));
+        return owned;
+    }
     static void trampoline(void* user_data, const ra_helper_event* event) noexcept {
         try {
             (*static_cast<Callback*>(user_data))(HelperEvent(nullptr, event));
@@ -429,6 +546,39 @@ private:
     detail::Handle<ra_helper, ra_helper_free> handle_;
     std::unique_ptr<Callback> callback_;
 };
+
+/// A code a helper registered for Quick Assist, waiting for the host to type it.
+class AssistOffer {
+public:
+    /// The code to read to the host, and when it expires.
+    [[nodiscard]] CodeInfo code_info() const {
+        ra_code_info info{};
+        check(ra_assist_offer_get_code_info(handle_.get(), &info));
+        return CodeInfo::from(info);
+    }
+    /// The session once a host typed the code and let the helper in, or
+    /// nullopt after `timeout`.
+    [[nodiscard]] std::optional<Helper> wait(std::chrono::milliseconds timeout) {
+        ra_helper* raw = nullptr;
+        ra_result r = ra_assist_offer_wait(handle_.get(), detail::ms(timeout), &raw);
+        if (r == RA_RESULT_TIMEOUT) return std::nullopt;
+        check(r);
+        return Helper(raw);
+    }
+    [[nodiscard]] ra_assist_offer* get() const noexcept { return handle_.get(); }
+
+private:
+    friend class Helper;
+    explicit AssistOffer(ra_assist_offer* raw) : handle_(raw) {}
+    detail::Handle<ra_assist_offer, ra_assist_offer_free> handle_;
+};
+
+inline AssistOffer Helper::assist(const BrokerOptions& broker, const std::string& name) {
+    auto options = accept_options(name);
+    ra_assist_offer* raw = nullptr;
+    check(ra_helper_assist(broker.get(), options.get(), &raw));
+    return AssistOffer(raw);
+}
 
 }  // namespace ra
 

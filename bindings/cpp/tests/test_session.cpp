@@ -1,10 +1,12 @@
 // The C++ wrapper end to end: a host with a C++ injector, a helper taking
 // frames through a callback, control, input, revoke, end, and errors as
-// exceptions.
+// exceptions; then Easy Connect through the ra-broker run.sh started
+// (RA_TEST_BROKER, RA_TEST_BROKER_FINGERPRINT).
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <mutex>
 #include <thread>
 
@@ -139,10 +141,51 @@ int main() {
 
         helper->chat("bye");
         CHECK(wait_host(host, RA_HOST_EVENT_CHAT).text == "bye");
+        // The default policy keeps the clipboard closed.
+        expect_error([&] { host.set_clipboard_sharing(true); }, RA_RESULT_POLICY);
+        expect_error([&] { helper->send_clipboard("nope"); }, RA_RESULT_NOT_NOW);
         host.end();
         auto ended = wait_helper(*helper, RA_HELPER_EVENT_ENDED);
         CHECK(ended.data().reason == RA_END_HOST_ENDED);
         helper.reset();
+
+        // Easy Connect: the host gets a code, the helper types it.
+        const char* address = std::getenv("RA_TEST_BROKER");
+        const char* fingerprint = std::getenv("RA_TEST_BROKER_FINGERPRINT");
+        CHECK(address != nullptr && fingerprint != nullptr);
+        if (address && fingerprint) {
+            ra::BrokerOptions broker(address);
+            broker.fingerprint(fingerprint).bind("127.0.0.1:0");
+            ra::HostBackends code_backends;
+            code_backends.synthetic_capturer(320, 240, 15);
+            ra::InviteOptions code_options;
+            code_options.host_name("C++ code host");
+            ra::Host code_host = ra::Host::easy_connect(broker, code_options, code_backends);
+            auto info = code_host.code_info();
+            CHECK(info.code.size() == 15 && info.path == RA_PATH_UNKNOWN);
+            std::optional<ra::Helper> code_helper;
+            ra_result typing_result = RA_RESULT_OK;
+            std::thread typing([&] {
+                try {
+                    code_helper.emplace(ra::Helper::easy_connect(broker, info.code, "C++ code helper"));
+                } catch (const ra::Error& e) {
+                    typing_result = e.code();
+                }
+            });
+            auto asked = wait_host(code_host, RA_HOST_EVENT_CONNECTION_REQUEST);
+            CHECK(asked.helper_name == "C++ code helper");
+            code_host.approve(asked.connection);
+            typing.join();
+            CHECK(typing_result == RA_RESULT_OK && code_helper.has_value());
+            if (code_helper) {
+                CHECK(code_helper->path() == RA_PATH_DIRECT);
+                auto frame = wait_helper(*code_helper, RA_HELPER_EVENT_FRAME);
+                CHECK(frame.frame().width == 320 && frame.frame().height == 240);
+                code_helper->end();
+                CHECK(wait_host(code_host, RA_HOST_EVENT_ENDED).reason_name == "helper_ended");
+                code_helper.reset();
+            }
+        }
     } catch (const std::exception& e) {
         std::fprintf(stderr, "unexpected exception: %s\n", e.what());
         ++failed;

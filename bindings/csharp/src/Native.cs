@@ -26,11 +26,24 @@ namespace Ra.Interop
     }
 
     [StructLayout(LayoutKind.Sequential)]
+    public struct RaCursorShape
+    {
+        public IntPtr Pixels; public UIntPtr Len; public uint Width, Height, HotX, HotY;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct RaCursorUpdate { public int X, Y; public byte Visible; public RaCursorShape Shape; }
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct RaCodeInfo { public IntPtr Code; public long ExpiresAtUnix; public uint Path; }
+
+    [StructLayout(LayoutKind.Sequential)]
     public struct RaHostEventData
     {
         public uint Kind; public ulong Connection; public IntPtr HelperName, Peer, Text;
         public uint Reason; public IntPtr ReasonName; public uint Attempts, MaxAttempts, Grant;
         public int X, Y; public uint PointerKind, Backend, BackendResult; public IntPtr Description;
+        public byte Enabled;
     }
 
     [StructLayout(LayoutKind.Sequential)]
@@ -39,6 +52,7 @@ namespace Ra.Interop
         public uint Kind; public IntPtr HostName, Text; public uint Reason; public IntPtr ReasonName;
         public uint Grant; public IntPtr Displays; public UIntPtr DisplaysLen; public uint SelectedDisplay;
         public RaFrame Frame; public ulong Seq, LatencyUs; public UIntPtr EncodedBytes; public IntPtr Description;
+        public byte Enabled; public RaCursorUpdate Cursor;
     }
 
     [StructLayout(LayoutKind.Sequential)]
@@ -111,6 +125,16 @@ namespace Ra.Interop
         protected override bool ReleaseHandle() => N.ra_helper_free(handle) == 0;
     }
 
+    public sealed class BrokerOptionsHandle : RaHandle
+    {
+        protected override bool ReleaseHandle() => N.ra_broker_options_free(handle) == 0;
+    }
+
+    public sealed class AssistOfferHandle : RaHandle
+    {
+        protected override bool ReleaseHandle() => N.ra_assist_offer_free(handle) == 0;
+    }
+
     public static class N
     {
         const string Lib = "ra_ffi";
@@ -158,6 +182,11 @@ namespace Ra.Interop
         [DllImport(Lib)] public static extern uint ra_host_resume(HostHandle host);
         [DllImport(Lib)] public static extern uint ra_host_chat(HostHandle host, byte[] text);
         [DllImport(Lib)] public static extern uint ra_host_end(HostHandle host);
+        [DllImport(Lib)] public static extern uint ra_host_set_clipboard_sharing(HostHandle host, byte enabled);
+        [DllImport(Lib)] public static extern uint ra_host_send_clipboard(HostHandle host, byte[] text);
+        [DllImport(Lib)] public static extern uint ra_host_easy_connect(BrokerOptionsHandle broker, IntPtr options, IntPtr backends, out HostHandle host);
+        [DllImport(Lib)] public static extern uint ra_host_join(BrokerOptionsHandle broker, byte[] code, IntPtr options, IntPtr backends, out HostHandle host);
+        [DllImport(Lib)] public static extern uint ra_host_get_code_info(HostHandle host, out RaCodeInfo info);
         [DllImport(Lib)] public static extern uint ra_host_free(IntPtr host);
         [DllImport(Lib)] public static extern uint ra_helper_accept(InvitationHandle inv, byte[] password, IntPtr options, out HelperHandle helper);
         [DllImport(Lib)] public static extern uint ra_helper_get_control_state(HelperHandle helper, out uint state);
@@ -170,6 +199,22 @@ namespace Ra.Interop
         [DllImport(Lib)] public static extern uint ra_helper_send_input(HelperHandle helper, RaInputEvent[] events, UIntPtr count);
         [DllImport(Lib)] public static extern uint ra_helper_chat(HelperHandle helper, byte[] text);
         [DllImport(Lib)] public static extern uint ra_helper_end(HelperHandle helper);
+        [DllImport(Lib)] public static extern uint ra_helper_send_clipboard(HelperHandle helper, byte[] text);
+        [DllImport(Lib)] public static extern uint ra_helper_get_path(HelperHandle helper, out uint path);
+        [DllImport(Lib)] public static extern uint ra_helper_easy_connect(BrokerOptionsHandle broker, byte[] code, IntPtr options, out HelperHandle helper);
         [DllImport(Lib)] public static extern uint ra_helper_free(IntPtr helper);
+        [DllImport(Lib)] public static extern uint ra_helper_assist(BrokerOptionsHandle broker, IntPtr options, out AssistOfferHandle offer);
+        [DllImport(Lib)] public static extern uint ra_assist_offer_get_code_info(AssistOfferHandle offer, out RaCodeInfo info);
+        [DllImport(Lib)] public static extern uint ra_assist_offer_wait(AssistOfferHandle offer, uint timeoutMs, out HelperHandle helper);
+        [DllImport(Lib)] public static extern uint ra_assist_offer_free(IntPtr offer);
+        [DllImport(Lib)] public static extern uint ra_broker_options_new(byte[] address, out BrokerOptionsHandle broker);
+        [DllImport(Lib)] public static extern uint ra_broker_options_set_fingerprint(BrokerOptionsHandle broker, byte[] fingerprint);
+        [DllImport(Lib)] public static extern uint ra_broker_options_set_ca(BrokerOptionsHandle broker, byte[] pem, UIntPtr pemLen, byte[] serverName);
+        [DllImport(Lib)] public static extern uint ra_broker_options_set_bind(BrokerOptionsHandle broker, byte[] address);
+        [DllImport(Lib)] public static extern uint ra_broker_options_set_try_direct(BrokerOptionsHandle broker, byte tryDirect);
+        [DllImport(Lib)] public static extern uint ra_broker_options_set_direct_timeout_ms(BrokerOptionsHandle broker, ulong ms);
+        [DllImport(Lib)] public static extern uint ra_broker_options_set_connect_timeout_ms(BrokerOptionsHandle broker, ulong ms);
+        [DllImport(Lib)] public static extern uint ra_broker_options_set_code_lifetime_ms(BrokerOptionsHandle broker, ulong ms);
+        [DllImport(Lib)] public static extern uint ra_broker_options_free(IntPtr broker);
     }
 }

@@ -16,10 +16,13 @@ namespace Ra
         NullPointer = 100, InvalidHandle = 101, InvalidUtf8 = 102, InvalidArgument = 103,
         BufferTooSmall = 104, InvalidState = 105, WrongThread = 106, Unsupported = 107,
         InvalidInvitation = 200, InvitationExpired = 201, InvalidPassword = 202, InvalidPolicy = 203,
-        Io = 204, Email = 205,
-        Policy = 300, Bind = 301, NoAddress = 302, Tls = 303, InviteFailed = 399,
+        Io = 204, Email = 205, InvalidCode = 206,
+        Policy = 300, Bind = 301, NoAddress = 302, Tls = 303, Broker = 304, BrokerRefused = 305,
+        InviteFailed = 399,
         WrongPassword = 400, Denied = 401, InvitationClosed = 402, UnknownSession = 403,
         CertificateMismatch = 404, Unreachable = 405, ConnectionLost = 406, Protocol = 407,
+        CodeUnavailable = 408, RateLimited = 409, WrongCode = 410, CodeExpired = 411,
+        TooManyFailures = 412,
         AcceptFailed = 499,
         NoSession = 500, NotNow = 501, NotControlling = 502, SessionClosed = 503, CommandFailed = 599,
         Backend = 600, Panic = 900, Internal = 901, Runtime = 902,
@@ -52,13 +55,30 @@ namespace Ra
     {
         Other = 0, ConnectionRequest = 1, AuthFailed = 2, Connected = 3, ControlRequested = 4,
         ControlGranted = 5, ControlDenied = 6, ControlRevoked = 7, Paused = 8, Resumed = 9, Chat = 10,
-        Pointer = 11, Ended = 12, InvitationClosed = 13, BackendError = 14,
+        Pointer = 11, Ended = 12, InvitationClosed = 13, BackendError = 14, ClipboardSharing = 15,
+        Clipboard = 16,
     }
 
     public enum HelperEventKind : uint
     {
         Other = 0, Authenticated = 1, Connected = 2, ControlGranted = 3, ControlDenied = 4,
         ControlRevoked = 5, Paused = 6, Resumed = 7, Chat = 8, Displays = 9, Ended = 10, Frame = 11,
+        Cursor = 12, ClipboardSharing = 13, Clipboard = 14,
+    }
+
+    /// <summary>How a session travels: directly, or through the broker's relay.</summary>
+    public enum ConnectionPath : uint { Unknown = 0, Direct = 1, Relayed = 2 }
+
+    /// <summary>A short code ("ABC-DEF-GHJ-KMN"), when it expires and how the session travels.</summary>
+    public sealed class CodeInfo
+    {
+        public string Code; public DateTimeOffset ExpiresAt; public ConnectionPath Path;
+
+        internal static CodeInfo From(RaCodeInfo info) => new CodeInfo
+        {
+            Code = Utf8.Read(info.Code), ExpiresAt = DateTimeOffset.FromUnixTimeSeconds(info.ExpiresAtUnix),
+            Path = (ConnectionPath)info.Path,
+        };
     }
 
     public enum InputKind : uint { PointerMove = 1, PointerMoveRelative = 2, Button = 3, Wheel = 4, Key = 5, Text = 6 }
@@ -93,6 +113,8 @@ namespace Ra
     {
         public HostEventKind Kind; public ulong Connection; public string HelperName, Peer, Text, ReasonName, Description;
         public uint Reason, Attempts, MaxAttempts, Grant, Backend; public Result BackendResult;
+        /// <summary>Clipboard sharing is on (ClipboardSharing events).</summary>
+        public bool Enabled;
 
         internal static HostEvent From(IntPtr handle)
         {
@@ -103,10 +125,16 @@ namespace Ra
                 Peer = Utf8.Read(d.Peer), Text = Utf8.Read(d.Text), Reason = d.Reason,
                 ReasonName = Utf8.Read(d.ReasonName), Attempts = d.Attempts, MaxAttempts = d.MaxAttempts,
                 Grant = d.Grant, Backend = d.Backend, BackendResult = (Result)d.BackendResult,
-                Description = Utf8.Read(d.Description),
+                Description = Utf8.Read(d.Description), Enabled = d.Enabled != 0,
             };
         }
     }
+
+    /// <summary>A pointer image: premultiplied BGRA, rows packed, the hotspot at (HotX, HotY).</summary>
+    public sealed class CursorShape { public uint Width, Height, HotX, HotY; public byte[] Pixels; }
+
+    /// <summary>The host's pointer: its hotspot, whether it is shown, and its new shape (null: unchanged).</summary>
+    public sealed class CursorUpdate { public int X, Y; public bool Visible; public CursorShape Shape; }
 
     /// <summary>A picture of the host's screen: BGRA pixels (copied), Stride bytes per row.</summary>
     public sealed class Frame
@@ -119,6 +147,10 @@ namespace Ra
     {
         public HelperEventKind Kind; public string HostName, Text, ReasonName, Description; public uint Reason, Grant;
         public Frame Frame;
+        /// <summary>Clipboard sharing is on (ClipboardSharing events).</summary>
+        public bool Enabled;
+        /// <summary>The pointer (Cursor events), its shape copied.</summary>
+        public CursorUpdate Cursor;
 
         internal static HelperEvent From(IntPtr handle)
         {
@@ -127,8 +159,19 @@ namespace Ra
             {
                 Kind = (HelperEventKind)d.Kind, HostName = Utf8.Read(d.HostName), Text = Utf8.Read(d.Text),
                 Reason = d.Reason, ReasonName = Utf8.Read(d.ReasonName), Grant = d.Grant,
-                Description = Utf8.Read(d.Description),
+                Description = Utf8.Read(d.Description), Enabled = d.Enabled != 0,
             };
+            if (e.Kind == HelperEventKind.Cursor)
+            {
+                var c = d.Cursor;
+                e.Cursor = new CursorUpdate { X = c.X, Y = c.Y, Visible = c.Visible != 0 };
+                if (c.Shape.Pixels != IntPtr.Zero)
+                {
+                    var pixels = new byte[(long)c.Shape.Len.ToUInt64()];
+                    Marshal.Copy(c.Shape.Pixels, pixels, 0, pixels.Length);
+                    e.Cursor.Shape = new CursorShape { Width = c.Shape.Width, Height = c.Shape.Height, HotX = c.Shape.HotX, HotY = c.Shape.HotY, Pixels = pixels };
+                }
+            }
             if (e.Kind == HelperEventKind.Frame)
             {
                 var f = d.Frame;
@@ -197,6 +240,39 @@ namespace Ra
         public void Dispose() => Handle.Dispose();
     }
 
+    /// <summary>How to reach the broker of the short-code flows, and how its certificate
+    /// is recognised: its fingerprint ("sha256:…", as ra-broker prints it), or CA certificates.</summary>
+    public sealed class BrokerOptions : IDisposable
+    {
+        internal readonly BrokerOptionsHandle Handle;
+
+        public BrokerOptions(string address, string fingerprint = null, string bind = null)
+        {
+            RaException.Check(N.ra_broker_options_new(Utf8.Z(address), out Handle));
+            if (fingerprint != null) RaException.Check(N.ra_broker_options_set_fingerprint(Handle, Utf8.Z(fingerprint)));
+            if (bind != null) RaException.Check(N.ra_broker_options_set_bind(Handle, Utf8.Z(bind)));
+        }
+
+        /// <summary>Trusts a certificate for `serverName` signed by these CA certificates (PEM).</summary>
+        public BrokerOptions TrustCa(byte[] pem, string serverName)
+        {
+            RaException.Check(N.ra_broker_options_set_ca(Handle, pem, new UIntPtr((uint)pem.Length), Utf8.Z(serverName)));
+            return this;
+        }
+
+        public BrokerOptions TryDirect(bool tryDirect)
+        {
+            RaException.Check(N.ra_broker_options_set_try_direct(Handle, (byte)(tryDirect ? 1 : 0)));
+            return this;
+        }
+
+        public BrokerOptions DirectTimeout(TimeSpan t) { RaException.Check(N.ra_broker_options_set_direct_timeout_ms(Handle, (ulong)t.TotalMilliseconds)); return this; }
+        public BrokerOptions ConnectTimeout(TimeSpan t) { RaException.Check(N.ra_broker_options_set_connect_timeout_ms(Handle, (ulong)t.TotalMilliseconds)); return this; }
+        public BrokerOptions CodeLifetime(TimeSpan t) { RaException.Check(N.ra_broker_options_set_code_lifetime_ms(Handle, (ulong)t.TotalMilliseconds)); return this; }
+
+        public void Dispose() => Handle.Dispose();
+    }
+
     /// <summary>Keeps a managed injector and its delegates alive until the library destroys it.</summary>
     internal sealed class InjectorBridge
     {
@@ -240,16 +316,18 @@ namespace Ra
 
         Host(HostHandle handle) { this.handle = handle; }
 
-        /// <summary>Opens an invitation with the synthetic capturer, OpenH264 and `injector` (null: input dropped).</summary>
-        public static Host Invite(string hostName = "ra host", string listen = "0.0.0.0:0", Policy policy = null,
-                                  uint width = 1280, uint height = 720, double frameRate = 30, Injector injector = null)
+        delegate uint StartFn(IntPtr options, IntPtr backends, out HostHandle host);
+
+        /// <summary>Starts a host with the synthetic capturer, OpenH264 and `injector` (null: input dropped).</summary>
+        static Host Start(string hostName, string listen, Policy policy, uint width, uint height, double frameRate,
+                          Injector injector, StartFn start)
         {
             RaException.Check(N.ra_invite_options_new(out IntPtr options));
             RaException.Check(N.ra_host_backends_new(out IntPtr backends));
             try
             {
                 RaException.Check(N.ra_invite_options_set_host_name(options, Utf8.Z(hostName)));
-                RaException.Check(N.ra_invite_options_set_listen(options, Utf8.Z(listen)));
+                if (listen != null) RaException.Check(N.ra_invite_options_set_listen(options, Utf8.Z(listen)));
                 if (policy != null) RaException.Check(N.ra_invite_options_set_policy(options, policy.Handle));
                 RaException.Check(N.ra_host_backends_use_synthetic_capturer(backends, width, height, frameRate));
                 if (injector != null)
@@ -258,13 +336,47 @@ namespace Ra
                     uint r = N.ra_host_backends_set_injector(backends, ref bridge.Table);
                     if (r != 0) { bridge.OnDestroy(IntPtr.Zero); RaException.Check(r); }
                 }
-                RaException.Check(N.ra_host_invite(options, backends, out HostHandle host));
+                RaException.Check(start(options, backends, out HostHandle host));
                 return new Host(host);
             }
             finally
             {
                 N.ra_host_backends_free(backends);
                 N.ra_invite_options_free(options);
+            }
+        }
+
+        /// <summary>Opens an invitation with the synthetic capturer, OpenH264 and `injector` (null: input dropped).</summary>
+        public static Host Invite(string hostName = "ra host", string listen = "0.0.0.0:0", Policy policy = null,
+                                  uint width = 1280, uint height = 720, double frameRate = 30, Injector injector = null)
+        {
+            return Start(hostName, listen, policy, width, height, frameRate, injector,
+                         (IntPtr o, IntPtr b, out HostHandle h) => N.ra_host_invite(o, b, out h));
+        }
+
+        /// <summary>Easy Connect: registers a code with the broker; read CodeInfo.Code to the helper.</summary>
+        public static Host EasyConnect(BrokerOptions broker, string hostName = "ra host", Policy policy = null,
+                                       uint width = 1280, uint height = 720, double frameRate = 30, Injector injector = null)
+        {
+            return Start(hostName, null, policy, width, height, frameRate, injector,
+                         (IntPtr o, IntPtr b, out HostHandle h) => N.ra_host_easy_connect(broker.Handle, o, b, out h));
+        }
+
+        /// <summary>Quick Assist: connects to the helper whose code the user typed.</summary>
+        public static Host Join(BrokerOptions broker, string code, string hostName = "ra host", Policy policy = null,
+                                uint width = 1280, uint height = 720, double frameRate = 30, Injector injector = null)
+        {
+            return Start(hostName, null, policy, width, height, frameRate, injector,
+                         (IntPtr o, IntPtr b, out HostHandle h) => N.ra_host_join(broker.Handle, Utf8.Z(code), o, b, out h));
+        }
+
+        /// <summary>The code of a host started from one.</summary>
+        public CodeInfo CodeInfo
+        {
+            get
+            {
+                RaException.Check(N.ra_host_get_code_info(handle, out RaCodeInfo info));
+                return CodeInfo.From(info);
             }
         }
 
@@ -347,6 +459,8 @@ namespace Ra
         public void Resume() => RaException.Check(N.ra_host_resume(handle));
         public void Chat(string text) => RaException.Check(N.ra_host_chat(handle, Utf8.Z(text)));
         public void End() => RaException.Check(N.ra_host_end(handle));
+        public void SetClipboardSharing(bool enabled) => RaException.Check(N.ra_host_set_clipboard_sharing(handle, (byte)(enabled ? 1 : 0)));
+        public void SendClipboard(string text) => RaException.Check(N.ra_host_send_clipboard(handle, Utf8.Z(text)));
         public void Dispose() => handle.Dispose();
 
         internal static uint Millis(TimeSpan t) =>
@@ -360,20 +474,63 @@ namespace Ra
         EventFn callback;
         EventHandler<HelperEventArgs> received;
 
-        Helper(HelperHandle handle) { this.handle = handle; }
+        internal Helper(HelperHandle handle) { this.handle = handle; }
+
+        static IntPtr AcceptOptions(string name)
+        {
+            RaException.Check(N.ra_accept_options_new(out IntPtr options));
+            uint r = N.ra_accept_options_set_name(options, Utf8.Z(name));
+            if (r != 0) { N.ra_accept_options_free(options); RaException.Check(r); }
+            return options;
+        }
 
         /// <summary>Connects and waits until the host lets the helper in.</summary>
         public static Helper Accept(Invitation invitation, string password, string name = "ra helper")
         {
-            RaException.Check(N.ra_accept_options_new(out IntPtr options));
+            var options = AcceptOptions(name);
             try
             {
-                RaException.Check(N.ra_accept_options_set_name(options, Utf8.Z(name)));
                 RaException.Check(N.ra_helper_accept(invitation.Handle, Utf8.Z(password), options, out HelperHandle h));
                 return new Helper(h);
             }
             finally { N.ra_accept_options_free(options); }
         }
+
+        /// <summary>Easy Connect: connects with the code the host read out and waits until the host lets the helper in.</summary>
+        public static Helper EasyConnect(BrokerOptions broker, string code, string name = "ra helper")
+        {
+            var options = AcceptOptions(name);
+            try
+            {
+                RaException.Check(N.ra_helper_easy_connect(broker.Handle, Utf8.Z(code), options, out HelperHandle h));
+                return new Helper(h);
+            }
+            finally { N.ra_accept_options_free(options); }
+        }
+
+        /// <summary>Quick Assist: registers a code to read to the host; wait with AssistOffer.Wait.</summary>
+        public static AssistOffer Assist(BrokerOptions broker, string name = "ra helper")
+        {
+            var options = AcceptOptions(name);
+            try
+            {
+                RaException.Check(N.ra_helper_assist(broker.Handle, options, out AssistOfferHandle offer));
+                return new AssistOffer(offer);
+            }
+            finally { N.ra_accept_options_free(options); }
+        }
+
+        /// <summary>How the session travels (directly, or through the broker's relay).</summary>
+        public ConnectionPath Path
+        {
+            get
+            {
+                RaException.Check(N.ra_helper_get_path(handle, out uint path));
+                return (ConnectionPath)path;
+            }
+        }
+
+        public void SendClipboard(string text) => RaException.Check(N.ra_helper_send_clipboard(handle, Utf8.Z(text)));
 
         public uint ControlState
         {
@@ -462,6 +619,34 @@ namespace Ra
             {
                 foreach (var t in texts) t.Free();
             }
+        }
+
+        public void Dispose() => handle.Dispose();
+    }
+
+    /// <summary>A code a helper registered for Quick Assist, waiting for the host to type it.</summary>
+    public sealed class AssistOffer : IDisposable
+    {
+        readonly AssistOfferHandle handle;
+        internal AssistOffer(AssistOfferHandle handle) { this.handle = handle; }
+
+        /// <summary>The code to read to the host, and when it expires.</summary>
+        public CodeInfo CodeInfo
+        {
+            get
+            {
+                RaException.Check(N.ra_assist_offer_get_code_info(handle, out RaCodeInfo info));
+                return CodeInfo.From(info);
+            }
+        }
+
+        /// <summary>The session once a host typed the code and let the helper in, or null after `timeout`.</summary>
+        public Helper Wait(TimeSpan timeout)
+        {
+            uint r = N.ra_assist_offer_wait(handle, Host.Millis(timeout), out HelperHandle h);
+            if (r == (uint)Result.Timeout) return null;
+            RaException.Check(r);
+            return new Helper(h);
         }
 
         public void Dispose() => handle.Dispose();

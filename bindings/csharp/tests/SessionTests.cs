@@ -1,6 +1,7 @@
 // The C# bindings end to end under Mono (or .NET 8), with a tiny runner:
 // each public static void method named Test* runs; the summary line is the
-// plain "N passed, M failed".
+// plain "N passed, M failed". The Quick Assist test uses the ra-broker that
+// run.sh started (RA_TEST_BROKER, RA_TEST_BROKER_FINGERPRINT).
 using System;
 using System.Collections.Generic;
 using System.Linq;
@@ -151,8 +152,43 @@ static class SessionTests
 
                 helper.Chat("merci");
                 Assert.True(WaitHost(hostEvents, HostEventKind.Chat).Text == "merci", "chat");
+                // The default policy keeps the clipboard closed.
+                Assert.True(Assert.Throws(() => host.SetClipboardSharing(true)).Code == Result.Policy, "clipboard policy");
+                Assert.True(Assert.Throws(() => helper.SendClipboard("nope")).Code == Result.NotNow, "clipboard off");
                 host.End();
                 Assert.True(WaitHelper(helperEvents, HelperEventKind.Ended).ReasonName == "host_ended", "ended");
+            }
+        }
+    }
+
+    public static void TestQuickAssistThroughTheBroker()
+    {
+        var address = Environment.GetEnvironmentVariable("RA_TEST_BROKER");
+        var fingerprint = Environment.GetEnvironmentVariable("RA_TEST_BROKER_FINGERPRINT");
+        Assert.True(address != null && fingerprint != null, "RA_TEST_BROKER is set (run through ra-ffi/tests/run.sh)");
+        using (var broker = new BrokerOptions(address, fingerprint, "127.0.0.1:0"))
+        using (var offer = Helper.Assist(broker, "C# assistant"))
+        {
+            var info = offer.CodeInfo;
+            Assert.True(info.Code.Length == 15 && info.Path == ConnectionPath.Unknown, "code " + info.Code);
+            Assert.True(info.ExpiresAt > DateTimeOffset.UtcNow, "expiry");
+            Assert.True(offer.Wait(TimeSpan.Zero) == null, "nobody typed it yet");
+            using (var host = Host.Join(broker, info.Code, "C# joining host", null, 320, 240, 15))
+            {
+                Assert.True(host.CodeInfo.Code == info.Code && host.CodeInfo.Path == ConnectionPath.Direct, "host's code");
+                var hostEvents = host.Events(Wait).GetEnumerator();
+                var request = WaitHost(hostEvents, HostEventKind.ConnectionRequest);
+                Assert.True(request.HelperName == "C# assistant", "helper name");
+                host.Approve(request.Connection);
+                using (var helper = offer.Wait(Wait))
+                {
+                    Assert.True(helper != null && helper.Path == ConnectionPath.Direct, "session");
+                    var helperEvents = helper.Events(Wait).GetEnumerator();
+                    Assert.True(WaitHelper(helperEvents, HelperEventKind.Frame).Frame.Width == 320, "frame");
+                    host.End();
+                    Assert.True(WaitHelper(helperEvents, HelperEventKind.Ended).ReasonName == "host_ended", "ended");
+                }
+                Assert.True(Assert.Throws(() => offer.Wait(TimeSpan.Zero)).Code == Result.InvalidState, "used");
             }
         }
     }

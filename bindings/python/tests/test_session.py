@@ -1,5 +1,9 @@
-"""The Python bindings end to end over loopback, and errors as exceptions."""
+"""The Python bindings end to end over loopback, and errors as exceptions.
 
+The short-code tests use the ra-broker that ``ra-ffi/tests/run.sh`` starts
+(``RA_TEST_BROKER``, ``RA_TEST_BROKER_FINGERPRINT``)."""
+
+import os
 import threading
 
 import pytest
@@ -121,3 +125,180 @@ def test_session_end_to_end():
             ended = wait_for(helper_events, ra.HelperEventKind.ENDED)
             assert ended.reason_name == "host_ended"
             assert list(helper_events) is not None  # drains to CLOSED without raising
+
+
+class StillScreen(ra.Capturer):
+    """A solid-colour screen that only changes when asked to, and a pointer
+    the test moves."""
+
+    def __init__(self, width, height):
+        self.picture = ra.CapturedFrame(width, height, bytes([40, 120, 200, 255]) * (width * height))
+        self.lock = threading.Lock()
+        self.changed = threading.Event()
+        self.dirty = True
+        self.pointer = None
+
+    def next_frame(self, timeout):
+        self.changed.wait(timeout)
+        with self.lock:
+            self.changed.clear()
+            if self.dirty:
+                self.dirty = False
+                return self.picture
+        return None
+
+    def invalidate(self):
+        with self.lock:
+            self.dirty = True
+        self.changed.set()
+
+    def cursor(self):
+        with self.lock:
+            pointer, self.pointer = self.pointer, None
+        return pointer
+
+    def move(self, update):
+        with self.lock:
+            self.pointer = update
+        self.changed.set()
+
+
+def connect(host, name="Python helper"):
+    """A helper let into ``host``'s invitation, and the host's events."""
+    events = host.events(timeout=30)
+    accepted = {}
+    token = host.invitation.token
+    password = host.password
+    thread = threading.Thread(target=lambda: accepted.update(
+        helper=ra.Helper.accept(ra.Invitation.from_token(token), password, name=name)))
+    thread.start()
+    host.approve(wait_for(events, ra.HostEventKind.CONNECTION_REQUEST).connection)
+    thread.join(30)
+    return accepted["helper"], events
+
+
+def test_cursor_from_a_python_capturer():
+    screen = StillScreen(160, 120)
+    with ra.Host.invite(host_name="pointer host", listen="127.0.0.1:0", capturer=screen) as host:
+        helper, _ = connect(host)
+        with helper:
+            helper_events = helper.events(timeout=30)
+            frame = wait_for(helper_events, ra.HelperEventKind.FRAME).frame
+            assert (frame.width, frame.height) == (160, 120)
+            shape = ra.CursorShape(4, 3, 1, 2, bytes(range(4 * 3 * 4)))
+            screen.move(ra.CursorUpdate(33, 44, True, shape))
+            cursor = wait_for(helper_events, ra.HelperEventKind.CURSOR).cursor
+            assert (cursor.x, cursor.y, cursor.visible) == (33, 44, True)
+            assert cursor.shape == shape
+            screen.move(ra.CursorUpdate(34, 45, False))
+            moved = wait_for(helper_events, ra.HelperEventKind.CURSOR).cursor
+            assert (moved.x, moved.y, moved.visible, moved.shape) == (34, 45, False, None)
+
+
+def test_clipboard_both_ways():
+    with ra.Host.invite(host_name="clipboard host", listen="127.0.0.1:0",
+                        synthetic_size=(160, 120),
+                        policy=ra.Policy("allow_clipboard = true")) as host:
+        helper, events = connect(host)
+        with helper:
+            helper_events = helper.events(timeout=30)
+            with pytest.raises(ra.Error) as caught:
+                helper.send_clipboard("too early")
+            assert caught.value.code == ra.Result.NOT_NOW
+            host.set_clipboard_sharing(True)
+            assert wait_for(events, ra.HostEventKind.CLIPBOARD_SHARING).enabled
+            assert wait_for(helper_events, ra.HelperEventKind.CLIPBOARD_SHARING).enabled
+            host.send_clipboard("from the host ✓")
+            assert wait_for(helper_events, ra.HelperEventKind.CLIPBOARD).text == "from the host ✓"
+            helper.send_clipboard("from the helper")
+            assert wait_for(events, ra.HostEventKind.CLIPBOARD).text == "from the helper"
+            with pytest.raises(ra.Error) as caught:
+                host.send_clipboard("x" * (ra.MAX_CLIPBOARD_BYTES + 1))
+            assert caught.value.code == ra.Result.INVALID_ARGUMENT
+            # A policy without the clipboard stops the sharing, and refuses it.
+            host.set_policy(ra.Policy())
+            assert not wait_for(events, ra.HostEventKind.CLIPBOARD_SHARING).enabled
+            assert not wait_for(helper_events, ra.HelperEventKind.CLIPBOARD_SHARING).enabled
+            with pytest.raises(ra.Error) as caught:
+                host.set_clipboard_sharing(True)
+            assert caught.value.code == ra.Result.POLICY
+
+
+@pytest.fixture
+def broker():
+    address = os.environ.get("RA_TEST_BROKER")
+    fingerprint = os.environ.get("RA_TEST_BROKER_FINGERPRINT")
+    if not address or not fingerprint:
+        pytest.fail("RA_TEST_BROKER and RA_TEST_BROKER_FINGERPRINT are not set: run the tests "
+                    "through ra-ffi/tests/run.sh, which starts ra-broker")
+    with ra.BrokerOptions(address, fingerprint, bind="127.0.0.1:0") as options:
+        yield options
+
+
+def test_code_errors(broker):
+    with pytest.raises(ra.Error) as caught:
+        ra.Helper.easy_connect(broker, "7G2-KXW")
+    assert caught.value.code == ra.Result.INVALID_CODE
+    with pytest.raises(ra.Error) as caught:
+        ra.Helper.easy_connect(broker, "000-000-000-000")
+    assert caught.value.code == ra.Result.CODE_UNAVAILABLE
+    with pytest.raises(ra.Error) as caught:
+        ra.BrokerOptions("127.0.0.1:1", "sha256:nothex")
+    assert caught.value.code == ra.Result.INVALID_ARGUMENT
+    with ra.BrokerOptions("127.0.0.1:1") as unpinned:
+        with pytest.raises(ra.Error) as caught:
+            ra.Helper.assist(unpinned)
+        assert caught.value.code == ra.Result.INVALID_ARGUMENT
+
+
+def test_easy_connect(broker):
+    with ra.Host.easy_connect(broker, host_name="Python EC host",
+                              synthetic_size=(160, 120)) as host:
+        info = host.code_info
+        assert len(info.code) == 15 and info.path == ra.Path.UNKNOWN
+        with pytest.raises(ra.Error) as caught:
+            host.password
+        assert caught.value.code == ra.Result.INVALID_STATE
+        events = host.events(timeout=30)
+        accepted = {}
+        typed = info.code.lower().replace("-", " ")
+        thread = threading.Thread(target=lambda: accepted.update(
+            helper=ra.Helper.easy_connect(broker, typed, name="Python code helper")))
+        thread.start()
+        request = wait_for(events, ra.HostEventKind.CONNECTION_REQUEST)
+        assert request.helper_name == "Python code helper"
+        host.approve(request.connection)
+        thread.join(30)
+        with accepted["helper"] as helper:
+            assert helper.host_name == "Python EC host"
+            assert helper.path == ra.Path.DIRECT
+            helper_events = helper.events(timeout=30)
+            assert wait_for(helper_events, ra.HelperEventKind.FRAME).frame.width == 160
+            helper.end()
+            assert wait_for(events, ra.HostEventKind.ENDED).reason_name == "helper_ended"
+
+
+def test_quick_assist(broker):
+    with ra.Helper.assist(broker, name="Python assistant") as offer:
+        info = offer.code_info
+        assert len(info.code) == 15
+        assert offer.wait(0) is None
+        with ra.Host.join(broker, info.code, host_name="Python joining host",
+                          synthetic_size=(160, 120)) as host:
+            assert host.code_info.code == info.code
+            assert host.code_info.path == ra.Path.DIRECT
+            events = host.events(timeout=30)
+            request = wait_for(events, ra.HostEventKind.CONNECTION_REQUEST)
+            assert request.helper_name == "Python assistant"
+            host.approve(request.connection)
+            with offer.wait(30) as helper:
+                assert helper.path == ra.Path.DIRECT
+                helper_events = helper.events(timeout=30)
+                assert wait_for(helper_events, ra.HelperEventKind.FRAME).frame.height == 120
+                host.end()
+                ended = wait_for(helper_events, ra.HelperEventKind.ENDED)
+                assert ended.reason_name == "host_ended"
+            with pytest.raises(ra.Error) as caught:
+                offer.wait(0)
+            assert caught.value.code == ra.Result.INVALID_STATE
+

@@ -3,14 +3,19 @@
 use std::ffi::{CStr, c_void};
 use std::time::Duration;
 
-use ra_core::media::{CaptureError, Capturer, DisplayId, DisplayInfo, Frame, Rect, Timestamp};
+use ra_core::media::{
+    CaptureError, Capturer, CursorUpdate, DisplayId, DisplayInfo, Frame, Rect, Timestamp,
+};
 
 use super::{AliveToken, BackendSink};
 use crate::error::{Error, Result};
 use crate::events::RA_BACKEND_CAPTURER;
 use crate::guard::{backend_guard, callback_guard};
 use crate::result::*;
-use crate::types::{RA_MAX_DAMAGE_RECTS, frame_bytes_needed, ra_display_info, ra_frame, ra_rect};
+use crate::types::{
+    RA_MAX_DAMAGE_RECTS, cursor_from_c, frame_bytes_needed, ra_cursor_update, ra_display_info,
+    ra_frame, ra_rect,
+};
 
 /// Largest number of displays accepted from a C capturer.
 const MAX_DISPLAYS: usize = 64;
@@ -30,6 +35,20 @@ const MAX_DISPLAYS: usize = 64;
 /// - `invalidate` (optional): the next frame must be returned, whole, even if
 ///   nothing changed (a helper joined or asked for a keyframe).
 /// - `destroy` (optional): the library is done with `user_data`.
+/// - `cursor` (optional): report the pointer. Called after every
+///   `next_frame` while a helper watches: return `RA_RESULT_OK` with
+///   `*update` filled in when the pointer moved, appeared, disappeared or
+///   changed shape since the last report (`update->shape.pixels` NULL when
+///   the shape did not change; pixels valid until the next call of any of
+///   these callbacks), or `RA_RESULT_TIMEOUT` when nothing changed. For a
+///   pointer move to reach the helper at once, `next_frame` may return
+///   `RA_RESULT_TIMEOUT` before `timeout_ms` when only the pointer changed.
+///   Any other code, or an invalid shape, is reported as
+///   `RA_HOST_EVENT_BACKEND_ERROR` and the update is dropped. Without it the
+///   helper gets no pointer (draw it into the frames instead).
+///
+/// Fill the table with designated initializers, or zero it first: fields
+/// may be added at its end in later versions, and unset ones must be NULL.
 ///
 /// See the threads and ownership rules of `ra_host_backends`.
 #[repr(C)]
@@ -59,6 +78,10 @@ pub struct ra_capturer_callbacks {
     pub invalidate: Option<unsafe extern "C" fn(user_data: *mut c_void)>,
     /// Releases `user_data`.
     pub destroy: Option<unsafe extern "C" fn(user_data: *mut c_void)>,
+    /// Reports the pointer's changes.
+    pub cursor: Option<
+        unsafe extern "C" fn(user_data: *mut c_void, update: *mut ra_cursor_update) -> ra_result,
+    >,
 }
 
 /// An owned callback table; dropping it calls `destroy` once.
@@ -233,6 +256,29 @@ impl Capturer for CCapturer {
         captured.map_err(|e| self.fail(e))
     }
 
+    fn cursor(&mut self) -> Option<CursorUpdate> {
+        let cursor = self.callbacks.table.cursor?;
+        let user_data = self.callbacks.table.user_data;
+        let reported = backend_guard(|| {
+            let mut update = ra_cursor_update::default();
+            // SAFETY: the application's callback, called as documented, with
+            // a pointer to a local.
+            match unsafe { cursor(user_data, &mut update) } {
+                // SAFETY: the callback promised the shape's pixels stay valid
+                // until its next call; they are copied here.
+                RA_RESULT_OK => unsafe { cursor_from_c(&update) }
+                    .map(Some)
+                    .map_err(|e| Error::new(RA_RESULT_BACKEND, format!("cursor: {}", e.detail))),
+                RA_RESULT_TIMEOUT => Ok(None),
+                code => Err(callback_failed("cursor", code)),
+            }
+        });
+        reported.unwrap_or_else(|e| {
+            self.fail(e);
+            None
+        })
+    }
+
     fn invalidate(&mut self) {
         if let Some(invalidate) = self.callbacks.table.invalidate {
             let user_data = self.callbacks.table.user_data;
@@ -298,7 +344,102 @@ unsafe fn frame_from_c<'a>(frame: &ra_frame) -> Result<Frame<'a>> {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
+    use crate::events::HostItem;
+    use crate::queue::{EventQueue, Pop};
+
+    /// Answers `cursor` with `answer`: a shape on the first call, then only
+    /// moves, or `code` when not OK.
+    struct PointerState {
+        calls: u32,
+        code: ra_result,
+        pixels: [u8; 8],
+        destroyed: u32,
+    }
+
+    unsafe extern "C" fn never_a_frame(_: *mut c_void, _: u32, _: *mut ra_frame) -> ra_result {
+        RA_RESULT_TIMEOUT
+    }
+
+    unsafe extern "C" fn report_cursor(
+        user_data: *mut c_void,
+        update: *mut ra_cursor_update,
+    ) -> ra_result {
+        // SAFETY: the test passes a PointerState; the library a valid update.
+        let (state, update) = unsafe { (&mut *(user_data as *mut PointerState), &mut *update) };
+        state.calls += 1;
+        if state.code != RA_RESULT_OK {
+            return state.code;
+        }
+        update.x = 10 * state.calls as i32;
+        update.y = 5;
+        update.visible = 1;
+        if state.calls == 1 {
+            update.shape = crate::types::ra_cursor_shape {
+                pixels: state.pixels.as_ptr(),
+                len: state.pixels.len(),
+                width: 2,
+                height: 1,
+                hot_x: 1,
+                hot_y: 0,
+            };
+        }
+        RA_RESULT_OK
+    }
+
+    unsafe extern "C" fn destroy_pointer(user_data: *mut c_void) {
+        // SAFETY: the test passes a PointerState.
+        unsafe { (*(user_data as *mut PointerState)).destroyed += 1 };
+    }
+
+    #[test]
+    fn a_c_capturer_reports_the_pointer() {
+        let mut state = PointerState {
+            calls: 0,
+            code: RA_RESULT_OK,
+            pixels: [1, 2, 3, 255, 0, 0, 0, 0],
+            destroyed: 0,
+        };
+        let table = ra_capturer_callbacks {
+            user_data: (&mut state as *mut PointerState).cast(),
+            displays: None,
+            select: None,
+            next_frame: Some(never_a_frame),
+            invalidate: None,
+            destroy: Some(destroy_pointer),
+            cursor: Some(report_cursor),
+        };
+        let queue = Arc::new(EventQueue::<HostItem>::new());
+        // SAFETY: a valid table whose functions follow the contract.
+        let callbacks = unsafe { CapturerCallbacks::from_c(&table) }.unwrap();
+        let mut capturer = CCapturer::new(callbacks, BackendSink::new(queue.clone()));
+        let first = capturer.cursor().unwrap();
+        assert_eq!((first.x, first.y, first.visible), (10, 5, true));
+        assert_eq!(first.shape.unwrap().pixels, [1, 2, 3, 255, 0, 0, 0, 0]);
+        let second = capturer.cursor().unwrap();
+        assert_eq!(second.x, 20);
+        assert!(second.shape.is_none());
+
+        state.code = RA_RESULT_TIMEOUT;
+        assert!(capturer.cursor().is_none());
+        assert!(matches!(
+            queue.pop(Some(std::time::Duration::ZERO), None),
+            Pop::Timeout
+        ));
+        state.code = RA_RESULT_INVALID_STATE;
+        assert!(capturer.cursor().is_none());
+        match queue.pop(Some(std::time::Duration::ZERO), None) {
+            Pop::Item(HostItem::Backend { backend, error }) => {
+                assert_eq!(backend, RA_BACKEND_CAPTURER);
+                assert_eq!(error.code, RA_RESULT_INVALID_STATE);
+            }
+            _ => panic!("no backend error reported"),
+        }
+        drop(capturer);
+        assert_eq!((state.calls, state.destroyed), (4, 1));
+    }
 
     fn frame(pixels: &[u8], width: u32, height: u32, stride: usize) -> ra_frame {
         ra_frame {

@@ -67,8 +67,8 @@ int main(void) {
     capturer.display.name = "panic display";
     capturer.display.bounds.width = 64;
     capturer.display.bounds.height = 64;
-    ra_capturer_callbacks table = {&capturer, cap_displays, NULL, cap_next_frame, NULL,
-                                   cap_destroy};
+    ra_capturer_callbacks table = {&capturer,   cap_displays, NULL, cap_next_frame,
+                                   NULL,        cap_destroy,  NULL};
     ra_host_backends *backends = NULL;
     CHECK_OK(ra_host_backends_new(&backends));
     CHECK_OK(ra_host_backends_set_capturer(backends, &table));

@@ -2,8 +2,11 @@
  * wrong type, freed handles, invalid UTF-8, unknown constants and bad
  * lengths: each returns an error code (never OK, never a crash), leaves its
  * out-param alone, and sets a last-error message. run.sh checks that every
- * function of ra.h is named in this file. */
+ * function of ra.h is named in this file. The short-code functions also meet
+ * a broker that does not answer, and the ra-broker run.sh started
+ * (RA_TEST_BROKER, RA_TEST_BROKER_FINGERPRINT). */
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "check.h"
 
@@ -356,9 +359,17 @@ static void test_host(void) {
     EXPECT(ra_host_close_invitation(host), RA_RESULT_INVALID_HANDLE);
     EXPECT(ra_host_set_policy(NULL, NULL), RA_RESULT_NULL_POINTER);
     EXPECT(ra_host_set_policy(host, NULL), RA_RESULT_INVALID_HANDLE);
+    ra_code_info info = {SENTINEL, 7, 7};
+    EXPECT(ra_host_get_code_info(NULL, &info), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_host_get_code_info(host, &info), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_host_set_clipboard_sharing(NULL, 1), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_host_set_clipboard_sharing(host, 1), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_host_send_clipboard(NULL, "x"), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_host_send_clipboard(host, "x"), RA_RESULT_INVALID_HANDLE);
     EXPECT(ra_host_free(host), RA_RESULT_INVALID_HANDLE);
     CHECK_OK(ra_host_free(NULL));
     CHECK(e == SENTINEL && inv == SENTINEL && s == SENTINEL && port == 7);
+    CHECK(info.code == SENTINEL && info.expires_at_unix == 7 && info.path == 7);
 
     /* A real host: its other arguments. */
     ra_invite_options *o = NULL;
@@ -404,6 +415,15 @@ static void test_host(void) {
         EXPECT(ra_host_set_policy(real, NULL), RA_RESULT_NULL_POINTER);
         EXPECT(ra_host_set_policy(real, G(ra_policy)), RA_RESULT_INVALID_HANDLE);
         CHECK_OK(ra_host_set_policy(real, on));
+        /* No code, no session, no clipboard in the default policy. */
+        EXPECT(ra_host_get_code_info(real, NULL), RA_RESULT_NULL_POINTER);
+        EXPECT(ra_host_get_code_info(real, &info), RA_RESULT_INVALID_STATE);
+        EXPECT(ra_host_set_clipboard_sharing(real, 1), RA_RESULT_POLICY);
+        EXPECT(ra_host_set_clipboard_sharing(real, 0), RA_RESULT_NO_SESSION);
+        EXPECT(ra_host_send_clipboard(real, NULL), RA_RESULT_NULL_POINTER);
+        EXPECT(ra_host_send_clipboard(real, bad_utf8), RA_RESULT_INVALID_UTF8);
+        EXPECT(ra_host_send_clipboard(real, "x"), RA_RESULT_NO_SESSION);
+        CHECK(info.code == SENTINEL);
 
         CHECK_OK(ra_host_get_invitation(real, &inv));
         test_invitation_arguments(inv);
@@ -454,9 +474,185 @@ static void test_helper(void) {
     EXPECT(ra_helper_request_keyframe(helper), RA_RESULT_INVALID_HANDLE);
     EXPECT(ra_helper_end(NULL), RA_RESULT_NULL_POINTER);
     EXPECT(ra_helper_end(helper), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_helper_get_path(NULL, &state), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_helper_get_path(helper, &state), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_helper_send_clipboard(NULL, "x"), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_helper_send_clipboard(helper, "x"), RA_RESULT_INVALID_HANDLE);
     EXPECT(ra_helper_free(helper), RA_RESULT_INVALID_HANDLE);
     CHECK_OK(ra_helper_free(NULL));
     CHECK(e == SENTINEL && s == SENTINEL && state == 7);
+}
+
+#define CODE "7G2-KXW-4PQ-9RT"
+
+static void test_broker_options(void) {
+    ra_broker_options *b = SENTINEL;
+    ra_broker_options *broker = G(ra_broker_options);
+    static const uint8_t pem[] = "-----BEGIN CERTIFICATE-----\n";
+    EXPECT(ra_broker_options_new(NULL, &b), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_broker_options_new("127.0.0.1:4433", NULL), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_broker_options_new(bad_utf8, &b), RA_RESULT_INVALID_UTF8);
+    EXPECT(ra_broker_options_new("broker.example:4433", &b), RA_RESULT_INVALID_ARGUMENT);
+    CHECK(b == SENTINEL);
+    EXPECT(ra_broker_options_set_fingerprint(NULL, "sha256:00"), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_broker_options_set_fingerprint(broker, "sha256:00"), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_broker_options_set_ca(NULL, pem, sizeof pem, "x"), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_broker_options_set_ca(broker, pem, sizeof pem, "x"), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_broker_options_set_bind(NULL, "127.0.0.1:0"), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_broker_options_set_bind(broker, "127.0.0.1:0"), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_broker_options_set_try_direct(NULL, 1), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_broker_options_set_try_direct(broker, 1), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_broker_options_set_direct_timeout_ms(NULL, 5), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_broker_options_set_direct_timeout_ms(broker, 5), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_broker_options_set_connect_timeout_ms(NULL, 5), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_broker_options_set_connect_timeout_ms(broker, 5), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_broker_options_set_code_lifetime_ms(NULL, 5), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_broker_options_set_code_lifetime_ms(broker, 5), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_broker_options_free(broker), RA_RESULT_INVALID_HANDLE);
+    CHECK_OK(ra_broker_options_free(NULL));
+
+    ra_broker_options *o = NULL;
+    CHECK_OK(ra_broker_options_new("127.0.0.1:4433", &o));
+    EXPECT(ra_broker_options_set_fingerprint(o, NULL), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_broker_options_set_fingerprint(o, bad_utf8), RA_RESULT_INVALID_UTF8);
+    EXPECT(ra_broker_options_set_fingerprint(o, "sha256:zz"), RA_RESULT_INVALID_ARGUMENT);
+    EXPECT(ra_broker_options_set_fingerprint(o, "md5:00"), RA_RESULT_INVALID_ARGUMENT);
+    EXPECT(ra_broker_options_set_ca(o, NULL, 5, "x"), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_broker_options_set_ca(o, pem, 0, "x"), RA_RESULT_INVALID_ARGUMENT);
+    EXPECT(ra_broker_options_set_ca(o, pem, SIZE_MAX, "x"), RA_RESULT_INVALID_ARGUMENT);
+    EXPECT(ra_broker_options_set_ca(o, pem, sizeof pem, NULL), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_broker_options_set_ca(o, pem, sizeof pem, ""), RA_RESULT_INVALID_ARGUMENT);
+    EXPECT(ra_broker_options_set_ca(o, pem, sizeof pem, bad_utf8), RA_RESULT_INVALID_UTF8);
+    EXPECT(ra_broker_options_set_bind(o, NULL), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_broker_options_set_bind(o, "anywhere"), RA_RESULT_INVALID_ARGUMENT);
+    EXPECT(ra_broker_options_set_direct_timeout_ms(o, 0), RA_RESULT_INVALID_ARGUMENT);
+    EXPECT(ra_broker_options_set_connect_timeout_ms(o, 0), RA_RESULT_INVALID_ARGUMENT);
+    EXPECT(ra_broker_options_set_code_lifetime_ms(o, 0), RA_RESULT_INVALID_ARGUMENT);
+    CHECK_OK(ra_broker_options_set_try_direct(o, 0));
+    CHECK_OK(ra_broker_options_set_direct_timeout_ms(o, 500));
+    CHECK_OK(ra_broker_options_set_code_lifetime_ms(o, 60000));
+
+    /* Unpinned, the broker is not even asked. */
+    ra_host *h = SENTINEL;
+    ra_helper *hp = SENTINEL;
+    ra_assist_offer *offer = SENTINEL;
+    EXPECT(ra_host_easy_connect(o, NULL, NULL, &h), RA_RESULT_INVALID_ARGUMENT);
+    EXPECT(ra_host_join(o, CODE, NULL, NULL, &h), RA_RESULT_INVALID_ARGUMENT);
+    EXPECT(ra_helper_easy_connect(o, CODE, NULL, &hp), RA_RESULT_INVALID_ARGUMENT);
+    EXPECT(ra_helper_assist(o, NULL, &offer), RA_RESULT_INVALID_ARGUMENT);
+    CHECK(h == SENTINEL && hp == SENTINEL && offer == SENTINEL);
+    /* A CA-trusted broker: a certificate that is no certificate is refused
+     * when connecting. */
+    CHECK_OK(ra_broker_options_set_ca(o, pem, sizeof pem, "broker.example"));
+    CHECK_OK(ra_broker_options_free(o));
+}
+
+/* The code-flow entry points with bad arguments, and against a broker that
+ * does not answer (nothing listens on 127.0.0.1:9). */
+static void test_code_flows(void) {
+    ra_host *h = SENTINEL;
+    ra_helper *hp = SENTINEL;
+    ra_assist_offer *offer = SENTINEL;
+    ra_code_info info = {SENTINEL, 7, 7};
+    ra_broker_options *garbage = G(ra_broker_options);
+    EXPECT(ra_host_easy_connect(NULL, NULL, NULL, &h), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_host_easy_connect(garbage, NULL, NULL, &h), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_host_easy_connect(garbage, NULL, NULL, NULL), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_host_join(NULL, CODE, NULL, NULL, &h), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_host_join(garbage, CODE, NULL, NULL, &h), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_host_join(garbage, CODE, NULL, NULL, NULL), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_helper_easy_connect(NULL, CODE, NULL, &hp), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_helper_easy_connect(garbage, CODE, NULL, &hp), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_helper_easy_connect(garbage, CODE, NULL, NULL), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_helper_assist(NULL, NULL, &offer), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_helper_assist(garbage, NULL, &offer), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_helper_assist(garbage, NULL, NULL), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_assist_offer_get_code_info(NULL, &info), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_assist_offer_get_code_info(G(ra_assist_offer), &info), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_assist_offer_wait(NULL, 0, &hp), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_assist_offer_wait(G(ra_assist_offer), 0, &hp), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_assist_offer_free(G(ra_assist_offer)), RA_RESULT_INVALID_HANDLE);
+    CHECK_OK(ra_assist_offer_free(NULL));
+
+    ra_broker_options *silent = NULL;
+    CHECK_OK(ra_broker_options_new("127.0.0.1:9", &silent));
+    CHECK_OK(ra_broker_options_set_fingerprint(
+        silent, "sha256:0000000000000000000000000000000000000000000000000000000000000000"));
+    CHECK_OK(ra_broker_options_set_bind(silent, "127.0.0.1:0"));
+    CHECK_OK(ra_broker_options_set_connect_timeout_ms(silent, 300));
+    /* Codes as people mistype them, refused before any network. */
+    EXPECT(ra_host_join(silent, NULL, NULL, NULL, &h), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_host_join(silent, "7G2-KXW", NULL, NULL, &h), RA_RESULT_INVALID_CODE);
+    EXPECT(ra_host_join(silent, bad_utf8, NULL, NULL, &h), RA_RESULT_INVALID_UTF8);
+    EXPECT(ra_helper_easy_connect(silent, NULL, NULL, &hp), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_helper_easy_connect(silent, "7G2-KUW-4PQ-9RT", NULL, &hp), RA_RESULT_INVALID_CODE);
+    EXPECT(ra_helper_easy_connect(silent, " - ", NULL, &hp), RA_RESULT_INVALID_CODE);
+    EXPECT(ra_helper_easy_connect(silent, bad_utf8, NULL, &hp), RA_RESULT_INVALID_UTF8);
+    /* Handles of the wrong kind where options and backends go. */
+    EXPECT(ra_host_easy_connect(silent, G(ra_invite_options), NULL, &h), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_host_easy_connect(silent, NULL, G(ra_host_backends), &h), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_host_join(silent, CODE, G(ra_invite_options), NULL, &h), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_host_join(silent, CODE, NULL, G(ra_host_backends), &h), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_helper_easy_connect(silent, CODE, G(ra_accept_options), &hp),
+           RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_helper_assist(silent, G(ra_accept_options), &offer), RA_RESULT_INVALID_HANDLE);
+    /* A policy without assistance: no code is even asked for. */
+    ra_invite_options *o = NULL;
+    ra_policy *off = NULL;
+    CHECK_OK(ra_invite_options_new(&o));
+    CHECK_OK(ra_policy_from_toml("allow_assistance = false", &off));
+    CHECK_OK(ra_invite_options_set_policy(o, off));
+    EXPECT(ra_host_easy_connect(silent, o, NULL, &h), RA_RESULT_POLICY);
+    EXPECT(ra_host_join(silent, CODE, o, NULL, &h), RA_RESULT_POLICY);
+    CHECK_OK(ra_policy_free(off));
+    CHECK_OK(ra_invite_options_free(o));
+    /* Nobody answers. */
+    EXPECT(ra_host_easy_connect(silent, NULL, NULL, &h), RA_RESULT_BROKER);
+    EXPECT(ra_host_join(silent, CODE, NULL, NULL, &h), RA_RESULT_BROKER);
+    EXPECT(ra_helper_easy_connect(silent, CODE, NULL, &hp), RA_RESULT_BROKER);
+    EXPECT(ra_helper_assist(silent, NULL, &offer), RA_RESULT_BROKER);
+    CHECK(h == SENTINEL && hp == SENTINEL && offer == SENTINEL && info.code == SENTINEL);
+    CHECK_OK(ra_broker_options_free(silent));
+}
+
+/* A real offer and a real Easy Connect host, for their other arguments. */
+static void test_code_arguments(void) {
+    const char *address = getenv("RA_TEST_BROKER");
+    const char *fingerprint = getenv("RA_TEST_BROKER_FINGERPRINT");
+    CHECK(address != NULL && fingerprint != NULL);
+    if (!address || !fingerprint) {
+        fprintf(stderr, "RA_TEST_BROKER is not set: run this test through ra-ffi/tests/run.sh\n");
+        return;
+    }
+    ra_broker_options *broker = NULL;
+    CHECK_OK(ra_broker_options_new(address, &broker));
+    CHECK_OK(ra_broker_options_set_fingerprint(broker, fingerprint));
+    CHECK_OK(ra_broker_options_set_bind(broker, "127.0.0.1:0"));
+    ra_assist_offer *offer = NULL;
+    CHECK_OK(ra_helper_assist(broker, NULL, &offer));
+    if (offer) {
+        ra_helper *hp = SENTINEL;
+        EXPECT(ra_assist_offer_get_code_info(offer, NULL), RA_RESULT_NULL_POINTER);
+        EXPECT(ra_assist_offer_wait(offer, 0, NULL), RA_RESULT_NULL_POINTER);
+        EXPECT(ra_assist_offer_wait(offer, 0, &hp), RA_RESULT_TIMEOUT);
+        EXPECT(ra_assist_offer_wait(offer, 20, &hp), RA_RESULT_TIMEOUT);
+        CHECK(hp == SENTINEL);
+        EXPECT(ra_assist_offer_free((ra_assist_offer *)(void *)broker), RA_RESULT_INVALID_HANDLE);
+        CHECK_OK(ra_assist_offer_free(offer));
+        EXPECT(ra_assist_offer_free(offer), RA_RESULT_INVALID_HANDLE);
+    }
+    ra_host *host = NULL;
+    CHECK_OK(ra_host_easy_connect(broker, NULL, NULL, &host));
+    if (host) {
+        ra_invitation *inv = SENTINEL;
+        EXPECT(ra_host_get_code_info(host, NULL), RA_RESULT_NULL_POINTER);
+        EXPECT(ra_host_get_invitation(host, &inv), RA_RESULT_INVALID_STATE);
+        CHECK(inv == SENTINEL);
+        EXPECT(ra_host_set_clipboard_sharing(host, 0), RA_RESULT_NO_SESSION);
+        CHECK_OK(ra_host_close_invitation(host));
+        CHECK_OK(ra_host_free(host));
+    }
+    CHECK_OK(ra_broker_options_free(broker));
 }
 
 /* Accepting a real invitation with bad arguments, then a wrong password. */
@@ -485,5 +681,8 @@ int main(void) {
     test_events();
     test_host();
     test_helper();
+    test_broker_options();
+    test_code_flows();
+    test_code_arguments();
     return summary();
 }

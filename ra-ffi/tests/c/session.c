@@ -1,7 +1,11 @@
 /* A full host <-> helper session over loopback through the C API: a C
- * capturer and a C injector on the host; invite, a wrong password, accept,
- * approve, frames (polled and by callback), control, input, chat, pause,
- * revoke, end, and every destroy callback called once. */
+ * capturer (with the pointer) and a C injector on the host; invite, a wrong
+ * password, accept, approve, frames (polled and by callback), the pointer's
+ * shape, control, input, chat, the clipboard both ways, pause, revoke, end,
+ * and every destroy callback called once. Then the short-code flows through
+ * the ra-broker that run.sh started (RA_TEST_BROKER,
+ * RA_TEST_BROKER_FINGERPRINT): Easy Connect (a wrong code, an unknown code,
+ * the right one) and Quick Assist. */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
 #include <stdint.h>
@@ -16,11 +20,23 @@
 
 /* ---------- a C capturer: a solid colour, paced to ~50 fps ---------- */
 
+/* The pointer it reports: an 8x6 shape with its hotspot at (3, 2). */
+#define CURSOR_W 8u
+#define CURSOR_H 6u
+#define CURSOR_X 123
+#define CURSOR_Y 45
+
+enum { CURSOR_NONE, CURSOR_GOOD, CURSOR_BAD };
+
 typedef struct {
     uint8_t pixels[WIDTH * HEIGHT * 4];
     ra_display_info display;
     int destroyed;
     int frames;
+    pthread_mutex_t lock; /* the pointer fields, shared with the test */
+    int cursor_pending;   /* CURSOR_*: what the next cursor call reports */
+    int cursor_reports;
+    uint8_t shape[CURSOR_W * CURSOR_H * 4]; /* premultiplied BGRA */
 } capturer_state;
 
 static const uint8_t COLOUR[4] = {200, 120, 40, 255}; /* B, G, R, A */
@@ -51,6 +67,38 @@ static ra_result cap_next_frame(void *user_data, uint32_t timeout_ms, ra_frame *
 }
 
 static void cap_destroy(void *user_data) { ((capturer_state *)user_data)->destroyed++; }
+
+/* Reports the pointer when the test asks for it (a move with a new shape),
+ * or an invalid shape (a hotspot outside it). */
+static ra_result cap_cursor(void *user_data, ra_cursor_update *update) {
+    capturer_state *state = user_data;
+    pthread_mutex_lock(&state->lock);
+    int pending = state->cursor_pending;
+    state->cursor_pending = CURSOR_NONE;
+    if (pending != CURSOR_NONE) {
+        state->cursor_reports++;
+    }
+    pthread_mutex_unlock(&state->lock);
+    if (pending == CURSOR_NONE) {
+        return RA_RESULT_TIMEOUT; /* nothing changed */
+    }
+    update->x = CURSOR_X;
+    update->y = CURSOR_Y;
+    update->visible = 1;
+    update->shape.pixels = state->shape;
+    update->shape.len = sizeof state->shape;
+    update->shape.width = CURSOR_W;
+    update->shape.height = CURSOR_H;
+    update->shape.hot_x = pending == CURSOR_GOOD ? 3 : CURSOR_W;
+    update->shape.hot_y = 2;
+    return RA_RESULT_OK;
+}
+
+static void move_cursor(capturer_state *state, int what) {
+    pthread_mutex_lock(&state->lock);
+    state->cursor_pending = what;
+    pthread_mutex_unlock(&state->lock);
+}
 
 /* ---------- a C injector that records what it is given ---------- */
 
@@ -222,11 +270,25 @@ static void on_helper_event(void *user_data, const ra_helper_event *event) {
 
 static int close_to(uint8_t a, uint8_t b) { return (a > b ? a - b : b - a) <= 12; }
 
+static void code_flows(void);
+
 int main(void) {
     capturer_state capturer;
     memset(&capturer, 0, sizeof capturer);
     for (size_t i = 0; i < WIDTH * HEIGHT; i++) {
         memcpy(&capturer.pixels[i * 4], COLOUR, 4);
+    }
+    pthread_mutex_init(&capturer.lock, NULL);
+    for (size_t i = 0; i < CURSOR_W * CURSOR_H; i++) {
+        /* Every third pixel transparent (all zero, premultiplied); the others
+         * opaque and all different. */
+        uint8_t *p = &capturer.shape[i * 4];
+        if (i % 3 != 0) {
+            p[0] = (uint8_t)(i * 5);
+            p[1] = (uint8_t)(255 - i);
+            p[2] = (uint8_t)i;
+            p[3] = 255;
+        }
     }
     capturer.display.id = 0;
     capturer.display.name = "C display";
@@ -245,11 +307,14 @@ int main(void) {
     CHECK_OK(ra_invite_options_set_host_name(options, "C host"));
     CHECK_OK(ra_invite_options_set_listen(options, "127.0.0.1:0"));
     CHECK_OK(ra_invite_options_set_lifetime_ms(options, 600000));
+    ra_policy *clipboard_on = NULL;
+    CHECK_OK(ra_policy_from_toml("allow_clipboard = true", &clipboard_on));
+    CHECK_OK(ra_invite_options_set_policy(options, clipboard_on));
 
     ra_host_backends *backends = NULL;
     CHECK_OK(ra_host_backends_new(&backends));
-    ra_capturer_callbacks capture_table = {&capturer, cap_displays, NULL, cap_next_frame, NULL,
-                                           cap_destroy};
+    ra_capturer_callbacks capture_table = {&capturer,   cap_displays, NULL, cap_next_frame,
+                                           NULL,        cap_destroy,  cap_cursor};
     CHECK_OK(ra_host_backends_set_capturer(backends, &capture_table));
     ra_injector_callbacks inject_table = {&injector, inj_inject, inj_release_all, inj_destroy};
     CHECK_OK(ra_host_backends_set_injector(backends, &inject_table));
@@ -324,6 +389,12 @@ int main(void) {
     CHECK_OK(ra_helper_get_host_name(helper, &host_name));
     CHECK(host_name && strcmp(host_name, "C host") == 0);
     ra_string_free(host_name);
+    uint32_t path = 99;
+    CHECK_OK(ra_helper_get_path(helper, &path));
+    CHECK(path == RA_PATH_DIRECT);
+    ra_code_info no_code = {NULL, 7, 7};
+    CHECK_RESULT(ra_host_get_code_info(host, &no_code), RA_RESULT_INVALID_STATE);
+    CHECK(no_code.code == NULL && no_code.expires_at_unix == 7);
 
     /* Displays, then a frame: BGRA of the capturer's colour. */
     ra_helper_event *hevent = NULL;
@@ -353,6 +424,31 @@ int main(void) {
     CHECK(close_to(centre[0], COLOUR[0]) && close_to(centre[1], COLOUR[1]) &&
           close_to(centre[2], COLOUR[2]));
     ra_helper_event_free(hevent);
+
+    /* The pointer: a move with a new shape reaches the helper byte for byte;
+     * an invalid shape is the capturer's failure, reported to the host. */
+    move_cursor(&capturer, CURSOR_GOOD);
+    CHECK(wait_helper(helper, RA_HELPER_EVENT_CURSOR, &d, &hevent));
+    if (hevent) {
+        CHECK(d.cursor.x == CURSOR_X && d.cursor.y == CURSOR_Y && d.cursor.visible == 1);
+        CHECK(d.cursor.shape.width == CURSOR_W && d.cursor.shape.height == CURSOR_H);
+        CHECK(d.cursor.shape.hot_x == 3 && d.cursor.shape.hot_y == 2);
+        CHECK(d.cursor.shape.len == sizeof capturer.shape);
+        CHECK(d.cursor.shape.pixels != NULL &&
+              memcmp(d.cursor.shape.pixels, capturer.shape, sizeof capturer.shape) == 0);
+        CHECK(d.description != NULL && strncmp(d.description, "Cursor", 6) == 0);
+        ra_helper_event_free(hevent);
+    }
+    move_cursor(&capturer, CURSOR_BAD);
+    CHECK(wait_host(host, RA_HOST_EVENT_BACKEND_ERROR, &hd, &event));
+    if (event) {
+        CHECK(hd.backend == RA_BACKEND_CAPTURER && hd.backend_result == RA_RESULT_BACKEND);
+        CHECK(strstr(hd.description, "hotspot") != NULL);
+        ra_host_event_free(event);
+    }
+    pthread_mutex_lock(&capturer.lock);
+    CHECK(capturer.cursor_reports == 2);
+    pthread_mutex_unlock(&capturer.lock);
 
     /* Frames through the callback; polling is refused meanwhile. */
     frame_counter counter;
@@ -429,6 +525,56 @@ int main(void) {
         ra_helper_event_free(hevent);
     }
 
+    /* The clipboard: refused by a policy without it, then shared both ways
+     * while the host shares it, and refused again once it stops. */
+    ra_policy *clipboard_off = NULL;
+    CHECK_OK(ra_policy_new(&clipboard_off));
+    CHECK_OK(ra_host_set_policy(host, clipboard_off));
+    CHECK_RESULT(ra_host_set_clipboard_sharing(host, 1), RA_RESULT_POLICY);
+    CHECK_OK(ra_host_set_policy(host, clipboard_on));
+    CHECK_RESULT(ra_host_send_clipboard(host, "too early"), RA_RESULT_NOT_NOW);
+    CHECK_RESULT(ra_helper_send_clipboard(helper, "too early"), RA_RESULT_NOT_NOW);
+    CHECK_OK(ra_host_set_clipboard_sharing(host, 1));
+    CHECK(wait_host(host, RA_HOST_EVENT_CLIPBOARD_SHARING, &hd, &event));
+    if (event) {
+        CHECK(hd.enabled == 1 && hd.connection == conn);
+        ra_host_event_free(event);
+    }
+    CHECK(wait_helper(helper, RA_HELPER_EVENT_CLIPBOARD_SHARING, &d, &hevent));
+    if (hevent) {
+        CHECK(d.enabled == 1);
+        ra_helper_event_free(hevent);
+    }
+    CHECK_OK(ra_host_send_clipboard(host, "copied on the host \xe2\x9c\x93"));
+    CHECK(wait_helper(helper, RA_HELPER_EVENT_CLIPBOARD, &d, &hevent));
+    if (hevent) {
+        CHECK(strcmp(d.text, "copied on the host \xe2\x9c\x93") == 0);
+        ra_helper_event_free(hevent);
+    }
+    CHECK_OK(ra_helper_send_clipboard(helper, "copied on the helper"));
+    CHECK(wait_host(host, RA_HOST_EVENT_CLIPBOARD, &hd, &event));
+    if (event) {
+        CHECK(strcmp(hd.text, "copied on the helper") == 0 && hd.connection == conn);
+        ra_host_event_free(event);
+    }
+    static char too_long[RA_MAX_CLIPBOARD_BYTES + 2];
+    memset(too_long, 'x', sizeof too_long - 1);
+    CHECK_RESULT(ra_host_send_clipboard(host, too_long), RA_RESULT_INVALID_ARGUMENT);
+    CHECK_RESULT(ra_helper_send_clipboard(helper, too_long), RA_RESULT_INVALID_ARGUMENT);
+    CHECK_OK(ra_host_set_clipboard_sharing(host, 0));
+    CHECK(wait_host(host, RA_HOST_EVENT_CLIPBOARD_SHARING, &hd, &event));
+    if (event) {
+        CHECK(hd.enabled == 0);
+        ra_host_event_free(event);
+    }
+    CHECK(wait_helper(helper, RA_HELPER_EVENT_CLIPBOARD_SHARING, &d, &hevent));
+    if (hevent) {
+        CHECK(d.enabled == 0);
+        ra_helper_event_free(hevent);
+    }
+    CHECK_RESULT(ra_helper_send_clipboard(helper, "too late"), RA_RESULT_NOT_NOW);
+    CHECK_OK(ra_policy_free(clipboard_off));
+
     /* Revoke: the helper hears it, the injector releases everything. */
     CHECK_OK(ra_host_revoke(host));
     CHECK(wait_helper(helper, RA_HELPER_EVENT_CONTROL_REVOKED, &d, &hevent));
@@ -478,9 +624,224 @@ int main(void) {
     CHECK_OK(ra_string_free(token));
     CHECK_OK(ra_string_free(password));
     CHECK_OK(ra_invitation_free(invitation));
+    CHECK_OK(ra_policy_free(clipboard_on));
     pthread_mutex_destroy(&counter.lock);
     pthread_cond_destroy(&counter.changed);
     pthread_mutex_destroy(&injector.lock);
     pthread_cond_destroy(&injector.changed);
+    pthread_mutex_destroy(&capturer.lock);
+
+    code_flows();
     return summary();
+}
+
+/* ---------- the short-code flows through a real broker ---------- */
+
+/* Like REQUIRE, for the void functions below. */
+#define ENSURE(cond)                                                                   \
+    do {                                                                               \
+        if (!(cond)) {                                                                 \
+            fprintf(stderr, "%s:%d: ENSURE failed: %s (last error: %s)\n", __FILE__,   \
+                    __LINE__, #cond, ra_last_error_message());                         \
+            checks_failed++;                                                           \
+            return;                                                                    \
+        }                                                                              \
+    } while (0)
+
+/* A host with the synthetic test pattern, through Easy Connect. */
+static ra_host *easy_connect_host(const ra_broker_options *broker, const char *name) {
+    ra_invite_options *options = NULL;
+    ra_host_backends *backends = NULL;
+    ra_host *host = NULL;
+    CHECK_OK(ra_invite_options_new(&options));
+    CHECK_OK(ra_invite_options_set_host_name(options, name));
+    CHECK_OK(ra_host_backends_new(&backends));
+    CHECK_OK(ra_host_backends_use_synthetic_capturer(backends, WIDTH, HEIGHT, 15));
+    CHECK_OK(ra_host_easy_connect(broker, options, backends, &host));
+    ra_host_backends_free(backends);
+    ra_invite_options_free(options);
+    return host;
+}
+
+typedef struct {
+    const ra_broker_options *broker;
+    const char *code;
+    const ra_accept_options *options;
+    ra_helper *helper;
+    ra_result result;
+} easy_connect_job;
+
+static void *easy_connect_thread(void *arg) {
+    easy_connect_job *job = arg;
+    job->result = ra_helper_easy_connect(job->broker, job->code, job->options, &job->helper);
+    return NULL;
+}
+
+/* A frame of the synthetic pattern reaches the helper. */
+static void check_frame(ra_helper *helper) {
+    ra_helper_event *event = NULL;
+    ra_helper_event_data d;
+    CHECK(wait_helper(helper, RA_HELPER_EVENT_FRAME, &d, &event));
+    if (event) {
+        CHECK(d.frame.width == WIDTH && d.frame.height == HEIGHT && d.frame.data != NULL);
+        ra_helper_event_free(event);
+    }
+}
+
+static void code_flows(void) {
+    const char *address = getenv("RA_TEST_BROKER");
+    const char *fingerprint = getenv("RA_TEST_BROKER_FINGERPRINT");
+    if (!address || !fingerprint) {
+        fprintf(stderr, "RA_TEST_BROKER and RA_TEST_BROKER_FINGERPRINT are not set: "
+                        "run this test through ra-ffi/tests/run.sh, which starts ra-broker\n");
+    }
+    ENSURE(address && fingerprint);
+    ra_broker_options *broker = NULL;
+    CHECK_OK(ra_broker_options_new(address, &broker));
+    CHECK_OK(ra_broker_options_set_fingerprint(broker, fingerprint));
+    CHECK_OK(ra_broker_options_set_bind(broker, "127.0.0.1:0"));
+    ENSURE(broker != NULL);
+    ra_accept_options *accept = NULL;
+    CHECK_OK(ra_accept_options_new(&accept));
+    CHECK_OK(ra_accept_options_set_name(accept, "C code helper"));
+
+    ra_host_event *event = NULL;
+    ra_host_event_data hd;
+    ra_helper_event *hevent = NULL;
+    ra_helper_event_data d;
+    ra_code_info info;
+    ra_helper *none = NULL;
+
+    /* Easy Connect with a wrong secret half: the helper hears "wrong code",
+     * the host a failed attempt. (On a host of its own: the broker holds a
+     * code back until the host reports the failed attempt.) */
+    ra_host *decoy = easy_connect_host(broker, "C decoy host");
+    ENSURE(decoy != NULL);
+    CHECK_OK(ra_host_get_code_info(decoy, &info));
+    ENSURE(info.code != NULL && strlen(info.code) == 15);
+    char wrong[16];
+    snprintf(wrong, sizeof wrong, "%.8s%s", info.code,
+             strcmp(info.code + 8, "000-000") == 0 ? "111-111" : "000-000");
+    CHECK_RESULT(ra_helper_easy_connect(broker, wrong, accept, &none), RA_RESULT_WRONG_CODE);
+    CHECK(none == NULL);
+    CHECK(wait_host(decoy, RA_HOST_EVENT_AUTH_FAILED, &hd, &event));
+    if (event) {
+        CHECK(hd.attempts == 1);
+        ra_host_event_free(event);
+    }
+    CHECK_OK(ra_host_free(decoy));
+    /* A code nobody registered gets the uniform answer. */
+    CHECK_RESULT(ra_helper_easy_connect(broker, "000-000-000-000", accept, &none),
+                 RA_RESULT_CODE_UNAVAILABLE);
+    CHECK(none == NULL);
+
+    /* Easy Connect: the host reads its code out, the helper types it
+     * (lower case, spaces for dashes), the host lets it in. */
+    ra_host *host = easy_connect_host(broker, "C code host");
+    ENSURE(host != NULL);
+    CHECK_OK(ra_host_get_code_info(host, &info));
+    ENSURE(info.code != NULL && strlen(info.code) == 15);
+    CHECK(info.code[3] == '-' && info.code[7] == '-' && info.code[11] == '-');
+    CHECK(info.path == RA_PATH_UNKNOWN);
+    CHECK(info.expires_at_unix > (int64_t)time(NULL) &&
+          info.expires_at_unix <= (int64_t)time(NULL) + 601);
+    ra_invitation *no_invitation = NULL;
+    char *no_password = NULL;
+    uint16_t no_port = 0;
+    CHECK_RESULT(ra_host_get_invitation(host, &no_invitation), RA_RESULT_INVALID_STATE);
+    CHECK_RESULT(ra_host_get_password(host, &no_password), RA_RESULT_INVALID_STATE);
+    CHECK_RESULT(ra_host_get_port(host, &no_port), RA_RESULT_INVALID_STATE);
+    CHECK(no_invitation == NULL && no_password == NULL && no_port == 0);
+    char typed[16];
+    for (size_t i = 0; i < 16; i++) {
+        char c = info.code[i];
+        typed[i] = c == '-' ? ' ' : (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+    }
+    easy_connect_job job = {broker, typed, accept, NULL, RA_RESULT_INTERNAL};
+    pthread_t thread;
+    ENSURE(pthread_create(&thread, NULL, easy_connect_thread, &job) == 0);
+    CHECK(wait_host(host, RA_HOST_EVENT_CONNECTION_REQUEST, &hd, &event));
+    if (event) {
+        CHECK(strcmp(hd.helper_name, "C code helper") == 0);
+        CHECK_OK(ra_host_approve(host, hd.connection));
+        ra_host_event_free(event);
+    }
+    pthread_join(thread, NULL);
+    CHECK_OK(job.result);
+    ra_helper *helper = job.helper;
+    if (helper) {
+        uint32_t path = 99;
+        CHECK_OK(ra_helper_get_path(helper, &path));
+        CHECK(path == RA_PATH_DIRECT); /* loopback: the direct path works */
+        char *name = NULL;
+        CHECK_OK(ra_helper_get_host_name(helper, &name));
+        CHECK(name && strcmp(name, "C code host") == 0);
+        ra_string_free(name);
+        check_frame(helper);
+        CHECK_OK(ra_helper_chat(helper, "typed the code"));
+        CHECK(wait_host(host, RA_HOST_EVENT_CHAT, &hd, &event));
+        if (event) {
+            CHECK(strcmp(hd.text, "typed the code") == 0);
+            ra_host_event_free(event);
+        }
+        CHECK_OK(ra_helper_end(helper));
+        CHECK(wait_host(host, RA_HOST_EVENT_ENDED, &hd, &event));
+        if (event) {
+            CHECK(hd.reason == RA_END_HELPER_ENDED);
+            ra_host_event_free(event);
+        }
+        CHECK_OK(ra_helper_free(helper));
+    }
+    CHECK_OK(ra_host_free(host));
+
+    /* Quick Assist: the helper gets a code and reads it out, the host types
+     * it and lets the helper in. One thread does both sides. */
+    ra_assist_offer *offer = NULL;
+    CHECK_OK(ra_helper_assist(broker, accept, &offer));
+    ENSURE(offer != NULL);
+    ra_code_info offered;
+    CHECK_OK(ra_assist_offer_get_code_info(offer, &offered));
+    CHECK(offered.code != NULL && strlen(offered.code) == 15 && offered.path == RA_PATH_UNKNOWN);
+    CHECK_RESULT(ra_assist_offer_wait(offer, 0, &none), RA_RESULT_TIMEOUT);
+    CHECK(none == NULL);
+    ra_invite_options *options = NULL;
+    ra_host_backends *backends = NULL;
+    CHECK_OK(ra_invite_options_new(&options));
+    CHECK_OK(ra_invite_options_set_host_name(options, "C joining host"));
+    CHECK_OK(ra_host_backends_new(&backends));
+    CHECK_OK(ra_host_backends_use_synthetic_capturer(backends, WIDTH, HEIGHT, 15));
+    host = NULL;
+    CHECK_OK(ra_host_join(broker, offered.code, options, backends, &host));
+    ra_host_backends_free(backends);
+    ra_invite_options_free(options);
+    if (host) {
+        CHECK_OK(ra_host_get_code_info(host, &info));
+        CHECK(strcmp(info.code, offered.code) == 0 && info.path == RA_PATH_DIRECT);
+        CHECK(wait_host(host, RA_HOST_EVENT_CONNECTION_REQUEST, &hd, &event));
+        if (event) {
+            CHECK(strcmp(hd.helper_name, "C code helper") == 0);
+            CHECK_OK(ra_host_approve(host, hd.connection));
+            ra_host_event_free(event);
+        }
+        helper = NULL;
+        CHECK_OK(ra_assist_offer_wait(offer, WAIT_MS, &helper));
+        CHECK_RESULT(ra_assist_offer_wait(offer, 0, &none), RA_RESULT_INVALID_STATE);
+        if (helper) {
+            uint32_t path = 99;
+            CHECK_OK(ra_helper_get_path(helper, &path));
+            CHECK(path == RA_PATH_DIRECT);
+            check_frame(helper);
+            CHECK_OK(ra_host_end(host));
+            CHECK(wait_helper(helper, RA_HELPER_EVENT_ENDED, &d, &hevent));
+            if (hevent) {
+                CHECK(d.reason == RA_END_HOST_ENDED);
+                ra_helper_event_free(hevent);
+            }
+            CHECK_OK(ra_helper_free(helper));
+        }
+        CHECK_OK(ra_host_free(host));
+    }
+    CHECK_OK(ra_assist_offer_free(offer));
+    CHECK_OK(ra_accept_options_free(accept));
+    CHECK_OK(ra_broker_options_free(broker));
 }

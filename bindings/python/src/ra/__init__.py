@@ -2,9 +2,14 @@
 
 A **host** opens an invitation (:meth:`Host.invite`) and gives the helper the
 invitation (file, token or email) and, separately, the password; a **helper**
-connects with both (:meth:`Helper.accept`). The host approves the connection,
-then — separately — control. Both objects are context managers; their events
-come from :meth:`Host.events` / :meth:`Helper.events` (iterators) or
+connects with both (:meth:`Helper.accept`). Or the two meet through a broker
+with a short code (:class:`BrokerOptions`): in Easy Connect the host gets the
+code (:meth:`Host.easy_connect`) and the helper types it
+(:meth:`Helper.easy_connect`); in Quick Assist the helper gets it
+(:meth:`Helper.assist`, then :meth:`AssistOffer.wait`) and the host types it
+(:meth:`Host.join`). The host approves the connection, then — separately —
+control. Both objects are context managers; their events come from
+:meth:`Host.events` / :meth:`Helper.events` (iterators) or
 ``next_event(timeout)``. Every failure raises :class:`Error`.
 """
 
@@ -22,8 +27,14 @@ __all__ = [
     "Error", "Result", "HostEventKind", "HelperEventKind", "InputKind", "Button", "Control",
     "Policy", "Invitation", "Host", "Helper", "HostEvent", "HelperEvent", "Frame", "Display",
     "InputEvent", "PointerMove", "Button", "Key", "Wheel", "Text", "Injector", "version",
-    "key_code",
+    "key_code", "BrokerOptions", "AssistOffer", "CodeInfo", "Path", "Capturer",
+    "CapturedFrame", "CursorShape", "CursorUpdate", "MAX_CLIPBOARD_BYTES", "MAX_CURSOR_SIDE",
 ]
+
+MAX_CLIPBOARD_BYTES = 65536
+"""Longest clipboard text, in bytes of UTF-8."""
+MAX_CURSOR_SIDE = 128
+"""Largest side of a pointer shape, in pixels."""
 
 INFINITE = 0xFFFFFFFF
 
@@ -48,10 +59,13 @@ class Result(IntEnum):
     INVALID_POLICY = 203
     IO = 204
     EMAIL = 205
+    INVALID_CODE = 206
     POLICY = 300
     BIND = 301
     NO_ADDRESS = 302
     TLS = 303
+    BROKER = 304
+    BROKER_REFUSED = 305
     INVITE_FAILED = 399
     WRONG_PASSWORD = 400
     DENIED = 401
@@ -61,6 +75,11 @@ class Result(IntEnum):
     UNREACHABLE = 405
     CONNECTION_LOST = 406
     PROTOCOL = 407
+    CODE_UNAVAILABLE = 408
+    RATE_LIMITED = 409
+    WRONG_CODE = 410
+    CODE_EXPIRED = 411
+    TOO_MANY_FAILURES = 412
     ACCEPT_FAILED = 499
     NO_SESSION = 500
     NOT_NOW = 501
@@ -134,6 +153,8 @@ class HostEventKind(IntEnum):
     ENDED = 12
     INVITATION_CLOSED = 13
     BACKEND_ERROR = 14
+    CLIPBOARD_SHARING = 15
+    CLIPBOARD = 16
 
 
 class HelperEventKind(IntEnum):
@@ -149,6 +170,17 @@ class HelperEventKind(IntEnum):
     DISPLAYS = 9
     ENDED = 10
     FRAME = 11
+    CURSOR = 12
+    CLIPBOARD_SHARING = 13
+    CLIPBOARD = 14
+
+
+class Path(IntEnum):
+    """How a session travels (see :attr:`Helper.path`, :class:`CodeInfo`)."""
+
+    UNKNOWN = 0
+    DIRECT = 1
+    RELAYED = 2
 
 
 class Control(IntEnum):
@@ -355,6 +387,8 @@ class HostEvent:
     backend: int
     backend_result: int
     description: str
+    enabled: bool = False
+    """Clipboard sharing is now on (:attr:`HostEventKind.CLIPBOARD_SHARING`)."""
 
 
 def _kind(enum, value: int):
@@ -367,7 +401,31 @@ def _host_event(pointer: ctypes.c_void_p) -> HostEvent:
     return HostEvent(_kind(HostEventKind, d.kind), d.connection, _text(d.helper_name),
                      _text(d.peer), _text(d.text), d.reason, _text(d.reason_name), d.attempts,
                      d.max_attempts, d.grant, d.x, d.y, d.backend, d.backend_result,
-                     _text(d.description))
+                     _text(d.description), bool(d.enabled))
+
+
+@dataclass(frozen=True)
+class CursorShape:
+    """A pointer image: **premultiplied** BGRA ``pixels``, rows packed
+    (``4 * width`` bytes apart), the hotspot at (``hot_x``, ``hot_y``)."""
+
+    width: int
+    height: int
+    hot_x: int
+    hot_y: int
+    pixels: bytes
+
+
+@dataclass(frozen=True)
+class CursorUpdate:
+    """The host's pointer: its hotspot at (``x``, ``y``) in the captured
+    display, whether it is shown, and its new ``shape`` if it changed (None:
+    keep drawing the previous one)."""
+
+    x: int
+    y: int
+    visible: bool = True
+    shape: Optional[CursorShape] = None
 
 
 @dataclass(frozen=True)
@@ -407,6 +465,10 @@ class HelperEvent:
     selected_display: int = 0
     frame: Optional[Frame] = None
     description: str = ""
+    enabled: bool = False
+    """Clipboard sharing is now on (:attr:`HelperEventKind.CLIPBOARD_SHARING`)."""
+    cursor: Optional[CursorUpdate] = None
+    """The pointer (:attr:`HelperEventKind.CURSOR`), its shape copied."""
 
 
 def _helper_event(pointer: ctypes.c_void_p) -> HelperEvent:
@@ -423,8 +485,17 @@ def _helper_event(pointer: ctypes.c_void_p) -> HelperEvent:
     displays = [Display(x.id, _text(x.name), x.bounds.x, x.bounds.y, x.bounds.width,
                         x.bounds.height, bool(x.primary))
                 for x in (d.displays[i] for i in range(d.displays_len))]
+    cursor = None
+    if kind == HelperEventKind.CURSOR:
+        c = d.cursor
+        shape = None
+        if c.shape.pixels:
+            shape = CursorShape(c.shape.width, c.shape.height, c.shape.hot_x, c.shape.hot_y,
+                                ctypes.string_at(c.shape.pixels, c.shape.len))
+        cursor = CursorUpdate(c.x, c.y, bool(c.visible), shape)
     return HelperEvent(kind, _text(d.host_name), _text(d.text), d.reason, _text(d.reason_name),
-                       d.grant, displays, d.selected_display, frame, _text(d.description))
+                       d.grant, displays, d.selected_display, frame, _text(d.description),
+                       bool(d.enabled), cursor)
 
 
 class _InjectorBridge:
@@ -464,9 +535,208 @@ class _InjectorBridge:
             self.live.discard(self)
 
 
+@dataclass(frozen=True)
+class CapturedFrame:
+    """A picture a :class:`Capturer` returns: BGRA ``data``, ``stride`` bytes
+    per row (0: ``4 * width``), the whole picture marked as changed."""
+
+    width: int
+    height: int
+    data: bytes
+    stride: int = 0
+    display: int = 0
+
+
+class Capturer:
+    """A screen source written in Python (override :meth:`next_frame`; the
+    others are optional). Called on the library's capture thread, one call at
+    a time; an exception is reported to the host as a backend error."""
+
+    def next_frame(self, timeout: float) -> Optional[CapturedFrame]:
+        """Waits up to ``timeout`` seconds for the picture to change; None
+        when nothing changed. May return None early when only the pointer
+        changed, so that :meth:`cursor` is asked at once."""
+        raise NotImplementedError
+
+    def invalidate(self) -> None:
+        """The next :meth:`next_frame` must return the whole picture."""
+
+    def cursor(self) -> Optional[CursorUpdate]:
+        """The pointer's change since the last call, or None (called after
+        every :meth:`next_frame` while a helper watches)."""
+        return None
+
+
+class _CapturerBridge:
+    """Keeps a Python capturer, its trampolines and the memory it lent the
+    library (the last frame, the last pointer shape) alive until the library
+    calls destroy."""
+
+    live: "set[_CapturerBridge]" = set()
+    lock = threading.Lock()
+
+    def __init__(self, capturer: Capturer) -> None:
+        self.capturer = capturer
+        self.frame: Optional[bytes] = None
+        self.shape: Optional[bytes] = None
+        self.table = n.CapturerCallbacks(
+            user_data=None, next_frame=n.NEXT_FRAME(self._next_frame),
+            invalidate=n.INVALIDATE(self._invalidate), destroy=n.DESTROY(self._destroy),
+            cursor=n.CURSOR(self._cursor))
+        with self.lock:
+            self.live.add(self)
+
+    def _next_frame(self, _user_data, timeout_ms, frame) -> int:
+        try:
+            f = self.capturer.next_frame(timeout_ms / 1000)
+            if f is None:
+                return Result.TIMEOUT
+            data = bytes(f.data)
+            self.frame = data  # valid until the next call, as the library requires
+            out = frame.contents
+            out.data = ctypes.cast(ctypes.c_char_p(data), ctypes.c_void_p).value
+            out.len = len(data)
+            out.width, out.height = f.width, f.height
+            out.stride = f.stride or 4 * f.width
+            out.damage, out.damage_len, out.captured_at_us = None, 0, 0
+            out.display = f.display
+            return Result.OK
+        except Exception:  # nothing may escape into C
+            return Result.BACKEND
+
+    def _invalidate(self, _user_data) -> None:
+        try:
+            self.capturer.invalidate()
+        except Exception:
+            pass
+
+    def _cursor(self, _user_data, update) -> int:
+        try:
+            u = self.capturer.cursor()
+            if u is None:
+                return Result.TIMEOUT
+            out = update.contents
+            out.x, out.y, out.visible = u.x, u.y, int(u.visible)
+            if u.shape is not None:
+                pixels = bytes(u.shape.pixels)
+                self.shape = pixels
+                out.shape.pixels = ctypes.cast(ctypes.c_char_p(pixels), ctypes.c_void_p).value
+                out.shape.len = len(pixels)
+                out.shape.width, out.shape.height = u.shape.width, u.shape.height
+                out.shape.hot_x, out.shape.hot_y = u.shape.hot_x, u.shape.hot_y
+            return Result.OK
+        except Exception:
+            return Result.BACKEND
+
+    def _destroy(self, _user_data) -> None:
+        with self.lock:
+            self.live.discard(self)
+
+
+class BrokerOptions(_Handle):
+    """How to reach the broker of the short-code flows (``"IP:PORT"``), and
+    how its certificate is recognised: its ``fingerprint`` (``"sha256:…"``,
+    as ``ra-broker serve`` prints it), or CA certificates (``ca_pem``) and
+    the ``server_name`` they certify. Times are in seconds."""
+
+    _free = n.lib.ra_broker_options_free
+
+    def __init__(self, address: str, fingerprint: Optional[str] = None, *,
+                 ca_pem: Optional[bytes] = None, server_name: Optional[str] = None,
+                 bind: Optional[str] = None, try_direct: Optional[bool] = None,
+                 direct_timeout: Optional[float] = None,
+                 connect_timeout: Optional[float] = None,
+                 code_lifetime: Optional[float] = None) -> None:
+        super().__init__(_new(n.lib.ra_broker_options_new, address.encode()))
+        try:
+            if fingerprint is not None:
+                _check(n.lib.ra_broker_options_set_fingerprint(self._p, fingerprint.encode()))
+            if ca_pem is not None:
+                _check(n.lib.ra_broker_options_set_ca(self._p, ca_pem, len(ca_pem),
+                                                      (server_name or "").encode()))
+            if bind is not None:
+                _check(n.lib.ra_broker_options_set_bind(self._p, bind.encode()))
+            if try_direct is not None:
+                _check(n.lib.ra_broker_options_set_try_direct(self._p, int(try_direct)))
+            for setter, seconds in [
+                (n.lib.ra_broker_options_set_direct_timeout_ms, direct_timeout),
+                (n.lib.ra_broker_options_set_connect_timeout_ms, connect_timeout),
+                (n.lib.ra_broker_options_set_code_lifetime_ms, code_lifetime),
+            ]:
+                if seconds is not None:
+                    _check(setter(self._p, int(seconds * 1000)))
+        except Exception:
+            self.close()
+            raise
+
+
+@dataclass(frozen=True)
+class CodeInfo:
+    """A short code (``"ABC-DEF-GHJ-KMN"``), when it expires (seconds since
+    the Unix epoch) and how the session travels."""
+
+    code: str
+    expires_at: int
+    path: Path
+
+
+def _code_info(function, pointer) -> CodeInfo:
+    info = n.CodeInfo()
+    _check(function(pointer, ctypes.byref(info)))
+    return CodeInfo(_text(info.code), info.expires_at_unix, _kind(Path, info.path))
+
+
+class _Start:
+    """The invite options and backends of a new host (freed on exit)."""
+
+    def __init__(self, host_name: str, listen: Optional[str], lifetime: Optional[float],
+                 policy: Optional[Policy], synthetic_size: tuple, frame_rate: float,
+                 injector: Optional[Injector], capturer: Optional[Capturer]) -> None:
+        self.options = _new(n.lib.ra_invite_options_new)
+        self.backends = _new(n.lib.ra_host_backends_new)
+        try:
+            _check(n.lib.ra_invite_options_set_host_name(self.options, host_name.encode()))
+            if listen is not None:
+                _check(n.lib.ra_invite_options_set_listen(self.options, listen.encode()))
+            if lifetime is not None:
+                _check(n.lib.ra_invite_options_set_lifetime_ms(self.options,
+                                                               int(lifetime * 1000)))
+            if policy is not None:
+                _check(n.lib.ra_invite_options_set_policy(self.options, policy._p))
+            if capturer is not None:
+                bridge = _CapturerBridge(capturer)
+                result = n.lib.ra_host_backends_set_capturer(self.backends,
+                                                             ctypes.byref(bridge.table))
+                if result != Result.OK:
+                    bridge._destroy(None)  # ownership stays here on failure
+                    _check(result)
+            else:
+                width, height = synthetic_size
+                _check(n.lib.ra_host_backends_use_synthetic_capturer(self.backends, width,
+                                                                      height, frame_rate))
+            if injector is not None:
+                bridge = _InjectorBridge(injector)
+                result = n.lib.ra_host_backends_set_injector(self.backends,
+                                                             ctypes.byref(bridge.table))
+                if result != Result.OK:
+                    bridge._destroy(None)
+                    _check(result)
+        except Exception:
+            self.__exit__()
+            raise
+
+    def __enter__(self) -> "_Start":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        n.lib.ra_host_backends_free(self.backends)
+        n.lib.ra_invite_options_free(self.options)
+
+
 class Host(_Handle):
-    """An open invitation and the session made through it. ``close()`` (or
-    leaving the ``with`` block) ends the session and tells the helper."""
+    """An open invitation — or a short code — and the session made through
+    it. ``close()`` (or leaving the ``with`` block) ends the session and
+    tells the helper."""
 
     _free = n.lib.ra_host_free
 
@@ -474,31 +744,46 @@ class Host(_Handle):
     def invite(cls, host_name: str = "ra host", listen: str = "0.0.0.0:0",
                lifetime: Optional[float] = None, policy: Optional[Policy] = None,
                synthetic_size: tuple = (1280, 720), frame_rate: float = 30.0,
-               injector: Optional[Injector] = None) -> "Host":
-        """Opens an invitation with the synthetic test-pattern capturer, the
-        OpenH264 encoder and ``injector`` (default: input is dropped)."""
-        options = _new(n.lib.ra_invite_options_new)
-        backends = _new(n.lib.ra_host_backends_new)
-        try:
-            _check(n.lib.ra_invite_options_set_host_name(options, host_name.encode()))
-            _check(n.lib.ra_invite_options_set_listen(options, listen.encode()))
-            if lifetime is not None:
-                _check(n.lib.ra_invite_options_set_lifetime_ms(options, int(lifetime * 1000)))
-            if policy is not None:
-                _check(n.lib.ra_invite_options_set_policy(options, policy._p))
-            width, height = synthetic_size
-            _check(n.lib.ra_host_backends_use_synthetic_capturer(backends, width, height,
-                                                                  frame_rate))
-            if injector is not None:
-                bridge = _InjectorBridge(injector)
-                result = n.lib.ra_host_backends_set_injector(backends, ctypes.byref(bridge.table))
-                if result != Result.OK:
-                    bridge._destroy(None)  # ownership stays here on failure
-                    _check(result)
-            return cls(_new(n.lib.ra_host_invite, options, backends))
-        finally:
-            n.lib.ra_host_backends_free(backends)
-            n.lib.ra_invite_options_free(options)
+               injector: Optional[Injector] = None,
+               capturer: Optional[Capturer] = None) -> "Host":
+        """Opens an invitation with ``capturer`` (default: the synthetic test
+        pattern of ``synthetic_size``), the OpenH264 encoder and ``injector``
+        (default: input is dropped)."""
+        with _Start(host_name, listen, lifetime, policy, synthetic_size, frame_rate, injector,
+                    capturer) as start:
+            return cls(_new(n.lib.ra_host_invite, start.options, start.backends))
+
+    @classmethod
+    def easy_connect(cls, broker: BrokerOptions, host_name: str = "ra host",
+                     lifetime: Optional[float] = None, policy: Optional[Policy] = None,
+                     synthetic_size: tuple = (1280, 720), frame_rate: float = 30.0,
+                     injector: Optional[Injector] = None,
+                     capturer: Optional[Capturer] = None) -> "Host":
+        """**Easy Connect**: registers a code with the broker; read
+        :attr:`code_info` to the helper, who types it. Backends as for
+        :meth:`invite`."""
+        with _Start(host_name, None, lifetime, policy, synthetic_size, frame_rate, injector,
+                    capturer) as start:
+            return cls(_new(n.lib.ra_host_easy_connect, broker._p, start.options,
+                            start.backends))
+
+    @classmethod
+    def join(cls, broker: BrokerOptions, code: str, host_name: str = "ra host",
+             lifetime: Optional[float] = None, policy: Optional[Policy] = None,
+             synthetic_size: tuple = (1280, 720), frame_rate: float = 30.0,
+             injector: Optional[Injector] = None,
+             capturer: Optional[Capturer] = None) -> "Host":
+        """**Quick Assist**: connects to the helper whose ``code`` the user
+        typed; the helper then asks to connect as usual."""
+        with _Start(host_name, None, lifetime, policy, synthetic_size, frame_rate, injector,
+                    capturer) as start:
+            return cls(_new(n.lib.ra_host_join, broker._p, code.encode(), start.options,
+                            start.backends))
+
+    @property
+    def code_info(self) -> CodeInfo:
+        """The code of a host started from one (Error INVALID_STATE otherwise)."""
+        return _code_info(n.lib.ra_host_get_code_info, self._p)
 
     @property
     def invitation(self) -> Invitation:
@@ -576,6 +861,15 @@ class Host(_Handle):
     def set_policy(self, policy: Policy) -> None:
         _check(n.lib.ra_host_set_policy(self._p, policy._p))
 
+    def set_clipboard_sharing(self, enabled: bool) -> None:
+        """Shares the clipboard (text, both ways) or stops; needs a policy
+        with ``allow_clipboard``."""
+        _check(n.lib.ra_host_set_clipboard_sharing(self._p, int(enabled)))
+
+    def send_clipboard(self, text: str) -> None:
+        """Sends the host's clipboard text to the helper (sharing must be on)."""
+        _check(n.lib.ra_host_send_clipboard(self._p, text.encode()))
+
 
 def _input_array(events: Sequence[InputEvent]):
     array = (n.InputEventData * max(1, len(events)))()
@@ -596,15 +890,40 @@ class Helper(_Handle):
     def accept(cls, invitation: Invitation, password: str, name: str = "ra helper",
                approval_timeout: Optional[float] = None) -> "Helper":
         """Connects and waits until the host lets the helper in."""
-        options = _new(n.lib.ra_accept_options_new)
+        options = _accept_options(name, approval_timeout)
         try:
-            _check(n.lib.ra_accept_options_set_name(options, name.encode()))
-            if approval_timeout is not None:
-                _check(n.lib.ra_accept_options_set_approval_timeout_ms(
-                    options, int(approval_timeout * 1000)))
             return cls(_new(n.lib.ra_helper_accept, invitation._p, password.encode(), options))
         finally:
             n.lib.ra_accept_options_free(options)
+
+    @classmethod
+    def easy_connect(cls, broker: BrokerOptions, code: str, name: str = "ra helper",
+                     approval_timeout: Optional[float] = None) -> "Helper":
+        """**Easy Connect**: connects with the ``code`` the host read out and
+        waits until the host lets the helper in."""
+        options = _accept_options(name, approval_timeout)
+        try:
+            return cls(_new(n.lib.ra_helper_easy_connect, broker._p, code.encode(), options))
+        finally:
+            n.lib.ra_accept_options_free(options)
+
+    @staticmethod
+    def assist(broker: BrokerOptions, name: str = "ra helper",
+               approval_timeout: Optional[float] = None) -> "AssistOffer":
+        """**Quick Assist**: registers a code to read to the host; wait for
+        the session with :meth:`AssistOffer.wait`."""
+        options = _accept_options(name, approval_timeout)
+        try:
+            return AssistOffer(_new(n.lib.ra_helper_assist, broker._p, options))
+        finally:
+            n.lib.ra_accept_options_free(options)
+
+    @property
+    def path(self) -> Path:
+        """How the session travels (direct, or through the broker's relay)."""
+        out = ctypes.c_uint32()
+        _check(n.lib.ra_helper_get_path(self._p, ctypes.byref(out)))
+        return _kind(Path, out.value)
 
     @property
     def host_name(self) -> str:
@@ -663,5 +982,44 @@ class Helper(_Handle):
     def request_keyframe(self) -> None:
         _check(n.lib.ra_helper_request_keyframe(self._p))
 
+    def send_clipboard(self, text: str) -> None:
+        """Sends the helper's clipboard text to the host (the host must share it)."""
+        _check(n.lib.ra_helper_send_clipboard(self._p, text.encode()))
+
     def end(self) -> None:
         _check(n.lib.ra_helper_end(self._p))
+
+
+def _accept_options(name: str, approval_timeout: Optional[float]) -> ctypes.c_void_p:
+    options = _new(n.lib.ra_accept_options_new)
+    try:
+        _check(n.lib.ra_accept_options_set_name(options, name.encode()))
+        if approval_timeout is not None:
+            _check(n.lib.ra_accept_options_set_approval_timeout_ms(
+                options, int(approval_timeout * 1000)))
+    except Exception:
+        n.lib.ra_accept_options_free(options)
+        raise
+    return options
+
+
+class AssistOffer(_Handle):
+    """A code a helper registered (:meth:`Helper.assist`), waiting for the
+    host to type it. ``close()`` gives it up."""
+
+    _free = n.lib.ra_assist_offer_free
+
+    @property
+    def code_info(self) -> CodeInfo:
+        """The code to read to the host, and when it expires."""
+        return _code_info(n.lib.ra_assist_offer_get_code_info, self._p)
+
+    def wait(self, timeout: Optional[float] = None) -> Optional[Helper]:
+        """The session once a host typed the code and let the helper in, or
+        None after ``timeout`` seconds (None: wait)."""
+        out = ctypes.c_void_p()
+        result = n.lib.ra_assist_offer_wait(self._p, _ms(timeout), ctypes.byref(out))
+        if result == Result.TIMEOUT:
+            return None
+        _check(result)
+        return Helper(out)

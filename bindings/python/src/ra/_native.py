@@ -83,6 +83,25 @@ class InputEventData(Structure):
     ]
 
 
+class CursorShape(Structure):
+    _fields_ = [
+        ("pixels", c_void_p),
+        ("len", c_size_t),
+        ("width", c_uint32),
+        ("height", c_uint32),
+        ("hot_x", c_uint32),
+        ("hot_y", c_uint32),
+    ]
+
+
+class CursorUpdate(Structure):
+    _fields_ = [("x", c_int32), ("y", c_int32), ("visible", c_uint8), ("shape", CursorShape)]
+
+
+class CodeInfo(Structure):
+    _fields_ = [("code", c_char_p), ("expires_at_unix", c_int64), ("path", c_uint32)]
+
+
 class HostEventData(Structure):
     _fields_ = [
         ("kind", c_uint32),
@@ -101,6 +120,7 @@ class HostEventData(Structure):
         ("backend", c_uint32),
         ("backend_result", ra_result),
         ("description", c_char_p),
+        ("enabled", c_uint8),
     ]
 
 
@@ -120,6 +140,8 @@ class HelperEventData(Structure):
         ("latency_us", c_uint64),
         ("encoded_bytes", c_size_t),
         ("description", c_char_p),
+        ("enabled", c_uint8),
+        ("cursor", CursorUpdate),
     ]
 
 
@@ -148,6 +170,25 @@ RELEASE_ALL = CFUNCTYPE(ra_result, c_void_p)
 DESTROY = CFUNCTYPE(None, c_void_p)
 HOST_EVENT_CALLBACK = CFUNCTYPE(None, c_void_p, c_void_p)
 HELPER_EVENT_CALLBACK = CFUNCTYPE(None, c_void_p, c_void_p)
+
+
+DISPLAYS = CFUNCTYPE(ra_result, c_void_p, POINTER(POINTER(DisplayInfo)), POINTER(c_size_t))
+SELECT = CFUNCTYPE(ra_result, c_void_p, c_uint32)
+NEXT_FRAME = CFUNCTYPE(ra_result, c_void_p, c_uint32, POINTER(FrameData))
+INVALIDATE = CFUNCTYPE(None, c_void_p)
+CURSOR = CFUNCTYPE(ra_result, c_void_p, POINTER(CursorUpdate))
+
+
+class CapturerCallbacks(Structure):
+    _fields_ = [
+        ("user_data", c_void_p),
+        ("displays", DISPLAYS),
+        ("select", SELECT),
+        ("next_frame", NEXT_FRAME),
+        ("invalidate", INVALIDATE),
+        ("destroy", DESTROY),
+        ("cursor", CURSOR),
+    ]
 
 
 class InjectorCallbacks(Structure):
@@ -203,6 +244,7 @@ for _name, _restype, _args in [
     ("ra_host_backends_new", ra_result, [PP]),
     ("ra_host_backends_use_synthetic_capturer", ra_result, [P, c_uint32, c_uint32, c_double]),
     ("ra_host_backends_set_injector", ra_result, [P, POINTER(InjectorCallbacks)]),
+    ("ra_host_backends_set_capturer", ra_result, [P, POINTER(CapturerCallbacks)]),
     ("ra_host_backends_free", ra_result, [P]),
     ("ra_host_invite", ra_result, [P, P, PP]),
     ("ra_host_get_invitation", ra_result, [P, PP]),
@@ -222,6 +264,11 @@ for _name, _restype, _args in [
     ("ra_host_end", ra_result, [P]),
     ("ra_host_close_invitation", ra_result, [P]),
     ("ra_host_set_policy", ra_result, [P, P]),
+    ("ra_host_set_clipboard_sharing", ra_result, [P, c_uint8]),
+    ("ra_host_send_clipboard", ra_result, [P, c_char_p]),
+    ("ra_host_easy_connect", ra_result, [P, P, P, PP]),
+    ("ra_host_join", ra_result, [P, c_char_p, P, P, PP]),
+    ("ra_host_get_code_info", ra_result, [P, POINTER(CodeInfo)]),
     ("ra_host_free", ra_result, [P]),
     ("ra_helper_accept", ra_result, [P, c_char_p, P, PP]),
     ("ra_helper_get_host_name", ra_result, [P, STR_OUT]),
@@ -237,6 +284,22 @@ for _name, _restype, _args in [
     ("ra_helper_select_display", ra_result, [P, c_uint32]),
     ("ra_helper_request_keyframe", ra_result, [P]),
     ("ra_helper_end", ra_result, [P]),
+    ("ra_helper_send_clipboard", ra_result, [P, c_char_p]),
+    ("ra_helper_get_path", ra_result, [P, POINTER(c_uint32)]),
+    ("ra_helper_easy_connect", ra_result, [P, c_char_p, P, PP]),
     ("ra_helper_free", ra_result, [P]),
+    ("ra_helper_assist", ra_result, [P, P, PP]),
+    ("ra_assist_offer_get_code_info", ra_result, [P, POINTER(CodeInfo)]),
+    ("ra_assist_offer_wait", ra_result, [P, c_uint32, PP]),
+    ("ra_assist_offer_free", ra_result, [P]),
+    ("ra_broker_options_new", ra_result, [c_char_p, PP]),
+    ("ra_broker_options_set_fingerprint", ra_result, [P, c_char_p]),
+    ("ra_broker_options_set_ca", ra_result, [P, c_char_p, c_size_t, c_char_p]),
+    ("ra_broker_options_set_bind", ra_result, [P, c_char_p]),
+    ("ra_broker_options_set_try_direct", ra_result, [P, c_uint8]),
+    ("ra_broker_options_set_direct_timeout_ms", ra_result, [P, c_uint64]),
+    ("ra_broker_options_set_connect_timeout_ms", ra_result, [P, c_uint64]),
+    ("ra_broker_options_set_code_lifetime_ms", ra_result, [P, c_uint64]),
+    ("ra_broker_options_free", ra_result, [P]),
 ]:
     _declare(_name, _restype, *_args)
