@@ -16,25 +16,13 @@
 
 use std::fmt;
 use std::str::FromStr;
-use std::sync::LazyLock;
 
-use data_encoding::{Encoding, Specification};
 use rand_core::{CryptoRng, OsRng, RngCore};
 use sha2::{Digest, Sha256};
-use zeroize::Zeroize;
+use zeroize::{Zeroize, Zeroizing};
 
+use crate::crockford::{self, CROCKFORD, Rejected};
 use crate::invitation::SessionId;
-use crate::password::CROCKFORD_ALPHABET;
-
-/// Crockford base32 without padding (the specification is a constant, checked
-/// by the tests, so building it cannot fail at run time).
-#[allow(clippy::expect_used)]
-static CROCKFORD: LazyLock<Encoding> = LazyLock::new(|| {
-    let mut spec = Specification::new();
-    spec.symbols.push_str(CROCKFORD_ALPHABET);
-    spec.encoding()
-        .expect("the constant Crockford base32 specification is valid")
-});
 
 /// Characters of one part.
 const PART_CHARS: usize = 6;
@@ -42,6 +30,8 @@ const PART_CHARS: usize = 6;
 const PART_BITS: u32 = 30;
 /// The largest value of one part.
 const PART_MAX: u32 = (1 << PART_BITS) - 1;
+/// Sizes of the groups of the displayed form.
+const GROUPS: [usize; 4] = [3; 4];
 
 /// Why a typed code was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -68,6 +58,22 @@ pub enum CodeError {
     },
 }
 
+impl From<Rejected> for CodeError {
+    fn from(rejected: Rejected) -> Self {
+        match rejected {
+            Rejected::Empty => CodeError::Empty,
+            Rejected::WrongLength { expected, found } => CodeError::WrongLength { expected, found },
+            Rejected::InvalidCharacter {
+                character,
+                position,
+            } => CodeError::InvalidCharacter {
+                character,
+                position,
+            },
+        }
+    }
+}
+
 /// The broker-visible part of a code: 30 bits, six characters.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Lookup(u32);
@@ -87,7 +93,7 @@ impl Lookup {
     /// # Errors
     /// [`CodeError`] naming what is wrong.
     pub fn parse(input: &str) -> Result<Self, CodeError> {
-        let normalized = normalize(input, PART_CHARS)?;
+        let normalized = crockford::normalize(input, PART_CHARS)?;
         Ok(Lookup(decode_part(&normalized)))
     }
 
@@ -163,10 +169,9 @@ impl Code {
     /// # Errors
     /// [`CodeError`] naming what is wrong.
     pub fn parse(input: &str) -> Result<Self, CodeError> {
-        let mut normalized = normalize(input, Self::LEN)?;
+        let normalized = crockford::normalize(input, Self::LEN)?;
         let lookup = Lookup(decode_part(&normalized[..PART_CHARS]));
         let secret = decode_part(&normalized[PART_CHARS..]);
-        normalized.zeroize();
         Ok(Code { lookup, secret })
     }
 
@@ -196,25 +201,13 @@ impl Code {
 
     /// The grouped form for reading aloud, e.g. `7G2-KXW-4PQ-9RT` (same as `Display`).
     pub fn grouped(&self) -> String {
-        let mut plain = self.ungrouped();
-        let mut out = String::with_capacity(Self::LEN + 3);
-        for (i, c) in plain.chars().enumerate() {
-            if i > 0 && i % 3 == 0 {
-                out.push('-');
-            }
-            out.push(c);
-        }
-        plain.zeroize();
-        out
+        crockford::group(&Zeroizing::new(self.ungrouped()), &GROUPS)
     }
 }
 
 impl fmt::Display for Code {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut grouped = self.grouped();
-        let result = f.write_str(&grouped);
-        grouped.zeroize();
-        result
+        f.write_str(&Zeroizing::new(self.grouped()))
     }
 }
 
@@ -225,9 +218,12 @@ impl fmt::Debug for Code {
 }
 
 impl PartialEq for Code {
+    /// Constant-time comparison of both parts.
     fn eq(&self, other: &Self) -> bool {
-        let diff = (self.lookup.0 ^ other.lookup.0) | (self.secret ^ other.secret);
-        std::hint::black_box(diff) == 0
+        crockford::ct_eq(
+            &[self.lookup.0, self.secret],
+            &[other.lookup.0, other.secret],
+        )
     }
 }
 
@@ -245,38 +241,6 @@ impl Drop for Code {
     fn drop(&mut self) {
         self.secret.zeroize();
     }
-}
-
-/// Removes separators, upper-cases, maps confusables; checks the alphabet and length.
-fn normalize(input: &str, expected: usize) -> Result<String, CodeError> {
-    let mut normalized = String::with_capacity(expected);
-    for (index, character) in input.chars().enumerate() {
-        if matches!(character, '-' | '_' | '.') || character.is_whitespace() {
-            continue;
-        }
-        let mapped = match character.to_ascii_uppercase() {
-            'I' | 'L' => '1',
-            'O' => '0',
-            c => c,
-        };
-        if !mapped.is_ascii() || !CROCKFORD_ALPHABET.contains(mapped) {
-            normalized.zeroize();
-            return Err(CodeError::InvalidCharacter {
-                character,
-                position: index + 1,
-            });
-        }
-        normalized.push(mapped);
-    }
-    if normalized.is_empty() {
-        return Err(CodeError::Empty);
-    }
-    if normalized.len() != expected {
-        let found = normalized.len();
-        normalized.zeroize();
-        return Err(CodeError::WrongLength { expected, found });
-    }
-    Ok(normalized)
 }
 
 /// Six alphabet characters to 30 bits (the caller checked the alphabet).
@@ -303,6 +267,7 @@ fn encode_part(value: u32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::password::CROCKFORD_ALPHABET;
     use rand_chacha::ChaCha20Rng;
     use rand_core::SeedableRng;
 

@@ -21,6 +21,7 @@
 
 pub mod audit;
 pub mod code;
+mod crockford;
 pub mod input;
 pub mod invitation;
 pub mod keys;

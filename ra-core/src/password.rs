@@ -12,24 +12,14 @@
 
 use std::fmt;
 use std::str::FromStr;
-use std::sync::LazyLock;
 
-use data_encoding::{Encoding, Specification};
 use rand_core::{CryptoRng, OsRng, RngCore};
-use zeroize::Zeroize;
+use zeroize::{Zeroize, Zeroizing};
+
+use crate::crockford::{self, CROCKFORD, Rejected};
 
 /// The Crockford base32 alphabet used for passwords (and codes).
-pub const CROCKFORD_ALPHABET: &str = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-
-/// Crockford base32 without padding. The specification is a constant, checked by
-/// the tests, so building it cannot fail at run time.
-#[allow(clippy::expect_used)]
-static CROCKFORD: LazyLock<Encoding> = LazyLock::new(|| {
-    let mut spec = Specification::new();
-    spec.symbols.push_str(CROCKFORD_ALPHABET);
-    spec.encoding()
-        .expect("the constant Crockford base32 specification is valid")
-});
+pub const CROCKFORD_ALPHABET: &str = crockford::ALPHABET;
 
 /// Why a typed password was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -55,6 +45,24 @@ pub enum PasswordError {
         /// Its 1-based position in the input, separators included.
         position: usize,
     },
+}
+
+impl From<Rejected> for PasswordError {
+    fn from(rejected: Rejected) -> Self {
+        match rejected {
+            Rejected::Empty => PasswordError::Empty,
+            Rejected::WrongLength { expected, found } => {
+                PasswordError::WrongLength { expected, found }
+            }
+            Rejected::InvalidCharacter {
+                character,
+                position,
+            } => PasswordError::InvalidCharacter {
+                character,
+                position,
+            },
+        }
+    }
 }
 
 /// The secret the host reads to the helper: 64 random bits.
@@ -104,43 +112,9 @@ impl Password {
     /// Case does not matter; `-`, `_`, `.` and whitespace are ignored; `I` and `L`
     /// are read as `1` and `O` as `0`.
     pub fn parse(input: &str) -> Result<Self, PasswordError> {
-        let mut normalized = String::with_capacity(Self::ENCODED_LEN);
-        // (original character, 1-based position) of each significant character
-        let mut origins: Vec<(char, usize)> = Vec::with_capacity(Self::ENCODED_LEN);
-        for (index, character) in input.chars().enumerate() {
-            let position = index + 1;
-            if matches!(character, '-' | '_' | '.') || character.is_whitespace() {
-                continue;
-            }
-            let upper = character.to_ascii_uppercase();
-            let mapped = match upper {
-                'I' | 'L' => '1',
-                'O' => '0',
-                c => c,
-            };
-            if !CROCKFORD_ALPHABET.contains(mapped) || !mapped.is_ascii() {
-                return Err(PasswordError::InvalidCharacter {
-                    character,
-                    position,
-                });
-            }
-            normalized.push(mapped);
-            origins.push((character, position));
-        }
-        if normalized.is_empty() {
-            return Err(PasswordError::Empty);
-        }
-        if normalized.len() != Self::ENCODED_LEN {
-            let found = normalized.len();
-            normalized.zeroize();
-            return Err(PasswordError::WrongLength {
-                expected: Self::ENCODED_LEN,
-                found,
-            });
-        }
+        let normalized = crockford::normalize(input, Self::ENCODED_LEN)?;
         let mut bytes = [0u8; Self::SECRET_LEN];
         let decoded = CROCKFORD.decode_mut(normalized.as_bytes(), &mut bytes);
-        normalized.zeroize();
         match decoded {
             Ok(Self::SECRET_LEN) => Ok(Self { bytes }),
             Ok(_) | Err(_) => {
@@ -148,15 +122,17 @@ impl Password {
                 // the only possible failure is a last character whose unused bit
                 // is set: report that character.
                 let index = match decoded {
-                    Err(partial) => partial.error.position.min(origins.len() - 1),
-                    Ok(_) => origins.len() - 1,
+                    Err(partial) => partial.error.position,
+                    Ok(_) => Self::ENCODED_LEN - 1,
                 };
                 bytes.zeroize();
-                let (character, position) = origins[index];
-                Err(PasswordError::InvalidCharacter {
-                    character,
-                    position,
-                })
+                match crockford::typed_at(input, index) {
+                    Some((character, position)) => Err(PasswordError::InvalidCharacter {
+                        character,
+                        position,
+                    }),
+                    None => Err(PasswordError::Empty),
+                }
             }
         }
     }
@@ -173,27 +149,13 @@ impl Password {
 
     /// The grouped form for reading aloud, e.g. `7G2K-XW4P-Q9RT0` (same as `Display`).
     pub fn grouped(&self) -> String {
-        let mut plain = self.ungrouped();
-        let mut out = String::with_capacity(Self::ENCODED_LEN + Self::GROUPS.len() - 1);
-        let mut start = 0;
-        for (i, len) in Self::GROUPS.iter().enumerate() {
-            if i > 0 {
-                out.push('-');
-            }
-            out.push_str(plain.get(start..start + len).unwrap_or_default());
-            start += len;
-        }
-        plain.zeroize();
-        out
+        crockford::group(&Zeroizing::new(self.ungrouped()), &Self::GROUPS)
     }
 }
 
 impl fmt::Display for Password {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut grouped = self.grouped();
-        let result = f.write_str(&grouped);
-        grouped.zeroize();
-        result
+        f.write_str(&Zeroizing::new(self.grouped()))
     }
 }
 
@@ -206,12 +168,7 @@ impl fmt::Debug for Password {
 impl PartialEq for Password {
     /// Constant-time comparison: every byte is looked at whatever differs.
     fn eq(&self, other: &Self) -> bool {
-        let diff = self
-            .bytes
-            .iter()
-            .zip(other.bytes.iter())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b));
-        std::hint::black_box(diff) == 0
+        crockford::ct_eq(&self.bytes, &other.bytes)
     }
 }
 

@@ -330,6 +330,15 @@ pub unsafe extern "C" fn ra_host_event_get_data(
     event: *const ra_host_event,
     out: *mut ra_host_event_data,
 ) -> ra_result {
+    // SAFETY: forwarded contract.
+    unsafe { get_data(event, out, |event| event.data) }
+}
+
+/// Reads an event's contents (what `data` picks) into `out`.
+///
+/// # Safety
+/// `event` is NULL or an event not freed during the call; `out` is NULL or writable.
+unsafe fn get_data<E: Handle, D>(event: *const E, out: *mut D, data: fn(&E) -> D) -> ra_result {
     guard(|| {
         // SAFETY: the caller's contract.
         let event = unsafe { handle::borrow(event, "event") }?;
@@ -337,7 +346,7 @@ pub unsafe extern "C" fn ra_host_event_get_data(
             return Err(Error::null("out"));
         }
         // SAFETY: non-NULL and writable by contract.
-        unsafe { out.write(event.data) };
+        unsafe { out.write(data(event)) };
         Ok(())
     })
 }
@@ -621,16 +630,8 @@ pub unsafe extern "C" fn ra_helper_event_get_data(
     event: *const ra_helper_event,
     out: *mut ra_helper_event_data,
 ) -> ra_result {
-    guard(|| {
-        // SAFETY: the caller's contract.
-        let event = unsafe { handle::borrow(event, "event") }?;
-        if out.is_null() {
-            return Err(Error::null("out"));
-        }
-        // SAFETY: non-NULL and writable by contract.
-        unsafe { out.write(event.data) };
-        Ok(())
-    })
+    // SAFETY: forwarded contract.
+    unsafe { get_data(event, out, |event| event.data) }
 }
 
 /// Frees a helper event from `ra_helper_next_event` (and its pixels). NULL

@@ -6,8 +6,7 @@
 //! overlap.
 
 use std::ffi::{c_char, c_void};
-use std::sync::mpsc as std_mpsc;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use ra_codec::OpenH264Decoder;
@@ -18,30 +17,28 @@ use ra_core::runtime::{
     AcceptOptions, HelperSession, HelperSessionEvent, SessionError, accept, easy_connect_helper,
 };
 use ra_core::session::{ControlState, PointerKind};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
 use crate::broker::{RA_PATH_DIRECT, code_arg, path_to_c, ra_broker_options};
-use crate::dispatch::{Dispatcher, inside_callback_error};
 use crate::error::{Error, Result, claim_error};
 use crate::events::{HelperItem, ra_helper_event, short_debug};
 use crate::guard::guard;
 use crate::handle::{self, Handle};
-use crate::host::{UserData, lend, timeout};
 use crate::input::{RA_MAX_INPUT_EVENTS, event_from_c, ra_input_event};
 use crate::invitation::ra_invitation;
 use crate::options::ra_accept_options;
-use crate::queue::{EventQueue, Pop};
+use crate::queue::EventQueue;
 use crate::result::*;
+use crate::role::{CommandReceiver, Commands, Events, Role, borrow, command, text_command};
 use crate::runtime::{block_on, ensure_may_block, runtime};
 use crate::strings::{str_arg, write_string};
 use crate::types::{control_state_to_c, pointer_kind_from_c};
 
-/// How long a command may wait for the engine before `RA_RESULT_INTERNAL`.
-const COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long `ra_helper_free` waits for the host to be told goodbye.
 const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(6);
 
-enum HelperCommand {
+/// What C asks the pump to do to the helper's session.
+pub(crate) enum HelperCommand {
     RequestControl,
     ReleaseControl,
     Input(Vec<InputEvent>),
@@ -54,39 +51,14 @@ enum HelperCommand {
     Shutdown,
 }
 
-type Reply = std_mpsc::SyncSender<Result<()>>;
-
-/// What the handle and its callback thread share.
-struct Shared {
-    queue: Arc<EventQueue<HelperItem>>,
-    commands: mpsc::UnboundedSender<(HelperCommand, Reply)>,
-    control: watch::Receiver<ControlState>,
-}
-
-impl Shared {
-    fn command(&self, command: HelperCommand, timeout: Duration) -> Result<()> {
-        ensure_may_block()?;
-        let (reply, answer) = std_mpsc::sync_channel(1);
-        self.commands
-            .send((command, reply))
-            .map_err(|_| Error::from(SessionError::Closed))?;
-        match answer.recv_timeout(timeout) {
-            Ok(result) => result,
-            Err(std_mpsc::RecvTimeoutError::Timeout) => Err(Error::new(
-                RA_RESULT_INTERNAL,
-                "the engine did not answer the command",
-            )),
-            Err(std_mpsc::RecvTimeoutError::Disconnected) => Err(SessionError::Closed.into()),
-        }
-    }
-}
-
 /// A helper's live session (opaque). Made by `ra_helper_accept`,
 /// `ra_helper_easy_connect` or `ra_assist_offer_wait`, freed by
 /// `ra_helper_free`.
 pub struct ra_helper {
-    shared: Arc<Shared>,
-    callback: Mutex<Option<Dispatcher>>,
+    commands: Commands<HelperCommand>,
+    events: Events<HelperItem>,
+    /// The control state, as the pump last saw it.
+    control: watch::Receiver<ControlState>,
     host_name: String,
     /// `RA_PATH_*`.
     path: u32,
@@ -94,6 +66,15 @@ pub struct ra_helper {
 
 impl Handle for ra_helper {
     const NAME: &'static str = "ra_helper";
+}
+
+impl Role for ra_helper {
+    const ARG: &'static str = "helper";
+    type Command = HelperCommand;
+
+    fn commands(&self) -> &Commands<HelperCommand> {
+        &self.commands
+    }
 }
 
 /// Receives a helper event — frames included — lent for the duration of the
@@ -109,7 +90,7 @@ pub type ra_helper_event_callback =
 /// session, until shut down.
 async fn pump(
     mut session: HelperSession,
-    mut commands: mpsc::UnboundedReceiver<(HelperCommand, Reply)>,
+    mut commands: CommandReceiver<HelperCommand>,
     queue: Arc<EventQueue<HelperItem>>,
     control: watch::Sender<ControlState>,
 ) {
@@ -228,17 +209,14 @@ pub(crate) fn decoder() -> Result<OpenH264Decoder> {
 /// Starts pumping a live session's events and commands: the helper handle.
 pub(crate) fn start(session: HelperSession, path: u32) -> Result<ra_helper> {
     let queue = Arc::new(EventQueue::new());
-    let (commands, receiver) = mpsc::unbounded_channel();
+    let (commands, receiver) = Commands::channel();
     let (control_tx, control_rx) = watch::channel(session.control_state());
     let helper = ra_helper {
         host_name: session.host_name().to_owned(),
         path,
-        shared: Arc::new(Shared {
-            queue: queue.clone(),
-            commands,
-            control: control_rx,
-        }),
-        callback: Mutex::new(None),
+        commands,
+        events: Events::new(queue.clone()),
+        control: control_rx,
     };
     runtime()?.spawn(pump(session, receiver, queue, control_tx));
     Ok(helper)
@@ -294,30 +272,6 @@ pub unsafe extern "C" fn ra_helper_easy_connect(
     })
 }
 
-/// Borrows a helper handle.
-///
-/// # Safety
-/// `helper` is NULL or a handle not freed during the borrow.
-unsafe fn borrow<'a>(helper: *const ra_helper) -> Result<&'a ra_helper> {
-    // SAFETY: forwarded contract.
-    unsafe { handle::borrow(helper, "helper") }
-}
-
-/// Runs a command on the helper.
-///
-/// # Safety
-/// As [`borrow`].
-unsafe fn command(
-    helper: *const ra_helper,
-    command: impl FnOnce() -> Result<HelperCommand>,
-) -> ra_result {
-    guard(|| {
-        // SAFETY: forwarded contract.
-        let helper = unsafe { borrow(helper) }?;
-        helper.shared.command(command()?, COMMAND_TIMEOUT)
-    })
-}
-
 /// The host's name, written to `out` (free it with `ra_string_free`).
 ///
 /// # Safety
@@ -351,7 +305,7 @@ pub unsafe extern "C" fn ra_helper_get_control_state(
         if out.is_null() {
             return Err(Error::null("out"));
         }
-        let state = control_state_to_c(*helper.shared.control.borrow());
+        let state = control_state_to_c(*helper.control.borrow());
         // SAFETY: non-NULL and writable by contract.
         unsafe { out.write(state) };
         Ok(())
@@ -398,33 +352,11 @@ pub unsafe extern "C" fn ra_helper_next_event(
     guard(|| {
         // SAFETY: the caller's contract.
         let helper = unsafe { borrow(helper) }?;
-        if out.is_null() {
-            return Err(Error::null("out"));
-        }
-        if helper
-            .callback
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .is_some()
-        {
-            return Err(Error::new(
-                RA_RESULT_INVALID_STATE,
-                "events go to the event callback",
-            ));
-        }
-        if timeout_ms != 0 {
-            ensure_may_block()?;
-        }
-        match helper.shared.queue.pop(timeout(timeout_ms), None) {
-            Pop::Item(item) => {
-                // SAFETY: non-NULL and writable by contract.
-                unsafe { out.write(handle::into_raw(ra_helper_event::new(item))) };
-                Ok(())
-            }
-            Pop::Timeout => Err(Error::new(RA_RESULT_TIMEOUT, "no event yet")),
-            Pop::Closed | Pop::Cancelled => {
-                Err(Error::new(RA_RESULT_CLOSED, "the session is over"))
-            }
+        // SAFETY: forwarded contract.
+        unsafe {
+            helper
+                .events
+                .next(timeout_ms, out, ra_helper_event::new, "the session is over")
         }
     })
 }
@@ -448,32 +380,15 @@ pub unsafe extern "C" fn ra_helper_set_event_callback(
     guard(|| {
         // SAFETY: the caller's contract.
         let helper = unsafe { borrow(helper) }?;
-        let mut slot = helper
-            .callback
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if slot.as_ref().is_some_and(Dispatcher::is_current) {
-            return Err(inside_callback_error());
-        }
-        if let Some(old) = slot.take() {
-            old.stop()?;
-        }
-        if let Some(callback) = callback {
-            let user_data = UserData(user_data);
-            *slot = Some(Dispatcher::spawn(
+        // SAFETY: forwarded contract.
+        unsafe {
+            helper.events.set_callback(
                 "ra-helper-events",
-                helper.shared.queue.clone(),
-                move |item| {
-                    let user_data = &user_data;
-                    lend(ra_helper_event::new(item), |event| {
-                        // SAFETY: the application registered `callback` for
-                        // this call shape; the event is live during the call.
-                        unsafe { callback(user_data.0, event) }
-                    });
-                },
-            )?);
+                callback,
+                user_data,
+                ra_helper_event::new,
+            )
         }
-        Ok(())
     })
 }
 
@@ -546,12 +461,7 @@ pub unsafe extern "C" fn ra_helper_chat(
     text: *const c_char,
 ) -> ra_result {
     // SAFETY: forwarded contract.
-    unsafe {
-        command(helper, || {
-            // SAFETY: forwarded contract.
-            Ok(HelperCommand::Chat(str_arg(text, "text")?.to_owned()))
-        })
-    }
+    unsafe { text_command(helper, text, HelperCommand::Chat) }
 }
 
 /// Shows a pointer mark (`RA_POINTER_*`) at (`x`, `y`) on the host's screen;
@@ -606,12 +516,7 @@ pub unsafe extern "C" fn ra_helper_send_clipboard(
     text: *const c_char,
 ) -> ra_result {
     // SAFETY: forwarded contract.
-    unsafe {
-        command(helper, || {
-            // SAFETY: forwarded contract.
-            Ok(HelperCommand::Clipboard(str_arg(text, "text")?.to_owned()))
-        })
-    }
+    unsafe { text_command(helper, text, HelperCommand::Clipboard) }
 }
 
 /// Asks the host for a full keyframe.
@@ -648,19 +553,12 @@ pub unsafe extern "C" fn ra_helper_free(helper: *mut ra_helper) -> ra_result {
         let Some(helper) = unsafe { handle::take(helper, "helper") }? else {
             return Ok(());
         };
-        let dispatcher = helper
-            .callback
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        if let Some(dispatcher) = dispatcher {
-            dispatcher.stop()?;
-        }
+        helper.events.stop_callback()?;
         if ensure_may_block().is_ok() {
             // An ended session answers `Closed`: it is gone either way.
             match helper
-                .shared
-                .command(HelperCommand::Shutdown, SHUTDOWN_TIMEOUT)
+                .commands
+                .send(HelperCommand::Shutdown, SHUTDOWN_TIMEOUT)
             {
                 Ok(()) => {}
                 Err(e) if e.code == RA_RESULT_SESSION_CLOSED => {}

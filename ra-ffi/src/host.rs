@@ -8,8 +8,7 @@
 
 use std::ffi::{c_char, c_void};
 use std::net::SocketAddr;
-use std::sync::mpsc as std_mpsc;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use ra_core::invitation::Invitation;
@@ -20,32 +19,30 @@ use ra_core::runtime::{
     easy_connect_host, invite, join,
 };
 use ra_core::session::ConnectionId;
-use tokio::sync::mpsc;
 
 use crate::backends::{BackendSink, Liveness, ra_host_backends};
 use crate::broker::{CodeInfo, code_arg, ra_broker_options, ra_code_info, write_code_info};
-use crate::dispatch::{Dispatcher, inside_callback_error};
 use crate::error::{Error, Result, claim_error, wait_error};
 use crate::events::{HostItem, ra_host_event};
-use crate::guard::{callback_guard, guard, in_backend_callback};
+use crate::guard::{guard, in_backend_callback};
 use crate::handle::{self, Handle};
 use crate::invitation::{ra_invitation, write_invitation};
 use crate::options::ra_invite_options;
 use crate::policy::ra_policy;
-use crate::queue::{EventQueue, Pop};
+use crate::queue::EventQueue;
 use crate::result::*;
+use crate::role::{CommandReceiver, Commands, Events, Role, borrow, command, text_command};
 use crate::runtime::{block_on, ensure_may_block, runtime};
-use crate::strings::{str_arg, write_string};
+use crate::strings::write_string;
 
 /// `timeout_ms` that waits without limit.
 pub const RA_TIMEOUT_INFINITE: u32 = u32::MAX;
 
-/// How long a command may wait for the engine before `RA_RESULT_INTERNAL`.
-const COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long `ra_host_free` waits for the helper to be told goodbye.
 const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(6);
 
-enum HostCommand {
+/// What C asks the pump to do to the host's session.
+pub(crate) enum HostCommand {
     Approve(ConnectionId),
     Deny(ConnectionId),
     GrantControl(ConnectionId),
@@ -61,33 +58,6 @@ enum HostCommand {
     ClipboardSharing(bool),
     Clipboard(String),
     Shutdown,
-}
-
-type Reply = std_mpsc::SyncSender<Result<()>>;
-
-/// What the handle and its callback thread share.
-struct Shared {
-    queue: Arc<EventQueue<HostItem>>,
-    commands: mpsc::UnboundedSender<(HostCommand, Reply)>,
-}
-
-impl Shared {
-    /// Sends a command to the pump and waits for the engine's answer.
-    fn command(&self, command: HostCommand, timeout: Duration) -> Result<()> {
-        ensure_may_block()?;
-        let (reply, answer) = std_mpsc::sync_channel(1);
-        self.commands
-            .send((command, reply))
-            .map_err(|_| Error::from(SessionError::Closed))?;
-        match answer.recv_timeout(timeout) {
-            Ok(result) => result,
-            Err(std_mpsc::RecvTimeoutError::Timeout) => Err(Error::new(
-                RA_RESULT_INTERNAL,
-                "the engine did not answer the command",
-            )),
-            Err(std_mpsc::RecvTimeoutError::Disconnected) => Err(SessionError::Closed.into()),
-        }
-    }
 }
 
 /// How the host was started.
@@ -106,8 +76,8 @@ enum Origin {
 /// made through it. Made by `ra_host_invite`, `ra_host_easy_connect` or
 /// `ra_host_join`, freed by `ra_host_free`.
 pub struct ra_host {
-    shared: Arc<Shared>,
-    callback: Mutex<Option<Dispatcher>>,
+    commands: Commands<HostCommand>,
+    events: Events<HostItem>,
     origin: Origin,
     /// The C backends not yet dropped by the engine.
     backends: Arc<Liveness>,
@@ -115,6 +85,15 @@ pub struct ra_host {
 
 impl Handle for ra_host {
     const NAME: &'static str = "ra_host";
+}
+
+impl Role for ra_host {
+    const ARG: &'static str = "host";
+    type Command = HostCommand;
+
+    fn commands(&self) -> &Commands<HostCommand> {
+        &self.commands
+    }
 }
 
 /// Receives a host event, lent for the duration of the call (do not free it).
@@ -151,7 +130,7 @@ impl Engine {
 /// session, until shut down.
 async fn pump(
     mut session: Engine,
-    mut commands: mpsc::UnboundedReceiver<(HostCommand, Reply)>,
+    mut commands: CommandReceiver<HostCommand>,
     queue: Arc<EventQueue<HostItem>>,
 ) {
     let mut events_open = true;
@@ -311,20 +290,36 @@ unsafe fn finish(
     origin: Origin,
     out: *mut *mut ra_host,
 ) -> Result<()> {
-    let (commands, receiver) = mpsc::unbounded_channel();
+    let (commands, receiver) = Commands::channel();
     let host = ra_host {
         origin,
-        shared: Arc::new(Shared {
-            queue: queue.clone(),
-            commands,
-        }),
-        callback: Mutex::new(None),
+        commands,
+        events: Events::new(queue.clone()),
         backends: liveness,
     };
     runtime()?.spawn(pump(session, receiver, queue));
     // SAFETY: non-NULL and writable by contract.
     unsafe { out.write(handle::into_raw(host)) };
     Ok(())
+}
+
+/// [`finish`] for a session started from a code.
+///
+/// # Safety
+/// As [`finish`].
+unsafe fn finish_code(
+    queue: Arc<EventQueue<HostItem>>,
+    liveness: Arc<Liveness>,
+    session: CodeHostSession,
+    out: *mut *mut ra_host,
+) -> Result<()> {
+    let origin = Origin::Code(CodeInfo::new(
+        session.code(),
+        session.expires_at(),
+        session.relayed(),
+    ));
+    // SAFETY: forwarded contract.
+    unsafe { finish(queue, liveness, Engine::Code(session), origin, out) }
 }
 
 /// **Easy Connect, host side**: registers a fresh code with the broker and
@@ -366,21 +361,8 @@ pub unsafe extern "C" fn ra_host_easy_connect(
         let start = unsafe { Start::new(options, backends) }?;
         let session = block_on(easy_connect_host(broker, start.options, start.backends))?
             .map_err(|e| wait_error(e, RA_RESULT_INVITE_FAILED))?;
-        let origin = Origin::Code(CodeInfo::new(
-            session.code(),
-            session.expires_at(),
-            session.relayed(),
-        ));
         // SAFETY: forwarded contract.
-        unsafe {
-            finish(
-                start.queue,
-                start.liveness,
-                Engine::Code(session),
-                origin,
-                out,
-            )
-        }
+        unsafe { finish_code(start.queue, start.liveness, session, out) }
     })
 }
 
@@ -422,21 +404,8 @@ pub unsafe extern "C" fn ra_host_join(
         let start = unsafe { Start::new(options, backends) }?;
         let session = block_on(join(broker, &code, start.options, start.backends))?
             .map_err(|e| claim_error(e, RA_RESULT_ACCEPT_FAILED))?;
-        let origin = Origin::Code(CodeInfo::new(
-            session.code(),
-            session.expires_at(),
-            session.relayed(),
-        ));
         // SAFETY: forwarded contract.
-        unsafe {
-            finish(
-                start.queue,
-                start.liveness,
-                Engine::Code(session),
-                origin,
-                out,
-            )
-        }
+        unsafe { finish_code(start.queue, start.liveness, session, out) }
     })
 }
 
@@ -456,30 +425,6 @@ impl ra_host {
             )),
         }
     }
-}
-
-/// Borrows a host handle.
-///
-/// # Safety
-/// `host` is NULL or a handle not freed during the borrow.
-unsafe fn borrow<'a>(host: *const ra_host) -> Result<&'a ra_host> {
-    // SAFETY: forwarded contract.
-    unsafe { handle::borrow(host, "host") }
-}
-
-/// Runs a command on the host.
-///
-/// # Safety
-/// As [`borrow`].
-unsafe fn command(
-    host: *const ra_host,
-    command: impl FnOnce() -> Result<HostCommand>,
-) -> ra_result {
-    guard(|| {
-        // SAFETY: forwarded contract.
-        let host = unsafe { borrow(host) }?;
-        host.shared.command(command()?, COMMAND_TIMEOUT)
-    })
 }
 
 /// A copy of the invitation, written to `out` (free it with
@@ -591,33 +536,14 @@ pub unsafe extern "C" fn ra_host_next_event(
     guard(|| {
         // SAFETY: the caller's contract.
         let host = unsafe { borrow(host) }?;
-        if out.is_null() {
-            return Err(Error::null("out"));
-        }
-        if host
-            .callback
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .is_some()
-        {
-            return Err(Error::new(
-                RA_RESULT_INVALID_STATE,
-                "events go to the event callback",
-            ));
-        }
-        if timeout_ms != 0 {
-            ensure_may_block()?;
-        }
-        match host.shared.queue.pop(timeout(timeout_ms), None) {
-            Pop::Item(item) => {
-                // SAFETY: non-NULL and writable by contract.
-                unsafe { out.write(handle::into_raw(ra_host_event::new(item))) };
-                Ok(())
-            }
-            Pop::Timeout => Err(Error::new(RA_RESULT_TIMEOUT, "no event yet")),
-            Pop::Closed | Pop::Cancelled => {
-                Err(Error::new(RA_RESULT_CLOSED, "the host has shut down"))
-            }
+        // SAFETY: forwarded contract.
+        unsafe {
+            host.events.next(
+                timeout_ms,
+                out,
+                ra_host_event::new,
+                "the host has shut down",
+            )
         }
     })
 }
@@ -625,20 +551,6 @@ pub unsafe extern "C" fn ra_host_next_event(
 /// A poll timeout in milliseconds as a wait limit.
 pub(crate) fn timeout(timeout_ms: u32) -> Option<Duration> {
     (timeout_ms != RA_TIMEOUT_INFINITE).then(|| Duration::from_millis(u64::from(timeout_ms)))
-}
-
-/// Calls `callback` with a lent event handle, then takes the handle back.
-pub(crate) fn lend<T: Handle>(event: T, call: impl FnOnce(*const T)) {
-    let pointer = handle::into_raw(event);
-    let _ = callback_guard(|| {
-        call(pointer);
-        Ok(())
-    });
-    if handle::forget(pointer) {
-        // SAFETY: the pointer came from `into_raw` and was still registered,
-        // so nothing else freed it; it is now unregistered and owned here.
-        drop(unsafe { Box::from_raw(pointer) });
-    }
 }
 
 /// Sends every event to `callback` on a thread of the host's own instead of
@@ -659,39 +571,13 @@ pub unsafe extern "C" fn ra_host_set_event_callback(
     guard(|| {
         // SAFETY: the caller's contract.
         let host = unsafe { borrow(host) }?;
-        let mut slot = host.callback.lock().unwrap_or_else(PoisonError::into_inner);
-        if slot.as_ref().is_some_and(Dispatcher::is_current) {
-            return Err(inside_callback_error());
+        // SAFETY: forwarded contract.
+        unsafe {
+            host.events
+                .set_callback("ra-host-events", callback, user_data, ra_host_event::new)
         }
-        if let Some(old) = slot.take() {
-            old.stop()?;
-        }
-        if let Some(callback) = callback {
-            let user_data = UserData(user_data);
-            *slot = Some(Dispatcher::spawn(
-                "ra-host-events",
-                host.shared.queue.clone(),
-                move |item| {
-                    let user_data = &user_data;
-                    lend(ra_host_event::new(item), |event| {
-                        // SAFETY: the application registered `callback` for
-                        // this call shape; the event is live during the call.
-                        unsafe { callback(user_data.0, event) }
-                    });
-                },
-            )?);
-        }
-        Ok(())
     })
 }
-
-/// The application's `user_data` for a callback.
-pub(crate) struct UserData(pub(crate) *mut c_void);
-
-// SAFETY: the setters document that callbacks run on another thread with
-// `user_data`; the application promised that is fine. The library never
-// dereferences it.
-unsafe impl Send for UserData {}
 
 /// Lets a helper in after `RA_HOST_EVENT_CONNECTION_REQUEST`; the session
 /// starts view-only. `RA_RESULT_NO_SESSION` / `RA_RESULT_NOT_NOW` if the
@@ -793,12 +679,7 @@ pub unsafe extern "C" fn ra_host_resume(host: *const ra_host) -> ra_result {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ra_host_chat(host: *const ra_host, text: *const c_char) -> ra_result {
     // SAFETY: forwarded contract.
-    unsafe {
-        command(host, || {
-            // SAFETY: forwarded contract.
-            Ok(HostCommand::Chat(str_arg(text, "text")?.to_owned()))
-        })
-    }
+    unsafe { text_command(host, text, HostCommand::Chat) }
 }
 
 /// Ends the current session (the invitation stays open until it expires or
@@ -873,12 +754,7 @@ pub unsafe extern "C" fn ra_host_send_clipboard(
     text: *const c_char,
 ) -> ra_result {
     // SAFETY: forwarded contract.
-    unsafe {
-        command(host, || {
-            // SAFETY: forwarded contract.
-            Ok(HostCommand::Clipboard(str_arg(text, "text")?.to_owned()))
-        })
-    }
+    unsafe { text_command(host, text, HostCommand::Clipboard) }
 }
 
 /// Ends any session, closes the invitation, tells the helper (waiting up to
@@ -897,20 +773,13 @@ pub unsafe extern "C" fn ra_host_free(host: *mut ra_host) -> ra_result {
         let Some(host) = unsafe { handle::take(host, "host") }? else {
             return Ok(());
         };
-        let dispatcher = host
-            .callback
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        if let Some(dispatcher) = dispatcher {
-            dispatcher.stop()?;
-        }
+        host.events.stop_callback()?;
         if ensure_may_block().is_err() {
             // Dropping the command sender makes the pump shut down by itself.
             return Ok(());
         }
-        host.shared
-            .command(HostCommand::Shutdown, SHUTDOWN_TIMEOUT)?;
+        host.commands
+            .send(HostCommand::Shutdown, SHUTDOWN_TIMEOUT)?;
         // No C backend callback may run once this returns: the application
         // is about to free what their `user_data` points at.
         if !in_backend_callback() && !host.backends.wait_none(SHUTDOWN_TIMEOUT) {

@@ -73,6 +73,7 @@ mod dispatch;
 mod guard;
 mod handle;
 mod queue;
+mod role;
 mod runtime;
 
 pub use result::ra_result;

@@ -14,14 +14,13 @@
 
 use std::sync::Arc;
 
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::CryptoProvider;
+use rustls::client::danger::ServerCertVerifier;
+use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{DigitallySignedStruct, SignatureScheme};
 
 use super::tls::{
-    HostIdentity, PinMismatch, PinnedCertificate, TlsSetupError, provider, transport_config,
+    CertificateRule, HostIdentity, PinMismatch, PinnedCertificate, SignatureChecked, TlsSetupError,
+    helper_transport, host_transport, provider, quic_client_config, transport_config,
 };
 use crate::invitation::CertFingerprint;
 use crate::proto::ALPN;
@@ -53,22 +52,13 @@ pub enum BrokerTrust {
 
 /// The QUIC transport of a session whose local side plays `role`.
 pub(crate) fn role_transport(role: SessionRole) -> quinn::TransportConfig {
-    let mut transport = transport_config();
+    let mut transport = match role {
+        SessionRole::Host => host_transport(),
+        SessionRole::Helper => helper_transport(),
+    };
     // Hole punching may lose the first Initial: retry it sooner than the
     // default 333 ms estimate would (the real RTT replaces it at once).
     transport.initial_rtt(std::time::Duration::from_millis(100));
-    match role {
-        SessionRole::Host => {
-            // The helper's control stream and input stream.
-            transport.max_concurrent_bidi_streams(1u8.into());
-            transport.max_concurrent_uni_streams(2u8.into());
-        }
-        SessionRole::Helper => {
-            // Video: one stream per frame, a generous window of open streams.
-            transport.max_concurrent_bidi_streams(0u8.into());
-            transport.max_concurrent_uni_streams(64u8.into());
-        }
-    }
     transport
 }
 
@@ -86,10 +76,8 @@ pub(crate) fn unverified_client_config(
     role: SessionRole,
 ) -> Result<quinn::ClientConfig, TlsSetupError> {
     let provider = provider();
-    let verifier = Arc::new(AnyCertificateValidSignature {
-        provider: provider.clone(),
-    });
-    client_config(provider, verifier, ALPN, role_transport(role))
+    let verifier = SignatureChecked::new(AnyCertificate, provider.clone());
+    quic_client_config(provider, Arc::new(verifier), ALPN, role_transport(role))
 }
 
 /// The configuration for talking to the broker (ALPN `ra-broker/1`).
@@ -98,9 +86,11 @@ pub(crate) fn broker_client_config(
 ) -> Result<quinn::ClientConfig, TlsSetupError> {
     let provider = provider();
     let verifier: Arc<dyn ServerCertVerifier> = match trust {
-        BrokerTrust::Fingerprint(pin) => {
-            Arc::new(PinnedCertificate::new(*pin, PinMismatch::default()))
-        }
+        BrokerTrust::Fingerprint(pin) => Arc::new(PinnedCertificate::verifier(
+            *pin,
+            PinMismatch::default(),
+            provider.clone(),
+        )),
         BrokerTrust::Ca { pem, .. } => {
             let mut roots = rustls::RootCertStore::empty();
             for certificate in CertificateDer::pem_slice_iter(pem) {
@@ -126,7 +116,7 @@ pub(crate) fn broker_client_config(
     let mut transport = transport_config();
     transport.max_concurrent_bidi_streams(0u8.into());
     transport.max_concurrent_uni_streams(0u8.into());
-    client_config(provider, verifier, BROKER_ALPN, transport)
+    quic_client_config(provider, verifier, BROKER_ALPN, transport)
 }
 
 /// The server name to ask the broker for.
@@ -137,74 +127,16 @@ pub(crate) fn broker_server_name(trust: &BrokerTrust) -> &str {
     }
 }
 
-fn client_config(
-    provider: Arc<CryptoProvider>,
-    verifier: Arc<dyn ServerCertVerifier>,
-    alpn: &[u8],
-    transport: quinn::TransportConfig,
-) -> Result<quinn::ClientConfig, TlsSetupError> {
-    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_protocol_versions(&[&rustls::version::TLS13])
-        .map_err(|e| TlsSetupError::Config(e.to_string()))?
-        .dangerous()
-        .with_custom_certificate_verifier(verifier)
-        .with_no_client_auth();
-    tls.alpn_protocols = vec![alpn.to_vec()];
-    let crypto = quinn::crypto::rustls::QuicClientConfig::try_from(tls)
-        .map_err(|e| TlsSetupError::Config(e.to_string()))?;
-    let mut config = quinn::ClientConfig::new(Arc::new(crypto));
-    config.transport_config(Arc::new(transport));
-    Ok(config)
-}
-
-/// Accepts any certificate but checks that the peer signed the handshake with
-/// its key (so the TLS exporter is the one of a real TLS 1.3 session with
-/// that key). Used only where the PAKE authenticates.
+/// Accepts any certificate; [`SignatureChecked`] still checks that the peer
+/// signed the handshake with its key (so the TLS exporter is the one of a
+/// real TLS 1.3 session with that key). Used only where the PAKE
+/// authenticates, and private to this module: the invitation flow's
+/// configuration (`tls::client_config`) knows only [`PinnedCertificate`].
 #[derive(Debug)]
-struct AnyCertificateValidSignature {
-    provider: Arc<CryptoProvider>,
-}
+struct AnyCertificate;
 
-impl ServerCertVerifier for AnyCertificateValidSignature {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        _message: &[u8],
-        _cert: &CertificateDer<'_>,
-        _dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        Err(rustls::Error::PeerIncompatible(
-            rustls::PeerIncompatible::Tls12NotOffered,
-        ))
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
+impl CertificateRule for AnyCertificate {
+    fn check(&self, _end_entity: &CertificateDer<'_>) -> Result<(), rustls::Error> {
+        Ok(())
     }
 }

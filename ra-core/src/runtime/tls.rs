@@ -1,6 +1,13 @@
 //! TLS 1.3 (rustls, `ring` provider) for QUIC: a fresh self-signed host key per
 //! invitation, and a helper that accepts exactly the certificate the invitation pins.
+//!
+//! Every client here verifies the server with a [`SignatureChecked`]: its
+//! [`CertificateRule`] decides which certificate is accepted, and the handshake
+//! signature is always checked with that certificate's key. The invitation
+//! flow's rule is [`PinnedCertificate`] (the pin and nothing else); the code
+//! flows' rule, any certificate, is private to `peer_tls`.
 
+use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -57,11 +64,7 @@ impl HostIdentity {
 
     /// A quinn server configuration presenting this identity.
     pub(crate) fn server_config(&self) -> Result<quinn::ServerConfig, TlsSetupError> {
-        let mut transport = transport_config();
-        // One control stream, one input stream; video flows the other way.
-        transport.max_concurrent_bidi_streams(1u8.into());
-        transport.max_concurrent_uni_streams(2u8.into());
-        self.server_config_with(transport)
+        self.server_config_with(host_transport())
     }
 
     /// A quinn server configuration presenting this identity with `transport`
@@ -99,6 +102,24 @@ pub(crate) fn transport_config() -> quinn::TransportConfig {
     transport
 }
 
+/// The transport of the host's side of a session: the helper opens one
+/// control stream and one input stream; video flows the other way.
+pub(crate) fn host_transport() -> quinn::TransportConfig {
+    let mut transport = transport_config();
+    transport.max_concurrent_bidi_streams(1u8.into());
+    transport.max_concurrent_uni_streams(2u8.into());
+    transport
+}
+
+/// The transport of the helper's side of a session: video, one stream per
+/// frame; a generous window of open streams.
+pub(crate) fn helper_transport() -> quinn::TransportConfig {
+    let mut transport = transport_config();
+    transport.max_concurrent_bidi_streams(0u8.into());
+    transport.max_concurrent_uni_streams(64u8.into());
+    transport
+}
+
 /// How long a silent peer is given before the connection is considered lost.
 pub(crate) const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often an idle connection proves it is alive.
@@ -121,26 +142,8 @@ pub(crate) fn client_config(
     mismatch: PinMismatch,
 ) -> Result<quinn::ClientConfig, TlsSetupError> {
     let provider = provider();
-    let mut tls = rustls::ClientConfig::builder_with_provider(provider.clone())
-        .with_protocol_versions(&[&rustls::version::TLS13])
-        .map_err(|e| TlsSetupError::Config(e.to_string()))?
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(PinnedCertificate {
-            pin,
-            provider,
-            mismatch,
-        }))
-        .with_no_client_auth();
-    tls.alpn_protocols = vec![ALPN.to_vec()];
-    let crypto = quinn::crypto::rustls::QuicClientConfig::try_from(tls)
-        .map_err(|e| TlsSetupError::Config(e.to_string()))?;
-    let mut config = quinn::ClientConfig::new(Arc::new(crypto));
-    let mut transport = transport_config();
-    transport.max_concurrent_bidi_streams(0u8.into());
-    // Video: one stream per frame; a generous window of open streams.
-    transport.max_concurrent_uni_streams(64u8.into());
-    config.transport_config(Arc::new(transport));
-    Ok(config)
+    let verifier = PinnedCertificate::verifier(pin, mismatch, provider.clone());
+    quic_client_config(provider, Arc::new(verifier), ALPN, helper_transport())
 }
 
 /// A quinn client configuration that trusts only the certificate `pin` names,
@@ -153,28 +156,54 @@ pub fn pinned_client_config(pin: CertFingerprint) -> Result<quinn::ClientConfig,
     client_config(pin, PinMismatch::default())
 }
 
-/// Accepts the server certificate whose SHA-256 matches the invitation's pin,
-/// and checks the handshake signature with it, so the peer must hold the key.
-/// There is no other path: no CA, no fallback.
-#[derive(Debug)]
-pub(crate) struct PinnedCertificate {
-    pin: CertFingerprint,
+/// A quinn client configuration: TLS 1.3 only, `verifier` deciding which
+/// server certificate to trust, no client certificate, one ALPN protocol.
+pub(crate) fn quic_client_config(
     provider: Arc<CryptoProvider>,
-    mismatch: PinMismatch,
+    verifier: Arc<dyn ServerCertVerifier>,
+    alpn: &[u8],
+    transport: quinn::TransportConfig,
+) -> Result<quinn::ClientConfig, TlsSetupError> {
+    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .map_err(|e| TlsSetupError::Config(e.to_string()))?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_no_client_auth();
+    tls.alpn_protocols = vec![alpn.to_vec()];
+    let crypto = quinn::crypto::rustls::QuicClientConfig::try_from(tls)
+        .map_err(|e| TlsSetupError::Config(e.to_string()))?;
+    let mut config = quinn::ClientConfig::new(Arc::new(crypto));
+    config.transport_config(Arc::new(transport));
+    Ok(config)
 }
 
-impl PinnedCertificate {
-    /// A verifier that accepts only the certificate `pin` names.
-    pub(crate) fn new(pin: CertFingerprint, mismatch: PinMismatch) -> Self {
-        PinnedCertificate {
-            pin,
-            provider: provider(),
-            mismatch,
-        }
+/// Which server certificate a [`SignatureChecked`] verifier accepts. Whatever
+/// the rule, the handshake signature is then checked with the accepted
+/// certificate's key.
+pub(crate) trait CertificateRule: fmt::Debug + Send + Sync {
+    /// `Ok` to accept `end_entity`; an error fails the handshake.
+    fn check(&self, end_entity: &CertificateDer<'_>) -> Result<(), rustls::Error>;
+}
+
+/// A server certificate verifier: `rule` decides whether the certificate is
+/// accepted, and the TLS 1.3 handshake signature is checked with its key, so
+/// the peer must hold that key. TLS 1.2 is refused (only 1.3 is enabled).
+#[derive(Debug)]
+pub(crate) struct SignatureChecked<R> {
+    rule: R,
+    provider: Arc<CryptoProvider>,
+}
+
+impl<R: CertificateRule> SignatureChecked<R> {
+    /// A verifier that accepts what `rule` accepts, with `provider`'s
+    /// signature algorithms.
+    pub(crate) fn new(rule: R, provider: Arc<CryptoProvider>) -> Self {
+        SignatureChecked { rule, provider }
     }
 }
 
-impl ServerCertVerifier for PinnedCertificate {
+impl<R: CertificateRule> ServerCertVerifier for SignatureChecked<R> {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -183,14 +212,8 @@ impl ServerCertVerifier for PinnedCertificate {
         _ocsp_response: &[u8],
         _now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        if CertFingerprint::of_der(end_entity) == self.pin {
-            Ok(ServerCertVerified::assertion())
-        } else {
-            self.mismatch.0.store(true, Ordering::Relaxed);
-            Err(rustls::Error::InvalidCertificate(
-                rustls::CertificateError::ApplicationVerificationFailure,
-            ))
-        }
+        self.rule.check(end_entity)?;
+        Ok(ServerCertVerified::assertion())
     }
 
     fn verify_tls12_signature(
@@ -223,5 +246,71 @@ impl ServerCertVerifier for PinnedCertificate {
         self.provider
             .signature_verification_algorithms
             .supported_schemes()
+    }
+}
+
+/// Accepts the server certificate whose SHA-256 matches the invitation's pin
+/// (the handshake signature is then checked with it, so the peer must hold
+/// the key), and refuses every other one, recording it in `mismatch`.
+/// There is no other path: no CA, no fallback.
+#[derive(Debug)]
+pub(crate) struct PinnedCertificate {
+    pin: CertFingerprint,
+    mismatch: PinMismatch,
+}
+
+impl PinnedCertificate {
+    /// A verifier that accepts only the certificate `pin` names.
+    pub(crate) fn verifier(
+        pin: CertFingerprint,
+        mismatch: PinMismatch,
+        provider: Arc<CryptoProvider>,
+    ) -> SignatureChecked<Self> {
+        SignatureChecked::new(PinnedCertificate { pin, mismatch }, provider)
+    }
+}
+
+impl CertificateRule for PinnedCertificate {
+    fn check(&self, end_entity: &CertificateDer<'_>) -> Result<(), rustls::Error> {
+        if CertFingerprint::of_der(end_entity) == self.pin {
+            Ok(())
+        } else {
+            self.mismatch.0.store(true, Ordering::Relaxed);
+            Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::ApplicationVerificationFailure,
+            ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pin_accepts_its_certificate_and_nothing_else() {
+        let pinned = HostIdentity::generate().unwrap();
+        let other = HostIdentity::generate().unwrap();
+        let mismatch = PinMismatch::default();
+        let verifier =
+            PinnedCertificate::verifier(pinned.fingerprint(), mismatch.clone(), provider());
+        let verify = |identity: &HostIdentity| {
+            verifier.verify_server_cert(
+                &identity.certificate,
+                &[],
+                &ServerName::try_from(SERVER_NAME).unwrap(),
+                &[],
+                UnixTime::now(),
+            )
+        };
+        assert!(verify(&pinned).is_ok());
+        assert!(!mismatch.seen());
+        assert!(matches!(
+            verify(&other),
+            Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::ApplicationVerificationFailure
+            ))
+        ));
+        assert!(mismatch.seen());
     }
 }

@@ -7,10 +7,10 @@ use ra_core::media::{
     CaptureError, Capturer, CursorUpdate, DisplayId, DisplayInfo, Frame, Rect, Timestamp,
 };
 
-use super::{AliveToken, BackendSink};
+use super::callbacks::{CBackend, Callbacks, callback_table};
 use crate::error::{Error, Result};
 use crate::events::RA_BACKEND_CAPTURER;
-use crate::guard::{backend_guard, callback_guard};
+use crate::guard::backend_guard;
 use crate::result::*;
 use crate::types::{
     RA_MAX_DAMAGE_RECTS, cursor_from_c, frame_bytes_needed, ra_cursor_update, ra_display_info,
@@ -84,85 +84,20 @@ pub struct ra_capturer_callbacks {
     >,
 }
 
-/// An owned callback table; dropping it calls `destroy` once.
-pub(crate) struct CapturerCallbacks {
-    table: ra_capturer_callbacks,
-    next_frame: unsafe extern "C" fn(*mut c_void, u32, *mut ra_frame) -> ra_result,
-}
+type NextFrameFn = unsafe extern "C" fn(*mut c_void, u32, *mut ra_frame) -> ra_result;
 
-// SAFETY: the application promised (see `ra_host_backends`) that the
-// callbacks may be called, one at a time, from the engine's threads with
-// `user_data`; the library never uses `user_data` itself.
-unsafe impl Send for CapturerCallbacks {}
+callback_table!(ra_capturer_callbacks, "capturer", RA_BACKEND_CAPTURER, next_frame: NextFrameFn);
 
-impl CapturerCallbacks {
-    /// Copies and checks a table from C.
-    ///
-    /// # Safety
-    /// `table` is NULL or readable, with callbacks as documented.
-    pub(crate) unsafe fn from_c(table: *const ra_capturer_callbacks) -> Result<Self> {
-        if table.is_null() {
-            return Err(Error::null("callbacks"));
-        }
-        // SAFETY: non-NULL and readable by contract; a struct of pointers,
-        // every bit pattern of which is a valid value (function pointers are
-        // `Option`s, so NULL is `None`).
-        let table = unsafe { table.read() };
-        let next_frame = table
-            .next_frame
-            .ok_or_else(|| Error::invalid("callbacks->next_frame is NULL"))?;
-        Ok(CapturerCallbacks { table, next_frame })
-    }
-}
-
-impl Drop for CapturerCallbacks {
-    fn drop(&mut self) {
-        if let Some(destroy) = self.table.destroy {
-            let user_data = self.table.user_data;
-            let _ = callback_guard(|| {
-                // SAFETY: the application's callback, called once, as documented.
-                unsafe { destroy(user_data) };
-                Ok(())
-            });
-        }
-    }
-}
+/// An owned capturer table; dropping it calls `destroy` once.
+pub(crate) type CapturerCallbacks = Callbacks<ra_capturer_callbacks>;
 
 /// [`Capturer`] over a C table.
-pub(crate) struct CCapturer {
-    /// Dropped first: calls `destroy`.
-    callbacks: CapturerCallbacks,
-    sink: BackendSink,
-    /// Dropped last: tells `ra_host_free` no callback can run any more.
-    _alive: AliveToken,
-}
+pub(crate) type CCapturer = CBackend<ra_capturer_callbacks>;
 
 impl CCapturer {
-    pub(crate) fn new(callbacks: CapturerCallbacks, sink: BackendSink) -> Self {
-        let alive = sink.token();
-        CCapturer {
-            callbacks,
-            sink,
-            _alive: alive,
-        }
-    }
-
     fn fail(&self, error: Error) -> CaptureError {
-        let message = error.detail.clone();
-        self.sink.report(RA_BACKEND_CAPTURER, error);
-        CaptureError::Backend(message.into())
+        CaptureError::Backend(self.report(error).into())
     }
-}
-
-/// The error for a callback's non-OK result.
-fn callback_failed(name: &str, code: ra_result) -> Error {
-    Error::new(
-        code,
-        format!(
-            "capturer callback {name} returned {}",
-            crate::result::result_name_str(code)
-        ),
-    )
 }
 
 impl Capturer for CCapturer {
@@ -170,7 +105,7 @@ impl Capturer for CCapturer {
         let Some(displays) = self.callbacks.table.displays else {
             return Ok(Vec::new());
         };
-        let user_data = self.callbacks.table.user_data;
+        let user_data = self.callbacks.user_data();
         let listed = backend_guard(|| {
             let mut list: *const ra_display_info = std::ptr::null();
             let mut count = 0usize;
@@ -178,7 +113,7 @@ impl Capturer for CCapturer {
             // pointers to two locals.
             let code = unsafe { displays(user_data, &mut list, &mut count) };
             if code != RA_RESULT_OK {
-                return Err(callback_failed("displays", code));
+                return Err(Self::failed("displays", code));
             }
             if count == 0 {
                 return Ok(Vec::new());
@@ -220,13 +155,11 @@ impl Capturer for CCapturer {
                 Err(CaptureError::NoSuchDisplay(display))
             };
         };
-        let user_data = self.callbacks.table.user_data;
+        let user_data = self.callbacks.user_data();
         let selected = backend_guard(|| {
             // SAFETY: the application's callback, called as documented.
-            match unsafe { select(user_data, display.0) } {
-                RA_RESULT_OK => Ok(()),
-                code => Err(callback_failed("select", code)),
-            }
+            let code = unsafe { select(user_data, display.0) };
+            Self::check("select", code)
         });
         selected.map_err(|e| self.fail(e))
     }
@@ -235,8 +168,8 @@ impl Capturer for CCapturer {
         &mut self,
         timeout: Duration,
     ) -> std::result::Result<Option<Frame<'_>>, CaptureError> {
-        let next_frame = self.callbacks.next_frame;
-        let user_data = self.callbacks.table.user_data;
+        let next_frame = self.callbacks.required;
+        let user_data = self.callbacks.user_data();
         let timeout_ms = u32::try_from(timeout.as_millis()).unwrap_or(u32::MAX);
         let captured = backend_guard(|| {
             let mut frame = ra_frame::default();
@@ -250,7 +183,7 @@ impl Capturer for CCapturer {
                     unsafe { frame_from_c(&frame) }.map(Some)
                 }
                 RA_RESULT_TIMEOUT => Ok(None),
-                code => Err(callback_failed("next_frame", code)),
+                code => Err(Self::failed("next_frame", code)),
             }
         });
         captured.map_err(|e| self.fail(e))
@@ -258,7 +191,7 @@ impl Capturer for CCapturer {
 
     fn cursor(&mut self) -> Option<CursorUpdate> {
         let cursor = self.callbacks.table.cursor?;
-        let user_data = self.callbacks.table.user_data;
+        let user_data = self.callbacks.user_data();
         let reported = backend_guard(|| {
             let mut update = ra_cursor_update::default();
             // SAFETY: the application's callback, called as documented, with
@@ -270,7 +203,7 @@ impl Capturer for CCapturer {
                     .map(Some)
                     .map_err(|e| Error::new(RA_RESULT_BACKEND, format!("cursor: {}", e.detail))),
                 RA_RESULT_TIMEOUT => Ok(None),
-                code => Err(callback_failed("cursor", code)),
+                code => Err(Self::failed("cursor", code)),
             }
         });
         reported.unwrap_or_else(|e| {
@@ -281,15 +214,8 @@ impl Capturer for CCapturer {
 
     fn invalidate(&mut self) {
         if let Some(invalidate) = self.callbacks.table.invalidate {
-            let user_data = self.callbacks.table.user_data;
-            let result = backend_guard(|| {
-                // SAFETY: the application's callback, called as documented.
-                unsafe { invalidate(user_data) };
-                Ok(())
-            });
-            if let Err(e) = result {
-                self.fail(e);
-            }
+            // SAFETY: the application's callback, called as documented.
+            self.notify(|user_data| unsafe { invalidate(user_data) });
         }
     }
 }
@@ -347,6 +273,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
+    use crate::backends::BackendSink;
     use crate::events::HostItem;
     use crate::queue::{EventQueue, Pop};
 

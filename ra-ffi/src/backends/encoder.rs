@@ -4,10 +4,10 @@ use std::ffi::c_void;
 
 use ra_core::media::{CodecError, EncodedFrame, Encoder, Frame};
 
-use super::{AliveToken, BackendSink};
-use crate::error::{Error, Result};
+use super::callbacks::{CBackend, Callbacks, callback_table};
+use crate::error::Error;
 use crate::events::RA_BACKEND_ENCODER;
-use crate::guard::{backend_guard, callback_guard};
+use crate::guard::backend_guard;
 use crate::result::*;
 use crate::types::{ra_frame, ra_rect};
 
@@ -58,67 +58,13 @@ pub struct ra_encoder_callbacks {
 type EncodeFn =
     unsafe extern "C" fn(*mut c_void, *const ra_frame, u8, *mut ra_encoded_frame) -> ra_result;
 
-/// An owned callback table; dropping it calls `destroy` once.
-pub(crate) struct EncoderCallbacks {
-    table: ra_encoder_callbacks,
-    encode: EncodeFn,
-}
+callback_table!(ra_encoder_callbacks, "encoder", RA_BACKEND_ENCODER, encode: EncodeFn);
 
-// SAFETY: as for the capturer: the application promised the callbacks may be
-// called, one at a time, from the engine's threads.
-unsafe impl Send for EncoderCallbacks {}
-
-impl EncoderCallbacks {
-    /// Copies and checks a table from C.
-    ///
-    /// # Safety
-    /// `table` is NULL or readable, with callbacks as documented.
-    pub(crate) unsafe fn from_c(table: *const ra_encoder_callbacks) -> Result<Self> {
-        if table.is_null() {
-            return Err(Error::null("callbacks"));
-        }
-        // SAFETY: non-NULL and readable by contract; every bit pattern of
-        // this struct of (optional) pointers is valid.
-        let table = unsafe { table.read() };
-        let encode = table
-            .encode
-            .ok_or_else(|| Error::invalid("callbacks->encode is NULL"))?;
-        Ok(EncoderCallbacks { table, encode })
-    }
-}
-
-impl Drop for EncoderCallbacks {
-    fn drop(&mut self) {
-        if let Some(destroy) = self.table.destroy {
-            let user_data = self.table.user_data;
-            let _ = callback_guard(|| {
-                // SAFETY: the application's callback, called once, as documented.
-                unsafe { destroy(user_data) };
-                Ok(())
-            });
-        }
-    }
-}
+/// An owned encoder table; dropping it calls `destroy` once.
+pub(crate) type EncoderCallbacks = Callbacks<ra_encoder_callbacks>;
 
 /// [`Encoder`] over a C table.
-pub(crate) struct CEncoder {
-    /// Dropped first: calls `destroy`.
-    callbacks: EncoderCallbacks,
-    sink: BackendSink,
-    /// Dropped last: tells `ra_host_free` no callback can run any more.
-    _alive: AliveToken,
-}
-
-impl CEncoder {
-    pub(crate) fn new(callbacks: EncoderCallbacks, sink: BackendSink) -> Self {
-        let alive = sink.token();
-        CEncoder {
-            callbacks,
-            sink,
-            _alive: alive,
-        }
-    }
-}
+pub(crate) type CEncoder = CBackend<ra_encoder_callbacks>;
 
 impl Encoder for CEncoder {
     fn encode(
@@ -126,8 +72,8 @@ impl Encoder for CEncoder {
         frame: &Frame<'_>,
         force_keyframe: bool,
     ) -> std::result::Result<Option<EncodedFrame>, CodecError> {
-        let encode = self.callbacks.encode;
-        let user_data = self.callbacks.table.user_data;
+        let encode = self.callbacks.required;
+        let user_data = self.callbacks.user_data();
         let damage: Vec<ra_rect> = frame.damage.iter().map(|&r| ra_rect::from(r)).collect();
         let view = ra_frame {
             data: frame.data.as_ptr(),
@@ -149,12 +95,7 @@ impl Encoder for CEncoder {
             // SAFETY: the application's callback, called as documented; `view`
             // and what it points at outlive the call.
             let code = unsafe { encode(user_data, &view, u8::from(force_keyframe), &mut out) };
-            if code != RA_RESULT_OK {
-                return Err(Error::new(
-                    code,
-                    format!("encoder callback encode returned {}", result_name_str(code)),
-                ));
-            }
+            Self::check("encode", code)?;
             if out.len == 0 {
                 return Ok(None);
             }
@@ -177,24 +118,13 @@ impl Encoder for CEncoder {
                 display: frame.display,
             }))
         });
-        encoded.map_err(|e| {
-            let message = e.detail.clone();
-            self.sink.report(RA_BACKEND_ENCODER, e);
-            CodecError::Backend(message.into())
-        })
+        encoded.map_err(|e| CodecError::Backend(self.report(e).into()))
     }
 
     fn set_bitrate(&mut self, bits_per_second: u32) {
         if let Some(set_bitrate) = self.callbacks.table.set_bitrate {
-            let user_data = self.callbacks.table.user_data;
-            let result = backend_guard(|| {
-                // SAFETY: the application's callback, called as documented.
-                unsafe { set_bitrate(user_data, bits_per_second) };
-                Ok(())
-            });
-            if let Err(e) = result {
-                self.sink.report(RA_BACKEND_ENCODER, e);
-            }
+            // SAFETY: the application's callback, called as documented.
+            self.notify(|user_data| unsafe { set_bitrate(user_data, bits_per_second) });
         }
     }
 }
@@ -206,6 +136,7 @@ mod tests {
     use ra_core::media::{DisplayId, Rect, Timestamp};
 
     use super::*;
+    use crate::backends::BackendSink;
     use crate::events::HostItem;
     use crate::queue::{EventQueue, Pop};
 

@@ -4,10 +4,10 @@ use std::ffi::c_void;
 
 use ra_core::input::{InputError, InputEvent, InputInjector};
 
-use super::{AliveToken, BackendSink};
-use crate::error::{Error, Result};
+use super::callbacks::{CBackend, Callbacks, callback_table};
+use crate::error::Error;
 use crate::events::RA_BACKEND_INJECTOR;
-use crate::guard::{backend_guard, callback_guard};
+use crate::guard::backend_guard;
 use crate::input::{event_to_c, ra_input_event};
 use crate::result::*;
 
@@ -38,74 +38,20 @@ pub struct ra_injector_callbacks {
 
 type InjectFn = unsafe extern "C" fn(*mut c_void, *const ra_input_event) -> ra_result;
 
-/// An owned callback table; dropping it calls `destroy` once.
-pub(crate) struct InjectorCallbacks {
-    table: ra_injector_callbacks,
-    inject: InjectFn,
-}
+callback_table!(ra_injector_callbacks, "injector", RA_BACKEND_INJECTOR, inject: InjectFn);
 
-// SAFETY: the application promised the callbacks may be called, one at a
-// time, from the engine's injection thread.
-unsafe impl Send for InjectorCallbacks {}
-
-impl InjectorCallbacks {
-    /// Copies and checks a table from C.
-    ///
-    /// # Safety
-    /// `table` is NULL or readable, with callbacks as documented.
-    pub(crate) unsafe fn from_c(table: *const ra_injector_callbacks) -> Result<Self> {
-        if table.is_null() {
-            return Err(Error::null("callbacks"));
-        }
-        // SAFETY: non-NULL and readable by contract; every bit pattern of
-        // this struct of (optional) pointers is valid.
-        let table = unsafe { table.read() };
-        let inject = table
-            .inject
-            .ok_or_else(|| Error::invalid("callbacks->inject is NULL"))?;
-        Ok(InjectorCallbacks { table, inject })
-    }
-}
-
-impl Drop for InjectorCallbacks {
-    fn drop(&mut self) {
-        if let Some(destroy) = self.table.destroy {
-            let user_data = self.table.user_data;
-            let _ = callback_guard(|| {
-                // SAFETY: the application's callback, called once, as documented.
-                unsafe { destroy(user_data) };
-                Ok(())
-            });
-        }
-    }
-}
+/// An owned injector table; dropping it calls `destroy` once.
+pub(crate) type InjectorCallbacks = Callbacks<ra_injector_callbacks>;
 
 /// [`InputInjector`] over a C table.
-pub(crate) struct CInjector {
-    /// Dropped first: calls `destroy`.
-    callbacks: InjectorCallbacks,
-    sink: BackendSink,
-    /// Dropped last: tells `ra_host_free` no callback can run any more.
-    _alive: AliveToken,
-}
+pub(crate) type CInjector = CBackend<ra_injector_callbacks>;
 
 impl CInjector {
-    pub(crate) fn new(callbacks: InjectorCallbacks, sink: BackendSink) -> Self {
-        let alive = sink.token();
-        CInjector {
-            callbacks,
-            sink,
-            _alive: alive,
-        }
-    }
-
     fn fail(&self, error: Error) -> InputError {
         if error.code == RA_RESULT_UNSUPPORTED {
             return InputError::Unsupported(error.detail);
         }
-        let message = error.detail.clone();
-        self.sink.report(RA_BACKEND_INJECTOR, error);
-        InputError::Backend(message.into())
+        InputError::Backend(self.report(error).into())
     }
 }
 
@@ -116,21 +62,13 @@ impl InputInjector for CInjector {
                 "{event:?} has no C form in this version"
             )));
         };
-        let inject = self.callbacks.inject;
-        let user_data = self.callbacks.table.user_data;
+        let inject = self.callbacks.required;
+        let user_data = self.callbacks.user_data();
         let injected = backend_guard(|| {
             // SAFETY: the application's callback, called as documented; the
             // event and its text outlive the call.
-            match unsafe { inject(user_data, &c_event.event) } {
-                RA_RESULT_OK => Ok(()),
-                code => Err(Error::new(
-                    code,
-                    format!(
-                        "injector callback inject returned {}",
-                        result_name_str(code)
-                    ),
-                )),
-            }
+            let code = unsafe { inject(user_data, &c_event.event) };
+            Self::check("inject", code)
         });
         injected.map_err(|e| self.fail(e))
     }
@@ -139,19 +77,11 @@ impl InputInjector for CInjector {
         let Some(release_all) = self.callbacks.table.release_all else {
             return Ok(());
         };
-        let user_data = self.callbacks.table.user_data;
+        let user_data = self.callbacks.user_data();
         let released = backend_guard(|| {
             // SAFETY: the application's callback, called as documented.
-            match unsafe { release_all(user_data) } {
-                RA_RESULT_OK => Ok(()),
-                code => Err(Error::new(
-                    code,
-                    format!(
-                        "injector callback release_all returned {}",
-                        result_name_str(code)
-                    ),
-                )),
-            }
+            let code = unsafe { release_all(user_data) };
+            Self::check("release_all", code)
         });
         released.map_err(|e| self.fail(e))
     }

@@ -14,6 +14,7 @@
 //! `ra_host_backends_free`). A backend's callbacks are never called
 //! concurrently with each other.
 
+mod callbacks;
 mod capturer;
 mod encoder;
 mod injector;
