@@ -126,7 +126,21 @@ fn best_psnr(frame: &ReceivedFrame, frames: u64) -> f64 {
 /// Connects a helper while the host approves it; returns both ends.
 async fn connected_pair() -> (HostSession, RecordingLog, HelperSession) {
     let (mut host, log) = host(Policy::default()).await;
-    let invitation = host.invitation().clone();
+    let (helper, _conn) = connect_helper(&mut host, None).await;
+    assert_eq!(helper.host_name(), "Alice");
+    (host, log, helper)
+}
+
+/// Connects helper "Bob" to `host` (through `via` instead of the invitation's
+/// address, if given), approves it, and returns it with its connection.
+async fn connect_helper(
+    host: &mut HostSession,
+    via: Option<SocketAddr>,
+) -> (HelperSession, ra_core::session::ConnectionId) {
+    let mut invitation = host.invitation().clone();
+    if let Some(address) = via {
+        invitation.addresses = vec![address];
+    }
     let password = Password::parse(&host.password().to_string()).unwrap();
     let helper = tokio::spawn(async move {
         accept(
@@ -137,10 +151,8 @@ async fn connected_pair() -> (HostSession, RecordingLog, HelperSession) {
         )
         .await
     });
-    let request = host_event_matching(&mut host, |e| {
-        matches!(e, HostEvent::ConnectionRequest { .. })
-    })
-    .await;
+    let request =
+        host_event_matching(host, |e| matches!(e, HostEvent::ConnectionRequest { .. })).await;
     let HostEvent::ConnectionRequest {
         conn,
         helper_name,
@@ -152,9 +164,7 @@ async fn connected_pair() -> (HostSession, RecordingLog, HelperSession) {
     assert_eq!(helper_name, "Bob");
     assert!(peer.ip().is_loopback());
     host.approve(conn).await.unwrap();
-    let helper = helper.await.unwrap().expect("accepted");
-    assert_eq!(helper.host_name(), "Alice");
-    (host, log, helper)
+    (helper.await.unwrap().expect("accepted"), conn)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -459,27 +469,7 @@ async fn pause_stops_frames_and_control() {
 async fn a_vanished_peer_is_noticed_within_the_idle_timeout() {
     let (mut host, log) = host(Policy::default()).await;
     let (proxy, stop, _traffic) = udp_proxy(host.local_addr()).await;
-    let mut invitation = host.invitation().clone();
-    invitation.addresses = vec![proxy];
-    let password = Password::parse(&host.password().to_string()).unwrap();
-    let helper = tokio::spawn(async move {
-        accept(
-            &invitation,
-            &password,
-            helper_options("Bob"),
-            Box::new(OpenH264Decoder::new().unwrap()),
-        )
-        .await
-    });
-    let HostEvent::ConnectionRequest { conn, .. } = host_event_matching(&mut host, |e| {
-        matches!(e, HostEvent::ConnectionRequest { .. })
-    })
-    .await
-    else {
-        unreachable!()
-    };
-    host.approve(conn).await.unwrap();
-    let mut helper = helper.await.unwrap().unwrap();
+    let (mut helper, conn) = connect_helper(&mut host, Some(proxy)).await;
     helper.request_control().await.unwrap();
     host_event_matching(&mut host, |e| {
         matches!(e, HostEvent::ControlRequested { .. })
@@ -621,27 +611,7 @@ async fn latency_stays_bounded_behind_a_slow_link() {
     let mut host = invite(options, backends).await.unwrap();
     // 1 Mbit/s: a quarter of what the encoder produces for noise at 30 fps.
     let link = slow_link(host.local_addr(), 125_000.0).await;
-    let mut invitation = host.invitation().clone();
-    invitation.addresses = vec![link];
-    let password = Password::parse(&host.password().to_string()).unwrap();
-    let helper = tokio::spawn(async move {
-        accept(
-            &invitation,
-            &password,
-            helper_options("Bob"),
-            Box::new(OpenH264Decoder::new().unwrap()),
-        )
-        .await
-    });
-    let HostEvent::ConnectionRequest { conn, .. } = host_event_matching(&mut host, |e| {
-        matches!(e, HostEvent::ConnectionRequest { .. })
-    })
-    .await
-    else {
-        unreachable!()
-    };
-    host.approve(conn).await.unwrap();
-    let mut helper = helper.await.unwrap().unwrap();
+    let (mut helper, _) = connect_helper(&mut host, Some(link)).await;
     let start = std::time::Instant::now();
     let mut late = Vec::new();
     while start.elapsed() < Duration::from_secs(8) {
