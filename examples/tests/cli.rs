@@ -70,6 +70,40 @@ fn expect_release_all_after(host: &mut Proc, from: usize) {
     host.expect_where("input", |e| e["input"]["type"] == "release_all");
 }
 
+/// Starts a helper on `host`'s token and password, with `args` besides.
+fn helper_of(host: &Host, args: &[&str]) -> Proc {
+    let (token, password) = (host.token(), host.password());
+    let mut all = vec!["--token", token.as_str(), "--password", password.as_str()];
+    all.extend_from_slice(args);
+    helper(&all)
+}
+
+/// Once the helper has control, the host's stdin `command` takes it back for
+/// `reason`: both sides say so, everything held is released, and the session
+/// then ends cleanly.
+#[track_caller]
+fn revoke_with(mut host: Proc, mut helper: Proc, command: &str, reason: &str) {
+    helper.expect("control_granted");
+    host.expect("control_granted");
+    let mark = host.seen.len();
+    host.send(command);
+    let revoked = helper.expect("control_revoked");
+    assert_eq!(revoked["reason"], reason);
+    let revoked = host.expect("control_revoked");
+    assert_eq!(revoked["reason"], reason);
+    expect_release_all_after(&mut host, mark);
+
+    host.send("end");
+    let helper = helper.finish();
+    assert_eq!(helper.code(), 0, "{helper:#?}");
+    assert_in_order(
+        &helper.events,
+        &["connected", "control_granted", "control_revoked", "ended"],
+    );
+    let host = host.finish();
+    assert_eq!(host.code(), 0, "{host:#?}");
+}
+
 fn write(dir: &Path, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
     let path = dir.join(name);
     fs::write(&path, contents).expect("write a test file");
@@ -130,7 +164,8 @@ fn full_flow_with_control_input_script_frames_and_snapshot() {
     ])
     .finish();
     assert_eq!(helper.code(), 0, "{helper:#?}");
-    assert_in_order(&helper.events, &["connected", "control_granted"]);
+    assert_in_order(&helper.events, &["connected", "control_granted", "ended"]);
+    assert_eq!(helper.events_named("ended")[0]["reason"], "helper_ended");
     assert_eq!(helper.events[0]["event"], "connected", "{helper:#?}");
     assert_eq!(helper.events[0]["host"], "Alice's laptop");
     assert!(helper.events_named("control_denied").is_empty());
@@ -275,36 +310,9 @@ fn ask_on_stdin_then_chat_pause_resume_and_end() {
 
 #[test]
 fn revoke_takes_control_back_and_releases_everything() {
-    let mut host = Host::start(&small(&["--approve", "yes", "--approve-control", "yes"]));
-    let password = host.password();
-    let token = host.token();
-    let mut helper = helper(&[
-        "--token",
-        &token,
-        "--password",
-        &password,
-        "--request-control",
-    ]);
-
-    helper.expect("control_granted");
-    host.proc.expect("control_granted");
-    let mark = host.proc.seen.len();
-    host.proc.send("revoke");
-    let revoked = helper.expect("control_revoked");
-    assert_eq!(revoked["reason"], "by_user");
-    let revoked = host.proc.expect("control_revoked");
-    assert_eq!(revoked["reason"], "by_user");
-    expect_release_all_after(&mut host.proc, mark);
-
-    host.proc.send("end");
-    let helper = helper.finish();
-    assert_eq!(helper.code(), 0, "{helper:#?}");
-    assert_in_order(
-        &helper.events,
-        &["connected", "control_granted", "control_revoked", "ended"],
-    );
-    let host = host.proc.finish();
-    assert_eq!(host.code(), 0, "{host:#?}");
+    let host = Host::start(&small(&["--approve", "yes", "--approve-control", "yes"]));
+    let helper = helper_of(&host, &["--request-control"]);
+    revoke_with(host.proc, helper, "revoke", "by_user");
 }
 
 // ---- 4. the token instead of the file ----
@@ -353,6 +361,30 @@ fn wrong_password_exits_3_and_the_host_counts_the_attempt() {
     assert!(peer.ip().is_loopback());
     assert!(named(&host.proc.seen, "connection_request").is_empty());
     assert!(named(&host.proc.seen, "connected").is_empty());
+}
+
+#[test]
+fn five_wrong_passwords_close_the_invitation() {
+    let mut host = Host::start(&small(&["--approve", "yes"]));
+    let password = host.password();
+    let wrong = wrong_password(&password);
+    let token = host.token();
+    for attempt in 1..=5 {
+        let helper = helper(&["--token", &token, "--password", &wrong]).finish();
+        helper.assert_clean_failure(3);
+        let failed = host.proc.expect("auth_failed");
+        assert_eq!(failed["attempts"], attempt, "{failed}");
+    }
+    let closed = host.proc.expect("invitation_closed");
+    assert_eq!(closed["reason"], "too_many_failures", "{closed}");
+    let host = host.proc.finish();
+    assert_eq!(host.code(), 0, "{host:#?}");
+    assert!(host.events_named("connection_request").is_empty());
+
+    // The right password is no use any more: nobody is listening.
+    let late = helper(&["--token", &token, "--password", &password]).finish();
+    late.assert_clean_failure(6);
+    assert!(late.events_named("connected").is_empty(), "{late:#?}");
 }
 
 // ---- 6. the host says no ----
@@ -547,15 +579,7 @@ fn policy_without_control_denies_requests_without_asking() {
         "--approve-control",
         "yes",
     ]));
-    let password = host.password();
-    let token = host.token();
-    let mut helper = helper(&[
-        "--token",
-        &token,
-        "--password",
-        &password,
-        "--request-control",
-    ]);
+    let mut helper = helper_of(&host, &["--request-control"]);
     let denied = helper.expect("control_denied");
     assert_eq!(denied["reason"], "policy");
     host.proc.send("end");
@@ -576,6 +600,106 @@ fn policy_without_control_denies_requests_without_asking() {
             .all(|e| e["input"]["type"] == "release_all"),
         "{host:#?}"
     );
+}
+
+#[test]
+fn a_policy_change_while_running_revokes_control() {
+    let dir = temp_dir();
+    let policy = write(dir.path(), "policy.toml", "allow_control = false\n");
+    let host = Host::start(&small(&[
+        "--approve",
+        "yes",
+        "--approve-control",
+        "yes",
+        "--inject",
+        "log",
+    ]));
+    let helper = helper_of(&host, &["--request-control"]);
+    revoke_with(
+        host.proc,
+        helper,
+        &format!("policy {}", s(&policy)),
+        "policy",
+    );
+}
+
+#[test]
+fn helper_chat_and_duration() {
+    let host = Host::start(&small(&["--approve", "yes"]));
+    let helper = helper_of(
+        &host,
+        &["--chat", "hello from the helper", "--duration", "1s"],
+    )
+    .finish();
+    assert_eq!(helper.code(), 0, "{helper:#?}");
+    assert_in_order(&helper.events, &["connected", "ended"]);
+    let host = host.proc.finish();
+    assert_eq!(host.code(), 0, "{host:#?}");
+    assert_in_order(&host.events, &["connected", "chat", "ended"]);
+    assert_eq!(
+        host.events_named("chat")[0]["text"],
+        "hello from the helper"
+    );
+    assert_eq!(host.events_named("ended")[0]["reason"], "helper_ended");
+}
+
+#[test]
+fn help_explains_every_flag_of_the_contract() {
+    let help = |program: &str, args: &[&str]| {
+        let out = std::process::Command::new(program)
+            .args(args)
+            .output()
+            .expect("run --help");
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8(out.stdout).expect("UTF-8 help")
+    };
+    let host = help(HOST, &["invite", "--help"]);
+    for flag in [
+        "--out",
+        "--token",
+        "--email",
+        "--to",
+        "--lifetime",
+        "--listen",
+        "--capture",
+        "--inject",
+        "--approve",
+        "--approve-control",
+        "--policy",
+        "--audit-log",
+        "--name",
+        "--json",
+    ] {
+        assert!(
+            host.contains(flag),
+            "ra-host invite --help lacks {flag}:\n{host}"
+        );
+    }
+    let helper = help(support::HELPER, &["accept", "--help"]);
+    for flag in [
+        "--invitation",
+        "--token",
+        "--password",
+        "--name",
+        "--request-control",
+        "--frames",
+        "--snapshot",
+        "--input-script",
+        "--duration",
+        "--json",
+    ] {
+        assert!(
+            helper.contains(flag),
+            "ra-helper accept --help lacks {flag}:\n{helper}"
+        );
+    }
+    // Each flag comes with its explanation, not just its name.
+    for explanation in [
+        "Ask the host for control once connected",
+        "Stop after this long",
+    ] {
+        assert!(helper.contains(explanation), "{helper}");
+    }
 }
 
 #[test]

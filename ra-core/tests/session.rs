@@ -649,6 +649,15 @@ fn unknown_messages_get_an_error_and_the_session_continues() {
     w.inject_control_bytes(h, raw_control(Message::Approved(proto::Approved {})));
     w.settle();
     assert!(w.helper(h).is_live(), "the session continues");
+    let codes: Vec<i32> = w.errors_from_host(h).iter().map(|e| e.code).collect();
+    assert_eq!(
+        codes,
+        [
+            proto::ErrorCode::UnknownMessage as i32,
+            proto::ErrorCode::UnexpectedMessage as i32
+        ],
+        "each bad message gets its own error, in order"
+    );
 }
 
 #[test]

@@ -73,8 +73,7 @@ pub async fn run_session(
     }
     let code = loop {
         if run.goals_met() {
-            let _ = session.end().await;
-            break exit::OK;
+            break end_here(session, output).await;
         }
         let step_due = match &run.script {
             ScriptState::Running(_, at) => Some(*at),
@@ -89,13 +88,21 @@ pub async fn run_session(
             }
             () = sleep_until(step_due) => run.next_step(session).await,
             Some(text) = next_change(&mut clipboard_changes) => run.local_copy(session, text).await,
-            () = sleep_until(deadline) => {
-                let _ = session.end().await;
-                break exit::OK;
-            }
+            () = sleep_until(deadline) => break end_here(session, output).await,
         }
     };
     run.finish(code)
+}
+
+/// Ends the session from this side and says so, as when the host ends it;
+/// the exit code.
+async fn end_here(session: &HelperSession, output: Output) -> i32 {
+    let reason = ra_core::session::EndReason::HelperEnded;
+    let _ = session.end().await;
+    output.event("ended", json!({ "reason": reason.as_str() }), || {
+        format!("Session ended: {reason}.")
+    });
+    exit::OK
 }
 
 /// Sleeps until `at` (forever without one).

@@ -75,6 +75,8 @@ pub struct HelperSlot {
     pub conn: ConnectionId,
     pub core: HelperConnection,
     pub events: Vec<HelperEvent>,
+    /// Every control byte the host sent this helper, in order.
+    pub control_from_host: Vec<u8>,
     to_host: Pipe,
     to_helper: Pipe,
     host_closed: bool,
@@ -168,6 +170,7 @@ impl World {
             conn,
             core,
             events: Vec::new(),
+            control_from_host: Vec::new(),
             to_host: Pipe::default(),
             to_helper: Pipe::default(),
             host_closed: false,
@@ -190,7 +193,10 @@ impl World {
                     continue;
                 }
                 let delivery = match transmit {
-                    HostTransmit::Control(bytes) => Delivery::Control(bytes),
+                    HostTransmit::Control(bytes) => {
+                        slot.control_from_host.extend_from_slice(&bytes);
+                        Delivery::Control(bytes)
+                    }
                     HostTransmit::Close { reason } => {
                         slot.host_closed = true;
                         Delivery::Closed(reason)
@@ -353,6 +359,24 @@ impl World {
 
     pub fn helper(&mut self, i: usize) -> &mut HelperConnection {
         &mut self.helpers[i].core
+    }
+
+    /// The `Error` messages the host sent helper `i`.
+    pub fn errors_from_host(&self, i: usize) -> Vec<ra_core::proto::Error> {
+        use prost::Message as _;
+        use ra_core::proto::{Envelope, envelope::Message};
+        let mut decoder = ra_core::session::FrameDecoder::new(1 << 20);
+        decoder.push(&self.helpers[i].control_from_host);
+        let mut errors = Vec::new();
+        while let Ok(Some(bytes)) = decoder.next_message() {
+            if let Ok(Envelope {
+                message: Some(Message::Error(error)),
+            }) = Envelope::decode(bytes)
+            {
+                errors.push(error);
+            }
+        }
+        errors
     }
 
     pub fn conn(&self, i: usize) -> ConnectionId {
