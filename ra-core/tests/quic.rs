@@ -123,6 +123,33 @@ fn best_psnr(frame: &ReceivedFrame, frames: u64) -> f64 {
         .fold(0.0, f64::max)
 }
 
+/// A helper named `name` tries `invitation` with `password`.
+async fn try_accept(
+    invitation: &ra_core::invitation::Invitation,
+    password: &Password,
+    name: &str,
+) -> Result<HelperSession, AcceptError> {
+    accept(
+        invitation,
+        password,
+        helper_options(name),
+        Box::new(OpenH264Decoder::new().unwrap()),
+    )
+    .await
+}
+
+/// The helper asks for control and the host grants it.
+async fn take_control(
+    host: &mut HostSession,
+    helper: &mut HelperSession,
+    conn: ra_core::session::ConnectionId,
+) {
+    helper.request_control().await.unwrap();
+    host_event_matching(host, |e| matches!(e, HostEvent::ControlRequested { .. })).await;
+    host.grant_control(conn).await.unwrap();
+    helper_session_event(helper, |e| matches!(e, HelperEvent::ControlGranted { .. })).await;
+}
+
 /// Connects a helper while the host approves it; returns both ends.
 async fn connected_pair() -> (HostSession, RecordingLog, HelperSession) {
     let (mut host, log) = host(Policy::default()).await;
@@ -142,15 +169,7 @@ async fn connect_helper(
         invitation.addresses = vec![address];
     }
     let password = Password::parse(&host.password().to_string()).unwrap();
-    let helper = tokio::spawn(async move {
-        accept(
-            &invitation,
-            &password,
-            helper_options("Bob"),
-            Box::new(OpenH264Decoder::new().unwrap()),
-        )
-        .await
-    });
+    let helper = tokio::spawn(async move { try_accept(&invitation, &password, "Bob").await });
     let request =
         host_event_matching(host, |e| matches!(e, HostEvent::ConnectionRequest { .. })).await;
     let HostEvent::ConnectionRequest {
@@ -176,17 +195,17 @@ async fn full_session_over_quic() {
         unreachable!()
     };
 
-    // Frames: decoded pictures match the synthetic source.
-    let mut best = 0.0f64;
+    // Frames: every decoded picture matches one of the synthetic source's.
+    let mut worst = f64::INFINITY;
     for _ in 0..5 {
         let frame = next_frame(&mut helper).await;
         assert_eq!((frame.frame.width, frame.frame.height), (WIDTH, HEIGHT));
         assert!(frame.encoded_bytes > 0);
-        best = best.max(best_psnr(&frame, 600));
+        worst = worst.min(best_psnr(&frame, 600));
     }
     assert!(
-        best >= 35.0,
-        "decoded frames match the source at {best:.1} dB"
+        worst >= 35.0,
+        "a decoded frame matches the source at only {worst:.1} dB"
     );
 
     // Control: view-only first, then request → grant → input.
@@ -196,16 +215,7 @@ async fn full_session_over_quic() {
             .await
             .is_err()
     );
-    helper.request_control().await.unwrap();
-    host_event_matching(&mut host, |e| {
-        matches!(e, HostEvent::ControlRequested { .. })
-    })
-    .await;
-    host.grant_control(conn).await.unwrap();
-    helper_session_event(&mut helper, |e| {
-        matches!(e, HelperEvent::ControlGranted { .. })
-    })
-    .await;
+    take_control(&mut host, &mut helper, conn).await;
     let input = vec![
         InputEvent::PointerMove { x: 100, y: 50 },
         InputEvent::Button {
@@ -277,13 +287,7 @@ async fn wrong_password_is_refused_on_both_sides() {
     let (mut host, _log) = host(Policy::default()).await;
     let invitation = host.invitation().clone();
     let wrong = Password::generate_random();
-    let result = accept(
-        &invitation,
-        &wrong,
-        helper_options("Mallory"),
-        Box::new(OpenH264Decoder::new().unwrap()),
-    )
-    .await;
+    let result = try_accept(&invitation, &wrong, "Mallory").await;
     assert!(
         matches!(result, Err(AcceptError::WrongPassword)),
         "{result:?}"
@@ -294,18 +298,101 @@ async fn wrong_password_is_refused_on_both_sides() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn five_wrong_passwords_close_the_invitation() {
+    let (mut host, _log) = host(Policy::default()).await;
+    let invitation = host.invitation().clone();
+    for attempt in 1..=5u32 {
+        let result = try_accept(&invitation, &Password::generate_random(), "Mallory").await;
+        assert!(
+            matches!(result, Err(AcceptError::WrongPassword)),
+            "attempt {attempt}: {result:?}"
+        );
+        let failed =
+            host_event_matching(&mut host, |e| matches!(e, HostEvent::AuthFailed { .. })).await;
+        let HostEvent::AuthFailed { attempts, .. } = failed else {
+            unreachable!()
+        };
+        assert_eq!(attempts, attempt);
+    }
+    let closed = host_event_matching(&mut host, |e| {
+        matches!(e, HostEvent::InvitationClosed { .. })
+    })
+    .await;
+    assert_eq!(
+        closed,
+        HostEvent::InvitationClosed {
+            reason: ra_core::session::InvitationCloseReason::TooManyFailures
+        }
+    );
+    // Even the right password no longer gets in, and the helper is told why.
+    let password = Password::parse(&host.password().to_string()).unwrap();
+    let late = try_accept(&invitation, &password, "Bob").await;
+    assert!(matches!(late, Err(AcceptError::Closed)), "{late:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_policy_change_revokes_control_at_once() {
+    let (mut host, log, mut helper) = connected_pair().await;
+    let HostEvent::Connected { conn, .. } =
+        host_event_matching(&mut host, |e| matches!(e, HostEvent::Connected { .. })).await
+    else {
+        unreachable!()
+    };
+    take_control(&mut host, &mut helper, conn).await;
+    let held = InputEvent::Key {
+        code: KeyCode::LEFT_SHIFT,
+        pressed: true,
+    };
+    helper.send_input(vec![held.clone()]).await.unwrap();
+    log.wait_for(1, STEP).expect("input injected");
+
+    host.set_policy(Policy {
+        allow_control: false,
+        ..Policy::default()
+    })
+    .await
+    .unwrap();
+    helper_session_event(&mut helper, |e| {
+        *e == HelperEvent::ControlRevoked {
+            reason: RevokeReason::Policy,
+        }
+    })
+    .await;
+    host_event_matching(&mut host, |e| {
+        matches!(
+            e,
+            HostEvent::ControlRevoked {
+                reason: RevokeReason::Policy,
+                ..
+            }
+        )
+    })
+    .await;
+    log.wait_for(2, STEP).expect("release injected");
+    assert!(log.held_keys().is_empty(), "{:?}", log.injected());
+    assert!(helper.send_input(vec![held]).await.is_err());
+
+    // A new request is denied by the policy without asking the host user.
+    helper.request_control().await.unwrap();
+    let denied = helper_session_event(&mut helper, |e| {
+        matches!(e, HelperEvent::ControlDenied { .. })
+    })
+    .await;
+    assert_eq!(
+        denied,
+        HelperEvent::ControlDenied {
+            reason: ra_core::session::DenyReason::Policy
+        }
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pinned_fingerprint_mismatch_is_refused() {
     let (mut host, _log) = host(Policy::default()).await;
     let mut invitation = host.invitation().clone();
     invitation.fingerprint.0[0] ^= 0xFF;
     let password = Password::parse(&host.password().to_string()).unwrap();
-    let result = accept(
-        &invitation,
-        &password,
-        helper_options("Bob"),
-        Box::new(OpenH264Decoder::new().unwrap()),
-    )
-    .await;
+    let result = try_accept(&invitation, &password, "Bob").await;
     assert!(
         matches!(result, Err(AcceptError::CertificateMismatch)),
         "{result:?}"
@@ -355,15 +442,7 @@ async fn garbage_and_early_messages_leave_the_host_running() {
     }
     // The host still serves a real helper.
     let password = Password::parse(&host.password().to_string()).unwrap();
-    let helper = tokio::spawn(async move {
-        accept(
-            &invitation,
-            &password,
-            helper_options("Bob"),
-            Box::new(OpenH264Decoder::new().unwrap()),
-        )
-        .await
-    });
+    let helper = tokio::spawn(async move { try_accept(&invitation, &password, "Bob").await });
     let request = host_event_matching(&mut host, |e| {
         matches!(e, HostEvent::ConnectionRequest { .. })
     })
@@ -380,13 +459,7 @@ async fn second_helper_is_refused_while_one_is_connected() {
     let (host, _log, mut first) = connected_pair().await;
     let invitation = host.invitation().clone();
     let password = Password::parse(&host.password().to_string()).unwrap();
-    let second = accept(
-        &invitation,
-        &password,
-        helper_options("Eve"),
-        Box::new(OpenH264Decoder::new().unwrap()),
-    )
-    .await;
+    let second = try_accept(&invitation, &password, "Eve").await;
     assert!(
         matches!(second, Err(AcceptError::Denied(EndReason::Busy))),
         "{second:?}"
@@ -436,16 +509,7 @@ async fn pause_stops_frames_and_control() {
         unreachable!()
     };
     next_frame(&mut helper).await;
-    helper.request_control().await.unwrap();
-    host_event_matching(&mut host, |e| {
-        matches!(e, HostEvent::ControlRequested { .. })
-    })
-    .await;
-    host.grant_control(conn).await.unwrap();
-    helper_session_event(&mut helper, |e| {
-        matches!(e, HelperEvent::ControlGranted { .. })
-    })
-    .await;
+    take_control(&mut host, &mut helper, conn).await;
     host.pause().await.unwrap();
     helper_session_event(&mut helper, |e| *e == HelperEvent::Paused).await;
     assert!(
@@ -470,16 +534,7 @@ async fn a_vanished_peer_is_noticed_within_the_idle_timeout() {
     let (mut host, log) = host(Policy::default()).await;
     let (proxy, stop, _traffic) = udp_proxy(host.local_addr()).await;
     let (mut helper, conn) = connect_helper(&mut host, Some(proxy)).await;
-    helper.request_control().await.unwrap();
-    host_event_matching(&mut host, |e| {
-        matches!(e, HostEvent::ControlRequested { .. })
-    })
-    .await;
-    host.grant_control(conn).await.unwrap();
-    helper_session_event(&mut helper, |e| {
-        matches!(e, HelperEvent::ControlGranted { .. })
-    })
-    .await;
+    take_control(&mut host, &mut helper, conn).await;
     helper
         .send_input(vec![InputEvent::Key {
             code: KeyCode::LEFT_CTRL,
@@ -509,7 +564,7 @@ async fn a_vanished_peer_is_noticed_within_the_idle_timeout() {
         }
     );
     assert!(
-        host_noticed <= Duration::from_secs(11),
+        host_noticed <= Duration::from_secs(10),
         "noticed after {host_noticed:?}"
     );
     // The key the helper held is released.
@@ -621,10 +676,20 @@ async fn latency_stays_bounded_behind_a_slow_link() {
         }
     }
     late.sort();
-    assert!(late.len() >= 4, "frames keep coming: {} in 4 s", late.len());
+    println!(
+        "behind 1 Mbit/s: {} frames in the last 4 s, latency p50 {:?} p90 {:?} max {:?}",
+        late.len(),
+        late.get(late.len() / 2),
+        late.get(late.len() * 9 / 10),
+        late.last()
+    );
+    // Noise costs about 9 kB a frame even at the encoder's lowest quality, so
+    // the link carries 13 frames a second at most; measured: 17 frames in 4 s,
+    // p90 165 ms (a frame alone takes 75 ms to cross the link).
+    assert!(late.len() >= 8, "frames keep coming: {} in 4 s", late.len());
     let p90 = late[late.len() * 9 / 10];
     assert!(
-        p90 <= Duration::from_secs(1),
+        p90 <= Duration::from_millis(400),
         "latency must not grow behind the link: p90 {p90:?} over {} frames",
         late.len()
     );
