@@ -197,11 +197,11 @@ impl Encoder for OpenH264Encoder {
 
     /// Sets the target bitrate (clamped like [`EncoderSettings::bitrate`]).
     ///
-    /// OpenH264's safe API cannot change the bitrate of a running encoder, so the
-    /// new value takes effect at the next keyframe (forced, periodic per
-    /// [`EncoderSettings::intra_period`], or after a size change), where the encoder
-    /// is recreated at no extra cost. Before the first frame it applies immediately.
-    /// With `intra_period` 0 and no keyframe requests it therefore waits.
+    /// A running encoder takes the new rate at once, from the next frame, so the
+    /// picture follows the link without a keyframe. Should OpenH264 refuse the
+    /// change, the value takes effect at the next keyframe (forced, periodic per
+    /// [`EncoderSettings::intra_period`], or after a size change), where the
+    /// encoder is recreated at no extra cost.
     fn set_bitrate(&mut self, bits_per_second: u32) {
         let bitrate = EncoderSettings {
             bitrate: bits_per_second,
@@ -209,13 +209,29 @@ impl Encoder for OpenH264Encoder {
         }
         .clamped()
         .bitrate;
-        if self.session.is_none() {
-            self.settings.bitrate = bitrate;
+        if bitrate == self.settings.bitrate {
             self.pending_bitrate = None;
-        } else if bitrate == self.settings.bitrate {
-            self.pending_bitrate = None;
-        } else {
-            self.pending_bitrate = Some(bitrate);
+            return;
+        }
+        match &mut self.session {
+            Some(session) if session.started => {
+                if crate::live_bitrate::set(&mut session.encoder, self.settings.bitrate, bitrate) {
+                    self.settings.bitrate = bitrate;
+                    self.pending_bitrate = None;
+                } else {
+                    tracing::debug!(
+                        bitrate,
+                        "live bitrate change refused; waiting for a keyframe"
+                    );
+                    self.pending_bitrate = Some(bitrate);
+                }
+            }
+            // Nothing encoded yet: the next frame starts an encoder at the new rate.
+            _ => {
+                self.settings.bitrate = bitrate;
+                self.pending_bitrate = None;
+                self.session = None;
+            }
         }
     }
 }

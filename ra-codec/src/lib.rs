@@ -19,6 +19,7 @@ mod decoder;
 mod encoder;
 mod error;
 mod i420;
+mod live_bitrate;
 mod psnr;
 mod settings;
 

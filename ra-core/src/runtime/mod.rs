@@ -16,6 +16,7 @@ mod host;
 mod injector;
 mod path_socket;
 mod peer_tls;
+mod rate;
 mod rendezvous;
 mod tls;
 mod video;

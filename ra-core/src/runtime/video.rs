@@ -4,7 +4,7 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::mpsc as std_mpsc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use prost::Message as _;
 use tokio::sync::{Notify, mpsc, oneshot};
 
+use super::rate::{self, PathSample, RateController};
 use crate::media::{
     Capturer, CursorUpdate, DecodedFrame, Decoder, DisplayId, DisplayInfo, EncodedFrame, Encoder,
     Rect, Timestamp,
@@ -26,15 +27,19 @@ pub(crate) const MAX_ENCODED_FRAME: usize = 16 * 1024 * 1024;
 /// commands again.
 const CAPTURE_POLL: Duration = Duration::from_millis(50);
 
-/// The fastest frame rate the pipeline asks for.
-const MAX_FPS: u32 = 30;
+/// How often the pipeline compares the displays with those it reported.
+const GEOMETRY_CHECK: Duration = Duration::from_secs(1);
+
+/// How often a capture held back for lack of room on the wire looks again.
+const ROOM_POLL: Duration = Duration::from_millis(5);
 
 /// A frame not delivered this long after it was sent is reset: shown that
 /// late it would only add latency, and the next keyframe replaces it.
 const STALE_AFTER: Duration = Duration::from_millis(400);
 
-/// Frames on the wire at once; more wait (and the capture waits with them), so
-/// a slow link drops frames instead of queueing them.
+/// Frames on the wire at once. The capture waits for room rather than encode a
+/// frame that would queue: on a slow link frames are skipped, never delayed
+/// (the capturer accumulates damage meanwhile, so nothing is lost).
 const MAX_IN_FLIGHT: usize = 3;
 
 /// Commands for the host's capture/encode thread.
@@ -69,6 +74,31 @@ struct LinkState {
     keyframe_needed: AtomicBool,
     /// Bitrate the link carries, bits per second (0: unknown).
     bitrate: AtomicU32,
+    /// The shortest time between captures, microseconds (0: unknown).
+    frame_interval_us: AtomicU32,
+    /// Frames handed to the sender and not yet delivered, failed or reset.
+    outstanding: AtomicUsize,
+}
+
+impl LinkState {
+    /// Whether another frame may be encoded now without queueing.
+    fn has_room(&self) -> bool {
+        self.outstanding.load(Ordering::Acquire) < MAX_IN_FLIGHT
+    }
+
+    fn frame_interval(&self) -> Duration {
+        match self.frame_interval_us.load(Ordering::Relaxed) {
+            0 => Duration::from_secs_f64(1.0 / rate::MAX_FPS),
+            us => Duration::from_micros(u64::from(us)),
+        }
+    }
+
+    /// A frame handed over is over (delivered, failed, reset or dropped).
+    fn frame_done(&self) {
+        let _ = self
+            .outstanding
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1));
+    }
 }
 
 /// The host's capture → encode thread, feeding an async sender task.
@@ -100,6 +130,8 @@ impl VideoPipeline {
                     link: Arc::new(LinkState::default()),
                     force_keyframe: false,
                     last_size: None,
+                    reported_displays: Vec::new(),
+                    geometry_checked: None,
                     last_capture: None,
                     bitrate: 0,
                 }
@@ -127,6 +159,10 @@ struct Pipeline {
     link: Arc<LinkState>,
     force_keyframe: bool,
     last_size: Option<(u32, u32)>,
+    /// The displays as last reported to the driver, and when they were last
+    /// compared with the capturer's.
+    reported_displays: Vec<DisplayInfo>,
+    geometry_checked: Option<Instant>,
     last_capture: Option<Instant>,
     bitrate: u32,
 }
@@ -149,7 +185,9 @@ impl Pipeline {
                 match commands.recv_timeout(self.until_next_capture()) {
                     Ok(c) => Ok(c),
                     Err(std_mpsc::RecvTimeoutError::Timeout) => {
-                        self.capture_and_send();
+                        if self.link.has_room() {
+                            self.capture_and_send();
+                        }
                         continue;
                     }
                     Err(std_mpsc::RecvTimeoutError::Disconnected) => Err(()),
@@ -192,17 +230,39 @@ impl Pipeline {
         self.capturer.invalidate();
     }
 
-    /// The capture rate is capped at [`MAX_FPS`]; below that the sender's
-    /// backpressure paces it to what the link carries.
+    /// The frame interval the sender asks for (30 frames a second at most,
+    /// fewer when the link is the limit); while the wire has no room for
+    /// another frame, a short wait before looking again.
     fn until_next_capture(&self) -> Duration {
-        let interval = Duration::from_secs(1) / MAX_FPS;
+        if !self.link.has_room() {
+            return ROOM_POLL;
+        }
+        let interval = self.link.frame_interval();
         self.last_capture
             .map_or(Duration::ZERO, |at| interval.saturating_sub(at.elapsed()))
+    }
+
+    /// Whether the displays differ from those last reported (looked at once
+    /// per [`GEOMETRY_CHECK`]: a monitor moved or plugged in keeps the
+    /// captured picture's size, so the frames alone do not tell).
+    fn geometry_moved(&mut self) -> bool {
+        if self
+            .geometry_checked
+            .is_some_and(|at| at.elapsed() < GEOMETRY_CHECK)
+        {
+            return false;
+        }
+        self.geometry_checked = Some(Instant::now());
+        self.capturer
+            .displays()
+            .is_ok_and(|displays| displays != self.reported_displays)
     }
 
     /// Tells the driver the displays and where the captured one lies.
     fn report_geometry(&mut self) {
         let displays = self.capturer.displays().unwrap_or_default();
+        self.reported_displays.clone_from(&displays);
+        self.geometry_checked = Some(Instant::now());
         let Some(selected) = self.selected else {
             return;
         };
@@ -226,16 +286,33 @@ impl Pipeline {
         let Some(sink) = self.sink.clone() else {
             return;
         };
+        if self.link.keyframe_needed.swap(false, Ordering::Relaxed) {
+            // A frame was reset: the whole picture must be sent again, changed or not.
+            self.request_keyframe();
+        }
+        if self.geometry_moved() {
+            // Monitors came, went or moved: the helper needs the new layout
+            // (for pointer mapping) and a whole picture.
+            self.report_geometry();
+            self.request_keyframe();
+        }
         let (encoded, resized) = match self.capturer.next_frame(CAPTURE_POLL) {
             Ok(Some(frame)) => {
                 self.last_capture = Some(Instant::now());
                 let size = (frame.width, frame.height);
-                let resized = self
+                let mut resized = self
                     .last_size
                     .replace(size)
                     .is_some_and(|last| last != size);
-                if self.link.keyframe_needed.swap(false, Ordering::Relaxed) {
+                if self
+                    .selected
+                    .is_some_and(|selected| selected != frame.display)
+                {
+                    // The capturer fell back to another display (the one
+                    // captured was unplugged): new geometry, new keyframe.
+                    self.selected = Some(frame.display);
                     self.force_keyframe = true;
+                    resized = true;
                 }
                 let bitrate = self.link.bitrate.load(Ordering::Relaxed);
                 if bitrate != 0 && bitrate != self.bitrate {
@@ -259,7 +336,7 @@ impl Pipeline {
             let _ = self.reports.send(PipelineReport::Cursor(cursor));
         }
         if resized {
-            // A new resolution: the helper needs the new geometry too.
+            // A new resolution or display: the helper needs the new geometry too.
             self.report_geometry();
         }
         match encoded {
@@ -267,6 +344,7 @@ impl Pipeline {
                 if encoded.keyframe {
                     self.force_keyframe = false;
                 }
+                self.link.outstanding.fetch_add(1, Ordering::AcqRel);
                 if sink.blocking_send(encoded).is_err() {
                     self.sink = None;
                 }
@@ -321,7 +399,7 @@ impl InFlight {
 /// Sends each encoded frame on a stream of its own. At most [`MAX_IN_FLIGHT`]
 /// are on the wire (the capture waits for room, so nothing queues), stale delta
 /// frames are reset and a keyframe asked for, and the capture rate and bitrate
-/// follow what the link carries.
+/// follow what the link carries (see [`RateController`]).
 async fn send_video(
     connection: quinn::Connection,
     mut frames: mpsc::Receiver<EncodedFrame>,
@@ -331,52 +409,54 @@ async fn send_video(
     let mut in_flight: VecDeque<InFlight> = VecDeque::new();
     let finished = Arc::new(Notify::new());
     let (delivered_tx, mut delivered_rx) = mpsc::unbounded_channel::<usize>();
-    let mut goodput = Goodput::new();
-    while let Some(frame) = frames.recv().await {
+    let mut rate = RateController::new();
+    // Set when a frame was reset: delta frames are useless until a keyframe.
+    let mut awaiting_keyframe = false;
+    loop {
+        in_flight.retain(|f| !f.done.load(Ordering::Relaxed));
+        for stale in in_flight.iter_mut().filter(|f| f.is_stale()) {
+            if let Some(cancel) = stale.cancel.take() {
+                let _ = cancel.send(());
+                awaiting_keyframe = true;
+                link.keyframe_needed.store(true, Ordering::Relaxed);
+            }
+        }
         while let Ok(bytes) = delivered_rx.try_recv() {
-            goodput.record(bytes);
+            rate.delivered(Instant::now(), bytes);
         }
-        let mut reset_any = false;
-        loop {
-            in_flight.retain(|f| !f.done.load(Ordering::Relaxed));
-            for stale in in_flight.iter_mut().filter(|f| f.is_stale()) {
-                if let Some(cancel) = stale.cancel.take() {
-                    let _ = cancel.send(());
-                    reset_any = true;
-                }
-            }
-            in_flight.retain(|f| f.cancel.is_some());
-            if in_flight.len() < MAX_IN_FLIGHT {
-                break;
-            }
-            goodput.saturated_at = Some(Instant::now());
-            // Wait for room: a frame finishing, or the oldest delta frame going stale.
-            let stale_at = in_flight
-                .iter()
-                .filter(|f| !f.keyframe)
-                .map(|f| f.sent_at + STALE_AFTER)
-                .min();
-            let wait_stale = async {
-                match stale_at {
-                    Some(at) => tokio::time::sleep_until(at.into()).await,
-                    None => std::future::pending().await,
-                }
-            };
-            tokio::select! {
-                () = finished.notified() => {}
-                () = wait_stale => {}
-                () = tokio::time::sleep(STALE_AFTER) => {}
-            }
+        if !link.has_room() {
+            rate.saturated(Instant::now());
         }
-        if reset_any {
-            link.keyframe_needed.store(true, Ordering::Relaxed);
-            if !frame.keyframe {
-                // It refers to a frame the helper will not get.
-                continue;
+        let stale_at = in_flight
+            .iter()
+            .filter(|f| f.cancel.is_some() && !f.keyframe)
+            .map(|f| f.sent_at + STALE_AFTER)
+            .min();
+        let wait_stale = async {
+            match stale_at {
+                Some(at) => tokio::time::sleep_until(at.into()).await,
+                None => std::future::pending().await,
             }
+        };
+        let frame = tokio::select! {
+            frame = frames.recv() => match frame {
+                Some(frame) => frame,
+                None => return,
+            },
+            () = finished.notified() => continue,
+            () = wait_stale => continue,
+        };
+        if awaiting_keyframe && !frame.keyframe {
+            // It refers to a frame the helper will not get.
+            link.frame_done();
+            continue;
         }
+        awaiting_keyframe = false;
         seq += 1;
-        link.bitrate.store(goodput.target(), Ordering::Relaxed);
+        let answer = rate.update(Instant::now(), PathSample::of(&connection));
+        link.bitrate.store(answer.bitrate, Ordering::Relaxed);
+        let interval_us = u32::try_from(answer.frame_interval.as_micros()).unwrap_or(u32::MAX);
+        link.frame_interval_us.store(interval_us, Ordering::Relaxed);
         let (cancel_tx, cancel_rx) = oneshot::channel();
         let done = Arc::new(AtomicBool::new(false));
         in_flight.push_back(InFlight {
@@ -388,71 +468,16 @@ async fn send_video(
         let finished = Arc::clone(&finished);
         let connection = connection.clone();
         let delivered_tx = delivered_tx.clone();
+        let link = Arc::clone(&link);
         tokio::spawn(async move {
             let bytes = frame.data.len();
             if deliver(connection, seq, frame, cancel_rx).await {
                 let _ = delivered_tx.send(bytes);
             }
             done.store(true, Ordering::Relaxed);
+            link.frame_done();
             finished.notify_one();
         });
-    }
-}
-
-/// What the link has carried lately, to size frames to it.
-struct Goodput {
-    /// Delivered frames: when, and how many bytes.
-    delivered: VecDeque<(Instant, usize)>,
-    /// When the sender last had to wait for room (the link was the limit).
-    saturated_at: Option<Instant>,
-    bitrate: f64,
-}
-
-/// How far back the goodput estimate looks.
-const GOODPUT_WINDOW: Duration = Duration::from_secs(2);
-const MIN_BITRATE: f64 = 150_000.0;
-const MAX_BITRATE: f64 = 8_000_000.0;
-
-impl Goodput {
-    fn new() -> Self {
-        Goodput {
-            delivered: VecDeque::new(),
-            saturated_at: None,
-            bitrate: 4_000_000.0,
-        }
-    }
-
-    fn record(&mut self, bytes: usize) {
-        let now = Instant::now();
-        self.delivered.push_back((now, bytes));
-        while self
-            .delivered
-            .front()
-            .is_some_and(|(at, _)| now.duration_since(*at) > GOODPUT_WINDOW)
-        {
-            self.delivered.pop_front();
-        }
-    }
-
-    /// The bitrate to encode at: while the link is the limit, a little under
-    /// what it delivered; otherwise probe upwards, 10 % per frame.
-    fn target(&mut self) -> u32 {
-        let saturated = self
-            .saturated_at
-            .is_some_and(|at| at.elapsed() < GOODPUT_WINDOW);
-        if saturated && self.delivered.len() >= 2 {
-            let bytes: usize = self.delivered.iter().map(|(_, b)| b).sum();
-            let span = self
-                .delivered
-                .front()
-                .map_or(GOODPUT_WINDOW, |(at, _)| at.elapsed())
-                .max(Duration::from_millis(100));
-            self.bitrate = 0.8 * bytes as f64 * 8.0 / span.as_secs_f64();
-        } else {
-            self.bitrate *= 1.1;
-        }
-        self.bitrate = self.bitrate.clamp(MIN_BITRATE, MAX_BITRATE);
-        self.bitrate as u32
     }
 }
 
