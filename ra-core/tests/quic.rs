@@ -529,6 +529,77 @@ async fn pause_stops_frames_and_control() {
     next_frame(&mut helper).await;
 }
 
+/// The synthetic screen, counting the frames captured.
+struct CountingCapturer {
+    inner: SyntheticCapturer,
+    captured: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl ra_core::media::Capturer for CountingCapturer {
+    fn displays(&self) -> Result<Vec<ra_core::media::DisplayInfo>, ra_core::media::CaptureError> {
+        self.inner.displays()
+    }
+
+    fn select(&mut self, display: DisplayId) -> Result<(), ra_core::media::CaptureError> {
+        self.inner.select(display)
+    }
+
+    fn next_frame(
+        &mut self,
+        timeout: Duration,
+    ) -> Result<Option<ra_core::media::Frame<'_>>, ra_core::media::CaptureError> {
+        let frame = self.inner.next_frame(timeout)?;
+        if frame.is_some() {
+            self.captured
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+        Ok(frame)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pause_stops_capture_itself() {
+    let captured = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let backends = HostBackends {
+        capturer: Box::new(CountingCapturer {
+            inner: SyntheticCapturer::new(SyntheticConfig {
+                width: WIDTH,
+                height: HEIGHT,
+                frame_rate: 30.0,
+            }),
+            captured: captured.clone(),
+        }),
+        encoder: Box::new(OpenH264Encoder::new(EncoderSettings::default())),
+        injector: Box::new(RecordingInjector::new()),
+    };
+    let options = InviteOptions {
+        listen: loopback(),
+        ..InviteOptions::default()
+    };
+    let mut host = invite(options, backends).await.unwrap();
+    let (mut helper, _) = connect_helper(&mut host, None).await;
+    next_frame(&mut helper).await;
+    host.pause().await.unwrap();
+    helper_session_event(&mut helper, |e| *e == HelperEvent::Paused).await;
+    // A capture already under way when the pause came may finish; then the
+    // count must stand still while paused (the source has a new picture
+    // every 33 ms, so a running capture would count ~15 in this window).
+    let at_pause = captured.load(std::sync::atomic::Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let later = captured.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        later <= at_pause + 1,
+        "captured {} frames while paused",
+        later - at_pause
+    );
+    host.resume().await.unwrap();
+    next_frame(&mut helper).await;
+    assert!(
+        captured.load(std::sync::atomic::Ordering::SeqCst) > later,
+        "capture resumed"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_vanished_peer_is_noticed_within_the_idle_timeout() {
     let (mut host, log) = host(Policy::default()).await;
