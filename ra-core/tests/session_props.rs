@@ -181,8 +181,10 @@ fn no_input_without_a_grant_and_every_grant_released() {
         grants > RUNS as usize / 2,
         "only {grants} grants in {RUNS} runs"
     );
+    // (Random releases of keys and buttons not held are dropped by the host,
+    // so fewer than the events sent under a grant arrive.)
     assert!(
-        injected > RUNS as usize,
+        injected > RUNS as usize / 2,
         "only {injected} events injected in {RUNS} runs"
     );
 }

@@ -1,6 +1,6 @@
 //! The host's side: one open invitation and the connections made to it.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -24,9 +24,11 @@ use crate::media::{CursorUpdate, DisplayId, DisplayInfo, Rect};
 use crate::policy::Policy;
 use crate::proto::{self, PROTOCOL_VERSION, envelope::Message};
 
-/// Presses (keys, buttons, wheel, text) a helper may send in a burst, and per
-/// second after it: far above human speed, far below what freezes a desktop.
-/// Releases and pointer positions always pass, so nothing stays stuck.
+/// Presses (keys, buttons, wheel, each character of text) a helper may send in
+/// a burst, and per second after it: far above human speed, far below what
+/// freezes a desktop. Releases of what is held and pointer positions always
+/// pass, so nothing stays stuck; releases of what is not held are dropped, so
+/// they cannot be a flood of their own.
 const PRESS_BURST: f64 = 400.0;
 const PRESS_RATE: f64 = 200.0;
 
@@ -249,6 +251,13 @@ pub enum MediaCommand {
     },
 }
 
+/// A key or button the helper holds down on the host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Held {
+    Key(crate::keys::KeyCode),
+    Button(crate::input::MouseButton),
+}
+
 enum Phase {
     AwaitHello {
         deadline: Instant,
@@ -307,6 +316,8 @@ pub struct HostEndpoint {
     input_suspended_until: Option<Instant>,
     press_tokens: f64,
     tokens_at: Instant,
+    /// Keys and buttons injected as pressed and not yet released.
+    held: HashSet<Held>,
     rng: Box<dyn SessionRng>,
     events: VecDeque<HostEvent>,
     transmits: VecDeque<(ConnectionId, HostTransmit)>,
@@ -348,6 +359,7 @@ impl HostEndpoint {
             input_suspended_until: None,
             press_tokens: PRESS_BURST,
             tokens_at: now,
+            held: HashSet::new(),
             rng,
             events: VecDeque::new(),
             transmits: VecDeque::new(),
@@ -484,21 +496,50 @@ impl HostEndpoint {
             };
             let event = match event {
                 InputEvent::PointerMove { x, y } => self.map_to_desktop(x, y),
-                InputEvent::Button { pressed: true, .. }
-                | InputEvent::Key { pressed: true, .. }
+                InputEvent::Button { .. }
+                | InputEvent::Key { .. }
                 | InputEvent::Wheel { .. }
                 | InputEvent::Text { .. } => {
-                    if self.press_tokens < 1.0 {
+                    if !self.admit(&event) {
                         self.input_dropped += 1;
                         continue;
                     }
-                    self.press_tokens -= 1.0;
                     event
                 }
                 other => other,
             };
             self.injections.push_back(Injection::Inject(event));
         }
+    }
+
+    /// Whether a press, release, wheel step or text passes the rate limit
+    /// (a release passes when what it releases is held); keeps `held` up to
+    /// date for those that pass.
+    fn admit(&mut self, event: &InputEvent) -> bool {
+        let (held, pressed, cost) = match event {
+            InputEvent::Key { code, pressed } => (Some(Held::Key(*code)), *pressed, 1.0),
+            InputEvent::Button { button, pressed } => (Some(Held::Button(*button)), *pressed, 1.0),
+            // Each character is a key press for the desktop.
+            InputEvent::Text { text } => (None, true, text.chars().count().max(1) as f64),
+            _ => (None, true, 1.0),
+        };
+        if !pressed {
+            return held.is_some_and(|h| self.held.remove(&h));
+        }
+        if self.press_tokens < cost {
+            return false;
+        }
+        self.press_tokens -= cost;
+        if let Some(h) = held {
+            self.held.insert(h);
+        }
+        true
+    }
+
+    /// Queues a release of everything held; nothing is held after it.
+    fn release_all_input(&mut self) {
+        self.held.clear();
+        self.injections.push_back(Injection::ReleaseAll);
     }
 
     fn map_to_desktop(&self, x: i32, y: i32) -> InputEvent {
@@ -714,7 +755,7 @@ impl HostEndpoint {
             ControlState::Requested => self.deny_control_for(conn, DenyReason::Paused),
             ControlState::None => {}
         }
-        self.injections.push_back(Injection::ReleaseAll);
+        self.release_all_input();
         self.send(
             conn,
             Message::PauseState(proto::PauseState { paused: true }),
@@ -839,7 +880,7 @@ impl HostEndpoint {
             .and_then(|conn| self.control_state(conn))
             .is_some_and(|c| matches!(c, ControlState::Granted(_)));
         if granted && !already {
-            self.injections.push_back(Injection::ReleaseAll);
+            self.release_all_input();
         }
     }
 
@@ -1366,7 +1407,7 @@ impl HostEndpoint {
             return;
         };
         *control = ControlState::None;
-        self.injections.push_back(Injection::ReleaseAll);
+        self.release_all_input();
         self.send(
             conn,
             Message::ControlRevoked(proto::ControlRevoked {
@@ -1456,7 +1497,7 @@ impl HostEndpoint {
             .push_back((conn, HostTransmit::Close { reason }));
         match c.phase {
             Phase::Active { .. } => {
-                self.injections.push_back(Injection::ReleaseAll);
+                self.release_all_input();
                 self.media.push_back(MediaCommand::Stop { conn });
                 self.events.push_back(HostEvent::Ended { conn, reason });
             }
