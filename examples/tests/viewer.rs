@@ -15,6 +15,7 @@ use ra_capture::xvfb::Xvfb;
 use ra_core::keys::KeyCode;
 use ra_core::media::DisplayId;
 use ra_input::keymap::hid_to_x11_keycode;
+use ra_input::x11::{EventKind, EventRecorder};
 use serde_json::Value;
 use support::{Host, Proc};
 use x11rb::connection::Connection;
@@ -477,6 +478,60 @@ fn clicks_and_keys_reach_the_host_once_control_is_granted() {
         is_input(&release, "key", "usage", 4.into(), false),
         "{release}"
     );
+    drop(viewer);
+    drop(host);
+}
+
+#[test]
+fn a_click_in_the_viewer_reaches_an_x_client_on_the_host_screen() {
+    // The host shares a real X screen of the synthetic source's size and
+    // injects with enigo; a test X client covering that screen records what
+    // arrives. Nothing is logged or simulated on the host side.
+    let shared = Screen::start_sized(SOURCE.0, SOURCE.1);
+    let shared_display = shared.xvfb.display();
+    let recorder =
+        EventRecorder::start(Some(&shared_display)).expect("an X client on the host screen");
+    let screen = Screen::start();
+    let host = Host::start(&[
+        "--capture",
+        "screen",
+        "--display",
+        &shared_display,
+        "--inject",
+        "system",
+        "--approve",
+        "yes",
+        "--approve-control",
+        "yes",
+    ]);
+    let mut viewer = screen.viewer(&host, &["--request-control"]);
+    let window = window_of(&mut viewer);
+    wait_for(&mut viewer, "control_granted");
+    expect_frame(&mut viewer);
+
+    // Two places, so a wrong scale or offset cannot pass by luck.
+    for (x, y) in [(200, 125), (601, 400)] {
+        recorder.clear();
+        screen.move_to(window, x as i16, y as i16);
+        screen.click(1);
+        let events = recorder
+            .wait_until(support::TIMEOUT, |events| {
+                events.iter().any(|e| e.kind == EventKind::ButtonRelease)
+            })
+            .unwrap_or_else(|e| panic!("the click did not reach the host's X client: {e}"));
+        let at = remote_of(x, y);
+        let buttons: Vec<_> = events.iter().filter(|e| e.kind.is_button()).collect();
+        assert_eq!(buttons.len(), 2, "one press, one release: {events:?}");
+        assert_eq!(buttons[0].kind, EventKind::ButtonPress, "{events:?}");
+        for button in buttons {
+            assert_eq!(button.detail, 1, "the left button: {button:?}");
+            let (bx, by) = (f64::from(button.root_x), f64::from(button.root_y));
+            assert!(
+                (bx - at.0).abs() <= 1.5 && (by - at.1).abs() <= 1.5,
+                "clicked at ({bx}, {by}) on the host, expected {at:?}"
+            );
+        }
+    }
     drop(viewer);
     drop(host);
 }
