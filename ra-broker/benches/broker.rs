@@ -34,6 +34,15 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 const CODES: usize = 100_000;
 const LOOKUPS: usize = 5_000;
 
+/// Unix milliseconds `from_now` ahead. (A far-future sentinel would not do:
+/// Redis's Lua re-encodes large integers as floats, which no longer parse.)
+fn unix_ms_in(from_now: Duration) -> u64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    u64::try_from((now + from_now).as_millis()).unwrap()
+}
+
 fn record() -> CodeRecord {
     CodeRecord {
         role: Role::Host as i32,
@@ -41,8 +50,9 @@ fn record() -> CodeRecord {
         observed: "127.0.0.1:1".into(),
         locals: vec![],
         attach_key_hash: CodeRecord::hash_attach_key(b"k"),
-        expires_at_ms: u64::MAX / 4,
+        expires_at_ms: unix_ms_in(Duration::from_secs(3600)),
         failures: 0,
+        claims: 0,
         state: CodeState::Waiting,
         match_id: String::new(),
     }
@@ -163,7 +173,18 @@ async fn measure_claims<R: Registry>(name: &str, registry: R, lookups: &[String]
         let mut decoder = FrameDecoder::new(MAX_BROKER_MESSAGE);
         loop {
             if let Some(bytes) = decoder.next_message().unwrap() {
-                BrokerMessage::decode(bytes).unwrap();
+                // The claim went all the way (claimed, then undone because
+                // no waiting peer is attached): anything else means the
+                // figure measured an error path.
+                let answer = BrokerMessage::decode(bytes).unwrap();
+                assert!(
+                    matches!(
+                        &answer.message,
+                        Some(ra_core::proto::broker::broker_message::Message::Refused(r))
+                            if r.reason == ra_core::proto::broker::RefuseReason::Unavailable as i32
+                    ),
+                    "{name}: unexpected answer {answer:?}"
+                );
                 break;
             }
             let chunk = recv.read_chunk(4096, true).await.unwrap().unwrap();

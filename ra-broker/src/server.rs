@@ -297,7 +297,15 @@ async fn accept_loop<R: Registry>(endpoint: quinn::Endpoint, node: Arc<Node<R>>)
 }
 
 /// A notice for a waiting peer: a claimant was matched to it.
-type WaiterChannel = mpsc::UnboundedSender<Matched>;
+/// What a claim tells the code's waiting peer.
+enum ToWaiter {
+    /// A claimant was matched with it.
+    Matched(Matched),
+    /// The code was claimed as often as failures are allowed: it is dead.
+    Exhausted,
+}
+
+type WaiterChannel = mpsc::UnboundedSender<ToWaiter>;
 
 struct Node<R> {
     config: BrokerConfig,
@@ -452,6 +460,7 @@ impl<R: Registry> Node<R> {
             attach_key_hash: CodeRecord::hash_attach_key(&register.attach_key),
             expires_at_ms: unix_ms(expires_at),
             failures: 0,
+            claims: 0,
             state: CodeState::Waiting,
             match_id: String::new(),
         };
@@ -536,11 +545,14 @@ impl<R: Registry> Node<R> {
         self.lock_waiters().insert(lookup.clone(), tx.clone());
         let close = loop {
             tokio::select! {
-                Some(matched) = matches.recv() => {
-                    if !stream.send(broker_message::Message::Matched(matched)).await {
-                        break None;
+                Some(signal) = matches.recv() => match signal {
+                    ToWaiter::Matched(matched) => {
+                        if !stream.send(broker_message::Message::Matched(matched)).await {
+                            break None;
+                        }
                     }
-                }
+                    ToWaiter::Exhausted => break Some(CloseReason::TooManyFailures),
+                },
                 message = stream.recv() => match message {
                     Some(peer_message::Message::Outcome(outcome)) => {
                         let report = self
@@ -632,6 +644,7 @@ impl<R: Registry> Node<R> {
                 waiter_role,
                 &self.config.node_id,
                 &match_id.to_string(),
+                self.config.max_failures,
             )
             .await;
         let record = match outcome {
@@ -643,6 +656,12 @@ impl<R: Registry> Node<R> {
                     }
                     _ => refuse(RefuseReason::Unavailable),
                 };
+            }
+            Ok(ClaimOutcome::Exhausted) => {
+                if let Some(waiter) = self.lock_waiters().get(&lookup) {
+                    let _ = waiter.send(ToWaiter::Exhausted);
+                }
+                return refuse(RefuseReason::Unavailable);
             }
             Ok(ClaimOutcome::Unavailable) => return refuse(RefuseReason::Unavailable),
             Err(e) => {
@@ -672,7 +691,7 @@ impl<R: Registry> Node<R> {
         let delivered = self
             .lock_waiters()
             .get(&lookup)
-            .is_some_and(|waiter| waiter.send(to_waiter).is_ok());
+            .is_some_and(|waiter| waiter.send(ToWaiter::Matched(to_waiter)).is_ok());
         if !delivered {
             // The waiting peer is not attached right now: undo the claim.
             let _ = self

@@ -148,3 +148,71 @@ async fn a_restarted_node_loses_no_code_its_waiting_host_re_attaches() {
     let (mut helper, _) = helper.await.unwrap().unwrap();
     next_frame(&mut helper).await;
 }
+
+/// The broker's own claim count, on one backend: a code whose waiting peer
+/// never reports an outcome (it vanishes and re-attaches each time) still
+/// dies after as many claims as failures are allowed.
+async fn unreported_claims_kill_a_code<R: ra_broker::registry::Registry>(registry: R) {
+    use ra_broker::registry::{ClaimOutcome, CodeRecord, CodeState};
+    let expires = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+        + 600_000;
+    let record = CodeRecord {
+        role: 1,
+        owner: "node-a".into(),
+        observed: "127.0.0.1:1".into(),
+        locals: vec!["10.0.0.1:2".into()],
+        attach_key_hash: CodeRecord::hash_attach_key(b"key"),
+        expires_at_ms: expires,
+        failures: 0,
+        claims: 0,
+        state: CodeState::Waiting,
+        match_id: String::new(),
+    };
+    let ttl = std::time::Duration::from_secs(600);
+    assert!(registry.register("LOOKUP", &record, ttl).await.unwrap());
+    for attempt in 0..5 {
+        let outcome = registry
+            .claim("LOOKUP", 1, "node-a", &format!("m{attempt}"), 5)
+            .await
+            .unwrap();
+        let ClaimOutcome::Claimed(claimed) = outcome else {
+            panic!("claim {attempt}: {outcome:?}");
+        };
+        assert_eq!(claimed.claims, attempt + 1);
+        assert_eq!(
+            claimed.expires_at_ms, expires,
+            "the record reads back whole"
+        );
+        assert!(
+            registry
+                .attach("LOOKUP", "node-a", "127.0.0.1:1", &[])
+                .await
+                .unwrap()
+        );
+    }
+    assert_eq!(
+        registry
+            .claim("LOOKUP", 1, "node-a", "m5", 5)
+            .await
+            .unwrap(),
+        ClaimOutcome::Exhausted
+    );
+    assert_eq!(
+        registry.get("LOOKUP").await.unwrap(),
+        None,
+        "the code is gone"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreported_claims_kill_a_code_in_memory_and_in_redis() {
+    unreported_claims_kill_a_code(ra_broker::registry::MemoryRegistry::new()).await;
+    let redis = RedisServer::start();
+    let registry = ra_broker::registry::RedisRegistry::connect(&redis.url())
+        .await
+        .unwrap();
+    unreported_claims_kill_a_code(registry).await;
+}

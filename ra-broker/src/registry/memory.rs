@@ -113,10 +113,17 @@ impl Registry for MemoryRegistry {
         waiter_role: i32,
         node: &str,
         match_id: &str,
+        max_claims: u32,
     ) -> Result<ClaimOutcome, RegistryError> {
-        Ok(self.with(|codes| match codes.live(lookup, Instant::now()) {
-            Some(record) => claim_transition(record, waiter_role, node, match_id),
-            None => ClaimOutcome::Unavailable,
+        Ok(self.with(|codes| {
+            let outcome = match codes.live(lookup, Instant::now()) {
+                Some(record) => claim_transition(record, waiter_role, node, match_id, max_claims),
+                None => ClaimOutcome::Unavailable,
+            };
+            if outcome == ClaimOutcome::Exhausted {
+                codes.codes.remove(lookup);
+            }
+            outcome
         }))
     }
 

@@ -59,8 +59,12 @@ pub struct CodeRecord {
     pub attach_key_hash: String,
     /// When it expires (Unix milliseconds).
     pub expires_at_ms: u64,
-    /// Failed attempts so far.
+    /// Failed attempts so far (as the waiting peer reported them).
     pub failures: u32,
+    /// Claims so far, counted by the broker itself: a claimant whose attempt
+    /// was never reported (the waiting peer vanished, or lies) still counts.
+    #[serde(default)]
+    pub claims: u32,
     /// Waiting or claimed.
     pub state: CodeState,
     /// The current match (when claimed).
@@ -111,6 +115,9 @@ pub enum ClaimOutcome {
     OwnedBy(String),
     /// Unknown, expired, used, dead, claimed already, or of the wrong role.
     Unavailable,
+    /// Claimed as many times as failures are allowed, none of them a success:
+    /// the code is dead (removed), and its waiting peer must be told.
+    Exhausted,
 }
 
 /// What a reported outcome did to the code.
@@ -127,12 +134,15 @@ pub enum ReportOutcome {
     Unknown,
 }
 
-/// The pure claim rule both backends apply (Redis in its script).
+/// The pure claim rule both backends apply (Redis in its script). The node
+/// owning the code counts its claims: past `max_claims` it is
+/// [`ClaimOutcome::Exhausted`] (the caller removes it).
 pub fn claim_transition(
     record: &mut CodeRecord,
     waiter_role: i32,
     node: &str,
     match_id: &str,
+    max_claims: u32,
 ) -> ClaimOutcome {
     if record.role != waiter_role || record.state != CodeState::Waiting {
         return ClaimOutcome::Unavailable;
@@ -140,6 +150,10 @@ pub fn claim_transition(
     if record.owner != node {
         return ClaimOutcome::OwnedBy(record.owner.clone());
     }
+    if record.claims >= max_claims {
+        return ClaimOutcome::Exhausted;
+    }
+    record.claims += 1;
     record.state = CodeState::Claimed;
     record.match_id = match_id.to_owned();
     ClaimOutcome::Claimed(record.clone())
@@ -193,13 +207,16 @@ pub trait Registry: Send + Sync + 'static {
         locals: &[String],
     ) -> impl Future<Output = Result<bool, RegistryError>> + Send;
 
-    /// Atomically claims a waiting code of `waiter_role` attached to `node`.
+    /// Atomically claims a waiting code of `waiter_role` attached to `node`;
+    /// a code claimed `max_claims` times already is removed instead
+    /// ([`ClaimOutcome::Exhausted`]).
     fn claim(
         &self,
         lookup: &str,
         waiter_role: i32,
         node: &str,
         match_id: &str,
+        max_claims: u32,
     ) -> impl Future<Output = Result<ClaimOutcome, RegistryError>> + Send;
 
     /// Applies the waiting peer's report of a match's PAKE outcome.
@@ -245,6 +262,7 @@ mod tests {
             attach_key_hash: CodeRecord::hash_attach_key(b"key"),
             expires_at_ms: 0,
             failures: 0,
+            claims: 0,
             state: CodeState::Waiting,
             match_id: String::new(),
         }
@@ -254,19 +272,19 @@ mod tests {
     fn claim_once_then_report() {
         let mut r = record();
         assert_eq!(
-            claim_transition(&mut r, 2, "a", "m1"),
+            claim_transition(&mut r, 2, "a", "m1", 5),
             ClaimOutcome::Unavailable
         );
         assert_eq!(
-            claim_transition(&mut r, 1, "b", "m1"),
+            claim_transition(&mut r, 1, "b", "m1", 5),
             ClaimOutcome::OwnedBy("a".into())
         );
         assert!(matches!(
-            claim_transition(&mut r, 1, "a", "m1"),
+            claim_transition(&mut r, 1, "a", "m1", 5),
             ClaimOutcome::Claimed(_)
         ));
         assert_eq!(
-            claim_transition(&mut r, 1, "a", "m2"),
+            claim_transition(&mut r, 1, "a", "m2", 5),
             ClaimOutcome::Unavailable
         );
         assert_eq!(
@@ -281,7 +299,7 @@ mod tests {
         for i in 2..5 {
             let id = format!("m{i}");
             assert!(matches!(
-                claim_transition(&mut r, 1, "a", &id),
+                claim_transition(&mut r, 1, "a", &id, 5),
                 ClaimOutcome::Claimed(_)
             ));
             assert_eq!(
@@ -290,7 +308,7 @@ mod tests {
             );
         }
         assert!(matches!(
-            claim_transition(&mut r, 1, "a", "m5"),
+            claim_transition(&mut r, 1, "a", "m5", 5),
             ClaimOutcome::Claimed(_)
         ));
         assert_eq!(
@@ -298,9 +316,36 @@ mod tests {
             ReportOutcome::Dead
         );
         let mut r = record();
-        claim_transition(&mut r, 1, "a", "x");
+        claim_transition(&mut r, 1, "a", "x", 5);
         assert_eq!(report_transition(&mut r, "x", true, 5), ReportOutcome::Used);
         assert!(r.attach_key_matches(b"key"));
         assert!(!r.attach_key_matches(b"kez"));
+    }
+
+    #[test]
+    fn unreported_claims_still_use_up_the_code() {
+        let mut r = record();
+        for i in 0..5 {
+            let id = format!("m{i}");
+            assert!(matches!(
+                claim_transition(&mut r, 1, "a", &id, 5),
+                ClaimOutcome::Claimed(_)
+            ));
+            // The waiting peer never reports; it re-attaches instead.
+            r.state = CodeState::Waiting;
+        }
+        assert_eq!(r.failures, 0);
+        assert_eq!(
+            claim_transition(&mut r, 1, "a", "m5", 5),
+            ClaimOutcome::Exhausted
+        );
+    }
+
+    #[test]
+    fn records_from_before_the_claim_count_still_read() {
+        let mut json = serde_json::to_value(record()).unwrap();
+        json.as_object_mut().unwrap().remove("claims");
+        let r: CodeRecord = serde_json::from_value(json).unwrap();
+        assert_eq!(r.claims, 0);
     }
 }

@@ -18,6 +18,12 @@ if not v then return {'unavailable'} end
 local r = cjson.decode(v)
 if r.role ~= tonumber(ARGV[1]) or r.state ~= 'waiting' then return {'unavailable'} end
 if r.owner ~= ARGV[2] then return {'owner', r.owner} end
+local claims = tonumber(r.claims) or 0
+if claims >= tonumber(ARGV[4]) then
+  redis.call('DEL', KEYS[1])
+  return {'exhausted'}
+end
+r.claims = claims + 1
 r.state = 'claimed'
 r.match_id = ARGV[3]
 local out = cjson.encode(r)
@@ -153,6 +159,7 @@ impl Registry for RedisRegistry {
         waiter_role: i32,
         node: &str,
         match_id: &str,
+        max_claims: u32,
     ) -> Result<ClaimOutcome, RegistryError> {
         let mut connection = self.connection.clone();
         let reply: Vec<String> = self
@@ -161,9 +168,11 @@ impl Registry for RedisRegistry {
             .arg(waiter_role)
             .arg(node)
             .arg(match_id)
+            .arg(max_claims)
             .invoke_async(&mut connection)
             .await?;
         match reply.as_slice() {
+            [kind] if kind == "exhausted" => Ok(ClaimOutcome::Exhausted),
             [kind, record] if kind == "claimed" => Ok(ClaimOutcome::Claimed(decode(record)?)),
             [kind, owner] if kind == "owner" => Ok(ClaimOutcome::OwnedBy(owner.clone())),
             _ => Ok(ClaimOutcome::Unavailable),

@@ -1,0 +1,181 @@
+//! The relay on its own, over real UDP sockets on loopback: only the two
+//! token holders are forwarded, unchanged; a third party gets nothing through;
+//! the byte budget and the idle timeout close an allocation.
+#![allow(missing_docs)]
+
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use ra_broker::config::RelayLimits;
+use ra_broker::relay::Relay;
+use ra_core::relay::{RawDatagram, RelayToken};
+use tokio::net::UdpSocket;
+
+const STEP: Duration = Duration::from_secs(5);
+
+async fn relay(limits: RelayLimits) -> Relay {
+    Relay::start("127.0.0.1:0".parse().unwrap(), limits, None)
+        .await
+        .unwrap()
+}
+
+fn generous() -> RelayLimits {
+    RelayLimits {
+        max_bytes: u64::MAX,
+        idle_timeout: Duration::from_secs(60),
+    }
+}
+
+async fn socket() -> UdpSocket {
+    UdpSocket::bind("127.0.0.1:0").await.unwrap()
+}
+
+/// The next datagram `socket` receives, within the step.
+async fn receive(socket: &UdpSocket) -> (Vec<u8>, SocketAddr) {
+    let mut buf = vec![0u8; 65_536];
+    let (len, from) = tokio::time::timeout(STEP, socket.recv_from(&mut buf))
+        .await
+        .expect("a datagram in time")
+        .unwrap();
+    buf.truncate(len);
+    (buf, from)
+}
+
+/// Binds `socket` to the allocation side of `token`; the relay's answer.
+async fn bind(socket: &UdpSocket, relay: SocketAddr, token: RelayToken) -> RawDatagram {
+    socket
+        .send_to(&RawDatagram::Bind(token).encode(), relay)
+        .await
+        .unwrap();
+    let (reply, _) = receive(socket).await;
+    RawDatagram::decode(&reply).expect("a raw reply")
+}
+
+/// Two sockets bound to one allocation, both told they are paired.
+async fn pair(relay: &Relay) -> (UdpSocket, UdpSocket) {
+    let (token_a, token_b) = relay.allocate();
+    let (a, b) = (socket().await, socket().await);
+    assert_eq!(
+        bind(&a, relay.local_addr(), token_a).await,
+        RawDatagram::Bound {
+            token: token_a,
+            paired: false
+        }
+    );
+    assert_eq!(
+        bind(&b, relay.local_addr(), token_b).await,
+        RawDatagram::Bound {
+            token: token_b,
+            paired: true
+        }
+    );
+    // A learns that B arrived.
+    let (reply, _) = receive(&a).await;
+    assert_eq!(
+        RawDatagram::decode(&reply),
+        Some(RawDatagram::Bound {
+            token: token_a,
+            paired: true
+        })
+    );
+    (a, b)
+}
+
+/// Waits until `condition` holds, looking every few milliseconds, for at
+/// most `limit` (the relay's sweep runs on its own clock).
+async fn eventually(limit: Duration, condition: impl Fn() -> bool) -> bool {
+    let deadline = tokio::time::Instant::now() + limit;
+    while !condition() {
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    true
+}
+
+#[tokio::test]
+async fn only_the_two_token_holders_are_forwarded_unchanged() {
+    let relay = relay(generous()).await;
+    let (a, b) = pair(&relay).await;
+    let to = relay.local_addr();
+
+    a.send_to(b"quic from a", to).await.unwrap();
+    let (data, from) = receive(&b).await;
+    assert_eq!((data.as_slice(), from), (&b"quic from a"[..], to));
+    b.send_to(b"quic from b", to).await.unwrap();
+    assert_eq!(receive(&a).await.0, b"quic from b");
+
+    // A third party: its datagrams are dropped, and a made-up token binds
+    // nothing (no answer at all).
+    let mallory = socket().await;
+    mallory.send_to(b"inject", to).await.unwrap();
+    assert!(
+        eventually(STEP, || relay.stats().dropped.load(Ordering::Relaxed) == 1).await,
+        "the stranger's datagram is dropped"
+    );
+    mallory
+        .send_to(&RawDatagram::Bind([0x55; 16]).encode(), to)
+        .await
+        .unwrap();
+    // The next thing B receives is A's, not the stranger's.
+    a.send_to(b"second from a", to).await.unwrap();
+    assert_eq!(receive(&b).await.0, b"second from a");
+    let mut buf = [0u8; 64];
+    assert!(
+        mallory.try_recv_from(&mut buf).is_err(),
+        "the stranger got an answer"
+    );
+    assert_eq!(relay.stats().datagrams.load(Ordering::Relaxed), 3);
+}
+
+#[tokio::test]
+async fn the_byte_budget_closes_the_allocation() {
+    let relay = relay(RelayLimits {
+        max_bytes: 3_000,
+        idle_timeout: Duration::from_secs(60),
+    })
+    .await;
+    let (a, b) = pair(&relay).await;
+    let to = relay.local_addr();
+    let packet = vec![0xAB; 1_000];
+    for _ in 0..3 {
+        a.send_to(&packet, to).await.unwrap();
+        assert_eq!(receive(&b).await.0.len(), 1_000);
+    }
+    // The fourth kilobyte is over budget: dropped, and the allocation gone.
+    a.send_to(&packet, to).await.unwrap();
+    assert!(
+        eventually(STEP, || relay.allocations() == 0).await,
+        "the allocation outlived its budget"
+    );
+    assert_eq!(relay.stats().dropped.load(Ordering::Relaxed), 1);
+    b.send_to(&packet, to).await.unwrap();
+    assert!(
+        eventually(STEP, || relay.stats().dropped.load(Ordering::Relaxed) == 2).await,
+        "traffic after the budget is dropped"
+    );
+    assert_eq!(relay.stats().datagrams.load(Ordering::Relaxed), 3);
+}
+
+#[tokio::test]
+async fn an_idle_allocation_is_closed() {
+    let relay = relay(RelayLimits {
+        max_bytes: u64::MAX,
+        idle_timeout: Duration::from_millis(200),
+    })
+    .await;
+    let (a, _b) = pair(&relay).await;
+    assert_eq!(relay.allocations(), 1);
+    // Swept within a sweep period (1 s) after going idle.
+    assert!(
+        eventually(STEP, || relay.allocations() == 0).await,
+        "the idle allocation stayed"
+    );
+    a.send_to(b"late", relay.local_addr()).await.unwrap();
+    assert!(
+        eventually(STEP, || relay.stats().dropped.load(Ordering::Relaxed) == 1).await,
+        "traffic after the timeout is dropped"
+    );
+}
