@@ -196,6 +196,9 @@ namespace Ra.Interop
         [DllImport(Lib)] public static extern uint ra_helper_event_free(IntPtr ev);
         [DllImport(Lib)] public static extern uint ra_helper_request_control(HelperHandle helper);
         [DllImport(Lib)] public static extern uint ra_helper_release_control(HelperHandle helper);
+        [DllImport(Lib)] public static extern uint ra_helper_select_display(HelperHandle helper, uint display);
+        [DllImport(Lib)] public static extern uint ra_helper_request_keyframe(HelperHandle helper);
+        [DllImport(Lib)] public static extern uint ra_helper_pointer(HelperHandle helper, int x, int y, uint kind);
         [DllImport(Lib)] public static extern uint ra_helper_send_input(HelperHandle helper, RaInputEvent[] events, UIntPtr count);
         [DllImport(Lib)] public static extern uint ra_helper_chat(HelperHandle helper, byte[] text);
         [DllImport(Lib)] public static extern uint ra_helper_end(HelperHandle helper);

@@ -143,10 +143,18 @@ namespace Ra
         public RaRect[] Damage;
     }
 
+    /// <summary>One of the host's displays (Displays events).</summary>
+    public sealed class DisplayInfo
+    {
+        public uint Id; public string Name; public RaRect Bounds; public bool Primary;
+    }
+
     public sealed class HelperEvent
     {
         public HelperEventKind Kind; public string HostName, Text, ReasonName, Description; public uint Reason, Grant;
         public Frame Frame;
+        /// <summary>The host's displays and the one captured (Displays events).</summary>
+        public DisplayInfo[] Displays; public uint SelectedDisplay;
         /// <summary>Clipboard sharing is on (ClipboardSharing events).</summary>
         public bool Enabled;
         /// <summary>The pointer (Cursor events), its shape copied.</summary>
@@ -161,6 +169,17 @@ namespace Ra
                 Reason = d.Reason, ReasonName = Utf8.Read(d.ReasonName), Grant = d.Grant,
                 Description = Utf8.Read(d.Description), Enabled = d.Enabled != 0,
             };
+            if (e.Kind == HelperEventKind.Displays)
+            {
+                e.SelectedDisplay = d.SelectedDisplay;
+                e.Displays = new DisplayInfo[(int)d.DisplaysLen.ToUInt64()];
+                int size = Marshal.SizeOf(typeof(RaDisplayInfo));
+                for (int i = 0; i < e.Displays.Length; i++)
+                {
+                    var info = (RaDisplayInfo)Marshal.PtrToStructure(new IntPtr(d.Displays.ToInt64() + i * size), typeof(RaDisplayInfo));
+                    e.Displays[i] = new DisplayInfo { Id = info.Id, Name = Utf8.Read(info.Name), Bounds = info.Bounds, Primary = info.Primary != 0 };
+                }
+            }
             if (e.Kind == HelperEventKind.Cursor)
             {
                 var c = d.Cursor;
@@ -592,6 +611,12 @@ namespace Ra
 
         public void RequestControl() => RaException.Check(N.ra_helper_request_control(handle));
         public void ReleaseControl() => RaException.Check(N.ra_helper_release_control(handle));
+        /// <summary>Watch another display of the host (an id from a Displays event).</summary>
+        public void SelectDisplay(uint display) => RaException.Check(N.ra_helper_select_display(handle, display));
+        /// <summary>Ask the host for a whole picture.</summary>
+        public void RequestKeyframe() => RaException.Check(N.ra_helper_request_keyframe(handle));
+        /// <summary>Show a pointer or laser mark on the host's screen (kind as in ra.h).</summary>
+        public void Pointer(int x, int y, uint kind) => RaException.Check(N.ra_helper_pointer(handle, x, y, kind));
         public void Chat(string text) => RaException.Check(N.ra_helper_chat(handle, Utf8.Z(text)));
         public void End() => RaException.Check(N.ra_helper_end(handle));
 

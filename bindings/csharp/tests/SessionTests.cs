@@ -133,6 +133,19 @@ static class SessionTests
                 helper.EventReceived -= onEvent;
                 var helperEvents = helper.Events(Wait).GetEnumerator();
 
+                // The synthetic host has two displays, ids 0 and 1: watch the second.
+                helper.SelectDisplay(1);
+                HelperEvent selected;
+                do selected = WaitHelper(helperEvents, HelperEventKind.Displays);
+                while (selected.SelectedDisplay != 1);
+                Assert.True(selected.Displays.Length == 2 && selected.Displays[1].Id == 1, "two displays");
+                Assert.True(selected.Displays[1].Bounds.Width == 320 && selected.Displays[1].Name.Length > 0, "display info");
+                // And back: input below is in the first display's coordinates.
+                helper.SelectDisplay(0);
+                do selected = WaitHelper(helperEvents, HelperEventKind.Displays);
+                while (selected.SelectedDisplay != 0);
+                helper.RequestKeyframe();
+
                 helper.RequestControl();
                 var asked = WaitHost(hostEvents, HostEventKind.ControlRequested);
                 host.GrantControl(asked.Connection);

@@ -140,9 +140,10 @@ static ra_result inj_release_all(void *user_data) {
 
 static void inj_destroy(void *user_data) { ((injector_state *)user_data)->destroyed++; }
 
-static struct timespec deadline_after(unsigned ms) {
+/* `ms` from now on `clock`. */
+static struct timespec clock_after(clockid_t clock, unsigned ms) {
     struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
+    clock_gettime(clock, &t);
     t.tv_sec += ms / 1000;
     t.tv_nsec += (long)(ms % 1000) * 1000000L;
     if (t.tv_nsec >= 1000000000L) {
@@ -151,6 +152,12 @@ static struct timespec deadline_after(unsigned ms) {
     }
     return t;
 }
+
+/* A deadline for pthread_cond_timedwait (which uses the realtime clock). */
+static struct timespec deadline_after(unsigned ms) { return clock_after(CLOCK_REALTIME, ms); }
+
+/* A deadline for `passed`. */
+static struct timespec monotonic_after(unsigned ms) { return clock_after(CLOCK_MONOTONIC, ms); }
 
 /* Waits until the injector saw `count` events and `releases` release_alls. */
 static int wait_injected(injector_state *state, int count, int releases) {
@@ -168,8 +175,23 @@ static int wait_injected(injector_state *state, int count, int releases) {
 /* ---------- event helpers ---------- */
 
 /* Takes host events until one of `kind`; its data goes to `out`. */
+/* Whether the monotonic clock has passed `deadline`. */
+static int passed(struct timespec deadline) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return now.tv_sec > deadline.tv_sec ||
+           (now.tv_sec == deadline.tv_sec && now.tv_nsec >= deadline.tv_nsec);
+}
+
+/* Takes host events until one of `kind`, for at most WAIT_MS in all (other
+ * events, frames above all, must not keep a wait alive). */
 static int wait_host(ra_host *host, uint32_t kind, ra_host_event_data *out, ra_host_event **keep) {
+    struct timespec deadline = monotonic_after(WAIT_MS);
     for (;;) {
+        if (passed(deadline)) {
+            fprintf(stderr, "no host event %u in %u ms\n", kind, WAIT_MS);
+            return 0;
+        }
         ra_host_event *event = NULL;
         ra_result r = ra_host_next_event(host, WAIT_MS, &event);
         if (r != RA_RESULT_OK) {
@@ -194,7 +216,12 @@ static int wait_host(ra_host *host, uint32_t kind, ra_host_event_data *out, ra_h
 /* Takes helper events until one of `kind` (frames are skipped unless asked for). */
 static int wait_helper(ra_helper *helper, uint32_t kind, ra_helper_event_data *out,
                        ra_helper_event **keep) {
+    struct timespec deadline = monotonic_after(WAIT_MS);
     for (;;) {
+        if (passed(deadline)) {
+            fprintf(stderr, "no helper event %u in %u ms\n", kind, WAIT_MS);
+            return 0;
+        }
         ra_helper_event *event = NULL;
         ra_result r = ra_helper_next_event(helper, WAIT_MS, &event);
         if (r != RA_RESULT_OK) {
@@ -368,7 +395,18 @@ int main(void) {
     CHECK_RESULT(wrong.result, RA_RESULT_WRONG_PASSWORD);
     CHECK(wrong.helper == NULL);
 
-    /* The right password: the host approves. */
+    /* The right password, but the host says no; the invitation stays open. */
+    accept_job denied = {token, password, NULL, RA_RESULT_INTERNAL};
+    REQUIRE(pthread_create(&thread, NULL, accept_thread, &denied) == 0);
+    CHECK(wait_host(host, RA_HOST_EVENT_CONNECTION_REQUEST, &hd, &event));
+    REQUIRE(event != NULL);
+    CHECK_OK(ra_host_deny(host, hd.connection));
+    ra_host_event_free(event);
+    pthread_join(thread, NULL);
+    CHECK_RESULT(denied.result, RA_RESULT_DENIED);
+    CHECK(denied.helper == NULL);
+
+    /* Again: the host approves. */
     accept_job job = {token, password, NULL, RA_RESULT_INTERNAL};
     REQUIRE(pthread_create(&thread, NULL, accept_thread, &job) == 0);
     CHECK(wait_host(host, RA_HOST_EVENT_CONNECTION_REQUEST, &hd, &event));
@@ -468,11 +506,28 @@ int main(void) {
     }
     CHECK_OK(ra_helper_set_event_callback(helper, NULL, NULL));
 
-    /* Control: asked, granted, used. */
+    /* Selecting a display (the only one, already shown) and asking for a
+     * whole picture: accepted, and the pictures keep coming. */
+    CHECK_OK(ra_helper_select_display(helper, 0));
+    CHECK_OK(ra_helper_request_keyframe(helper));
+    CHECK(wait_helper(helper, RA_HELPER_EVENT_FRAME, &d, &hevent));
+    ra_helper_event_free(hevent);
+
+    /* Control: asked and denied, asked again, granted, used. */
     uint32_t state = 99;
     CHECK_OK(ra_helper_get_control_state(helper, &state));
     CHECK(state == RA_CONTROL_NONE);
     ra_input_event early = {RA_INPUT_POINTER_MOVE, 1, 1, 0, 0, 0, NULL};
+    CHECK_RESULT(ra_helper_send_input(helper, &early, 1), RA_RESULT_NOT_CONTROLLING);
+    CHECK_OK(ra_helper_request_control(helper));
+    CHECK(wait_host(host, RA_HOST_EVENT_CONTROL_REQUESTED, &hd, &event));
+    ra_host_event_free(event);
+    CHECK_OK(ra_host_deny_control(host, conn));
+    CHECK(wait_helper(helper, RA_HELPER_EVENT_CONTROL_DENIED, &d, &hevent));
+    if (hevent) {
+        CHECK(d.reason_name != NULL && strcmp(d.reason_name, "by_user") == 0);
+        ra_helper_event_free(hevent);
+    }
     CHECK_RESULT(ra_helper_send_input(helper, &early, 1), RA_RESULT_NOT_CONTROLLING);
     CHECK_OK(ra_helper_request_control(helper));
     CHECK(wait_host(host, RA_HOST_EVENT_CONTROL_REQUESTED, &hd, &event));
