@@ -856,6 +856,33 @@ fn pointer_positions_are_mapped_onto_the_captured_display_and_kept_inside() {
 }
 
 #[test]
+fn pointer_positions_scale_when_the_picture_is_not_in_desktop_pixels() {
+    let mut w = World::simple(45);
+    let h = w.controlling_session();
+    // A HiDPI display: 1280x1024 on the desktop, captured at twice that.
+    w.host
+        .set_capture_area(ra_core::media::Rect::new(1920, 0, 1280, 1024));
+    w.host.set_picture_size(2560, 2048);
+    assert!(w.send_input(
+        h,
+        &[
+            InputEvent::PointerMove { x: 0, y: 0 },
+            InputEvent::PointerMove { x: 1001, y: 2047 },
+            InputEvent::PointerMove { x: 9999, y: -3 },
+        ]
+    ));
+    w.settle();
+    assert_eq!(
+        w.injected_events(),
+        vec![
+            InputEvent::PointerMove { x: 1920, y: 0 },
+            InputEvent::PointerMove { x: 2420, y: 1023 },
+            InputEvent::PointerMove { x: 3199, y: 0 },
+        ]
+    );
+}
+
+#[test]
 fn a_flood_of_presses_is_limited_but_releases_of_held_keys_pass() {
     let mut w = World::simple(44);
     let h = w.controlling_session();

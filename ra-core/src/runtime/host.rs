@@ -752,6 +752,9 @@ impl HostDriver {
                     let _ = self.core.send_cursor(now, conn, &update);
                 }
             }
+            PipelineReport::PictureSize { width, height } => {
+                self.core.set_picture_size(width, height);
+            }
             PipelineReport::Geometry {
                 displays,
                 selected,

@@ -58,6 +58,8 @@ pub(crate) enum PipelineCommand {
 pub(crate) enum PipelineReport {
     /// The pointer moved or changed shape.
     Cursor(CursorUpdate),
+    /// The size of the pictures captured (first frame, and when it changes).
+    PictureSize { width: u32, height: u32 },
     /// The displays, the one captured, and where it lies on the desktop
     /// (at start, after a selection, after a resolution change).
     Geometry {
@@ -300,10 +302,14 @@ impl Pipeline {
             Ok(Some(frame)) => {
                 self.last_capture = Some(Instant::now());
                 let size = (frame.width, frame.height);
-                let mut resized = self
-                    .last_size
-                    .replace(size)
-                    .is_some_and(|last| last != size);
+                let previous = self.last_size.replace(size);
+                if previous != Some(size) {
+                    let _ = self.reports.send(PipelineReport::PictureSize {
+                        width: size.0,
+                        height: size.1,
+                    });
+                }
+                let mut resized = previous.is_some_and(|last| last != size);
                 if self
                     .selected
                     .is_some_and(|selected| selected != frame.display)

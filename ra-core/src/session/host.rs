@@ -312,6 +312,8 @@ pub struct HostEndpoint {
     input_dropped: u64,
     /// Where absolute pointer positions land on the host's desktop.
     capture_area: Option<Rect>,
+    /// The size of the pictures sent, when known.
+    picture_size: Option<(u32, u32)>,
     /// Remote input is ignored until then (the local user is busy).
     input_suspended_until: Option<Instant>,
     press_tokens: f64,
@@ -356,6 +358,7 @@ impl HostEndpoint {
             next_grant: 1,
             input_dropped: 0,
             capture_area: None,
+            picture_size: None,
             input_suspended_until: None,
             press_tokens: PRESS_BURST,
             tokens_at: now,
@@ -542,14 +545,25 @@ impl HostEndpoint {
         self.injections.push_back(Injection::ReleaseAll);
     }
 
+    /// A position in the helper's picture as a position on the desktop:
+    /// scaled when the picture's pixels are not the desktop's (a HiDPI screen
+    /// captured in physical pixels on a desktop in logical ones, or the
+    /// other way round), then offset to the captured display and kept in it.
     fn map_to_desktop(&self, x: i32, y: i32) -> InputEvent {
         match self.capture_area {
             Some(area) if !area.is_empty() => {
-                let right = i32::try_from(area.width - 1).unwrap_or(i32::MAX);
-                let bottom = i32::try_from(area.height - 1).unwrap_or(i32::MAX);
+                let (picture_width, picture_height) = self
+                    .picture_size
+                    .filter(|&(w, h)| w > 0 && h > 0)
+                    .unwrap_or((area.width, area.height));
+                let scale = |v: i32, picture: u32, desktop: u32| -> i32 {
+                    let clamped = i64::from(v).clamp(0, i64::from(picture) - 1);
+                    let scaled = clamped * i64::from(desktop) / i64::from(picture);
+                    i32::try_from(scaled.min(i64::from(desktop) - 1)).unwrap_or(i32::MAX)
+                };
                 InputEvent::PointerMove {
-                    x: area.x.saturating_add(x.clamp(0, right)),
-                    y: area.y.saturating_add(y.clamp(0, bottom)),
+                    x: area.x.saturating_add(scale(x, picture_width, area.width)),
+                    y: area.y.saturating_add(scale(y, picture_height, area.height)),
                 }
             }
             _ => InputEvent::PointerMove { x, y },
@@ -867,6 +881,13 @@ impl HostEndpoint {
     /// helper cannot click on a display it does not see.
     pub fn set_capture_area(&mut self, area: Rect) {
         self.capture_area = Some(area);
+    }
+
+    /// The size of the pictures the helper is sent, when it differs from the
+    /// captured area's (see [`HostEndpoint::set_capture_area`]): positions in
+    /// the picture are scaled onto the area.
+    pub fn set_picture_size(&mut self, width: u32, height: u32) {
+        self.picture_size = Some((width, height));
     }
 
     /// Ignores remote input until `now + duration` because the local user is
