@@ -65,9 +65,11 @@ pub(crate) fn set_last_error(error: &Error) {
 /// next failing `ra_` call on the same thread; copy it to keep it.
 #[unsafe(no_mangle)]
 pub extern "C" fn ra_last_error_message() -> *const c_char {
-    LAST_ERROR
-        .try_with(|slot| slot.borrow().as_ptr())
-        .unwrap_or(c"".as_ptr())
+    crate::guard::guard_str(c"", || {
+        LAST_ERROR
+            .try_with(|slot| slot.borrow().as_ptr())
+            .unwrap_or(c"".as_ptr())
+    })
 }
 
 impl From<InvitationError> for Error {

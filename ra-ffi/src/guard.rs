@@ -32,6 +32,15 @@ pub(crate) fn guard(body: impl FnOnce() -> Result<()>) -> ra_result {
     }
 }
 
+/// Runs the body of an export that returns a static string instead of an
+/// `ra_result`: a panic (none is expected there) yields `fallback`.
+pub(crate) fn guard_str(
+    fallback: &'static std::ffi::CStr,
+    body: impl FnOnce() -> *const std::ffi::c_char,
+) -> *const std::ffi::c_char {
+    catch_unwind(AssertUnwindSafe(body)).unwrap_or(fallback.as_ptr())
+}
+
 /// The error describing a caught panic.
 pub(crate) fn panic_error(payload: &(dyn Any + Send)) -> Error {
     let message = payload

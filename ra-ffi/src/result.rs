@@ -384,9 +384,11 @@ fn lookup(code: ra_result) -> Option<(&'static CStr, &'static CStr)> {
 /// Never NULL; the string is static. Any thread.
 #[unsafe(no_mangle)]
 pub extern "C" fn ra_result_name(result: ra_result) -> *const c_char {
-    lookup(result)
-        .map_or(c"RA_RESULT_UNKNOWN", |(name, _)| name)
-        .as_ptr()
+    crate::guard::guard_str(c"RA_RESULT_UNKNOWN", || {
+        lookup(result)
+            .map_or(c"RA_RESULT_UNKNOWN", |(name, _)| name)
+            .as_ptr()
+    })
 }
 
 /// A short English message for `result` (`"wrong password"`), or
@@ -396,9 +398,11 @@ pub extern "C" fn ra_result_name(result: ra_result) -> *const c_char {
 /// Never NULL; the string is static. Any thread.
 #[unsafe(no_mangle)]
 pub extern "C" fn ra_result_message(result: ra_result) -> *const c_char {
-    lookup(result)
-        .map_or(c"unknown result code", |(_, message)| message)
-        .as_ptr()
+    crate::guard::guard_str(c"unknown result code", || {
+        lookup(result)
+            .map_or(c"unknown result code", |(_, message)| message)
+            .as_ptr()
+    })
 }
 
 #[cfg(test)]

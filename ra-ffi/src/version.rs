@@ -15,7 +15,7 @@ pub extern "C" fn ra_version() -> *const c_char {
         Ok(text) => text,
         Err(_) => c"unknown",
     };
-    TEXT.as_ptr()
+    crate::guard::guard_str(c"unknown", || TEXT.as_ptr())
 }
 
 #[cfg(test)]
