@@ -368,3 +368,72 @@ async fn a_waiting_helper_counts_wrong_hosts_and_dies_after_five() {
         "{result:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broker_with_another_certificate_is_refused_by_both_roles() {
+    let broker = BrokerProcess::start(&["--listen", "127.0.0.1:0"]);
+    let mut wrong = broker.fingerprint();
+    wrong.0[0] ^= 0xFF;
+    let impostor = broker_options(broker.addr(), wrong);
+
+    let (backends, _log) = host_backends();
+    let host = easy_connect_host(impostor.clone(), host_options("Alice"), backends).await;
+    let error = host.err().expect("no code through an unpinned broker");
+    assert!(matches!(error, WaitError::Broker(_)), "{error:?}");
+
+    let code = Code::generate_random();
+    let helper = easy_connect_helper(impostor, &code, helper_options("Bob"), decoder()).await;
+    assert!(
+        matches!(
+            helper,
+            Err(ClaimError::Unreachable(_) | ClaimError::Broker(_))
+        ),
+        "{helper:?}"
+    );
+    // Pinned right, the same broker serves.
+    let (backends, _log) = host_backends();
+    assert!(
+        easy_connect_host(broker.options(), host_options("Alice"), backends)
+            .await
+            .is_ok()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_host_policy_shortens_a_code_s_life() {
+    let broker = BrokerProcess::start(&["--listen", "127.0.0.1:0"]);
+    let (backends, _log) = host_backends();
+    let options = ra_core::runtime::InviteOptions {
+        policy: ra_core::policy::Policy {
+            max_invitation_lifetime: Duration::from_secs(2),
+            ..ra_core::policy::Policy::default()
+        },
+        ..host_options("Alice")
+    };
+    let started = std::time::SystemTime::now();
+    let mut host = easy_connect_host(broker.options(), options, backends)
+        .await
+        .unwrap();
+    let life = host
+        .expires_at()
+        .duration_since(started)
+        .expect("expires after it started");
+    assert!(life <= Duration::from_secs(3), "the code lives {life:?}");
+    let code = host.code().clone();
+    // It closes by itself, and the broker forgets it.
+    let closed = host_event_matching(&mut host, |e| {
+        matches!(e, HostEvent::InvitationClosed { .. })
+    })
+    .await;
+    assert!(
+        matches!(
+            closed,
+            HostEvent::InvitationClosed {
+                reason: ra_core::session::InvitationCloseReason::Expired
+            }
+        ),
+        "{closed:?}"
+    );
+    let late = easy_connect_helper(broker.options(), &code, helper_options("Bob"), decoder()).await;
+    assert!(matches!(late, Err(ClaimError::Unavailable)), "{late:?}");
+}
