@@ -318,3 +318,90 @@ fn the_viewers_clipboard_follows_the_hosts_sharing() {
     );
     host.proc.finish();
 }
+
+/// Makes the 1280x480 screen of `xvfb` two monitors side by side, LEFT and
+/// RIGHT (RandR's `--setmonitor`, which Xvfb supports).
+fn split_into_two_monitors(xvfb: &Xvfb) {
+    for (name, geometry) in [
+        ("LEFT", "640/169x480/127+0+0"),
+        ("RIGHT", "640/169x480/127+640+0"),
+    ] {
+        let status = std::process::Command::new("xrandr")
+            .args(["--setmonitor", name, geometry, "none"])
+            .env("DISPLAY", xvfb.display())
+            .status()
+            .expect("xrandr (x11-xserver-utils) is installed by scripts/setup.sh");
+        assert!(status.success(), "xrandr --setmonitor {name}");
+    }
+}
+
+#[test]
+fn the_monitor_options_pick_what_is_shared_and_watched() {
+    let xvfb = Xvfb::start(1280, 480).expect("Xvfb");
+    split_into_two_monitors(&xvfb);
+    let display = xvfb.display();
+    // The host starts on RIGHT.
+    let host = Host::start(&[
+        "--capture",
+        "screen",
+        "--display",
+        &display,
+        "--monitor",
+        "RIGHT",
+        "--approve",
+        "yes",
+    ]);
+    let (token, password) = (host.token(), host.password());
+    // A still screen sends one picture (damage-driven), then nothing.
+    let watcher =
+        start_helper(&["--token", &token, "--password", &password, "--frames", "1"]).finish();
+    assert_eq!(watcher.code(), 0, "{watcher:#?}");
+    let displays = &watcher.events_named("displays")[0];
+    let right = displays["displays"]
+        .as_array()
+        .and_then(|all| all.iter().find(|d| d["name"] == "RIGHT"))
+        .unwrap_or_else(|| panic!("no RIGHT in {displays}"));
+    assert_eq!(displays["selected"], right["id"], "{displays}");
+    assert!(
+        watcher
+            .events_named("frame")
+            .iter()
+            .all(|f| f["width"] == 640 && f["height"] == 480),
+        "{watcher:#?}"
+    );
+
+    assert_eq!(host.proc.finish().code(), 0);
+
+    // A helper asking for all of them gets the whole screen.
+    let host = Host::start(&[
+        "--capture",
+        "screen",
+        "--display",
+        &display,
+        "--approve",
+        "yes",
+    ]);
+    let (token, password) = (host.token(), host.password());
+    // The first picture may come before the switch; the switch sends a
+    // whole new one. `--duration` bounds the wait; the assertion needs one.
+    let all = start_helper(&[
+        "--token",
+        &token,
+        "--password",
+        &password,
+        "--monitor",
+        "all",
+        "--duration",
+        "3s",
+    ])
+    .finish();
+    assert_eq!(all.code(), 0, "{all:#?}");
+    let frames = all.events_named("frame");
+    assert!(
+        frames
+            .iter()
+            .any(|f| f["width"] == 1280 && f["height"] == 480),
+        "no whole-screen frame after --monitor all: {all:#?}"
+    );
+    assert_eq!(host.proc.finish().code(), 0);
+}
