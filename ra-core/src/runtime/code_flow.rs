@@ -40,7 +40,7 @@ use crate::proto::broker::{
     self, Attach, Claim, CloseReason, Matched, Outcome, RefuseReason, Register, Role,
     broker_message, peer_message,
 };
-use crate::session::HostEvent;
+use crate::session::{HostEvent, InvitationCloseReason};
 
 /// The default lifetime of a code (the broker and the host policy may shorten it).
 pub const DEFAULT_CODE_LIFETIME: Duration = Duration::from_secs(600);
@@ -598,6 +598,14 @@ async fn host_waits(
     };
     if let Some(e) = end {
         tracing::debug!(error = %e, "code closed");
+        let reason = match e {
+            WaitError::TooManyFailures => Some(InvitationCloseReason::TooManyFailures),
+            WaitError::Expired => Some(InvitationCloseReason::Expired),
+            _ => None,
+        };
+        if let Some(reason) = reason {
+            feed.close(reason);
+        }
     }
     // The code is used, dead or expired: no more connections.
     acceptor.abort();

@@ -36,6 +36,11 @@ pub(crate) enum NetEvent {
     Lost {
         conn: ConnectionId,
     },
+    /// Whoever feeds connections knows the offer is over, and why (the
+    /// broker says the code expired or died).
+    OfferClosed {
+        reason: crate::session::InvitationCloseReason,
+    },
 }
 
 /// What the driver asks a connection task to do.

@@ -267,6 +267,12 @@ pub(crate) struct ConnectionFeed {
 }
 
 impl ConnectionFeed {
+    /// Closes the session's invitation for `reason`: no connection will
+    /// come, and the application learns why.
+    pub(crate) fn close(&self, reason: crate::session::InvitationCloseReason) {
+        let _ = self.net.send(NetEvent::OfferClosed { reason });
+    }
+
     /// Runs an established connection (from either side of the handshake) as
     /// one of the session's connections.
     pub(crate) fn add(&self, connection: quinn::Connection) {
@@ -793,6 +799,7 @@ impl HostDriver {
                 self.connections.remove(&conn);
                 self.core.handle_connection_lost(now, conn);
             }
+            NetEvent::OfferClosed { reason } => self.core.close_invitation_because(now, reason),
         }
     }
 

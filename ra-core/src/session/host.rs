@@ -968,6 +968,12 @@ impl HostEndpoint {
         self.close_invitation_for(now, InvitationCloseReason::ClosedByHost);
     }
 
+    /// Closes the invitation for `reason` when something other than the host
+    /// user decided it: a broker that says the code expired or died.
+    pub fn close_invitation_because(&mut self, now: Instant, reason: InvitationCloseReason) {
+        self.close_invitation_for(now, reason);
+    }
+
     /// Applies a new policy at once: turning assistance off ends the session and
     /// closes the invitation; turning control off revokes a grant and denies a
     /// pending request; a shorter lifetime brings the expiry forward.
