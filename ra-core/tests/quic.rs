@@ -755,9 +755,9 @@ async fn latency_stays_bounded_behind_a_slow_link() {
         late.last()
     );
     // Noise costs about 9 kB a frame even at the encoder's lowest quality, so
-    // the link carries 13 frames a second at most; measured: 17 frames in 4 s,
-    // p90 165 ms (a frame alone takes 75 ms to cross the link).
-    assert!(late.len() >= 8, "frames keep coming: {} in 4 s", late.len());
+    // the link carries 13 frames a second at most; measured here: 10 to 17
+    // frames in 4 s, p90 165 to 200 ms (a frame alone takes 75 ms to cross).
+    assert!(late.len() >= 6, "frames keep coming: {} in 4 s", late.len());
     let p90 = late[late.len() * 9 / 10];
     assert!(
         p90 <= Duration::from_millis(400),

@@ -7,8 +7,11 @@
 //! - a congestion event (quinn saw loss): cut hard, once per round trip;
 //! - RTT above the path's minimum (a queue is building in front of the
 //!   bottleneck): cut gently, once per round trip, before loss happens;
-//! - the sender waiting for room (frames take longer than the frame interval
-//!   to cross): stay under what the link was seen to deliver.
+//! - the sender waiting for room while packets queue on the path (frames take
+//!   longer than the frame interval to cross): stay under what the link was
+//!   seen to deliver. Waiting for room without a queue is a burst (a big
+//!   keyframe on a fast link): the rate holds, it does not fall to what an
+//!   idle screen happened to deliver.
 //!
 //! Otherwise the rate probes upwards, never above what the congestion window
 //! allows per round trip. When the link is the limit the frame rate falls with
@@ -140,6 +143,7 @@ impl RateController {
         let saturated = self
             .saturated_at
             .is_some_and(|at| now.saturating_duration_since(at) < GOODPUT_WINDOW);
+        let link_bound = saturated && queue_delay > QUEUE_DELAY_LIMIT;
 
         let before = self.bitrate;
         let mut cut = false;
@@ -154,7 +158,7 @@ impl RateController {
                 self.bitrate *= 1.1;
             }
         }
-        if saturated && let Some(goodput) = self.goodput(now) {
+        if link_bound && let Some(goodput) = self.goodput(now) {
             // A little under what got through, so the queue drains; it may
             // rise again as the link delivers more, but never above a cut.
             let target = 0.8 * goodput;
@@ -170,7 +174,7 @@ impl RateController {
         if self.bitrate != before {
             self.last_change = Some(now);
         }
-        self.limited = new_congestion || queueing || saturated;
+        self.limited = new_congestion || queueing || link_bound;
 
         let fps = if self.limited {
             (self.bitrate / MIN_BITS_PER_FRAME).clamp(MIN_FPS, MAX_FPS)
@@ -289,20 +293,42 @@ mod tests {
     fn a_saturated_link_keeps_the_rate_under_what_it_delivers() {
         let mut c = RateController::new();
         let mut now = Instant::now();
-        // 1 Mbit/s delivered: 4,166 bytes a frame at 30 frames a second.
+        // 1 Mbit/s delivered: 4,166 bytes a frame at 30 frames a second,
+        // with packets queueing 80 ms in front of the bottleneck.
+        let queued = PathSample {
+            rtt: 100 * MS,
+            ..clear_path()
+        };
         for _ in 0..60 {
             now += 33 * MS;
             c.saturated(now);
             c.delivered(now, 4_166);
-            c.update(now, clear_path());
+            c.update(now, queued);
         }
-        let rate = c.update(now, clear_path());
+        let rate = c.update(now, queued);
         assert!(
             (700_000..=850_000).contains(&rate.bitrate),
             "{rate:?} for a 1 Mbit/s link"
         );
         // 800 kbit/s at 40 kbit a frame: 20 frames a second.
         assert!(rate.frame_interval >= Duration::from_millis(45), "{rate:?}");
+    }
+
+    #[test]
+    fn a_burst_on_a_fast_link_holds_the_rate() {
+        let mut c = RateController::new();
+        let start = Instant::now();
+        let (before, mut now) = run(&mut c, start, Duration::from_secs(1), |_| clear_path());
+        // An idle screen delivered little; then a big picture fills the wire
+        // for a moment, with no queue on the path.
+        for _ in 0..10 {
+            now += 33 * MS;
+            c.delivered(now, 300);
+            c.saturated(now);
+            c.update(now, clear_path());
+        }
+        let after = c.update(now, clear_path());
+        assert_eq!(after, before, "a burst is not a slow link");
     }
 
     #[test]
