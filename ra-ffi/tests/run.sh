@@ -124,19 +124,37 @@ examples() {
     wait "$host" && echo "1 passed, 0 failed"
 }
 
+# Runs a two-roles example (host and helper in one program): it must end by
+# itself, the helper having received its three frames and the host having
+# seen the helper end the session.
+example_ran() {
+    local name=$1 output
+    shift
+    output=$(timeout 60 "$@" 2>&1) || { echo "$output"; echo "$name example failed"; return 1; }
+    if [ "$(grep -c '^helper: frame' <<<"$output")" -ge 3 ] && grep -q 'HelperEnded' <<<"$output"; then
+        echo "$name example: 1 passed, 0 failed"
+    else
+        echo "$output"
+        echo "$name example: no frames or no end"
+        return 1
+    fi
+}
+
 cpp() {
     g++ -std=c++17 "${warn[@]}" "${sanitize[@]}" -g -Iinclude -Ibindings/cpp/include \
         bindings/cpp/tests/test_session.cpp -o "$out/cpp_test" "${link[@]}" &&
         g++ -std=c++17 "${warn[@]}" -Iinclude -Ibindings/cpp/include \
             bindings/cpp/examples/two_roles.cpp -o "$out/cpp_example" "${link[@]}" &&
-        "$out/cpp_test"
+        "$out/cpp_test" &&
+        example_ran "C++" env LD_LIBRARY_PATH="$lib" "$out/cpp_example"
 }
 
 csharp() {
     mcs -nologo -warnaserror -target:library -out:"$out/Ra.dll" bindings/csharp/src/*.cs &&
         mcs -nologo -out:"$out/RaTests.exe" -r:"$out/Ra.dll" bindings/csharp/tests/SessionTests.cs &&
         mcs -nologo -out:"$out/RaExample.exe" bindings/csharp/src/*.cs bindings/csharp/examples/Program.cs &&
-        LD_LIBRARY_PATH=$lib mono "$out/RaTests.exe"
+        LD_LIBRARY_PATH=$lib mono "$out/RaTests.exe" &&
+        example_ran "C#" env LD_LIBRARY_PATH="$lib" mono "$out/RaExample.exe"
 }
 
 python() {
@@ -144,7 +162,8 @@ python() {
     # Debian's pytest and setuptools, seen from the venv: no download needed.
     [ -x "$venv/bin/python" ] || /usr/bin/python3 -m venv --system-site-packages "$venv"
     "$venv/bin/pip" install --quiet --no-build-isolation --force-reinstall --no-deps ./bindings/python &&
-        RA_LIBRARY=$lib/libra_ffi.so "$venv/bin/python" -m pytest -q -p no:cacheprovider bindings/python/tests
+        RA_LIBRARY=$lib/libra_ffi.so "$venv/bin/python" -m pytest -q -p no:cacheprovider bindings/python/tests &&
+        example_ran "Python" env RA_LIBRARY="$lib/libra_ffi.so" "$venv/bin/python" bindings/python/examples/two_roles.py
 }
 
 # Install into a scratch prefix; build the examples through pkg-config and CMake.
