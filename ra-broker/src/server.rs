@@ -296,7 +296,6 @@ async fn accept_loop<R: Registry>(endpoint: quinn::Endpoint, node: Arc<Node<R>>)
     }
 }
 
-/// A notice for a waiting peer: a claimant was matched to it.
 /// What a claim tells the code's waiting peer.
 enum ToWaiter {
     /// A claimant was matched with it.

@@ -164,9 +164,7 @@ impl Progress<'_> {
                 });
             }
             HelperEvent::Ended { reason } => {
-                output.event("ended", json!({ "reason": reason.as_str() }), || {
-                    format!("Session ended: {reason}.")
-                });
+                print_ended(output, reason);
                 return Some(exit::for_end(reason));
             }
             _ => {}
@@ -190,4 +188,11 @@ fn print_displays(output: Output, displays: &[DisplayInfo], selected: DisplayId)
             format!("The host's displays: {}.", names.join(", "))
         },
     );
+}
+
+/// Prints the end of the session, whichever side ended it.
+pub(super) fn print_ended(output: Output, reason: ra_core::session::EndReason) {
+    output.event("ended", json!({ "reason": reason.as_str() }), || {
+        format!("Session ended: {reason}.")
+    });
 }

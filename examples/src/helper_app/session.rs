@@ -97,11 +97,8 @@ pub async fn run_session(
 /// Ends the session from this side and says so, as when the host ends it;
 /// the exit code.
 async fn end_here(session: &HelperSession, output: Output) -> i32 {
-    let reason = ra_core::session::EndReason::HelperEnded;
     let _ = session.end().await;
-    output.event("ended", json!({ "reason": reason.as_str() }), || {
-        format!("Session ended: {reason}.")
-    });
+    super::events::print_ended(output, ra_core::session::EndReason::HelperEnded);
     exit::OK
 }
 

@@ -799,7 +799,7 @@ impl HostDriver {
                 self.connections.remove(&conn);
                 self.core.handle_connection_lost(now, conn);
             }
-            NetEvent::OfferClosed { reason } => self.core.close_invitation_because(now, reason),
+            NetEvent::OfferClosed { reason } => self.core.close_invitation_for(now, reason),
         }
     }
 

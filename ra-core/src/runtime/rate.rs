@@ -56,8 +56,8 @@ pub(crate) struct Rate {
 }
 
 /// The lowest and highest bitrate asked of the encoder.
-pub(crate) const MIN_BITRATE: f64 = 150_000.0;
-pub(crate) const MAX_BITRATE: f64 = 8_000_000.0;
+const MIN_BITRATE: f64 = 150_000.0;
+const MAX_BITRATE: f64 = 8_000_000.0;
 const START_BITRATE: f64 = 4_000_000.0;
 /// The fastest frame rate, and the slowest the link can push it to.
 pub(crate) const MAX_FPS: f64 = 30.0;
@@ -65,8 +65,8 @@ const MIN_FPS: f64 = 5.0;
 /// Bits a frame should have at least when the link is the limit (a small
 /// change on a screen at acceptable quality); below that, fewer frames.
 const MIN_BITS_PER_FRAME: f64 = 40_000.0;
-/// Queueing delay (RTT over the minimum) that counts as a queue building.
-/// (beyond one frame interval, see [`RateController::update`]).
+/// Queueing delay (RTT over the minimum) that counts as a queue building,
+/// beyond one frame interval (see [`RateController::update`]).
 const QUEUE_DELAY_LIMIT: Duration = Duration::from_millis(60);
 /// How far back the delivered-bytes estimate looks.
 const GOODPUT_WINDOW: Duration = Duration::from_secs(2);
@@ -84,8 +84,6 @@ pub(crate) struct RateController {
     bitrate: f64,
     congestion_events: Option<u64>,
     last_change: Option<Instant>,
-    /// Whether the last answer was limited by the link, for the frame rate.
-    limited: bool,
     /// The frame interval last answered.
     frame_interval: Duration,
     /// The RTT of the last sample, to tell a growing queue from a draining one.
@@ -100,7 +98,6 @@ impl RateController {
             bitrate: START_BITRATE,
             congestion_events: None,
             last_change: None,
-            limited: false,
             frame_interval: Duration::from_secs_f64(1.0 / MAX_FPS),
             last_rtt: None,
         }
@@ -174,9 +171,7 @@ impl RateController {
         if self.bitrate != before {
             self.last_change = Some(now);
         }
-        self.limited = new_congestion || queueing || link_bound;
-
-        let fps = if self.limited {
+        let fps = if new_congestion || queueing || link_bound {
             (self.bitrate / MIN_BITS_PER_FRAME).clamp(MIN_FPS, MAX_FPS)
         } else {
             MAX_FPS

@@ -968,12 +968,6 @@ impl HostEndpoint {
         self.close_invitation_for(now, InvitationCloseReason::ClosedByHost);
     }
 
-    /// Closes the invitation for `reason` when something other than the host
-    /// user decided it: a broker that says the code expired or died.
-    pub fn close_invitation_because(&mut self, now: Instant, reason: InvitationCloseReason) {
-        self.close_invitation_for(now, reason);
-    }
-
     /// Applies a new policy at once: turning assistance off ends the session and
     /// closes the invitation; turning control off revokes a grant and denies a
     /// pending request; a shorter lifetime brings the expiry forward.
@@ -1535,7 +1529,10 @@ impl HostEndpoint {
         }
     }
 
-    fn close_invitation_for(&mut self, now: Instant, reason: InvitationCloseReason) {
+    /// Closes the invitation for `reason` (also when something other than
+    /// the host user decided it: a broker that says the code expired or
+    /// died). A live session continues.
+    pub fn close_invitation_for(&mut self, now: Instant, reason: InvitationCloseReason) {
         if self.closed.is_some() {
             return;
         }
