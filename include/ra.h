@@ -2280,6 +2280,19 @@ ra_result ra_host_set_clipboard_sharing(const struct ra_host *host, uint8_t enab
 ra_result ra_host_send_clipboard(const struct ra_host *host, const char *text);
 
 /**
+ * The local user is using the mouse or keyboard: the helper's input is
+ * held back (dropped, never replayed) for `hold_ms` milliseconds and every
+ * key and button it holds is released ("the local user wins"). For an
+ * application that watches the desk itself; a host whose backends watch
+ * local input (`ra_host_backends_set_local_user_wins_ms`) needs no call.
+ * Each call extends the hold from now.
+ *
+ * # Safety
+ * `host` is NULL or a live handle.
+ */
+ra_result ra_host_local_input_seen(const struct ra_host *host, uint32_t hold_ms);
+
+/**
  * Ends any session, closes the invitation, tells the helper (waiting up to
  * a few seconds) and frees the host. When it returns `RA_RESULT_OK`, every
  * C backend's `destroy` has been called and no backend callback runs any

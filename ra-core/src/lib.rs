@@ -11,6 +11,8 @@
 //! - [`code`], [`relay`]: the short codes of the broker flows and the raw
 //!   datagrams of the broker's relay.
 //! - [`media`], [`input`], [`keys`]: the backend traits and their data types.
+//! - [`desk`]: the host's own desk (panic key, local input, clipboard) and
+//!   the backends that report it.
 //! - `runtime` (feature `runtime`, on by default): the tokio + quinn driver and
 //!   the async API: [`runtime::invite`] and [`runtime::accept`], and the
 //!   broker flows (Easy Connect, Quick Assist) in `runtime`'s code functions.
@@ -22,6 +24,7 @@
 pub mod audit;
 pub mod code;
 mod crockford;
+pub mod desk;
 pub mod input;
 pub mod invitation;
 pub mod keys;

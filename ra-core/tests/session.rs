@@ -6,10 +6,11 @@ mod harness;
 
 use std::time::Duration;
 
-use harness::{Link, PASSWORD, SESSION, World};
+use harness::{Link, PASSWORD, SESSION, World, two_monitors};
 use ra_core::input::{InputEvent, MouseButton};
 use ra_core::invitation::SessionId;
 use ra_core::keys::KeyCode;
+use ra_core::media::{DisplayId, Rect};
 use ra_core::policy::Policy;
 use ra_core::proto::{self, envelope::Message};
 use ra_core::session::{
@@ -836,8 +837,9 @@ fn clipboard_flows_both_ways_when_granted() {
 fn pointer_positions_are_mapped_onto_the_captured_display_and_kept_inside() {
     let mut w = World::simple(43);
     let h = w.controlling_session();
+    let right = Rect::new(1920, 0, 1280, 1024);
     w.host
-        .set_capture_area(ra_core::media::Rect::new(1920, 0, 1280, 1024));
+        .handle_displays(w.now, two_monitors(), DisplayId(2), right);
     assert!(w.send_input(
         h,
         &[
@@ -860,8 +862,9 @@ fn pointer_positions_scale_when_the_picture_is_not_in_desktop_pixels() {
     let mut w = World::simple(45);
     let h = w.controlling_session();
     // A HiDPI display: 1280x1024 on the desktop, captured at twice that.
+    let right = Rect::new(1920, 0, 1280, 1024);
     w.host
-        .set_capture_area(ra_core::media::Rect::new(1920, 0, 1280, 1024));
+        .handle_displays(w.now, two_monitors(), DisplayId(2), right);
     w.host.set_picture_size(2560, 2048);
     assert!(w.send_input(
         h,

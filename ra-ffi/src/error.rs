@@ -114,7 +114,7 @@ impl From<InviteError> for Error {
             InviteError::NoAddress => RA_RESULT_NO_ADDRESS,
             InviteError::Invitation(_) => RA_RESULT_INVALID_INVITATION,
             InviteError::Tls(_) => RA_RESULT_TLS,
-            InviteError::Backend(_) => RA_RESULT_BACKEND,
+            InviteError::Backend { .. } => RA_RESULT_BACKEND,
             // A variant added to ra-core after this mapping was written.
             _ => RA_RESULT_INVITE_FAILED,
         };

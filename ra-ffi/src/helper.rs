@@ -10,14 +10,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ra_codec::OpenH264Decoder;
-use ra_core::input::InputEvent;
 use ra_core::media::DisplayId;
 use ra_core::password::Password;
 use ra_core::runtime::{
-    AcceptOptions, HelperSession, HelperSessionEvent, SessionError, accept, easy_connect_helper,
+    AcceptOptions, ControlWatch, HelperController, HelperEvents, HelperSession, HelperSessionEvent,
+    SessionError, accept, easy_connect_helper,
 };
-use ra_core::session::{ControlState, PointerKind};
-use tokio::sync::watch;
+use ra_core::session::HelperCommand;
 
 use crate::broker::{RA_PATH_DIRECT, code_arg, path_to_c, ra_broker_options};
 use crate::error::{Error, Result, claim_error};
@@ -29,7 +28,7 @@ use crate::invitation::ra_invitation;
 use crate::options::ra_accept_options;
 use crate::queue::EventQueue;
 use crate::result::*;
-use crate::role::{CommandReceiver, Commands, Events, Role, borrow, command, text_command};
+use crate::role::{Events, Role, borrow, command, shutdown, text_command};
 use crate::runtime::{block_on, ensure_may_block, runtime};
 use crate::strings::{str_arg, write_string};
 use crate::types::{control_state_to_c, pointer_kind_from_c};
@@ -37,28 +36,15 @@ use crate::types::{control_state_to_c, pointer_kind_from_c};
 /// How long `ra_helper_free` waits for the host to be told goodbye.
 const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(6);
 
-/// What C asks the pump to do to the helper's session.
-pub(crate) enum HelperCommand {
-    RequestControl,
-    ReleaseControl,
-    Input(Vec<InputEvent>),
-    Chat(String),
-    Pointer(i32, i32, PointerKind),
-    SelectDisplay(DisplayId),
-    RequestKeyframe,
-    Clipboard(String),
-    End,
-    Shutdown,
-}
-
 /// A helper's live session (opaque). Made by `ra_helper_accept`,
 /// `ra_helper_easy_connect` or `ra_assist_offer_wait`, freed by
 /// `ra_helper_free`.
 pub struct ra_helper {
-    commands: Commands<HelperCommand>,
+    /// The engine's controller of the session: C's commands go through it.
+    controller: HelperController,
     events: Events<HelperItem>,
-    /// The control state, as the pump last saw it.
-    control: watch::Receiver<ControlState>,
+    /// The control state, as the engine last saw it.
+    control: ControlWatch,
     host_name: String,
     /// `RA_PATH_*`.
     path: u32,
@@ -72,8 +58,8 @@ impl Role for ra_helper {
     const ARG: &'static str = "helper";
     type Command = HelperCommand;
 
-    fn commands(&self) -> &Commands<HelperCommand> {
-        &self.commands
+    fn controller(&self) -> &HelperController {
+        &self.controller
     }
 }
 
@@ -86,63 +72,18 @@ impl Role for ra_helper {
 pub type ra_helper_event_callback =
     Option<unsafe extern "C" fn(user_data: *mut c_void, event: *const ra_helper_event)>;
 
-/// Moves events from the session to the queue and commands from C to the
-/// session, until shut down.
-async fn pump(
-    mut session: HelperSession,
-    mut commands: CommandReceiver<HelperCommand>,
-    queue: Arc<EventQueue<HelperItem>>,
-    control: watch::Sender<ControlState>,
-) {
-    let mut events_open = true;
-    loop {
-        tokio::select! {
-            event = session.next_event(), if events_open => {
-                let _ = control.send(session.control_state());
-                match event {
-                    Some(HelperSessionEvent::Session(event)) => queue.push(HelperItem::Event(event)),
-                    Some(HelperSessionEvent::Frame(frame)) => queue.push(HelperItem::Frame(frame)),
-                    Some(other) => queue.push(HelperItem::Other(short_debug(&other))),
-                    None => {
-                        events_open = false;
-                        queue.close();
-                    }
-                }
-            },
-            command = commands.recv() => match command {
-                Some((HelperCommand::Shutdown, reply)) => {
-                    let _ = session.end().await;
-                    queue.close();
-                    let _ = reply.send(Ok(()));
-                    return;
-                }
-                Some((command, reply)) => {
-                    let result = apply(&session, command).await.map_err(Error::from);
-                    let _ = control.send(session.control_state());
-                    let _ = reply.send(result);
-                }
-                None => break,
-            },
-        }
+/// Moves the session's events and frames to the queue until the session is
+/// over. It holds the events only: the session lives as long as the handle's
+/// controller.
+async fn forward_events(mut events: HelperEvents, queue: Arc<EventQueue<HelperItem>>) {
+    while let Some(event) = events.next().await {
+        queue.push(match event {
+            HelperSessionEvent::Session(event) => HelperItem::Event(event),
+            HelperSessionEvent::Frame(frame) => HelperItem::Frame(frame),
+            other => HelperItem::Other(short_debug(&other)),
+        });
     }
-    let _ = session.end().await;
     queue.close();
-}
-
-async fn apply(session: &HelperSession, command: HelperCommand) -> Result<(), SessionError> {
-    match command {
-        HelperCommand::RequestControl => session.request_control().await,
-        HelperCommand::ReleaseControl => session.release_control().await,
-        HelperCommand::Input(events) => session.send_input(events).await,
-        HelperCommand::Chat(text) => session.chat(text).await,
-        HelperCommand::Pointer(x, y, kind) => session.pointer(x, y, kind).await,
-        HelperCommand::SelectDisplay(display) => session.select_display(display).await,
-        HelperCommand::RequestKeyframe => session.request_keyframe().await,
-        HelperCommand::Clipboard(text) => session.send_clipboard(text).await,
-        HelperCommand::End => session.end().await,
-        // Handled by the pump itself.
-        HelperCommand::Shutdown => Ok(()),
-    }
 }
 
 /// Connects to the host of `invitation`, authenticates with `password` (as
@@ -206,19 +147,21 @@ pub(crate) fn decoder() -> Result<OpenH264Decoder> {
     OpenH264Decoder::new().map_err(|e| Error::new(RA_RESULT_BACKEND, format!("video decoder: {e}")))
 }
 
-/// Starts pumping a live session's events and commands: the helper handle.
+/// The helper handle of a live session: its events go to a queue, its
+/// commands through the session's controller.
 pub(crate) fn start(session: HelperSession, path: u32) -> Result<ra_helper> {
     let queue = Arc::new(EventQueue::new());
-    let (commands, receiver) = Commands::channel();
-    let (control_tx, control_rx) = watch::channel(session.control_state());
+    let host_name = session.host_name().to_owned();
+    let control = session.control_watch();
+    let (controller, events) = session.into_parts();
     let helper = ra_helper {
-        host_name: session.host_name().to_owned(),
+        host_name,
         path,
-        commands,
+        controller,
         events: Events::new(queue.clone()),
-        control: control_rx,
+        control,
     };
-    runtime()?.spawn(pump(session, receiver, queue, control_tx));
+    runtime()?.spawn(forward_events(events, queue));
     Ok(helper)
 }
 
@@ -305,7 +248,7 @@ pub unsafe extern "C" fn ra_helper_get_control_state(
         if out.is_null() {
             return Err(Error::null("out"));
         }
-        let state = control_state_to_c(*helper.control.borrow());
+        let state = control_state_to_c(helper.control.get());
         // SAFETY: non-NULL and writable by contract.
         unsafe { out.write(state) };
         Ok(())
@@ -446,7 +389,7 @@ pub unsafe extern "C" fn ra_helper_send_input(
                 // SAFETY: forwarded contract for each event's text.
                 .map(|event| event_from_c(event))
                 .collect::<Result<Vec<_>>>()?;
-            Ok(HelperCommand::Input(converted))
+            Ok(HelperCommand::SendInput(converted))
         })
     }
 }
@@ -479,7 +422,11 @@ pub unsafe extern "C" fn ra_helper_pointer(
     // SAFETY: forwarded contract.
     unsafe {
         command(helper, || {
-            Ok(HelperCommand::Pointer(x, y, pointer_kind_from_c(kind)?))
+            Ok(HelperCommand::Pointer {
+                x,
+                y,
+                kind: pointer_kind_from_c(kind)?,
+            })
         })
     }
 }
@@ -516,7 +463,7 @@ pub unsafe extern "C" fn ra_helper_send_clipboard(
     text: *const c_char,
 ) -> ra_result {
     // SAFETY: forwarded contract.
-    unsafe { text_command(helper, text, HelperCommand::Clipboard) }
+    unsafe { text_command(helper, text, HelperCommand::SendClipboard) }
 }
 
 /// Asks the host for a full keyframe.
@@ -536,8 +483,17 @@ pub unsafe extern "C" fn ra_helper_request_keyframe(helper: *const ra_helper) ->
 /// `helper` is NULL or a live handle.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ra_helper_end(helper: *const ra_helper) -> ra_result {
-    // SAFETY: forwarded contract.
-    unsafe { command(helper, || Ok(HelperCommand::End)) }
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let helper = unsafe { borrow(helper) }?;
+        ensure_may_block()?;
+        // As `HelperSession::end`: the session's own shutdown, which ends it
+        // and answers once the host was told (or the wait ran out).
+        match helper.controller.shutdown_blocking(SHUTDOWN_TIMEOUT) {
+            Ok(()) | Err(SessionError::TimedOut) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    })
 }
 
 /// Ends the session if it is live, tells the host (waiting up to a few
@@ -555,15 +511,8 @@ pub unsafe extern "C" fn ra_helper_free(helper: *mut ra_helper) -> ra_result {
         };
         helper.events.stop_callback()?;
         if ensure_may_block().is_ok() {
-            // An ended session answers `Closed`: it is gone either way.
-            match helper
-                .commands
-                .send(HelperCommand::Shutdown, SHUTDOWN_TIMEOUT)
-            {
-                Ok(()) => {}
-                Err(e) if e.code == RA_RESULT_SESSION_CLOSED => {}
-                Err(e) => return Err(e),
-            }
+            // An ended session is gone either way.
+            shutdown(&helper.controller, SHUTDOWN_TIMEOUT)?;
         }
         Ok(())
     })

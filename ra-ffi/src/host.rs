@@ -13,12 +13,11 @@ use std::time::Duration;
 
 use ra_core::invitation::Invitation;
 use ra_core::password::Password;
-use ra_core::policy::Policy;
 use ra_core::runtime::{
-    CodeHostSession, HostBackends, HostHandle, HostSession, InviteOptions, SessionError,
+    CodeHostSession, HostBackends, HostController, HostEvents, HostHandle, InviteOptions,
     easy_connect_host, invite, join,
 };
-use ra_core::session::ConnectionId;
+use ra_core::session::{ConnectionId, HostCommand};
 
 use crate::backends::{BackendSink, Liveness, ra_host_backends};
 use crate::broker::{CodeInfo, code_arg, ra_broker_options, ra_code_info, write_code_info};
@@ -31,7 +30,7 @@ use crate::options::ra_invite_options;
 use crate::policy::ra_policy;
 use crate::queue::EventQueue;
 use crate::result::*;
-use crate::role::{CommandReceiver, Commands, Events, Role, borrow, command, text_command};
+use crate::role::{Events, Role, borrow, command, shutdown, text_command};
 use crate::runtime::{block_on, ensure_may_block, runtime};
 use crate::strings::write_string;
 
@@ -40,25 +39,6 @@ pub const RA_TIMEOUT_INFINITE: u32 = u32::MAX;
 
 /// How long `ra_host_free` waits for the helper to be told goodbye.
 const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(6);
-
-/// What C asks the pump to do to the host's session.
-pub(crate) enum HostCommand {
-    Approve(ConnectionId),
-    Deny(ConnectionId),
-    GrantControl(ConnectionId),
-    DenyControl(ConnectionId),
-    Revoke,
-    RevokePanicKey,
-    Pause,
-    Resume,
-    Chat(String),
-    End,
-    CloseInvitation,
-    SetPolicy(Policy),
-    ClipboardSharing(bool),
-    Clipboard(String),
-    Shutdown,
-}
 
 /// How the host was started.
 enum Origin {
@@ -76,7 +56,8 @@ enum Origin {
 /// made through it. Made by `ra_host_invite`, `ra_host_easy_connect` or
 /// `ra_host_join`, freed by `ra_host_free`.
 pub struct ra_host {
-    commands: Commands<HostCommand>,
+    /// The engine's controller of the session: C's commands go through it.
+    controller: HostController,
     events: Events<HostItem>,
     origin: Origin,
     /// The C backends not yet dropped by the engine.
@@ -91,8 +72,8 @@ impl Role for ra_host {
     const ARG: &'static str = "host";
     type Command = HostCommand;
 
-    fn commands(&self) -> &Commands<HostCommand> {
-        &self.commands
+    fn controller(&self) -> &HostController {
+        &self.controller
     }
 }
 
@@ -104,84 +85,14 @@ impl Role for ra_host {
 pub type ra_host_event_callback =
     Option<unsafe extern "C" fn(user_data: *mut c_void, event: *const ra_host_event)>;
 
-/// The engine's session, however it was started.
-enum Engine {
-    Invitation(HostSession),
-    Code(CodeHostSession),
-}
-
-impl Engine {
-    fn handle(&mut self) -> &mut HostHandle {
-        match self {
-            Engine::Invitation(session) => session,
-            Engine::Code(session) => session,
-        }
+/// Moves the session's events to the queue until the session is over. It
+/// holds the events only: the session lives as long as the handle's
+/// controller.
+async fn forward_events(mut events: HostEvents, queue: Arc<EventQueue<HostItem>>) {
+    while let Some(event) = events.next().await {
+        queue.push(HostItem::Event(event));
     }
-
-    async fn shutdown(self) {
-        match self {
-            Engine::Invitation(session) => session.shutdown().await,
-            Engine::Code(session) => session.shutdown().await,
-        }
-    }
-}
-
-/// Moves events from the session to the queue and commands from C to the
-/// session, until shut down.
-async fn pump(
-    mut session: Engine,
-    mut commands: CommandReceiver<HostCommand>,
-    queue: Arc<EventQueue<HostItem>>,
-) {
-    let mut events_open = true;
-    loop {
-        tokio::select! {
-            event = session.handle().next_event(), if events_open => match event {
-                Some(event) => queue.push(HostItem::Event(event)),
-                None => {
-                    events_open = false;
-                    queue.close();
-                }
-            },
-            command = commands.recv() => match command {
-                Some((HostCommand::Shutdown, reply)) => {
-                    session.shutdown().await;
-                    queue.close();
-                    let _ = reply.send(Ok(()));
-                    return;
-                }
-                Some((command, reply)) => {
-                    let result = apply(session.handle(), command).await.map_err(Error::from);
-                    let _ = reply.send(result);
-                }
-                // The handle went away without a shutdown: still say goodbye.
-                None => break,
-            },
-        }
-    }
-    session.shutdown().await;
     queue.close();
-}
-
-async fn apply(session: &HostHandle, command: HostCommand) -> Result<(), SessionError> {
-    match command {
-        HostCommand::Approve(conn) => session.approve(conn).await,
-        HostCommand::Deny(conn) => session.deny(conn).await,
-        HostCommand::GrantControl(conn) => session.grant_control(conn).await,
-        HostCommand::DenyControl(conn) => session.deny_control(conn).await,
-        HostCommand::Revoke => session.revoke().await,
-        HostCommand::RevokePanicKey => session.revoke_panic_key().await,
-        HostCommand::Pause => session.pause().await,
-        HostCommand::Resume => session.resume().await,
-        HostCommand::Chat(text) => session.chat(text).await,
-        HostCommand::End => session.end().await,
-        HostCommand::CloseInvitation => session.close_invitation().await,
-        HostCommand::SetPolicy(policy) => session.set_policy(policy).await,
-        HostCommand::ClipboardSharing(enabled) => session.set_clipboard_sharing(enabled).await,
-        HostCommand::Clipboard(text) => session.send_clipboard(text).await,
-        // Handled by the pump itself.
-        HostCommand::Shutdown => Ok(()),
-    }
 }
 
 /// Opens an invitation: makes the TLS key, the session id and the password,
@@ -226,7 +137,7 @@ pub unsafe extern "C" fn ra_host_invite(
             finish(
                 start.queue,
                 start.liveness,
-                Engine::Invitation(session),
+                session.into_handle(),
                 origin,
                 out,
             )
@@ -286,18 +197,18 @@ impl Start {
 unsafe fn finish(
     queue: Arc<EventQueue<HostItem>>,
     liveness: Arc<Liveness>,
-    session: Engine,
+    session: HostHandle,
     origin: Origin,
     out: *mut *mut ra_host,
 ) -> Result<()> {
-    let (commands, receiver) = Commands::channel();
+    let (controller, events) = session.into_parts();
     let host = ra_host {
         origin,
-        commands,
+        controller,
         events: Events::new(queue.clone()),
         backends: liveness,
     };
-    runtime()?.spawn(pump(session, receiver, queue));
+    runtime()?.spawn(forward_events(events, queue));
     // SAFETY: non-NULL and writable by contract.
     unsafe { out.write(handle::into_raw(host)) };
     Ok(())
@@ -319,7 +230,7 @@ unsafe fn finish_code(
         session.relayed(),
     ));
     // SAFETY: forwarded contract.
-    unsafe { finish(queue, liveness, Engine::Code(session), origin, out) }
+    unsafe { finish(queue, liveness, session.into_handle(), origin, out) }
 }
 
 /// **Easy Connect, host side**: registers a fresh code with the broker and
@@ -738,7 +649,7 @@ pub unsafe extern "C" fn ra_host_set_clipboard_sharing(
     enabled: u8,
 ) -> ra_result {
     // SAFETY: forwarded contract.
-    unsafe { command(host, || Ok(HostCommand::ClipboardSharing(enabled != 0))) }
+    unsafe { command(host, || Ok(HostCommand::SetClipboardSharing(enabled != 0))) }
 }
 
 /// Sends the host's clipboard text (UTF-8, at most `RA_MAX_CLIPBOARD_BYTES`)
@@ -754,7 +665,28 @@ pub unsafe extern "C" fn ra_host_send_clipboard(
     text: *const c_char,
 ) -> ra_result {
     // SAFETY: forwarded contract.
-    unsafe { text_command(host, text, HostCommand::Clipboard) }
+    unsafe { text_command(host, text, HostCommand::SendClipboard) }
+}
+
+/// The local user is using the mouse or keyboard: the helper's input is
+/// held back (dropped, never replayed) for `hold_ms` milliseconds and every
+/// key and button it holds is released ("the local user wins"). For an
+/// application that watches the desk itself; a host whose backends watch
+/// local input (`ra_host_backends_set_local_user_wins_ms`) needs no call.
+/// Each call extends the hold from now.
+///
+/// # Safety
+/// `host` is NULL or a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ra_host_local_input_seen(host: *const ra_host, hold_ms: u32) -> ra_result {
+    // SAFETY: forwarded contract.
+    unsafe {
+        command(host, || {
+            Ok(HostCommand::LocalInputSeen(Duration::from_millis(
+                u64::from(hold_ms),
+            )))
+        })
+    }
 }
 
 /// Ends any session, closes the invitation, tells the helper (waiting up to
@@ -775,11 +707,10 @@ pub unsafe extern "C" fn ra_host_free(host: *mut ra_host) -> ra_result {
         };
         host.events.stop_callback()?;
         if ensure_may_block().is_err() {
-            // Dropping the command sender makes the pump shut down by itself.
+            // Dropping the controller makes the session shut down by itself.
             return Ok(());
         }
-        host.commands
-            .send(HostCommand::Shutdown, SHUTDOWN_TIMEOUT)?;
+        shutdown(&host.controller, SHUTDOWN_TIMEOUT)?;
         // No C backend callback may run once this returns: the application
         // is about to free what their `user_data` points at.
         if !in_backend_callback() && !host.backends.wait_none(SHUTDOWN_TIMEOUT) {

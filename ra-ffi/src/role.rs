@@ -1,16 +1,14 @@
 //! What the handles of the two roles (`ra_host`, `ra_helper`) share:
-//! commands sent from C threads to the session's pump task, each waiting for
-//! the engine's answer, and the events the pump queues, taken with
-//! `*_next_event` or passed to an event callback on a thread of the handle's
-//! own.
+//! commands sent from C threads through the session's own controller, each
+//! waiting for the engine's answer, and the events the session's forwarding
+//! task queues, taken with `*_next_event` or passed to an event callback on
+//! a thread of the handle's own.
 
 use std::ffi::{c_char, c_void};
-use std::sync::mpsc as std_mpsc;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use ra_core::runtime::SessionError;
-use tokio::sync::mpsc;
+use ra_core::runtime::{Controller, SessionError};
 
 use crate::dispatch::{Dispatcher, inside_callback_error};
 use crate::error::{Error, Result};
@@ -25,49 +23,43 @@ use crate::strings::str_arg;
 /// How long a command may wait for the engine before `RA_RESULT_INTERNAL`.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// How the pump answers a command.
-pub(crate) type Reply = std_mpsc::SyncSender<Result<()>>;
-
-/// The pump's end of a session's commands.
-pub(crate) type CommandReceiver<C> = mpsc::UnboundedReceiver<(C, Reply)>;
-
-/// The handle's end of a session's commands.
-pub(crate) struct Commands<C>(mpsc::UnboundedSender<(C, Reply)>);
-
-impl<C> Commands<C> {
-    /// A new channel: the handle's end and the pump's.
-    pub(crate) fn channel() -> (Self, CommandReceiver<C>) {
-        let (sender, receiver) = mpsc::unbounded_channel();
-        (Commands(sender), receiver)
-    }
-
-    /// Sends a command to the pump and waits for the engine's answer.
-    pub(crate) fn send(&self, command: C, timeout: Duration) -> Result<()> {
-        ensure_may_block()?;
-        let (reply, answer) = std_mpsc::sync_channel(1);
-        self.0
-            .send((command, reply))
-            .map_err(|_| Error::from(SessionError::Closed))?;
-        match answer.recv_timeout(timeout) {
-            Ok(result) => result,
-            Err(std_mpsc::RecvTimeoutError::Timeout) => Err(Error::new(
-                RA_RESULT_INTERNAL,
-                "the engine did not answer the command",
-            )),
-            Err(std_mpsc::RecvTimeoutError::Disconnected) => Err(SessionError::Closed.into()),
-        }
-    }
-}
-
-/// A role's handle, which C sends commands through.
+/// A role's handle, which C sends commands through: the engine's own
+/// controller of the session, so C sends exactly the commands Rust does.
 pub(crate) trait Role: Handle {
     /// How the handle argument is named in errors (`"host"`).
     const ARG: &'static str;
-    /// What the pump applies to the session.
+    /// The session's command type (`HostCommand`, `HelperCommand`).
     type Command;
 
-    /// The handle's end of the session's commands.
-    fn commands(&self) -> &Commands<Self::Command>;
+    /// The session's controller.
+    fn controller(&self) -> &Controller<Self::Command>;
+}
+
+/// Sends `command` through `controller` and waits for the engine's answer.
+pub(crate) fn send<C>(controller: &Controller<C>, command: C, timeout: Duration) -> Result<()> {
+    ensure_may_block()?;
+    controller
+        .send_blocking(command, timeout)
+        .map_err(|e| match e {
+            SessionError::TimedOut => {
+                Error::new(RA_RESULT_INTERNAL, "the engine did not answer the command")
+            }
+            other => other.into(),
+        })
+}
+
+/// Ends the session behind `controller` and waits up to `timeout` until
+/// the peer was told (for `*_free`).
+pub(crate) fn shutdown<C>(controller: &Controller<C>, timeout: Duration) -> Result<()> {
+    match controller.shutdown_blocking(timeout) {
+        // Over already: nothing left to end.
+        Ok(()) | Err(SessionError::Closed) => Ok(()),
+        Err(SessionError::TimedOut) => Err(Error::new(
+            RA_RESULT_INTERNAL,
+            "the engine did not finish shutting down in time",
+        )),
+        Err(other) => Err(other.into()),
+    }
 }
 
 /// Borrows a role's handle.
@@ -90,7 +82,7 @@ pub(crate) unsafe fn command<R: Role>(
     guard(|| {
         // SAFETY: forwarded contract.
         let role = unsafe { borrow(pointer) }?;
-        role.commands().send(command()?, COMMAND_TIMEOUT)
+        send(role.controller(), command()?, COMMAND_TIMEOUT)
     })
 }
 

@@ -396,6 +396,10 @@ public:
     void grant_control(uint64_t connection) { check(ra_host_grant_control(get(), connection)); }
     void deny_control(uint64_t connection) { check(ra_host_deny_control(get(), connection)); }
     void revoke() { check(ra_host_revoke(get())); }
+    /// Takes control back as the local panic key does (reason `panic_key`).
+    void revoke_panic_key() { check(ra_host_revoke_panic_key(get())); }
+    /// The local user is busy: the helper's input is held back for `hold_ms`.
+    void local_input_seen(uint32_t hold_ms) { check(ra_host_local_input_seen(get(), hold_ms)); }
     void pause() { check(ra_host_pause(get())); }
     void resume() { check(ra_host_resume(get())); }
     void chat(const std::string& text) { check(ra_host_chat(get(), text.c_str())); }

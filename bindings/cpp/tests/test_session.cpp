@@ -129,12 +129,18 @@ int main() {
             CHECK(injected.size() == 2 && injected[0].x == 5 && injected[1].key == 0x04);
         }
 
-        host.revoke();
-        auto revoked = wait_helper(*helper, RA_HELPER_EVENT_CONTROL_REVOKED);
-        CHECK(revoked.reason_name() == "by_user");
+        // The local user is busy: what the helper holds is released.
+        host.local_input_seen(60000);
         {
             std::unique_lock<std::mutex> guard(lock);
             CHECK(changed.wait_for(guard, 30s, [&] { return releases >= 1; }));
+        }
+        host.revoke_panic_key();
+        auto revoked = wait_helper(*helper, RA_HELPER_EVENT_CONTROL_REVOKED);
+        CHECK(revoked.reason_name() == "panic_key");
+        {
+            std::unique_lock<std::mutex> guard(lock);
+            CHECK(changed.wait_for(guard, 30s, [&] { return releases >= 2; }));
         }
         expect_error([&] { helper->send_input({{RA_INPUT_POINTER_MOVE, 1, 1, 0, 0, 0, nullptr}}); },
                      RA_RESULT_NOT_CONTROLLING);

@@ -178,6 +178,8 @@ namespace Ra.Interop
         [DllImport(Lib)] public static extern uint ra_host_grant_control(HostHandle host, ulong conn);
         [DllImport(Lib)] public static extern uint ra_host_deny_control(HostHandle host, ulong conn);
         [DllImport(Lib)] public static extern uint ra_host_revoke(HostHandle host);
+        [DllImport(Lib)] public static extern uint ra_host_revoke_panic_key(HostHandle host);
+        [DllImport(Lib)] public static extern uint ra_host_local_input_seen(HostHandle host, uint holdMs);
         [DllImport(Lib)] public static extern uint ra_host_pause(HostHandle host);
         [DllImport(Lib)] public static extern uint ra_host_resume(HostHandle host);
         [DllImport(Lib)] public static extern uint ra_host_chat(HostHandle host, byte[] text);

@@ -474,6 +474,10 @@ namespace Ra
         public void GrantControl(ulong connection) => RaException.Check(N.ra_host_grant_control(handle, connection));
         public void DenyControl(ulong connection) => RaException.Check(N.ra_host_deny_control(handle, connection));
         public void Revoke() => RaException.Check(N.ra_host_revoke(handle));
+        /// <summary>Takes control back as the local panic key does (reason panic_key).</summary>
+        public void RevokePanicKey() => RaException.Check(N.ra_host_revoke_panic_key(handle));
+        /// <summary>The local user is busy: the helper's input is held back for holdMs.</summary>
+        public void LocalInputSeen(uint holdMs) => RaException.Check(N.ra_host_local_input_seen(handle, holdMs));
         public void Pause() => RaException.Check(N.ra_host_pause(handle));
         public void Resume() => RaException.Check(N.ra_host_resume(handle));
         public void Chat(string text) => RaException.Check(N.ra_host_chat(handle, Utf8.Z(text)));

@@ -33,14 +33,13 @@ use super::rendezvous::{
     connect_to_waiter, local_addresses, prepare_waiter_paths,
 };
 use super::tls::{HostIdentity, TlsSetupError};
-use crate::audit::{AuditEvent, AuditRecord};
 use crate::code::{Code, Lookup};
 use crate::media::Decoder;
 use crate::proto::broker::{
     self, Attach, Claim, CloseReason, Matched, Outcome, RefuseReason, Register, Role,
     broker_message, peer_message,
 };
-use crate::session::{HostEvent, InvitationCloseReason};
+use crate::session::{HostEvent, InvitationCloseReason, OfferRecord};
 
 /// The default lifetime of a code (the broker and the host policy may shorten it).
 pub const DEFAULT_CODE_LIFETIME: Duration = Duration::from_secs(600);
@@ -221,6 +220,11 @@ impl CodeHostSession {
     /// Ends any session, closes the code, and waits (briefly) until the helper was told.
     pub async fn shutdown(self) {
         self.handle.shutdown().await;
+    }
+
+    /// The session's commands and events, without the code.
+    pub fn into_handle(self) -> HostHandle {
+        self.handle
     }
 }
 
@@ -499,19 +503,6 @@ pub async fn easy_connect_host(
     let lifetime = host_lifetime(&options, &broker);
     let (code, registration) = register(&socket, &broker, Role::Host, lifetime).await?;
     let (observer_tx, observer_rx) = mpsc::unbounded_channel();
-    let mut audit = options.audit_log;
-    if let Some(log) = audit.as_mut() {
-        let record = AuditRecord::now(
-            Some(code.session_id()),
-            AuditEvent::InvitationOpened {
-                expires_at: registration.expires_at,
-                addresses: vec![broker.broker],
-            },
-        );
-        if let Err(e) = log.record(record) {
-            tracing::warn!(error = %e, "cannot write the audit log");
-        }
-    }
     let (handle, feed) = spawn_host(
         HostStart {
             session_id: code.session_id(),
@@ -520,10 +511,14 @@ pub async fn easy_connect_host(
             lifetime,
             policy: options.policy,
             max_failed_attempts: Some(MAX_CODE_FAILURES),
-            audit_log: audit,
+            audit_log: options.audit_log,
             display: options.display,
             endpoints: vec![socket.endpoint.clone()],
             observer: Some(observer_tx),
+            offer: Some(OfferRecord {
+                expires_at: registration.expires_at,
+                addresses: vec![broker.broker],
+            }),
         },
         backends,
     )?;
@@ -761,6 +756,7 @@ pub async fn join(
             display: options.display,
             endpoints: vec![socket.endpoint.clone()],
             observer: None,
+            offer: None,
         },
         backends,
     )?;

@@ -30,9 +30,28 @@ pub enum InviteError {
     /// TLS could not be set up.
     #[error(transparent)]
     Tls(#[from] TlsSetupError),
-    /// A backend failed before the session started.
-    #[error("backend failed: {0}")]
-    Backend(String),
+    /// A backend, or the thread it runs on, could not be started.
+    #[error("cannot start the {part}: {source}")]
+    Backend {
+        /// Which part of the session (e.g. "video pipeline").
+        part: &'static str,
+        /// What went wrong.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+impl InviteError {
+    /// A [`InviteError::Backend`] for `part`.
+    pub(crate) fn backend(
+        part: &'static str,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        InviteError::Backend {
+            part,
+            source: source.into(),
+        }
+    }
 }
 
 /// Why [`accept`](super::accept) failed.
@@ -110,4 +129,7 @@ pub enum SessionError {
     /// The session's driver has stopped (the session ended or was dropped).
     #[error("the session is closed")]
     Closed,
+    /// The session's driver did not answer in time (a blocking send).
+    #[error("the session did not answer in time")]
+    TimedOut,
 }

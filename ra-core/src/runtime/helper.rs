@@ -2,12 +2,16 @@
 //! password and returns a [`HelperSession`] once the host approved.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::{mpsc, oneshot, watch};
 
 use super::connection::channel_binding;
+use super::controller::{HelperController, Reply, Request, Requests};
 use super::error::{AcceptError, SessionError};
+use super::sleep_until;
 use super::tls::{PinMismatch, SERVER_NAME, client_config};
 use super::video::{DecodeBusy, DecodeSignal, DecodeThread, ReceivedFrame, read_video_stream};
 use crate::input::InputEvent;
@@ -15,7 +19,7 @@ use crate::invitation::{Invitation, SessionId};
 use crate::media::{Decoder, DisplayId};
 use crate::password::Password;
 use crate::session::{
-    CommandError, ControlState, EndReason, HelperConfig, HelperConnection, HelperEvent,
+    ControlState, EndReason, HelperCommand, HelperConfig, HelperConnection, HelperEvent,
     HelperTransmit, PointerKind, end_reason_code, end_reason_from_code,
 };
 
@@ -50,31 +54,62 @@ pub enum HelperSessionEvent {
     Frame(ReceivedFrame),
 }
 
-enum HelperCommand {
-    RequestControl,
-    ReleaseControl,
-    Input(Vec<InputEvent>),
-    Chat(String),
-    Pointer(i32, i32, PointerKind),
-    SelectDisplay(DisplayId),
-    RequestKeyframe,
-    Clipboard(String),
-    End,
-}
-
-type CommandReply = oneshot::Sender<Result<(), CommandError>>;
-
-/// A live session on the helper's side.
+/// A live session on the helper's side. Its command methods are one-line
+/// sends of [`HelperCommand`]s through its [`HelperController`].
 ///
-/// Dropping it ends the session.
+/// Dropping it (and every controller cloned from it) ends the session.
 pub struct HelperSession {
     host_name: String,
-    commands: mpsc::UnboundedSender<(HelperCommand, CommandReply)>,
+    controller: HelperController,
+    events: HelperEvents,
+    control: watch::Receiver<ControlState>,
+}
+
+/// A helper session's events and frames, apart from its controller
+/// ([`HelperSession::into_parts`]): session changes first, then frames.
+#[derive(Debug)]
+pub struct HelperEvents {
     events: mpsc::UnboundedReceiver<HelperEvent>,
     frames: mpsc::Receiver<ReceivedFrame>,
-    control: watch::Receiver<ControlState>,
-    /// Becomes true when the driver has finished (the host was told goodbye).
-    done: watch::Receiver<bool>,
+}
+
+impl HelperEvents {
+    /// The next event: session changes first, then frames. `None` after the
+    /// session ended and every event was taken.
+    pub async fn next(&mut self) -> Option<HelperSessionEvent> {
+        std::future::poll_fn(|cx| self.poll_event(cx)).await
+    }
+
+    fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<Option<HelperSessionEvent>> {
+        match self.events.poll_recv(cx) {
+            Poll::Ready(Some(event)) => {
+                return Poll::Ready(Some(HelperSessionEvent::Session(event)));
+            }
+            // Ended: the frames still queued, then the end.
+            Poll::Ready(None) => {
+                return self
+                    .frames
+                    .poll_recv(cx)
+                    .map(|f| f.map(HelperSessionEvent::Frame));
+            }
+            Poll::Pending => {}
+        }
+        match self.frames.poll_recv(cx) {
+            Poll::Ready(Some(frame)) => Poll::Ready(Some(HelperSessionEvent::Frame(frame))),
+            _ => Poll::Pending,
+        }
+    }
+}
+
+impl futures_core::Stream for HelperEvents {
+    type Item = HelperSessionEvent;
+
+    fn poll_next(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<HelperSessionEvent>> {
+        self.poll_event(cx)
+    }
 }
 
 impl std::fmt::Debug for HelperSession {
@@ -135,7 +170,7 @@ pub(crate) async fn start_helper(
     config.approval_timeout = options.approval_timeout;
     let core = HelperConnection::new(Instant::now(), config, binding, &mut rand_core::OsRng);
 
-    let (command_tx, command_rx) = mpsc::unbounded_channel();
+    let (controller, requests) = HelperController::channel();
     let (event_tx, event_rx) = mpsc::unbounded_channel();
     let (frame_tx, frame_rx) = mpsc::channel(2);
     let (signal_tx, signal_rx) = mpsc::unbounded_channel();
@@ -143,8 +178,6 @@ pub(crate) async fn start_helper(
     let (control_tx, control_rx) = watch::channel(ControlState::None);
     let (live_video_tx, live_video_rx) = watch::channel(false);
     let decode = DecodeThread::spawn(decoder, frame_tx, signal_tx.clone())?;
-
-    let (done_tx, done_rx) = watch::channel(false);
     let driver = HelperDriver {
         core,
         endpoint,
@@ -156,7 +189,6 @@ pub(crate) async fn start_helper(
         control: control_tx,
         live_video: live_video_tx,
         signals: signal_tx,
-        done: done_tx,
     };
     tokio::spawn(receive_video(
         driver.connection.clone(),
@@ -164,7 +196,7 @@ pub(crate) async fn start_helper(
         decode,
         driver.signals.clone(),
     ));
-    tokio::spawn(driver.run(recv, command_rx, signal_rx));
+    tokio::spawn(driver.run(recv, requests, signal_rx));
     let host_name = match live_rx.await {
         Ok(Ok(host_name)) => host_name,
         Ok(Err(reason)) => return Err(AcceptError::from_end(reason)),
@@ -176,11 +208,12 @@ pub(crate) async fn start_helper(
     };
     Ok(HelperSession {
         host_name,
-        commands: command_tx,
-        events: event_rx,
-        frames: frame_rx,
+        controller,
+        events: HelperEvents {
+            events: event_rx,
+            frames: frame_rx,
+        },
         control: control_rx,
-        done: done_rx,
     })
 }
 
@@ -221,6 +254,18 @@ async fn connect(
     Err(AcceptError::Unreachable(failures.join("; ")))
 }
 
+/// The helper's control state as the session last knew it, readable from
+/// any thread ([`HelperSession::control_watch`]).
+#[derive(Debug, Clone)]
+pub struct ControlWatch(watch::Receiver<ControlState>);
+
+impl ControlWatch {
+    /// The current control state.
+    pub fn get(&self) -> ControlState {
+        *self.0.borrow()
+    }
+}
+
 impl HelperSession {
     /// The host's name (as it gave it).
     pub fn host_name(&self) -> &str {
@@ -230,19 +275,19 @@ impl HelperSession {
     /// The next event: session changes first, then frames. `None` after the
     /// session ended and every event was taken.
     pub async fn next_event(&mut self) -> Option<HelperSessionEvent> {
-        tokio::select! {
-            biased;
-            event = self.events.recv() => match event {
-                Some(e) => Some(HelperSessionEvent::Session(e)),
-                None => self.frames.recv().await.map(HelperSessionEvent::Frame),
-            },
-            Some(frame) = self.frames.recv() => Some(HelperSessionEvent::Frame(frame)),
-        }
+        self.events.next().await
     }
 
     /// The events as an async stream (see [`HelperSession::next_event`]).
     pub fn events(&mut self) -> impl futures_core::Stream<Item = HelperSessionEvent> + '_ {
-        HelperEventStream(self)
+        &mut self.events
+    }
+
+    /// The controller and the events apart, e.g. to read the events on one
+    /// task and send commands from elsewhere. The session ends once the
+    /// controller and every clone of it are dropped, whoever holds the events.
+    pub fn into_parts(self) -> (HelperController, HelperEvents) {
+        (self.controller, self.events)
     }
 
     /// The current control state.
@@ -255,7 +300,7 @@ impl HelperSession {
     /// # Errors
     /// [`SessionError::Command`] when paused or already asked; [`SessionError::Closed`].
     pub async fn request_control(&self) -> Result<(), SessionError> {
-        self.command(HelperCommand::RequestControl).await
+        self.controller.send(HelperCommand::RequestControl).await
     }
 
     /// Gives control back to the host.
@@ -263,7 +308,7 @@ impl HelperSession {
     /// # Errors
     /// [`SessionError::Command`] without a grant.
     pub async fn release_control(&self) -> Result<(), SessionError> {
-        self.command(HelperCommand::ReleaseControl).await
+        self.controller.send(HelperCommand::ReleaseControl).await
     }
 
     /// Sends input events, in order, to be injected on the host.
@@ -271,7 +316,7 @@ impl HelperSession {
     /// # Errors
     /// [`SessionError::Command`] with [`CommandError::NotControlling`] without a grant.
     pub async fn send_input(&self, events: Vec<InputEvent>) -> Result<(), SessionError> {
-        self.command(HelperCommand::Input(events)).await
+        self.controller.send(HelperCommand::SendInput(events)).await
     }
 
     /// Sends a chat message.
@@ -279,7 +324,7 @@ impl HelperSession {
     /// # Errors
     /// [`SessionError::Command`] for empty or too long text.
     pub async fn chat(&self, text: impl Into<String>) -> Result<(), SessionError> {
-        self.command(HelperCommand::Chat(text.into())).await
+        self.controller.send(HelperCommand::Chat(text.into())).await
     }
 
     /// Shows a pointer mark on the host's screen (needs no control).
@@ -287,7 +332,9 @@ impl HelperSession {
     /// # Errors
     /// [`SessionError::Command`] unless live.
     pub async fn pointer(&self, x: i32, y: i32, kind: PointerKind) -> Result<(), SessionError> {
-        self.command(HelperCommand::Pointer(x, y, kind)).await
+        self.controller
+            .send(HelperCommand::Pointer { x, y, kind })
+            .await
     }
 
     /// Asks the host to capture another display.
@@ -295,7 +342,9 @@ impl HelperSession {
     /// # Errors
     /// [`SessionError::Command`] unless live.
     pub async fn select_display(&self, display: DisplayId) -> Result<(), SessionError> {
-        self.command(HelperCommand::SelectDisplay(display)).await
+        self.controller
+            .send(HelperCommand::SelectDisplay(display))
+            .await
     }
 
     /// Sends the helper's clipboard text to the host (the host must share the clipboard).
@@ -303,7 +352,9 @@ impl HelperSession {
     /// # Errors
     /// [`SessionError::Command`] when sharing is off or the text too long.
     pub async fn send_clipboard(&self, text: impl Into<String>) -> Result<(), SessionError> {
-        self.command(HelperCommand::Clipboard(text.into())).await
+        self.controller
+            .send(HelperCommand::SendClipboard(text.into()))
+            .await
     }
 
     /// Asks the host for a full keyframe.
@@ -311,7 +362,7 @@ impl HelperSession {
     /// # Errors
     /// [`SessionError::Command`] unless live.
     pub async fn request_keyframe(&self) -> Result<(), SessionError> {
-        self.command(HelperCommand::RequestKeyframe).await
+        self.controller.send(HelperCommand::RequestKeyframe).await
     }
 
     /// Ends the session and waits (briefly) until the host was told, so the
@@ -320,52 +371,21 @@ impl HelperSession {
     /// # Errors
     /// [`SessionError::Closed`] if it ended already.
     pub async fn end(&self) -> Result<(), SessionError> {
-        self.command(HelperCommand::End).await?;
-        let mut done = self.done.clone();
-        let _ = tokio::time::timeout(SHUTDOWN_WAIT, done.wait_for(|finished| *finished)).await;
-        Ok(())
+        match tokio::time::timeout(2 * SHUTDOWN_WAIT, self.controller.shutdown()).await {
+            Ok(result) => result,
+            Err(_) => Ok(()),
+        }
     }
 
-    async fn command(&self, command: HelperCommand) -> Result<(), SessionError> {
-        let (reply_tx, reply_rx) = oneshot::channel();
-        self.commands
-            .send((command, reply_tx))
-            .map_err(|_| SessionError::Closed)?;
-        reply_rx
-            .await
-            .map_err(|_| SessionError::Closed)?
-            .map_err(SessionError::from)
+    /// A controller of this session: cheap to clone, for other tasks and
+    /// threads (its blocking methods serve threads outside the runtime).
+    pub fn controller(&self) -> &HelperController {
+        &self.controller
     }
-}
 
-struct HelperEventStream<'a>(&'a mut HelperSession);
-
-impl futures_core::Stream for HelperEventStream<'_> {
-    type Item = HelperSessionEvent;
-
-    fn poll_next(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<HelperSessionEvent>> {
-        use std::task::Poll;
-        let session = &mut *self.0;
-        // Session changes first, as in `next_event`.
-        match session.events.poll_recv(cx) {
-            Poll::Ready(Some(event)) => {
-                return Poll::Ready(Some(HelperSessionEvent::Session(event)));
-            }
-            Poll::Ready(None) => {
-                return session
-                    .frames
-                    .poll_recv(cx)
-                    .map(|f| f.map(HelperSessionEvent::Frame));
-            }
-            Poll::Pending => {}
-        }
-        match session.frames.poll_recv(cx) {
-            Poll::Ready(Some(frame)) => Poll::Ready(Some(HelperSessionEvent::Frame(frame))),
-            _ => Poll::Pending,
-        }
+    /// Follows the control state from another task or thread.
+    pub fn control_watch(&self) -> ControlWatch {
+        ControlWatch(self.control.clone())
     }
 }
 
@@ -382,7 +402,6 @@ struct HelperDriver {
     /// Whether video is accepted (authenticated and not paused).
     live_video: watch::Sender<bool>,
     signals: mpsc::UnboundedSender<DecodeSignal>,
-    done: watch::Sender<bool>,
 }
 
 /// How long ending waits for the goodbye to reach the host.
@@ -457,21 +476,16 @@ impl HelperDriver {
     async fn run(
         mut self,
         mut recv: quinn::RecvStream,
-        mut commands: mpsc::UnboundedReceiver<(HelperCommand, CommandReply)>,
+        mut requests: Requests<HelperCommand>,
         mut signals: mpsc::UnboundedReceiver<DecodeSignal>,
     ) {
-        let mut commands_open = true;
+        let mut requests_open = true;
+        let mut shutdown_reply: Option<Reply> = None;
         loop {
             if self.flush().await {
                 break;
             }
-            let timeout = self.core.poll_timeout();
-            let sleep = async {
-                match timeout {
-                    Some(t) => tokio::time::sleep_until(tokio::time::Instant::from_std(t)).await,
-                    None => std::future::pending().await,
-                }
-            };
+            let sleep = sleep_until(self.core.poll_timeout());
             tokio::select! {
                 chunk = recv.read_chunk(64 * 1024, true) => match chunk {
                     Ok(Some(chunk)) => self.core.handle_control_data(Instant::now(), &chunk.bytes),
@@ -482,13 +496,17 @@ impl HelperDriver {
                         self.core.handle_connection_lost(Instant::now(), reason);
                     }
                 },
-                command = commands.recv(), if commands_open => match command {
-                    Some((command, reply)) => {
-                        let result = self.apply(command);
-                        let _ = reply.send(result);
+                request = requests.recv(), if requests_open => match request {
+                    Some(Request::Command(command, reply)) => {
+                        reply.send(self.core.apply(Instant::now(), command));
+                    }
+                    Some(Request::Shutdown(reply)) => {
+                        requests_open = false;
+                        shutdown_reply = Some(reply);
+                        self.core.end(Instant::now());
                     }
                     None => {
-                        commands_open = false;
+                        requests_open = false;
                         self.core.end(Instant::now());
                     }
                 },
@@ -500,7 +518,9 @@ impl HelperDriver {
         }
         // The close frame goes out from the endpoint's own task: wait for it.
         let _ = tokio::time::timeout(SHUTDOWN_WAIT, self.endpoint.wait_idle()).await;
-        let _ = self.done.send(true);
+        if let Some(reply) = shutdown_reply {
+            reply.send(Ok(()));
+        }
     }
 
     /// Why the host closed the connection, as its close code says.
@@ -510,24 +530,6 @@ impl HelperDriver {
                 end_reason_from_code(close.error_code.into_inner())
             }
             _ => EndReason::ConnectionLost,
-        }
-    }
-
-    fn apply(&mut self, command: HelperCommand) -> Result<(), CommandError> {
-        let now = Instant::now();
-        match command {
-            HelperCommand::RequestControl => self.core.request_control(now),
-            HelperCommand::ReleaseControl => self.core.release_control(now),
-            HelperCommand::Input(events) => self.core.send_input(now, &events),
-            HelperCommand::Chat(text) => self.core.chat(now, &text),
-            HelperCommand::Pointer(x, y, kind) => self.core.pointer(now, x, y, kind),
-            HelperCommand::SelectDisplay(display) => self.core.select_display(now, display),
-            HelperCommand::RequestKeyframe => self.core.request_keyframe(now),
-            HelperCommand::Clipboard(text) => self.core.send_clipboard(now, &text),
-            HelperCommand::End => {
-                self.core.end(now);
-                Ok(())
-            }
         }
     }
 

@@ -9,6 +9,7 @@
 
 mod code_flow;
 mod connection;
+mod controller;
 mod diagnose;
 mod error;
 mod helper;
@@ -25,10 +26,22 @@ pub use code_flow::{
     AssistOffer, BrokerOptions, ClaimError, CodeHostSession, DEFAULT_CODE_LIFETIME, DecoderFactory,
     MAX_CODE_FAILURES, WaitError, assist, easy_connect_helper, easy_connect_host, join,
 };
+pub use controller::{Controller, HelperController, HostController};
 pub use diagnose::{NetworkReport, diagnose_network};
 pub use error::{AcceptError, InviteError, SessionError};
-pub use helper::{AcceptOptions, HelperSession, HelperSessionEvent, accept};
-pub use host::{HostBackends, HostHandle, HostSession, InviteOptions, invite};
+pub use helper::{
+    AcceptOptions, ControlWatch, HelperEvents, HelperSession, HelperSessionEvent, accept,
+};
+pub use host::{HostBackends, HostEvents, HostHandle, HostSession, InviteOptions, invite};
 pub use peer_tls::BrokerTrust;
 pub use tls::{SERVER_NAME, TlsSetupError, pinned_client_config};
 pub use video::ReceivedFrame;
+
+/// Sleeps until `at`, or forever without one (a state machine with no timer
+/// due): a branch of a driver's `select!`.
+pub(crate) async fn sleep_until(at: Option<std::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(tokio::time::Instant::from_std(at)).await,
+        None => std::future::pending().await,
+    }
+}

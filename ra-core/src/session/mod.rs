@@ -22,8 +22,11 @@ mod wire;
 
 pub use auth::ChannelBinding;
 pub use framing::{FrameDecoder, FramingError, encode_frame};
-pub use helper::{HelperConfig, HelperConnection, HelperEvent, HelperTransmit};
-pub use host::{HostConfig, HostEndpoint, HostEvent, HostTransmit, Injection, MediaCommand};
+pub use helper::{HelperCommand, HelperConfig, HelperConnection, HelperEvent, HelperTransmit};
+pub use host::{
+    DeskCommand, HostCommand, HostConfig, HostEndpoint, HostEvent, HostTransmit, Injection,
+    MediaCommand, OfferRecord,
+};
 pub use types::{
     CommandError, ConnectionId, ControlState, DenyReason, EndReason, GrantId,
     InvitationCloseReason, PointerKind, RevokeReason, SessionRng,

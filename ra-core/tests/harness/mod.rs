@@ -8,12 +8,15 @@ use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use ra_core::audit::AuditEvent;
 use ra_core::input::InputEvent;
 use ra_core::invitation::SessionId;
+use ra_core::media::{DisplayId, DisplayInfo, Rect};
 use ra_core::policy::Policy;
 use ra_core::session::{
-    ChannelBinding, ConnectionId, EndReason, HelperConfig, HelperConnection, HelperEvent,
-    HelperTransmit, HostConfig, HostEndpoint, HostEvent, HostTransmit, Injection, MediaCommand,
+    ChannelBinding, ConnectionId, EndReason, HelperCommand, HelperConfig, HelperConnection,
+    HelperEvent, HelperTransmit, HostCommand, HostConfig, HostEndpoint, HostEvent, HostTransmit,
+    Injection, MediaCommand,
 };
 use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
@@ -91,6 +94,8 @@ pub struct World {
     pub host_events: Vec<HostEvent>,
     pub injections: Vec<Injection>,
     pub media: Vec<MediaCommand>,
+    /// Every audit record the host emitted, in order.
+    pub audit: Vec<AuditEvent>,
     pub gate_violations: Vec<String>,
     rng: ChaCha20Rng,
     next_conn: u64,
@@ -98,20 +103,22 @@ pub struct World {
 
 impl World {
     pub fn new(seed: u64, link: Link, policy: Policy, lifetime: Duration) -> Self {
+        let config = HostConfig::new(
+            SESSION,
+            "Alice's laptop",
+            PASSWORD.to_vec(),
+            lifetime,
+            policy,
+        );
+        World::with_config(seed, link, config)
+    }
+
+    /// A world whose host is made from `config` (its secret should be `PASSWORD`).
+    pub fn with_config(seed: u64, link: Link, config: HostConfig) -> Self {
         let mut rng = ChaCha20Rng::seed_from_u64(seed);
         let now = Instant::now();
         let host_rng = ChaCha20Rng::seed_from_u64(rng.next_u64());
-        let host = HostEndpoint::new(
-            HostConfig::new(
-                SESSION,
-                "Alice's laptop",
-                PASSWORD.to_vec(),
-                lifetime,
-                policy,
-            ),
-            now,
-            Box::new(host_rng),
-        );
+        let host = HostEndpoint::new(config, now, Box::new(host_rng));
         World {
             now,
             link,
@@ -120,6 +127,7 @@ impl World {
             host_events: Vec::new(),
             injections: Vec::new(),
             media: Vec::new(),
+            audit: Vec::new(),
             gate_violations: Vec::new(),
             rng,
             next_conn: 0,
@@ -216,6 +224,10 @@ impl World {
             while let Some(m) = self.host.poll_media() {
                 moved = true;
                 self.media.push(m);
+            }
+            while let Some(a) = self.host.poll_audit() {
+                moved = true;
+                self.audit.push(a);
             }
             for slot in &mut self.helpers {
                 while let Some(transmit) = slot.core.poll_transmit() {
@@ -406,7 +418,9 @@ impl World {
         let h = self.connect("Bob", PASSWORD);
         self.settle();
         let conn = self.conn(h);
-        self.host.approve(self.now, conn).expect("approve");
+        self.host
+            .apply(self.now, HostCommand::Approve(conn))
+            .expect("approve");
         self.settle();
         assert!(self.helper(h).is_live(), "session should be live");
         h
@@ -417,11 +431,13 @@ impl World {
         let h = self.live_session();
         let now = self.now;
         self.helper(h)
-            .request_control(now)
+            .apply(now, HelperCommand::RequestControl)
             .expect("request control");
         self.settle();
         let conn = self.conn(h);
-        self.host.grant_control(self.now, conn).expect("grant");
+        self.host
+            .apply(self.now, HostCommand::GrantControl(conn))
+            .expect("grant");
         self.settle();
         assert!(
             self.helper(h).grant().is_some(),
@@ -432,7 +448,10 @@ impl World {
 
     pub fn send_input(&mut self, i: usize, events: &[InputEvent]) -> bool {
         let now = self.now;
-        let ok = self.helper(i).send_input(now, events).is_ok();
+        let ok = self
+            .helper(i)
+            .apply(now, HelperCommand::SendInput(events.to_vec()))
+            .is_ok();
         self.pump();
         ok
     }
@@ -465,4 +484,22 @@ impl World {
     pub fn helper_saw(&self, i: usize, pred: impl Fn(&HelperEvent) -> bool) -> bool {
         self.helpers[i].events.iter().any(pred)
     }
+}
+
+/// A 1920x1080 primary monitor and a 1280x1024 one to its right.
+pub fn two_monitors() -> Vec<DisplayInfo> {
+    vec![
+        DisplayInfo {
+            id: DisplayId(1),
+            name: "LEFT".into(),
+            bounds: Rect::new(0, 0, 1920, 1080),
+            primary: true,
+        },
+        DisplayInfo {
+            id: DisplayId(2),
+            name: "RIGHT".into(),
+            bounds: Rect::new(1920, 0, 1280, 1024),
+            primary: false,
+        },
+    ]
 }

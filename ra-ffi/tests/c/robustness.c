@@ -347,6 +347,8 @@ static void test_host(void) {
     EXPECT(ra_host_revoke(host), RA_RESULT_INVALID_HANDLE);
     EXPECT(ra_host_revoke_panic_key(NULL), RA_RESULT_NULL_POINTER);
     EXPECT(ra_host_revoke_panic_key(host), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_host_local_input_seen(NULL, 1000), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_host_local_input_seen(host, 1000), RA_RESULT_INVALID_HANDLE);
     EXPECT(ra_host_pause(NULL), RA_RESULT_NULL_POINTER);
     EXPECT(ra_host_pause(host), RA_RESULT_INVALID_HANDLE);
     EXPECT(ra_host_resume(NULL), RA_RESULT_NULL_POINTER);

@@ -566,6 +566,37 @@ int main(void) {
     int releases_before = injector.release_all;
     pthread_mutex_unlock(&injector.lock);
 
+    /* The local user wins: after "local input seen" the helper's input is
+     * held back (dropped, never replayed) and what it holds is released;
+     * once the hold ends its input passes again. The input stream is
+     * ordered, so once a later move arrived the held-back one cannot come. */
+    CHECK_OK(ra_host_local_input_seen(host, 1500));
+    CHECK(wait_injected(&injector, 6, releases_before + 1));
+    ra_input_event held_back = {RA_INPUT_POINTER_MOVE, 11, 11, 0, 0, 0, NULL};
+    CHECK_OK(ra_helper_send_input(helper, &held_back, 1));
+    ra_input_event later = {RA_INPUT_POINTER_MOVE, 22, 22, 0, 0, 0, NULL};
+    {
+        struct timespec deadline = monotonic_after(WAIT_MS);
+        int arrived = 0;
+        while (!arrived && !passed(deadline)) {
+            CHECK_OK(ra_helper_send_input(helper, &later, 1));
+            struct timespec step = deadline_after(100);
+            pthread_mutex_lock(&injector.lock);
+            while (injector.count == 6 &&
+                   pthread_cond_timedwait(&injector.changed, &injector.lock, &step) == 0) {
+            }
+            arrived = injector.count > 6;
+            pthread_mutex_unlock(&injector.lock);
+        }
+        CHECK(arrived);
+    }
+    pthread_mutex_lock(&injector.lock);
+    for (int i = 6; i < injector.count; i++) {
+        CHECK(injector.events[i].kind == RA_INPUT_POINTER_MOVE && injector.events[i].x == 22);
+    }
+    releases_before = injector.release_all;
+    pthread_mutex_unlock(&injector.lock);
+
     /* Chat both ways. */
     CHECK_OK(ra_helper_chat(helper, "hello from C"));
     CHECK(wait_host(host, RA_HOST_EVENT_CHAT, &hd, &event));

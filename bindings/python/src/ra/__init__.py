@@ -843,6 +843,14 @@ class Host(_Handle):
     def revoke(self) -> None:
         _check(n.lib.ra_host_revoke(self._p))
 
+    def revoke_panic_key(self) -> None:
+        """Takes control back as the local panic key does (reason ``panic_key``)."""
+        _check(n.lib.ra_host_revoke_panic_key(self._p))
+
+    def local_input_seen(self, hold_ms: int) -> None:
+        """The local user is busy: the helper's input is held back for ``hold_ms``."""
+        _check(n.lib.ra_host_local_input_seen(self._p, hold_ms))
+
     def pause(self) -> None:
         _check(n.lib.ra_host_pause(self._p))
 

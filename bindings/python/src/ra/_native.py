@@ -258,6 +258,8 @@ for _name, _restype, _args in [
     ("ra_host_grant_control", ra_result, [P, c_uint64]),
     ("ra_host_deny_control", ra_result, [P, c_uint64]),
     ("ra_host_revoke", ra_result, [P]),
+    ("ra_host_revoke_panic_key", ra_result, [P]),
+    ("ra_host_local_input_seen", ra_result, [P, c_uint32]),
     ("ra_host_pause", ra_result, [P]),
     ("ra_host_resume", ra_result, [P]),
     ("ra_host_chat", ra_result, [P, c_char_p]),

@@ -1,26 +1,30 @@
 //! The helper's side of one connection.
 
+mod commands;
+
+pub use commands::HelperCommand;
+
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use prost::Message as _;
 
-use super::auth::{ChannelBinding, HelperPake};
-use super::framing::{FrameDecoder, encode_frame};
-use super::host::check_chat;
-use super::types::{
-    CommandError, ControlState, DenyReason, EndReason, GrantId, PointerKind, RevokeReason,
-    SessionRng,
-};
-use super::wire::{
-    MAX_CLIPBOARD_LEN, MAX_CONTROL_MESSAGE, MAX_NAME_LEN, cursor_from_wire, deny_reason_from_wire,
-    encode_input_event, end_reason_from_wire, end_reason_to_wire, envelope, pointer_kind_to_wire,
-    revoke_reason_from_wire, sanitize_display_text,
-};
 use crate::input::InputEvent;
 use crate::invitation::SessionId;
 use crate::media::{CursorUpdate, DisplayId, DisplayInfo, Rect};
 use crate::proto::{self, PROTOCOL_VERSION, envelope::Message};
+use crate::session::auth::{ChannelBinding, HelperPake};
+use crate::session::framing::{FrameDecoder, encode_frame};
+use crate::session::host::check_chat;
+use crate::session::types::{
+    CommandError, ControlState, DenyReason, EndReason, GrantId, PointerKind, RevokeReason,
+    SessionRng,
+};
+use crate::session::wire::{
+    MAX_CLIPBOARD_LEN, MAX_CONTROL_MESSAGE, MAX_NAME_LEN, cursor_from_wire, deny_reason_from_wire,
+    encode_input_event, end_reason_from_wire, end_reason_to_wire, envelope, pointer_kind_to_wire,
+    revoke_reason_from_wire, sanitize_display_text,
+};
 
 /// What the helper needs to connect.
 pub struct HelperConfig {

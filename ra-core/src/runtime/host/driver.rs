@@ -1,0 +1,222 @@
+//! The host's driver: one task that feeds the sans-IO [`HostEndpoint`] what
+//! the network, the controllers, the pipeline and the clock bring, and
+//! carries out what it asks for. It decides nothing itself.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc;
+
+use crate::audit::{AuditEvent, AuditLog, AuditRecord};
+use crate::invitation::SessionId;
+use crate::runtime::connection::{NetEvent, WriterCommand};
+use crate::runtime::controller::{Reply, Request, Requests};
+use crate::runtime::injector::InjectorThread;
+use crate::runtime::sleep_until;
+use crate::runtime::video::{PipelineCommand, PipelineReport, VideoPipeline};
+use crate::session::{
+    ConnectionId, HostCommand, HostEndpoint, HostEvent, HostTransmit, MediaCommand,
+};
+
+/// How long shutting down waits for goodbyes to reach the helpers.
+pub(super) const SHUTDOWN_WAIT: Duration = Duration::from_secs(2);
+
+/// A connection as the driver holds it: for the pipeline, and for writing.
+pub(super) struct ConnectionHandle {
+    pub(super) connection: quinn::Connection,
+    pub(super) writer: mpsc::UnboundedSender<WriterCommand>,
+}
+
+pub(super) struct HostDriver {
+    pub(super) core: HostEndpoint,
+    /// Closed (and waited for) when the session is over.
+    pub(super) endpoints: Vec<quinn::Endpoint>,
+    pub(super) session_id: SessionId,
+    pub(super) connections: HashMap<ConnectionId, ConnectionHandle>,
+    pub(super) pipeline: VideoPipeline,
+    pub(super) injector: InjectorThread,
+    pub(super) audit: Option<AuditLog>,
+    pub(super) events: mpsc::UnboundedSender<HostEvent>,
+    /// Also receives every event.
+    pub(super) observer: Option<mpsc::UnboundedSender<HostEvent>>,
+}
+
+/// What the driver's loop waits on.
+pub(super) struct DriverInputs {
+    pub(super) net: mpsc::UnboundedReceiver<NetEvent>,
+    /// Ends once every connection feed is gone.
+    pub(super) feeds: mpsc::UnboundedReceiver<()>,
+    pub(super) requests: Requests<HostCommand>,
+    pub(super) reports: mpsc::UnboundedReceiver<PipelineReport>,
+}
+
+impl HostDriver {
+    pub(super) async fn run(mut self, inputs: DriverInputs) {
+        let DriverInputs {
+            mut net,
+            mut feeds,
+            mut requests,
+            mut reports,
+        } = inputs;
+        let mut handle_open = true;
+        let mut feeds_open = true;
+        let mut net_open = true;
+        let mut closed_for_lack_of_feeds = false;
+        let mut shutdown_reply: Option<Reply> = None;
+        loop {
+            self.flush();
+            if !handle_open && self.connections.is_empty() {
+                break;
+            }
+            if !feeds_open
+                && !closed_for_lack_of_feeds
+                && self.connections.is_empty()
+                && net.is_empty()
+            {
+                // No connection can come any more: nothing is left to wait for.
+                closed_for_lack_of_feeds = true;
+                self.core.close_invitation(Instant::now());
+                continue;
+            }
+            let sleep = sleep_until(self.core.poll_timeout());
+            tokio::select! {
+                request = requests.recv(), if handle_open => match request {
+                    Some(Request::Command(command, reply)) => {
+                        reply.send(self.core.apply(Instant::now(), command));
+                    }
+                    Some(Request::Shutdown(reply)) => {
+                        handle_open = false;
+                        shutdown_reply = Some(reply);
+                        self.end_everything();
+                    }
+                    None => {
+                        // Every controller is gone: end everything.
+                        handle_open = false;
+                        self.end_everything();
+                    }
+                },
+                event = net.recv(), if net_open => match event {
+                    Some(event) => self.handle_net(event),
+                    // No connection can come or speak any more; the invitation
+                    // closes above, and its events still reach the application.
+                    None => {
+                        net_open = false;
+                        feeds_open = false;
+                    }
+                },
+                None = feeds.recv(), if feeds_open => feeds_open = false,
+                Some(report) = reports.recv() => self.handle_report(report),
+                () = sleep => self.core.handle_timeout(Instant::now()),
+            }
+        }
+        for endpoint in &self.endpoints {
+            endpoint.close(0u8.into(), b"host closed");
+        }
+        let wait_all = async {
+            for endpoint in &self.endpoints {
+                endpoint.wait_idle().await;
+            }
+        };
+        let _ = tokio::time::timeout(SHUTDOWN_WAIT, wait_all).await;
+        if let Some(reply) = shutdown_reply {
+            reply.send(Ok(()));
+        }
+    }
+
+    /// Ends any session and closes the invitation.
+    fn end_everything(&mut self) {
+        let now = Instant::now();
+        let _ = self.core.end(now);
+        self.core.close_invitation(now);
+    }
+
+    fn handle_report(&mut self, report: PipelineReport) {
+        let now = Instant::now();
+        match report {
+            PipelineReport::Cursor(update) => self.core.handle_cursor(now, &update),
+            PipelineReport::PictureSize { width, height } => {
+                self.core.set_picture_size(width, height);
+            }
+            PipelineReport::Geometry {
+                displays,
+                selected,
+                area,
+            } => self.core.handle_displays(now, displays, selected, area),
+        }
+    }
+
+    fn handle_net(&mut self, event: NetEvent) {
+        let now = Instant::now();
+        match event {
+            NetEvent::Connected {
+                conn,
+                connection,
+                peer,
+                binding,
+                writer,
+            } => {
+                self.connections
+                    .insert(conn, ConnectionHandle { connection, writer });
+                self.core.handle_connect(now, conn, peer, binding);
+            }
+            NetEvent::ControlData { conn, data } => self.core.handle_control_data(now, conn, &data),
+            NetEvent::InputData { conn, data } => self.core.handle_input_data(now, conn, &data),
+            NetEvent::Lost { conn } => {
+                self.connections.remove(&conn);
+                self.core.handle_connection_lost(now, conn);
+            }
+            NetEvent::OfferClosed { reason } => self.core.close_invitation_for(now, reason),
+        }
+    }
+
+    /// Carries out everything the core asked for.
+    fn flush(&mut self) {
+        while let Some(injection) = self.core.poll_injection() {
+            self.injector.submit(injection);
+        }
+        while let Some((conn, transmit)) = self.core.poll_transmit() {
+            let Some(handle) = self.connections.get(&conn) else {
+                continue;
+            };
+            let command = match transmit {
+                HostTransmit::Control(bytes) => WriterCommand::Control(bytes),
+                HostTransmit::Close { reason } => WriterCommand::Close(reason),
+            };
+            let _ = handle.writer.send(command);
+        }
+        while let Some(command) = self.core.poll_media() {
+            self.media(command);
+        }
+        while let Some(record) = self.core.poll_audit() {
+            self.write_audit(record);
+        }
+        while let Some(event) = self.core.poll_event() {
+            if let Some(observer) = &self.observer {
+                let _ = observer.send(event.clone());
+            }
+            let _ = self.events.send(event);
+        }
+    }
+
+    fn media(&mut self, command: MediaCommand) {
+        let command = match command {
+            MediaCommand::Start { conn } => match self.connections.get(&conn) {
+                Some(handle) => PipelineCommand::Start(handle.connection.clone()),
+                None => return,
+            },
+            MediaCommand::Stop { .. } => PipelineCommand::Stop,
+            MediaCommand::Keyframe { .. } => PipelineCommand::Keyframe,
+            MediaCommand::SelectDisplay { display, .. } => PipelineCommand::SelectDisplay(display),
+        };
+        self.pipeline.command(command);
+    }
+
+    fn write_audit(&mut self, event: AuditEvent) {
+        let Some(log) = self.audit.as_mut() else {
+            return;
+        };
+        if let Err(e) = log.record(AuditRecord::now(Some(self.session_id), event)) {
+            tracing::warn!(error = %e, "cannot write the audit log");
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! Starting a host's session, however its connections arrive: the
+//! pipeline, the injector and the driver ([`spawn_host`]), and the
+//! [`ConnectionFeed`] that hands the driver each established connection.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc;
+
+use super::driver::{DriverInputs, HostDriver};
+use super::{HostBackends, HostHandle};
+use crate::audit::AuditLog;
+use crate::invitation::SessionId;
+use crate::media::DisplayId;
+use crate::policy::Policy;
+use crate::runtime::connection::{NetEvent, channel_binding, run_connection};
+use crate::runtime::controller::HostController;
+use crate::runtime::error::InviteError;
+use crate::runtime::injector::InjectorThread;
+use crate::runtime::video::VideoPipeline;
+use crate::session::{ConnectionId, HostConfig, HostEndpoint, HostEvent, OfferRecord};
+
+/// What a host session needs, however its connections arrive.
+pub(crate) struct HostStart {
+    pub(crate) session_id: SessionId,
+    pub(crate) host_name: String,
+    /// The PAKE secret (a password's or a code's).
+    pub(crate) secret: Vec<u8>,
+    pub(crate) lifetime: Duration,
+    pub(crate) policy: Policy,
+    /// Failed attempts that close the session; `None`: the default (5).
+    pub(crate) max_failed_attempts: Option<u32>,
+    pub(crate) audit_log: Option<AuditLog>,
+    pub(crate) display: Option<DisplayId>,
+    /// Endpoints to close (and wait for) when the session is over.
+    pub(crate) endpoints: Vec<quinn::Endpoint>,
+    /// Also receives every event (the broker flows report outcomes from them).
+    pub(crate) observer: Option<mpsc::UnboundedSender<HostEvent>>,
+    /// What the audit log's first record says of the offer.
+    pub(crate) offer: Option<OfferRecord>,
+}
+
+/// Where a host session's connections come from: anything that establishes
+/// QUIC connections (an accept loop, a rendezvous as server or as client)
+/// hands them over here. Once every feed is dropped and no connection is
+/// left, the session closes its invitation.
+#[derive(Clone)]
+pub(crate) struct ConnectionFeed {
+    net: mpsc::UnboundedSender<NetEvent>,
+    session_id: SessionId,
+    next_id: Arc<AtomicU64>,
+    /// Held by every feed, and by each connection until the driver knows it.
+    alive: mpsc::UnboundedSender<()>,
+}
+
+impl ConnectionFeed {
+    /// Closes the session's invitation for `reason`: no connection will
+    /// come, and the application learns why.
+    pub(crate) fn close(&self, reason: crate::session::InvitationCloseReason) {
+        let _ = self.net.send(NetEvent::OfferClosed { reason });
+    }
+
+    /// Runs an established connection (from either side of the handshake) as
+    /// one of the session's connections.
+    pub(crate) fn add(&self, connection: quinn::Connection) {
+        let conn = ConnectionId(self.next_id.fetch_add(1, Ordering::Relaxed) + 1);
+        let net = self.net.clone();
+        let session_id = self.session_id;
+        let alive = self.alive.clone();
+        tokio::spawn(async move {
+            let peer = connection.remote_address();
+            let Some(binding) = channel_binding(&connection, session_id.as_bytes()) else {
+                connection.close(0u8.into(), b"no channel binding");
+                return;
+            };
+            let (writer_tx, writer_rx) = mpsc::unbounded_channel();
+            if net
+                .send(NetEvent::Connected {
+                    conn,
+                    connection: connection.clone(),
+                    peer,
+                    binding,
+                    writer: writer_tx,
+                })
+                .is_err()
+            {
+                return;
+            }
+            drop(alive);
+            run_connection(conn, connection, net, writer_rx).await;
+        });
+    }
+}
+
+/// Starts the pipeline, the injector and the driver of a host session.
+pub(crate) fn spawn_host(
+    start: HostStart,
+    backends: HostBackends,
+) -> Result<(HostHandle, ConnectionFeed), InviteError> {
+    let runtime = tokio::runtime::Handle::current();
+    let (report_tx, report_rx) = mpsc::unbounded_channel();
+    let pipeline = VideoPipeline::spawn(
+        backends.capturer,
+        backends.encoder,
+        start.display,
+        report_tx,
+        runtime,
+    )
+    .map_err(|e| InviteError::backend("video pipeline", e))?;
+    let injector = InjectorThread::spawn(backends.injector)
+        .map_err(|e| InviteError::backend("input injector", e))?;
+
+    let mut config = HostConfig::new(
+        start.session_id,
+        start.host_name,
+        start.secret,
+        start.lifetime,
+        start.policy,
+    );
+    if let Some(max) = start.max_failed_attempts {
+        config.max_failed_attempts = max;
+    }
+    config.offer = start.offer;
+    let core = HostEndpoint::new(config, Instant::now(), Box::new(rand_core::OsRng));
+    let (net_tx, net_rx) = mpsc::unbounded_channel();
+    let (alive_tx, alive_rx) = mpsc::unbounded_channel();
+    let (controller, requests) = HostController::channel();
+    let (event_tx, event_rx) = mpsc::unbounded_channel();
+    let feed = ConnectionFeed {
+        net: net_tx,
+        session_id: start.session_id,
+        next_id: Arc::default(),
+        alive: alive_tx,
+    };
+    let driver = HostDriver {
+        core,
+        endpoints: start.endpoints,
+        session_id: start.session_id,
+        connections: HashMap::new(),
+        pipeline,
+        injector,
+        audit: start.audit_log,
+        events: event_tx,
+        observer: start.observer,
+    };
+    tokio::spawn(driver.run(DriverInputs {
+        net: net_rx,
+        feeds: alive_rx,
+        requests,
+        reports: report_rx,
+    }));
+    Ok((HostHandle::new(controller, event_rx), feed))
+}

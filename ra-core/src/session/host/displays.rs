@@ -1,0 +1,135 @@
+//! What the helper is told about the host's displays and pointer, where its
+//! pointer positions land, and which connection the video goes to: the
+//! driver reports what the capturer sees, and the endpoint decides whom to
+//! tell and when.
+
+use std::time::Instant;
+
+use super::{HostEndpoint, MediaCommand, Phase};
+use crate::media::{CursorUpdate, DisplayId, DisplayInfo, Rect};
+use crate::proto::{self, envelope::Message};
+use crate::session::types::{CommandError, ConnectionId};
+use crate::session::wire::cursor_to_wire;
+
+impl HostEndpoint {
+    /// What the capturer sees: every display, the one captured, and where
+    /// that one lies on the desktop (at start, after a selection, after a
+    /// change of monitors or resolution). Absolute pointer positions land in
+    /// `area`; the helper watching is told of a changed list or selection,
+    /// and a helper let in later is told when it gets in.
+    pub fn handle_displays(
+        &mut self,
+        now: Instant,
+        displays: Vec<DisplayInfo>,
+        selected: DisplayId,
+        area: Rect,
+    ) {
+        self.capture_area = Some(area);
+        let changed = displays != self.displays || selected != self.selected_display;
+        self.displays = displays;
+        self.selected_display = selected;
+        if changed && let Some(conn) = self.streaming {
+            let _ = self.announce_displays(now, conn);
+        }
+    }
+
+    /// The host's pointer moved or changed shape: the helper watching is told.
+    pub fn handle_cursor(&mut self, now: Instant, update: &CursorUpdate) {
+        if let Some(conn) = self.streaming {
+            let _ = self.send_cursor(now, conn, update);
+        }
+    }
+
+    /// The connection the video goes to, if any (live and unpaused).
+    pub fn streaming_connection(&self) -> Option<ConnectionId> {
+        self.streaming
+    }
+
+    /// Video starts flowing to `conn`, from a keyframe, and the helper is
+    /// told the displays as they are now (they may have changed while it was
+    /// paused).
+    pub(super) fn start_video(&mut self, now: Instant, conn: ConnectionId) {
+        self.streaming = Some(conn);
+        self.media.push_back(MediaCommand::Start { conn });
+        self.media.push_back(MediaCommand::Keyframe { conn });
+        let _ = self.announce_displays(now, conn);
+    }
+
+    /// Video stops flowing to `conn`.
+    pub(super) fn stop_video(&mut self, conn: ConnectionId) {
+        if self.streaming == Some(conn) {
+            self.streaming = None;
+        }
+        self.media.push_back(MediaCommand::Stop { conn });
+    }
+
+    /// Tells the live helper on `conn` which displays it can watch and which
+    /// one it sees (nothing before the capturer first reported them).
+    ///
+    /// # Errors
+    /// [`CommandError::NoSession`] if the connection is not live.
+    pub(super) fn announce_displays(
+        &mut self,
+        _now: Instant,
+        conn: ConnectionId,
+    ) -> Result<(), CommandError> {
+        if !matches!(
+            self.connections.get(&conn).map(|c| &c.phase),
+            Some(Phase::Active { .. })
+        ) {
+            return Err(CommandError::NoSession);
+        }
+        if self.displays.is_empty() {
+            return Ok(());
+        }
+        let selected = self.selected_display;
+        let displays = self
+            .displays
+            .iter()
+            .map(|d| proto::Display {
+                id: d.id.0,
+                name: d.name.clone(),
+                bounds: Some(proto::Rect {
+                    x: d.bounds.x,
+                    y: d.bounds.y,
+                    width: d.bounds.width,
+                    height: d.bounds.height,
+                }),
+                primary: d.primary,
+            })
+            .collect();
+        self.send(
+            conn,
+            Message::DisplayList(proto::DisplayList {
+                displays,
+                selected: selected.0,
+            }),
+        );
+        Ok(())
+    }
+
+    /// The size of the pictures the helper is sent, when it differs from the
+    /// captured area's (see [`HostEndpoint::handle_displays`]): positions in
+    /// the picture are scaled onto the area.
+    pub fn set_picture_size(&mut self, width: u32, height: u32) {
+        self.picture_size = Some((width, height));
+    }
+
+    /// Sends the pointer's position (and shape, when it changed) to a live,
+    /// unpaused helper.
+    ///
+    /// # Errors
+    /// [`CommandError::NoSession`] when the connection does not receive video.
+    pub fn send_cursor(
+        &mut self,
+        _now: Instant,
+        conn: ConnectionId,
+        update: &CursorUpdate,
+    ) -> Result<(), CommandError> {
+        if !self.video_allowed(conn) {
+            return Err(CommandError::NoSession);
+        }
+        self.send(conn, Message::Cursor(cursor_to_wire(update)));
+        Ok(())
+    }
+}

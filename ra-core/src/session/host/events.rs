@@ -1,0 +1,190 @@
+//! What a host endpoint tells its application and its driver.
+
+use std::net::SocketAddr;
+
+use crate::desk::DeskPart;
+use crate::input::InputEvent;
+use crate::media::DisplayId;
+use crate::session::types::{
+    ConnectionId, DenyReason, EndReason, GrantId, InvitationCloseReason, PointerKind, RevokeReason,
+};
+
+/// Something the host application should know about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HostEvent {
+    /// A helper proved it knows the password and asks to connect; answer with
+    /// [`HostEndpoint::approve`] or [`HostEndpoint::deny`].
+    ConnectionRequest {
+        /// The connection.
+        conn: ConnectionId,
+        /// The name the helper gave (sanitized; not authenticated).
+        helper_name: String,
+        /// The helper's network address.
+        peer: SocketAddr,
+    },
+    /// A password attempt failed.
+    AuthFailed {
+        /// The connection.
+        conn: ConnectionId,
+        /// Where it came from.
+        peer: SocketAddr,
+        /// Failed attempts so far on this invitation.
+        attempts: u32,
+        /// Failed attempts that close the invitation.
+        max_attempts: u32,
+    },
+    /// The host approved; the helper now sees the screen (view only).
+    Connected {
+        /// The connection.
+        conn: ConnectionId,
+        /// The helper's name.
+        helper_name: String,
+    },
+    /// The helper asks for control; answer with [`HostEndpoint::grant_control`]
+    /// or [`HostEndpoint::deny_control`].
+    ControlRequested {
+        /// The connection.
+        conn: ConnectionId,
+    },
+    /// Control was granted.
+    ControlGranted {
+        /// The connection.
+        conn: ConnectionId,
+        /// The grant.
+        grant: GrantId,
+    },
+    /// A control request was denied (by the user, or by the policy without asking).
+    ControlDenied {
+        /// The connection.
+        conn: ConnectionId,
+        /// Why.
+        reason: DenyReason,
+    },
+    /// Control was taken back.
+    ControlRevoked {
+        /// The connection.
+        conn: ConnectionId,
+        /// Why.
+        reason: RevokeReason,
+    },
+    /// The session is paused: no video, no control.
+    Paused {
+        /// The connection.
+        conn: ConnectionId,
+    },
+    /// The session resumed.
+    Resumed {
+        /// The connection.
+        conn: ConnectionId,
+    },
+    /// The helper wrote a chat message.
+    Chat {
+        /// The connection.
+        conn: ConnectionId,
+        /// The message.
+        text: String,
+    },
+    /// The helper points at something on the screen.
+    Pointer {
+        /// The connection.
+        conn: ConnectionId,
+        /// Horizontal position in the captured display.
+        x: i32,
+        /// Vertical position in the captured display.
+        y: i32,
+        /// What the mark means.
+        kind: PointerKind,
+    },
+    /// Clipboard sharing was turned on or off.
+    ClipboardSharing {
+        /// The connection.
+        conn: ConnectionId,
+        /// Whether text now flows both ways.
+        enabled: bool,
+    },
+    /// The helper's clipboard changed: put this text on the host's clipboard.
+    Clipboard {
+        /// The connection.
+        conn: ConnectionId,
+        /// The text.
+        text: String,
+    },
+    /// A session that had asked to connect is over.
+    Ended {
+        /// The connection.
+        conn: ConnectionId,
+        /// Why.
+        reason: EndReason,
+    },
+    /// The invitation takes no more connections.
+    InvitationClosed {
+        /// Why.
+        reason: InvitationCloseReason,
+    },
+    /// The local panic key was pressed (control, if granted, is revoked: see
+    /// [`HostEvent::ControlRevoked`]).
+    PanicKey,
+    /// A text copied on the host was sent to the helper (clipboard sharing).
+    ClipboardSent {
+        /// The connection.
+        conn: ConnectionId,
+        /// Its length in bytes.
+        bytes: usize,
+    },
+    /// A desk backend failed; the session goes on without it.
+    DeskFailed {
+        /// Which one.
+        part: DeskPart,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// What the driver must send or do on a connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostTransmit {
+    /// Bytes for the control stream.
+    Control(Vec<u8>),
+    /// Close the connection (after the control bytes queued before it are sent).
+    Close {
+        /// Why.
+        reason: EndReason,
+    },
+}
+
+/// What the driver must do with the input injector, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Injection {
+    /// Inject this event.
+    Inject(InputEvent),
+    /// Release every key and button the helper holds.
+    ReleaseAll,
+}
+
+/// What the driver must do with the capture/encode pipeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaCommand {
+    /// Start sending video to the connection.
+    Start {
+        /// The connection.
+        conn: ConnectionId,
+    },
+    /// Stop sending video.
+    Stop {
+        /// The connection.
+        conn: ConnectionId,
+    },
+    /// Send a keyframe next.
+    Keyframe {
+        /// The connection.
+        conn: ConnectionId,
+    },
+    /// Capture another display.
+    SelectDisplay {
+        /// The connection.
+        conn: ConnectionId,
+        /// The display.
+        display: DisplayId,
+    },
+}

@@ -1,0 +1,200 @@
+//! Which of the helper's input reaches the injector: only under the current
+//! grant, unpaused, not while the local user is busy; absolute positions
+//! mapped onto the shared display; presses rate-limited; what is held
+//! released on every revoke.
+
+use std::time::{Duration, Instant};
+
+use prost::Message as _;
+
+use super::{Held, HostEndpoint, Injection, Phase};
+use crate::input::InputEvent;
+use crate::proto;
+use crate::session::types::{ConnectionId, ControlState, GrantId};
+use crate::session::wire::decode_input_event;
+
+/// Presses (keys, buttons, wheel, each character of text) a helper may send in
+/// a burst, and per second after it: far above human speed, far below what
+/// freezes a desktop. Releases of what is held and pointer positions always
+/// pass, so nothing stays stuck; releases of what is not held are dropped, so
+/// they cannot be a flood of their own.
+const PRESS_BURST: f64 = 400.0;
+const PRESS_RATE: f64 = 200.0;
+
+/// A token bucket for the helper's presses.
+#[derive(Debug)]
+pub(super) struct PressBudget {
+    tokens: f64,
+    refilled_at: Instant,
+}
+
+impl PressBudget {
+    /// A full bucket at `now`.
+    pub(super) fn new(now: Instant) -> Self {
+        PressBudget {
+            tokens: PRESS_BURST,
+            refilled_at: now,
+        }
+    }
+
+    /// Adds what accrued since the last refill.
+    fn refill(&mut self, now: Instant) {
+        let elapsed = now
+            .saturating_duration_since(self.refilled_at)
+            .as_secs_f64();
+        self.refilled_at = now;
+        self.tokens = (self.tokens + elapsed * PRESS_RATE).min(PRESS_BURST);
+    }
+
+    /// Takes `cost` tokens if there are that many.
+    fn take(&mut self, cost: f64) -> bool {
+        if self.tokens < cost {
+            return false;
+        }
+        self.tokens -= cost;
+        true
+    }
+}
+
+impl HostEndpoint {
+    /// Bytes arrived on the connection's input stream.
+    pub fn handle_input_data(&mut self, now: Instant, conn: ConnectionId, data: &[u8]) {
+        let Some(c) = self.connections.get_mut(&conn) else {
+            return;
+        };
+        if !c.phase.is_authenticated() {
+            tracing::debug!(%conn, "input stream before authentication");
+            self.violation(now, conn);
+            return;
+        }
+        c.input_rx.push(data);
+        loop {
+            let Some(c) = self.connections.get_mut(&conn) else {
+                return;
+            };
+            let batch = match c.input_rx.next_message() {
+                Ok(Some(bytes)) => match proto::InputBatch::decode(bytes) {
+                    Ok(batch) => batch,
+                    Err(e) => {
+                        tracing::debug!(%conn, error = %e, "undecodable input batch");
+                        self.violation(now, conn);
+                        return;
+                    }
+                },
+                Ok(None) => return,
+                Err(e) => {
+                    tracing::debug!(%conn, error = %e, "broken input stream");
+                    self.violation(now, conn);
+                    return;
+                }
+            };
+            let allowed = matches!(
+                c.phase,
+                Phase::Active { control: ControlState::Granted(GrantId(g)), paused: false, .. }
+                    if g == batch.grant_id
+            ) && self.input_suspended_until.is_none_or(|until| now >= until);
+            if !allowed {
+                self.input_dropped += batch.events.len() as u64;
+                continue;
+            }
+            self.deliver_input(now, &batch.events);
+        }
+    }
+
+    /// Injects a batch under a grant: invalid events are skipped, absolute
+    /// positions are mapped onto (and kept inside) the captured area, and
+    /// presses beyond the rate limit are dropped.
+    pub(super) fn deliver_input(&mut self, now: Instant, events: &[proto::InputEvent]) {
+        self.presses.refill(now);
+        for event in events {
+            let Some(event) = decode_input_event(event) else {
+                self.input_dropped += 1;
+                continue;
+            };
+            let event = match event {
+                InputEvent::PointerMove { x, y } => self.map_to_desktop(x, y),
+                InputEvent::Button { .. }
+                | InputEvent::Key { .. }
+                | InputEvent::Wheel { .. }
+                | InputEvent::Text { .. } => {
+                    if !self.admit(&event) {
+                        self.input_dropped += 1;
+                        continue;
+                    }
+                    event
+                }
+                other => other,
+            };
+            self.injections.push_back(Injection::Inject(event));
+        }
+    }
+
+    /// Whether a press, release, wheel step or text passes the rate limit
+    /// (a release passes when what it releases is held); keeps `held` up to
+    /// date for those that pass.
+    pub(super) fn admit(&mut self, event: &InputEvent) -> bool {
+        let (held, pressed, cost) = match event {
+            InputEvent::Key { code, pressed } => (Some(Held::Key(*code)), *pressed, 1.0),
+            InputEvent::Button { button, pressed } => (Some(Held::Button(*button)), *pressed, 1.0),
+            // Each character is a key press for the desktop.
+            InputEvent::Text { text } => (None, true, text.chars().count().max(1) as f64),
+            _ => (None, true, 1.0),
+        };
+        if !pressed {
+            return held.is_some_and(|h| self.held.remove(&h));
+        }
+        if !self.presses.take(cost) {
+            return false;
+        }
+        if let Some(h) = held {
+            self.held.insert(h);
+        }
+        true
+    }
+
+    /// Queues a release of everything held; nothing is held after it.
+    pub(super) fn release_all_input(&mut self) {
+        self.held.clear();
+        self.injections.push_back(Injection::ReleaseAll);
+    }
+
+    /// A position in the helper's picture as a position on the desktop:
+    /// scaled when the picture's pixels are not the desktop's (a HiDPI screen
+    /// captured in physical pixels on a desktop in logical ones, or the
+    /// other way round), then offset to the captured display and kept in it.
+    pub(super) fn map_to_desktop(&self, x: i32, y: i32) -> InputEvent {
+        match self.capture_area {
+            Some(area) if !area.is_empty() => {
+                let (picture_width, picture_height) = self
+                    .picture_size
+                    .filter(|&(w, h)| w > 0 && h > 0)
+                    .unwrap_or((area.width, area.height));
+                let scale = |v: i32, picture: u32, desktop: u32| -> i32 {
+                    let clamped = i64::from(v).clamp(0, i64::from(picture) - 1);
+                    let scaled = clamped * i64::from(desktop) / i64::from(picture);
+                    i32::try_from(scaled.min(i64::from(desktop) - 1)).unwrap_or(i32::MAX)
+                };
+                InputEvent::PointerMove {
+                    x: area.x.saturating_add(scale(x, picture_width, area.width)),
+                    y: area.y.saturating_add(scale(y, picture_height, area.height)),
+                }
+            }
+            _ => InputEvent::PointerMove { x, y },
+        }
+    }
+
+    /// Ignores remote input until `now + duration` because the local user is
+    /// using the mouse or keyboard ("local user wins"); keys and buttons the
+    /// helper held are released.
+    pub fn suspend_remote_input(&mut self, now: Instant, duration: Duration) {
+        let already = self.input_suspended_until.is_some_and(|until| now < until);
+        self.input_suspended_until = Some(now + duration);
+        let granted = self
+            .active
+            .and_then(|conn| self.control_state(conn))
+            .is_some_and(|c| matches!(c, ControlState::Granted(_)));
+        if granted && !already {
+            self.release_all_input();
+        }
+    }
+}
