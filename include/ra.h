@@ -427,9 +427,22 @@
 #define RA_HOST_EVENT_CLIPBOARD_SHARING 15
 
 /**
- * The helper's clipboard changed (`text`): put it on the host's clipboard.
+ * The helper's clipboard changed (`text`): put it on the host's clipboard
+ * (done already when the host uses the system clipboard).
  */
 #define RA_HOST_EVENT_CLIPBOARD 16
+
+/**
+ * The local panic key was pressed (see `ra_host_backends_set_panic_key`);
+ * control, if granted, is revoked too (`RA_HOST_EVENT_CONTROL_REVOKED`).
+ */
+#define RA_HOST_EVENT_PANIC_KEY 17
+
+/**
+ * A text copied on the host was sent to the helper (`connection`, `bytes`;
+ * see `ra_host_backends_use_system_clipboard`).
+ */
+#define RA_HOST_EVENT_CLIPBOARD_SENT 18
 
 /**
  * The capturer.
@@ -445,6 +458,11 @@
  * The input injector.
  */
 #define RA_BACKEND_INJECTOR 3
+
+/**
+ * The host's desk: the panic key, the local input watcher or the clipboard.
+ */
+#define RA_BACKEND_DESK 4
 
 /**
  * An event this version of the C ABI does not describe; `description` says
@@ -759,6 +777,10 @@ typedef struct ra_host_event_data {
      * Nonzero when clipboard sharing is now on (`RA_HOST_EVENT_CLIPBOARD_SHARING`).
      */
     uint8_t enabled;
+    /**
+     * The length of the text sent, in bytes (`RA_HOST_EVENT_CLIPBOARD_SENT`).
+     */
+    uint32_t bytes;
 } ra_host_event_data;
 
 /**
@@ -2017,6 +2039,51 @@ ra_result ra_host_backends_set_injector(struct ra_host_backends *backends, const
  * `backends` is NULL or a handle no other thread is using.
  */
 ra_result ra_host_backends_free(struct ra_host_backends *backends);
+
+/**
+ * Watches the panic key `combo` (e.g. `"ctrl+alt+pause"`; NULL: that
+ * default; `""`: no panic key) on the X display `display` (NULL: the
+ * session's own, `$DISPLAY`). Each press takes control back from the
+ * helper (`RA_HOST_EVENT_CONTROL_REVOKED`, reason `RA_REVOKE_PANIC_KEY`)
+ * and is reported as `RA_HOST_EVENT_PANIC_KEY`, granted or not.
+ * `RA_RESULT_INVALID_ARGUMENT` for a combination that does not parse
+ * (modifiers plus one key).
+ *
+ * # Safety
+ * `backends` is NULL or a handle used by no other thread; `display` and
+ * `combo` are NULL or NUL-terminated.
+ */
+ra_result ra_host_backends_set_panic_key(struct ra_host_backends *backends, const char *display, const char *combo);
+
+/**
+ * "The local user wins": watches the local user's own mouse, keyboard and
+ * touchscreen on the X display `display` (NULL: `$DISPLAY`; injected input
+ * does not count), and after each use holds the helper's input back
+ * (dropped, never replayed) for `hold_ms` milliseconds, releasing what it
+ * holds. 0 turns it off.
+ *
+ * # Safety
+ * `backends` is NULL or a handle used by no other thread; `display` is NULL
+ * or NUL-terminated.
+ */
+ra_result ra_host_backends_set_local_user_wins_ms(struct ra_host_backends *backends, const char *display, uint32_t hold_ms);
+
+/**
+ * Keeps the CLIPBOARD of the X display `display` (NULL: `$DISPLAY`) in step
+ * with the helper's while the host shares the clipboard
+ * (`ra_host_set_clipboard_sharing`): the helper's texts are put on it
+ * before `RA_HOST_EVENT_CLIPBOARD` is delivered, and texts other programs
+ * copy are sent (`RA_HOST_EVENT_CLIPBOARD_SENT`). Nothing is read before
+ * sharing is first turned on, so what was copied before never leaves the
+ * machine; copies made while sharing is off are dropped. A clipboard that
+ * cannot be used is reported as `RA_HOST_EVENT_BACKEND_ERROR`
+ * (`RA_BACKEND_DESK`) and the session goes on.
+ *
+ * # Safety
+ * `backends` is NULL or a handle used by no other thread; `display` is NULL
+ * or NUL-terminated.
+ */
+ra_result ra_host_backends_use_system_clipboard(struct ra_host_backends *backends, const char *display);
 
 /**
  * Opens an invitation: makes the TLS key, the session id and the password,

@@ -26,6 +26,8 @@ packages=(
     libxcb1-dev
     # The C API's tests (ra-ffi/tests/run.sh): sanitizers come with gcc.
     valgrind            # the C session test, checked for leaks
+    libxcb-xinput-dev   # the C desk test plays the person at the desk
+    libxcb-xtest0-dev
     mono-complete       # the C# bindings: mcs and mono
     python3-venv        # the Python bindings, installed with pip into a venv
     python3-pip

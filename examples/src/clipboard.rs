@@ -2,7 +2,8 @@
 //! text another program puts on it is sent there (while the host shares the
 //! clipboard), and a text from there is put on it.
 //!
-//! Shared by `ra-viewer`, `ra-helper --clipboard system` and `ra-host`.
+//! Shared by `ra-viewer` and `ra-helper --clipboard system` (the host's is
+//! the library's own: `ra_core::desk`).
 //! Nothing touches the X clipboard before it is started:
 //! [`SystemClipboard::set_sharing`] starts it the first time sharing turns
 //! on, so what was copied before is never sent, only later changes.

@@ -339,15 +339,15 @@ async fn measure_first_frame() {
     options.bind = "127.0.0.1:0".parse().unwrap();
     let mut samples = Vec::new();
     for _ in 0..5 {
-        let backends = HostBackends {
-            capturer: Box::new(SyntheticCapturer::new(SyntheticConfig {
+        let backends = HostBackends::new(
+            Box::new(SyntheticCapturer::new(SyntheticConfig {
                 width: 1920,
                 height: 1080,
                 frame_rate: 30.0,
             })),
-            encoder: Box::new(OpenH264Encoder::new(EncoderSettings::default())),
-            injector: Box::new(ra_input::NullInjector::new()),
-        };
+            Box::new(OpenH264Encoder::new(EncoderSettings::default())),
+            Box::new(ra_input::NullInjector::new()),
+        );
         let mut host = easy_connect_host(options.clone(), InviteOptions::default(), backends)
             .await
             .unwrap();

@@ -16,11 +16,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         listen: "127.0.0.1:0".parse()?,
         ..InviteOptions::default()
     };
-    let backends = HostBackends {
-        capturer: Box::new(ra_capture::SyntheticCapturer::default()),
-        encoder: Box::new(ra_codec::OpenH264Encoder::default()),
-        injector: Box::new(ra_input::LogInjector::stdout()),
-    };
+    let backends = HostBackends::new(
+        Box::new(ra_capture::SyntheticCapturer::default()),
+        Box::new(ra_codec::OpenH264Encoder::default()),
+        Box::new(ra_input::LogInjector::stdout()),
+    );
     let mut host = invite(options, backends).await?;
     host.invitation().save(&dir.join("help.rainv"))?; // the file goes to the helper…
     let password = host.password().to_string(); // …the password is read to them aloud

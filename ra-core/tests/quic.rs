@@ -39,11 +39,11 @@ async fn host(policy: Policy) -> (HostSession, RecordingLog) {
         height: HEIGHT,
         frame_rate: 30.0,
     });
-    let backends = HostBackends {
-        capturer: Box::new(capturer),
-        encoder: Box::new(OpenH264Encoder::new(EncoderSettings::default())),
-        injector: Box::new(injector),
-    };
+    let backends = HostBackends::new(
+        Box::new(capturer),
+        Box::new(OpenH264Encoder::new(EncoderSettings::default())),
+        Box::new(injector),
+    );
     let options = InviteOptions {
         host_name: "Alice".into(),
         listen: loopback(),
@@ -472,10 +472,12 @@ async fn second_helper_is_refused_while_one_is_connected() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn policy_and_port_errors_are_clear() {
     let injector = || Box::new(RecordingInjector::new());
-    let backends = || HostBackends {
-        capturer: Box::new(SyntheticCapturer::default()),
-        encoder: Box::new(OpenH264Encoder::new(EncoderSettings::default())),
-        injector: injector(),
+    let backends = || {
+        HostBackends::new(
+            Box::new(SyntheticCapturer::default()),
+            Box::new(OpenH264Encoder::new(EncoderSettings::default())),
+            injector(),
+        )
     };
     let off = InviteOptions {
         listen: loopback(),
@@ -560,8 +562,8 @@ impl ra_core::media::Capturer for CountingCapturer {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pause_stops_capture_itself() {
     let captured = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let backends = HostBackends {
-        capturer: Box::new(CountingCapturer {
+    let backends = HostBackends::new(
+        Box::new(CountingCapturer {
             inner: SyntheticCapturer::new(SyntheticConfig {
                 width: WIDTH,
                 height: HEIGHT,
@@ -569,9 +571,9 @@ async fn pause_stops_capture_itself() {
             }),
             captured: captured.clone(),
         }),
-        encoder: Box::new(OpenH264Encoder::new(EncoderSettings::default())),
-        injector: Box::new(RecordingInjector::new()),
-    };
+        Box::new(OpenH264Encoder::new(EncoderSettings::default())),
+        Box::new(RecordingInjector::new()),
+    );
     let options = InviteOptions {
         listen: loopback(),
         ..InviteOptions::default()
@@ -725,11 +727,11 @@ impl ra_core::media::Capturer for NoiseCapturer {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn latency_stays_bounded_behind_a_slow_link() {
-    let backends = HostBackends {
-        capturer: Box::new(NoiseCapturer::new()),
-        encoder: Box::new(OpenH264Encoder::new(EncoderSettings::default())),
-        injector: Box::new(RecordingInjector::new()),
-    };
+    let backends = HostBackends::new(
+        Box::new(NoiseCapturer::new()),
+        Box::new(OpenH264Encoder::new(EncoderSettings::default())),
+        Box::new(RecordingInjector::new()),
+    );
     let options = InviteOptions {
         listen: loopback(),
         ..InviteOptions::default()

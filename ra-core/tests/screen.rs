@@ -93,11 +93,11 @@ async fn share(
     injector: Box<dyn InputInjector>,
 ) -> Session {
     let capturer = X11Capturer::connect(Some(&xvfb.display())).unwrap();
-    let backends = HostBackends {
-        capturer: Box::new(capturer),
-        encoder: Box::new(OpenH264Encoder::new(EncoderSettings::default())),
+    let backends = HostBackends::new(
+        Box::new(capturer),
+        Box::new(OpenH264Encoder::new(EncoderSettings::default())),
         injector,
-    };
+    );
     let options = InviteOptions {
         listen: "127.0.0.1:0".parse().unwrap(),
         display,

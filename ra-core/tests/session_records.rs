@@ -10,12 +10,13 @@ use std::time::{Duration, SystemTime};
 
 use harness::{Link, PASSWORD, SESSION, World, two_monitors};
 use ra_core::audit::AuditEvent;
+use ra_core::desk::{DeskPart, DeskSignal};
 use ra_core::input::{InputEvent, MouseButton};
 use ra_core::media::{CursorUpdate, DisplayId, Rect};
 use ra_core::policy::Policy;
 use ra_core::session::{
-    CommandError, DenyReason, EndReason, HelperCommand, HelperEvent, HostCommand, HostConfig,
-    HostEvent, MediaCommand, OfferRecord, PointerKind, RevokeReason,
+    CommandError, DenyReason, DeskCommand, EndReason, HelperCommand, HelperEvent, HostCommand,
+    HostConfig, HostEvent, MediaCommand, OfferRecord, PointerKind, RevokeReason,
 };
 
 fn click_at(x: i32, y: i32) -> Vec<InputEvent> {
@@ -381,4 +382,152 @@ fn displays_and_the_pointer_go_to_the_helper_watching_only() {
         displays_seen(&w, h).last(),
         Some(&(vec!["LEFT".to_owned()], DisplayId(1)))
     );
+}
+
+#[test]
+fn the_panic_key_revokes_whenever_it_is_pressed() {
+    let mut w = World::simple(105);
+    let h = w.live_session();
+    let now = w.now;
+    // Without a grant: the application hears it, nothing else happens.
+    w.host.handle_desk(now, DeskSignal::PanicKey);
+    w.settle();
+    assert!(w.host_saw(|e| *e == HostEvent::PanicKey));
+    assert!(!w.host_saw(|e| matches!(e, HostEvent::ControlRevoked { .. })));
+
+    let now = w.now;
+    w.helper(h)
+        .apply(now, HelperCommand::RequestControl)
+        .unwrap();
+    w.settle();
+    let conn = w.conn(h);
+    let now = w.now;
+    w.host.apply(now, HostCommand::GrantControl(conn)).unwrap();
+    w.settle();
+    assert!(w.send_input(h, &click_at(1, 1)));
+    w.settle();
+    let releases = w.release_alls();
+    let now = w.now;
+    w.host.handle_desk(now, DeskSignal::PanicKey);
+    w.settle();
+    assert!(w.host_saw(|e| *e
+        == HostEvent::ControlRevoked {
+            conn,
+            reason: RevokeReason::PanicKey
+        }));
+    assert!(w.helper_saw(h, |e| *e
+        == HelperEvent::ControlRevoked {
+            reason: RevokeReason::PanicKey
+        }));
+    assert_eq!(w.release_alls(), releases + 1);
+    assert!(!w.send_input(h, &click_at(2, 2)));
+}
+
+#[test]
+fn local_input_holds_the_helper_back_for_the_configured_time() {
+    let mut config = HostConfig::new(
+        SESSION,
+        "Alice's laptop",
+        PASSWORD.to_vec(),
+        Duration::from_secs(3600),
+        Policy::default(),
+    );
+    config.local_user_wins = Duration::from_millis(500);
+    let mut w = World::with_config(106, Link::default(), config);
+    let h = w.controlling_session();
+    let now = w.now;
+    w.host.handle_desk(now, DeskSignal::LocalInput);
+    w.settle();
+    assert!(w.send_input(h, &click_at(1, 1)));
+    w.settle();
+    assert!(w.injected_events().is_empty());
+    // Still busy at the desk: the hold starts again from the last input.
+    w.run_for(Duration::from_millis(300));
+    let now = w.now;
+    w.host.handle_desk(now, DeskSignal::LocalInput);
+    w.run_for(Duration::from_millis(300));
+    assert!(w.send_input(h, &click_at(2, 2)));
+    w.settle();
+    assert!(w.injected_events().is_empty());
+    w.run_for(Duration::from_millis(600));
+    assert!(w.send_input(h, &click_at(3, 3)));
+    w.settle();
+    assert_eq!(w.injected_events(), click_at(3, 3));
+}
+
+#[test]
+fn the_clipboard_is_read_only_once_shared_and_sent_only_while_shared() {
+    let policy = Policy {
+        allow_clipboard: true,
+        ..Policy::default()
+    };
+    let mut w = World::new(107, Link::default(), policy, Duration::from_secs(3600));
+    let h = w.live_session();
+    let conn = w.conn(h);
+    // Copied before sharing: the clipboard is not even started, nothing goes.
+    let now = w.now;
+    w.host
+        .handle_desk(now, DeskSignal::ClipboardChanged("before".into()));
+    w.settle();
+    assert!(w.desk.is_empty());
+    assert!(!w.helper_saw(h, |e| matches!(e, HelperEvent::Clipboard { .. })));
+
+    // Sharing on: started once, before the application hears it is on.
+    let now = w.now;
+    w.host
+        .apply(now, HostCommand::SetClipboardSharing(true))
+        .unwrap();
+    w.pump();
+    assert_eq!(w.desk, vec![DeskCommand::StartClipboard]);
+    let now = w.now;
+    w.host
+        .handle_desk(now, DeskSignal::ClipboardChanged("shared".into()));
+    w.settle();
+    assert!(w.helper_saw(h, |e| *e
+        == HelperEvent::Clipboard {
+            text: "shared".into()
+        }));
+    assert!(w.host_saw(|e| *e == HostEvent::ClipboardSent { conn, bytes: 6 }));
+
+    // The helper's text goes onto the host's clipboard.
+    let now = w.now;
+    w.helper(h)
+        .apply(now, HelperCommand::SendClipboard("from helper".into()))
+        .unwrap();
+    w.settle();
+    assert_eq!(
+        w.desk,
+        vec![
+            DeskCommand::StartClipboard,
+            DeskCommand::PutClipboard("from helper".into())
+        ]
+    );
+
+    // Sharing off: copies stay here; on again: not started a second time.
+    let now = w.now;
+    w.host
+        .apply(now, HostCommand::SetClipboardSharing(false))
+        .unwrap();
+    w.host
+        .handle_desk(now, DeskSignal::ClipboardChanged("private".into()));
+    w.host
+        .apply(now, HostCommand::SetClipboardSharing(true))
+        .unwrap();
+    w.settle();
+    assert!(!w.helper_saw(h, |e| *e
+        == HelperEvent::Clipboard {
+            text: "private".into()
+        }));
+    assert_eq!(w.desk.len(), 2);
+
+    // A desk failure reaches the application.
+    let now = w.now;
+    w.host
+        .handle_desk_failure(now, DeskPart::Clipboard, "no display".into());
+    w.pump();
+    assert!(w.host_saw(|e| *e
+        == HostEvent::DeskFailed {
+            part: DeskPart::Clipboard,
+            message: "no display".into()
+        }));
 }

@@ -17,7 +17,7 @@ use crate::error::Error;
 use crate::guard::guard;
 use crate::handle::{self, Handle};
 use crate::queue::Queued;
-use crate::result::{RA_RESULT_BUFFER_TOO_SMALL, ra_result};
+use crate::result::{RA_RESULT_BACKEND, RA_RESULT_BUFFER_TOO_SMALL, ra_result};
 use crate::strings::c_string_lossy;
 use crate::types::*;
 
@@ -59,8 +59,15 @@ pub const RA_HOST_EVENT_BACKEND_ERROR: u32 = 14;
 /// Clipboard sharing was turned on or off (`enabled`), by
 /// `ra_host_set_clipboard_sharing` or by a policy change.
 pub const RA_HOST_EVENT_CLIPBOARD_SHARING: u32 = 15;
-/// The helper's clipboard changed (`text`): put it on the host's clipboard.
+/// The helper's clipboard changed (`text`): put it on the host's clipboard
+/// (done already when the host uses the system clipboard).
 pub const RA_HOST_EVENT_CLIPBOARD: u32 = 16;
+/// The local panic key was pressed (see `ra_host_backends_set_panic_key`);
+/// control, if granted, is revoked too (`RA_HOST_EVENT_CONTROL_REVOKED`).
+pub const RA_HOST_EVENT_PANIC_KEY: u32 = 17;
+/// A text copied on the host was sent to the helper (`connection`, `bytes`;
+/// see `ra_host_backends_use_system_clipboard`).
+pub const RA_HOST_EVENT_CLIPBOARD_SENT: u32 = 18;
 
 /// The capturer.
 pub const RA_BACKEND_CAPTURER: u32 = 1;
@@ -68,6 +75,8 @@ pub const RA_BACKEND_CAPTURER: u32 = 1;
 pub const RA_BACKEND_ENCODER: u32 = 2;
 /// The input injector.
 pub const RA_BACKEND_INJECTOR: u32 = 3;
+/// The host's desk: the panic key, the local input watcher or the clipboard.
+pub const RA_BACKEND_DESK: u32 = 4;
 
 /// What travels through a host's event queue.
 #[derive(Debug)]
@@ -124,6 +133,8 @@ pub struct ra_host_event_data {
     pub description: *const c_char,
     /// Nonzero when clipboard sharing is now on (`RA_HOST_EVENT_CLIPBOARD_SHARING`).
     pub enabled: u8,
+    /// The length of the text sent, in bytes (`RA_HOST_EVENT_CLIPBOARD_SENT`).
+    pub bytes: u32,
 }
 
 /// A host event (opaque; read it with `ra_host_event_get_data`).
@@ -209,6 +220,7 @@ impl ra_host_event {
             backend_result: 0,
             description: strings.add(&description),
             enabled: 0,
+            bytes: 0,
         };
         match item {
             HostItem::Backend { backend, error } => {
@@ -314,6 +326,18 @@ fn fill_host(data: &mut ra_host_event_data, strings: &mut Strings, event: HostEv
             data.kind = RA_HOST_EVENT_CLIPBOARD;
             data.connection = conn.0;
             data.text = strings.add(&text);
+        }
+        HostEvent::PanicKey => data.kind = RA_HOST_EVENT_PANIC_KEY,
+        HostEvent::ClipboardSent { conn, bytes } => {
+            data.kind = RA_HOST_EVENT_CLIPBOARD_SENT;
+            data.connection = conn.0;
+            data.bytes = u32::try_from(bytes).unwrap_or(u32::MAX);
+        }
+        HostEvent::DeskFailed { message, .. } => {
+            data.kind = RA_HOST_EVENT_BACKEND_ERROR;
+            data.backend = RA_BACKEND_DESK;
+            data.backend_result = RA_RESULT_BACKEND;
+            data.description = strings.add(&message);
         }
         // Added to ra-core after this version: `description` tells what it is.
         _ => {}

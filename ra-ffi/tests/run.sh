@@ -69,6 +69,31 @@ with_broker() {
     return $status
 }
 
+# Runs "$@" with DISPLAY set to a fresh Xvfb on a free display number (Xvfb
+# picks it and says which through -displayfd: no waiting on files); stops it
+# afterwards, by PID.
+with_xvfb() {
+    local fifo=$out/xvfb.fifo number="" status=1
+    rm -f "$fifo"
+    mkfifo "$fifo"
+    Xvfb -displayfd 5 -noreset -nolisten tcp -screen 0 640x480x24 5>"$fifo" 2>>"$out/xvfb.log" &
+    local xvfb=$!
+    exec 6<"$fifo"
+    read -r -t 30 -u 6 number || true
+    exec 6<&-
+    if [ -n "$number" ]; then
+        (
+            export DISPLAY=:$number
+            "$@"
+        ) && status=0
+    else
+        echo "Xvfb did not say which display it took" >&2
+    fi
+    kill "$xvfb" 2>/dev/null || true
+    wait "$xvfb" 2>/dev/null || true
+    return $status
+}
+
 # Every function of ra.h must be exercised by the NULL/garbage test.
 coverage() {
     local missing=0
@@ -84,8 +109,9 @@ coverage() {
 
 c_test() {
     local name=$1
+    shift
     gcc -std=c11 "${warn[@]}" "${sanitize[@]}" -g -Iinclude -Ira-ffi/tests/c \
-        "ra-ffi/tests/c/$name.c" -o "$out/$name" "${link[@]}" && "$out/$name"
+        "ra-ffi/tests/c/$name.c" -o "$out/$name" "${link[@]}" "$@" && "$out/$name"
 }
 
 headers() {
@@ -184,6 +210,7 @@ step "every function is in the robustness test" coverage
 step "C: robustness (NULL, garbage, ASan+UBSan)" with_broker c_test robustness
 step "C: panics become RA_RESULT_PANIC (ASan+UBSan)" c_test panic
 step "C: host <-> helper session, codes via ra-broker (ASan+UBSan)" with_broker c_test session
+step "C: the host's desk on Xvfb: panic key, local user wins (ASan+UBSan)" with_xvfb c_test desk -lxcb -lxcb-xinput -lxcb-xtest
 step "C: header as C11 and C++17, twice" headers
 step "C: session under valgrind" with_broker valgrind_session
 step "C: examples host.c <-> helper.c" examples

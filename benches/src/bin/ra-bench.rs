@@ -333,8 +333,8 @@ async fn approve_everything(
 /// for the first decoded frame.
 async fn connect_once(width: u32, height: u32) -> Result<ConnectRun, String> {
     let probe = Arc::new(Probe::default());
-    let backends = HostBackends {
-        capturer: Box::new(ProbedCapturer {
+    let backends = HostBackends::new(
+        Box::new(ProbedCapturer {
             inner: SyntheticCapturer::new(SyntheticConfig {
                 width,
                 height,
@@ -342,12 +342,12 @@ async fn connect_once(width: u32, height: u32) -> Result<ConnectRun, String> {
             }),
             probe: probe.clone(),
         }),
-        encoder: Box::new(ProbedEncoder {
+        Box::new(ProbedEncoder {
             inner: OpenH264Encoder::new(EncoderSettings::default()),
             probe: probe.clone(),
         }),
-        injector: Box::new(NullInjector::new()),
-    };
+        Box::new(NullInjector::new()),
+    );
     let options = InviteOptions {
         host_name: "bench host".into(),
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),

@@ -43,11 +43,11 @@ fn ms(d: Duration) -> f64 {
 }
 
 async fn controlling_helper(display: &str) -> Result<HelperSession, String> {
-    let backends = HostBackends {
-        capturer: Box::new(NullCapturer::new()),
-        encoder: Box::new(OpenH264Encoder::new(EncoderSettings::default())),
-        injector: Box::new(EnigoInjector::new(Some(display)).map_err(|e| e.to_string())?),
-    };
+    let backends = HostBackends::new(
+        Box::new(NullCapturer::new()),
+        Box::new(OpenH264Encoder::new(EncoderSettings::default())),
+        Box::new(EnigoInjector::new(Some(display)).map_err(|e| e.to_string())?),
+    );
     let options = InviteOptions {
         listen: "127.0.0.1:0".parse().map_err(|_| "address")?,
         ..InviteOptions::default()

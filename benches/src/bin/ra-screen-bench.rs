@@ -1757,20 +1757,20 @@ mod linux {
         let probe = Arc::new(HostProbe::default());
         let capturer = X11Capturer::connect(Some(display)).map_err(|e| format!("capturer: {e}"))?;
         let shm = capturer.uses_shm();
-        let backends = HostBackends {
-            capturer: Box::new(TimedCapturer {
+        let backends = HostBackends::new(
+            Box::new(TimedCapturer {
                 inner: capturer,
                 probe: Arc::clone(&probe),
                 watch,
                 last_return: Instant::now(),
             }),
-            encoder: Box::new(TimedEncoder {
+            Box::new(TimedEncoder {
                 inner: OpenH264Encoder::new(settings),
                 probe: Arc::clone(&probe),
                 outputs: 0,
             }),
-            injector: Box::new(NullInjector::new()),
-        };
+            Box::new(NullInjector::new()),
+        );
         let options = InviteOptions {
             host_name: "bench host".into(),
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),

@@ -273,6 +273,22 @@ public:
         }
         return *this;
     }
+    /// The panic key `combo` (nullptr: ctrl+alt+pause) on X display `display`
+    /// (nullptr: $DISPLAY): each press takes control back.
+    HostBackends& panic_key(const char* display = nullptr, const char* combo = nullptr) {
+        check(ra_host_backends_set_panic_key(handle_.get(), display, combo));
+        return *this;
+    }
+    /// The local user wins: after their own input the helper's is held back for `hold_ms`.
+    HostBackends& local_user_wins(uint32_t hold_ms, const char* display = nullptr) {
+        check(ra_host_backends_set_local_user_wins_ms(handle_.get(), display, hold_ms));
+        return *this;
+    }
+    /// The X display's clipboard, kept in step with the helper's while sharing is on.
+    HostBackends& system_clipboard(const char* display = nullptr) {
+        check(ra_host_backends_use_system_clipboard(handle_.get(), display));
+        return *this;
+    }
     [[nodiscard]] ra_host_backends* get() const noexcept { return handle_.get(); }
 
 private:

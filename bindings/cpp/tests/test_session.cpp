@@ -62,6 +62,17 @@ int main() {
         expect_error([] { (void)ra::Policy::from_toml("bogus = 1"); }, RA_RESULT_INVALID_POLICY);
         CHECK(ra::version() == RA_VERSION);
 
+        // The desk is the library's: a bad combination is refused, and a
+        // display nobody serves stops the session from starting.
+        {
+            ra::HostBackends desk;
+            expect_error([&] { desk.panic_key(nullptr, "ctrl+alt"); }, RA_RESULT_INVALID_ARGUMENT);
+            desk.panic_key(":4095").local_user_wins(1500, ":4095").system_clipboard(":4095");
+            ra::InviteOptions options;
+            options.listen("127.0.0.1:0");
+            expect_error([&] { (void)ra::Host::invite(options, desk); }, RA_RESULT_BACKEND);
+        }
+
         std::mutex lock;
         std::condition_variable changed;
         std::vector<ra_input_event> injected;

@@ -43,7 +43,7 @@ namespace Ra.Interop
         public uint Kind; public ulong Connection; public IntPtr HelperName, Peer, Text;
         public uint Reason; public IntPtr ReasonName; public uint Attempts, MaxAttempts, Grant;
         public int X, Y; public uint PointerKind, Backend, BackendResult; public IntPtr Description;
-        public byte Enabled;
+        public byte Enabled; public uint Bytes;
     }
 
     [StructLayout(LayoutKind.Sequential)]
@@ -164,6 +164,9 @@ namespace Ra.Interop
         [DllImport(Lib)] public static extern uint ra_accept_options_free(IntPtr o);
         [DllImport(Lib)] public static extern uint ra_host_backends_new(out IntPtr b);
         [DllImport(Lib)] public static extern uint ra_host_backends_use_synthetic_capturer(IntPtr b, uint w, uint h, double fps);
+        [DllImport(Lib)] public static extern uint ra_host_backends_set_panic_key(IntPtr b, byte[] display, byte[] combo);
+        [DllImport(Lib)] public static extern uint ra_host_backends_set_local_user_wins_ms(IntPtr b, byte[] display, uint holdMs);
+        [DllImport(Lib)] public static extern uint ra_host_backends_use_system_clipboard(IntPtr b, byte[] display);
         [DllImport(Lib)] public static extern uint ra_host_backends_set_injector(IntPtr b, ref RaInjectorCallbacks table);
         [DllImport(Lib)] public static extern uint ra_host_backends_free(IntPtr b);
         [DllImport(Lib)] public static extern uint ra_host_invite(IntPtr options, IntPtr backends, out HostHandle host);

@@ -56,7 +56,7 @@ namespace Ra
         Other = 0, ConnectionRequest = 1, AuthFailed = 2, Connected = 3, ControlRequested = 4,
         ControlGranted = 5, ControlDenied = 6, ControlRevoked = 7, Paused = 8, Resumed = 9, Chat = 10,
         Pointer = 11, Ended = 12, InvitationClosed = 13, BackendError = 14, ClipboardSharing = 15,
-        Clipboard = 16,
+        Clipboard = 16, PanicKey = 17, ClipboardSent = 18,
     }
 
     public enum HelperEventKind : uint
@@ -115,6 +115,8 @@ namespace Ra
         public uint Reason, Attempts, MaxAttempts, Grant, Backend; public Result BackendResult;
         /// <summary>Clipboard sharing is on (ClipboardSharing events).</summary>
         public bool Enabled;
+        /// <summary>The length of the text sent (ClipboardSent events).</summary>
+        public uint Bytes;
 
         internal static HostEvent From(IntPtr handle)
         {
@@ -125,7 +127,7 @@ namespace Ra
                 Peer = Utf8.Read(d.Peer), Text = Utf8.Read(d.Text), Reason = d.Reason,
                 ReasonName = Utf8.Read(d.ReasonName), Attempts = d.Attempts, MaxAttempts = d.MaxAttempts,
                 Grant = d.Grant, Backend = d.Backend, BackendResult = (Result)d.BackendResult,
-                Description = Utf8.Read(d.Description), Enabled = d.Enabled != 0,
+                Description = Utf8.Read(d.Description), Enabled = d.Enabled != 0, Bytes = d.Bytes,
             };
         }
     }
@@ -327,6 +329,22 @@ namespace Ra
     }
 
     /// <summary>An open invitation and its session; Dispose ends it and tells the helper.</summary>
+    /// <summary>The host's desk, run by the library on an X display (null Display: $DISPLAY):
+    /// a panic key (null: none), "the local user wins" for LocalUserWinsMs (0: off), and the
+    /// system clipboard, kept in step with the helper's while sharing is on.</summary>
+    public sealed class Desk
+    {
+        public string Display; public string PanicKey; public uint LocalUserWinsMs; public bool Clipboard;
+
+        internal void Apply(IntPtr backends)
+        {
+            byte[] display = Display == null ? null : Utf8.Z(Display);
+            if (PanicKey != null) RaException.Check(N.ra_host_backends_set_panic_key(backends, display, Utf8.Z(PanicKey)));
+            if (LocalUserWinsMs != 0) RaException.Check(N.ra_host_backends_set_local_user_wins_ms(backends, display, LocalUserWinsMs));
+            if (Clipboard) RaException.Check(N.ra_host_backends_use_system_clipboard(backends, display));
+        }
+    }
+
     public sealed class Host : IDisposable
     {
         readonly HostHandle handle;
@@ -339,7 +357,7 @@ namespace Ra
 
         /// <summary>Starts a host with the synthetic capturer, OpenH264 and `injector` (null: input dropped).</summary>
         static Host Start(string hostName, string listen, Policy policy, uint width, uint height, double frameRate,
-                          Injector injector, StartFn start)
+                          Injector injector, Desk desk, StartFn start)
         {
             RaException.Check(N.ra_invite_options_new(out IntPtr options));
             RaException.Check(N.ra_host_backends_new(out IntPtr backends));
@@ -355,6 +373,7 @@ namespace Ra
                     uint r = N.ra_host_backends_set_injector(backends, ref bridge.Table);
                     if (r != 0) { bridge.OnDestroy(IntPtr.Zero); RaException.Check(r); }
                 }
+                if (desk != null) desk.Apply(backends);
                 RaException.Check(start(options, backends, out HostHandle host));
                 return new Host(host);
             }
@@ -367,25 +386,28 @@ namespace Ra
 
         /// <summary>Opens an invitation with the synthetic capturer, OpenH264 and `injector` (null: input dropped).</summary>
         public static Host Invite(string hostName = "ra host", string listen = "0.0.0.0:0", Policy policy = null,
-                                  uint width = 1280, uint height = 720, double frameRate = 30, Injector injector = null)
+                                  uint width = 1280, uint height = 720, double frameRate = 30, Injector injector = null,
+                                  Desk desk = null)
         {
-            return Start(hostName, listen, policy, width, height, frameRate, injector,
+            return Start(hostName, listen, policy, width, height, frameRate, injector, desk,
                          (IntPtr o, IntPtr b, out HostHandle h) => N.ra_host_invite(o, b, out h));
         }
 
         /// <summary>Easy Connect: registers a code with the broker; read CodeInfo.Code to the helper.</summary>
         public static Host EasyConnect(BrokerOptions broker, string hostName = "ra host", Policy policy = null,
-                                       uint width = 1280, uint height = 720, double frameRate = 30, Injector injector = null)
+                                       uint width = 1280, uint height = 720, double frameRate = 30, Injector injector = null,
+                                       Desk desk = null)
         {
-            return Start(hostName, null, policy, width, height, frameRate, injector,
+            return Start(hostName, null, policy, width, height, frameRate, injector, desk,
                          (IntPtr o, IntPtr b, out HostHandle h) => N.ra_host_easy_connect(broker.Handle, o, b, out h));
         }
 
         /// <summary>Quick Assist: connects to the helper whose code the user typed.</summary>
         public static Host Join(BrokerOptions broker, string code, string hostName = "ra host", Policy policy = null,
-                                uint width = 1280, uint height = 720, double frameRate = 30, Injector injector = null)
+                                uint width = 1280, uint height = 720, double frameRate = 30, Injector injector = null,
+                                Desk desk = null)
         {
-            return Start(hostName, null, policy, width, height, frameRate, injector,
+            return Start(hostName, null, policy, width, height, frameRate, injector, desk,
                          (IntPtr o, IntPtr b, out HostHandle h) => N.ra_host_join(broker.Handle, Utf8.Z(code), o, b, out h));
         }
 

@@ -96,6 +96,16 @@ static class SessionTests
         Assert.True(e.Code == Result.Panic, "panic code");
     }
 
+    public static void TestTheDeskIsTheLibrarys()
+    {
+        var bad = Assert.Throws(() => Host.Invite(listen: "127.0.0.1:0", desk: new Desk { PanicKey = "ctrl+alt" }));
+        Assert.True(bad.Code == Result.InvalidArgument, "combination: " + bad.Code);
+        // Nobody serves this display: the session cannot start, and says why.
+        var nowhere = new Desk { Display = ":4095", PanicKey = "ctrl+alt+pause", LocalUserWinsMs = 1500, Clipboard = true };
+        var e = Assert.Throws(() => Host.Invite(listen: "127.0.0.1:0", desk: nowhere));
+        Assert.True(e.Code == Result.Backend && e.Message.Contains("panic key"), "display: " + e.Message);
+    }
+
     public static void TestSessionEndToEnd()
     {
         var recorder = new Recorder();

@@ -72,6 +72,19 @@ def test_panic_becomes_an_error():
     assert caught.value.code == ra.Result.PANIC
 
 
+def test_the_desk_is_the_librarys():
+    with pytest.raises(ra.Error) as caught:
+        ra.Host.invite(listen="127.0.0.1:0", desk=ra.Desk(panic_key="ctrl+alt"))
+    assert caught.value.code == ra.Result.INVALID_ARGUMENT
+    # Nobody serves this display: the session cannot start, and says why.
+    nowhere = ra.Desk(display=":4095", panic_key="ctrl+alt+pause", local_user_wins_ms=1500,
+                      clipboard=True)
+    with pytest.raises(ra.Error) as caught:
+        ra.Host.invite(listen="127.0.0.1:0", desk=nowhere)
+    assert caught.value.code == ra.Result.BACKEND
+    assert "panic key" in caught.value.message
+
+
 def test_session_end_to_end():
     recorder = Recorder()
     with ra.Host.invite(host_name="Python host", listen="127.0.0.1:0",

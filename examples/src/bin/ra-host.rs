@@ -105,11 +105,7 @@ fn main() -> ExitCode {
 }
 
 async fn run(args: InviteArgs, output: Output) -> u8 {
-    let HostSetup {
-        options,
-        backends,
-        mut desk,
-    } = match HostSetup::open(&args.host, output) {
+    let HostSetup { options, backends } = match HostSetup::open(&args.host, output) {
         Ok(setup) => setup,
         Err((code, message)) => {
             output.error(&message);
@@ -135,14 +131,7 @@ async fn run(args: InviteArgs, output: Output) -> u8 {
         output.error(&message);
         return 1;
     }
-    let code = host_app::serve(
-        &mut host,
-        &args.host,
-        Credential::Password,
-        &mut desk,
-        output,
-    )
-    .await;
+    let code = host_app::serve(&mut host, &args.host, Credential::Password, output).await;
     host.shutdown().await;
     code
 }

@@ -56,11 +56,7 @@ where
             return 2;
         }
     };
-    let HostSetup {
-        options,
-        backends,
-        mut desk,
-    } = match HostSetup::open(args, output) {
+    let HostSetup { options, backends } = match HostSetup::open(args, output) {
         Ok(setup) => setup,
         Err((code, message)) => {
             output.error(&message);
@@ -71,7 +67,7 @@ where
         Ok(h) => h,
         Err(code) => return code,
     };
-    let code = host_app::serve(&mut host, args, Credential::Code, &mut desk, output).await;
+    let code = host_app::serve(&mut host, args, Credential::Code, output).await;
     host.shutdown().await;
     code
 }

@@ -1,5 +1,5 @@
 //! The session's events, printed, and acted on where the host has a say
-//! (questions) or a desk (the clipboard).
+//! (questions).
 
 use std::collections::VecDeque;
 
@@ -10,7 +10,6 @@ use serde_json::json;
 use super::args::HostArgs;
 use super::commands::{Question, answer};
 use super::serve::Credential;
-use crate::clipboard::SystemClipboard;
 use crate::output::Output;
 
 /// Whether the session loop goes on.
@@ -26,7 +25,6 @@ pub(super) struct State<'a> {
     pub(super) live: &'a mut bool,
     /// Someone tried a wrong password or code.
     pub(super) failed_auth: &'a mut bool,
-    pub(super) clipboard: Option<&'a mut SystemClipboard>,
 }
 
 /// What the host's options and session kind say about events.
@@ -49,7 +47,6 @@ pub(super) async fn handle_event(cx: &Context<'_>, event: HostEvent, state: Stat
         questions,
         live,
         failed_auth,
-        clipboard,
     } = state;
     let secret = credential.secret();
     match event {
@@ -97,25 +94,13 @@ pub(super) async fn handle_event(cx: &Context<'_>, event: HostEvent, state: Stat
             answer(host, output, args.approve_control, question, questions).await;
         }
         HostEvent::ClipboardSharing { enabled, .. } => {
-            // Started before the event is printed: whoever reads it may copy at once.
-            if let Some(clipboard) = clipboard
-                && let Err(e) = clipboard.set_sharing(enabled)
-            {
-                output.error(&format!("cannot use the system clipboard: {e}"));
-            }
+            // The library started the system clipboard before this event.
             output.event("clipboard_sharing", json!({ "enabled": enabled }), || {
                 format!("Clipboard sharing {}.", if enabled { "on" } else { "off" })
             });
         }
         HostEvent::Clipboard { text, .. } => {
-            // On the clipboard before the event says it came.
-            if let Some(clipboard) = clipboard
-                && let Err(e) = clipboard.put(&text)
-            {
-                output.error(&format!(
-                    "cannot put the helper's text on the clipboard: {e}"
-                ));
-            }
+            // The library put it on the system clipboard before this event.
             output.event(
                 "clipboard",
                 json!({ "from": "helper", "text": text }),
@@ -177,6 +162,13 @@ fn report(output: Output, event: HostEvent) {
                 format!("helper: {text}")
             })
         }
+        HostEvent::PanicKey => output.event("panic_key", json!({}), || "Panic key pressed.".into()),
+        HostEvent::ClipboardSent { bytes, .. } => {
+            output.event("clipboard_sent", json!({ "bytes": bytes }), || {
+                format!("Your clipboard was sent to the helper ({bytes} bytes).")
+            })
+        }
+        HostEvent::DeskFailed { message, .. } => output.error(&message),
         HostEvent::Pointer { x, y, kind, .. } => output.event(
             "pointer",
             json!({ "x": x, "y": y, "kind": format!("{kind:?}").to_lowercase() }),

@@ -1,22 +1,20 @@
 //! The host's side of a session, however it was started (`ra-host invite`,
 //! `easy-connect` or `join`): the options they share ([`HostArgs`]), the
-//! backends those options ask for ([`HostSetup`]: capturer, injector, panic
-//! key, local activity, clipboard), and the loop that serves the session
-//! ([`serve`]: events out; answers, stdin commands, the desk's panic key and
-//! clipboard in).
+//! backends those options ask for ([`HostSetup`]: capturer, injector, and
+//! the desk the library runs: panic key, local activity, clipboard), and the
+//! loop that serves the session ([`serve`]: events out; answers and stdin
+//! commands in).
 //!
 //! The loop works on a [`ra_core::runtime::HostHandle`], which both
 //! `HostSession` (an invitation) and `CodeHostSession` (a code) dereference to.
 
 mod args;
 mod commands;
-mod desk;
 mod events;
 mod print_injector;
 mod serve;
 mod setup;
 
 pub use args::{Answer, CaptureKind, HostArgs, InjectKind};
-pub use desk::Desk;
 pub use serve::{Credential, serve};
 pub use setup::{Failure, HostSetup};

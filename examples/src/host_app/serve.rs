@@ -1,18 +1,15 @@
-//! The host's session loop: events out; answers, stdin commands, the panic
-//! key, local activity and the desk's clipboard in.
+//! The host's session loop: events out; answers and stdin commands in. The
+//! desk (panic key, local activity, clipboard) is the library's.
 
 use std::collections::VecDeque;
 use std::io::BufRead;
 
 use ra_core::runtime::HostHandle;
-use serde_json::json;
 use tokio::sync::mpsc;
 
 use super::args::HostArgs;
 use super::commands::{Question, handle_line};
-use super::desk::{Desk, LOCAL_USER_WINS_FOR, LocalSignal};
 use super::events::{Context, Flow, State, handle_event};
-use crate::clipboard::{SystemClipboard, next_change, report_sent};
 use crate::output::Output;
 
 /// How the helper proves itself to this host: the word the messages use,
@@ -56,13 +53,11 @@ impl Credential {
 }
 
 /// Serves the session until it is over: prints its events, answers as
-/// `args` say (or asks on stdin), runs stdin commands, and passes on the
-/// desk's panic key, local activity and clipboard; the exit code.
+/// `args` say (or asks on stdin) and runs stdin commands; the exit code.
 pub async fn serve(
     host: &mut HostHandle,
     args: &HostArgs,
     credential: Credential,
-    desk: &mut Desk,
     output: Output,
 ) -> u8 {
     let mut lines = stdin_lines();
@@ -79,7 +74,6 @@ pub async fn serve(
                     questions: &mut questions,
                     live: &mut live,
                     failed_auth: &mut failed_auth,
-                    clipboard: desk.clipboard.as_mut(),
                 };
                 if let Flow::Exit(code) = handle_event(&cx, event, state).await {
                     return code;
@@ -92,22 +86,6 @@ pub async fn serve(
                     }
                 }
                 None => stdin_open = false,
-            },
-            Some(text) = next_change(&mut desk.clipboard_changes) => {
-                if desk.clipboard.as_ref().is_some_and(SystemClipboard::sharing) {
-                    let bytes = text.len();
-                    report_sent(output, "helper", bytes, host.send_clipboard(text).await);
-                }
-            }
-            Some(signal) = desk.local.recv() => match signal {
-                LocalSignal::PanicKey => {
-                    output.event("panic_key", json!({}), || "Panic key pressed.".into());
-                    // Not granted is fine: the key works whenever it is pressed.
-                    let _ = host.revoke_panic_key().await;
-                }
-                LocalSignal::Activity => {
-                    let _ = host.local_input_seen(LOCAL_USER_WINS_FOR).await;
-                }
             },
         }
     }

@@ -1,35 +1,34 @@
 //! Everything the host's options ask for before a session starts: policy,
 //! audit log, screen source, injector, and the desk (panic key, local
-//! activity, clipboard).
+//! activity, clipboard), which the library then runs.
 
 use ra_capture::x11::X11Capturer;
 use ra_capture::{SyntheticCapturer, SyntheticConfig};
 use ra_codec::{EncoderSettings, OpenH264Encoder};
 use ra_core::audit::AuditLog;
+use ra_core::desk::HostDesk;
 use ra_core::input::InputInjector;
 use ra_core::media::{Capturer, DisplayId};
 use ra_core::policy::Policy;
 use ra_core::runtime::{HostBackends, InviteOptions};
+use ra_input::x11::{DisplayClipboard, LocalInputWatcher, PanicKeyWatcher};
 use ra_input::{EnigoInjector, NullInjector};
 
 use super::args::{CaptureKind, HostArgs, InjectKind};
-use super::desk::Desk;
 use super::print_injector::PrintInjector;
 use crate::output::Output;
 
 /// A failure with the exit code to leave with.
 pub type Failure = (u8, String);
 
-/// The session options, backends and desk that [`HostArgs`] ask for.
+/// The session options and backends that [`HostArgs`] ask for.
 #[derive(Debug)]
 pub struct HostSetup {
     /// Name, policy, audit log and first display; the rest is the default
     /// (`invite` sets its lifetime and address).
     pub options: InviteOptions,
-    /// Screen source, encoder and injector.
+    /// Screen source, encoder, injector and desk.
     pub backends: HostBackends,
-    /// The panic key, local activity and clipboard; keep it for the session.
-    pub desk: Desk,
 }
 
 impl HostSetup {
@@ -50,7 +49,9 @@ impl HostSetup {
         };
         let (capturer, display) = open_capturer(args)?;
         let injector = open_injector(args, output)?;
-        let desk = Desk::open(args).map_err(|message| (1, message))?;
+        let encoder = Box::new(OpenH264Encoder::new(EncoderSettings::default()));
+        let mut backends = HostBackends::new(capturer, encoder, injector);
+        backends.desk = open_desk(args)?;
         Ok(HostSetup {
             options: InviteOptions {
                 host_name: args.name.clone(),
@@ -59,14 +60,33 @@ impl HostSetup {
                 display,
                 ..InviteOptions::default()
             },
-            backends: HostBackends {
-                capturer,
-                encoder: Box::new(OpenH264Encoder::new(EncoderSettings::default())),
-                injector,
-            },
-            desk,
+            backends,
         })
     }
+}
+
+/// The host's desk, run by the library: with `--inject system` the panic
+/// key (and, with `--local-user-wins`, the local input watcher); the X
+/// clipboard when an X display is shared (followed only once sharing is on).
+fn open_desk(args: &HostArgs) -> Result<HostDesk, Failure> {
+    let display = args.display.as_deref();
+    let mut desk = HostDesk::default();
+    if args.inject == InjectKind::System {
+        let panic_key = PanicKeyWatcher::new(display, &args.panic_key).map_err(|e| {
+            (
+                1,
+                format!("cannot set up the panic key {}: {e}", args.panic_key),
+            )
+        })?;
+        desk.panic_key = Some(Box::new(panic_key));
+        if args.local_user_wins {
+            desk.local_input = Some(Box::new(LocalInputWatcher::new(display)));
+        }
+    }
+    if args.shares_x_display() {
+        desk.clipboard = Some(Box::new(DisplayClipboard::new(display)));
+    }
+    Ok(desk)
 }
 
 /// Where the helper's input goes.

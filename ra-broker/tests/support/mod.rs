@@ -48,15 +48,15 @@ pub fn broker_options(broker: SocketAddr, fingerprint: CertFingerprint) -> Broke
 pub fn host_backends() -> (HostBackends, RecordingLog) {
     let injector = RecordingInjector::new();
     let log = injector.log();
-    let backends = HostBackends {
-        capturer: Box::new(SyntheticCapturer::new(SyntheticConfig {
+    let backends = HostBackends::new(
+        Box::new(SyntheticCapturer::new(SyntheticConfig {
             width: 320,
             height: 240,
             frame_rate: 30.0,
         })),
-        encoder: Box::new(OpenH264Encoder::new(EncoderSettings::default())),
-        injector: Box::new(injector),
-    };
+        Box::new(OpenH264Encoder::new(EncoderSettings::default())),
+        Box::new(injector),
+    );
     (backends, log)
 }
 

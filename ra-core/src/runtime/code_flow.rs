@@ -25,7 +25,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::error::{AcceptError, InviteError};
 use super::helper::{AcceptOptions, HelperSession, start_helper};
-use super::host::{HostBackends, HostHandle, HostStart, InviteOptions, spawn_host};
+use super::host::{HostBackends, HostHandle, HostStart, InviteOptions, prepare_host, spawn_host};
 use super::path_socket::{RawSender, bind_endpoint};
 use super::peer_tls::{BrokerTrust, SessionRole, peer_server_config, unverified_client_config};
 use super::rendezvous::{
@@ -495,6 +495,7 @@ pub async fn easy_connect_host(
     if !options.policy.allow_assistance {
         return Err(InviteError::Policy.into());
     }
+    let prepared = prepare_host(backends, options.display)?;
     let identity = HostIdentity::generate()?;
     let socket = PeerSocket::bind(
         broker.bind,
@@ -512,7 +513,6 @@ pub async fn easy_connect_host(
             policy: options.policy,
             max_failed_attempts: Some(MAX_CODE_FAILURES),
             audit_log: options.audit_log,
-            display: options.display,
             endpoints: vec![socket.endpoint.clone()],
             observer: Some(observer_tx),
             offer: Some(OfferRecord {
@@ -520,8 +520,8 @@ pub async fn easy_connect_host(
                 addresses: vec![broker.broker],
             }),
         },
-        backends,
-    )?;
+        prepared,
+    );
     let expires_at = registration.expires_at;
     tokio::spawn(host_waits(socket, broker, registration, feed, observer_rx));
     Ok(CodeHostSession {
@@ -742,6 +742,7 @@ pub async fn join(
         return Err(InviteError::Policy.into());
     }
     let lifetime = host_lifetime(&options, &broker);
+    let prepared = prepare_host(backends, options.display)?;
     let (socket, connection, path) =
         claim_and_connect(&broker, code, Role::Host, SessionRole::Host).await?;
     let (handle, feed) = spawn_host(
@@ -753,13 +754,12 @@ pub async fn join(
             policy: options.policy,
             max_failed_attempts: Some(1),
             audit_log: options.audit_log,
-            display: options.display,
             endpoints: vec![socket.endpoint.clone()],
             observer: None,
             offer: None,
         },
-        backends,
-    )?;
+        prepared,
+    );
     feed.add(connection);
     Ok(CodeHostSession {
         code: code.clone(),

@@ -14,9 +14,9 @@ use ra_core::invitation::SessionId;
 use ra_core::media::{DisplayId, DisplayInfo, Rect};
 use ra_core::policy::Policy;
 use ra_core::session::{
-    ChannelBinding, ConnectionId, EndReason, HelperCommand, HelperConfig, HelperConnection,
-    HelperEvent, HelperTransmit, HostCommand, HostConfig, HostEndpoint, HostEvent, HostTransmit,
-    Injection, MediaCommand,
+    ChannelBinding, ConnectionId, DeskCommand, EndReason, HelperCommand, HelperConfig,
+    HelperConnection, HelperEvent, HelperTransmit, HostCommand, HostConfig, HostEndpoint,
+    HostEvent, HostTransmit, Injection, MediaCommand,
 };
 use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
@@ -96,6 +96,8 @@ pub struct World {
     pub media: Vec<MediaCommand>,
     /// Every audit record the host emitted, in order.
     pub audit: Vec<AuditEvent>,
+    /// Every command for the host's desk backends, in order.
+    pub desk: Vec<DeskCommand>,
     pub gate_violations: Vec<String>,
     rng: ChaCha20Rng,
     next_conn: u64,
@@ -128,6 +130,7 @@ impl World {
             injections: Vec::new(),
             media: Vec::new(),
             audit: Vec::new(),
+            desk: Vec::new(),
             gate_violations: Vec::new(),
             rng,
             next_conn: 0,
@@ -228,6 +231,10 @@ impl World {
             while let Some(a) = self.host.poll_audit() {
                 moved = true;
                 self.audit.push(a);
+            }
+            while let Some(d) = self.host.poll_desk() {
+                moved = true;
+                self.desk.push(d);
             }
             for slot in &mut self.helpers {
                 while let Some(transmit) = slot.core.poll_transmit() {

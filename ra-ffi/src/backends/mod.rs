@@ -1,6 +1,7 @@
 //! Host backends: the built-in ones by name, and ones written in C as tables
 //! of callbacks (`ra_capturer_callbacks`, `ra_encoder_callbacks`,
-//! `ra_injector_callbacks`), collected in an `ra_host_backends` builder.
+//! `ra_injector_callbacks`), and the host's desk (`desk`), collected in an
+//! `ra_host_backends` builder.
 //!
 //! Ownership of a C backend: once a `ra_host_backends_set_*` call succeeds,
 //! the library owns the table and calls its `destroy(user_data)` exactly
@@ -16,6 +17,7 @@
 
 mod callbacks;
 mod capturer;
+mod desk;
 mod encoder;
 mod injector;
 
@@ -24,12 +26,17 @@ use std::time::{Duration, Instant};
 
 use ra_capture::{SyntheticCapturer, SyntheticConfig};
 use ra_codec::OpenH264Encoder;
+use ra_core::desk::HostDesk;
 use ra_core::input::InputInjector;
 use ra_core::media::{Capturer, Encoder};
 use ra_core::runtime::HostBackends;
 use ra_input::{LogInjector, NullInjector};
 
 pub use capturer::ra_capturer_callbacks;
+pub use desk::{
+    ra_host_backends_set_local_user_wins_ms, ra_host_backends_set_panic_key,
+    ra_host_backends_use_system_clipboard,
+};
 pub use encoder::{ra_encoded_frame, ra_encoder_callbacks};
 pub use injector::ra_injector_callbacks;
 
@@ -150,6 +157,8 @@ pub struct ra_host_backends {
     capturer: CapturerChoice,
     encoder: EncoderChoice,
     injector: InjectorChoice,
+    /// The panic key, local input and clipboard (none by default).
+    desk: HostDesk,
     used: bool,
 }
 
@@ -163,6 +172,7 @@ impl Default for ra_host_backends {
             capturer: CapturerChoice::Synthetic(SyntheticConfig::default()),
             encoder: EncoderChoice::OpenH264,
             injector: InjectorChoice::Null,
+            desk: HostDesk::default(),
             used: false,
         }
     }
@@ -193,11 +203,9 @@ impl ra_host_backends {
             InjectorChoice::Log => Box::new(LogInjector::stdout()),
             InjectorChoice::Callbacks(c) => Box::new(injector::CInjector::new(c, sink.clone())),
         };
-        Ok(HostBackends {
-            capturer,
-            encoder,
-            injector,
-        })
+        let mut backends = HostBackends::new(capturer, encoder, injector);
+        backends.desk = taken.desk;
+        Ok(backends)
     }
 }
 

@@ -254,6 +254,13 @@ static void test_backends(void) {
     EXPECT(ra_host_backends_set_injector(G(ra_host_backends), &injector), RA_RESULT_INVALID_HANDLE);
     EXPECT(ra_host_backends_free(G(ra_host_backends)), RA_RESULT_INVALID_HANDLE);
     CHECK_OK(ra_host_backends_free(NULL));
+    EXPECT(ra_host_backends_set_panic_key(NULL, NULL, NULL), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_host_backends_set_panic_key(G(ra_host_backends), NULL, NULL), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_host_backends_set_local_user_wins_ms(NULL, NULL, 1500), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_host_backends_set_local_user_wins_ms(G(ra_host_backends), NULL, 1500),
+           RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_host_backends_use_system_clipboard(NULL, NULL), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_host_backends_use_system_clipboard(G(ra_host_backends), NULL), RA_RESULT_INVALID_HANDLE);
 
     ra_host_backends *b = NULL;
     CHECK_OK(ra_host_backends_new(&b));
@@ -272,6 +279,13 @@ static void test_backends(void) {
     CHECK_OK(ra_host_backends_use_log_injector(b));
     CHECK_OK(ra_host_backends_use_null_injector(b));
     CHECK_OK(ra_host_backends_use_openh264_encoder(b));
+    /* The desk: nothing touches a display before a session starts. */
+    EXPECT(ra_host_backends_set_panic_key(b, NULL, "ctrl+alt"), RA_RESULT_INVALID_ARGUMENT);
+    EXPECT(ra_host_backends_set_panic_key(b, NULL, "\xff"), RA_RESULT_INVALID_UTF8);
+    EXPECT(ra_host_backends_set_panic_key(b, "\xff", NULL), RA_RESULT_INVALID_UTF8);
+    CHECK_OK(ra_host_backends_set_panic_key(b, ":4095", "super+f12"));
+    CHECK_OK(ra_host_backends_set_local_user_wins_ms(b, ":4095", 1500));
+    CHECK_OK(ra_host_backends_use_system_clipboard(b, ":4095"));
     CHECK_OK(ra_host_backends_free(b));
 }
 

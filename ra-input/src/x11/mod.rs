@@ -7,12 +7,15 @@
 //! - [`EventRecorder`]: a test X client that records the input it receives.
 //! - [`Clipboard`]: the CLIPBOARD selection as text: set it, read it, and
 //!   hear when another client changes it.
+//! - [`PanicKeyWatcher`], [`LocalInputWatcher`], [`DisplayClipboard`]: the
+//!   three as the host's desk (`ra_core::desk`) of a session.
 //!
 //! Each runs on its own X connection and thread, and stops (and joins its
 //! thread) when dropped.
 
 mod activity;
 mod clipboard;
+mod desk;
 mod error;
 mod panic_key;
 mod recorder;
@@ -20,6 +23,7 @@ mod worker;
 
 pub use activity::{ActivityKind, ActivityStats, LocalActivity, PhysicalInput};
 pub use clipboard::{Clipboard, READ_TIMEOUT};
+pub use desk::{DisplayClipboard, LocalInputWatcher, PanicKeyWatcher};
 pub use error::X11Error;
 pub use panic_key::PanicKey;
 pub use recorder::{EventKind, EventRecorder, RecordedEvent, RecorderTimeout};

@@ -190,17 +190,27 @@ struct Combo {
     lock_masks: Vec<u16>,
 }
 
+/// Checks that `keys` are modifiers plus exactly one other key, each with an
+/// X keycode; the modifiers and the key apart.
+pub(super) fn check_combo(keys: &[KeyCode]) -> Result<(Vec<KeyCode>, KeyCode), X11Error> {
+    let (modifier_keys, others): (Vec<KeyCode>, Vec<KeyCode>) =
+        keys.iter().partition(|key| key.is_modifier());
+    let [key] = others.as_slice() else {
+        return Err(X11Error::InvalidCombo(format!(
+            "{} needs exactly one key besides the modifiers",
+            combo_name(keys)
+        )));
+    };
+    for &k in keys {
+        x11_keycode(k)?;
+    }
+    Ok((modifier_keys, *key))
+}
+
 impl Combo {
     fn resolve(conn: &RustConnection, keys: &[KeyCode]) -> Result<Combo, X11Error> {
-        let (modifier_keys, others): (Vec<KeyCode>, Vec<KeyCode>) =
-            keys.iter().partition(|key| key.is_modifier());
-        let [key] = others.as_slice() else {
-            return Err(X11Error::InvalidCombo(format!(
-                "{} needs exactly one key besides the modifiers",
-                combo_name(keys)
-            )));
-        };
-        let keycode = x11_keycode(*key)?;
+        let (modifier_keys, key) = check_combo(keys)?;
+        let keycode = x11_keycode(key)?;
         let modifier_map = conn.get_modifier_mapping().or_x11()?.reply().or_x11()?;
         let per_modifier = usize::from(modifier_map.keycodes_per_modifier());
         // Bit i of the X modifier mask holds the keycodes of row i.

@@ -24,7 +24,7 @@ from typing import Callable, Iterator, List, Optional, Sequence, Union
 from . import _native as n
 
 __all__ = [
-    "Error", "Result", "HostEventKind", "HelperEventKind", "InputKind", "Button", "Control",
+    "Error", "Result", "Desk", "HostEventKind", "HelperEventKind", "InputKind", "Button", "Control",
     "Policy", "Invitation", "Host", "Helper", "HostEvent", "HelperEvent", "Frame", "Display",
     "InputEvent", "PointerMove", "Button", "Key", "Wheel", "Text", "Injector", "version",
     "key_code", "BrokerOptions", "AssistOffer", "CodeInfo", "Path", "Capturer",
@@ -155,6 +155,8 @@ class HostEventKind(IntEnum):
     BACKEND_ERROR = 14
     CLIPBOARD_SHARING = 15
     CLIPBOARD = 16
+    PANIC_KEY = 17
+    CLIPBOARD_SENT = 18
 
 
 class HelperEventKind(IntEnum):
@@ -389,6 +391,8 @@ class HostEvent:
     description: str
     enabled: bool = False
     """Clipboard sharing is now on (:attr:`HostEventKind.CLIPBOARD_SHARING`)."""
+    bytes: int = 0
+    """The length of the text sent (:attr:`HostEventKind.CLIPBOARD_SENT`)."""
 
 
 def _kind(enum, value: int):
@@ -401,7 +405,7 @@ def _host_event(pointer: ctypes.c_void_p) -> HostEvent:
     return HostEvent(_kind(HostEventKind, d.kind), d.connection, _text(d.helper_name),
                      _text(d.peer), _text(d.text), d.reason, _text(d.reason_name), d.attempts,
                      d.max_attempts, d.grant, d.x, d.y, d.backend, d.backend_result,
-                     _text(d.description), bool(d.enabled))
+                     _text(d.description), bool(d.enabled), d.bytes)
 
 
 @dataclass(frozen=True)
@@ -686,12 +690,38 @@ def _code_info(function, pointer) -> CodeInfo:
     return CodeInfo(_text(info.code), info.expires_at_unix, _kind(Path, info.path))
 
 
+@dataclass(frozen=True)
+class Desk:
+    """The host's desk, run by the library on an X ``display`` (``None``:
+    ``$DISPLAY``): a ``panic_key`` combination (``None``: none) that takes
+    control back, "the local user wins" for ``local_user_wins_ms`` after the
+    local user's own input (0: off), and the system ``clipboard``, kept in
+    step with the helper's while the host shares it."""
+
+    display: Optional[str] = None
+    panic_key: Optional[str] = None
+    local_user_wins_ms: int = 0
+    clipboard: bool = False
+
+    def _apply(self, backends) -> None:
+        display = self.display.encode() if self.display is not None else None
+        if self.panic_key is not None:
+            _check(n.lib.ra_host_backends_set_panic_key(backends, display,
+                                                        self.panic_key.encode()))
+        if self.local_user_wins_ms:
+            _check(n.lib.ra_host_backends_set_local_user_wins_ms(backends, display,
+                                                                 self.local_user_wins_ms))
+        if self.clipboard:
+            _check(n.lib.ra_host_backends_use_system_clipboard(backends, display))
+
+
 class _Start:
     """The invite options and backends of a new host (freed on exit)."""
 
     def __init__(self, host_name: str, listen: Optional[str], lifetime: Optional[float],
                  policy: Optional[Policy], synthetic_size: tuple, frame_rate: float,
-                 injector: Optional[Injector], capturer: Optional[Capturer]) -> None:
+                 injector: Optional[Injector], capturer: Optional[Capturer],
+                 desk: Optional[Desk] = None) -> None:
         self.options = _new(n.lib.ra_invite_options_new)
         self.backends = _new(n.lib.ra_host_backends_new)
         try:
@@ -721,6 +751,8 @@ class _Start:
                 if result != Result.OK:
                     bridge._destroy(None)
                     _check(result)
+            if desk is not None:
+                desk._apply(self.backends)
         except Exception:
             self.__exit__()
             raise
@@ -745,12 +777,12 @@ class Host(_Handle):
                lifetime: Optional[float] = None, policy: Optional[Policy] = None,
                synthetic_size: tuple = (1280, 720), frame_rate: float = 30.0,
                injector: Optional[Injector] = None,
-               capturer: Optional[Capturer] = None) -> "Host":
+               capturer: Optional[Capturer] = None, desk: Optional[Desk] = None) -> "Host":
         """Opens an invitation with ``capturer`` (default: the synthetic test
-        pattern of ``synthetic_size``), the OpenH264 encoder and ``injector``
-        (default: input is dropped)."""
+        pattern of ``synthetic_size``), the OpenH264 encoder, ``injector``
+        (default: input is dropped) and ``desk`` (default: none)."""
         with _Start(host_name, listen, lifetime, policy, synthetic_size, frame_rate, injector,
-                    capturer) as start:
+                    capturer, desk) as start:
             return cls(_new(n.lib.ra_host_invite, start.options, start.backends))
 
     @classmethod
@@ -758,12 +790,13 @@ class Host(_Handle):
                      lifetime: Optional[float] = None, policy: Optional[Policy] = None,
                      synthetic_size: tuple = (1280, 720), frame_rate: float = 30.0,
                      injector: Optional[Injector] = None,
-                     capturer: Optional[Capturer] = None) -> "Host":
+                     capturer: Optional[Capturer] = None,
+                     desk: Optional[Desk] = None) -> "Host":
         """**Easy Connect**: registers a code with the broker; read
         :attr:`code_info` to the helper, who types it. Backends as for
         :meth:`invite`."""
         with _Start(host_name, None, lifetime, policy, synthetic_size, frame_rate, injector,
-                    capturer) as start:
+                    capturer, desk) as start:
             return cls(_new(n.lib.ra_host_easy_connect, broker._p, start.options,
                             start.backends))
 
@@ -772,11 +805,11 @@ class Host(_Handle):
              lifetime: Optional[float] = None, policy: Optional[Policy] = None,
              synthetic_size: tuple = (1280, 720), frame_rate: float = 30.0,
              injector: Optional[Injector] = None,
-             capturer: Optional[Capturer] = None) -> "Host":
+             capturer: Optional[Capturer] = None, desk: Optional[Desk] = None) -> "Host":
         """**Quick Assist**: connects to the helper whose ``code`` the user
         typed; the helper then asks to connect as usual."""
         with _Start(host_name, None, lifetime, policy, synthetic_size, frame_rate, injector,
-                    capturer) as start:
+                    capturer, desk) as start:
             return cls(_new(n.lib.ra_host_join, broker._p, code.encode(), start.options,
                             start.backends))
 

@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
+use super::desk::DeskDriver;
 use crate::audit::{AuditEvent, AuditLog, AuditRecord};
+use crate::desk::DeskSignal;
 use crate::invitation::SessionId;
 use crate::runtime::connection::{NetEvent, WriterCommand};
 use crate::runtime::controller::{Reply, Request, Requests};
@@ -39,6 +41,7 @@ pub(super) struct HostDriver {
     pub(super) events: mpsc::UnboundedSender<HostEvent>,
     /// Also receives every event.
     pub(super) observer: Option<mpsc::UnboundedSender<HostEvent>>,
+    pub(super) desk: DeskDriver,
 }
 
 /// What the driver's loop waits on.
@@ -48,6 +51,8 @@ pub(super) struct DriverInputs {
     pub(super) feeds: mpsc::UnboundedReceiver<()>,
     pub(super) requests: Requests<HostCommand>,
     pub(super) reports: mpsc::UnboundedReceiver<PipelineReport>,
+    /// What the desk's backends report.
+    pub(super) desk: mpsc::UnboundedReceiver<DeskSignal>,
 }
 
 impl HostDriver {
@@ -57,6 +62,7 @@ impl HostDriver {
             mut feeds,
             mut requests,
             mut reports,
+            desk: mut desk_signals,
         } = inputs;
         let mut handle_open = true;
         let mut feeds_open = true;
@@ -106,6 +112,7 @@ impl HostDriver {
                 },
                 None = feeds.recv(), if feeds_open => feeds_open = false,
                 Some(report) = reports.recv() => self.handle_report(report),
+                Some(signal) = desk_signals.recv() => self.core.handle_desk(Instant::now(), signal),
                 () = sleep => self.core.handle_timeout(Instant::now()),
             }
         }
@@ -186,6 +193,15 @@ impl HostDriver {
         }
         while let Some(command) = self.core.poll_media() {
             self.media(command);
+        }
+        // Before the events: the clipboard is started before the application
+        // hears sharing is on, and holds the helper's text before it hears
+        // the text came.
+        while let Some(command) = self.core.poll_desk() {
+            if let Err((part, message)) = self.desk.apply(command) {
+                tracing::warn!(part = part.as_str(), %message, "desk backend failed");
+                self.core.handle_desk_failure(Instant::now(), part, message);
+            }
         }
         while let Some(record) = self.core.poll_audit() {
             self.write_audit(record);

@@ -5,12 +5,14 @@
 //! - this file: the options, the backends, the handles and [`invite`];
 //! - `start`: starting a session's pipeline, injector and driver, and the
 //!   feed of connections into it;
-//! - `driver`: the task that drives the endpoint.
+//! - `driver`: the task that drives the endpoint;
+//! - `desk`: the host's desk backends as the driver runs them.
 
+mod desk;
 mod driver;
 mod start;
 
-pub(crate) use start::{ConnectionFeed, HostStart, spawn_host};
+pub(crate) use start::{ConnectionFeed, HostStart, prepare_host, spawn_host};
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::pin::Pin;
@@ -23,6 +25,7 @@ use super::controller::HostController;
 use super::error::{InviteError, SessionError};
 use super::tls::HostIdentity;
 use crate::audit::AuditLog;
+use crate::desk::HostDesk;
 use crate::input::InputInjector;
 use crate::invitation::{Invitation, SessionId};
 use crate::media::{Capturer, DisplayId, Encoder};
@@ -68,7 +71,7 @@ impl Default for InviteOptions {
 }
 
 /// The host's backends: where pictures come from, how they are compressed,
-/// where the helper's input goes.
+/// where the helper's input goes, and the host's own desk.
 pub struct HostBackends {
     /// The screen source.
     pub capturer: Box<dyn Capturer>,
@@ -76,11 +79,31 @@ pub struct HostBackends {
     pub encoder: Box<dyn Encoder>,
     /// The input injector (called only under a control grant).
     pub injector: Box<dyn InputInjector>,
+    /// The host's desk: panic key, local input, clipboard (each optional).
+    pub desk: HostDesk,
+}
+
+impl HostBackends {
+    /// The three media and input backends, with no desk.
+    pub fn new(
+        capturer: Box<dyn Capturer>,
+        encoder: Box<dyn Encoder>,
+        injector: Box<dyn InputInjector>,
+    ) -> Self {
+        HostBackends {
+            capturer,
+            encoder,
+            injector,
+            desk: HostDesk::default(),
+        }
+    }
 }
 
 impl std::fmt::Debug for HostBackends {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HostBackends").finish_non_exhaustive()
+        f.debug_struct("HostBackends")
+            .field("desk", &self.desk)
+            .finish_non_exhaustive()
     }
 }
 
@@ -162,6 +185,7 @@ pub async fn invite(
     if !options.policy.allow_assistance {
         return Err(InviteError::Policy);
     }
+    let prepared = prepare_host(backends, options.display)?;
     let identity = HostIdentity::generate()?;
     let endpoint =
         quinn::Endpoint::server(identity.server_config()?, options.listen).map_err(|source| {
@@ -202,7 +226,6 @@ pub async fn invite(
             policy: options.policy.clone(),
             max_failed_attempts: None,
             audit_log: options.audit_log,
-            display: options.display,
             endpoints: vec![endpoint.clone()],
             observer: None,
             offer: Some(OfferRecord {
@@ -210,8 +233,8 @@ pub async fn invite(
                 addresses: invitation.addresses.clone(),
             }),
         },
-        backends,
-    )?;
+        prepared,
+    );
     tokio::spawn(accept_connections(endpoint, feed));
     Ok(HostSession {
         invitation,

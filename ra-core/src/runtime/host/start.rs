@@ -9,9 +9,11 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
+use super::desk::DeskDriver;
 use super::driver::{DriverInputs, HostDriver};
 use super::{HostBackends, HostHandle};
 use crate::audit::AuditLog;
+use crate::desk::DeskSignal;
 use crate::invitation::SessionId;
 use crate::media::DisplayId;
 use crate::policy::Policy;
@@ -19,7 +21,7 @@ use crate::runtime::connection::{NetEvent, channel_binding, run_connection};
 use crate::runtime::controller::HostController;
 use crate::runtime::error::InviteError;
 use crate::runtime::injector::InjectorThread;
-use crate::runtime::video::VideoPipeline;
+use crate::runtime::video::{PipelineReport, VideoPipeline};
 use crate::session::{ConnectionId, HostConfig, HostEndpoint, HostEvent, OfferRecord};
 
 /// What a host session needs, however its connections arrive.
@@ -33,7 +35,6 @@ pub(crate) struct HostStart {
     /// Failed attempts that close the session; `None`: the default (5).
     pub(crate) max_failed_attempts: Option<u32>,
     pub(crate) audit_log: Option<AuditLog>,
-    pub(crate) display: Option<DisplayId>,
     /// Endpoints to close (and wait for) when the session is over.
     pub(crate) endpoints: Vec<quinn::Endpoint>,
     /// Also receives every event (the broker flows report outcomes from them).
@@ -94,24 +95,56 @@ impl ConnectionFeed {
     }
 }
 
-/// Starts the pipeline, the injector and the driver of a host session.
-pub(crate) fn spawn_host(
-    start: HostStart,
+/// A host session's backends, started: the pipeline's and the injector's
+/// threads and the desk's watchers, before any connection is made (so a
+/// failure costs no code and no socket).
+pub(crate) struct PreparedHost {
+    pipeline: VideoPipeline,
+    reports: mpsc::UnboundedReceiver<PipelineReport>,
+    injector: InjectorThread,
+    desk: DeskDriver,
+    desk_signals: mpsc::UnboundedReceiver<DeskSignal>,
+}
+
+/// Starts `backends`; `display` is the display to share first.
+///
+/// # Errors
+/// [`InviteError::Backend`] when a thread or a desk watcher cannot start.
+pub(crate) fn prepare_host(
     backends: HostBackends,
-) -> Result<(HostHandle, ConnectionFeed), InviteError> {
-    let runtime = tokio::runtime::Handle::current();
-    let (report_tx, report_rx) = mpsc::unbounded_channel();
+    display: Option<DisplayId>,
+) -> Result<PreparedHost, InviteError> {
+    let (desk_tx, desk_signals) = mpsc::unbounded_channel();
+    let desk = DeskDriver::start(backends.desk, desk_tx)?;
+    let (report_tx, reports) = mpsc::unbounded_channel();
     let pipeline = VideoPipeline::spawn(
         backends.capturer,
         backends.encoder,
-        start.display,
+        display,
         report_tx,
-        runtime,
+        tokio::runtime::Handle::current(),
     )
     .map_err(|e| InviteError::backend("video pipeline", e))?;
     let injector = InjectorThread::spawn(backends.injector)
         .map_err(|e| InviteError::backend("input injector", e))?;
+    Ok(PreparedHost {
+        pipeline,
+        reports,
+        injector,
+        desk,
+        desk_signals,
+    })
+}
 
+/// Starts the driver of a host session on its prepared backends.
+pub(crate) fn spawn_host(start: HostStart, prepared: PreparedHost) -> (HostHandle, ConnectionFeed) {
+    let PreparedHost {
+        pipeline,
+        reports,
+        injector,
+        desk,
+        desk_signals,
+    } = prepared;
     let mut config = HostConfig::new(
         start.session_id,
         start.host_name,
@@ -123,6 +156,7 @@ pub(crate) fn spawn_host(
         config.max_failed_attempts = max;
     }
     config.offer = start.offer;
+    config.local_user_wins = desk.local_user_wins;
     let core = HostEndpoint::new(config, Instant::now(), Box::new(rand_core::OsRng));
     let (net_tx, net_rx) = mpsc::unbounded_channel();
     let (alive_tx, alive_rx) = mpsc::unbounded_channel();
@@ -144,12 +178,14 @@ pub(crate) fn spawn_host(
         audit: start.audit_log,
         events: event_tx,
         observer: start.observer,
+        desk,
     };
     tokio::spawn(driver.run(DriverInputs {
         net: net_rx,
         feeds: alive_rx,
         requests,
-        reports: report_rx,
+        reports,
+        desk: desk_signals,
     }));
-    Ok((HostHandle::new(controller, event_rx), feed))
+    (HostHandle::new(controller, event_rx), feed)
 }
