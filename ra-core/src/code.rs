@@ -83,7 +83,7 @@ impl Lookup {
     pub const LEN: usize = PART_CHARS;
 
     /// Draws a random lookup part.
-    pub fn generate(rng: &mut (impl RngCore + CryptoRng)) -> Self {
+    pub fn generate<R: RngCore + CryptoRng + ?Sized>(rng: &mut R) -> Self {
         Lookup(rng.next_u32() & PART_MAX)
     }
 
@@ -144,7 +144,7 @@ impl Code {
     pub const SECRET_BITS: u32 = PART_BITS;
 
     /// Draws a new code from a cryptographically secure generator.
-    pub fn generate(rng: &mut (impl RngCore + CryptoRng)) -> Self {
+    pub fn generate<R: RngCore + CryptoRng + ?Sized>(rng: &mut R) -> Self {
         Code {
             lookup: Lookup::generate(rng),
             secret: rng.next_u32() & PART_MAX,
@@ -157,7 +157,7 @@ impl Code {
     }
 
     /// The same secret with a new lookup part (after a collision on the broker).
-    pub fn with_new_lookup(&self, rng: &mut (impl RngCore + CryptoRng)) -> Self {
+    pub fn with_new_lookup<R: RngCore + CryptoRng + ?Sized>(&self, rng: &mut R) -> Self {
         Code {
             lookup: Lookup::generate(rng),
             secret: self.secret,

@@ -8,8 +8,9 @@
 //! - [`session`]: the sans-IO session state machines (no sockets, no clock reads).
 //! - [`invitation`], [`password`], [`policy`], [`audit`]: what the host hands out,
 //!   what it enforces and what it records.
-//! - [`code`], [`relay`]: the short codes of the broker flows and the raw
-//!   datagrams of the broker's relay.
+//! - [`code`], [`relay`], [`rendezvous`]: the short codes of the broker
+//!   flows, the raw datagrams of the broker's relay, and the peer's side of
+//!   the broker protocol as sans-IO state machines.
 //! - [`media`], [`input`], [`keys`]: the backend traits and their data types.
 //! - [`desk`]: the host's own desk (panic key, local input, clipboard) and
 //!   the backends that report it.
@@ -33,6 +34,7 @@ pub mod password;
 pub mod policy;
 pub mod proto;
 pub mod relay;
+pub mod rendezvous;
 #[cfg(feature = "runtime")]
 pub mod runtime;
 pub mod session;

@@ -14,6 +14,7 @@
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
+use ra_codec::OpenH264Decoder;
 use ra_core::media::Decoder;
 use ra_core::runtime::{HelperSession, assist};
 
@@ -21,7 +22,7 @@ use crate::broker::{CodeInfo, path_to_c, ra_broker_options, ra_code_info, write_
 use crate::error::{Error, Result, wait_error};
 use crate::guard::guard;
 use crate::handle::{self, Handle};
-use crate::helper::{accept_options, decoder, ra_helper, start};
+use crate::helper::{accept_options, ra_helper, start};
 use crate::host::timeout;
 use crate::options::ra_accept_options;
 use crate::result::*;
@@ -92,11 +93,7 @@ pub unsafe extern "C" fn ra_helper_assist(
         let options = unsafe { accept_options(options) }?;
         ensure_may_block()?;
         // A decoder per attempt: a failed attempt consumes one.
-        let decoders = Box::new(|| {
-            decoder()
-                .map(|d| Box::new(d) as Box<dyn Decoder>)
-                .map_err(|e| e.detail)
-        });
+        let decoders = Box::new(|| OpenH264Decoder::new().map(|d| Box::new(d) as Box<dyn Decoder>));
         let offer = block_on(assist(broker, options, decoders))?
             .map_err(|e| wait_error(e, RA_RESULT_INVITE_FAILED))?;
         let rendezvous = Arc::new(Rendezvous {

@@ -182,7 +182,7 @@ pub(crate) fn wait_error(e: WaitError, fallback: ra_result) -> Error {
                 WaitError::TooManyFailures => RA_RESULT_TOO_MANY_FAILURES,
                 WaitError::Io(_) => RA_RESULT_BIND,
                 WaitError::Tls(_) => RA_RESULT_TLS,
-                WaitError::Backend(_) => RA_RESULT_BACKEND,
+                WaitError::Decoder(_) => RA_RESULT_BACKEND,
                 _ => fallback,
             };
             Error::new(code, other.to_string())
@@ -238,7 +238,8 @@ mod tests {
             ))),
             RA_RESULT_DENIED
         );
-        assert_eq!(wait(WaitError::Backend("x".into())), RA_RESULT_BACKEND);
+        let codec = ra_core::media::CodecError::CorruptBitstream("x".into());
+        assert_eq!(wait(WaitError::Decoder(codec)), RA_RESULT_BACKEND);
 
         let claim = |e| claim_error(e, RA_RESULT_ACCEPT_FAILED).code;
         assert_eq!(claim(ClaimError::Unavailable), RA_RESULT_CODE_UNAVAILABLE);

@@ -85,9 +85,7 @@ pub async fn run_assist(args: AssistArgs, output: Output) -> i32 {
     };
     // A decoder per host that tries the code (each attempt is a new session).
     let decoders = Box::new(|| {
-        OpenH264Decoder::new()
-            .map(|d| Box::new(d) as Box<dyn ra_core::media::Decoder>)
-            .map_err(|e| e.to_string())
+        OpenH264Decoder::new().map(|d| Box::new(d) as Box<dyn ra_core::media::Decoder>)
     });
     let offer = match assist(broker, args.helper.accept_options(), decoders).await {
         Ok(o) => o,

@@ -7,9 +7,10 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use super::broker_link::{BrokerStream, connect_broker};
 use super::code_flow::BrokerOptions;
 use super::path_socket::bind_endpoint;
-use super::rendezvous::{BrokerStream, RawEvents, connect_broker};
+use super::peer_path::RawEvents;
 use crate::proto::broker::{Probe, broker_message, peer_message};
 
 /// What the network checks found.

@@ -7,6 +7,7 @@
 //! [`easy_connect_helper`]; Quick Assist: [`assist`], [`join`]) run the same
 //! drivers over a connection from the rendezvous, whichever side dialled.
 
+mod broker_link;
 mod code_flow;
 mod connection;
 mod controller;
@@ -16,9 +17,9 @@ mod helper;
 mod host;
 mod injector;
 mod path_socket;
+mod peer_path;
 mod peer_tls;
 mod rate;
-mod rendezvous;
 mod tls;
 mod video;
 

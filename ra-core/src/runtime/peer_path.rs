@@ -1,124 +1,19 @@
-//! The peer's side of the broker protocol: talking to the broker, punching
-//! holes, binding the relay, and establishing the QUIC path to the other peer.
+//! The path between the two peers of a code flow: the raw datagrams on the
+//! peer's socket (relay binds, probes, punches), the other peer's candidate
+//! addresses, and establishing the QUIC connection directly or through the
+//! broker's relay.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use prost::Message as _;
 use tokio::sync::{mpsc, watch};
 
 use super::path_socket::RawSender;
-use super::peer_tls::{BrokerTrust, broker_client_config, broker_server_name};
-use crate::proto::broker::{
-    BrokerMessage, MAX_BROKER_MESSAGE, Matched, PeerMessage, broker_message, peer_message,
-};
+use crate::proto::broker::Matched;
 use crate::relay::{RawDatagram, RelayToken, TOKEN_LEN};
-use crate::session::{FrameDecoder, encode_frame};
 
 /// How often raw datagrams (punches, relay binds) are repeated.
 const RAW_REPEAT: Duration = Duration::from_millis(50);
-
-/// What can go wrong talking to the broker.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub(crate) enum BrokerLinkError {
-    #[error("cannot reach the broker: {0}")]
-    Unreachable(String),
-    #[error("the broker connection was lost: {0}")]
-    Lost(String),
-    #[error("the broker broke the protocol: {0}")]
-    Protocol(String),
-}
-
-/// Connects to the broker from `endpoint` (so the broker observes the socket
-/// the peers will use).
-pub(crate) async fn connect_broker(
-    endpoint: &quinn::Endpoint,
-    broker: SocketAddr,
-    trust: &BrokerTrust,
-    timeout: Duration,
-) -> Result<quinn::Connection, BrokerLinkError> {
-    let config =
-        broker_client_config(trust).map_err(|e| BrokerLinkError::Unreachable(e.to_string()))?;
-    let connecting = endpoint
-        .connect_with(config, broker, broker_server_name(trust))
-        .map_err(|e| BrokerLinkError::Unreachable(format!("{broker}: {e}")))?;
-    match tokio::time::timeout(timeout, connecting).await {
-        Ok(Ok(connection)) => Ok(connection),
-        Ok(Err(e)) => Err(BrokerLinkError::Unreachable(format!("{broker}: {e}"))),
-        Err(_) => Err(BrokerLinkError::Unreachable(format!("{broker}: timed out"))),
-    }
-}
-
-/// One request stream to the broker: length-delimited messages both ways.
-pub(crate) struct BrokerStream {
-    send: quinn::SendStream,
-    recv: quinn::RecvStream,
-    decoder: FrameDecoder,
-}
-
-impl BrokerStream {
-    /// Opens a stream and sends the first message.
-    pub(crate) async fn open(
-        connection: &quinn::Connection,
-        first: peer_message::Message,
-    ) -> Result<Self, BrokerLinkError> {
-        let (send, recv) = connection
-            .open_bi()
-            .await
-            .map_err(|e| BrokerLinkError::Lost(e.to_string()))?;
-        let mut stream = BrokerStream {
-            send,
-            recv,
-            decoder: FrameDecoder::new(MAX_BROKER_MESSAGE),
-        };
-        stream.send(first).await?;
-        Ok(stream)
-    }
-
-    /// Sends one message.
-    pub(crate) async fn send(
-        &mut self,
-        message: peer_message::Message,
-    ) -> Result<(), BrokerLinkError> {
-        let bytes = encode_frame(&PeerMessage {
-            message: Some(message),
-        });
-        self.send
-            .write_all(&bytes)
-            .await
-            .map_err(|e| BrokerLinkError::Lost(e.to_string()))
-    }
-
-    /// Ends the peer's side of the stream.
-    pub(crate) fn finish(&mut self) {
-        let _ = self.send.finish();
-    }
-
-    /// The next message; an error when the stream ends.
-    pub(crate) async fn recv(&mut self) -> Result<broker_message::Message, BrokerLinkError> {
-        // Bounded by the stream: each round consumes a chunk or returns.
-        loop {
-            match self.decoder.next_message() {
-                Ok(Some(bytes)) => {
-                    return BrokerMessage::decode(bytes)
-                        .ok()
-                        .and_then(|m| m.message)
-                        .ok_or_else(|| BrokerLinkError::Protocol("undecodable message".into()));
-                }
-                Ok(None) => {}
-                Err(e) => return Err(BrokerLinkError::Protocol(e.to_string())),
-            }
-            match self.recv.read_chunk(MAX_BROKER_MESSAGE, true).await {
-                Ok(Some(chunk)) => self.decoder.push(&chunk.bytes),
-                Ok(None) => {
-                    return Err(BrokerLinkError::Lost("the broker closed the stream".into()));
-                }
-                Err(e) => return Err(BrokerLinkError::Lost(e.to_string())),
-            }
-        }
-    }
-}
 
 /// What the raw datagrams received on the peer's socket said last.
 #[derive(Clone)]

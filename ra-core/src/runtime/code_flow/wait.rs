@@ -1,0 +1,90 @@
+//! Driving a [`Waiter`] over a [`BrokerLink`]: the registration both
+//! waiting flows start with, and carrying out what the waiter asks.
+
+use std::time::{Duration, Instant, SystemTime};
+
+use rand_core::OsRng;
+
+use super::{BrokerOptions, PeerSocket, WaitError};
+use crate::code::Code;
+use crate::proto::broker::Role;
+use crate::rendezvous::{Waiter, WaiterConfig, WaiterEvent};
+use crate::runtime::broker_link::BrokerLink;
+
+/// A code registered with the broker, and the machine and link that keep it.
+pub(super) struct Registration {
+    pub(super) waiter: Waiter,
+    pub(super) link: BrokerLink,
+    pub(super) code: Code,
+    pub(super) expires_at: SystemTime,
+}
+
+/// Registers a fresh code for a peer of `role` on `socket`.
+///
+/// # Errors
+/// [`WaitError::Broker`] when the broker cannot be reached,
+/// [`WaitError::Refused`] when it refuses.
+pub(super) async fn register(
+    socket: &PeerSocket,
+    options: &BrokerOptions,
+    role: Role,
+    lifetime: Duration,
+) -> Result<Registration, WaitError> {
+    let config = WaiterConfig::new(options.broker, role, lifetime, socket.local_addrs.clone());
+    let mut waiter = Waiter::new(config, Box::new(OsRng));
+    let mut link = BrokerLink::new(
+        socket.endpoint.clone(),
+        options.trust.clone(),
+        options.connect_timeout,
+    );
+    // Bounded by the broker: each round is one of its answers or the end of
+    // the link, and the waiter gives up after a few collisions.
+    loop {
+        flush(&mut waiter, &mut link).await;
+        while let Some(event) = waiter.poll_event() {
+            match event {
+                WaiterEvent::Registered { code, expires_at } => {
+                    return Ok(Registration {
+                        waiter,
+                        link,
+                        code,
+                        expires_at,
+                    });
+                }
+                WaiterEvent::Ended(end) => {
+                    link.close();
+                    return Err(end.into());
+                }
+                _ => {}
+            }
+        }
+        match link.recv().await {
+            Ok(message) => waiter.handle_message(Instant::now(), SystemTime::now(), message),
+            Err(e) => waiter.handle_link_lost(Instant::now(), &e.to_string()),
+        }
+    }
+}
+
+/// Carries out everything the waiter asked of the broker; a failure is the
+/// link lost, which the waiter turns into its re-attach schedule.
+pub(super) async fn flush(waiter: &mut Waiter, link: &mut BrokerLink) {
+    while let Some(transmit) = waiter.poll_transmit() {
+        if let Err(e) = link.carry_out(transmit).await {
+            tracing::debug!(error = %e, "broker link lost");
+            waiter.handle_link_lost(Instant::now(), &e.to_string());
+        }
+    }
+}
+
+/// What the broker side of a waiting flow brought: fed to the waiter.
+pub(super) async fn broker_news(waiter: &mut Waiter, link: &mut BrokerLink) {
+    tokio::select! {
+        message = link.recv() => match message {
+            Ok(message) => waiter.handle_message(Instant::now(), SystemTime::now(), message),
+            Err(e) => waiter.handle_link_lost(Instant::now(), &e.to_string()),
+        },
+        () = crate::runtime::sleep_until(waiter.poll_timeout()) => {
+            waiter.handle_timeout(Instant::now());
+        }
+    }
+}
