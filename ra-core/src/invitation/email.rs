@@ -20,8 +20,6 @@ pub struct EmailOptions {
     pub subject: Option<String>,
 }
 
-/// An invitation to help: how to reach and authenticate a host.
-
 impl Invitation {
     fn default_subject(&self) -> String {
         format!("Remote assistance invitation from {}", self.host_name)

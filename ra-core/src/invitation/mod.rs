@@ -184,6 +184,7 @@ pub enum InvitationError {
     Email(String),
 }
 
+/// An invitation to help: how to reach and authenticate a host.
 ///
 /// Build one with [`Invitation::new`]; the fields are public for readers, and
 /// [`Invitation::validate`] checks them.
