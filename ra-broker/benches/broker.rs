@@ -6,10 +6,7 @@
 //! 3. Code entered → first frame through the relay (target ≤ 250 ms).
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead, BufReader};
 use std::net::UdpSocket;
-use std::process::{Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use prost::Message as _;
@@ -28,8 +25,9 @@ use ra_core::runtime::{
     easy_connect_helper, easy_connect_host,
 };
 use ra_core::session::{FrameDecoder, HostEvent, encode_frame};
+use ra_testkit::redis::RedisServer;
+use ra_testkit::tls::accept_any_client_config;
 use rand_core::OsRng;
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 
 const CODES: usize = 100_000;
 const LOOKUPS: usize = 5_000;
@@ -79,54 +77,11 @@ async fn fill<R: Registry>(registry: &R) -> Vec<String> {
     lookups
 }
 
-#[derive(Debug)]
-struct AcceptAnything(Arc<rustls::crypto::CryptoProvider>);
-
-impl ServerCertVerifier for AcceptAnything {
-    fn verify_server_cert(
-        &self,
-        _: &rustls::pki_types::CertificateDer<'_>,
-        _: &[rustls::pki_types::CertificateDer<'_>],
-        _: &rustls::pki_types::ServerName<'_>,
-        _: &[u8],
-        _: rustls::pki_types::UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-    fn verify_tls12_signature(
-        &self,
-        _: &[u8],
-        _: &rustls::pki_types::CertificateDer<'_>,
-        _: &rustls::DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        Ok(HandshakeSignatureValid::assertion())
-    }
-    fn verify_tls13_signature(
-        &self,
-        _: &[u8],
-        _: &rustls::pki_types::CertificateDer<'_>,
-        _: &rustls::DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        Ok(HandshakeSignatureValid::assertion())
-    }
-    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
-}
-
 fn client() -> quinn::Endpoint {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut tls = rustls::ClientConfig::builder_with_provider(provider.clone())
-        .with_protocol_versions(&[&rustls::version::TLS13])
-        .unwrap()
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(AcceptAnything(provider)))
-        .with_no_client_auth();
-    tls.alpn_protocols = vec![ra_core::proto::broker::BROKER_ALPN.to_vec()];
     let mut endpoint = quinn::Endpoint::client("127.0.0.1:0".parse().unwrap()).unwrap();
-    endpoint.set_default_client_config(quinn::ClientConfig::new(Arc::new(
-        quinn::crypto::rustls::QuicClientConfig::try_from(tls).unwrap(),
-    )));
+    endpoint.set_default_client_config(accept_any_client_config(
+        ra_core::proto::broker::BROKER_ALPN,
+    ));
     endpoint
 }
 
@@ -200,35 +155,6 @@ async fn measure_claims<R: Registry>(name: &str, registry: R, lookups: &[String]
         percentile(&latencies, 1.0)
     );
     broker.stop();
-}
-
-fn start_redis() -> Option<(std::process::Child, u16)> {
-    let port = UdpSocket::bind("127.0.0.1:0")
-        .and_then(|s| s.local_addr())
-        .ok()?
-        .port();
-    let mut child = Command::new("redis-server")
-        .args([
-            "--port",
-            &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    let stdout = child.stdout.take()?;
-    for line in BufReader::new(stdout).lines() {
-        if line.ok()?.contains("Ready to accept connections") {
-            return Some((child, port));
-        }
-    }
-    None
 }
 
 /// CPU seconds (user + system) of the thread named `name` in this process.
@@ -394,14 +320,11 @@ fn main() {
         let memory = MemoryRegistry::new();
         let lookups = fill(&memory).await;
         measure_claims("memory", memory, &lookups).await;
-        match start_redis() {
-            Some((mut child, port)) => {
-                let url = format!("redis://127.0.0.1:{port}");
-                let redis = RedisRegistry::connect(&url).await.unwrap();
+        match RedisServer::try_start() {
+            Some(server) => {
+                let redis = RedisRegistry::connect(&server.url()).await.unwrap();
                 let lookups = fill(&redis).await;
                 measure_claims("redis", redis, &lookups).await;
-                let _ = child.kill();
-                let _ = child.wait();
             }
             None => println!("  redis: skipped (redis-server not installed)"),
         }

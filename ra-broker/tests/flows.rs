@@ -2,8 +2,6 @@
 //! loopback: frames, control, the relay, wrong codes, rate limits.
 #![allow(missing_docs)]
 
-mod support;
-
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -15,11 +13,14 @@ use ra_core::runtime::{
     ClaimError, HostBackends, WaitError, assist, easy_connect_helper, easy_connect_host, join,
 };
 use ra_core::session::{HelperEvent, HostEvent};
-use support::*;
+use ra_testkit::broker::*;
+
+/// The `ra-broker` binary of this build.
+const RA_BROKER: &str = env!("CARGO_BIN_EXE_ra-broker");
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn easy_connect_with_frames_and_control() {
-    let broker = BrokerProcess::start(&["--listen", "127.0.0.1:0"]);
+    let broker = BrokerProcess::start(RA_BROKER, &["--listen", "127.0.0.1:0"]);
     let (backends, log) = host_backends();
     let mut host = easy_connect_host(broker.options(), host_options("Alice"), backends)
         .await
@@ -71,7 +72,7 @@ async fn easy_connect_with_frames_and_control() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn quick_assist_with_frames_and_control() {
-    let broker = BrokerProcess::start(&["--listen", "127.0.0.1:0"]);
+    let broker = BrokerProcess::start(RA_BROKER, &["--listen", "127.0.0.1:0"]);
     let offer = assist(
         broker.options(),
         helper_options("Tech Bob"),
@@ -145,12 +146,15 @@ async fn forced_relay_works_and_the_broker_sees_only_ciphertext() {
         ),
     )
     .unwrap();
-    let broker = BrokerProcess::start(&[
-        "--listen",
-        "127.0.0.1:0",
-        "--config",
-        config.to_str().unwrap(),
-    ]);
+    let broker = BrokerProcess::start(
+        RA_BROKER,
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--config",
+            config.to_str().unwrap(),
+        ],
+    );
     let frames = Arc::new(Mutex::new(Vec::new()));
     let (mut backends, _log) = host_backends();
     backends.encoder = Box::new(RecordingEncoder {
@@ -206,7 +210,7 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_secrets_fail_on_both_sides_and_five_kill_the_code() {
-    let broker = BrokerProcess::start(&["--listen", "127.0.0.1:0"]);
+    let broker = BrokerProcess::start(RA_BROKER, &["--listen", "127.0.0.1:0"]);
     let (backends, _log) = host_backends();
     let mut host = easy_connect_host(broker.options(), host_options("Alice"), backends)
         .await
@@ -256,12 +260,15 @@ async fn used_expired_and_unknown_codes_get_one_answer() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("broker.toml");
     std::fs::write(&config, "max_code_lifetime = \"2s\"\n").unwrap();
-    let broker = BrokerProcess::start(&[
-        "--listen",
-        "127.0.0.1:0",
-        "--config",
-        config.to_str().unwrap(),
-    ]);
+    let broker = BrokerProcess::start(
+        RA_BROKER,
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--config",
+            config.to_str().unwrap(),
+        ],
+    );
     // Unknown.
     let unknown = Code::generate_random();
     let result =
@@ -300,7 +307,7 @@ async fn used_expired_and_unknown_codes_get_one_answer() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_wrong_codes_from_one_source_are_rate_limited() {
-    let broker = BrokerProcess::start(&["--listen", "127.0.0.1:0"]);
+    let broker = BrokerProcess::start(RA_BROKER, &["--listen", "127.0.0.1:0"]);
     let mut unavailable = 0;
     let mut limited = 0;
     let options = broker.options();
@@ -331,7 +338,7 @@ async fn a_thousand_wrong_codes_from_one_source_are_rate_limited() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_waiting_helper_counts_wrong_hosts_and_dies_after_five() {
-    let broker = BrokerProcess::start(&["--listen", "127.0.0.1:0"]);
+    let broker = BrokerProcess::start(RA_BROKER, &["--listen", "127.0.0.1:0"]);
     let offer = assist(
         broker.options(),
         helper_options("Bob"),
@@ -371,7 +378,7 @@ async fn a_waiting_helper_counts_wrong_hosts_and_dies_after_five() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_broker_with_another_certificate_is_refused_by_both_roles() {
-    let broker = BrokerProcess::start(&["--listen", "127.0.0.1:0"]);
+    let broker = BrokerProcess::start(RA_BROKER, &["--listen", "127.0.0.1:0"]);
     let mut wrong = broker.fingerprint();
     wrong.0[0] ^= 0xFF;
     let impostor = broker_options(broker.addr(), wrong);
@@ -403,7 +410,7 @@ async fn a_broker_with_another_certificate_is_refused_by_both_roles() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_host_policy_shortens_a_code_s_life() {
-    let broker = BrokerProcess::start(&["--listen", "127.0.0.1:0"]);
+    let broker = BrokerProcess::start(RA_BROKER, &["--listen", "127.0.0.1:0"]);
     let (backends, _log) = host_backends();
     let options = ra_core::runtime::InviteOptions {
         policy: ra_core::policy::Policy {

@@ -3,8 +3,6 @@
 //! and one whose relay rewrites packets, both leave the peers unauthenticated.
 #![allow(missing_docs)]
 
-mod support;
-
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -23,11 +21,14 @@ use ra_core::runtime::{
     BrokerOptions, BrokerTrust, ClaimError, easy_connect_helper, easy_connect_host,
 };
 use ra_core::session::{FrameDecoder, HostEvent, encode_frame};
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::pki_types::{CertificateDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
-use support::*;
+use ra_testkit::broker::*;
+use ra_testkit::tls::accept_any_client_config;
+use rustls::pki_types::PrivatePkcs8KeyDer;
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
+
+/// The `ra-broker` binary of this build.
+const RA_BROKER: &str = env!("CARGO_BIN_EXE_ra-broker");
 
 async fn read_message(recv: &mut quinn::RecvStream, decoder: &mut FrameDecoder) -> PeerMessage {
     loop {
@@ -44,41 +45,6 @@ async fn write_message(send: &mut quinn::SendStream, message: broker_message::Me
         message: Some(message),
     });
     send.write_all(&bytes).await.unwrap();
-}
-
-#[derive(Debug)]
-struct AcceptAnything(Arc<rustls::crypto::CryptoProvider>);
-
-impl ServerCertVerifier for AcceptAnything {
-    fn verify_server_cert(
-        &self,
-        _: &CertificateDer<'_>,
-        _: &[CertificateDer<'_>],
-        _: &ServerName<'_>,
-        _: &[u8],
-        _: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-    fn verify_tls12_signature(
-        &self,
-        _: &[u8],
-        _: &CertificateDer<'_>,
-        _: &rustls::DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        Ok(HandshakeSignatureValid::assertion())
-    }
-    fn verify_tls13_signature(
-        &self,
-        _: &[u8],
-        _: &CertificateDer<'_>,
-        _: &rustls::DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        Ok(HandshakeSignatureValid::assertion())
-    }
-    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
 }
 
 /// The attacker's QUIC endpoint: a server speaking `ra/1` with its own
@@ -99,17 +65,8 @@ fn attacker_endpoint() -> quinn::Endpoint {
     let server = quinn::ServerConfig::with_crypto(Arc::new(
         quinn::crypto::rustls::QuicServerConfig::try_from(server).unwrap(),
     ));
-    let mut client = rustls::ClientConfig::builder_with_provider(provider.clone())
-        .with_protocol_versions(&[&rustls::version::TLS13])
-        .unwrap()
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(AcceptAnything(provider)))
-        .with_no_client_auth();
-    client.alpn_protocols = vec![ALPN.to_vec()];
     let mut endpoint = quinn::Endpoint::server(server, loopback()).unwrap();
-    endpoint.set_default_client_config(quinn::ClientConfig::new(Arc::new(
-        quinn::crypto::rustls::QuicClientConfig::try_from(client).unwrap(),
-    )));
+    endpoint.set_default_client_config(accept_any_client_config(ALPN));
     endpoint
 }
 
@@ -280,12 +237,15 @@ async fn a_relay_that_rewrites_packets_gets_no_session() {
         format!("direct_paths = false\nrelay_listen = \"{relay_addr}\"\npublic_relay_addr = \"{proxy}\"\n"),
     )
     .unwrap();
-    let broker = BrokerProcess::start(&[
-        "--listen",
-        "127.0.0.1:0",
-        "--config",
-        config.to_str().unwrap(),
-    ]);
+    let broker = BrokerProcess::start(
+        RA_BROKER,
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--config",
+            config.to_str().unwrap(),
+        ],
+    );
     let (backends, _log) = host_backends();
     let mut options = broker.options();
     options.connect_timeout = Duration::from_secs(2);

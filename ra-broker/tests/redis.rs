@@ -3,87 +3,28 @@
 //! re-attaches and the code still works.
 #![allow(missing_docs)]
 
-mod support;
-
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-
 use ra_core::runtime::{easy_connect_helper, easy_connect_host};
-use support::*;
+use ra_testkit::broker::*;
+use ra_testkit::net::free_udp_port;
+use ra_testkit::redis::RedisServer;
 
-/// A `redis-server` on a free loopback port, without persistence; killed (by
-/// its handle) on drop.
-struct RedisServer {
-    child: Child,
-    port: u16,
-}
-
-impl RedisServer {
-    fn start() -> RedisServer {
-        let port = free_port();
-        let mut child = Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!("cannot start redis-server ({e}): install it with scripts/setup.sh")
-            });
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if line.contains("Ready to accept connections") {
-                    let _ = tx.send(());
-                }
-            }
-        });
-        rx.recv_timeout(STEP).expect("redis-server ready in time");
-        RedisServer { child, port }
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::UdpSocket::bind("127.0.0.1:0")
-        .and_then(|s| s.local_addr())
-        .map(|a| a.port())
-        .unwrap()
-}
+/// The `ra-broker` binary of this build.
+const RA_BROKER: &str = env!("CARGO_BIN_EXE_ra-broker");
 
 fn node(redis: &RedisServer, id: &str, port: u16, identity: &std::path::Path) -> BrokerProcess {
-    BrokerProcess::start(&[
-        "--listen",
-        &format!("127.0.0.1:{port}"),
-        "--registry",
-        &redis.url(),
-        "--node-id",
-        id,
-        "--identity",
-        identity.to_str().unwrap(),
-    ])
+    BrokerProcess::start(
+        RA_BROKER,
+        &[
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--registry",
+            &redis.url(),
+            "--node-id",
+            id,
+            "--identity",
+            identity.to_str().unwrap(),
+        ],
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -127,7 +68,7 @@ async fn a_restarted_node_loses_no_code_its_waiting_host_re_attaches() {
     let redis = RedisServer::start();
     let dir = tempfile::tempdir().unwrap();
     let identity = dir.path().join("broker.pem");
-    let port_a = free_port();
+    let port_a = free_udp_port();
     let mut a = node(&redis, "node-a", port_a, &identity);
     let b = node(&redis, "node-b", 0, &identity);
     let (backends, _log) = host_backends();

@@ -20,8 +20,7 @@ use ra_core::runtime::{
 use ra_core::session::{EndReason, HelperEvent, HostEvent, RevokeReason, encode_frame};
 use ra_input::{RecordingInjector, RecordingLog};
 
-mod net;
-use net::{slow_link, udp_proxy};
+use ra_testkit::net::{slow_link, udp_proxy};
 
 const WIDTH: u32 = 640;
 const HEIGHT: u32 = 360;

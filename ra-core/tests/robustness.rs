@@ -3,11 +3,8 @@
 //! must be valid.
 #![allow(missing_docs)]
 
-mod harness;
-
 use std::time::{Duration, Instant, SystemTime};
 
-use harness::{PASSWORD, World};
 use ra_core::invitation::{CertFingerprint, Invitation, SessionId};
 use ra_core::password::Password;
 use ra_core::policy::Policy;
@@ -15,6 +12,7 @@ use ra_core::proto::{self, envelope::Message};
 use ra_core::session::{
     ChannelBinding, FrameDecoder, HelperConfig, HelperConnection, encode_frame,
 };
+use ra_testkit::harness::{PASSWORD, World};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 

@@ -5,8 +5,6 @@
 #![cfg(target_os = "linux")]
 #![allow(missing_docs)]
 
-mod net;
-
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -84,7 +82,7 @@ struct Session {
     host: HostSession,
     helper: HelperSession,
     conn: ConnectionId,
-    traffic: net::Traffic,
+    traffic: ra_testkit::net::Traffic,
 }
 
 async fn share(
@@ -104,7 +102,7 @@ async fn share(
         ..InviteOptions::default()
     };
     let mut host = invite(options, backends).await.unwrap();
-    let (proxy, stop, traffic) = net::udp_proxy(host.local_addr()).await;
+    let (proxy, stop, traffic) = ra_testkit::net::udp_proxy(host.local_addr()).await;
     std::mem::forget(stop);
     let mut invitation = host.invitation().clone();
     invitation.addresses = vec![proxy];

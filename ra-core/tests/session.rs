@@ -2,11 +2,8 @@
 //! virtual clock.
 #![allow(missing_docs)]
 
-mod harness;
-
 use std::time::Duration;
 
-use harness::{Link, PASSWORD, SESSION, World, two_monitors};
 use ra_core::input::{InputEvent, MouseButton};
 use ra_core::invitation::SessionId;
 use ra_core::keys::KeyCode;
@@ -17,6 +14,7 @@ use ra_core::session::{
     ControlState, DenyReason, EndReason, HelperEvent, HostEvent, Injection, InvitationCloseReason,
     MediaCommand, PointerKind, RevokeReason, encode_frame, encode_input_event,
 };
+use ra_testkit::harness::{Link, PASSWORD, SESSION, World, two_monitors};
 
 fn click() -> Vec<InputEvent> {
     vec![

@@ -3,16 +3,14 @@
 //! with `release_all` after the last injected event.
 #![allow(missing_docs)]
 
-mod harness;
-
 use std::time::Duration;
 
-use harness::{Link, PASSWORD, World};
 use ra_core::input::{InputEvent, MouseButton};
 use ra_core::keys::KeyCode;
 use ra_core::policy::Policy;
 use ra_core::proto;
 use ra_core::session::{ControlState, Injection, encode_frame, encode_input_event};
+use ra_testkit::harness::{Link, PASSWORD, World};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 

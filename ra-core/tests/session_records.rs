@@ -4,11 +4,8 @@
 //! pointer.
 #![allow(missing_docs)]
 
-mod harness;
-
 use std::time::{Duration, SystemTime};
 
-use harness::{Link, PASSWORD, SESSION, World, two_monitors};
 use ra_core::audit::AuditEvent;
 use ra_core::desk::{DeskPart, DeskSignal};
 use ra_core::input::{InputEvent, MouseButton};
@@ -18,6 +15,7 @@ use ra_core::session::{
     CommandError, DenyReason, DeskCommand, EndReason, HelperCommand, HelperEvent, HostCommand,
     HostConfig, HostEvent, MediaCommand, OfferRecord, PointerKind, RevokeReason,
 };
+use ra_testkit::harness::{Link, PASSWORD, SESSION, World, two_monitors};
 
 fn click_at(x: i32, y: i32) -> Vec<InputEvent> {
     vec![

@@ -1,14 +1,22 @@
 //! UDP relays between a helper and a host on loopback: one that can be cut
 //! (and counts what crosses it), and one that is a slow link.
-#![allow(dead_code, unreachable_pub, missing_docs)]
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-fn loopback() -> SocketAddr {
+/// A loopback address with any port.
+pub fn loopback() -> SocketAddr {
     "127.0.0.1:0".parse().unwrap()
+}
+
+/// A UDP port free on loopback right now.
+pub fn free_udp_port() -> u16 {
+    std::net::UdpSocket::bind(loopback())
+        .and_then(|s| s.local_addr())
+        .map(|a| a.port())
+        .unwrap()
 }
 
 /// Bytes that crossed a [`udp_proxy`], both directions.
@@ -16,10 +24,12 @@ fn loopback() -> SocketAddr {
 pub struct Traffic(Arc<AtomicU64>);
 
 impl Traffic {
+    /// The bytes counted so far.
     pub fn bytes(&self) -> u64 {
         self.0.load(Ordering::Relaxed)
     }
 
+    /// Counts from zero again.
     pub fn reset(&self) {
         self.0.store(0, Ordering::Relaxed);
     }

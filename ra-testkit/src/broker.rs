@@ -1,6 +1,5 @@
-//! Shared parts of the broker tests: brokers (in process or as a real
-//! `ra-broker` process), hosts and helpers over ra-core's code flows.
-#![allow(dead_code, unreachable_pub)]
+//! Brokers (in process, or as real `ra-broker` processes) and the hosts and
+//! helpers that use them over ra-core's code flows.
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -23,10 +22,7 @@ use serde_json::Value;
 /// The longest a single wait lasts.
 pub const STEP: Duration = Duration::from_secs(20);
 
-/// A loopback address with any port.
-pub fn loopback() -> SocketAddr {
-    "127.0.0.1:0".parse().unwrap()
-}
+pub use crate::net::loopback;
 
 /// A broker configuration on loopback.
 pub fn loopback_config() -> BrokerConfig {
@@ -158,9 +154,11 @@ pub struct BrokerProcess {
 }
 
 impl BrokerProcess {
-    /// Starts `ra-broker serve` with `args` and waits for its `listening` line.
-    pub fn start(args: &[&str]) -> BrokerProcess {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_ra-broker"))
+    /// Starts `program` (an `ra-broker` binary: `env!("CARGO_BIN_EXE_ra-broker")`
+    /// in ra-broker's tests) as `serve` with `args` and waits for its
+    /// `listening` line.
+    pub fn start(program: &str, args: &[&str]) -> BrokerProcess {
+        let mut child = Command::new(program)
             .arg("serve")
             .args(args)
             .stdin(Stdio::null())

@@ -2,7 +2,7 @@
 //! joined by reliable ordered streams with configurable latency and loss (a lost
 //! packet is delivered one retransmission timeout later, as QUIC would), all
 //! randomness from one seed.
-#![allow(dead_code, unreachable_pub, missing_docs)]
+#![allow(missing_docs)] // A test harness: its names say what they are.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;

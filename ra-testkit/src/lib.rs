@@ -1,0 +1,23 @@
+//! ra-testkit: what the tests and benchmarks of ra share, so that none of it
+//! is copied between crates (not published).
+//!
+//! - [`harness`]: a sans-IO host and any number of helpers on a virtual
+//!   clock, joined by reliable ordered streams with latency and loss.
+//! - [`net`]: UDP proxies on loopback: one that counts and can be cut, one
+//!   that is a slow link.
+//! - [`broker`]: brokers in process or as `ra-broker` processes, and the
+//!   hosts and helpers that use them.
+//! - [`redis`]: a private `redis-server`.
+//! - [`tls`]: a QUIC client that accepts any certificate (for attackers and
+//!   protocol-level probes).
+//! - [`xvfb`]: private X displays (re-exported from `ra_capture`).
+//!
+//! Everything started here is stopped by its handle (by PID for processes).
+
+pub mod broker;
+pub mod harness;
+pub mod net;
+pub mod redis;
+pub mod tls;
+
+pub use ra_capture::xvfb;
