@@ -344,6 +344,87 @@
  * An event this version of the C ABI does not describe; `description` says
  * what it is.
  */
+#define RA_HELPER_EVENT_OTHER 0
+
+/**
+ * Both sides proved they know the password (`host_name`).
+ */
+#define RA_HELPER_EVENT_AUTHENTICATED 1
+
+/**
+ * The host let the helper in: view only.
+ */
+#define RA_HELPER_EVENT_CONNECTED 2
+
+/**
+ * The host granted control (`grant`): `ra_helper_send_input` works now.
+ */
+#define RA_HELPER_EVENT_CONTROL_GRANTED 3
+
+/**
+ * The host denied control (`reason`: `RA_DENY_*`).
+ */
+#define RA_HELPER_EVENT_CONTROL_DENIED 4
+
+/**
+ * Control was taken back (`reason`: `RA_REVOKE_*`).
+ */
+#define RA_HELPER_EVENT_CONTROL_REVOKED 5
+
+/**
+ * The host paused the session.
+ */
+#define RA_HELPER_EVENT_PAUSED 6
+
+/**
+ * The host resumed the session.
+ */
+#define RA_HELPER_EVENT_RESUMED 7
+
+/**
+ * The host wrote a chat message (`text`).
+ */
+#define RA_HELPER_EVENT_CHAT 8
+
+/**
+ * The host's displays (`displays`, `displays_len`, `selected_display`).
+ */
+#define RA_HELPER_EVENT_DISPLAYS 9
+
+/**
+ * The session is over (`reason`: `RA_END_*`); only frames already
+ * received may follow, then `RA_RESULT_CLOSED`.
+ */
+#define RA_HELPER_EVENT_ENDED 10
+
+/**
+ * A decoded picture of the host's screen (`frame`, `seq`, `latency_us`,
+ * `encoded_bytes`).
+ */
+#define RA_HELPER_EVENT_FRAME 11
+
+/**
+ * The host's pointer moved, appeared, disappeared or changed shape
+ * (`cursor`; its shape's pixels live as long as the event). Draw it over
+ * the frames: they do not contain it.
+ */
+#define RA_HELPER_EVENT_CURSOR 12
+
+/**
+ * The host turned clipboard sharing on or off (`enabled`):
+ * `ra_helper_send_clipboard` works while it is on.
+ */
+#define RA_HELPER_EVENT_CLIPBOARD_SHARING 13
+
+/**
+ * The host's clipboard changed (`text`): put it on the helper's clipboard.
+ */
+#define RA_HELPER_EVENT_CLIPBOARD 14
+
+/**
+ * An event this version of the C ABI does not describe; `description` says
+ * what it is.
+ */
 #define RA_HOST_EVENT_OTHER 0
 
 /**
@@ -463,87 +544,6 @@
  * The host's desk: the panic key, the local input watcher or the clipboard.
  */
 #define RA_BACKEND_DESK 4
-
-/**
- * An event this version of the C ABI does not describe; `description` says
- * what it is.
- */
-#define RA_HELPER_EVENT_OTHER 0
-
-/**
- * Both sides proved they know the password (`host_name`).
- */
-#define RA_HELPER_EVENT_AUTHENTICATED 1
-
-/**
- * The host let the helper in: view only.
- */
-#define RA_HELPER_EVENT_CONNECTED 2
-
-/**
- * The host granted control (`grant`): `ra_helper_send_input` works now.
- */
-#define RA_HELPER_EVENT_CONTROL_GRANTED 3
-
-/**
- * The host denied control (`reason`: `RA_DENY_*`).
- */
-#define RA_HELPER_EVENT_CONTROL_DENIED 4
-
-/**
- * Control was taken back (`reason`: `RA_REVOKE_*`).
- */
-#define RA_HELPER_EVENT_CONTROL_REVOKED 5
-
-/**
- * The host paused the session.
- */
-#define RA_HELPER_EVENT_PAUSED 6
-
-/**
- * The host resumed the session.
- */
-#define RA_HELPER_EVENT_RESUMED 7
-
-/**
- * The host wrote a chat message (`text`).
- */
-#define RA_HELPER_EVENT_CHAT 8
-
-/**
- * The host's displays (`displays`, `displays_len`, `selected_display`).
- */
-#define RA_HELPER_EVENT_DISPLAYS 9
-
-/**
- * The session is over (`reason`: `RA_END_*`); only frames already
- * received may follow, then `RA_RESULT_CLOSED`.
- */
-#define RA_HELPER_EVENT_ENDED 10
-
-/**
- * A decoded picture of the host's screen (`frame`, `seq`, `latency_us`,
- * `encoded_bytes`).
- */
-#define RA_HELPER_EVENT_FRAME 11
-
-/**
- * The host's pointer moved, appeared, disappeared or changed shape
- * (`cursor`; its shape's pixels live as long as the event). Draw it over
- * the frames: they do not contain it.
- */
-#define RA_HELPER_EVENT_CURSOR 12
-
-/**
- * The host turned clipboard sharing on or off (`enabled`):
- * `ra_helper_send_clipboard` works while it is on.
- */
-#define RA_HELPER_EVENT_CLIPBOARD_SHARING 13
-
-/**
- * The host's clipboard changed (`text`): put it on the helper's clipboard.
- */
-#define RA_HELPER_EVENT_CLIPBOARD 14
 
 /**
  * `timeout_ms` that waits without limit.
@@ -701,87 +701,6 @@ typedef struct ra_invitation_info {
      */
     size_t address_count;
 } ra_invitation_info;
-
-/**
- * The contents of a host event. Fields that do not apply to `kind` are 0 or
- * NULL. Strings are NUL-terminated UTF-8 owned by the event.
- */
-typedef struct ra_host_event_data {
-    /**
-     * `RA_HOST_EVENT_*`.
-     */
-    uint32_t kind;
-    /**
-     * The connection the event is about (pass it to `ra_host_approve`, …).
-     */
-    uint64_t connection;
-    /**
-     * The helper's name (not authenticated; sanitized).
-     */
-    const char *helper_name;
-    /**
-     * The helper's network address, `"IP:PORT"`.
-     */
-    const char *peer;
-    /**
-     * The chat message (`RA_HOST_EVENT_CHAT`), or the clipboard text
-     * (`RA_HOST_EVENT_CLIPBOARD`).
-     */
-    const char *text;
-    /**
-     * The reason, as a number of the kind's family (`RA_END_*`, `RA_DENY_*`,
-     * `RA_REVOKE_*`, `RA_CLOSE_*`), or `RA_REASON_OTHER`.
-     */
-    uint32_t reason;
-    /**
-     * The reason's stable snake_case name (`"host_ended"`).
-     */
-    const char *reason_name;
-    /**
-     * Failed password attempts so far.
-     */
-    uint32_t attempts;
-    /**
-     * Failed attempts that close the invitation.
-     */
-    uint32_t max_attempts;
-    /**
-     * The control grant's number.
-     */
-    uint32_t grant;
-    /**
-     * Horizontal position of a pointer mark.
-     */
-    int32_t x;
-    /**
-     * Vertical position of a pointer mark.
-     */
-    int32_t y;
-    /**
-     * `RA_POINTER_*`.
-     */
-    uint32_t pointer_kind;
-    /**
-     * `RA_BACKEND_*` for `RA_HOST_EVENT_BACKEND_ERROR`.
-     */
-    uint32_t backend;
-    /**
-     * What the backend failed with (e.g. `RA_RESULT_PANIC`).
-     */
-    ra_result backend_result;
-    /**
-     * A human-readable description of the event; never NULL.
-     */
-    const char *description;
-    /**
-     * Nonzero when clipboard sharing is now on (`RA_HOST_EVENT_CLIPBOARD_SHARING`).
-     */
-    uint8_t enabled;
-    /**
-     * The length of the text sent, in bytes (`RA_HOST_EVENT_CLIPBOARD_SENT`).
-     */
-    uint32_t bytes;
-} ra_host_event_data;
 
 /**
  * An axis-aligned rectangle in pixels.
@@ -1011,6 +930,87 @@ typedef struct ra_helper_event_data {
      */
     struct ra_cursor_update cursor;
 } ra_helper_event_data;
+
+/**
+ * The contents of a host event. Fields that do not apply to `kind` are 0 or
+ * NULL. Strings are NUL-terminated UTF-8 owned by the event.
+ */
+typedef struct ra_host_event_data {
+    /**
+     * `RA_HOST_EVENT_*`.
+     */
+    uint32_t kind;
+    /**
+     * The connection the event is about (pass it to `ra_host_approve`, …).
+     */
+    uint64_t connection;
+    /**
+     * The helper's name (not authenticated; sanitized).
+     */
+    const char *helper_name;
+    /**
+     * The helper's network address, `"IP:PORT"`.
+     */
+    const char *peer;
+    /**
+     * The chat message (`RA_HOST_EVENT_CHAT`), or the clipboard text
+     * (`RA_HOST_EVENT_CLIPBOARD`).
+     */
+    const char *text;
+    /**
+     * The reason, as a number of the kind's family (`RA_END_*`, `RA_DENY_*`,
+     * `RA_REVOKE_*`, `RA_CLOSE_*`), or `RA_REASON_OTHER`.
+     */
+    uint32_t reason;
+    /**
+     * The reason's stable snake_case name (`"host_ended"`).
+     */
+    const char *reason_name;
+    /**
+     * Failed password attempts so far.
+     */
+    uint32_t attempts;
+    /**
+     * Failed attempts that close the invitation.
+     */
+    uint32_t max_attempts;
+    /**
+     * The control grant's number.
+     */
+    uint32_t grant;
+    /**
+     * Horizontal position of a pointer mark.
+     */
+    int32_t x;
+    /**
+     * Vertical position of a pointer mark.
+     */
+    int32_t y;
+    /**
+     * `RA_POINTER_*`.
+     */
+    uint32_t pointer_kind;
+    /**
+     * `RA_BACKEND_*` for `RA_HOST_EVENT_BACKEND_ERROR`.
+     */
+    uint32_t backend;
+    /**
+     * What the backend failed with (e.g. `RA_RESULT_PANIC`).
+     */
+    ra_result backend_result;
+    /**
+     * A human-readable description of the event; never NULL.
+     */
+    const char *description;
+    /**
+     * Nonzero when clipboard sharing is now on (`RA_HOST_EVENT_CLIPBOARD_SHARING`).
+     */
+    uint8_t enabled;
+    /**
+     * The length of the text sent, in bytes (`RA_HOST_EVENT_CLIPBOARD_SENT`).
+     */
+    uint32_t bytes;
+} ra_host_event_data;
 
 /**
  * A capturer written in C: `user_data` first in every callback.
@@ -1912,24 +1912,6 @@ ra_result ra_broker_options_set_code_lifetime_ms(struct ra_broker_options *optio
 ra_result ra_broker_options_free(struct ra_broker_options *options);
 
 /**
- * Reads a host event's contents into `out`; the pointers in it belong to
- * the event.
- *
- * # Safety
- * `event` is NULL or an event not freed during the call; `out` is NULL or writable.
- */
-ra_result ra_host_event_get_data(const struct ra_host_event *event, struct ra_host_event_data *out);
-
-/**
- * Frees a host event from `ra_host_next_event`. NULL is a no-op. (Events
- * lent to a callback are freed by the library.)
- *
- * # Safety
- * `event` is NULL or an event no other thread is using.
- */
-ra_result ra_host_event_free(struct ra_host_event *event);
-
-/**
  * Reads a helper event's contents into `out`; the pointers in it (strings,
  * displays, pixels) belong to the event.
  *
@@ -1957,6 +1939,24 @@ ra_result ra_helper_event_free(struct ra_helper_event *event);
  * NULL or writable for `dst_len` bytes.
  */
 ra_result ra_frame_copy(const struct ra_frame *frame, uint8_t *dst, size_t dst_len, size_t dst_stride);
+
+/**
+ * Reads a host event's contents into `out`; the pointers in it belong to
+ * the event.
+ *
+ * # Safety
+ * `event` is NULL or an event not freed during the call; `out` is NULL or writable.
+ */
+ra_result ra_host_event_get_data(const struct ra_host_event *event, struct ra_host_event_data *out);
+
+/**
+ * Frees a host event from `ra_host_next_event`. NULL is a no-op. (Events
+ * lent to a callback are freed by the library.)
+ *
+ * # Safety
+ * `event` is NULL or an event no other thread is using.
+ */
+ra_result ra_host_event_free(struct ra_host_event *event);
 
 /**
  * New backends with the defaults, written to `out`.

@@ -19,19 +19,38 @@ pub fn free_udp_port() -> u16 {
         .unwrap()
 }
 
-/// Bytes that crossed a [`udp_proxy`], both directions.
+/// What crossed a [`udp_proxy`], both directions: UDP payload bytes and
+/// datagrams (a bench adds the IP and UDP headers per datagram to get the
+/// bytes on the wire).
 #[derive(Clone, Default)]
-pub struct Traffic(Arc<AtomicU64>);
+pub struct Traffic {
+    /// Payload bytes.
+    bytes: Arc<AtomicU64>,
+    /// Datagrams.
+    datagrams: Arc<AtomicU64>,
+}
 
 impl Traffic {
-    /// The bytes counted so far.
+    /// The payload bytes counted so far.
     pub fn bytes(&self) -> u64 {
-        self.0.load(Ordering::Relaxed)
+        self.bytes.load(Ordering::Relaxed)
+    }
+
+    /// The datagrams counted so far.
+    pub fn datagrams(&self) -> u64 {
+        self.datagrams.load(Ordering::Relaxed)
     }
 
     /// Counts from zero again.
     pub fn reset(&self) {
-        self.0.store(0, Ordering::Relaxed);
+        self.bytes.store(0, Ordering::Relaxed);
+        self.datagrams.store(0, Ordering::Relaxed);
+    }
+
+    /// Counts one datagram of `payload` bytes.
+    fn count(&self, payload: usize) {
+        self.bytes.fetch_add(payload as u64, Ordering::Relaxed);
+        self.datagrams.fetch_add(1, Ordering::Relaxed);
     }
 }
 
@@ -57,13 +76,13 @@ pub async fn udp_proxy(
                 r = socket.recv_from(&mut down) => {
                     let Ok((n, from)) = r else { return };
                     client = Some(from);
-                    counter.0.fetch_add(n as u64, Ordering::Relaxed);
+                    counter.count(n);
                     let _ = upstream.send(&down[..n]).await;
                 }
                 r = upstream.recv(&mut up) => {
                     let Ok(n) = r else { continue };
                     if let Some(client) = client {
-                        counter.0.fetch_add(n as u64, Ordering::Relaxed);
+                        counter.count(n);
                         let _ = socket.send_to(&up[..n], client).await;
                     }
                 }

@@ -13,6 +13,7 @@
 
 use std::time::{Duration, Instant};
 
+use ra_benches::stats::{ms, nearest_rank};
 use ra_capture::NullCapturer;
 use ra_capture::xvfb::Xvfb;
 use ra_codec::{EncoderSettings, OpenH264Decoder, OpenH264Encoder};
@@ -32,15 +33,6 @@ fn timed_out(e: RecorderTimeout) -> String {
 }
 
 const STEP: Duration = Duration::from_secs(10);
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
 
 async fn controlling_helper(display: &str) -> Result<HelperSession, String> {
     let backends = HostBackends::new(
@@ -156,8 +148,8 @@ async fn main() -> Result<(), String> {
         "one event at a time (target p99 <= 1 ms)",
         latencies.len(),
         ms(latencies[0]),
-        ms(percentile(&latencies, 50.0)),
-        ms(percentile(&latencies, 99.0)),
+        ms(nearest_rank(&latencies, 0.50)),
+        ms(nearest_rank(&latencies, 0.99)),
         ms(latencies[latencies.len() - 1]),
     );
 
@@ -228,14 +220,14 @@ async fn main() -> Result<(), String> {
     }
     alone.sort();
     behind.sort();
-    let delay = percentile(&behind, 50.0).saturating_sub(percentile(&alone, 50.0));
+    let delay = nearest_rank(&behind, 0.50).saturating_sub(nearest_rank(&alone, 0.50));
     println!(
         "{:<58} {:>7} {:>8.3} {:>8.3} {:>8.3} {:>8.3}",
         "click alone",
         alone.len(),
         ms(alone[0]),
-        ms(percentile(&alone, 50.0)),
-        ms(percentile(&alone, 99.0)),
+        ms(nearest_rank(&alone, 0.50)),
+        ms(nearest_rank(&alone, 0.99)),
         ms(alone[alone.len() - 1])
     );
     println!(
@@ -243,17 +235,17 @@ async fn main() -> Result<(), String> {
         "click right after 1,000 moves (sent -> pressed)",
         behind.len(),
         ms(behind[0]),
-        ms(percentile(&behind, 50.0)),
-        ms(percentile(&behind, 99.0)),
+        ms(nearest_rank(&behind, 0.50)),
+        ms(nearest_rank(&behind, 0.99)),
         ms(behind[behind.len() - 1])
     );
     let mean_moves = moves_seen.iter().sum::<usize>() as f64 / moves_seen.len() as f64;
-    let alone_p50 = percentile(&alone, 50.0);
+    let alone_p50 = nearest_rank(&alone, 0.50);
     let worst = behind[behind.len() - 1].saturating_sub(alone_p50);
     println!(
         "burst delay of the click over a lone click's p50 (target <= 5 ms): p50 {:.3} ms, p99 {:.3} ms, worst {:.3} ms; moves that reached the X client per burst: {mean_moves:.0} of 1000 (the rest merged)",
         ms(delay),
-        ms(percentile(&behind, 99.0).saturating_sub(alone_p50)),
+        ms(nearest_rank(&behind, 0.99).saturating_sub(alone_p50)),
         ms(worst)
     );
     Ok(())

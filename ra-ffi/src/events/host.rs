@@ -1,0 +1,370 @@
+//! Host events as C sees them: the `RA_HOST_EVENT_*` kinds, the
+//! `ra_host_event_data` struct and its exports.
+
+use std::ffi::{CString, c_char};
+use std::ptr;
+
+use ra_core::session::HostEvent;
+
+use crate::error::Error;
+use crate::guard::guard;
+use crate::handle::{self, Handle};
+use crate::queue::Queued;
+use crate::result::{RA_RESULT_BACKEND, ra_result};
+use crate::types::*;
+
+use super::{Strings, get_data, short_debug};
+
+/// An event this version of the C ABI does not describe; `description` says
+/// what it is.
+pub const RA_HOST_EVENT_OTHER: u32 = 0;
+/// A helper proved it knows the password and asks to connect (`connection`,
+/// `helper_name`, `peer`): answer with `ra_host_approve` or `ra_host_deny`.
+pub const RA_HOST_EVENT_CONNECTION_REQUEST: u32 = 1;
+/// A password attempt failed (`peer`, `attempts`, `max_attempts`).
+pub const RA_HOST_EVENT_AUTH_FAILED: u32 = 2;
+/// The helper now sees the screen, view only (`connection`, `helper_name`).
+pub const RA_HOST_EVENT_CONNECTED: u32 = 3;
+/// The helper asks for control: answer with `ra_host_grant_control` or
+/// `ra_host_deny_control`.
+pub const RA_HOST_EVENT_CONTROL_REQUESTED: u32 = 4;
+/// Control was granted (`grant`).
+pub const RA_HOST_EVENT_CONTROL_GRANTED: u32 = 5;
+/// A control request was denied (`reason`: `RA_DENY_*`).
+pub const RA_HOST_EVENT_CONTROL_DENIED: u32 = 6;
+/// Control was taken back (`reason`: `RA_REVOKE_*`).
+pub const RA_HOST_EVENT_CONTROL_REVOKED: u32 = 7;
+/// The session is paused: no video, no control.
+pub const RA_HOST_EVENT_PAUSED: u32 = 8;
+/// The session resumed.
+pub const RA_HOST_EVENT_RESUMED: u32 = 9;
+/// The helper wrote a chat message (`text`).
+pub const RA_HOST_EVENT_CHAT: u32 = 10;
+/// The helper points at something (`x`, `y`, `pointer_kind`).
+pub const RA_HOST_EVENT_POINTER: u32 = 11;
+/// A session that had asked to connect is over (`reason`: `RA_END_*`).
+pub const RA_HOST_EVENT_ENDED: u32 = 12;
+/// The invitation takes no more connections (`reason`: `RA_CLOSE_*`).
+pub const RA_HOST_EVENT_INVITATION_CLOSED: u32 = 13;
+/// A backend failed (`backend`: `RA_BACKEND_*`, `backend_result`, and
+/// `description`); a C callback that panicked or returned an error is
+/// reported this way.
+pub const RA_HOST_EVENT_BACKEND_ERROR: u32 = 14;
+/// Clipboard sharing was turned on or off (`enabled`), by
+/// `ra_host_set_clipboard_sharing` or by a policy change.
+pub const RA_HOST_EVENT_CLIPBOARD_SHARING: u32 = 15;
+/// The helper's clipboard changed (`text`): put it on the host's clipboard
+/// (done already when the host uses the system clipboard).
+pub const RA_HOST_EVENT_CLIPBOARD: u32 = 16;
+/// The local panic key was pressed (see `ra_host_backends_set_panic_key`);
+/// control, if granted, is revoked too (`RA_HOST_EVENT_CONTROL_REVOKED`).
+pub const RA_HOST_EVENT_PANIC_KEY: u32 = 17;
+/// A text copied on the host was sent to the helper (`connection`, `bytes`;
+/// see `ra_host_backends_use_system_clipboard`).
+pub const RA_HOST_EVENT_CLIPBOARD_SENT: u32 = 18;
+
+/// The capturer.
+pub const RA_BACKEND_CAPTURER: u32 = 1;
+/// The encoder.
+pub const RA_BACKEND_ENCODER: u32 = 2;
+/// The input injector.
+pub const RA_BACKEND_INJECTOR: u32 = 3;
+/// The host's desk: the panic key, the local input watcher or the clipboard.
+pub const RA_BACKEND_DESK: u32 = 4;
+
+/// What travels through a host's event queue.
+#[derive(Debug)]
+pub(crate) enum HostItem {
+    Event(HostEvent),
+    Backend { backend: u32, error: Error },
+}
+
+impl Queued for HostItem {
+    fn is_frame(&self) -> bool {
+        false
+    }
+    fn cover_whole(&mut self) {}
+}
+
+/// The contents of a host event. Fields that do not apply to `kind` are 0 or
+/// NULL. Strings are NUL-terminated UTF-8 owned by the event.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct ra_host_event_data {
+    /// `RA_HOST_EVENT_*`.
+    pub kind: u32,
+    /// The connection the event is about (pass it to `ra_host_approve`, …).
+    pub connection: u64,
+    /// The helper's name (not authenticated; sanitized).
+    pub helper_name: *const c_char,
+    /// The helper's network address, `"IP:PORT"`.
+    pub peer: *const c_char,
+    /// The chat message (`RA_HOST_EVENT_CHAT`), or the clipboard text
+    /// (`RA_HOST_EVENT_CLIPBOARD`).
+    pub text: *const c_char,
+    /// The reason, as a number of the kind's family (`RA_END_*`, `RA_DENY_*`,
+    /// `RA_REVOKE_*`, `RA_CLOSE_*`), or `RA_REASON_OTHER`.
+    pub reason: u32,
+    /// The reason's stable snake_case name (`"host_ended"`).
+    pub reason_name: *const c_char,
+    /// Failed password attempts so far.
+    pub attempts: u32,
+    /// Failed attempts that close the invitation.
+    pub max_attempts: u32,
+    /// The control grant's number.
+    pub grant: u32,
+    /// Horizontal position of a pointer mark.
+    pub x: i32,
+    /// Vertical position of a pointer mark.
+    pub y: i32,
+    /// `RA_POINTER_*`.
+    pub pointer_kind: u32,
+    /// `RA_BACKEND_*` for `RA_HOST_EVENT_BACKEND_ERROR`.
+    pub backend: u32,
+    /// What the backend failed with (e.g. `RA_RESULT_PANIC`).
+    pub backend_result: ra_result,
+    /// A human-readable description of the event; never NULL.
+    pub description: *const c_char,
+    /// Nonzero when clipboard sharing is now on (`RA_HOST_EVENT_CLIPBOARD_SHARING`).
+    pub enabled: u8,
+    /// The length of the text sent, in bytes (`RA_HOST_EVENT_CLIPBOARD_SENT`).
+    pub bytes: u32,
+}
+
+/// A host event (opaque; read it with `ra_host_event_get_data`).
+#[derive(Debug)]
+pub struct ra_host_event {
+    data: ra_host_event_data,
+    /// What the pointers in `data` point at (a CString's bytes never move).
+    _strings: Vec<CString>,
+}
+
+// SAFETY: the raw pointers in `data` point into `_strings`, owned by the same
+// value and never mutated, so the event can move to and be freed on any thread.
+unsafe impl Send for ra_host_event {}
+
+impl Handle for ra_host_event {
+    const NAME: &'static str = "ra_host_event";
+}
+
+impl ra_host_event {
+    pub(crate) fn new(item: HostItem) -> Self {
+        let mut strings = Strings::default();
+        let description = match &item {
+            HostItem::Event(event) => short_debug(event),
+            HostItem::Backend { error, .. } => error.detail.clone(),
+        };
+        let mut data = ra_host_event_data {
+            kind: RA_HOST_EVENT_OTHER,
+            connection: 0,
+            helper_name: ptr::null(),
+            peer: ptr::null(),
+            text: ptr::null(),
+            reason: RA_REASON_OTHER,
+            reason_name: ptr::null(),
+            attempts: 0,
+            max_attempts: 0,
+            grant: 0,
+            x: 0,
+            y: 0,
+            pointer_kind: 0,
+            backend: 0,
+            backend_result: 0,
+            description: strings.add(&description),
+            enabled: 0,
+            bytes: 0,
+        };
+        match item {
+            HostItem::Backend { backend, error } => {
+                data.kind = RA_HOST_EVENT_BACKEND_ERROR;
+                data.backend = backend;
+                data.backend_result = error.code;
+            }
+            HostItem::Event(event) => fill_host(&mut data, &mut strings, event),
+        }
+        ra_host_event {
+            data,
+            _strings: strings.0,
+        }
+    }
+}
+
+fn fill_host(data: &mut ra_host_event_data, strings: &mut Strings, event: HostEvent) {
+    match event {
+        HostEvent::ConnectionRequest {
+            conn,
+            helper_name,
+            peer,
+        } => {
+            data.kind = RA_HOST_EVENT_CONNECTION_REQUEST;
+            data.connection = conn.0;
+            data.helper_name = strings.add(&helper_name);
+            data.peer = strings.add(&peer.to_string());
+        }
+        HostEvent::AuthFailed {
+            conn,
+            peer,
+            attempts,
+            max_attempts,
+        } => {
+            data.kind = RA_HOST_EVENT_AUTH_FAILED;
+            data.connection = conn.0;
+            data.peer = strings.add(&peer.to_string());
+            data.attempts = attempts;
+            data.max_attempts = max_attempts;
+        }
+        HostEvent::Connected { conn, helper_name } => {
+            data.kind = RA_HOST_EVENT_CONNECTED;
+            data.connection = conn.0;
+            data.helper_name = strings.add(&helper_name);
+        }
+        HostEvent::ControlRequested { conn } => {
+            data.kind = RA_HOST_EVENT_CONTROL_REQUESTED;
+            data.connection = conn.0;
+        }
+        HostEvent::ControlGranted { conn, grant } => {
+            data.kind = RA_HOST_EVENT_CONTROL_GRANTED;
+            data.connection = conn.0;
+            data.grant = grant.0;
+        }
+        HostEvent::ControlDenied { conn, reason } => {
+            data.kind = RA_HOST_EVENT_CONTROL_DENIED;
+            data.connection = conn.0;
+            data.reason = deny_reason_to_c(reason);
+            data.reason_name = strings.add(reason.as_str());
+        }
+        HostEvent::ControlRevoked { conn, reason } => {
+            data.kind = RA_HOST_EVENT_CONTROL_REVOKED;
+            data.connection = conn.0;
+            data.reason = revoke_reason_to_c(reason);
+            data.reason_name = strings.add(reason.as_str());
+        }
+        HostEvent::Paused { conn } => {
+            data.kind = RA_HOST_EVENT_PAUSED;
+            data.connection = conn.0;
+        }
+        HostEvent::Resumed { conn } => {
+            data.kind = RA_HOST_EVENT_RESUMED;
+            data.connection = conn.0;
+        }
+        HostEvent::Chat { conn, text } => {
+            data.kind = RA_HOST_EVENT_CHAT;
+            data.connection = conn.0;
+            data.text = strings.add(&text);
+        }
+        HostEvent::Pointer { conn, x, y, kind } => {
+            data.kind = RA_HOST_EVENT_POINTER;
+            data.connection = conn.0;
+            (data.x, data.y) = (x, y);
+            data.pointer_kind = pointer_kind_to_c(kind);
+        }
+        HostEvent::Ended { conn, reason } => {
+            data.kind = RA_HOST_EVENT_ENDED;
+            data.connection = conn.0;
+            data.reason = end_reason_to_c(reason);
+            data.reason_name = strings.add(reason.as_str());
+        }
+        HostEvent::InvitationClosed { reason } => {
+            data.kind = RA_HOST_EVENT_INVITATION_CLOSED;
+            data.reason = close_reason_to_c(reason);
+            data.reason_name = strings.add(reason.as_str());
+        }
+        HostEvent::ClipboardSharing { conn, enabled } => {
+            data.kind = RA_HOST_EVENT_CLIPBOARD_SHARING;
+            data.connection = conn.0;
+            data.enabled = u8::from(enabled);
+        }
+        HostEvent::Clipboard { conn, text } => {
+            data.kind = RA_HOST_EVENT_CLIPBOARD;
+            data.connection = conn.0;
+            data.text = strings.add(&text);
+        }
+        HostEvent::PanicKey => data.kind = RA_HOST_EVENT_PANIC_KEY,
+        HostEvent::ClipboardSent { conn, bytes } => {
+            data.kind = RA_HOST_EVENT_CLIPBOARD_SENT;
+            data.connection = conn.0;
+            data.bytes = u32::try_from(bytes).unwrap_or(u32::MAX);
+        }
+        HostEvent::DeskFailed { message, .. } => {
+            data.kind = RA_HOST_EVENT_BACKEND_ERROR;
+            data.backend = RA_BACKEND_DESK;
+            data.backend_result = RA_RESULT_BACKEND;
+            data.description = strings.add(&message);
+        }
+        // Added to ra-core after this version: `description` tells what it is.
+        _ => {}
+    }
+}
+
+/// Reads a host event's contents into `out`; the pointers in it belong to
+/// the event.
+///
+/// # Safety
+/// `event` is NULL or an event not freed during the call; `out` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ra_host_event_get_data(
+    event: *const ra_host_event,
+    out: *mut ra_host_event_data,
+) -> ra_result {
+    // SAFETY: forwarded contract.
+    unsafe { get_data(event, out, |event| event.data) }
+}
+
+/// Frees a host event from `ra_host_next_event`. NULL is a no-op. (Events
+/// lent to a callback are freed by the library.)
+///
+/// # Safety
+/// `event` is NULL or an event no other thread is using.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ra_host_event_free(event: *mut ra_host_event) -> ra_result {
+    // SAFETY: forwarded contract.
+    guard(|| unsafe { handle::free(event, "event") })
+}
+
+#[cfg(test)]
+mod tests {
+    use ra_core::session::ConnectionId;
+
+    use super::super::text;
+    use super::*;
+
+    #[test]
+    fn clipboard_events_reach_c() {
+        let host = ra_host_event::new(HostItem::Event(HostEvent::ClipboardSharing {
+            conn: ConnectionId(4),
+            enabled: true,
+        }));
+        assert_eq!(host.data.kind, RA_HOST_EVENT_CLIPBOARD_SHARING);
+        assert_eq!((host.data.connection, host.data.enabled), (4, 1));
+        let host = ra_host_event::new(HostItem::Event(HostEvent::Clipboard {
+            conn: ConnectionId(4),
+            text: "copié".into(),
+        }));
+        assert_eq!(host.data.kind, RA_HOST_EVENT_CLIPBOARD);
+        assert_eq!(text(host.data.text), "copié");
+        let sent = ra_host_event::new(HostItem::Event(HostEvent::ClipboardSent {
+            conn: ConnectionId(4),
+            bytes: 11,
+        }));
+        assert_eq!(
+            (sent.data.kind, sent.data.bytes),
+            (RA_HOST_EVENT_CLIPBOARD_SENT, 11)
+        );
+    }
+
+    #[test]
+    fn desk_events_reach_c() {
+        let panic = ra_host_event::new(HostItem::Event(HostEvent::PanicKey));
+        assert_eq!(panic.data.kind, RA_HOST_EVENT_PANIC_KEY);
+        let failed = ra_host_event::new(HostItem::Event(HostEvent::DeskFailed {
+            part: ra_core::desk::DeskPart::Clipboard,
+            message: "cannot use the system clipboard".into(),
+        }));
+        assert_eq!(failed.data.kind, RA_HOST_EVENT_BACKEND_ERROR);
+        assert_eq!(failed.data.backend, RA_BACKEND_DESK);
+        assert_eq!(
+            text(failed.data.description),
+            "cannot use the system clipboard"
+        );
+    }
+}
