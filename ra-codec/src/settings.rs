@@ -6,6 +6,7 @@ use openh264::encoder::{
 
 /// What kind of picture the encoder is fed; selects OpenH264's tuning.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
 pub enum ContentKind {
     /// Desktops and applications: sharp edges, text, large flat areas, little motion
     /// (OpenH264's `SCREEN_CONTENT_REAL_TIME`).
@@ -18,6 +19,7 @@ pub enum ContentKind {
 
 /// How the encoder trades quality against size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
 pub enum RateControl {
     /// Aims at [`EncoderSettings::bitrate`] on average over about a second; may
     /// skip frames to stay under it when [`EncoderSettings::allow_frame_skip`] is set.

@@ -4,6 +4,7 @@ use crate::keys::KeyCode;
 
 /// A mouse button.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum MouseButton {
     /// The primary button.
     Left,
@@ -19,6 +20,7 @@ pub enum MouseButton {
 
 /// One input event from the helper, in the coordinates of the captured display.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum InputEvent {
     /// Moves the pointer to an absolute position in the captured display.
     PointerMove {

@@ -85,14 +85,16 @@ fn button_from_c(button: u32) -> Result<MouseButton> {
     })
 }
 
-fn button_to_c(button: MouseButton) -> u32 {
-    match button {
+/// `RA_BUTTON_*`; `None` for a button this version of the C ABI does not know.
+fn button_to_c(button: MouseButton) -> Option<u32> {
+    Some(match button {
         MouseButton::Left => RA_BUTTON_LEFT,
         MouseButton::Right => RA_BUTTON_RIGHT,
         MouseButton::Middle => RA_BUTTON_MIDDLE,
         MouseButton::Back => RA_BUTTON_BACK,
         MouseButton::Forward => RA_BUTTON_FORWARD,
-    }
+        _ => return None,
+    })
 }
 
 /// Converts an event from C.
@@ -153,7 +155,7 @@ pub(crate) fn event_to_c(event: &InputEvent) -> Option<CInputEvent> {
         }
         InputEvent::Button { button, pressed } => {
             c.kind = RA_INPUT_BUTTON;
-            c.button = button_to_c(*button);
+            c.button = button_to_c(*button)?;
             c.pressed = u8::from(*pressed);
         }
         InputEvent::Wheel { dx, dy } => {

@@ -311,11 +311,13 @@ pub const RA_POINTER_CLICK: u32 = 2;
 /// Hide the mark.
 pub const RA_POINTER_HIDE: u32 = 3;
 
+/// `RA_POINTER_*`, or 0 for a kind this version of the C ABI does not know.
 pub(crate) fn pointer_kind_to_c(kind: PointerKind) -> u32 {
     match kind {
         PointerKind::Laser => RA_POINTER_LASER,
         PointerKind::Click => RA_POINTER_CLICK,
         PointerKind::Hide => RA_POINTER_HIDE,
+        _ => 0,
     }
 }
 

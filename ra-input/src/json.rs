@@ -36,6 +36,10 @@ pub(crate) enum EventRecord<'a> {
         text: &'a str,
     },
     ReleaseAll,
+    /// An event this version does not name (`InputEvent` grows).
+    Other {
+        event: String,
+    },
 }
 
 impl<'a> From<&'a InputEvent> for EventRecord<'a> {
@@ -54,6 +58,9 @@ impl<'a> From<&'a InputEvent> for EventRecord<'a> {
                 pressed,
             },
             InputEvent::Text { ref text } => EventRecord::Text { text },
+            ref other => EventRecord::Other {
+                event: format!("{other:?}"),
+            },
         }
     }
 }
@@ -73,6 +80,7 @@ fn button_name(button: MouseButton) -> &'static str {
         MouseButton::Middle => "middle",
         MouseButton::Back => "back",
         MouseButton::Forward => "forward",
+        _ => "other",
     }
 }
 

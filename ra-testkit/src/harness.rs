@@ -212,6 +212,7 @@ impl World {
                         slot.host_closed = true;
                         Delivery::Closed(reason)
                     }
+                    other => panic!("the harness does not carry {other:?}"),
                 };
                 slot.to_helper
                     .push(self.now, &self.link, &mut self.rng, delivery);
@@ -249,6 +250,7 @@ impl World {
                             slot.helper_closed = true;
                             Delivery::Closed(reason)
                         }
+                        other => panic!("the harness does not carry {other:?}"),
                     };
                     slot.to_host
                         .push(self.now, &self.link, &mut self.rng, delivery);
@@ -468,7 +470,7 @@ impl World {
             .iter()
             .filter_map(|i| match i {
                 Injection::Inject(e) => Some(e.clone()),
-                Injection::ReleaseAll => None,
+                _ => None,
             })
             .collect()
     }

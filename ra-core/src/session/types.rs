@@ -196,6 +196,7 @@ impl InvitationCloseReason {
 
 /// What a helper's pointer mark means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum PointerKind {
     /// A laser dot that follows the helper's mouse.
     Laser,

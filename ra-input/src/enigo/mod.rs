@@ -103,6 +103,9 @@ impl EnigoInjector {
             MouseButton::Middle => Button::Middle,
             MouseButton::Back => Button::Back,
             MouseButton::Forward => Button::Forward,
+            other => {
+                return Err(InputError::Unsupported(format!("the {other:?} button")));
+            }
         };
         self.enigo
             .button(enigo_button, direction(pressed))
@@ -166,6 +169,7 @@ impl InputInjector for EnigoInjector {
             InputEvent::Wheel { dx, dy } => self.wheel(dx, dy),
             InputEvent::Key { code, pressed } => self.key(code, pressed),
             InputEvent::Text { ref text } => self.text(text),
+            ref other => Err(InputError::Unsupported(format!("{other:?}"))),
         }
     }
 

@@ -131,6 +131,7 @@ pub enum HelperEvent {
 
 /// What the driver must send or do.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum HelperTransmit {
     /// Bytes for the control stream.
     Control(Vec<u8>),

@@ -143,6 +143,7 @@ pub enum HostEvent {
 
 /// What the driver must send or do on a connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum HostTransmit {
     /// Bytes for the control stream.
     Control(Vec<u8>),
@@ -155,6 +156,7 @@ pub enum HostTransmit {
 
 /// What the driver must do with the input injector, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Injection {
     /// Inject this event.
     Inject(InputEvent),
@@ -164,6 +166,7 @@ pub enum Injection {
 
 /// What the driver must do with the capture/encode pipeline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum MediaCommand {
     /// Start sending video to the connection.
     Start {
