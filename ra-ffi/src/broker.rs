@@ -27,7 +27,7 @@ use ra_core::code::Code;
 use ra_core::invitation::CertFingerprint;
 use ra_core::runtime::{BrokerOptions, BrokerTrust};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, positive_ms};
 use crate::guard::guard;
 use crate::handle::{self, Handle};
 use crate::invitation::unix_seconds;
@@ -337,14 +337,6 @@ pub unsafe extern "C" fn ra_broker_options_set_try_direct(
             Ok(())
         })
     }
-}
-
-/// A duration in milliseconds that must be more than 0.
-fn positive_ms(ms: u64, what: &str) -> Result<Duration> {
-    if ms == 0 {
-        return Err(Error::invalid(format!("{what} must be more than 0 ms")));
-    }
-    Ok(Duration::from_millis(ms))
 }
 
 /// How long the direct path may take before the relay is used, in

@@ -157,6 +157,15 @@ impl From<CommandError> for Error {
     }
 }
 
+/// A duration argument in milliseconds that must be more than 0 (`what` names
+/// it in the error).
+pub(crate) fn positive_ms(ms: u64, what: &str) -> Result<std::time::Duration> {
+    if ms == 0 {
+        return Err(Error::invalid(format!("{what} must be more than 0 ms")));
+    }
+    Ok(std::time::Duration::from_millis(ms))
+}
+
 impl From<SessionError> for Error {
     fn from(e: SessionError) -> Self {
         match e {

@@ -12,7 +12,7 @@ use ra_core::audit::AuditLog;
 use ra_core::policy::Policy;
 use ra_core::runtime::{AcceptOptions, InviteOptions};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, positive_ms};
 use crate::guard::guard;
 use crate::handle::{self, Handle};
 use crate::policy::ra_policy;
@@ -146,10 +146,7 @@ pub unsafe extern "C" fn ra_invite_options_set_lifetime_ms(
     // SAFETY: forwarded contract.
     unsafe {
         with_invite(options, |o| {
-            if lifetime_ms == 0 {
-                return Err(Error::invalid("the lifetime must be more than 0 ms"));
-            }
-            o.lifetime = Duration::from_millis(lifetime_ms);
+            o.lifetime = positive_ms(lifetime_ms, "the lifetime")?;
             Ok(())
         })
     }
@@ -322,10 +319,7 @@ pub unsafe extern "C" fn ra_accept_options_set_connect_timeout_ms(
     // SAFETY: forwarded contract.
     unsafe {
         with_accept(options, |o| {
-            if timeout_ms == 0 {
-                return Err(Error::invalid("the timeout must be more than 0 ms"));
-            }
-            o.connect_timeout = Duration::from_millis(timeout_ms);
+            o.connect_timeout = positive_ms(timeout_ms, "the timeout")?;
             Ok(())
         })
     }
@@ -343,10 +337,7 @@ pub unsafe extern "C" fn ra_accept_options_set_approval_timeout_ms(
     // SAFETY: forwarded contract.
     unsafe {
         with_accept(options, |o| {
-            if timeout_ms == 0 {
-                return Err(Error::invalid("the timeout must be more than 0 ms"));
-            }
-            o.approval_timeout = Duration::from_millis(timeout_ms);
+            o.approval_timeout = positive_ms(timeout_ms, "the timeout")?;
             Ok(())
         })
     }

@@ -10,7 +10,7 @@ use super::wait::{Registration, broker_news, flush, register};
 use super::{BrokerOptions, ClaimError, CodeHostSession, PeerSocket, WaitError, host_lifetime};
 use crate::code::Code;
 use crate::proto::broker::Role;
-use crate::rendezvous::{AttemptOutcome, MATCH_WINDOW, WaitEnd, WaiterEvent};
+use crate::rendezvous::{AttemptOutcome, MATCH_WINDOW, MAX_CODE_FAILURES, WaitEnd, WaiterEvent};
 use crate::runtime::error::InviteError;
 use crate::runtime::host::{
     ConnectionFeed, HostBackends, HostStart, InviteOptions, prepare_host, spawn_host,
@@ -47,24 +47,15 @@ pub async fn easy_connect_host(
     let registration = register(&socket, &broker, Role::Host, lifetime).await?;
     let (observer_tx, observer_rx) = mpsc::unbounded_channel();
     let (code, expires_at) = (registration.code.clone(), registration.expires_at);
-    let (handle, feed) = spawn_host(
-        HostStart {
-            session_id: code.session_id(),
-            host_name: options.host_name,
-            secret: code.pake_secret(),
-            lifetime,
-            policy: options.policy,
-            max_failed_attempts: Some(crate::rendezvous::MAX_CODE_FAILURES),
-            audit_log: options.audit_log,
-            endpoints: vec![socket.endpoint.clone()],
-            observer: Some(observer_tx),
-            offer: Some(OfferRecord {
-                expires_at,
-                addresses: vec![broker.broker],
-            }),
-        },
-        prepared,
-    );
+    let start = HostStart {
+        observer: Some(observer_tx),
+        offer: Some(OfferRecord {
+            expires_at,
+            addresses: vec![broker.broker],
+        }),
+        ..code_start(&code, options, lifetime, MAX_CODE_FAILURES, &socket)
+    };
+    let (handle, feed) = spawn_host(start, prepared);
     tokio::spawn(host_waits(socket, broker, registration, feed, observer_rx));
     Ok(CodeHostSession {
         code,
@@ -151,6 +142,28 @@ async fn host_waits(
     drop(feed);
 }
 
+/// A host session authenticated by `code`'s secret, on `socket`.
+fn code_start(
+    code: &Code,
+    options: InviteOptions,
+    lifetime: std::time::Duration,
+    max_failed_attempts: u32,
+    socket: &PeerSocket,
+) -> HostStart {
+    HostStart {
+        session_id: code.session_id(),
+        host_name: options.host_name,
+        secret: code.pake_secret(),
+        lifetime,
+        policy: options.policy,
+        max_failed_attempts: Some(max_failed_attempts),
+        audit_log: options.audit_log,
+        endpoints: vec![socket.endpoint.clone()],
+        observer: None,
+        offer: None,
+    }
+}
+
 /// **Quick Assist, host side**: claims the code the helper read out and runs
 /// the host's session over the connection (the host is the QUIC client). The
 /// helper's [`HostEvent::ConnectionRequest`] (with its name) still needs the
@@ -173,22 +186,9 @@ pub async fn join(
     let prepared = prepare_host(backends, options.display)?;
     let (socket, connection, path) =
         claim_and_connect(&broker, code, Role::Host, SessionRole::Host).await?;
-    let (handle, feed) = spawn_host(
-        HostStart {
-            session_id: code.session_id(),
-            host_name: options.host_name,
-            secret: code.pake_secret(),
-            lifetime,
-            policy: options.policy,
-            // Quick Assist: one try, as the code was typed by this host.
-            max_failed_attempts: Some(1),
-            audit_log: options.audit_log,
-            endpoints: vec![socket.endpoint.clone()],
-            observer: None,
-            offer: None,
-        },
-        prepared,
-    );
+    // Quick Assist: one try, as the code was typed by this host.
+    let start = code_start(code, options, lifetime, 1, &socket);
+    let (handle, feed) = spawn_host(start, prepared);
     feed.add(connection);
     Ok(CodeHostSession {
         code: code.clone(),

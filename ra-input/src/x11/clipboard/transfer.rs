@@ -11,7 +11,8 @@ use std::time::Instant;
 use ra_core::session::MAX_CLIPBOARD_LEN;
 use x11rb::connection::Connection as _;
 use x11rb::protocol::xproto::{
-    Atom, AtomEnum, ConnectionExt as _, Property, PropertyNotifyEvent, SelectionNotifyEvent, Window,
+    Atom, AtomEnum, ConnectionExt as _, GetPropertyReply, Property, PropertyNotifyEvent,
+    SelectionNotifyEvent, Window,
 };
 use x11rb::rust_connection::RustConnection;
 use x11rb::{CURRENT_TIME, NONE};
@@ -150,18 +151,7 @@ impl Transfer {
                 None => Ok(Some(self.finish(Fetched::Empty))),
             };
         }
-        let reply = conn
-            .get_property(
-                true,
-                self.window,
-                self.property,
-                AtomEnum::ANY,
-                0,
-                READ_WORDS,
-            )
-            .or_x11()?
-            .reply()
-            .or_x11()?;
+        let reply = take_property(conn, self.window, self.property)?;
         if reply.type_ == atoms.INCR {
             // Reading it deleted it, which tells the owner to send the chunks.
             self.state = State::Incremental {
@@ -201,18 +191,7 @@ impl Transfer {
         else {
             return Ok(None);
         };
-        let reply = conn
-            .get_property(
-                true,
-                self.window,
-                self.property,
-                AtomEnum::ANY,
-                0,
-                READ_WORDS,
-            )
-            .or_x11()?
-            .reply()
-            .or_x11()?;
+        let reply = take_property(conn, self.window, self.property)?;
         if reply.bytes_after > 0 {
             conn.delete_property(self.window, self.property).or_x11()?;
             *too_long = true;
@@ -265,4 +244,17 @@ fn limit(text: String) -> Fetched {
     } else {
         Fetched::Text(text)
     }
+}
+
+/// Reads the transfer property, deleting it (which, during an INCR
+/// transfer, asks the owner for the next chunk).
+fn take_property(
+    conn: &RustConnection,
+    window: Window,
+    property: Atom,
+) -> Result<GetPropertyReply, X11Error> {
+    conn.get_property(true, window, property, AtomEnum::ANY, 0, READ_WORDS)
+        .or_x11()?
+        .reply()
+        .or_x11()
 }
