@@ -9,6 +9,7 @@ mod support;
 
 use std::path::PathBuf;
 
+use ra_testkit::broker::BrokerProcess;
 use serde_json::Value;
 use support::{HELPER, HOST, Proc, TIMEOUT, named};
 
@@ -29,28 +30,26 @@ fn broker_binary() -> String {
 
 /// A broker on loopback and the options that reach it.
 struct Broker {
-    _proc: Proc,
+    _process: BrokerProcess,
     args: Vec<String>,
 }
 
 impl Broker {
     fn start(extra: &[&str]) -> Broker {
         let binary = broker_binary();
-        let mut args = vec!["serve", "--listen", "127.0.0.1:0"];
+        let mut args = vec!["--listen", "127.0.0.1:0"];
         args.extend_from_slice(extra);
-        let mut proc = Proc::spawn("ra-broker", &binary, &args, false);
-        let listening = proc.expect("listening");
-        let field = |name: &str| listening[name].as_str().expect("a string").to_owned();
+        let process = BrokerProcess::start(&binary, &args);
         Broker {
             args: vec![
                 "--broker".into(),
-                field("addr"),
+                process.addr().to_string(),
                 "--broker-fingerprint".into(),
-                field("fingerprint"),
+                process.fingerprint().to_string(),
                 "--bind".into(),
                 "127.0.0.1:0".into(),
             ],
-            _proc: proc,
+            _process: process,
         }
     }
 

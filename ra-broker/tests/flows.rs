@@ -338,7 +338,7 @@ async fn a_thousand_wrong_codes_from_one_source_are_rate_limited() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_waiting_helper_counts_wrong_hosts_and_dies_after_five() {
-    let broker = BrokerProcess::start(RA_BROKER, &["--listen", "127.0.0.1:0"]);
+    let mut broker = BrokerProcess::start(RA_BROKER, &["--listen", "127.0.0.1:0"]);
     let offer = assist(
         broker.options(),
         helper_options("Bob"),

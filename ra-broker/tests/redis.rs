@@ -32,7 +32,7 @@ async fn a_code_registered_on_node_a_is_claimed_through_node_b() {
     let redis = RedisServer::start();
     let dir = tempfile::tempdir().unwrap();
     let identity = dir.path().join("broker.pem");
-    let a = node(&redis, "node-a", 0, &identity);
+    let mut a = node(&redis, "node-a", 0, &identity);
     let b = node(&redis, "node-b", 0, &identity);
     assert_eq!(
         a.fingerprint(),
@@ -77,7 +77,7 @@ async fn a_restarted_node_loses_no_code_its_waiting_host_re_attaches() {
         .unwrap();
     let registered = a.expect("registered");
     a.kill();
-    let a = node(&redis, "node-a", port_a, &identity);
+    let mut a = node(&redis, "node-a", port_a, &identity);
     let attached = a.expect("attached");
     assert_eq!(attached["lookup"], registered["lookup"]);
     let code = host.code().clone();

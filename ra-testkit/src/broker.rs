@@ -1,10 +1,7 @@
 //! Brokers (in process, or as real `ra-broker` processes) and the hosts and
 //! helpers that use them over ra-core's code flows.
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 
 use ra_broker::BrokerConfig;
@@ -18,6 +15,8 @@ use ra_core::runtime::{
 use ra_core::session::{HelperEvent, HostEvent};
 use ra_input::{RecordingInjector, RecordingLog};
 use serde_json::Value;
+
+use crate::process::Proc;
 
 /// The longest a single wait lasts.
 pub const STEP: Duration = Duration::from_secs(20);
@@ -147,8 +146,7 @@ pub async fn approve_next(host: &mut HostHandle) -> String {
 
 /// A real `ra-broker serve` process; killed (by its handle) on drop.
 pub struct BrokerProcess {
-    child: Child,
-    lines: mpsc::Receiver<String>,
+    proc: Proc,
     /// Its `listening` event.
     pub listening: Value,
 }
@@ -156,50 +154,19 @@ pub struct BrokerProcess {
 impl BrokerProcess {
     /// Starts `program` (an `ra-broker` binary: `env!("CARGO_BIN_EXE_ra-broker")`
     /// in ra-broker's tests) as `serve` with `args` and waits for its
-    /// `listening` line.
+    /// `listening` event.
     pub fn start(program: &str, args: &[&str]) -> BrokerProcess {
-        let mut child = Command::new(program)
-            .arg("serve")
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start ra-broker");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let line = rx.recv_timeout(STEP).expect("ra-broker prints its address");
-        let listening: Value = serde_json::from_str(&line).expect("a JSON line");
-        assert_eq!(listening["event"], "listening", "{line}");
-        BrokerProcess {
-            child,
-            lines: rx,
-            listening,
-        }
+        let mut all = vec!["serve"];
+        all.extend_from_slice(args);
+        let mut proc = Proc::spawn("ra-broker", program, &all, false);
+        let listening = proc.expect("listening");
+        BrokerProcess { proc, listening }
     }
 
     /// Waits for the next event named `event` on its stdout.
-    pub fn expect(&self, event: &str) -> Value {
-        let deadline = std::time::Instant::now() + STEP;
-        loop {
-            let wait = deadline.saturating_duration_since(std::time::Instant::now());
-            let line = self
-                .lines
-                .recv_timeout(wait)
-                .unwrap_or_else(|_| panic!("ra-broker did not print {event:?} in time"));
-            let value: Value = serde_json::from_str(&line).expect("a JSON line");
-            if value["event"] == event {
-                return value;
-            }
-        }
+    #[track_caller]
+    pub fn expect(&mut self, event: &str) -> Value {
+        self.proc.expect(event)
     }
 
     /// Its QUIC address.
@@ -223,13 +190,6 @@ impl BrokerProcess {
 
     /// Kills it (by its handle) and reaps it.
     pub fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for BrokerProcess {
-    fn drop(&mut self) {
-        self.kill();
+        self.proc.kill();
     }
 }

@@ -7,6 +7,8 @@
 //!   that is a slow link.
 //! - [`broker`]: brokers in process or as `ra-broker` processes, and the
 //!   hosts and helpers that use them.
+//! - [`process`]: programs of the project whose stdout is JSON events,
+//!   read with timeouts.
 //! - [`redis`]: a private `redis-server`.
 //! - [`tls`]: a QUIC client that accepts any certificate (for attackers and
 //!   protocol-level probes).
@@ -17,6 +19,7 @@
 pub mod broker;
 pub mod harness;
 pub mod net;
+pub mod process;
 pub mod redis;
 pub mod tls;
 
