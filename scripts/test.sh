@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 # shellcheck disable=SC1091
 [ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
+target=${CARGO_TARGET_DIR:-target}
 
 started=$SECONDS
 step() {
@@ -16,15 +17,19 @@ step() {
     echo "   $name: $((SECONDS - start)) s (total $((SECONDS - started)) s)" >&2
 }
 
+# One feature set for every step, so that each crate is checked once and
+# built once: the workspace with the optional xcap capture backend
+# (ra-examples/xcap turns it on in ra-capture and adds `ra-host --capture
+# xcap`). No code is compiled only without it.
+features=(--features ra-examples/xcap)
+
 step "cargo fmt --check" cargo fmt --all -- --check
-step "cargo clippy" cargo clippy --locked --workspace --all-targets -- -D warnings
-step "cargo clippy (xcap)" cargo clippy --locked -p ra-capture --features xcap --all-targets -- -D warnings
-# The CLI tests of the broker flows (examples/tests/broker_cli.rs, nat.rs) run
-# the ra-broker binary: build it first whatever order cargo picks.
-step "cargo build ra-broker" cargo build --locked -p ra-broker --bins
-step "cargo test" cargo test --locked --workspace
-step "cargo test (xcap)" cargo test --locked -p ra-capture --features xcap
-step "cargo build ra-ffi" cargo build --locked -p ra-ffi
+step "cargo clippy" cargo clippy --locked --workspace --all-targets "${features[@]}" -- -D warnings
+# Everything the tests, the C API's tests and the demo run (the test binaries,
+# ra-broker, the example programs, libra_ffi), built once: with the tests'
+# dev-dependencies in, cargo resolves the same features for all of it.
+step "cargo build" cargo build --locked --workspace --lib --bins --tests "${features[@]}"
+step "cargo test" cargo test --locked --workspace "${features[@]}"
 step "the C API: C, C++, C#, Python, packages" ./ra-ffi/tests/run.sh
-step "demo" cargo run --locked -q -p ra-examples --bin ra-demo
+step "demo" "$target/debug/ra-demo"
 echo "== all tests passed in $((SECONDS - started)) s" >&2
