@@ -267,4 +267,3 @@ impl Drop for Proc {
 pub fn run(name: &str, program: &str, args: &[&str]) -> Finished {
     Proc::spawn(name, program, args, false).finish()
 }
-
