@@ -8,6 +8,7 @@ use x11rb::protocol::xproto::{
 };
 use x11rb::rust_connection::RustConnection;
 
+use super::screenshot::connect;
 use super::{HEIGHT, Res, WIDTH};
 
 /// A deterministic line of prose/code-like text number `n`, 20–110 characters.
@@ -109,12 +110,7 @@ pub(crate) struct Painter {
 impl Painter {
     /// Connects to `display` and prepares a GC and the font.
     pub(crate) fn connect(display: &str) -> Res<Painter> {
-        let (conn, screen_num) = RustConnection::connect(Some(display))?;
-        let screen = conn
-            .setup()
-            .roots
-            .get(screen_num)
-            .ok_or("the X server has no screen")?;
+        let (conn, screen) = connect(display)?;
         let (root, depth) = (screen.root, screen.root_depth);
         let gc = conn.generate_id()?;
         conn.create_gc(gc, root, &xproto::CreateGCAux::new().graphics_exposures(0))?;

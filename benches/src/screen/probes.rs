@@ -15,8 +15,8 @@ use ra_core::media::{
 use x11rb::connection::Connection as _;
 use x11rb::protocol::Event;
 use x11rb::protocol::damage::{self, ConnectionExt as _};
-use x11rb::rust_connection::RustConnection;
 
+use super::screenshot::connect;
 use super::{Res, lock};
 use crate::stats::ms;
 
@@ -31,13 +31,8 @@ pub(crate) struct DamageWatch {
 impl DamageWatch {
     /// Watches the root window of `display` until the server goes away.
     pub(crate) fn start(display: &str) -> Res<Arc<DamageWatch>> {
-        let (conn, screen_num) = RustConnection::connect(Some(display))?;
-        let root = conn
-            .setup()
-            .roots
-            .get(screen_num)
-            .ok_or("the X server has no screen")?
-            .root;
+        let (conn, screen) = connect(display)?;
+        let root = screen.root;
         conn.damage_query_version(1, 1)?.reply()?;
         let damage = conn.generate_id()?;
         conn.damage_create(damage, root, damage::ReportLevel::NON_EMPTY)?;

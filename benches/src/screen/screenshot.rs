@@ -2,20 +2,27 @@
 //! compare against) and saved as a PNG for `--snapshots`.
 
 use x11rb::connection::Connection as _;
-use x11rb::protocol::xproto::{ConnectionExt as _, ImageFormat};
+use x11rb::protocol::xproto::{ConnectionExt as _, ImageFormat, Screen};
 use x11rb::rust_connection::RustConnection;
 
 use super::{HEIGHT, PICTURE_BYTES, Res, WIDTH};
 
-/// The whole screen of `display`, read with a plain GetImage: BGRX, stride 4 × width.
-pub(crate) fn grab_screen(display: &str) -> Res<Vec<u8>> {
+/// A connection to `display` and its screen.
+pub(crate) fn connect(display: &str) -> Res<(RustConnection, Screen)> {
     let (conn, screen_num) = RustConnection::connect(Some(display))?;
-    let root = conn
+    let screen = conn
         .setup()
         .roots
         .get(screen_num)
         .ok_or("the X server has no screen")?
-        .root;
+        .clone();
+    Ok((conn, screen))
+}
+
+/// The whole screen of `display`, read with a plain GetImage: BGRX, stride 4 × width.
+pub(crate) fn grab_screen(display: &str) -> Res<Vec<u8>> {
+    let (conn, screen) = connect(display)?;
+    let root = screen.root;
     let reply = conn
         .get_image(ImageFormat::Z_PIXMAP, root, 0, 0, WIDTH, HEIGHT, !0)?
         .reply()?;
