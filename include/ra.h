@@ -1976,6 +1976,21 @@ ra_result ra_host_backends_new(struct ra_host_backends **out);
 ra_result ra_host_backends_use_synthetic_capturer(struct ra_host_backends *backends, uint32_t width, uint32_t height, double frame_rate);
 
 /**
+ * Captures the real screen of the X display `display` (NULL: the session's
+ * own, `$DISPLAY`) with MIT-SHM and XDamage: an unchanged screen costs
+ * nothing, the pointer travels apart. Every monitor of the display can be
+ * shared; which one is the helper's choice (`ra_helper_select_display`).
+ * The display is opened when the session starts: one that cannot be used
+ * (none, not X11, no XDamage) makes `ra_host_invite` (or the code flows)
+ * fail with `RA_RESULT_BACKEND` and a message that says why.
+ *
+ * # Safety
+ * `backends` is NULL or a handle used by no other thread; `display` is NULL
+ * or NUL-terminated.
+ */
+ra_result ra_host_backends_use_screen_capturer(struct ra_host_backends *backends, const char *display);
+
+/**
  * Captures with callbacks written in C (see `ra_capturer_callbacks`). The
  * table is copied; on success the library owns `user_data` (see the
  * ownership rules above). `RA_RESULT_INVALID_ARGUMENT` without `next_frame`.
@@ -2020,6 +2035,20 @@ ra_result ra_host_backends_use_null_injector(struct ra_host_backends *backends);
  * `backends` is NULL or a handle used by no other thread.
  */
 ra_result ra_host_backends_use_log_injector(struct ra_host_backends *backends);
+
+/**
+ * Injects the helper's input for real into the X display `display` (NULL:
+ * `$DISPLAY`) through XTEST: pointer (absolute positions mapped onto the
+ * shared monitor), buttons, wheel, keys by physical position, text; and
+ * releases everything the helper holds on every revoke. Only ever under a
+ * control grant. A display that cannot be used makes `ra_host_invite` fail
+ * with `RA_RESULT_BACKEND`.
+ *
+ * # Safety
+ * `backends` is NULL or a handle used by no other thread; `display` is NULL
+ * or NUL-terminated.
+ */
+ra_result ra_host_backends_use_system_injector(struct ra_host_backends *backends, const char *display);
 
 /**
  * Injects with callbacks written in C (see `ra_injector_callbacks`).

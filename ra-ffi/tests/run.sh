@@ -211,6 +211,7 @@ step "C: robustness (NULL, garbage, ASan+UBSan)" with_broker c_test robustness
 step "C: panics become RA_RESULT_PANIC (ASan+UBSan)" c_test panic
 step "C: host <-> helper session, codes via ra-broker (ASan+UBSan)" with_broker c_test session
 step "C: the host's desk on Xvfb: panic key, local user wins (ASan+UBSan)" with_xvfb c_test desk -lxcb -lxcb-xinput -lxcb-xtest
+step "C: a real X screen and real input on Xvfb (ASan+UBSan)" with_xvfb c_test screen -lxcb -lm
 step "C: header as C11 and C++17, twice" headers
 step "C: session under valgrind" with_broker valgrind_session
 step "C: examples host.c <-> helper.c" examples

@@ -262,6 +262,16 @@ public:
         check(ra_host_backends_use_synthetic_capturer(handle_.get(), width, height, frame_rate));
         return *this;
     }
+    /// The real screen of X display `display` (nullptr: $DISPLAY), opened when the session starts.
+    HostBackends& screen_capturer(const char* display = nullptr) {
+        check(ra_host_backends_use_screen_capturer(handle_.get(), display));
+        return *this;
+    }
+    /// Real input into X display `display` (nullptr: $DISPLAY), under a grant only.
+    HostBackends& system_injector(const char* display = nullptr) {
+        check(ra_host_backends_use_system_injector(handle_.get(), display));
+        return *this;
+    }
     /// The library owns `injector` from here on and destroys it on its own thread.
     HostBackends& injector(Injector injector) {
         auto* owned = new Injector(std::move(injector));

@@ -71,6 +71,10 @@ int main() {
             ra::InviteOptions options;
             options.listen("127.0.0.1:0");
             expect_error([&] { (void)ra::Host::invite(options, desk); }, RA_RESULT_BACKEND);
+            // Likewise the real screen and input of a display nobody serves.
+            ra::HostBackends real;
+            real.screen_capturer(":4095").system_injector(":4095");
+            expect_error([&] { (void)ra::Host::invite(options, real); }, RA_RESULT_BACKEND);
         }
 
         std::mutex lock;

@@ -164,6 +164,8 @@ namespace Ra.Interop
         [DllImport(Lib)] public static extern uint ra_accept_options_free(IntPtr o);
         [DllImport(Lib)] public static extern uint ra_host_backends_new(out IntPtr b);
         [DllImport(Lib)] public static extern uint ra_host_backends_use_synthetic_capturer(IntPtr b, uint w, uint h, double fps);
+        [DllImport(Lib)] public static extern uint ra_host_backends_use_screen_capturer(IntPtr b, byte[] display);
+        [DllImport(Lib)] public static extern uint ra_host_backends_use_system_injector(IntPtr b, byte[] display);
         [DllImport(Lib)] public static extern uint ra_host_backends_set_panic_key(IntPtr b, byte[] display, byte[] combo);
         [DllImport(Lib)] public static extern uint ra_host_backends_set_local_user_wins_ms(IntPtr b, byte[] display, uint holdMs);
         [DllImport(Lib)] public static extern uint ra_host_backends_use_system_clipboard(IntPtr b, byte[] display);

@@ -329,6 +329,20 @@ namespace Ra
     }
 
     /// <summary>An open invitation and its session; Dispose ends it and tells the helper.</summary>
+    /// <summary>The real screen of an X display (null Display: $DISPLAY) shared instead of the
+    /// synthetic pattern, and, with InjectInput, the helper's input injected there for real.</summary>
+    public sealed class Screen
+    {
+        public string Display; public bool InjectInput;
+
+        internal void Apply(IntPtr backends)
+        {
+            byte[] display = Display == null ? null : Utf8.Z(Display);
+            RaException.Check(N.ra_host_backends_use_screen_capturer(backends, display));
+            if (InjectInput) RaException.Check(N.ra_host_backends_use_system_injector(backends, display));
+        }
+    }
+
     /// <summary>The host's desk, run by the library on an X display (null Display: $DISPLAY):
     /// a panic key (null: none), "the local user wins" for LocalUserWinsMs (0: off), and the
     /// system clipboard, kept in step with the helper's while sharing is on.</summary>
@@ -357,7 +371,7 @@ namespace Ra
 
         /// <summary>Starts a host with the synthetic capturer, OpenH264 and `injector` (null: input dropped).</summary>
         static Host Start(string hostName, string listen, Policy policy, uint width, uint height, double frameRate,
-                          Injector injector, Desk desk, StartFn start)
+                          Injector injector, Desk desk, Screen screen, StartFn start)
         {
             RaException.Check(N.ra_invite_options_new(out IntPtr options));
             RaException.Check(N.ra_host_backends_new(out IntPtr backends));
@@ -374,6 +388,7 @@ namespace Ra
                     if (r != 0) { bridge.OnDestroy(IntPtr.Zero); RaException.Check(r); }
                 }
                 if (desk != null) desk.Apply(backends);
+                if (screen != null) screen.Apply(backends);
                 RaException.Check(start(options, backends, out HostHandle host));
                 return new Host(host);
             }
@@ -387,27 +402,27 @@ namespace Ra
         /// <summary>Opens an invitation with the synthetic capturer, OpenH264 and `injector` (null: input dropped).</summary>
         public static Host Invite(string hostName = "ra host", string listen = "0.0.0.0:0", Policy policy = null,
                                   uint width = 1280, uint height = 720, double frameRate = 30, Injector injector = null,
-                                  Desk desk = null)
+                                  Desk desk = null, Screen screen = null)
         {
-            return Start(hostName, listen, policy, width, height, frameRate, injector, desk,
+            return Start(hostName, listen, policy, width, height, frameRate, injector, desk, screen,
                          (IntPtr o, IntPtr b, out HostHandle h) => N.ra_host_invite(o, b, out h));
         }
 
         /// <summary>Easy Connect: registers a code with the broker; read CodeInfo.Code to the helper.</summary>
         public static Host EasyConnect(BrokerOptions broker, string hostName = "ra host", Policy policy = null,
                                        uint width = 1280, uint height = 720, double frameRate = 30, Injector injector = null,
-                                       Desk desk = null)
+                                       Desk desk = null, Screen screen = null)
         {
-            return Start(hostName, null, policy, width, height, frameRate, injector, desk,
+            return Start(hostName, null, policy, width, height, frameRate, injector, desk, screen,
                          (IntPtr o, IntPtr b, out HostHandle h) => N.ra_host_easy_connect(broker.Handle, o, b, out h));
         }
 
         /// <summary>Quick Assist: connects to the helper whose code the user typed.</summary>
         public static Host Join(BrokerOptions broker, string code, string hostName = "ra host", Policy policy = null,
                                 uint width = 1280, uint height = 720, double frameRate = 30, Injector injector = null,
-                                Desk desk = null)
+                                Desk desk = null, Screen screen = null)
         {
-            return Start(hostName, null, policy, width, height, frameRate, injector, desk,
+            return Start(hostName, null, policy, width, height, frameRate, injector, desk, screen,
                          (IntPtr o, IntPtr b, out HostHandle h) => N.ra_host_join(broker.Handle, Utf8.Z(code), o, b, out h));
         }
 

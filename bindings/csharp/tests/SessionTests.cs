@@ -104,6 +104,8 @@ static class SessionTests
         var nowhere = new Desk { Display = ":4095", PanicKey = "ctrl+alt+pause", LocalUserWinsMs = 1500, Clipboard = true };
         var e = Assert.Throws(() => Host.Invite(listen: "127.0.0.1:0", desk: nowhere));
         Assert.True(e.Code == Result.Backend && e.Message.Contains("panic key"), "display: " + e.Message);
+        var screen = Assert.Throws(() => Host.Invite(listen: "127.0.0.1:0", screen: new Screen { Display = ":4095", InjectInput = true }));
+        Assert.True(screen.Code == Result.Backend && screen.Message.Contains("cannot capture the screen"), "screen: " + screen.Message);
     }
 
     public static void TestSessionEndToEnd()

@@ -83,6 +83,10 @@ def test_the_desk_is_the_librarys():
         ra.Host.invite(listen="127.0.0.1:0", desk=nowhere)
     assert caught.value.code == ra.Result.BACKEND
     assert "panic key" in caught.value.message
+    with pytest.raises(ra.Error) as caught:
+        ra.Host.invite(listen="127.0.0.1:0", screen=ra.Screen(display=":4095", inject_input=True))
+    assert caught.value.code == ra.Result.BACKEND
+    assert "cannot capture the screen" in caught.value.message
 
 
 def test_session_end_to_end():

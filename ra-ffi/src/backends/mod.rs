@@ -1,4 +1,5 @@
-//! Host backends: the built-in ones by name, and ones written in C as tables
+//! Host backends: the built-in ones by name (the real X11 screen and input,
+//! the synthetic pattern, the log and null injectors), and ones written in C as tables
 //! of callbacks (`ra_capturer_callbacks`, `ra_encoder_callbacks`,
 //! `ra_injector_callbacks`), and the host's desk (`desk`), collected in an
 //! `ra_host_backends` builder.
@@ -21,16 +22,18 @@ mod desk;
 mod encoder;
 mod injector;
 
+use std::ffi::c_char;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use ra_capture::x11::X11Capturer;
 use ra_capture::{SyntheticCapturer, SyntheticConfig};
 use ra_codec::OpenH264Encoder;
 use ra_core::desk::HostDesk;
 use ra_core::input::InputInjector;
 use ra_core::media::{Capturer, Encoder};
 use ra_core::runtime::HostBackends;
-use ra_input::{LogInjector, NullInjector};
+use ra_input::{EnigoInjector, LogInjector, NullInjector};
 
 pub use capturer::ra_capturer_callbacks;
 pub use desk::{
@@ -45,7 +48,8 @@ use crate::events::HostItem;
 use crate::guard::guard;
 use crate::handle::{self, Handle};
 use crate::queue::EventQueue;
-use crate::result::{RA_RESULT_INVALID_STATE, ra_result};
+use crate::result::{RA_RESULT_BACKEND, RA_RESULT_INVALID_STATE, ra_result};
+use crate::strings::opt_str_arg;
 
 /// Counts a host's C backends that still exist, so `ra_host_free` can wait
 /// until none of their callbacks can run any more (the engine drops them on
@@ -132,6 +136,8 @@ impl BackendSink {
 
 enum CapturerChoice {
     Synthetic(SyntheticConfig),
+    /// The real screen of this X display (`None`: `$DISPLAY`).
+    Screen(Option<String>),
     Callbacks(capturer::CapturerCallbacks),
 }
 
@@ -143,6 +149,8 @@ enum EncoderChoice {
 enum InjectorChoice {
     Null,
     Log,
+    /// Real input on this X display (`None`: `$DISPLAY`).
+    System(Option<String>),
     Callbacks(injector::InjectorCallbacks),
 }
 
@@ -192,6 +200,7 @@ impl ra_host_backends {
         self.used = true;
         let capturer: Box<dyn Capturer> = match taken.capturer {
             CapturerChoice::Synthetic(config) => Box::new(SyntheticCapturer::new(config)),
+            CapturerChoice::Screen(display) => Box::new(screen_capturer(display.as_deref())?),
             CapturerChoice::Callbacks(c) => Box::new(capturer::CCapturer::new(c, sink.clone())),
         };
         let encoder: Box<dyn Encoder> = match taken.encoder {
@@ -201,12 +210,39 @@ impl ra_host_backends {
         let injector: Box<dyn InputInjector> = match taken.injector {
             InjectorChoice::Null => Box::new(NullInjector::new()),
             InjectorChoice::Log => Box::new(LogInjector::stdout()),
+            InjectorChoice::System(display) => Box::new(system_injector(display.as_deref())?),
             InjectorChoice::Callbacks(c) => Box::new(injector::CInjector::new(c, sink.clone())),
         };
         let mut backends = HostBackends::new(capturer, encoder, injector);
         backends.desk = taken.desk;
         Ok(backends)
     }
+}
+
+/// The X11 screen of `display`, or why not.
+fn screen_capturer(display: Option<&str>) -> Result<X11Capturer> {
+    X11Capturer::connect(display).map_err(|e| {
+        Error::new(
+            RA_RESULT_BACKEND,
+            format!(
+                "cannot capture the screen of {}: {e}",
+                display.unwrap_or("$DISPLAY")
+            ),
+        )
+    })
+}
+
+/// Real input on the X display `display`, or why not.
+fn system_injector(display: Option<&str>) -> Result<EnigoInjector> {
+    EnigoInjector::new(display).map_err(|e| {
+        Error::new(
+            RA_RESULT_BACKEND,
+            format!(
+                "cannot inject input on {}: {e}",
+                display.unwrap_or("$DISPLAY")
+            ),
+        )
+    })
 }
 
 /// New backends with the defaults, written to `out`.
@@ -282,6 +318,33 @@ pub unsafe extern "C" fn ra_host_backends_use_synthetic_capturer(
                 ..SyntheticConfig::default()
             };
             b.capturer = CapturerChoice::Synthetic(config);
+            Ok(())
+        })
+    }
+}
+
+/// Captures the real screen of the X display `display` (NULL: the session's
+/// own, `$DISPLAY`) with MIT-SHM and XDamage: an unchanged screen costs
+/// nothing, the pointer travels apart. Every monitor of the display can be
+/// shared; which one is the helper's choice (`ra_helper_select_display`).
+/// The display is opened when the session starts: one that cannot be used
+/// (none, not X11, no XDamage) makes `ra_host_invite` (or the code flows)
+/// fail with `RA_RESULT_BACKEND` and a message that says why.
+///
+/// # Safety
+/// `backends` is NULL or a handle used by no other thread; `display` is NULL
+/// or NUL-terminated.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ra_host_backends_use_screen_capturer(
+    backends: *mut ra_host_backends,
+    display: *const c_char,
+) -> ra_result {
+    // SAFETY: forwarded contract.
+    unsafe {
+        with_backends(backends, |b| {
+            // SAFETY: forwarded contract.
+            let display = opt_str_arg(display, "display")?;
+            b.capturer = CapturerChoice::Screen(display.map(str::to_owned));
             Ok(())
         })
     }
@@ -379,6 +442,32 @@ pub unsafe extern "C" fn ra_host_backends_use_log_injector(
     unsafe {
         with_backends(backends, |b| {
             b.injector = InjectorChoice::Log;
+            Ok(())
+        })
+    }
+}
+
+/// Injects the helper's input for real into the X display `display` (NULL:
+/// `$DISPLAY`) through XTEST: pointer (absolute positions mapped onto the
+/// shared monitor), buttons, wheel, keys by physical position, text; and
+/// releases everything the helper holds on every revoke. Only ever under a
+/// control grant. A display that cannot be used makes `ra_host_invite` fail
+/// with `RA_RESULT_BACKEND`.
+///
+/// # Safety
+/// `backends` is NULL or a handle used by no other thread; `display` is NULL
+/// or NUL-terminated.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ra_host_backends_use_system_injector(
+    backends: *mut ra_host_backends,
+    display: *const c_char,
+) -> ra_result {
+    // SAFETY: forwarded contract.
+    unsafe {
+        with_backends(backends, |b| {
+            // SAFETY: forwarded contract.
+            let display = opt_str_arg(display, "display")?;
+            b.injector = InjectorChoice::System(display.map(str::to_owned));
             Ok(())
         })
     }

@@ -254,6 +254,10 @@ static void test_backends(void) {
     EXPECT(ra_host_backends_set_injector(G(ra_host_backends), &injector), RA_RESULT_INVALID_HANDLE);
     EXPECT(ra_host_backends_free(G(ra_host_backends)), RA_RESULT_INVALID_HANDLE);
     CHECK_OK(ra_host_backends_free(NULL));
+    EXPECT(ra_host_backends_use_screen_capturer(NULL, NULL), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_host_backends_use_screen_capturer(G(ra_host_backends), NULL), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_host_backends_use_system_injector(NULL, NULL), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_host_backends_use_system_injector(G(ra_host_backends), NULL), RA_RESULT_INVALID_HANDLE);
     EXPECT(ra_host_backends_set_panic_key(NULL, NULL, NULL), RA_RESULT_NULL_POINTER);
     EXPECT(ra_host_backends_set_panic_key(G(ra_host_backends), NULL, NULL), RA_RESULT_INVALID_HANDLE);
     EXPECT(ra_host_backends_set_local_user_wins_ms(NULL, NULL, 1500), RA_RESULT_NULL_POINTER);
@@ -286,6 +290,10 @@ static void test_backends(void) {
     CHECK_OK(ra_host_backends_set_panic_key(b, ":4095", "super+f12"));
     CHECK_OK(ra_host_backends_set_local_user_wins_ms(b, ":4095", 1500));
     CHECK_OK(ra_host_backends_use_system_clipboard(b, ":4095"));
+    /* The real screen and input: opened when a session starts, not before. */
+    EXPECT(ra_host_backends_use_screen_capturer(b, "\xff"), RA_RESULT_INVALID_UTF8);
+    CHECK_OK(ra_host_backends_use_screen_capturer(b, ":4095"));
+    CHECK_OK(ra_host_backends_use_system_injector(b, ":4095"));
     CHECK_OK(ra_host_backends_free(b));
 }
 

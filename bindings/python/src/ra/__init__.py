@@ -24,7 +24,7 @@ from typing import Callable, Iterator, List, Optional, Sequence, Union
 from . import _native as n
 
 __all__ = [
-    "Error", "Result", "Desk", "HostEventKind", "HelperEventKind", "InputKind", "Button", "Control",
+    "Error", "Result", "Desk", "Screen", "HostEventKind", "HelperEventKind", "InputKind", "Button", "Control",
     "Policy", "Invitation", "Host", "Helper", "HostEvent", "HelperEvent", "Frame", "Display",
     "InputEvent", "PointerMove", "Button", "Key", "Wheel", "Text", "Injector", "version",
     "key_code", "BrokerOptions", "AssistOffer", "CodeInfo", "Path", "Capturer",
@@ -691,6 +691,22 @@ def _code_info(function, pointer) -> CodeInfo:
 
 
 @dataclass(frozen=True)
+class Screen:
+    """The real screen of an X ``display`` (``None``: ``$DISPLAY``), shared
+    instead of the synthetic pattern; with ``inject_input`` the helper's
+    input is injected there for real (under a grant only)."""
+
+    display: Optional[str] = None
+    inject_input: bool = False
+
+    def _apply(self, backends) -> None:
+        display = self.display.encode() if self.display is not None else None
+        _check(n.lib.ra_host_backends_use_screen_capturer(backends, display))
+        if self.inject_input:
+            _check(n.lib.ra_host_backends_use_system_injector(backends, display))
+
+
+@dataclass(frozen=True)
 class Desk:
     """The host's desk, run by the library on an X ``display`` (``None``:
     ``$DISPLAY``): a ``panic_key`` combination (``None``: none) that takes
@@ -721,7 +737,7 @@ class _Start:
     def __init__(self, host_name: str, listen: Optional[str], lifetime: Optional[float],
                  policy: Optional[Policy], synthetic_size: tuple, frame_rate: float,
                  injector: Optional[Injector], capturer: Optional[Capturer],
-                 desk: Optional[Desk] = None) -> None:
+                 desk: Optional[Desk] = None, screen: Optional[Screen] = None) -> None:
         self.options = _new(n.lib.ra_invite_options_new)
         self.backends = _new(n.lib.ra_host_backends_new)
         try:
@@ -753,6 +769,8 @@ class _Start:
                     _check(result)
             if desk is not None:
                 desk._apply(self.backends)
+            if screen is not None:
+                screen._apply(self.backends)
         except Exception:
             self.__exit__()
             raise
@@ -777,12 +795,14 @@ class Host(_Handle):
                lifetime: Optional[float] = None, policy: Optional[Policy] = None,
                synthetic_size: tuple = (1280, 720), frame_rate: float = 30.0,
                injector: Optional[Injector] = None,
-               capturer: Optional[Capturer] = None, desk: Optional[Desk] = None) -> "Host":
+               capturer: Optional[Capturer] = None, desk: Optional[Desk] = None,
+               screen: Optional[Screen] = None) -> "Host":
         """Opens an invitation with ``capturer`` (default: the synthetic test
-        pattern of ``synthetic_size``), the OpenH264 encoder, ``injector``
-        (default: input is dropped) and ``desk`` (default: none)."""
+        pattern of ``synthetic_size``; ``screen`` shares a real X screen
+        instead), the OpenH264 encoder, ``injector`` (default: input is
+        dropped) and ``desk`` (default: none)."""
         with _Start(host_name, listen, lifetime, policy, synthetic_size, frame_rate, injector,
-                    capturer, desk) as start:
+                    capturer, desk, screen) as start:
             return cls(_new(n.lib.ra_host_invite, start.options, start.backends))
 
     @classmethod
@@ -791,12 +811,12 @@ class Host(_Handle):
                      synthetic_size: tuple = (1280, 720), frame_rate: float = 30.0,
                      injector: Optional[Injector] = None,
                      capturer: Optional[Capturer] = None,
-                     desk: Optional[Desk] = None) -> "Host":
+                     desk: Optional[Desk] = None, screen: Optional[Screen] = None) -> "Host":
         """**Easy Connect**: registers a code with the broker; read
         :attr:`code_info` to the helper, who types it. Backends as for
         :meth:`invite`."""
         with _Start(host_name, None, lifetime, policy, synthetic_size, frame_rate, injector,
-                    capturer, desk) as start:
+                    capturer, desk, screen) as start:
             return cls(_new(n.lib.ra_host_easy_connect, broker._p, start.options,
                             start.backends))
 
@@ -805,11 +825,12 @@ class Host(_Handle):
              lifetime: Optional[float] = None, policy: Optional[Policy] = None,
              synthetic_size: tuple = (1280, 720), frame_rate: float = 30.0,
              injector: Optional[Injector] = None,
-             capturer: Optional[Capturer] = None, desk: Optional[Desk] = None) -> "Host":
+             capturer: Optional[Capturer] = None, desk: Optional[Desk] = None,
+             screen: Optional[Screen] = None) -> "Host":
         """**Quick Assist**: connects to the helper whose ``code`` the user
         typed; the helper then asks to connect as usual."""
         with _Start(host_name, None, lifetime, policy, synthetic_size, frame_rate, injector,
-                    capturer, desk) as start:
+                    capturer, desk, screen) as start:
             return cls(_new(n.lib.ra_host_join, broker._p, code.encode(), start.options,
                             start.backends))
 

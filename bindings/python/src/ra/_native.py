@@ -244,6 +244,8 @@ for _name, _restype, _args in [
     ("ra_accept_options_free", ra_result, [P]),
     ("ra_host_backends_new", ra_result, [PP]),
     ("ra_host_backends_use_synthetic_capturer", ra_result, [P, c_uint32, c_uint32, c_double]),
+    ("ra_host_backends_use_screen_capturer", ra_result, [P, c_char_p]),
+    ("ra_host_backends_use_system_injector", ra_result, [P, c_char_p]),
     ("ra_host_backends_set_panic_key", ra_result, [P, c_char_p, c_char_p]),
     ("ra_host_backends_set_local_user_wins_ms", ra_result, [P, c_char_p, c_uint32]),
     ("ra_host_backends_use_system_clipboard", ra_result, [P, c_char_p]),
