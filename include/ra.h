@@ -574,6 +574,14 @@ typedef struct ra_assist_offer ra_assist_offer;
 typedef struct ra_broker_options ra_broker_options;
 
 /**
+ * What `ra_diagnose` found (opaque; read it with `ra_diagnosis_get_*`, free
+ * it with `ra_diagnosis_free`).
+ *
+ * Thread-safety: read from any thread; free once, when no read is running.
+ */
+typedef struct ra_diagnosis ra_diagnosis;
+
+/**
  * A helper's live session (opaque). Made by `ra_helper_accept`,
  * `ra_helper_easy_connect` or `ra_assist_offer_wait`, freed by
  * `ra_helper_free`.
@@ -1229,6 +1237,25 @@ typedef void (*ra_host_event_callback)(void *user_data, const struct ra_host_eve
  * touch the helper or the event after that call).
  */
 typedef void (*ra_helper_event_callback)(void *user_data, const struct ra_helper_event *event);
+
+/**
+ * One check of a diagnosis; the strings belong to the diagnosis.
+ */
+typedef struct ra_diagnosis_check {
+    /**
+     * A stable name: `"udp_bind"`, `"broker"`, `"public_address"`,
+     * `"nat_mapping"`, `"firewall"` (one per rule that drops the port).
+     */
+    const char *name;
+    /**
+     * Nonzero when it passed.
+     */
+    uint8_t ok;
+    /**
+     * What was found, for a person.
+     */
+    const char *detail;
+} ra_diagnosis_check;
 
 /**
  * Success.
@@ -2646,6 +2673,55 @@ ra_result ra_assist_offer_wait(const struct ra_assist_offer *offer, uint32_t tim
  * `offer` is NULL or a live handle that no other call is using.
  */
 ra_result ra_assist_offer_free(struct ra_assist_offer *offer);
+
+/**
+ * Runs every check against the broker of `broker` from the local address
+ * it binds (`ra_broker_options_set_bind`), and writes the diagnosis to `out`.
+ * Blocks up to the broker options' connect timeout (twice, at most). A
+ * broker that cannot be reached is a failed check, not an error: the call
+ * fails only for bad arguments.
+ *
+ * Errors: `RA_RESULT_NULL_POINTER`, `RA_RESULT_INVALID_HANDLE`,
+ * `RA_RESULT_INVALID_ARGUMENT` (no broker trust), `RA_RESULT_WRONG_THREAD`.
+ *
+ * # Safety
+ * `broker` is NULL or a live handle; `out` is NULL or writable.
+ */
+ra_result ra_diagnose(const struct ra_broker_options *broker, struct ra_diagnosis **out);
+
+/**
+ * Whether assistance can work from here (`ok`, nonzero: yes) and the
+ * one-line verdict (`text`, owned by the diagnosis).
+ *
+ * # Safety
+ * `diagnosis` is NULL or a live handle; `ok` and `text` are NULL or writable.
+ */
+ra_result ra_diagnosis_get_verdict(const struct ra_diagnosis *diagnosis, uint8_t *ok, const char **text);
+
+/**
+ * How many checks the diagnosis holds, written to `out`.
+ *
+ * # Safety
+ * `diagnosis` is NULL or a live handle; `out` is NULL or writable.
+ */
+ra_result ra_diagnosis_get_check_count(const struct ra_diagnosis *diagnosis, size_t *out);
+
+/**
+ * Check number `index` (from 0, in reading order), written to `out`.
+ * `RA_RESULT_INVALID_ARGUMENT` past the last one.
+ *
+ * # Safety
+ * `diagnosis` is NULL or a live handle; `out` is NULL or writable.
+ */
+ra_result ra_diagnosis_get_check(const struct ra_diagnosis *diagnosis, size_t index, struct ra_diagnosis_check *out);
+
+/**
+ * Frees a diagnosis. NULL is a no-op.
+ *
+ * # Safety
+ * `diagnosis` is NULL or a handle no other thread is using.
+ */
+ra_result ra_diagnosis_free(struct ra_diagnosis *diagnosis);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -68,6 +68,8 @@ pub mod helper;
 
 pub mod assist;
 
+pub mod diagnose;
+
 // Internals.
 mod dispatch;
 mod guard;

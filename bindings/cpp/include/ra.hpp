@@ -233,6 +233,41 @@ private:
     detail::Handle<ra_broker_options, ra_broker_options_free> handle_;
 };
 
+/// What "verify the firewall" found (`diagnose`): the checks and the verdict.
+struct Diagnosis {
+    struct Check {
+        std::string name;  ///< "udp_bind", "broker", "public_address", "nat_mapping", "firewall"
+        bool ok;
+        std::string detail;
+    };
+    bool ok;              ///< whether assistance can work from here
+    std::string verdict;  ///< one line for a person
+    std::vector<Check> checks;
+};
+
+/// Runs the library's network and firewall checks against `broker` (blocks
+/// up to its connect timeout, twice at most).
+[[nodiscard]] inline Diagnosis diagnose(const BrokerOptions& broker) {
+    ra_diagnosis* raw = nullptr;
+    check(ra_diagnose(broker.get(), &raw));
+    detail::Handle<ra_diagnosis, ra_diagnosis_free> handle;
+    handle.reset(raw);
+    Diagnosis result{};
+    uint8_t ok = 0;
+    const char* verdict = nullptr;
+    check(ra_diagnosis_get_verdict(raw, &ok, &verdict));
+    result.ok = ok != 0;
+    result.verdict = verdict;
+    size_t count = 0;
+    check(ra_diagnosis_get_check_count(raw, &count));
+    for (size_t i = 0; i < count; i++) {
+        ra_diagnosis_check c{};
+        check(ra_diagnosis_get_check(raw, i, &c));
+        result.checks.push_back({c.name, c.ok != 0, c.detail});
+    }
+    return result;
+}
+
 /// A short code ("ABC-DEF-GHJ-KMN"), when it expires and how the session travels.
 struct CodeInfo {
     std::string code;

@@ -177,6 +177,11 @@ int main() {
         if (address && fingerprint) {
             ra::BrokerOptions broker(address);
             broker.fingerprint(fingerprint).bind("127.0.0.1:0");
+            // "Verify the firewall": the library's checks and verdict.
+            ra::Diagnosis diagnosis = ra::diagnose(broker);
+            CHECK(diagnosis.ok && diagnosis.verdict.rfind("ready: ", 0) == 0);
+            CHECK(diagnosis.checks.size() >= 4 && diagnosis.checks[1].name == "broker" &&
+                  diagnosis.checks[1].ok);
             ra::HostBackends code_backends;
             code_backends.synthetic_capturer(320, 240, 15);
             ra::InviteOptions code_options;

@@ -38,6 +38,9 @@ namespace Ra.Interop
     public struct RaCodeInfo { public IntPtr Code; public long ExpiresAtUnix; public uint Path; }
 
     [StructLayout(LayoutKind.Sequential)]
+    public struct RaDiagnosisCheck { public IntPtr Name; public byte Ok; public IntPtr Detail; }
+
+    [StructLayout(LayoutKind.Sequential)]
     public struct RaHostEventData
     {
         public uint Kind; public ulong Connection; public IntPtr HelperName, Peer, Text;
@@ -164,6 +167,11 @@ namespace Ra.Interop
         [DllImport(Lib)] public static extern uint ra_accept_options_free(IntPtr o);
         [DllImport(Lib)] public static extern uint ra_host_backends_new(out IntPtr b);
         [DllImport(Lib)] public static extern uint ra_host_backends_use_synthetic_capturer(IntPtr b, uint w, uint h, double fps);
+        [DllImport(Lib)] public static extern uint ra_diagnose(BrokerOptionsHandle broker, out IntPtr diagnosis);
+        [DllImport(Lib)] public static extern uint ra_diagnosis_get_verdict(IntPtr diagnosis, out byte ok, out IntPtr text);
+        [DllImport(Lib)] public static extern uint ra_diagnosis_get_check_count(IntPtr diagnosis, out UIntPtr count);
+        [DllImport(Lib)] public static extern uint ra_diagnosis_get_check(IntPtr diagnosis, UIntPtr index, out RaDiagnosisCheck check);
+        [DllImport(Lib)] public static extern uint ra_diagnosis_free(IntPtr diagnosis);
         [DllImport(Lib)] public static extern uint ra_host_backends_use_screen_capturer(IntPtr b, byte[] display);
         [DllImport(Lib)] public static extern uint ra_host_backends_use_system_injector(IntPtr b, byte[] display);
         [DllImport(Lib)] public static extern uint ra_host_backends_set_panic_key(IntPtr b, byte[] display, byte[] combo);

@@ -263,6 +263,12 @@ namespace Ra
 
     /// <summary>How to reach the broker of the short-code flows, and how its certificate
     /// is recognised: its fingerprint ("sha256:…", as ra-broker prints it), or CA certificates.</summary>
+    /// <summary>One check of a diagnosis: "udp_bind", "broker", "public_address", "nat_mapping", "firewall".</summary>
+    public sealed class DiagnosisCheck { public string Name; public bool Ok; public string Detail; }
+
+    /// <summary>What "verify the firewall" found: whether assistance can work, the verdict, the checks.</summary>
+    public sealed class Diagnosis { public bool Ok; public string Verdict; public List<DiagnosisCheck> Checks; }
+
     public sealed class BrokerOptions : IDisposable
     {
         internal readonly BrokerOptionsHandle Handle;
@@ -272,6 +278,26 @@ namespace Ra
             RaException.Check(N.ra_broker_options_new(Utf8.Z(address), out Handle));
             if (fingerprint != null) RaException.Check(N.ra_broker_options_set_fingerprint(Handle, Utf8.Z(fingerprint)));
             if (bind != null) RaException.Check(N.ra_broker_options_set_bind(Handle, Utf8.Z(bind)));
+        }
+
+        /// <summary>Runs the library's network and firewall checks against this broker
+        /// ("verify the firewall"); blocks up to the connect timeout, twice at most.</summary>
+        public Diagnosis Diagnose()
+        {
+            RaException.Check(N.ra_diagnose(Handle, out IntPtr raw));
+            try
+            {
+                RaException.Check(N.ra_diagnosis_get_verdict(raw, out byte ok, out IntPtr text));
+                RaException.Check(N.ra_diagnosis_get_check_count(raw, out UIntPtr count));
+                var checks = new List<DiagnosisCheck>();
+                for (ulong i = 0; i < count.ToUInt64(); i++)
+                {
+                    RaException.Check(N.ra_diagnosis_get_check(raw, new UIntPtr(i), out RaDiagnosisCheck c));
+                    checks.Add(new DiagnosisCheck { Name = Utf8.Read(c.Name), Ok = c.Ok != 0, Detail = Utf8.Read(c.Detail) });
+                }
+                return new Diagnosis { Ok = ok != 0, Verdict = Utf8.Read(text), Checks = checks };
+            }
+            finally { N.ra_diagnosis_free(raw); }
         }
 
         /// <summary>Trusts a certificate for `serverName` signed by these CA certificates (PEM).</summary>

@@ -197,6 +197,9 @@ static class SessionTests
         using (var broker = new BrokerOptions(address, fingerprint, "127.0.0.1:0"))
         using (var offer = Helper.Assist(broker, "C# assistant"))
         {
+            var diagnosis = broker.Diagnose();
+            Assert.True(diagnosis.Ok && diagnosis.Verdict.StartsWith("ready: "), "verdict " + diagnosis.Verdict);
+            Assert.True(diagnosis.Checks.Exists(c => c.Name == "broker" && c.Ok), "the broker answered");
             var info = offer.CodeInfo;
             Assert.True(info.Code.Length == 15 && info.Path == ConnectionPath.Unknown, "code " + info.Code);
             Assert.True(info.ExpiresAt > DateTimeOffset.UtcNow, "expiry");

@@ -255,6 +255,12 @@ def broker():
         yield options
 
 
+def test_diagnose_the_network(broker):
+    diagnosis = broker.diagnose()
+    assert diagnosis.ok and diagnosis.verdict.startswith("ready: ")
+    assert any(c.name == "broker" and c.ok for c in diagnosis.checks)
+
+
 def test_code_errors(broker):
     with pytest.raises(ra.Error) as caught:
         ra.Helper.easy_connect(broker, "7G2-KXW")

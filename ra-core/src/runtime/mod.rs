@@ -28,7 +28,10 @@ pub use code_flow::{
     MAX_CODE_FAILURES, WaitError, assist, easy_connect_helper, easy_connect_host, join,
 };
 pub use controller::{Controller, HelperController, HostController};
-pub use diagnose::{NetworkReport, diagnose_network};
+pub use diagnose::{
+    BlockingRule, Check, Diagnosis, NetworkReport, diagnose, diagnose_network,
+    iptables_blocking_rules, nft_blocking_rules,
+};
 pub use error::{AcceptError, InviteError, SessionError};
 pub use helper::{
     AcceptOptions, ControlWatch, HelperEvents, HelperSession, HelperSessionEvent, accept,

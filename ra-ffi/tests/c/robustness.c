@@ -297,6 +297,30 @@ static void test_backends(void) {
     CHECK_OK(ra_host_backends_free(b));
 }
 
+static void test_diagnose(void) {
+    ra_diagnosis *d = NULL;
+    ra_diagnosis_check check;
+    uint8_t ok = 0;
+    const char *text = NULL;
+    size_t count = 0;
+    EXPECT(ra_diagnose(NULL, &d), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_diagnose(G(ra_broker_options), &d), RA_RESULT_INVALID_HANDLE);
+    ra_broker_options *untrusted = NULL;
+    CHECK_OK(ra_broker_options_new("127.0.0.1:9", &untrusted));
+    EXPECT(ra_diagnose(untrusted, NULL), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_diagnose(untrusted, &d), RA_RESULT_INVALID_ARGUMENT); /* no trust pinned */
+    CHECK(d == NULL);
+    CHECK_OK(ra_broker_options_free(untrusted));
+    EXPECT(ra_diagnosis_get_verdict(NULL, &ok, &text), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_diagnosis_get_verdict(G(ra_diagnosis), &ok, &text), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_diagnosis_get_check_count(NULL, &count), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_diagnosis_get_check_count(G(ra_diagnosis), &count), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_diagnosis_get_check(NULL, 0, &check), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_diagnosis_get_check(G(ra_diagnosis), 0, &check), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_diagnosis_free(G(ra_diagnosis)), RA_RESULT_INVALID_HANDLE);
+    CHECK_OK(ra_diagnosis_free(NULL));
+}
+
 static void test_events(void) {
     ra_host_event_data hd;
     ra_helper_event_data d;
@@ -703,6 +727,7 @@ int main(void) {
     test_options();
     test_backends();
     test_events();
+    test_diagnose();
     test_host();
     test_helper();
     test_broker_options();

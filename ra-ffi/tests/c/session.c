@@ -599,6 +599,32 @@ static void code_flows(void) {
     CHECK_OK(ra_broker_options_set_fingerprint(broker, fingerprint));
     CHECK_OK(ra_broker_options_set_bind(broker, "127.0.0.1:0"));
     ENSURE(broker != NULL);
+
+    /* "Verify the firewall" against the broker: the library's checks and
+     * verdict, as ra-host diagnose prints them. */
+    ra_diagnosis *diagnosis = NULL;
+    CHECK_OK(ra_diagnose(broker, &diagnosis));
+    ENSURE(diagnosis != NULL);
+    uint8_t ready = 0;
+    const char *verdict = NULL;
+    CHECK_OK(ra_diagnosis_get_verdict(diagnosis, &ready, &verdict));
+    CHECK(ready == 1 && verdict != NULL && strncmp(verdict, "ready: ", 7) == 0);
+    size_t checks = 0;
+    CHECK_OK(ra_diagnosis_get_check_count(diagnosis, &checks));
+    CHECK(checks >= 4);
+    int broker_answered = 0;
+    for (size_t i = 0; i < checks; i++) {
+        ra_diagnosis_check check;
+        CHECK_OK(ra_diagnosis_get_check(diagnosis, i, &check));
+        if (strcmp(check.name, "broker") == 0) {
+            broker_answered = check.ok == 1 && strstr(check.detail, " answered in ") != NULL;
+        }
+    }
+    CHECK(broker_answered);
+    ra_diagnosis_check past;
+    CHECK_RESULT(ra_diagnosis_get_check(diagnosis, checks, &past), RA_RESULT_INVALID_ARGUMENT);
+    CHECK_OK(ra_diagnosis_free(diagnosis));
+
     ra_accept_options *accept = NULL;
     CHECK_OK(ra_accept_options_new(&accept));
     CHECK_OK(ra_accept_options_set_name(accept, "C code helper"));

@@ -24,7 +24,7 @@ from typing import Callable, Iterator, List, Optional, Sequence, Union
 from . import _native as n
 
 __all__ = [
-    "Error", "Result", "Desk", "Screen", "HostEventKind", "HelperEventKind", "InputKind", "Button", "Control",
+    "Error", "Result", "Desk", "Screen", "Diagnosis", "DiagnosisCheck", "HostEventKind", "HelperEventKind", "InputKind", "Button", "Control",
     "Policy", "Invitation", "Host", "Helper", "HostEvent", "HelperEvent", "Frame", "Display",
     "InputEvent", "PointerMove", "Button", "Key", "Wheel", "Text", "Injector", "version",
     "key_code", "BrokerOptions", "AssistOffer", "CodeInfo", "Path", "Capturer",
@@ -672,6 +672,46 @@ class BrokerOptions(_Handle):
         except Exception:
             self.close()
             raise
+
+    def diagnose(self) -> "Diagnosis":
+        """Runs the library's network and firewall checks against this broker
+        ("verify the firewall"); blocks up to the connect timeout, twice at most."""
+        raw = _new(n.lib.ra_diagnose, self._p)
+        try:
+            ok = ctypes.c_uint8()
+            text = ctypes.c_char_p()
+            _check(n.lib.ra_diagnosis_get_verdict(raw, ctypes.byref(ok), ctypes.byref(text)))
+            count = ctypes.c_size_t()
+            _check(n.lib.ra_diagnosis_get_check_count(raw, ctypes.byref(count)))
+            checks = []
+            for i in range(count.value):
+                check = n.DiagnosisCheck()
+                _check(n.lib.ra_diagnosis_get_check(raw, i, ctypes.byref(check)))
+                checks.append(DiagnosisCheck(_text(check.name), bool(check.ok),
+                                             _text(check.detail)))
+            return Diagnosis(bool(ok.value), _text(text.value), checks)
+        finally:
+            n.lib.ra_diagnosis_free(raw)
+
+
+@dataclass(frozen=True)
+class DiagnosisCheck:
+    """One check: ``udp_bind``, ``broker``, ``public_address``, ``nat_mapping``
+    or ``firewall``; whether it passed and what was found."""
+
+    name: str
+    ok: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """What "verify the firewall" found: whether assistance can work from
+    here, the one-line verdict, and the checks in reading order."""
+
+    ok: bool
+    verdict: str
+    checks: List[DiagnosisCheck]
 
 
 @dataclass(frozen=True)

@@ -102,6 +102,10 @@ class CodeInfo(Structure):
     _fields_ = [("code", c_char_p), ("expires_at_unix", c_int64), ("path", c_uint32)]
 
 
+class DiagnosisCheck(Structure):
+    _fields_ = [("name", c_char_p), ("ok", c_uint8), ("detail", c_char_p)]
+
+
 class HostEventData(Structure):
     _fields_ = [
         ("kind", c_uint32),
@@ -244,6 +248,11 @@ for _name, _restype, _args in [
     ("ra_accept_options_free", ra_result, [P]),
     ("ra_host_backends_new", ra_result, [PP]),
     ("ra_host_backends_use_synthetic_capturer", ra_result, [P, c_uint32, c_uint32, c_double]),
+    ("ra_diagnose", ra_result, [P, POINTER(P)]),
+    ("ra_diagnosis_get_verdict", ra_result, [P, POINTER(c_uint8), POINTER(c_char_p)]),
+    ("ra_diagnosis_get_check_count", ra_result, [P, POINTER(c_size_t)]),
+    ("ra_diagnosis_get_check", ra_result, [P, c_size_t, POINTER(DiagnosisCheck)]),
+    ("ra_diagnosis_free", ra_result, [P]),
     ("ra_host_backends_use_screen_capturer", ra_result, [P, c_char_p]),
     ("ra_host_backends_use_system_injector", ra_result, [P, c_char_p]),
     ("ra_host_backends_set_panic_key", ra_result, [P, c_char_p, c_char_p]),

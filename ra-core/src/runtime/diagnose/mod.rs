@@ -1,8 +1,15 @@
-//! The network half of "verify the firewall": can a UDP socket bind, does
-//! the broker answer (and how fast), which public address does it see, and
-//! does the NAT keep one mapping for two destinations (the broker's QUIC port
-//! and its relay port) — if not, a direct path is unlikely and the relay will
-//! carry sessions.
+//! "Verify the firewall" ([`diagnose`]): can a UDP socket bind, does the
+//! broker answer (and how fast), which public address does it see, does the
+//! NAT keep one mapping for two destinations (the broker's QUIC port and its
+//! relay port) — if not, a direct path is unlikely and the relay will carry
+//! sessions — and does a local firewall rule drop the port (`firewall`);
+//! then the checks and a verdict (`report`).
+
+mod firewall;
+mod report;
+
+pub use firewall::{BlockingRule, iptables_blocking_rules, nft_blocking_rules};
+pub use report::{Check, Diagnosis};
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -32,6 +39,28 @@ impl NetworkReport {
     /// when either side could not be measured).
     pub fn mapping_stable(&self) -> Option<bool> {
         Some(self.observed? == self.observed_by_relay?)
+    }
+}
+
+/// Runs every check against the broker of `options`: the network ones, then
+/// the local firewall's rules for the port that was bound.
+pub async fn diagnose(options: &BrokerOptions) -> Diagnosis {
+    let network = diagnose_network(options).await;
+    let port = network
+        .bind
+        .as_ref()
+        .map(|a| a.port())
+        .unwrap_or(options.bind.port());
+    // `nft` and `iptables` are programs: run them off the runtime's threads.
+    let (blocking, consulted) = tokio::task::spawn_blocking(move || firewall::local_firewall(port))
+        .await
+        .unwrap_or_default();
+    Diagnosis {
+        broker: options.broker,
+        network,
+        blocking,
+        consulted,
+        port,
     }
 }
 
