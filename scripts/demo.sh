@@ -2,7 +2,7 @@
 # The demo: a host and a helper on this machine, over loopback, narrated.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/setup.sh
+./scripts/setup.sh demo
 # shellcheck disable=SC1091
 [ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
 cargo build --locked -p ra-examples --bins

@@ -1,50 +1,69 @@
 #!/usr/bin/env bash
-# Installs what building and testing ra needs on Debian (run as root, or with
-# sudo available). Idempotent: installs only what is missing.
+# Installs what building and running the demo, or testing ra, needs on Debian
+# (run as root, or with sudo available): `setup.sh demo` or `setup.sh test`.
+# Idempotent: installs only what is missing.
 set -euo pipefail
 
+# What to set up for: `demo` (./scripts/demo.sh: build the programs and run
+# them on a virtual display) or `test` (everything ./scripts/test.sh runs; the
+# default).
+purpose=${1:-test}
+
+# The demo: build ra and run it on a virtual X display.
 packages=(
     build-essential   # cc/c++ for ring and the bundled OpenH264
     pkg-config
     nasm              # OpenH264's assembly: without it encoding is 2-3x slower
-    xvfb              # a virtual X display for capture and input tests
-    x11-utils         # xwd, xdpyinfo
-    x11-xserver-utils # xrandr, xsetroot
-    # ra-viewer's window (winit + softbuffer load these with dlopen at run
-    # time; building needs no -dev package):
-    libx11-xcb1
-    libxcursor1
-    libxrandr2
-    libxi6
-    libxkbcommon-x11-0
-    ffmpeg            # the baseline of ra-screen-bench (x11grab + libx264); no test needs it
-    # Only for ra-capture's optional `xcap` feature (found by building it):
-    libclang-dev        # bindgen for pipewire
-    libpipewire-0.3-dev # pipewire (brings libspa-0.2-dev)
-    libgbm-dev
-    libwayland-dev
-    libxcb1-dev
-    # The C API's tests (ra-ffi/tests/run.sh): sanitizers come with gcc.
-    valgrind            # the C session test, checked for leaks
-    libxcb-xinput-dev   # the C desk test plays the person at the desk
-    libxcb-xtest0-dev
-    mono-complete       # the C# bindings: mcs and mono
-    python3-venv        # the Python bindings, installed with pip into a venv
-    python3-pip
-    python3-pytest
-    python3-setuptools  # builds the Python package without a download
-    g++                 # the C++ wrapper
-    cmake               # the CMake package config
-    # ra-broker's tests: a real Redis for the multi-node registry, network
-    # namespaces with NAT (iproute2 + nftables), iptables for diagnose's check.
-    redis-server
-    iproute2
-    nftables
-    iptables
-    ca-certificates
+    xvfb              # a virtual X display when there is none
+    ca-certificates   # rustup, when Rust is missing
     curl
-    git
 )
+
+case $purpose in
+demo) ;;
+test)
+    packages+=(
+        x11-utils         # xwd, xdpyinfo
+        x11-xserver-utils # xrandr, xsetroot
+        # ra-viewer's window (winit + softbuffer load these with dlopen at run
+        # time; building needs no -dev package):
+        libx11-xcb1
+        libxcursor1
+        libxrandr2
+        libxi6
+        libxkbcommon-x11-0
+        ffmpeg            # the baseline of ra-screen-bench (x11grab + libx264); no test needs it
+        # Only for ra-capture's optional `xcap` feature (found by building it):
+        libclang-dev        # bindgen for pipewire
+        libpipewire-0.3-dev # pipewire (brings libspa-0.2-dev)
+        libgbm-dev
+        libwayland-dev
+        libxcb1-dev
+        # The C API's tests (ra-ffi/tests/run.sh): sanitizers come with gcc.
+        valgrind            # the C session test, checked for leaks
+        libxcb-xinput-dev   # the C desk test plays the person at the desk
+        libxcb-xtest0-dev
+        mono-complete       # the C# bindings: mcs and mono
+        python3-venv        # the Python bindings, installed with pip into a venv
+        python3-pip
+        python3-pytest
+        python3-setuptools  # builds the Python package without a download
+        g++                 # the C++ wrapper
+        cmake               # the CMake package config
+        # ra-broker's tests: a real Redis for the multi-node registry, network
+        # namespaces with NAT (iproute2 + nftables), iptables for diagnose's check.
+        redis-server
+        iproute2
+        nftables
+        iptables
+        git
+    )
+    ;;
+*)
+    echo "setup: unknown purpose $purpose (demo or test)" >&2
+    exit 2
+    ;;
+esac
 
 missing=()
 for package in "${packages[@]}"; do

@@ -3,7 +3,7 @@
 # Each step prints how long it took, so a slow CI run says where its time went.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/setup.sh
+./scripts/setup.sh test
 # shellcheck disable=SC1091
 [ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
 target=${CARGO_TARGET_DIR:-target}
