@@ -1,4 +1,4 @@
-//! The event queue between a session's pump task and the C side: pushed from
+//! The event queue between a session's event-forwarding task and the C side: pushed from
 //! the runtime without blocking, popped by C with a timeout.
 //!
 //! Frames are big (8 MB at 1080p), so at most [`MAX_QUEUED_FRAMES`] wait;

@@ -104,7 +104,7 @@ pub(crate) unsafe fn text_command<R: Role>(
     }
 }
 
-/// A role's events: the queue its pump fills, and the thread that passes
+/// A role's events: the queue its forwarding task fills, and the thread that passes
 /// them to C's event callback while one is set.
 pub(crate) struct Events<I> {
     queue: Arc<EventQueue<I>>,
