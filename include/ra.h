@@ -22,6 +22,17 @@
 /** Patch version of the library this header belongs to. */
 #define RA_VERSION_PATCH 0
 
+/**
+ * An initialiser for the structs the library writes (or reads) with a
+ * `struct_size` first: that field set to `sizeof(type)`, every other zero.
+ * `ra_session_stats stats = RA_SIZED(ra_session_stats);`
+ */
+#ifdef __cplusplus
+#define RA_SIZED(type) ([] { type sized_{}; sized_.struct_size = sizeof(type); return sized_; }())
+#else
+#define RA_SIZED(type) {.struct_size = sizeof(type)}
+#endif
+
 
 /**
  * Nothing is logged.
@@ -662,6 +673,11 @@ typedef void (*ra_log_callback)(void *user_data, uint32_t level, const char *tar
  */
 typedef struct ra_policy_settings {
     /**
+     * `sizeof(ra_policy_settings)`, set by the caller before the call; the library
+     * writes no more than that and sets it to the bytes it wrote.
+     */
+    size_t struct_size;
+    /**
      * Nonzero: invitations may be opened ("Allow Remote Assistance connections").
      */
     uint8_t allow_assistance;
@@ -688,6 +704,11 @@ typedef struct ra_policy_settings {
  * What an invitation says, as plain values (see `ra_invitation_get_info`).
  */
 typedef struct ra_invitation_info {
+    /**
+     * `sizeof(ra_invitation_info)`, set by the caller before the call; the library
+     * writes no more than that and sets it to the bytes it wrote.
+     */
+    size_t struct_size;
     /**
      * The host's name, NUL-terminated UTF-8; valid as long as the invitation.
      */
@@ -872,6 +893,11 @@ typedef struct ra_cursor_update {
  */
 typedef struct ra_helper_event_data {
     /**
+     * `sizeof(ra_helper_event_data)`, set by the caller before the call; the library
+     * writes no more than that and sets it to the bytes it wrote.
+     */
+    size_t struct_size;
+    /**
      * `RA_HELPER_EVENT_*`.
      */
     uint32_t kind;
@@ -944,6 +970,11 @@ typedef struct ra_helper_event_data {
  * NULL. Strings are NUL-terminated UTF-8 owned by the event.
  */
 typedef struct ra_host_event_data {
+    /**
+     * `sizeof(ra_host_event_data)`, set by the caller before the call; the library
+     * writes no more than that and sets it to the bytes it wrote.
+     */
+    size_t struct_size;
     /**
      * `RA_HOST_EVENT_*`.
      */
@@ -1205,6 +1236,11 @@ typedef struct ra_injector_callbacks {
  */
 typedef struct ra_code_info {
     /**
+     * `sizeof(ra_code_info)`, set by the caller before the call; the library
+     * writes no more than that and sets it to the bytes it wrote.
+     */
+    size_t struct_size;
+    /**
      * The code as it is read out, `"ABC-DEF-GHJ-KMN"` (NUL-terminated; valid
      * as long as the object it came from).
      */
@@ -1243,6 +1279,11 @@ typedef void (*ra_helper_event_callback)(void *user_data, const struct ra_helper
  */
 typedef struct ra_diagnosis_check {
     /**
+     * `sizeof(ra_diagnosis_check)`, set by the caller before the call; the library
+     * writes no more than that and sets it to the bytes it wrote.
+     */
+    size_t struct_size;
+    /**
      * A stable name: `"udp_bind"`, `"broker"`, `"public_address"`,
      * `"nat_mapping"`, `"firewall"` (one per rule that drops the port).
      */
@@ -1256,6 +1297,98 @@ typedef struct ra_diagnosis_check {
      */
     const char *detail;
 } ra_diagnosis_check;
+
+/**
+ * A session's statistics. Each side fills what it knows (the host its
+ * encoder, rate controller and injected input; the helper its decoder and
+ * the input it sent); what a side cannot know is 0. Counters only grow.
+ *
+ * Set `struct_size` to `sizeof(ra_session_stats)` before the call: the
+ * library writes no more than that, and sets it to what it wrote.
+ */
+typedef struct ra_session_stats {
+    /**
+     * `sizeof(ra_session_stats)`, set by the caller; the library sets it to
+     * the bytes it wrote.
+     */
+    size_t struct_size;
+    /**
+     * Smoothed round-trip time to the peer, in microseconds (0: no peer yet).
+     */
+    uint64_t rtt_us;
+    /**
+     * UDP packets sent to the peer.
+     */
+    uint64_t packets_sent;
+    /**
+     * Of those, how many were lost.
+     */
+    uint64_t packets_lost;
+    /**
+     * `packets_lost / packets_sent`, 0.0 to 1.0.
+     */
+    double loss;
+    /**
+     * UDP bytes sent to the peer.
+     */
+    uint64_t bytes_sent;
+    /**
+     * UDP bytes received from the peer.
+     */
+    uint64_t bytes_received;
+    /**
+     * The host's rate controller: bits per second asked of the encoder (the
+     * helper: as the last frame said).
+     */
+    uint32_t target_bitrate;
+    /**
+     * The host's rate controller: frames per second allowed (the helper: as
+     * the last frame said).
+     */
+    double target_frame_rate;
+    /**
+     * Host: frames put on the wire.
+     */
+    uint64_t frames_sent;
+    /**
+     * Helper: frames decoded and handed to the application.
+     */
+    uint64_t frames_decoded;
+    /**
+     * Host: frames encoded but not delivered. Helper: frames that arrived
+     * but were not shown.
+     */
+    uint64_t frames_dropped;
+    /**
+     * Host: time to encode the last frame, in microseconds.
+     */
+    uint64_t encode_us_last;
+    /**
+     * Host: mean time to encode a frame, in microseconds.
+     */
+    uint64_t encode_us_mean;
+    /**
+     * Helper: time to decode the last frame, in microseconds.
+     */
+    uint64_t decode_us_last;
+    /**
+     * Helper: mean time to decode a frame, in microseconds.
+     */
+    uint64_t decode_us_mean;
+    /**
+     * Helper: input events sent.
+     */
+    uint64_t input_events_sent;
+    /**
+     * Host: input events injected.
+     */
+    uint64_t input_events_injected;
+    /**
+     * Host: input events from the helper held back or dropped (no grant,
+     * paused, the local user busy, over the rate limit, invalid).
+     */
+    uint64_t input_events_held_back;
+} ra_session_stats;
 
 /**
  * Success.
@@ -2722,6 +2855,25 @@ ra_result ra_diagnosis_get_check(const struct ra_diagnosis *diagnosis, size_t in
  * `diagnosis` is NULL or a handle no other thread is using.
  */
 ra_result ra_diagnosis_free(struct ra_diagnosis *diagnosis);
+
+/**
+ * Writes the host's session statistics to `out` (set `out->struct_size`
+ * first). It never blocks, also after the session ended (the figures then
+ * stay as they were). Before a helper is let in, the link figures are 0.
+ *
+ * # Safety
+ * `host` is NULL or a live handle; `out` is NULL or writable for its `struct_size`.
+ */
+ra_result ra_host_get_stats(const struct ra_host *host, struct ra_session_stats *out);
+
+/**
+ * Writes the helper's session statistics to `out` (set `out->struct_size`
+ * first). It never blocks, also after the session ended.
+ *
+ * # Safety
+ * `helper` is NULL or a live handle; `out` is NULL or writable for its `struct_size`.
+ */
+ra_result ra_helper_get_stats(const struct ra_helper *helper, struct ra_session_stats *out);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -37,7 +37,7 @@ int main(int argc, char **argv) {
         ra_helper_event *event = NULL;
         r = ra_helper_next_event(helper, 10000, &event);
         if (r != RA_RESULT_OK) break;
-        ra_helper_event_data e;
+        ra_helper_event_data e = RA_SIZED(ra_helper_event_data);
         ra_helper_event_get_data(event, &e);
         if (e.kind == RA_HELPER_EVENT_FRAME) {
             frames++;

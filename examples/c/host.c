@@ -64,7 +64,7 @@ int main(int argc, char **argv) {
         ra_host_event *event = NULL;
         r = ra_host_next_event(host, RA_TIMEOUT_INFINITE, &event);
         if (r != RA_RESULT_OK) break;
-        ra_host_event_data e;
+        ra_host_event_data e = RA_SIZED(ra_host_event_data);
         ra_host_event_get_data(event, &e);
         printf("event: %s\n", e.description);
         fflush(stdout);

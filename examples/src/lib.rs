@@ -1,6 +1,6 @@
 //! Shared parts of the example programs `ra-host`, `ra-helper`, `ra-viewer`
 //! and `ra-demo`: output (one JSON object per line, or text for people), input
-//! scripts, exit codes, the system clipboard, and the two sides' sessions,
+//! scripts, exit codes, the system clipboard, `--stats`, and the two sides' sessions,
 //! whichever way they were started ([`host_app`] serves `ra-host invite`,
 //! `easy-connect` and `join`; [`helper_app`] runs `ra-helper accept`,
 //! `easy-connect` and `assist`).
@@ -14,6 +14,7 @@ pub mod host_app;
 pub mod output;
 pub mod program;
 pub mod script;
+pub mod stats;
 
 /// Parses a human duration such as `10m`, `90s` or `1h 30m`.
 ///

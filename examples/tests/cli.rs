@@ -644,6 +644,36 @@ fn helper_chat_and_duration() {
 }
 
 #[test]
+fn stats_once_a_second_on_both_sides() {
+    let host = Host::start(&small(&["--approve", "yes", "--stats"]));
+    let helper = helper_of(&host, &["--stats", "--duration", "2500ms"]).finish();
+    assert_eq!(helper.code(), 0, "{helper:#?}");
+    let stats = helper.events_named("stats");
+    assert!(stats.len() >= 2, "{helper:#?}");
+    let last = stats[stats.len() - 1];
+    assert!(last["frames_decoded"].as_u64().unwrap() > 0, "{last}");
+    assert!(last["decode_us_mean"].as_u64().unwrap() > 0, "{last}");
+    assert!(last["bytes_received"].as_u64().unwrap() > 0, "{last}");
+    let rtt = last["rtt_us"].as_u64().expect("an rtt");
+    assert!(rtt > 0 && rtt < 1_000_000, "{last}");
+    assert!(last["target_bitrate"].as_u64().unwrap() > 0, "{last}");
+    assert_eq!(last["frames_sent"], 0);
+    // Counters only grow.
+    assert!(stats[0]["bytes_received"].as_u64() <= last["bytes_received"].as_u64());
+
+    let host = host.proc.finish();
+    assert_eq!(host.code(), 0, "{host:#?}");
+    let stats = host.events_named("stats");
+    let last = stats
+        .last()
+        .unwrap_or_else(|| panic!("no stats: {host:#?}"));
+    assert!(last["frames_sent"].as_u64().unwrap() > 0, "{last}");
+    assert!(last["encode_us_mean"].as_u64().unwrap() > 0, "{last}");
+    assert!(last["bytes_sent"].as_u64().unwrap() > 0, "{last}");
+    assert!(last["target_frame_rate"].as_f64().unwrap() > 0.0, "{last}");
+}
+
+#[test]
 fn help_explains_every_flag_of_the_contract() {
     let help = |program: &str, args: &[&str]| {
         let out = std::process::Command::new(program)
@@ -668,6 +698,7 @@ fn help_explains_every_flag_of_the_contract() {
         "--policy",
         "--audit-log",
         "--name",
+        "--stats",
         "--json",
     ] {
         assert!(
@@ -686,6 +717,7 @@ fn help_explains_every_flag_of_the_contract() {
         "--snapshot",
         "--input-script",
         "--duration",
+        "--stats",
         "--json",
     ] {
         assert!(

@@ -12,6 +12,7 @@
 //!   flows, the raw datagrams of the broker's relay, and the peer's side of
 //!   the broker protocol as sans-IO state machines.
 //! - [`media`], [`input`], [`keys`]: the backend traits and their data types.
+//! - [`stats`]: a session's statistics, as one snapshot.
 //! - [`desk`]: the host's own desk (panic key, local input, clipboard) and
 //!   the backends that report it.
 //! - `runtime` (feature `runtime`, on by default): the tokio + quinn driver and
@@ -38,3 +39,4 @@ pub mod rendezvous;
 #[cfg(feature = "runtime")]
 pub mod runtime;
 pub mod session;
+pub mod stats;

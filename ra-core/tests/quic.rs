@@ -766,3 +766,98 @@ async fn latency_stays_bounded_behind_a_slow_link() {
         late.len()
     );
 }
+
+/// Waits (polling, up to [`STEP`]) until `condition` holds: for figures the
+/// session counts with no event of their own.
+async fn until(mut condition: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + STEP;
+    while !condition() {
+        assert!(tokio::time::Instant::now() < deadline, "not in time");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stats_count_what_crossed_on_both_sides() {
+    let (mut host, log, mut helper) = connected_pair().await;
+    let HostEvent::Connected { conn, .. } =
+        host_event_matching(&mut host, |e| matches!(e, HostEvent::Connected { .. })).await
+    else {
+        unreachable!()
+    };
+    let mut encoded_bytes = 0;
+    for _ in 0..5 {
+        encoded_bytes += next_frame(&mut helper).await.encoded_bytes as u64;
+    }
+    until(|| helper.stats().frames_decoded >= 5).await;
+
+    take_control(&mut host, &mut helper, conn).await;
+    let input = vec![
+        InputEvent::PointerMove { x: 10, y: 20 },
+        InputEvent::Button {
+            button: MouseButton::Left,
+            pressed: true,
+        },
+        InputEvent::Button {
+            button: MouseButton::Left,
+            pressed: false,
+        },
+    ];
+    helper.send_input(input).await.unwrap();
+    log.wait_for(3, STEP).expect("input injected");
+    until(|| host.stats().input_events_injected == 3).await;
+
+    // The person at the desk is busy: the helper's input is held back.
+    host.local_input_seen(Duration::from_secs(30))
+        .await
+        .unwrap();
+    helper
+        .send_input(vec![InputEvent::PointerMove { x: 1, y: 1 }])
+        .await
+        .unwrap();
+    until(|| host.stats().input_events_held_back == 1).await;
+
+    let host_stats = host.stats();
+    let helper_stats = helper.stats();
+    eprintln!("host: {host_stats:?}\nhelper: {helper_stats:?}");
+    // The host encoded and sent at least what the helper decoded.
+    assert!(host_stats.frames_sent >= 5, "{host_stats:?}");
+    assert!(host_stats.encode_time.count >= host_stats.frames_sent);
+    assert!(host_stats.encode_time.mean > Duration::ZERO);
+    assert!(host_stats.encode_time.last > Duration::ZERO);
+    assert!(host_stats.target_bitrate > 0);
+    assert!(host_stats.target_frame_rate > 0.0 && host_stats.target_frame_rate <= 30.0);
+    assert_eq!(host_stats.input_events_injected, 3);
+    assert_eq!(host_stats.input_events_sent, 0);
+    assert_eq!(host_stats.frames_decoded, 0);
+    // The frames' bytes crossed the wire, both sides saw the link.
+    assert!(host_stats.bytes_sent >= encoded_bytes, "{host_stats:?}");
+    assert!(
+        helper_stats.bytes_received >= encoded_bytes,
+        "{helper_stats:?}"
+    );
+    assert!(host_stats.bytes_received > 0 && helper_stats.bytes_sent > 0);
+    for rtt in [host_stats.rtt, helper_stats.rtt] {
+        let rtt = rtt.expect("an rtt once connected");
+        assert!(
+            rtt > Duration::ZERO && rtt < Duration::from_millis(500),
+            "{rtt:?}"
+        );
+    }
+    assert!(host_stats.packets_sent > 0 && host_stats.loss() < 0.5);
+    // The helper decoded, timed it, counted its input, and heard the host's rate.
+    assert!(helper_stats.frames_decoded >= 5);
+    assert!(helper_stats.decode_time.count >= helper_stats.frames_decoded);
+    assert!(helper_stats.decode_time.mean > Duration::ZERO);
+    assert_eq!(helper_stats.input_events_sent, 4);
+    assert_eq!(helper_stats.frames_sent, 0);
+    assert!(helper_stats.target_bitrate > 0 && helper_stats.target_frame_rate > 0.0);
+
+    // Counters only grow, and stay readable after the end.
+    helper.end().await.unwrap();
+    host_event_matching(&mut host, |e| matches!(e, HostEvent::Ended { .. })).await;
+    let after = helper.stats();
+    assert!(after.frames_decoded >= helper_stats.frames_decoded);
+    assert_eq!(after.input_events_sent, 4);
+    assert!(host.stats().frames_sent >= host_stats.frames_sent);
+}

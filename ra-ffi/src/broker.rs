@@ -56,6 +56,9 @@ pub(crate) fn path_to_c(relayed: Option<bool>) -> u32 {
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct ra_code_info {
+    /// `sizeof(ra_code_info)`, set by the caller before the call; the library
+    /// writes no more than that and sets it to the bytes it wrote.
+    pub struct_size: usize,
     /// The code as it is read out, `"ABC-DEF-GHJ-KMN"` (NUL-terminated; valid
     /// as long as the object it came from).
     pub code: *const c_char,
@@ -63,6 +66,11 @@ pub struct ra_code_info {
     pub expires_at_unix: i64,
     /// How the session travels: `RA_PATH_*`.
     pub path: u32,
+}
+
+// SAFETY: repr(C), Copy, `struct_size: usize` first.
+unsafe impl crate::sized::SizedStruct for ra_code_info {
+    const NAME: &'static str = "ra_code_info";
 }
 
 /// The code of a host or an offer, kept for `ra_code_info`.
@@ -85,6 +93,7 @@ impl CodeInfo {
     /// The C view; the string points into `self`.
     pub(crate) fn to_c(&self) -> ra_code_info {
         ra_code_info {
+            struct_size: std::mem::size_of::<ra_code_info>(),
             code: self.code.as_ptr(),
             expires_at_unix: self.expires_at_unix,
             path: self.path,
@@ -97,12 +106,8 @@ impl CodeInfo {
 /// # Safety
 /// `out` is NULL or writable.
 pub(crate) unsafe fn write_code_info(out: *mut ra_code_info, info: &CodeInfo) -> Result<()> {
-    if out.is_null() {
-        return Err(Error::null("out"));
-    }
-    // SAFETY: non-NULL and writable by contract.
-    unsafe { out.write(info.to_c()) };
-    Ok(())
+    // SAFETY: the caller's contract.
+    unsafe { crate::sized::write_sized(out, info.to_c(), "out") }
 }
 
 /// Parses a code as a person typed it (`RA_RESULT_INVALID_CODE` otherwise).

@@ -33,6 +33,9 @@ impl Handle for ra_diagnosis {
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct ra_diagnosis_check {
+    /// `sizeof(ra_diagnosis_check)`, set by the caller before the call; the library
+    /// writes no more than that and sets it to the bytes it wrote.
+    pub struct_size: usize,
     /// A stable name: `"udp_bind"`, `"broker"`, `"public_address"`,
     /// `"nat_mapping"`, `"firewall"` (one per rule that drops the port).
     pub name: *const c_char,
@@ -40,6 +43,11 @@ pub struct ra_diagnosis_check {
     pub ok: u8,
     /// What was found, for a person.
     pub detail: *const c_char,
+}
+
+// SAFETY: repr(C), Copy, `struct_size: usize` first.
+unsafe impl crate::sized::SizedStruct for ra_diagnosis_check {
+    const NAME: &'static str = "ra_diagnosis_check";
 }
 
 /// Runs every check against the broker of `broker` from the local address
@@ -156,21 +164,20 @@ pub unsafe extern "C" fn ra_diagnosis_get_check(
     guard(|| {
         // SAFETY: the caller's contract.
         let diagnosis = unsafe { borrow(diagnosis) }?;
-        if out.is_null() {
-            return Err(Error::null("out"));
-        }
+        // Checked first, so a NULL or unsized `out` is reported as such.
+        // SAFETY: the caller's contract.
+        unsafe { crate::sized::caller_size(out, "out") }?;
         let (name, ok, detail) = diagnosis.checks.get(index).ok_or_else(|| {
             Error::invalid(format!("check {index} of {}", diagnosis.checks.len()))
         })?;
-        // SAFETY: non-NULL and writable by contract.
-        unsafe {
-            out.write(ra_diagnosis_check {
-                name: name.as_ptr(),
-                ok: u8::from(*ok),
-                detail: detail.as_ptr(),
-            });
-        }
-        Ok(())
+        let check = ra_diagnosis_check {
+            struct_size: std::mem::size_of::<ra_diagnosis_check>(),
+            name: name.as_ptr(),
+            ok: u8::from(*ok),
+            detail: detail.as_ptr(),
+        };
+        // SAFETY: the caller's contract.
+        unsafe { crate::sized::write_sized(out, check, "out") }
     })
 }
 

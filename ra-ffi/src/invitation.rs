@@ -34,6 +34,9 @@ impl Handle for ra_invitation {
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct ra_invitation_info {
+    /// `sizeof(ra_invitation_info)`, set by the caller before the call; the library
+    /// writes no more than that and sets it to the bytes it wrote.
+    pub struct_size: usize,
     /// The host's name, NUL-terminated UTF-8; valid as long as the invitation.
     pub host_name: *const c_char,
     /// The session id in hex; valid as long as the invitation.
@@ -44,6 +47,11 @@ pub struct ra_invitation_info {
     pub expires_at_unix: i64,
     /// How many addresses it lists.
     pub address_count: usize,
+}
+
+// SAFETY: repr(C), Copy, `struct_size: usize` first.
+unsafe impl crate::sized::SizedStruct for ra_invitation_info {
+    const NAME: &'static str = "ra_invitation_info";
 }
 
 impl ra_invitation {
@@ -317,19 +325,16 @@ pub unsafe extern "C" fn ra_invitation_get_info(
     guard(|| {
         // SAFETY: the caller's contract.
         let invitation = unsafe { borrow(invitation) }?;
-        if out.is_null() {
-            return Err(Error::null("out"));
-        }
         let info = ra_invitation_info {
+            struct_size: std::mem::size_of::<ra_invitation_info>(),
             host_name: invitation.host_name.as_ptr(),
             session_id: invitation.session_id.as_ptr(),
             created_at_unix: unix_seconds(invitation.invitation.created_at),
             expires_at_unix: unix_seconds(invitation.invitation.expires_at),
             address_count: invitation.invitation.addresses.len(),
         };
-        // SAFETY: non-NULL and writable by contract.
-        unsafe { out.write(info) };
-        Ok(())
+        // SAFETY: the caller's contract.
+        unsafe { crate::sized::write_sized(out, info, "out") }
     })
 }
 

@@ -70,6 +70,8 @@ pub mod assist;
 
 pub mod diagnose;
 
+pub mod stats;
+
 // Internals.
 mod dispatch;
 mod guard;
@@ -77,5 +79,6 @@ mod handle;
 mod queue;
 mod role;
 mod runtime;
+mod sized;
 
 pub use result::ra_result;

@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::guard::guard;
 use crate::handle::{self, Handle};
 use crate::result::ra_result;
+use crate::sized::{read_sized, write_sized};
 use crate::strings::{str_arg, write_string};
 
 /// The host's policy (opaque). Create with `ra_policy_new`,
@@ -31,6 +32,9 @@ impl Handle for ra_policy {
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ra_policy_settings {
+    /// `sizeof(ra_policy_settings)`, set by the caller before the call; the library
+    /// writes no more than that and sets it to the bytes it wrote.
+    pub struct_size: usize,
     /// Nonzero: invitations may be opened ("Allow Remote Assistance connections").
     pub allow_assistance: u8,
     /// Nonzero: a helper may be granted control ("Allow this computer to be
@@ -42,6 +46,23 @@ pub struct ra_policy_settings {
     pub max_invitation_lifetime_ms: u64,
     /// How long a connection request waits for an answer, in milliseconds.
     pub approval_timeout_ms: u64,
+}
+
+// SAFETY: repr(C), Copy, `struct_size: usize` first.
+unsafe impl crate::sized::SizedStruct for ra_policy_settings {
+    const NAME: &'static str = "ra_policy_settings";
+}
+
+/// The C view of a policy.
+fn settings_of(p: &Policy) -> ra_policy_settings {
+    ra_policy_settings {
+        struct_size: std::mem::size_of::<ra_policy_settings>(),
+        allow_assistance: u8::from(p.allow_assistance),
+        allow_control: u8::from(p.allow_control),
+        allow_clipboard: u8::from(p.allow_clipboard),
+        max_invitation_lifetime_ms: millis(p.max_invitation_lifetime),
+        approval_timeout_ms: millis(p.approval_timeout),
+    }
 }
 
 fn millis(d: Duration) -> u64 {
@@ -148,19 +169,8 @@ pub unsafe extern "C" fn ra_policy_get(
     guard(|| {
         // SAFETY: validated handle.
         let p = &unsafe { handle::borrow(policy, "policy") }?.policy;
-        if out.is_null() {
-            return Err(Error::null("out"));
-        }
-        let settings = ra_policy_settings {
-            allow_assistance: u8::from(p.allow_assistance),
-            allow_control: u8::from(p.allow_control),
-            allow_clipboard: u8::from(p.allow_clipboard),
-            max_invitation_lifetime_ms: millis(p.max_invitation_lifetime),
-            approval_timeout_ms: millis(p.approval_timeout),
-        };
-        // SAFETY: non-NULL and writable by contract.
-        unsafe { out.write(settings) };
-        Ok(())
+        // SAFETY: the caller's contract.
+        unsafe { write_sized(out, settings_of(p), "out") }
     })
 }
 
@@ -178,11 +188,10 @@ pub unsafe extern "C" fn ra_policy_set(
     guard(|| {
         // SAFETY: validated handle; exclusive use by contract.
         let target = unsafe { handle::borrow_mut(policy, "policy") }?;
-        if settings.is_null() {
-            return Err(Error::null("settings"));
-        }
-        // SAFETY: non-NULL and readable by contract; plain data of any bit pattern.
-        let s = unsafe { settings.read() };
+        // Fields past the caller's `struct_size` (an older header) keep
+        // their current value.
+        // SAFETY: the caller's contract.
+        let s = unsafe { read_sized(settings, settings_of(&target.policy), "settings") }?;
         // Start from the current policy so fields this struct does not carry keep their value.
         let mut new = target.policy.clone();
         new.allow_assistance = s.allow_assistance != 0;

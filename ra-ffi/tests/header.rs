@@ -8,7 +8,7 @@ fn header_path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../include/ra.h")
 }
 
-/// The version macros, from Cargo.toml.
+/// The version macros, from Cargo.toml, and `RA_SIZED`.
 fn version_macros() -> String {
     format!(
         "\n/** The version of the library this header belongs to (see `ra_version` for the loaded one). */\n\
@@ -18,7 +18,17 @@ fn version_macros() -> String {
          /** Minor version of the library this header belongs to. */\n\
          #define RA_VERSION_MINOR {}\n\
          /** Patch version of the library this header belongs to. */\n\
-         #define RA_VERSION_PATCH {}\n",
+         #define RA_VERSION_PATCH {}\n\n\
+         /**\n \
+          * An initialiser for the structs the library writes (or reads) with a\n \
+          * `struct_size` first: that field set to `sizeof(type)`, every other zero.\n \
+          * `ra_session_stats stats = RA_SIZED(ra_session_stats);`\n \
+          */\n\
+         #ifdef __cplusplus\n\
+         #define RA_SIZED(type) ([] {{ type sized_{{}}; sized_.struct_size = sizeof(type); return sized_; }}())\n\
+         #else\n\
+         #define RA_SIZED(type) {{.struct_size = sizeof(type)}}\n\
+         #endif\n",
         env!("CARGO_PKG_VERSION"),
         env!("CARGO_PKG_VERSION_MAJOR"),
         env!("CARGO_PKG_VERSION_MINOR"),

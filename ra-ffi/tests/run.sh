@@ -14,11 +14,20 @@ mkdir -p "$out"
 cd "$root"
 [ -f "$lib/libra_ffi.so" ] || { echo "run.sh: build first: cargo build -p ra-ffi" >&2; exit 1; }
 [ -x "$lib/ra-broker" ] || { echo "run.sh: build first: cargo build -p ra-broker" >&2; exit 1; }
+# Programs linked against the library load it by its SONAME,
+# libra_ffi.so.MAJOR (install.sh makes the same link where it installs).
+major=$(sed -n 's/^#define RA_VERSION_MAJOR //p' include/ra.h)
+ln -sfn libra_ffi.so "$lib/libra_ffi.so.$major"
 
+# RA_FFI_STEPS (an extended regular expression) runs only the steps whose
+# names match, e.g. RA_FFI_STEPS='Python|C#'.
 failed=0
 step() {
     local name=$1
     shift
+    if [ -n "${RA_FFI_STEPS:-}" ] && ! grep -qE -- "$RA_FFI_STEPS" <<<"$name"; then
+        return 0
+    fi
     local start=$SECONDS
     echo "== ra-ffi: $name" >&2
     if "$@"; then
@@ -192,17 +201,28 @@ python() {
         example_ran "Python" env RA_LIBRARY="$lib/libra_ffi.so" "$venv/bin/python" bindings/python/examples/two_roles.py
 }
 
-# Install into a scratch prefix; build the examples through pkg-config and CMake.
+# Install into a scratch prefix: the versioned library and its links, the
+# SONAME; build the C examples through pkg-config and CMake, and the C++
+# example through CMake's ra::cpp (which carries ra.hpp), and run it.
 packages() {
-    local prefix=$out/prefix
+    local prefix=$out/prefix version
+    version=$(sed -n 's/^#define RA_VERSION "\(.*\)"/\1/p' include/ra.h)
     rm -rf "$prefix" "$out/cmake-build"
-    ra-ffi/install.sh "$prefix" debug >/dev/null &&
-        PKG_CONFIG_PATH=$prefix/lib/pkgconfig gcc -std=c11 "${warn[@]}" examples/c/helper.c \
-            $(PKG_CONFIG_PATH=$prefix/lib/pkgconfig pkg-config --cflags --libs ra) -o "$out/helper_pc" &&
-        [ "$(PKG_CONFIG_PATH=$prefix/lib/pkgconfig pkg-config --modversion ra)" = \
-            "$(sed -n 's/^#define RA_VERSION "\(.*\)"/\1/p' include/ra.h)" ] &&
+    ra-ffi/install.sh "$prefix" debug >/dev/null || return 1
+    [ -f "$prefix/lib/libra_ffi.so.$version" ] && [ ! -L "$prefix/lib/libra_ffi.so.$version" ] &&
+        [ "$(readlink "$prefix/lib/libra_ffi.so.$major")" = "libra_ffi.so.$version" ] &&
+        [ "$(readlink "$prefix/lib/libra_ffi.so")" = "libra_ffi.so.$major" ] &&
+        [ -f "$prefix/include/ra.hpp" ] ||
+        { echo "install.sh did not lay out the versioned library and ra.hpp" >&2; return 1; }
+    readelf -d "$prefix/lib/libra_ffi.so.$version" | grep -q "SONAME.*\[libra_ffi.so.$major\]" ||
+        { echo "libra_ffi.so has no SONAME libra_ffi.so.$major" >&2; return 1; }
+    PKG_CONFIG_PATH=$prefix/lib/pkgconfig gcc -std=c11 "${warn[@]}" examples/c/helper.c \
+        $(PKG_CONFIG_PATH=$prefix/lib/pkgconfig pkg-config --cflags --libs ra) -o "$out/helper_pc" &&
+        readelf -d "$out/helper_pc" | grep -q "NEEDED.*\[libra_ffi.so.$major\]" &&
+        [ "$(PKG_CONFIG_PATH=$prefix/lib/pkgconfig pkg-config --modversion ra)" = "$version" ] &&
         cmake -S ra-ffi/tests/cmake -B "$out/cmake-build" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null &&
         cmake --build "$out/cmake-build" >/dev/null &&
+        example_ran "C++ through CMake" "$out/cmake-build/ra_cpp_example" &&
         echo "1 passed, 0 failed"
 }
 

@@ -98,7 +98,7 @@ public:
         return Policy(raw);
     }
     [[nodiscard]] ra_policy_settings settings() const {
-        ra_policy_settings s{};
+        ra_policy_settings s = RA_SIZED(ra_policy_settings);
         check(ra_policy_get(get(), &s));
         return s;
     }
@@ -143,7 +143,7 @@ public:
         return detail::take(text);
     }
     [[nodiscard]] std::string host_name() const {
-        ra_invitation_info info{};
+        ra_invitation_info info = RA_SIZED(ra_invitation_info);
         check(ra_invitation_get_info(get(), &info));
         return info.host_name;
     }
@@ -261,7 +261,7 @@ struct Diagnosis {
     size_t count = 0;
     check(ra_diagnosis_get_check_count(raw, &count));
     for (size_t i = 0; i < count; i++) {
-        ra_diagnosis_check c{};
+        ra_diagnosis_check c = RA_SIZED(ra_diagnosis_check);
         check(ra_diagnosis_get_check(raw, i, &c));
         result.checks.push_back({c.name, c.ok != 0, c.detail});
     }
@@ -370,7 +370,7 @@ struct HostEvent {
     bool enabled = false;  ///< clipboard sharing is on (RA_HOST_EVENT_CLIPBOARD_SHARING)
 
     static HostEvent from(const ra_host_event* event) {
-        ra_host_event_data d{};
+        ra_host_event_data d = RA_SIZED(ra_host_event_data);
         check(ra_host_event_get_data(event, &d));
         HostEvent e;
         e.kind = d.kind;
@@ -421,7 +421,7 @@ public:
     }
     /// The code of a host started from one.
     [[nodiscard]] CodeInfo code_info() const {
-        ra_code_info info{};
+        ra_code_info info = RA_SIZED(ra_code_info);
         check(ra_host_get_code_info(get(), &info));
         return CodeInfo::from(info);
     }
@@ -519,7 +519,7 @@ private:
         check(ra_helper_event_get_data(owned ? owned : lent, &data_));
     }
     detail::Handle<ra_helper_event, ra_helper_event_free> owned_;
-    ra_helper_event_data data_{};
+    ra_helper_event_data data_ = RA_SIZED(ra_helper_event_data);
 };
 
 class AssistOffer;
@@ -617,7 +617,7 @@ class AssistOffer {
 public:
     /// The code to read to the host, and when it expires.
     [[nodiscard]] CodeInfo code_info() const {
-        ra_code_info info{};
+        ra_code_info info = RA_SIZED(ra_code_info);
         check(ra_assist_offer_get_code_info(handle_.get(), &info));
         return CodeInfo::from(info);
     }

@@ -34,15 +34,31 @@ namespace Ra.Interop
     [StructLayout(LayoutKind.Sequential)]
     public struct RaCursorUpdate { public int X, Y; public byte Visible; public RaCursorShape Shape; }
 
-    [StructLayout(LayoutKind.Sequential)]
-    public struct RaCodeInfo { public IntPtr Code; public long ExpiresAtUnix; public uint Path; }
+    // The structs the library writes start with `StructSize`, which must hold
+    // their size before the call (`Sized()`), as RA_SIZED does in C: the
+    // library writes no more than that.
 
     [StructLayout(LayoutKind.Sequential)]
-    public struct RaDiagnosisCheck { public IntPtr Name; public byte Ok; public IntPtr Detail; }
+    public struct RaCodeInfo
+    {
+        public UIntPtr StructSize;
+        public static RaCodeInfo Sized() => new RaCodeInfo { StructSize = (UIntPtr)Marshal.SizeOf(typeof(RaCodeInfo)) };
+        public IntPtr Code; public long ExpiresAtUnix; public uint Path;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct RaDiagnosisCheck
+    {
+        public UIntPtr StructSize;
+        public static RaDiagnosisCheck Sized() => new RaDiagnosisCheck { StructSize = (UIntPtr)Marshal.SizeOf(typeof(RaDiagnosisCheck)) };
+        public IntPtr Name; public byte Ok; public IntPtr Detail;
+    }
 
     [StructLayout(LayoutKind.Sequential)]
     public struct RaHostEventData
     {
+        public UIntPtr StructSize;
+        public static RaHostEventData Sized() => new RaHostEventData { StructSize = (UIntPtr)Marshal.SizeOf(typeof(RaHostEventData)) };
         public uint Kind; public ulong Connection; public IntPtr HelperName, Peer, Text;
         public uint Reason; public IntPtr ReasonName; public uint Attempts, MaxAttempts, Grant;
         public int X, Y; public uint PointerKind, Backend, BackendResult; public IntPtr Description;
@@ -52,6 +68,8 @@ namespace Ra.Interop
     [StructLayout(LayoutKind.Sequential)]
     public struct RaHelperEventData
     {
+        public UIntPtr StructSize;
+        public static RaHelperEventData Sized() => new RaHelperEventData { StructSize = (UIntPtr)Marshal.SizeOf(typeof(RaHelperEventData)) };
         public uint Kind; public IntPtr HostName, Text; public uint Reason; public IntPtr ReasonName;
         public uint Grant; public IntPtr Displays; public UIntPtr DisplaysLen; public uint SelectedDisplay;
         public RaFrame Frame; public ulong Seq, LatencyUs; public UIntPtr EncodedBytes; public IntPtr Description;
@@ -61,6 +79,8 @@ namespace Ra.Interop
     [StructLayout(LayoutKind.Sequential)]
     public struct RaInvitationInfo
     {
+        public UIntPtr StructSize;
+        public static RaInvitationInfo Sized() => new RaInvitationInfo { StructSize = (UIntPtr)Marshal.SizeOf(typeof(RaInvitationInfo)) };
         public IntPtr HostName, SessionId; public long CreatedAtUnix, ExpiresAtUnix; public UIntPtr AddressCount;
     }
 
@@ -155,7 +175,7 @@ namespace Ra.Interop
         [DllImport(Lib)] public static extern uint ra_invitation_load(byte[] path, out InvitationHandle inv);
         [DllImport(Lib)] public static extern uint ra_invitation_save(InvitationHandle inv, byte[] path);
         [DllImport(Lib)] public static extern uint ra_invitation_to_token(InvitationHandle inv, out IntPtr s);
-        [DllImport(Lib)] public static extern uint ra_invitation_get_info(InvitationHandle inv, out RaInvitationInfo info);
+        [DllImport(Lib)] public static extern uint ra_invitation_get_info(InvitationHandle inv, ref RaInvitationInfo info);
         [DllImport(Lib)] public static extern uint ra_invitation_free(IntPtr inv);
         [DllImport(Lib)] public static extern uint ra_invite_options_new(out IntPtr o);
         [DllImport(Lib)] public static extern uint ra_invite_options_set_host_name(IntPtr o, byte[] name);
@@ -170,7 +190,7 @@ namespace Ra.Interop
         [DllImport(Lib)] public static extern uint ra_diagnose(BrokerOptionsHandle broker, out IntPtr diagnosis);
         [DllImport(Lib)] public static extern uint ra_diagnosis_get_verdict(IntPtr diagnosis, out byte ok, out IntPtr text);
         [DllImport(Lib)] public static extern uint ra_diagnosis_get_check_count(IntPtr diagnosis, out UIntPtr count);
-        [DllImport(Lib)] public static extern uint ra_diagnosis_get_check(IntPtr diagnosis, UIntPtr index, out RaDiagnosisCheck check);
+        [DllImport(Lib)] public static extern uint ra_diagnosis_get_check(IntPtr diagnosis, UIntPtr index, ref RaDiagnosisCheck check);
         [DllImport(Lib)] public static extern uint ra_diagnosis_free(IntPtr diagnosis);
         [DllImport(Lib)] public static extern uint ra_host_backends_use_screen_capturer(IntPtr b, byte[] display);
         [DllImport(Lib)] public static extern uint ra_host_backends_use_system_injector(IntPtr b, byte[] display);
@@ -184,7 +204,7 @@ namespace Ra.Interop
         [DllImport(Lib)] public static extern uint ra_host_get_password(HostHandle host, out IntPtr s);
         [DllImport(Lib)] public static extern uint ra_host_next_event(HostHandle host, uint timeoutMs, out IntPtr ev);
         [DllImport(Lib)] public static extern uint ra_host_set_event_callback(HostHandle host, EventFn cb, IntPtr userData);
-        [DllImport(Lib)] public static extern uint ra_host_event_get_data(IntPtr ev, out RaHostEventData data);
+        [DllImport(Lib)] public static extern uint ra_host_event_get_data(IntPtr ev, ref RaHostEventData data);
         [DllImport(Lib)] public static extern uint ra_host_event_free(IntPtr ev);
         [DllImport(Lib)] public static extern uint ra_host_approve(HostHandle host, ulong conn);
         [DllImport(Lib)] public static extern uint ra_host_deny(HostHandle host, ulong conn);
@@ -201,13 +221,13 @@ namespace Ra.Interop
         [DllImport(Lib)] public static extern uint ra_host_send_clipboard(HostHandle host, byte[] text);
         [DllImport(Lib)] public static extern uint ra_host_easy_connect(BrokerOptionsHandle broker, IntPtr options, IntPtr backends, out HostHandle host);
         [DllImport(Lib)] public static extern uint ra_host_join(BrokerOptionsHandle broker, byte[] code, IntPtr options, IntPtr backends, out HostHandle host);
-        [DllImport(Lib)] public static extern uint ra_host_get_code_info(HostHandle host, out RaCodeInfo info);
+        [DllImport(Lib)] public static extern uint ra_host_get_code_info(HostHandle host, ref RaCodeInfo info);
         [DllImport(Lib)] public static extern uint ra_host_free(IntPtr host);
         [DllImport(Lib)] public static extern uint ra_helper_accept(InvitationHandle inv, byte[] password, IntPtr options, out HelperHandle helper);
         [DllImport(Lib)] public static extern uint ra_helper_get_control_state(HelperHandle helper, out uint state);
         [DllImport(Lib)] public static extern uint ra_helper_next_event(HelperHandle helper, uint timeoutMs, out IntPtr ev);
         [DllImport(Lib)] public static extern uint ra_helper_set_event_callback(HelperHandle helper, EventFn cb, IntPtr userData);
-        [DllImport(Lib)] public static extern uint ra_helper_event_get_data(IntPtr ev, out RaHelperEventData data);
+        [DllImport(Lib)] public static extern uint ra_helper_event_get_data(IntPtr ev, ref RaHelperEventData data);
         [DllImport(Lib)] public static extern uint ra_helper_event_free(IntPtr ev);
         [DllImport(Lib)] public static extern uint ra_helper_request_control(HelperHandle helper);
         [DllImport(Lib)] public static extern uint ra_helper_release_control(HelperHandle helper);
@@ -222,7 +242,7 @@ namespace Ra.Interop
         [DllImport(Lib)] public static extern uint ra_helper_easy_connect(BrokerOptionsHandle broker, byte[] code, IntPtr options, out HelperHandle helper);
         [DllImport(Lib)] public static extern uint ra_helper_free(IntPtr helper);
         [DllImport(Lib)] public static extern uint ra_helper_assist(BrokerOptionsHandle broker, IntPtr options, out AssistOfferHandle offer);
-        [DllImport(Lib)] public static extern uint ra_assist_offer_get_code_info(AssistOfferHandle offer, out RaCodeInfo info);
+        [DllImport(Lib)] public static extern uint ra_assist_offer_get_code_info(AssistOfferHandle offer, ref RaCodeInfo info);
         [DllImport(Lib)] public static extern uint ra_assist_offer_wait(AssistOfferHandle offer, uint timeoutMs, out HelperHandle helper);
         [DllImport(Lib)] public static extern uint ra_assist_offer_free(IntPtr offer);
         [DllImport(Lib)] public static extern uint ra_broker_options_new(byte[] address, out BrokerOptionsHandle broker);

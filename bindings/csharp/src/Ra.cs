@@ -120,7 +120,8 @@ namespace Ra
 
         internal static HostEvent From(IntPtr handle)
         {
-            RaException.Check(N.ra_host_event_get_data(handle, out RaHostEventData d));
+            var d = RaHostEventData.Sized();
+            RaException.Check(N.ra_host_event_get_data(handle, ref d));
             return new HostEvent
             {
                 Kind = (HostEventKind)d.Kind, Connection = d.Connection, HelperName = Utf8.Read(d.HelperName),
@@ -164,7 +165,8 @@ namespace Ra
 
         internal static HelperEvent From(IntPtr handle)
         {
-            RaException.Check(N.ra_helper_event_get_data(handle, out RaHelperEventData d));
+            var d = RaHelperEventData.Sized();
+            RaException.Check(N.ra_helper_event_get_data(handle, ref d));
             var e = new HelperEvent
             {
                 Kind = (HelperEventKind)d.Kind, HostName = Utf8.Read(d.HostName), Text = Utf8.Read(d.Text),
@@ -253,7 +255,8 @@ namespace Ra
         {
             get
             {
-                RaException.Check(N.ra_invitation_get_info(Handle, out RaInvitationInfo info));
+                var info = RaInvitationInfo.Sized();
+                RaException.Check(N.ra_invitation_get_info(Handle, ref info));
                 return Utf8.Read(info.HostName);
             }
         }
@@ -292,7 +295,8 @@ namespace Ra
                 var checks = new List<DiagnosisCheck>();
                 for (ulong i = 0; i < count.ToUInt64(); i++)
                 {
-                    RaException.Check(N.ra_diagnosis_get_check(raw, new UIntPtr(i), out RaDiagnosisCheck c));
+                    var c = RaDiagnosisCheck.Sized();
+                    RaException.Check(N.ra_diagnosis_get_check(raw, new UIntPtr(i), ref c));
                     checks.Add(new DiagnosisCheck { Name = Utf8.Read(c.Name), Ok = c.Ok != 0, Detail = Utf8.Read(c.Detail) });
                 }
                 return new Diagnosis { Ok = ok != 0, Verdict = Utf8.Read(text), Checks = checks };
@@ -457,7 +461,8 @@ namespace Ra
         {
             get
             {
-                RaException.Check(N.ra_host_get_code_info(handle, out RaCodeInfo info));
+                var info = RaCodeInfo.Sized();
+                RaException.Check(N.ra_host_get_code_info(handle, ref info));
                 return CodeInfo.From(info);
             }
         }
@@ -727,7 +732,8 @@ namespace Ra
         {
             get
             {
-                RaException.Check(N.ra_assist_offer_get_code_info(handle, out RaCodeInfo info));
+                var info = RaCodeInfo.Sized();
+                RaException.Check(N.ra_assist_offer_get_code_info(handle, ref info));
                 return CodeInfo.From(info);
             }
         }

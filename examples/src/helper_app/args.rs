@@ -54,6 +54,9 @@ pub struct HelperArgs {
     /// How long to wait for the host to let you in.
     #[arg(long, value_name = "DURATION", default_value = "120s", value_parser = parse_duration)]
     pub approval_timeout: Duration,
+    /// Print the session's statistics once a second (a `stats` event).
+    #[arg(long)]
+    pub stats: bool,
     /// One JSON object per line on stdout, each with an "event" field.
     #[arg(long)]
     pub json: bool,

@@ -16,6 +16,7 @@ use crate::clipboard::{SystemClipboard, next_change, send_to_host};
 use crate::exit;
 use crate::output::Output;
 use crate::script::Step;
+use crate::stats::{StatsTicker, print_stats};
 
 /// Where the input script stands.
 pub(super) enum ScriptState {
@@ -71,6 +72,7 @@ pub async fn run_session(
     {
         output.error(&e.to_string());
     }
+    let mut stats = StatsTicker::new(args.stats);
     let code = loop {
         if run.goals_met() {
             break end_here(session, output).await;
@@ -89,6 +91,7 @@ pub async fn run_session(
             () = sleep_until(step_due) => run.next_step(session).await,
             Some(text) = next_change(&mut clipboard_changes) => run.local_copy(session, text).await,
             () = sleep_until(deadline) => break end_here(session, output).await,
+            () = stats.tick() => print_stats(output, &session.stats()),
         }
     };
     run.finish(code)

@@ -80,6 +80,9 @@ pub struct HostArgs {
     /// The name the helper sees.
     #[arg(long, default_value = "ra host")]
     pub name: String,
+    /// Print the session's statistics once a second (a `stats` event).
+    #[arg(long)]
+    pub stats: bool,
     /// One JSON object per line on stdout, each with an "event" field.
     #[arg(long)]
     pub json: bool,

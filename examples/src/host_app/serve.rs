@@ -11,6 +11,7 @@ use super::args::HostArgs;
 use super::commands::{Question, handle_line};
 use super::events::{Context, Flow, State, handle_event};
 use crate::output::Output;
+use crate::stats::{StatsTicker, print_stats};
 
 /// How the helper proves itself to this host: the word the messages use,
 /// and what a closed invitation or code means for the exit code.
@@ -65,6 +66,7 @@ pub async fn serve(
     let mut stdin_open = true;
     let mut live = false;
     let mut failed_auth = false;
+    let mut stats = StatsTicker::new(args.stats);
     loop {
         tokio::select! {
             event = host.next_event() => {
@@ -87,6 +89,7 @@ pub async fn serve(
                 }
                 None => stdin_open = false,
             },
+            () = stats.tick(), if live => print_stats(output, &host.stats()),
         }
     }
 }

@@ -10,7 +10,9 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
 use super::error::SessionError;
+use super::stats::StatsRecorder;
 use crate::session::{CommandError, HelperCommand, HostCommand};
+use crate::stats::SessionStats;
 
 /// Sends a host's commands ([`HostCommand`]) to its driver.
 pub type HostController = Controller<HostCommand>;
@@ -29,12 +31,14 @@ pub type HelperController = Controller<HelperCommand>;
 /// The session ends when its last controller (and its handle) is dropped.
 pub struct Controller<C> {
     requests: mpsc::UnboundedSender<Request<C>>,
+    stats: StatsRecorder,
 }
 
 impl<C> Clone for Controller<C> {
     fn clone(&self) -> Self {
         Controller {
             requests: self.requests.clone(),
+            stats: self.stats.clone(),
         }
     }
 }
@@ -79,10 +83,19 @@ impl Reply {
 pub(crate) type Requests<C> = mpsc::UnboundedReceiver<Request<C>>;
 
 impl<C> Controller<C> {
-    /// A controller and the driver's end of it.
-    pub(crate) fn channel() -> (Self, Requests<C>) {
+    /// A controller and the driver's end of it; `stats` is where the
+    /// session counts what it does.
+    pub(crate) fn channel(stats: StatsRecorder) -> (Self, Requests<C>) {
         let (requests, receiver) = mpsc::unbounded_channel();
-        (Controller { requests }, receiver)
+        (Controller { requests, stats }, receiver)
+    }
+
+    /// The session's statistics now. It waits for nothing (no round trip to
+    /// the driver: a few atomic reads and quinn's figures), so it may be
+    /// called once per frame, from any thread, also after the session ended
+    /// (the figures then stay as they were at the end).
+    pub fn stats(&self) -> SessionStats {
+        self.stats.snapshot()
     }
 
     /// Sends `command` and waits for the session's answer.

@@ -12,6 +12,7 @@ use super::connection::channel_binding;
 use super::controller::{HelperController, Reply, Request, Requests};
 use super::error::{AcceptError, SessionError};
 use super::sleep_until;
+use super::stats::StatsRecorder;
 use super::tls::{PinMismatch, SERVER_NAME, client_config};
 use super::video::{DecodeBusy, DecodeSignal, DecodeThread, ReceivedFrame, read_video_stream};
 use crate::input::InputEvent;
@@ -22,6 +23,7 @@ use crate::session::{
     ControlState, EndReason, HelperCommand, HelperConfig, HelperConnection, HelperEvent,
     HelperTransmit, PointerKind, end_reason_code, end_reason_from_code,
 };
+use crate::stats::SessionStats;
 
 /// How a helper connects.
 #[derive(Debug, Clone)]
@@ -170,14 +172,16 @@ pub(crate) async fn start_helper(
     config.approval_timeout = options.approval_timeout;
     let core = HelperConnection::new(Instant::now(), config, binding, &mut rand_core::OsRng);
 
-    let (controller, requests) = HelperController::channel();
+    let stats = StatsRecorder::default();
+    stats.set_connection(&connection);
+    let (controller, requests) = HelperController::channel(stats.clone());
     let (event_tx, event_rx) = mpsc::unbounded_channel();
     let (frame_tx, frame_rx) = mpsc::channel(2);
     let (signal_tx, signal_rx) = mpsc::unbounded_channel();
     let (live_tx, live_rx) = oneshot::channel();
     let (control_tx, control_rx) = watch::channel(ControlState::None);
     let (live_video_tx, live_video_rx) = watch::channel(false);
-    let decode = DecodeThread::spawn(decoder, frame_tx, signal_tx.clone())?;
+    let decode = DecodeThread::spawn(decoder, frame_tx, signal_tx.clone(), stats.clone())?;
     let driver = HelperDriver {
         core,
         endpoint,
@@ -189,12 +193,14 @@ pub(crate) async fn start_helper(
         control: control_tx,
         live_video: live_video_tx,
         signals: signal_tx,
+        stats: stats.clone(),
     };
     tokio::spawn(receive_video(
         driver.connection.clone(),
         live_video_rx,
         decode,
         driver.signals.clone(),
+        stats,
     ));
     tokio::spawn(driver.run(recv, requests, signal_rx));
     let host_name = match live_rx.await {
@@ -387,6 +393,12 @@ impl HelperSession {
     pub fn control_watch(&self) -> ControlWatch {
         ControlWatch(self.control.clone())
     }
+
+    /// The session's statistics now (see [`Controller::stats`](super::Controller::stats):
+    /// cheap enough for every frame).
+    pub fn stats(&self) -> SessionStats {
+        self.controller.stats()
+    }
 }
 
 struct HelperDriver {
@@ -402,6 +414,7 @@ struct HelperDriver {
     /// Whether video is accepted (authenticated and not paused).
     live_video: watch::Sender<bool>,
     signals: mpsc::UnboundedSender<DecodeSignal>,
+    stats: StatsRecorder,
 }
 
 /// How long ending waits for the goodbye to reach the host.
@@ -425,6 +438,7 @@ async fn receive_video(
     accepting: watch::Receiver<bool>,
     decode: DecodeThread,
     signals: mpsc::UnboundedSender<DecodeSignal>,
+    stats: StatsRecorder,
 ) {
     let mut waiting_for_keyframe = true;
     let mut last_seq = 0u64;
@@ -445,17 +459,22 @@ async fn receive_video(
             Ok(video) => video,
             Err(e) => {
                 tracing::debug!(error = %e, "bad video stream");
+                stats.frame_dropped();
                 waiting_for_keyframe = true;
                 ask_for_keyframe(&mut last_request);
                 continue;
             }
         };
+        if let Some((bitrate, frame_interval)) = video.target {
+            stats.set_target(bitrate, frame_interval);
+        }
         // A gap means a frame was reset or lost: what follows cannot decode.
         if video.seq != last_seq.wrapping_add(1) && !video.frame.keyframe {
             waiting_for_keyframe = true;
         }
         last_seq = video.seq;
         if waiting_for_keyframe && !video.frame.keyframe {
+            stats.frame_dropped();
             ask_for_keyframe(&mut last_request);
             continue;
         }
@@ -464,6 +483,7 @@ async fn receive_video(
             Ok(()) => {}
             Err(DecodeBusy::Full) => {
                 // The decoder fell behind: drop, and restart from a keyframe.
+                stats.frame_dropped();
                 waiting_for_keyframe = true;
                 ask_for_keyframe(&mut last_request);
             }
@@ -564,6 +584,7 @@ impl HelperDriver {
                 }
             }
         }
+        self.stats.set_input_sent(self.core.input_events_sent());
         let _ = self
             .control
             .send(self.core.control_state().unwrap_or(ControlState::None));

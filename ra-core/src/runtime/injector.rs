@@ -9,6 +9,7 @@
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 
+use super::stats::StatsRecorder;
 use crate::input::{InputEvent, InputInjector};
 use crate::session::Injection;
 
@@ -19,7 +20,11 @@ pub(crate) struct InjectorThread {
 }
 
 impl InjectorThread {
-    pub(crate) fn spawn(mut injector: Box<dyn InputInjector>) -> std::io::Result<Self> {
+    /// Starts the thread; each event injected is counted in `stats`.
+    pub(crate) fn spawn(
+        mut injector: Box<dyn InputInjector>,
+        stats: StatsRecorder,
+    ) -> std::io::Result<Self> {
         let (commands, receiver) = mpsc::channel::<Injection>();
         let thread = std::thread::Builder::new()
             .name("ra-input-injector".into())
@@ -30,7 +35,9 @@ impl InjectorThread {
                     batch.extend(receiver.try_iter());
                     for command in coalesce_motion(batch.drain(..)) {
                         let result = match &command {
-                            Injection::Inject(event) => injector.inject(event),
+                            Injection::Inject(event) => injector.inject(event).map(|()| {
+                                stats.input_injected();
+                            }),
                             Injection::ReleaseAll => injector.release_all(),
                         };
                         if let Err(e) = result {

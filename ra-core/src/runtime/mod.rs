@@ -20,6 +20,7 @@ mod path_socket;
 mod peer_path;
 mod peer_tls;
 mod rate;
+mod stats;
 mod tls;
 mod video;
 

@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 use prost::Message as _;
 use tokio::sync::{Notify, mpsc, oneshot};
 
-use super::rate::{self, PathSample, RateController};
+use super::rate::{self, PathSample, Rate, RateController};
+use super::stats::StatsRecorder;
 use crate::media::{
     Capturer, CursorUpdate, DecodedFrame, Decoder, DisplayId, DisplayInfo, EncodedFrame, Encoder,
     Rect, Timestamp,
@@ -116,6 +117,7 @@ impl VideoPipeline {
         encoder: Box<dyn Encoder>,
         initial_display: Option<DisplayId>,
         reports: mpsc::UnboundedSender<PipelineReport>,
+        stats: StatsRecorder,
         runtime: tokio::runtime::Handle,
     ) -> std::io::Result<Self> {
         let (commands, receiver) = std_mpsc::channel();
@@ -136,6 +138,7 @@ impl VideoPipeline {
                     geometry_checked: None,
                     last_capture: None,
                     bitrate: 0,
+                    stats,
                 }
                 .run(&receiver, initial_display);
             })?;
@@ -167,6 +170,7 @@ struct Pipeline {
     geometry_checked: Option<Instant>,
     last_capture: Option<Instant>,
     bitrate: u32,
+    stats: StatsRecorder,
 }
 
 impl Pipeline {
@@ -201,8 +205,12 @@ impl Pipeline {
                     // Latest frame wins: one frame may wait for the sender, no more.
                     let (tx, rx) = mpsc::channel(1);
                     self.link = Arc::new(LinkState::default());
-                    self.runtime
-                        .spawn(send_video(connection, rx, Arc::clone(&self.link)));
+                    self.runtime.spawn(send_video(
+                        connection,
+                        rx,
+                        Arc::clone(&self.link),
+                        self.stats.clone(),
+                    ));
                     self.sink = Some(tx);
                     self.request_keyframe();
                     self.report_geometry();
@@ -325,10 +333,10 @@ impl Pipeline {
                     self.bitrate = bitrate;
                     self.encoder.set_bitrate(bitrate);
                 }
-                (
-                    Some(self.encoder.encode(&frame, self.force_keyframe)),
-                    resized,
-                )
+                let started = Instant::now();
+                let encoded = self.encoder.encode(&frame, self.force_keyframe);
+                self.stats.frame_encoded(started.elapsed());
+                (Some(encoded), resized)
             }
             Ok(None) => (None, false),
             Err(e) => {
@@ -410,6 +418,7 @@ async fn send_video(
     connection: quinn::Connection,
     mut frames: mpsc::Receiver<EncodedFrame>,
     link: Arc<LinkState>,
+    stats: StatsRecorder,
 ) {
     let mut seq = 0u64;
     let mut in_flight: VecDeque<InFlight> = VecDeque::new();
@@ -455,6 +464,7 @@ async fn send_video(
         if awaiting_keyframe && !frame.keyframe {
             // It refers to a frame the helper will not get.
             link.frame_done();
+            stats.frame_dropped();
             continue;
         }
         awaiting_keyframe = false;
@@ -463,6 +473,8 @@ async fn send_video(
         link.bitrate.store(answer.bitrate, Ordering::Relaxed);
         let interval_us = u32::try_from(answer.frame_interval.as_micros()).unwrap_or(u32::MAX);
         link.frame_interval_us.store(interval_us, Ordering::Relaxed);
+        stats.set_target(answer.bitrate, answer.frame_interval);
+        stats.frame_sent();
         let (cancel_tx, cancel_rx) = oneshot::channel();
         let done = Arc::new(AtomicBool::new(false));
         in_flight.push_back(InFlight {
@@ -475,10 +487,13 @@ async fn send_video(
         let connection = connection.clone();
         let delivered_tx = delivered_tx.clone();
         let link = Arc::clone(&link);
+        let stats = stats.clone();
         tokio::spawn(async move {
             let bytes = frame.data.len();
-            if deliver(connection, seq, frame, cancel_rx).await {
+            if deliver(connection, seq, frame, answer, cancel_rx).await {
                 let _ = delivered_tx.send(bytes);
+            } else {
+                stats.frame_dropped();
             }
             done.store(true, Ordering::Relaxed);
             link.frame_done();
@@ -487,11 +502,13 @@ async fn send_video(
     }
 }
 
-/// Sends one frame; true once the helper acknowledged all of it.
+/// Sends one frame (telling the helper `rate`, what the rate controller
+/// asks for now); true once the helper acknowledged all of it.
 async fn deliver(
     connection: quinn::Connection,
     seq: u64,
     frame: EncodedFrame,
+    rate: Rate,
     cancel: oneshot::Receiver<()>,
 ) -> bool {
     let header = proto::VideoFrameHeader {
@@ -512,6 +529,9 @@ async fn deliver(
             })
             .collect(),
         payload_len: u32::try_from(frame.data.len()).unwrap_or(u32::MAX),
+        target_bitrate: rate.bitrate,
+        target_frame_interval_us: u32::try_from(rate.frame_interval.as_micros())
+            .unwrap_or(u32::MAX),
     };
     let Ok(mut stream) = connection.open_uni().await else {
         return false;
@@ -547,6 +567,9 @@ async fn deliver(
 pub(crate) struct ReceivedVideo {
     pub(crate) seq: u64,
     pub(crate) frame: EncodedFrame,
+    /// What the host's rate controller asked for when it sent the frame
+    /// (bits per second, time between frames), if the host said.
+    pub(crate) target: Option<(u32, Duration)>,
 }
 
 /// Why a video stream was not a valid frame.
@@ -582,8 +605,15 @@ pub(crate) async fn read_video_stream(
     if payload.len() != header.payload_len as usize {
         return Err(VideoStreamError::Length);
     }
+    let target = (header.target_bitrate != 0 && header.target_frame_interval_us != 0).then(|| {
+        (
+            header.target_bitrate,
+            Duration::from_micros(u64::from(header.target_frame_interval_us)),
+        )
+    });
     Ok(ReceivedVideo {
         seq: header.seq,
+        target,
         frame: EncodedFrame {
             data: payload.to_vec(),
             width: header.width,
@@ -638,6 +668,7 @@ impl DecodeThread {
         mut decoder: Box<dyn Decoder>,
         frames: mpsc::Sender<ReceivedFrame>,
         signals: mpsc::UnboundedSender<DecodeSignal>,
+        stats: StatsRecorder,
     ) -> std::io::Result<Self> {
         let (input, receiver) = std_mpsc::sync_channel::<ReceivedVideo>(8);
         let thread = std::thread::Builder::new()
@@ -647,11 +678,15 @@ impl DecodeThread {
                 let mut dropped_damage = false;
                 for video in receiver {
                     if waiting_for_keyframe && !video.frame.keyframe {
+                        stats.frame_dropped();
                         continue;
                     }
                     let encoded_bytes = video.frame.data.len();
-                    match decoder.decode(&video.frame) {
+                    let started = Instant::now();
+                    let decoded = decoder.decode(&video.frame);
+                    match decoded {
                         Ok(Some(mut frame)) => {
+                            stats.decode_took(started.elapsed());
                             waiting_for_keyframe = false;
                             if dropped_damage {
                                 // The application missed a frame: its damage is unknown.
@@ -665,14 +700,21 @@ impl DecodeThread {
                                 latency,
                             };
                             match frames.try_send(received) {
-                                Ok(()) => dropped_damage = false,
-                                Err(mpsc::error::TrySendError::Full(_)) => dropped_damage = true,
+                                Ok(()) => {
+                                    dropped_damage = false;
+                                    stats.frame_decoded();
+                                }
+                                Err(mpsc::error::TrySendError::Full(_)) => {
+                                    dropped_damage = true;
+                                    stats.frame_dropped();
+                                }
                                 Err(mpsc::error::TrySendError::Closed(_)) => return,
                             }
                         }
                         Ok(None) => {}
                         Err(e) => {
                             tracing::debug!(error = %e, "decode failed; asking for a keyframe");
+                            stats.frame_dropped();
                             waiting_for_keyframe = true;
                             if signals.send(DecodeSignal::KeyframeNeeded).is_err() {
                                 return;

@@ -83,6 +83,9 @@ impl Queued for HelperItem {
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct ra_helper_event_data {
+    /// `sizeof(ra_helper_event_data)`, set by the caller before the call; the library
+    /// writes no more than that and sets it to the bytes it wrote.
+    pub struct_size: usize,
     /// `RA_HELPER_EVENT_*`.
     pub kind: u32,
     /// The host's name.
@@ -119,6 +122,11 @@ pub struct ra_helper_event_data {
     pub cursor: ra_cursor_update,
 }
 
+// SAFETY: repr(C), Copy, `struct_size: usize` first.
+unsafe impl crate::sized::SizedStruct for ra_helper_event_data {
+    const NAME: &'static str = "ra_helper_event_data";
+}
+
 /// A helper event (opaque; read it with `ra_helper_event_get_data`).
 #[derive(Debug)]
 pub struct ra_helper_event {
@@ -151,6 +159,7 @@ impl ra_helper_event {
             HelperItem::Other(text) => text.clone(),
         };
         let mut data = ra_helper_event_data {
+            struct_size: std::mem::size_of::<ra_helper_event_data>(),
             kind: RA_HELPER_EVENT_OTHER,
             host_name: ptr::null(),
             text: ptr::null(),

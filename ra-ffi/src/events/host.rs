@@ -91,6 +91,9 @@ impl Queued for HostItem {
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct ra_host_event_data {
+    /// `sizeof(ra_host_event_data)`, set by the caller before the call; the library
+    /// writes no more than that and sets it to the bytes it wrote.
+    pub struct_size: usize,
     /// `RA_HOST_EVENT_*`.
     pub kind: u32,
     /// The connection the event is about (pass it to `ra_host_approve`, …).
@@ -131,6 +134,11 @@ pub struct ra_host_event_data {
     pub bytes: u32,
 }
 
+// SAFETY: repr(C), Copy, `struct_size: usize` first.
+unsafe impl crate::sized::SizedStruct for ra_host_event_data {
+    const NAME: &'static str = "ra_host_event_data";
+}
+
 /// A host event (opaque; read it with `ra_host_event_get_data`).
 #[derive(Debug)]
 pub struct ra_host_event {
@@ -155,6 +163,7 @@ impl ra_host_event {
             HostItem::Backend { error, .. } => error.detail.clone(),
         };
         let mut data = ra_host_event_data {
+            struct_size: std::mem::size_of::<ra_host_event_data>(),
             kind: RA_HOST_EVENT_OTHER,
             connection: 0,
             helper_name: ptr::null(),

@@ -17,10 +17,10 @@ pub use host::*;
 
 use std::ffi::{CString, c_char};
 
-use crate::error::Error;
 use crate::guard::guard;
 use crate::handle::{self, Handle};
 use crate::result::ra_result;
+use crate::sized::{SizedStruct, write_sized};
 use crate::strings::c_string_lossy;
 
 /// Longest `description`, in bytes: enough to say what an event is, short
@@ -65,11 +65,13 @@ impl Strings {
     }
 }
 
-/// Reads an event's contents (what `data` picks) into `out`.
+/// Reads an event's contents (what `data` picks) into `out`, no more than
+/// its `struct_size`.
 ///
 /// # Safety
-/// `event` is NULL or an event not freed during the call; `out` is NULL or writable.
-pub(crate) unsafe fn get_data<E: Handle, D>(
+/// `event` is NULL or an event not freed during the call; `out` is NULL or
+/// writable for its `struct_size`.
+pub(crate) unsafe fn get_data<E: Handle, D: SizedStruct>(
     event: *const E,
     out: *mut D,
     data: fn(&E) -> D,
@@ -77,12 +79,8 @@ pub(crate) unsafe fn get_data<E: Handle, D>(
     guard(|| {
         // SAFETY: the caller's contract.
         let event = unsafe { handle::borrow(event, "event") }?;
-        if out.is_null() {
-            return Err(Error::null("out"));
-        }
-        // SAFETY: non-NULL and writable by contract.
-        unsafe { out.write(data(event)) };
-        Ok(())
+        // SAFETY: the caller's contract.
+        unsafe { write_sized(out, data(event), "out") }
     })
 }
 

@@ -150,7 +150,7 @@ int main(void) {
     pthread_t thread;
     REQUIRE(pthread_create(&thread, NULL, accept_thread, &job) == 0);
     ra_host_event *event = NULL;
-    ra_host_event_data hd;
+    ra_host_event_data hd = RA_SIZED(ra_host_event_data);
     CHECK(wait_host(host, RA_HOST_EVENT_CONNECTION_REQUEST, &hd, &event));
     REQUIRE(event != NULL);
     uint64_t conn = hd.connection;
@@ -172,7 +172,7 @@ int main(void) {
     ra_host_event_free(event);
     CHECK_OK(ra_host_grant_control(host, conn));
     ra_helper_event *hevent = NULL;
-    ra_helper_event_data d2;
+    ra_helper_event_data d2 = RA_SIZED(ra_helper_event_data);
     CHECK(wait_helper(helper, RA_HELPER_EVENT_CONTROL_GRANTED, &d2, &hevent));
     ra_helper_event_free(hevent);
 

@@ -112,7 +112,7 @@ static inline int wait_host(ra_host *host, uint32_t kind, ra_host_event_data *ou
                     ra_last_error_message());
             return 0;
         }
-        ra_host_event_data data;
+        ra_host_event_data data = RA_SIZED(ra_host_event_data);
         if (ra_host_event_get_data(event, &data) != RA_RESULT_OK) {
             ra_host_event_free(event);
             return 0;
@@ -142,7 +142,7 @@ static inline int wait_helper(ra_helper *helper, uint32_t kind, ra_helper_event_
                     ra_last_error_message());
             return 0;
         }
-        ra_helper_event_data data;
+        ra_helper_event_data data = RA_SIZED(ra_helper_event_data);
         if (ra_helper_event_get_data(event, &data) != RA_RESULT_OK) {
             ra_helper_event_free(event);
             return 0;

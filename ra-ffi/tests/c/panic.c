@@ -82,7 +82,7 @@ int main(void) {
 
     ra_host_event *event = NULL;
     CHECK_OK(ra_host_next_event(host, 10000, &event));
-    ra_host_event_data data;
+    ra_host_event_data data = RA_SIZED(ra_host_event_data);
     CHECK_OK(ra_host_event_get_data(event, &data));
     CHECK(data.kind == RA_HOST_EVENT_BACKEND_ERROR);
     CHECK(data.backend == RA_BACKEND_CAPTURER);

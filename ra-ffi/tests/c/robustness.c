@@ -66,8 +66,7 @@ static void test_policy(void) {
     CHECK(p == SENTINEL);
 
     char *text = SENTINEL;
-    ra_policy_settings settings;
-    memset(&settings, 0, sizeof settings);
+    ra_policy_settings settings = RA_SIZED(ra_policy_settings);
     EXPECT(ra_policy_to_toml(NULL, &text), RA_RESULT_NULL_POINTER);
     EXPECT(ra_policy_to_toml(G(ra_policy), &text), RA_RESULT_INVALID_HANDLE);
     EXPECT(ra_policy_get(NULL, &settings), RA_RESULT_NULL_POINTER);
@@ -83,6 +82,10 @@ static void test_policy(void) {
     EXPECT(ra_policy_to_toml(policy, NULL), RA_RESULT_NULL_POINTER);
     EXPECT(ra_policy_get(policy, NULL), RA_RESULT_NULL_POINTER);
     EXPECT(ra_policy_set(policy, NULL), RA_RESULT_NULL_POINTER);
+    ra_policy_settings unsized;
+    memset(&unsized, 0, sizeof unsized);
+    EXPECT(ra_policy_get(policy, &unsized), RA_RESULT_INVALID_ARGUMENT);
+    EXPECT(ra_policy_set(policy, &unsized), RA_RESULT_INVALID_ARGUMENT);
     CHECK_OK(ra_policy_get(policy, &settings));
     CHECK(settings.allow_assistance == 1 && settings.allow_control == 1);
     CHECK(settings.max_invitation_lifetime_ms == 6u * 3600u * 1000u);
@@ -123,7 +126,7 @@ static void test_invitation(void) {
 
     char *out = SENTINEL;
     const char *to[] = {"a@example.com", NULL};
-    ra_invitation_info info;
+    ra_invitation_info info = RA_SIZED(ra_invitation_info);
     EXPECT(ra_invitation_save(NULL, "/tmp/x"), RA_RESULT_NULL_POINTER);
     EXPECT(ra_invitation_save(G(ra_invitation), "/tmp/x"), RA_RESULT_INVALID_HANDLE);
     EXPECT(ra_invitation_to_token(NULL, &out), RA_RESULT_NULL_POINTER);
@@ -297,9 +300,39 @@ static void test_backends(void) {
     CHECK_OK(ra_host_backends_free(b));
 }
 
+static void test_stats(void) {
+    ra_session_stats stats = RA_SIZED(ra_session_stats);
+    stats.frames_sent = 7;
+    EXPECT(ra_host_get_stats(NULL, &stats), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_host_get_stats(G(ra_host), &stats), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_helper_get_stats(NULL, &stats), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_helper_get_stats(G(ra_helper), &stats), RA_RESULT_INVALID_HANDLE);
+    CHECK(stats.struct_size == sizeof stats && stats.frames_sent == 7);
+
+    /* A host with no helper yet: nothing counted, no round trip known; an
+     * unset struct_size is refused, a NULL out too. */
+    ra_host *host = NULL;
+    ra_invite_options *options = NULL;
+    CHECK_OK(ra_invite_options_new(&options));
+    CHECK_OK(ra_invite_options_set_listen(options, "127.0.0.1:0"));
+    CHECK_OK(ra_host_invite(options, NULL, &host));
+    CHECK_OK(ra_invite_options_free(options));
+    CHECK(host != NULL);
+    if (host == NULL) {
+        return;
+    }
+    EXPECT(ra_host_get_stats(host, NULL), RA_RESULT_NULL_POINTER);
+    ra_session_stats unset;
+    memset(&unset, 0, sizeof unset);
+    EXPECT(ra_host_get_stats(host, &unset), RA_RESULT_INVALID_ARGUMENT);
+    CHECK_OK(ra_host_get_stats(host, &stats));
+    CHECK(stats.frames_sent == 0 && stats.rtt_us == 0 && stats.bytes_sent == 0);
+    CHECK_OK(ra_host_free(host));
+}
+
 static void test_diagnose(void) {
     ra_diagnosis *d = NULL;
-    ra_diagnosis_check check;
+    ra_diagnosis_check check = RA_SIZED(ra_diagnosis_check);
     uint8_t ok = 0;
     const char *text = NULL;
     size_t count = 0;
@@ -322,8 +355,8 @@ static void test_diagnose(void) {
 }
 
 static void test_events(void) {
-    ra_host_event_data hd;
-    ra_helper_event_data d;
+    ra_host_event_data hd = RA_SIZED(ra_host_event_data);
+    ra_helper_event_data d = RA_SIZED(ra_helper_event_data);
     static uint8_t buffer[64];
     ra_frame frame;
     memset(&frame, 0, sizeof frame);
@@ -407,7 +440,7 @@ static void test_host(void) {
     EXPECT(ra_host_close_invitation(host), RA_RESULT_INVALID_HANDLE);
     EXPECT(ra_host_set_policy(NULL, NULL), RA_RESULT_NULL_POINTER);
     EXPECT(ra_host_set_policy(host, NULL), RA_RESULT_INVALID_HANDLE);
-    ra_code_info info = {SENTINEL, 7, 7};
+    ra_code_info info = {sizeof(ra_code_info), SENTINEL, 7, 7};
     EXPECT(ra_host_get_code_info(NULL, &info), RA_RESULT_NULL_POINTER);
     EXPECT(ra_host_get_code_info(host, &info), RA_RESULT_INVALID_HANDLE);
     EXPECT(ra_host_set_clipboard_sharing(NULL, 1), RA_RESULT_NULL_POINTER);
@@ -601,7 +634,7 @@ static void test_code_flows(void) {
     ra_host *h = SENTINEL;
     ra_helper *hp = SENTINEL;
     ra_assist_offer *offer = SENTINEL;
-    ra_code_info info = {SENTINEL, 7, 7};
+    ra_code_info info = {sizeof(ra_code_info), SENTINEL, 7, 7};
     ra_broker_options *garbage = G(ra_broker_options);
     EXPECT(ra_host_easy_connect(NULL, NULL, NULL, &h), RA_RESULT_NULL_POINTER);
     EXPECT(ra_host_easy_connect(garbage, NULL, NULL, &h), RA_RESULT_INVALID_HANDLE);
@@ -728,6 +761,7 @@ int main(void) {
     test_backends();
     test_events();
     test_diagnose();
+    test_stats();
     test_host();
     test_helper();
     test_broker_options();

@@ -174,7 +174,7 @@ int main(void) {
     pthread_t thread;
     REQUIRE(pthread_create(&thread, NULL, accept_thread, &job) == 0);
     ra_host_event *event = NULL;
-    ra_host_event_data hd;
+    ra_host_event_data hd = RA_SIZED(ra_host_event_data);
     CHECK(wait_host(host, RA_HOST_EVENT_CONNECTION_REQUEST, &hd, &event));
     REQUIRE(event != NULL);
     uint64_t conn = hd.connection;
@@ -187,7 +187,7 @@ int main(void) {
 
     /* The picture is the screen. */
     ra_helper_event *hevent = NULL;
-    ra_helper_event_data d;
+    ra_helper_event_data d = RA_SIZED(ra_helper_event_data);
     CHECK(wait_helper(helper, RA_HELPER_EVENT_FRAME, &d, &hevent));
     REQUIRE(hevent != NULL);
     CHECK(d.frame.width == x.screen->width_in_pixels && d.frame.height == x.screen->height_in_pixels);
@@ -213,6 +213,27 @@ int main(void) {
     CHECK(x.presses == 1 && x.releases == 1 && x.button == 1);
     CHECK(abs(x.press_x - 123) <= 1 && abs(x.press_y - 87) <= 1);
     CHECK(abs(x.release_x - 123) <= 1 && abs(x.release_y - 87) <= 1);
+
+    /* The stats: what crossed, what was encoded and decoded, a round trip
+     * of loopback's size, the input both sides counted. */
+    ra_session_stats hs = RA_SIZED(ra_session_stats);
+    ra_session_stats ps = RA_SIZED(ra_session_stats);
+    CHECK_OK(ra_host_get_stats(host, &hs));
+    CHECK_OK(ra_helper_get_stats(helper, &ps));
+    printf("host: rtt %llu us, %llu bytes sent, %llu frames sent, encode %llu us, "
+           "%llu input injected; helper: %llu bytes received, %llu frames decoded, decode %llu us\n",
+           (unsigned long long)hs.rtt_us, (unsigned long long)hs.bytes_sent,
+           (unsigned long long)hs.frames_sent, (unsigned long long)hs.encode_us_mean,
+           (unsigned long long)hs.input_events_injected, (unsigned long long)ps.bytes_received,
+           (unsigned long long)ps.frames_decoded, (unsigned long long)ps.decode_us_mean);
+    CHECK(hs.struct_size == sizeof hs && ps.struct_size == sizeof ps);
+    CHECK(hs.bytes_sent > 0 && hs.bytes_received > 0 && hs.frames_sent >= 1);
+    CHECK(hs.encode_us_mean > 0 && hs.target_bitrate > 0 && hs.target_frame_rate > 0.0);
+    CHECK(hs.rtt_us > 0 && hs.rtt_us < 500000);
+    CHECK(hs.input_events_injected >= 2); /* the moves may merge; both buttons not */
+    CHECK(ps.bytes_received >= hs.frames_sent && ps.frames_decoded >= 1);
+    CHECK(ps.decode_us_mean > 0 && ps.input_events_sent == 3);
+    CHECK(ps.rtt_us > 0 && ps.rtt_us < 500000);
 
     CHECK_OK(ra_helper_free(helper));
     CHECK_OK(ra_host_free(host));

@@ -111,7 +111,7 @@ typedef struct {
 
 static void on_helper_event(void *user_data, const ra_helper_event *event) {
     frame_counter *counter = user_data;
-    ra_helper_event_data data;
+    ra_helper_event_data data = RA_SIZED(ra_helper_event_data);
     if (ra_helper_event_get_data(event, &data) != RA_RESULT_OK) {
         return;
     }
@@ -130,6 +130,44 @@ static void on_helper_event(void *user_data, const ra_helper_event *event) {
 static int close_to(uint8_t a, uint8_t b) { return (a > b ? a - b : b - a) <= 12; }
 
 static void code_flows(void);
+
+/* The event's data read as a program built against an older header (shorter
+ * struct) and a newer one (longer) would: the library writes no byte past
+ * the size the caller declares, and says how much it wrote. */
+static void check_struct_size(const ra_host_event *event, const ra_host_event_data *full) {
+    union {
+        ra_host_event_data data;
+        unsigned char bytes[sizeof(ra_host_event_data)];
+    } older;
+    memset(&older, 0xAB, sizeof older);
+    const size_t declared = offsetof(ra_host_event_data, helper_name) + sizeof(const char *);
+    older.data.struct_size = declared;
+    CHECK_OK(ra_host_event_get_data(event, &older.data));
+    CHECK(older.data.struct_size == declared);
+    CHECK(older.data.kind == full->kind && older.data.connection == full->connection);
+    CHECK(strcmp(older.data.helper_name, full->helper_name) == 0);
+    size_t changed = 0;
+    for (size_t i = declared; i < sizeof older.bytes; i++) {
+        changed += older.bytes[i] != 0xAB;
+    }
+    CHECK(changed == 0);
+
+    struct {
+        ra_host_event_data data;
+        uint64_t appended_later;
+    } newer;
+    memset(&newer, 0, sizeof newer);
+    newer.data.struct_size = sizeof newer;
+    newer.appended_later = 42;
+    CHECK_OK(ra_host_event_get_data(event, &newer.data));
+    CHECK(newer.data.struct_size == sizeof(ra_host_event_data));
+    CHECK(newer.data.connection == full->connection && newer.appended_later == 42);
+
+    ra_host_event_data unset;
+    memset(&unset, 0, sizeof unset);
+    CHECK_RESULT(ra_host_event_get_data(event, &unset), RA_RESULT_INVALID_ARGUMENT);
+    CHECK(unset.kind == 0 && strstr(ra_last_error_message(), "sizeof(ra_host_event_data)") != NULL);
+}
 
 int main(void) {
     capturer_state capturer;
@@ -198,7 +236,7 @@ int main(void) {
     REQUIRE(token != NULL && password != NULL);
     CHECK(strncmp(token, "ra1-", 4) == 0);
     CHECK(strlen(password) == 15); /* XXXX-XXXX-XXXXX */
-    ra_invitation_info info;
+    ra_invitation_info info = RA_SIZED(ra_invitation_info);
     CHECK_OK(ra_invitation_get_info(invitation, &info));
     CHECK(strcmp(info.host_name, "C host") == 0);
     CHECK(info.address_count == 1);
@@ -216,7 +254,7 @@ int main(void) {
     pthread_t thread;
     REQUIRE(pthread_create(&thread, NULL, accept_thread, &wrong) == 0);
     ra_host_event *event = NULL;
-    ra_host_event_data hd;
+    ra_host_event_data hd = RA_SIZED(ra_host_event_data);
     CHECK(wait_host(host, RA_HOST_EVENT_AUTH_FAILED, &hd, &event));
     if (event) {
         CHECK(hd.attempts == 1);
@@ -245,6 +283,7 @@ int main(void) {
     REQUIRE(event != NULL);
     CHECK(strcmp(hd.helper_name, "C helper") == 0);
     uint64_t conn = hd.connection;
+    check_struct_size(event, &hd);
     ra_host_event_free(event);
     CHECK_OK(ra_host_approve(host, conn));
     CHECK_RESULT(ra_host_approve(host, conn), RA_RESULT_NOT_NOW);
@@ -262,13 +301,13 @@ int main(void) {
     uint32_t path = 99;
     CHECK_OK(ra_helper_get_path(helper, &path));
     CHECK(path == RA_PATH_DIRECT);
-    ra_code_info no_code = {NULL, 7, 7};
+    ra_code_info no_code = {sizeof(ra_code_info), NULL, 7, 7};
     CHECK_RESULT(ra_host_get_code_info(host, &no_code), RA_RESULT_INVALID_STATE);
     CHECK(no_code.code == NULL && no_code.expires_at_unix == 7);
 
     /* Displays, then a frame: BGRA of the capturer's colour. */
     ra_helper_event *hevent = NULL;
-    ra_helper_event_data d;
+    ra_helper_event_data d = RA_SIZED(ra_helper_event_data);
     CHECK(wait_helper(helper, RA_HELPER_EVENT_DISPLAYS, &d, &hevent));
     if (hevent) {
         CHECK(d.displays_len == 1 && strcmp(d.displays[0].name, "C display") == 0);
@@ -294,6 +333,11 @@ int main(void) {
     CHECK(close_to(centre[0], COLOUR[0]) && close_to(centre[1], COLOUR[1]) &&
           close_to(centre[2], COLOUR[2]));
     ra_helper_event_free(hevent);
+    ra_session_stats stats = RA_SIZED(ra_session_stats);
+    CHECK_OK(ra_helper_get_stats(helper, &stats));
+    CHECK(stats.frames_decoded >= 1 && stats.bytes_received > 0 && stats.rtt_us > 0);
+    CHECK_OK(ra_host_get_stats(host, &stats));
+    CHECK(stats.frames_sent >= 1 && stats.bytes_sent > 0 && stats.rtt_us > 0);
 
     /* The pointer: a move with a new shape reaches the helper byte for byte;
      * an invalid shape is the capturer's failure, reported to the host. */
@@ -578,7 +622,7 @@ static void *easy_connect_thread(void *arg) {
 /* A frame of the synthetic pattern reaches the helper. */
 static void check_frame(ra_helper *helper) {
     ra_helper_event *event = NULL;
-    ra_helper_event_data d;
+    ra_helper_event_data d = RA_SIZED(ra_helper_event_data);
     CHECK(wait_helper(helper, RA_HELPER_EVENT_FRAME, &d, &event));
     if (event) {
         CHECK(d.frame.width == WIDTH && d.frame.height == HEIGHT && d.frame.data != NULL);
@@ -614,14 +658,14 @@ static void code_flows(void) {
     CHECK(checks >= 4);
     int broker_answered = 0;
     for (size_t i = 0; i < checks; i++) {
-        ra_diagnosis_check check;
+        ra_diagnosis_check check = RA_SIZED(ra_diagnosis_check);
         CHECK_OK(ra_diagnosis_get_check(diagnosis, i, &check));
         if (strcmp(check.name, "broker") == 0) {
             broker_answered = check.ok == 1 && strstr(check.detail, " answered in ") != NULL;
         }
     }
     CHECK(broker_answered);
-    ra_diagnosis_check past;
+    ra_diagnosis_check past = RA_SIZED(ra_diagnosis_check);
     CHECK_RESULT(ra_diagnosis_get_check(diagnosis, checks, &past), RA_RESULT_INVALID_ARGUMENT);
     CHECK_OK(ra_diagnosis_free(diagnosis));
 
@@ -630,10 +674,10 @@ static void code_flows(void) {
     CHECK_OK(ra_accept_options_set_name(accept, "C code helper"));
 
     ra_host_event *event = NULL;
-    ra_host_event_data hd;
+    ra_host_event_data hd = RA_SIZED(ra_host_event_data);
     ra_helper_event *hevent = NULL;
-    ra_helper_event_data d;
-    ra_code_info info;
+    ra_helper_event_data d = RA_SIZED(ra_helper_event_data);
+    ra_code_info info = RA_SIZED(ra_code_info);
     ra_helper *none = NULL;
 
     /* Easy Connect with a wrong secret half: the helper hears "wrong code",
@@ -723,7 +767,7 @@ static void code_flows(void) {
     ra_assist_offer *offer = NULL;
     CHECK_OK(ra_helper_assist(broker, accept, &offer));
     ENSURE(offer != NULL);
-    ra_code_info offered;
+    ra_code_info offered = RA_SIZED(ra_code_info);
     CHECK_OK(ra_assist_offer_get_code_info(offer, &offered));
     CHECK(offered.code != NULL && strlen(offered.code) == 15 && offered.path == RA_PATH_UNKNOWN);
     CHECK_RESULT(ra_assist_offer_wait(offer, 0, &none), RA_RESULT_TIMEOUT);

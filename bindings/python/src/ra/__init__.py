@@ -323,9 +323,13 @@ class Policy(_Handle):
 
     @settings.setter
     def settings(self, value: PolicySettings) -> None:
-        s = n.PolicySettings(int(value.allow_assistance), int(value.allow_control),
-                             int(value.allow_clipboard), int(value.max_invitation_lifetime * 1000),
-                             int(value.approval_timeout * 1000))
+        s = n.PolicySettings(
+            allow_assistance=int(value.allow_assistance),
+            allow_control=int(value.allow_control),
+            allow_clipboard=int(value.allow_clipboard),
+            max_invitation_lifetime_ms=int(value.max_invitation_lifetime * 1000),
+            approval_timeout_ms=int(value.approval_timeout * 1000),
+        )
         _check(n.lib.ra_policy_set(self._p, ctypes.byref(s)))
 
     def to_toml(self) -> str:

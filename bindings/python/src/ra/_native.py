@@ -49,6 +49,16 @@ def _load() -> ctypes.CDLL:
 lib = _load()
 
 
+class Sized(Structure):
+    """A struct the library writes (or reads) with ``struct_size`` first: set
+    to this struct's size on creation, as ``RA_SIZED`` does in C, so the
+    library writes no more than this binding knows of."""
+
+    def __init__(self, **fields) -> None:
+        super().__init__(**fields)
+        self.struct_size = ctypes.sizeof(self)
+
+
 class Rect(Structure):
     _fields_ = [("x", c_int32), ("y", c_int32), ("width", c_uint32), ("height", c_uint32)]
 
@@ -98,16 +108,17 @@ class CursorUpdate(Structure):
     _fields_ = [("x", c_int32), ("y", c_int32), ("visible", c_uint8), ("shape", CursorShape)]
 
 
-class CodeInfo(Structure):
-    _fields_ = [("code", c_char_p), ("expires_at_unix", c_int64), ("path", c_uint32)]
+class CodeInfo(Sized):
+    _fields_ = [("struct_size", c_size_t), ("code", c_char_p), ("expires_at_unix", c_int64), ("path", c_uint32)]
 
 
-class DiagnosisCheck(Structure):
-    _fields_ = [("name", c_char_p), ("ok", c_uint8), ("detail", c_char_p)]
+class DiagnosisCheck(Sized):
+    _fields_ = [("struct_size", c_size_t), ("name", c_char_p), ("ok", c_uint8), ("detail", c_char_p)]
 
 
-class HostEventData(Structure):
+class HostEventData(Sized):
     _fields_ = [
+        ("struct_size", c_size_t),
         ("kind", c_uint32),
         ("connection", c_uint64),
         ("helper_name", c_char_p),
@@ -129,8 +140,9 @@ class HostEventData(Structure):
     ]
 
 
-class HelperEventData(Structure):
+class HelperEventData(Sized):
     _fields_ = [
+        ("struct_size", c_size_t),
         ("kind", c_uint32),
         ("host_name", c_char_p),
         ("text", c_char_p),
@@ -150,8 +162,9 @@ class HelperEventData(Structure):
     ]
 
 
-class InvitationInfo(Structure):
+class InvitationInfo(Sized):
     _fields_ = [
+        ("struct_size", c_size_t),
         ("host_name", c_char_p),
         ("session_id", c_char_p),
         ("created_at_unix", c_int64),
@@ -160,13 +173,38 @@ class InvitationInfo(Structure):
     ]
 
 
-class PolicySettings(Structure):
+class PolicySettings(Sized):
     _fields_ = [
+        ("struct_size", c_size_t),
         ("allow_assistance", c_uint8),
         ("allow_control", c_uint8),
         ("allow_clipboard", c_uint8),
         ("max_invitation_lifetime_ms", c_uint64),
         ("approval_timeout_ms", c_uint64),
+    ]
+
+
+class SessionStats(Sized):
+    _fields_ = [
+        ("struct_size", c_size_t),
+        ("rtt_us", c_uint64),
+        ("packets_sent", c_uint64),
+        ("packets_lost", c_uint64),
+        ("loss", c_double),
+        ("bytes_sent", c_uint64),
+        ("bytes_received", c_uint64),
+        ("target_bitrate", c_uint32),
+        ("target_frame_rate", c_double),
+        ("frames_sent", c_uint64),
+        ("frames_decoded", c_uint64),
+        ("frames_dropped", c_uint64),
+        ("encode_us_last", c_uint64),
+        ("encode_us_mean", c_uint64),
+        ("decode_us_last", c_uint64),
+        ("decode_us_mean", c_uint64),
+        ("input_events_sent", c_uint64),
+        ("input_events_injected", c_uint64),
+        ("input_events_held_back", c_uint64),
     ]
 
 
@@ -286,6 +324,7 @@ for _name, _restype, _args in [
     ("ra_host_easy_connect", ra_result, [P, P, P, PP]),
     ("ra_host_join", ra_result, [P, c_char_p, P, P, PP]),
     ("ra_host_get_code_info", ra_result, [P, POINTER(CodeInfo)]),
+    ("ra_host_get_stats", ra_result, [P, POINTER(SessionStats)]),
     ("ra_host_free", ra_result, [P]),
     ("ra_helper_accept", ra_result, [P, c_char_p, P, PP]),
     ("ra_helper_get_host_name", ra_result, [P, STR_OUT]),
@@ -304,6 +343,7 @@ for _name, _restype, _args in [
     ("ra_helper_send_clipboard", ra_result, [P, c_char_p]),
     ("ra_helper_get_path", ra_result, [P, POINTER(c_uint32)]),
     ("ra_helper_easy_connect", ra_result, [P, c_char_p, P, PP]),
+    ("ra_helper_get_stats", ra_result, [P, POINTER(SessionStats)]),
     ("ra_helper_free", ra_result, [P]),
     ("ra_helper_assist", ra_result, [P, P, PP]),
     ("ra_assist_offer_get_code_info", ra_result, [P, POINTER(CodeInfo)]),

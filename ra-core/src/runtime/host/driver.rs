@@ -15,6 +15,7 @@ use crate::runtime::connection::{NetEvent, WriterCommand};
 use crate::runtime::controller::{Reply, Request, Requests};
 use crate::runtime::injector::InjectorThread;
 use crate::runtime::sleep_until;
+use crate::runtime::stats::StatsRecorder;
 use crate::runtime::video::{PipelineCommand, PipelineReport, VideoPipeline};
 use crate::session::{
     ConnectionId, HostCommand, HostEndpoint, HostEvent, HostTransmit, MediaCommand,
@@ -42,6 +43,7 @@ pub(super) struct HostDriver {
     /// Also receives every event.
     pub(super) observer: Option<mpsc::UnboundedSender<HostEvent>>,
     pub(super) desk: DeskDriver,
+    pub(super) stats: StatsRecorder,
 }
 
 /// What the driver's loop waits on.
@@ -206,6 +208,7 @@ impl HostDriver {
         while let Some(record) = self.core.poll_audit() {
             self.write_audit(record);
         }
+        self.stats.set_input_held_back(self.core.input_dropped());
         while let Some(event) = self.core.poll_event() {
             if let Some(observer) = &self.observer {
                 let _ = observer.send(event.clone());
@@ -217,7 +220,11 @@ impl HostDriver {
     fn media(&mut self, command: MediaCommand) {
         let command = match command {
             MediaCommand::Start { conn } => match self.connections.get(&conn) {
-                Some(handle) => PipelineCommand::Start(handle.connection.clone()),
+                Some(handle) => {
+                    // The helper served is the one whose link the stats show.
+                    self.stats.set_connection(&handle.connection);
+                    PipelineCommand::Start(handle.connection.clone())
+                }
                 None => return,
             },
             MediaCommand::Stop { .. } => PipelineCommand::Stop,

@@ -32,6 +32,7 @@ use crate::media::{Capturer, DisplayId, Encoder};
 use crate::password::Password;
 use crate::policy::Policy;
 use crate::session::{ConnectionId, HostCommand, HostEvent, OfferRecord};
+use crate::stats::SessionStats;
 
 use driver::SHUTDOWN_WAIT;
 
@@ -289,6 +290,12 @@ impl HostHandle {
     /// threads (its blocking methods serve threads outside the runtime).
     pub fn controller(&self) -> &HostController {
         &self.controller
+    }
+
+    /// The session's statistics now (see [`Controller::stats`](super::Controller::stats):
+    /// cheap enough for every frame).
+    pub fn stats(&self) -> SessionStats {
+        self.controller.stats()
     }
 
     /// The controller and the events apart, e.g. to read the events on one

@@ -21,6 +21,7 @@ use crate::runtime::connection::{NetEvent, channel_binding, run_connection};
 use crate::runtime::controller::HostController;
 use crate::runtime::error::InviteError;
 use crate::runtime::injector::InjectorThread;
+use crate::runtime::stats::StatsRecorder;
 use crate::runtime::video::{PipelineReport, VideoPipeline};
 use crate::session::{ConnectionId, HostConfig, HostEndpoint, HostEvent, OfferRecord};
 
@@ -104,6 +105,7 @@ pub(crate) struct PreparedHost {
     injector: InjectorThread,
     desk: DeskDriver,
     desk_signals: mpsc::UnboundedReceiver<DeskSignal>,
+    stats: StatsRecorder,
 }
 
 /// Starts `backends`; `display` is the display to share first.
@@ -117,15 +119,17 @@ pub(crate) fn prepare_host(
     let (desk_tx, desk_signals) = mpsc::unbounded_channel();
     let desk = DeskDriver::start(backends.desk, desk_tx)?;
     let (report_tx, reports) = mpsc::unbounded_channel();
+    let stats = StatsRecorder::default();
     let pipeline = VideoPipeline::spawn(
         backends.capturer,
         backends.encoder,
         display,
         report_tx,
+        stats.clone(),
         tokio::runtime::Handle::current(),
     )
     .map_err(|e| InviteError::backend("video pipeline", e))?;
-    let injector = InjectorThread::spawn(backends.injector)
+    let injector = InjectorThread::spawn(backends.injector, stats.clone())
         .map_err(|e| InviteError::backend("input injector", e))?;
     Ok(PreparedHost {
         pipeline,
@@ -133,6 +137,7 @@ pub(crate) fn prepare_host(
         injector,
         desk,
         desk_signals,
+        stats,
     })
 }
 
@@ -144,6 +149,7 @@ pub(crate) fn spawn_host(start: HostStart, prepared: PreparedHost) -> (HostHandl
         injector,
         desk,
         desk_signals,
+        stats,
     } = prepared;
     let mut config = HostConfig::new(
         start.session_id,
@@ -160,7 +166,7 @@ pub(crate) fn spawn_host(start: HostStart, prepared: PreparedHost) -> (HostHandl
     let core = HostEndpoint::new(config, Instant::now(), Box::new(rand_core::OsRng));
     let (net_tx, net_rx) = mpsc::unbounded_channel();
     let (alive_tx, alive_rx) = mpsc::unbounded_channel();
-    let (controller, requests) = HostController::channel();
+    let (controller, requests) = HostController::channel(stats.clone());
     let (event_tx, event_rx) = mpsc::unbounded_channel();
     let feed = ConnectionFeed {
         net: net_tx,
@@ -179,6 +185,7 @@ pub(crate) fn spawn_host(start: HostStart, prepared: PreparedHost) -> (HostHandl
         events: event_tx,
         observer: start.observer,
         desk,
+        stats,
     };
     tokio::spawn(driver.run(DriverInputs {
         net: net_rx,

@@ -169,6 +169,7 @@ pub struct HelperConnection {
     control_rx: FrameDecoder,
     events: VecDeque<HelperEvent>,
     transmits: VecDeque<HelperTransmit>,
+    input_events_sent: u64,
 }
 
 impl std::fmt::Debug for HelperConnection {
@@ -201,6 +202,7 @@ impl HelperConnection {
             control_rx: FrameDecoder::new(MAX_CONTROL_MESSAGE),
             events: VecDeque::new(),
             transmits: VecDeque::new(),
+            input_events_sent: 0,
         };
         connection.send(Message::Hello(proto::Hello {
             protocol_version: PROTOCOL_VERSION,
@@ -324,6 +326,7 @@ impl HelperConnection {
         };
         self.transmits
             .push_back(HelperTransmit::Input(encode_frame(&batch)));
+        self.input_events_sent += events.len() as u64;
         Ok(())
     }
 
@@ -464,6 +467,11 @@ impl HelperConnection {
             } => Some(grant),
             _ => None,
         }
+    }
+
+    /// Input events sent to the host so far.
+    pub fn input_events_sent(&self) -> u64 {
+        self.input_events_sent
     }
 
     /// The control state, if live.

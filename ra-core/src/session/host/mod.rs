@@ -473,7 +473,9 @@ impl HostEndpoint {
         &self.policy
     }
 
-    /// Input events dropped because no grant covered them.
+    /// The helper's input events held back or dropped so far: no grant
+    /// covered them, paused, the local user busy, over the rate limit, or
+    /// invalid.
     pub fn input_dropped(&self) -> u64 {
         self.input_dropped
     }
