@@ -1701,6 +1701,23 @@ const char *ra_version(void);
 ra_result ra_set_log_callback(ra_log_callback callback, void *user_data, uint32_t max_level);
 
 /**
+ * Writes `message` into the library's log at `level` (`RA_LOG_ERROR`…
+ * `RA_LOG_TRACE`), as coming from `origin` (e.g. `"ra.python"`; NULL:
+ * `"app"`), which the log callback receives as its `target`. This is how
+ * an application's or a binding's own failures — an exception thrown in a
+ * callback the library called — reach the same log as the engine's. Does
+ * nothing when no callback is set or `level` is above its `max_level`.
+ *
+ * `RA_RESULT_INVALID_ARGUMENT` for `RA_LOG_OFF` or an unknown level,
+ * `RA_RESULT_NULL_ARGUMENT` for a NULL `message`, `RA_RESULT_INVALID_UTF8`
+ * for strings that are not UTF-8.
+ *
+ * # Safety
+ * `origin` (if not NULL) and `message` must be NUL-terminated strings.
+ */
+ra_result ra_log_message(uint32_t level, const char *origin, const char *message);
+
+/**
  * Arms a one-time panic at `point` (`RA_PANIC_NEXT_CALL` or
  * `RA_PANIC_NEXT_CALLBACK`), or disarms it (`RA_PANIC_NONE`). For tests of
  * error handling only. Any thread; process-wide.

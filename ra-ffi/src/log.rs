@@ -13,7 +13,7 @@ use tracing_subscriber::layer::{Context, Layer, SubscriberExt as _};
 use crate::error::{Error, Result};
 use crate::guard::{callback_guard, guard};
 use crate::result::{RA_RESULT_UNSUPPORTED, ra_result};
-use crate::strings::c_string_lossy;
+use crate::strings::{c_string_lossy, opt_str_arg, str_arg};
 
 /// Nothing is logged.
 pub const RA_LOG_OFF: u32 = 0;
@@ -102,8 +102,9 @@ impl<S: Subscriber> Layer<S> for CallbackLayer {
         let mut text = MessageText::default();
         event.record(&mut text);
         let metadata = event.metadata();
-        let target = c_string_lossy(metadata.target());
-        let message = c_string_lossy(&text.0);
+        // Messages written through `ra_log_message` name their own origin.
+        let target = c_string_lossy(text.origin.as_deref().unwrap_or(metadata.target()));
+        let message = c_string_lossy(&text.text);
         IN_CALLBACK.with(|flag| flag.set(true));
         // A failure here has nowhere to go but the log itself: ignore it.
         let _ = callback_guard(|| {
@@ -123,28 +124,36 @@ impl<S: Subscriber> Layer<S> for CallbackLayer {
     }
 }
 
-/// Formats an event as `message key=value …`.
+/// The field that carries `ra_log_message`'s origin, used as the target.
+const ORIGIN_FIELD: &str = "ra_origin";
+
+/// Formats an event as `message key=value …`, keeping the origin apart.
 #[derive(Default)]
-struct MessageText(String);
+struct MessageText {
+    text: String,
+    origin: Option<String>,
+}
 
 impl Visit for MessageText {
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        if !self.0.is_empty() {
-            self.0.push(' ');
+        if !self.text.is_empty() {
+            self.text.push(' ');
         }
         if field.name() == "message" {
-            let _ = write!(self.0, "{value:?}");
+            let _ = write!(self.text, "{value:?}");
         } else {
-            let _ = write!(self.0, "{}={value:?}", field.name());
+            let _ = write!(self.text, "{}={value:?}", field.name());
         }
     }
 
     fn record_str(&mut self, field: &Field, value: &str) {
-        if field.name() == "message" {
-            if !self.0.is_empty() {
-                self.0.push(' ');
+        if field.name() == ORIGIN_FIELD {
+            self.origin = Some(value.to_owned());
+        } else if field.name() == "message" {
+            if !self.text.is_empty() {
+                self.text.push(' ');
             }
-            self.0.push_str(value);
+            self.text.push_str(value);
         } else {
             self.record_debug(field, &value);
         }
@@ -203,6 +212,47 @@ pub unsafe extern "C" fn ra_set_log_callback(
             RA_LOG_OFF
         };
         MAX_LEVEL.store(level, Ordering::Relaxed);
+        Ok(())
+    })
+}
+
+/// Writes `message` into the library's log at `level` (`RA_LOG_ERROR`…
+/// `RA_LOG_TRACE`), as coming from `origin` (e.g. `"ra.python"`; NULL:
+/// `"app"`), which the log callback receives as its `target`. This is how
+/// an application's or a binding's own failures — an exception thrown in a
+/// callback the library called — reach the same log as the engine's. Does
+/// nothing when no callback is set or `level` is above its `max_level`.
+///
+/// `RA_RESULT_INVALID_ARGUMENT` for `RA_LOG_OFF` or an unknown level,
+/// `RA_RESULT_NULL_ARGUMENT` for a NULL `message`, `RA_RESULT_INVALID_UTF8`
+/// for strings that are not UTF-8.
+///
+/// # Safety
+/// `origin` (if not NULL) and `message` must be NUL-terminated strings.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ra_log_message(
+    level: u32,
+    origin: *const c_char,
+    message: *const c_char,
+) -> ra_result {
+    guard(|| {
+        // SAFETY: the caller passes NUL-terminated strings or NULL.
+        let origin = unsafe { opt_str_arg(origin, "origin") }?.unwrap_or("app");
+        // SAFETY: as above.
+        let message = unsafe { str_arg(message, "message") }?;
+        macro_rules! log_at {
+            ($level:expr) => {
+                tracing::event!(target: "ra_ffi::app", $level, ra_origin = origin, "{message}")
+            };
+        }
+        match level {
+            RA_LOG_ERROR => log_at!(Level::ERROR),
+            RA_LOG_WARN => log_at!(Level::WARN),
+            RA_LOG_INFO => log_at!(Level::INFO),
+            RA_LOG_DEBUG => log_at!(Level::DEBUG),
+            RA_LOG_TRACE => log_at!(Level::TRACE),
+            other => return Err(Error::invalid(format!("unknown log level {other}"))),
+        }
         Ok(())
     })
 }

@@ -34,6 +34,7 @@ static void cap_destroy(void *user_data) { ((capturer_state *)user_data)->destro
 typedef struct {
     pthread_mutex_t lock;
     int warnings_from_ra;
+    int from_app; /* ra_log_message's line, under its own origin */
 } log_state;
 
 static void on_log(void *user_data, uint32_t level, const char *target, const char *message) {
@@ -41,6 +42,12 @@ static void on_log(void *user_data, uint32_t level, const char *target, const ch
     if (level <= RA_LOG_WARN && strncmp(target, "ra_ffi", 6) == 0 && strstr(message, "panic")) {
         pthread_mutex_lock(&state->lock);
         state->warnings_from_ra++;
+        pthread_mutex_unlock(&state->lock);
+    }
+    if (level == RA_LOG_ERROR && strcmp(target, "ra.test") == 0 &&
+        strcmp(message, "a callback threw: boom") == 0) {
+        pthread_mutex_lock(&state->lock);
+        state->from_app++;
         pthread_mutex_unlock(&state->lock);
     }
 }
@@ -60,6 +67,14 @@ int main(void) {
     memset(&log, 0, sizeof log);
     pthread_mutex_init(&log.lock, NULL);
     CHECK_OK(ra_set_log_callback(on_log, &log, RA_LOG_WARN));
+
+    /* An application's own line reaches the callback synchronously, under
+     * its origin; one above the callback's level does not. */
+    CHECK_OK(ra_log_message(RA_LOG_ERROR, "ra.test", "a callback threw: boom"));
+    CHECK_OK(ra_log_message(RA_LOG_DEBUG, "ra.test", "a callback threw: boom"));
+    pthread_mutex_lock(&log.lock);
+    CHECK(log.from_app == 1);
+    pthread_mutex_unlock(&log.lock);
 
     /* On the path into a C capturer (its displays callback, during invite). */
     capturer_state capturer;

@@ -42,6 +42,11 @@ static void test_basics(void) {
     CHECK_OK(ra_string_free(NULL));
     EXPECT(ra_set_log_callback(NULL, NULL, 99), RA_RESULT_INVALID_ARGUMENT);
     CHECK_OK(ra_set_log_callback(NULL, NULL, RA_LOG_OFF));
+    EXPECT(ra_log_message(RA_LOG_WARN, "app", NULL), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_log_message(RA_LOG_OFF, "app", "x"), RA_RESULT_INVALID_ARGUMENT);
+    EXPECT(ra_log_message(99, NULL, "x"), RA_RESULT_INVALID_ARGUMENT);
+    EXPECT(ra_log_message(RA_LOG_WARN, bad_utf8, "x"), RA_RESULT_INVALID_UTF8);
+    CHECK_OK(ra_log_message(RA_LOG_ERROR, NULL, "nobody listens: nothing happens"));
     EXPECT(ra_debug_inject_panic(77), RA_RESULT_INVALID_ARGUMENT);
 
     uint32_t key = 7;
