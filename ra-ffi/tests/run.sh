@@ -51,7 +51,7 @@ export RUST_BACKTRACE=0
 # afterwards. Its first line of output says where it listens (no waiting on
 # files); the rest goes to $out/broker.log.
 with_broker() {
-    local fifo=$out/broker.fifo line="" status=1
+    local fifo=$out/broker.$BASHPID.fifo line="" status=1
     rm -f "$fifo"
     mkfifo "$fifo"
     "$lib/ra-broker" serve --listen 127.0.0.1:0 >"$fifo" 2>>"$out/broker.log" &
@@ -75,6 +75,7 @@ with_broker() {
     kill "$broker" 2>/dev/null || true
     wait "$broker" 2>/dev/null || true
     wait "$drain" 2>/dev/null || true
+    rm -f "$fifo"
     return $status
 }
 
@@ -82,7 +83,7 @@ with_broker() {
 # picks it and says which through -displayfd: no waiting on files); stops it
 # afterwards, by PID.
 with_xvfb() {
-    local fifo=$out/xvfb.fifo number="" status=1
+    local fifo=$out/xvfb.$BASHPID.fifo number="" status=1
     rm -f "$fifo"
     mkfifo "$fifo"
     Xvfb -displayfd 5 -noreset -nolisten tcp -screen 0 640x480x24 5>"$fifo" 2>>"$out/xvfb.log" &
@@ -100,6 +101,7 @@ with_xvfb() {
     fi
     kill "$xvfb" 2>/dev/null || true
     wait "$xvfb" 2>/dev/null || true
+    rm -f "$fifo"
     return $status
 }
 
@@ -107,7 +109,8 @@ with_xvfb() {
 # tests drive (ra-ffi/tests/c/witness.c: a painted window on $DISPLAY that
 # reports the clicks it gets and measures a picture against the screen).
 with_witness() {
-    gcc -std=c11 "${warn[@]}" -O1 -Ira-ffi/tests/c ra-ffi/tests/c/witness.c -o "$out/x_witness" -lxcb -lm &&
+    gcc -std=c11 "${warn[@]}" -O1 -Ira-ffi/tests/c ra-ffi/tests/c/witness.c -o "$out/x_witness.$BASHPID" -lxcb -lm &&
+        mv -f "$out/x_witness.$BASHPID" "$out/x_witness" &&
         RA_TEST_WITNESS=$out/x_witness "$@"
 }
 
@@ -116,9 +119,11 @@ with_witness() {
 # 99.0.0: the bindings must refuse it at load with a clear error.
 with_incompatible_library() {
     local dir=$out/incompatible
+    local scratch=$dir/libra_ffi.so.$BASHPID
     mkdir -p "$dir"
-    echo 'const char *ra_version(void) { return "99.0.0"; }' >"$dir/version.c"
-    gcc -shared -fPIC -Wl,-soname,"libra_ffi.so.$major" "$dir/version.c" -o "$dir/libra_ffi.so" &&
+    echo 'const char *ra_version(void) { return "99.0.0"; }' |
+        gcc -shared -fPIC -Wl,-soname,"libra_ffi.so.$major" -x c - -o "$scratch" &&
+        mv -f "$scratch" "$dir/libra_ffi.so" &&
         ln -sfn libra_ffi.so "$dir/libra_ffi.so.$major" &&
         RA_TEST_INCOMPATIBLE_LIBRARY=$dir/libra_ffi.so "$@"
 }
