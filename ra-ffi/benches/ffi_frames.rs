@@ -13,6 +13,10 @@
 //! paths differ. Passes alternate between the paths so drift on a busy
 //! machine hits both. The overhead reported is the FFI path's extra hop time
 //! as a share of the Rust path's capture → application time per frame.
+//!
+//! While frames still flow, it also times `ra_host_get_stats` and
+//! `ra_helper_get_stats` (meant to be cheap enough to call every frame:
+//! the target is under 10 µs a call).
 // The C ABI is called directly; the bench stays within the crate that allows it.
 #![allow(unsafe_code)]
 
@@ -32,11 +36,13 @@ use ra_ffi::host::*;
 use ra_ffi::invitation::*;
 use ra_ffi::options::*;
 use ra_ffi::result::RA_RESULT_OK;
+use ra_ffi::stats::*;
 use ra_ffi::strings::ra_string_free;
 
 const FRAMES_PER_PASS: usize = 120;
 const PASSES: usize = 3;
 const WARMUP_FRAMES: usize = 10;
+const STATS_CALLS: usize = 20_000;
 
 /// One frame's timings in microseconds: capture → application, and decoded → application.
 #[derive(Clone, Copy)]
@@ -64,15 +70,28 @@ fn take_string(p: *mut c_char) -> String {
     s
 }
 
+/// One of the structs the library writes, zeroed with `struct_size` set as
+/// a C caller does with `RA_SIZED`.
+fn sized<T: Copy>() -> T {
+    // SAFETY: only used with ra.h's plain-data structs (numbers, raw
+    // pointers), for which all-zero bytes are a valid value.
+    let mut value: T = unsafe { std::mem::zeroed() };
+    // SAFETY: every such struct starts with `size_t struct_size`.
+    unsafe {
+        ptr::from_mut(&mut value)
+            .cast::<usize>()
+            .write(std::mem::size_of::<T>())
+    };
+    value
+}
+
 /// Approves every connection request (the host's event callback).
 unsafe extern "C" fn approve_all(user_data: *mut c_void, event: *const ra_host_event) {
-    let mut data = std::mem::MaybeUninit::<ra_host_event_data>::uninit();
-    // SAFETY: the event is lent for this call; `data` is written on success.
-    if unsafe { ra_host_event_get_data(event, data.as_mut_ptr()) } != RA_RESULT_OK {
+    let mut data = sized::<ra_host_event_data>();
+    // SAFETY: the event is lent for this call; `data` is sized.
+    if unsafe { ra_host_event_get_data(event, &mut data) } != RA_RESULT_OK {
         return;
     }
-    // SAFETY: written by the successful call above.
-    let data = unsafe { data.assume_init() };
     if data.kind == RA_HOST_EVENT_CONNECTION_REQUEST {
         // SAFETY: user_data is the live host handle.
         unsafe { ra_host_approve(user_data as *const ra_host, data.connection) };
@@ -157,13 +176,11 @@ struct Collector {
 }
 
 unsafe extern "C" fn on_frame(user_data: *mut c_void, event: *const ra_helper_event) {
-    let mut data = std::mem::MaybeUninit::<ra_helper_event_data>::uninit();
-    // SAFETY: the event is lent for this call.
-    if unsafe { ra_helper_event_get_data(event, data.as_mut_ptr()) } != RA_RESULT_OK {
+    let mut data = sized::<ra_helper_event_data>();
+    // SAFETY: the event is lent for this call; `data` is sized.
+    if unsafe { ra_helper_event_get_data(event, &mut data) } != RA_RESULT_OK {
         return;
     }
-    // SAFETY: written by the successful call above.
-    let data = unsafe { data.assume_init() };
     if data.kind != RA_HELPER_EVENT_FRAME {
         return;
     }
@@ -182,8 +199,38 @@ unsafe extern "C" fn on_frame(user_data: *mut c_void, event: *const ra_helper_ev
     }
 }
 
-/// Frames through the C ABI's event callback.
-fn ffi_pass(token: &str, password: &str) -> Vec<Sample> {
+/// Times `STATS_CALLS` calls of `get` (a stats call on a live session):
+/// the mean and the 99th percentile, in µs. The figures must be live (a
+/// round trip and bytes counted), or the calls timed did no work.
+fn time_stats_calls(mut get: impl FnMut(&mut ra_session_stats) -> u32) -> (f64, f64) {
+    let mut calls_ns = Vec::with_capacity(STATS_CALLS);
+    let mut stats = sized::<ra_session_stats>();
+    for _ in 0..STATS_CALLS {
+        stats = sized::<ra_session_stats>();
+        let started = Instant::now();
+        let result = get(&mut stats);
+        calls_ns.push(started.elapsed().as_nanos() as u64);
+        ok(result, "stats");
+    }
+    assert!(
+        stats.rtt_us > 0 && stats.bytes_sent > 0 && stats.bytes_received > 0,
+        "the stats are not live"
+    );
+    let mean = calls_ns.iter().sum::<u64>() as f64 / calls_ns.len() as f64;
+    calls_ns.sort_unstable();
+    let p99 = calls_ns[(calls_ns.len() - 1) * 99 / 100] as f64;
+    (mean / 1000.0, p99 / 1000.0)
+}
+
+/// The stats calls' cost: the host's and the helper's (mean µs, p99 µs).
+struct StatsCost {
+    host: (f64, f64),
+    helper: (f64, f64),
+}
+
+/// Frames through the C ABI's event callback; then, frames still flowing,
+/// the stats calls timed on both sides.
+fn ffi_pass(host: *mut ra_host, token: &str, password: &str) -> (Vec<Sample>, StatsCost) {
     let token = std::ffi::CString::new(token).unwrap();
     let password = std::ffi::CString::new(password).unwrap();
     let (done, finished) = mpsc::channel();
@@ -191,6 +238,7 @@ fn ffi_pass(token: &str, password: &str) -> Vec<Sample> {
         samples: Mutex::new(Vec::new()),
         done: Mutex::new(Some(done)),
     };
+    let cost;
     // SAFETY: as in `open_host`; the collector outlives the callback, which
     // is removed before it is dropped.
     unsafe {
@@ -216,6 +264,11 @@ fn ffi_pass(token: &str, password: &str) -> Vec<Sample> {
         finished
             .recv_timeout(Duration::from_secs(120))
             .expect("frames in time");
+        // The live handles; each `stats` is sized.
+        cost = StatsCost {
+            host: time_stats_calls(|stats| ra_host_get_stats(host, stats)),
+            helper: time_stats_calls(|stats| ra_helper_get_stats(helper, stats)),
+        };
         ok(
             ra_helper_set_event_callback(helper, None, ptr::null_mut()),
             "uncallback",
@@ -224,7 +277,7 @@ fn ffi_pass(token: &str, password: &str) -> Vec<Sample> {
     }
     let mut samples = collector.samples.into_inner().unwrap();
     samples.truncate(FRAMES_PER_PASS + WARMUP_FRAMES);
-    samples.split_off(WARMUP_FRAMES)
+    (samples.split_off(WARMUP_FRAMES), cost)
 }
 
 fn mean(samples: &[Sample], f: impl Fn(&Sample) -> u64) -> f64 {
@@ -243,9 +296,12 @@ fn main() {
     let (host, token, password) = open_host();
     let mut rust = Vec::new();
     let mut ffi = Vec::new();
+    let mut costs = Vec::new();
     for _ in 0..PASSES {
         rust.extend(rust_pass(&runtime, &token, &password));
-        ffi.extend(ffi_pass(&token, &password));
+        let (samples, cost) = ffi_pass(host, &token, &password);
+        ffi.extend(samples);
+        costs.push(cost);
     }
     // SAFETY: the handle from open_host, freed once.
     unsafe { ra_host_free(host) };
@@ -276,5 +332,16 @@ fn main() {
         100.0 * extra_us / per_frame_us,
         per_frame_us / 1000.0
     );
+    for (pass, cost) in costs.iter().enumerate() {
+        println!(
+            "stats call, pass {}: ra_host_get_stats {:.2} µs mean / {:.2} µs p99, \
+             ra_helper_get_stats {:.2} µs mean / {:.2} µs p99 (target < 10 µs)",
+            pass + 1,
+            cost.host.0,
+            cost.host.1,
+            cost.helper.0,
+            cost.helper.1
+        );
+    }
     println!("(took {:.0} s)", started.elapsed().as_secs_f64());
 }
