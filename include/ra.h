@@ -1709,7 +1709,7 @@ ra_result ra_set_log_callback(ra_log_callback callback, void *user_data, uint32_
  * nothing when no callback is set or `level` is above its `max_level`.
  *
  * `RA_RESULT_INVALID_ARGUMENT` for `RA_LOG_OFF` or an unknown level,
- * `RA_RESULT_NULL_ARGUMENT` for a NULL `message`, `RA_RESULT_INVALID_UTF8`
+ * `RA_RESULT_NULL_POINTER` for a NULL `message`, `RA_RESULT_INVALID_UTF8`
  * for strings that are not UTF-8.
  *
  * # Safety

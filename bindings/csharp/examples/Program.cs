@@ -1,5 +1,5 @@
 // Both roles in one C# program: the host approves through a .NET event, the
-// helper polls three frames. Build and run with Mono:
+// helper polls three frames and prints the session's statistics. Build and run with Mono:
 //   mcs -out:example.exe ../src/*.cs Program.cs && LD_LIBRARY_PATH=../../../target/debug mono example.exe
 using System;
 using Ra;
@@ -8,6 +8,10 @@ static class Program
 {
     static int Main()
     {
+        // An exception thrown in a callback (here: the host's event handler) is
+        // caught before it reaches native code and reported here.
+        Library.UnhandledCallbackException += (sender, args) =>
+            Console.Error.WriteLine(args.Callback + " threw: " + args.Exception.Message);
         try
         {
             using (var host = Host.Invite("C# example", "127.0.0.1:0"))
@@ -27,6 +31,7 @@ static class Program
                         Console.WriteLine("helper: frame " + e.Frame.Width + "x" + e.Frame.Height);
                         if (++frames == 3) break;
                     }
+                    Console.WriteLine("helper: " + helper.Stats());
                 }
             }
             return 0;

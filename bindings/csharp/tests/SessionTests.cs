@@ -1,7 +1,7 @@
-// The C# bindings end to end under Mono (or .NET 8), with a tiny runner:
-// each public static void method named Test* runs; the summary line is the
-// plain "N passed, M failed". The Quick Assist test uses the ra-broker that
-// run.sh started (RA_TEST_BROKER, RA_TEST_BROKER_FINGERPRINT).
+// The C# bindings end to end under Mono (or .NET 8): the session through an
+// invitation and Quick Assist through the ra-broker that run.sh started
+// (RA_TEST_BROKER, RA_TEST_BROKER_FINGERPRINT). The runner is Runner.cs; the
+// rest of the API is in ApiTests.cs, the real X screen in ScreenTests.cs.
 using System;
 using System.Collections.Generic;
 using System.Linq;
@@ -54,9 +54,8 @@ class Recorder : Injector
     }
 }
 
-static class SessionTests
+static partial class SessionTests
 {
-    static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
 
     static HostEvent WaitHost(IEnumerator<HostEvent> events, HostEventKind kind)
     {
@@ -222,26 +221,5 @@ static class SessionTests
                 Assert.True(Assert.Throws(() => offer.Wait(TimeSpan.Zero)).Code == Result.InvalidState, "used");
             }
         }
-    }
-
-    static int Main()
-    {
-        int passed = 0, failed = 0;
-        foreach (var test in typeof(SessionTests).GetMethods(BindingFlags.Public | BindingFlags.Static).Where(m => m.Name.StartsWith("Test")))
-        {
-            try
-            {
-                test.Invoke(null, null);
-                passed++;
-                Console.WriteLine("ok   " + test.Name);
-            }
-            catch (TargetInvocationException e)
-            {
-                failed++;
-                Console.WriteLine("FAIL " + test.Name + ": " + e.InnerException);
-            }
-        }
-        Console.WriteLine(passed + " passed, " + failed + " failed");
-        return failed == 0 && passed > 0 ? 0 : 1;
     }
 }
