@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the C library, include/ra.h, the C++ wrapper ra.hpp, ra.pc and the
+# Installs the C library, include/ra.h, the C++ wrapper ra.hpp (and ra/*.hpp), ra.pc and the
 # CMake package config under PREFIX:  ra-ffi/install.sh PREFIX [debug|release]
 # (after cargo build). The shared library is installed under its versioned
 # name, libra_ffi.so.X.Y.Z, with the links libra_ffi.so.X (its SONAME: what
@@ -14,6 +14,8 @@ mkdir -p "$prefix/lib/pkgconfig" "$prefix/lib/cmake/ra" "$prefix/include"
 major=${version%%.*}
 install -m 644 "$root/include/ra.h" "$prefix/include/ra.h"
 install -m 644 "$root/bindings/cpp/include/ra.hpp" "$prefix/include/ra.hpp"
+mkdir -p "$prefix/include/ra"
+install -m 644 "$root"/bindings/cpp/include/ra/*.hpp "$prefix/include/ra/"
 install -m 755 "$target/libra_ffi.so" "$prefix/lib/libra_ffi.so.$version"
 ln -sfn "libra_ffi.so.$version" "$prefix/lib/libra_ffi.so.$major"
 ln -sfn "libra_ffi.so.$major" "$prefix/lib/libra_ffi.so"

@@ -216,7 +216,7 @@ binding_coverage() {
     for binding in cpp csharp python; do
         # The wrapper: what a user calls, not the declarations of the C functions.
         case $binding in
-            cpp) wrapper=(bindings/cpp/include/ra.hpp) ;;
+            cpp) wrapper=(bindings/cpp/include/ra.hpp bindings/cpp/include/ra/*.hpp) ;;
             csharp) wrapper=(bindings/csharp/src/Ra*.cs) ;;
             python) mapfile -t wrapper < <(ls bindings/python/src/ra/*.py | grep -v '/_native\.py$') ;;
         esac
