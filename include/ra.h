@@ -939,7 +939,9 @@ typedef struct ra_helper_event_data {
      */
     struct ra_frame frame;
     /**
-     * The host's frame counter (gaps mean dropped frames).
+     * The host's frame counter within one video stream (gaps mean dropped
+     * frames); each stream — a new connection, or after a pause — counts
+     * from 1 again.
      */
     uint64_t seq;
     /**
@@ -1059,7 +1061,7 @@ typedef struct ra_host_event_data {
  *   damage stay valid until the next call of any of these callbacks), or
  *   `RA_RESULT_TIMEOUT` when nothing changed. Any other code is a failure:
  *   the host reports `RA_HOST_EVENT_BACKEND_ERROR` and stops sending video
- *   until the helper asks again.
+ *   until the helper asks for a keyframe or a display.
  * - `displays` (optional): point `*displays` at an array of `*count`
  *   displays, valid until the next call; NULL means no display list.
  * - `select` (optional): capture display `display` from the next frame on.

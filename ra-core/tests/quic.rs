@@ -861,3 +861,72 @@ async fn stats_count_what_crossed_on_both_sides() {
     assert_eq!(after.input_events_sent, 4);
     assert!(host.stats().frames_sent >= host_stats.frames_sent);
 }
+
+/// The synthetic screen, failing one capture when told to.
+struct FailingOnceCapturer {
+    inner: SyntheticCapturer,
+    fail_next: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl ra_core::media::Capturer for FailingOnceCapturer {
+    fn displays(&self) -> Result<Vec<ra_core::media::DisplayInfo>, ra_core::media::CaptureError> {
+        self.inner.displays()
+    }
+
+    fn select(&mut self, display: DisplayId) -> Result<(), ra_core::media::CaptureError> {
+        self.inner.select(display)
+    }
+
+    fn next_frame(
+        &mut self,
+        timeout: Duration,
+    ) -> Result<Option<ra_core::media::Frame<'_>>, ra_core::media::CaptureError> {
+        if self
+            .fail_next
+            .swap(false, std::sync::atomic::Ordering::SeqCst)
+        {
+            return Err(ra_core::media::CaptureError::SourceLost(
+                "the test said so".into(),
+            ));
+        }
+        self.inner.next_frame(timeout)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_keyframe_request_resumes_video_stopped_by_a_capture_failure() {
+    let fail_next = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let backends = HostBackends::new(
+        Box::new(FailingOnceCapturer {
+            inner: SyntheticCapturer::new(SyntheticConfig {
+                width: WIDTH,
+                height: HEIGHT,
+                frame_rate: 30.0,
+            }),
+            fail_next: fail_next.clone(),
+        }),
+        Box::new(OpenH264Encoder::new(EncoderSettings::default())),
+        Box::new(RecordingInjector::new()),
+    );
+    let options = InviteOptions {
+        listen: loopback(),
+        ..InviteOptions::default()
+    };
+    let mut host = invite(options, backends).await.unwrap();
+    let (mut helper, _) = connect_helper(&mut host, None).await;
+    next_frame(&mut helper).await;
+    fail_next.store(true, std::sync::atomic::Ordering::SeqCst);
+    until(|| !fail_next.load(std::sync::atomic::Ordering::SeqCst)).await;
+    // Drain what was in flight; then the video has stopped (the pattern
+    // changes every 33 ms, so a running stream would send ~15 frames here).
+    while let Ok(Some(_)) =
+        tokio::time::timeout(Duration::from_millis(300), helper.next_event()).await
+    {}
+    let quiet = tokio::time::timeout(Duration::from_millis(500), next_frame(&mut helper)).await;
+    assert!(quiet.is_err(), "no frames after the capture failed");
+    helper.request_keyframe().await.unwrap();
+    let frame = next_frame(&mut helper).await;
+    assert!(frame.frame.width == WIDTH && frame.frame.height == HEIGHT);
+    // And it keeps streaming.
+    next_frame(&mut helper).await;
+}

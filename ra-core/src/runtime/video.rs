@@ -131,6 +131,7 @@ impl VideoPipeline {
                     runtime,
                     selected: None,
                     sink: None,
+                    stalled: None,
                     link: Arc::new(LinkState::default()),
                     force_keyframe: false,
                     last_size: None,
@@ -161,6 +162,9 @@ struct Pipeline {
     runtime: tokio::runtime::Handle,
     selected: Option<DisplayId>,
     sink: Option<mpsc::Sender<EncodedFrame>>,
+    /// The sink of a stream stopped by a capture failure: the helper's next
+    /// keyframe request or display selection resumes it.
+    stalled: Option<mpsc::Sender<EncodedFrame>>,
     link: Arc<LinkState>,
     force_keyframe: bool,
     last_size: Option<(u32, u32)>,
@@ -212,12 +216,20 @@ impl Pipeline {
                         self.stats.clone(),
                     ));
                     self.sink = Some(tx);
+                    self.stalled = None;
                     self.request_keyframe();
                     self.report_geometry();
                 }
-                PipelineCommand::Stop => self.sink = None,
-                PipelineCommand::Keyframe => self.request_keyframe(),
+                PipelineCommand::Stop => {
+                    self.sink = None;
+                    self.stalled = None;
+                }
+                PipelineCommand::Keyframe => {
+                    self.resume_stalled();
+                    self.request_keyframe();
+                }
                 PipelineCommand::SelectDisplay(display) => {
+                    self.resume_stalled();
                     self.select(display);
                     self.request_keyframe();
                 }
@@ -232,6 +244,16 @@ impl Pipeline {
                 self.report_geometry();
             }
             Err(e) => tracing::warn!(error = %e, "cannot select display"),
+        }
+    }
+
+    /// Takes up a stream a capture failure stopped, unless its sender ended.
+    fn resume_stalled(&mut self) {
+        if let Some(sink) = self.stalled.take()
+            && !sink.is_closed()
+        {
+            tracing::info!("video resumed at the helper's request");
+            self.sink = Some(sink);
         }
     }
 
@@ -340,8 +362,11 @@ impl Pipeline {
             }
             Ok(None) => (None, false),
             Err(e) => {
-                tracing::warn!(error = %e, "capture failed; video stopped");
-                self.sink = None;
+                tracing::warn!(
+                    error = %e,
+                    "capture failed; video stopped until the helper asks for a keyframe or a display"
+                );
+                self.stalled = self.sink.take();
                 return;
             }
         };
@@ -633,7 +658,9 @@ pub(crate) async fn read_video_stream(
 /// A decoded frame with what the helper application wants to know about it.
 #[derive(Debug, Clone)]
 pub struct ReceivedFrame {
-    /// The host's frame counter (gaps mean frames were dropped).
+    /// The host's frame counter within one video stream (gaps mean frames
+    /// were dropped); each stream — a new connection, or after a pause —
+    /// counts from 1 again.
     pub seq: u64,
     /// The picture.
     pub frame: DecodedFrame,

@@ -27,7 +27,7 @@ const MAX_DISPLAYS: usize = 64;
 ///   damage stay valid until the next call of any of these callbacks), or
 ///   `RA_RESULT_TIMEOUT` when nothing changed. Any other code is a failure:
 ///   the host reports `RA_HOST_EVENT_BACKEND_ERROR` and stops sending video
-///   until the helper asks again.
+///   until the helper asks for a keyframe or a display.
 /// - `displays` (optional): point `*displays` at an array of `*count`
 ///   displays, valid until the next call; NULL means no display list.
 /// - `select` (optional): capture display `display` from the next frame on.

@@ -107,7 +107,9 @@ pub struct ra_helper_event_data {
     pub selected_display: u32,
     /// The picture, BGRA; its pixels live as long as the event.
     pub frame: ra_frame,
-    /// The host's frame counter (gaps mean dropped frames).
+    /// The host's frame counter within one video stream (gaps mean dropped
+    /// frames); each stream — a new connection, or after a pause — counts
+    /// from 1 again.
     pub seq: u64,
     /// Capture on the host → decoded here, in microseconds.
     pub latency_us: u64,
