@@ -48,6 +48,7 @@ test)
         python3-pip
         python3-pytest
         python3-setuptools  # builds the Python package without a download
+        python3-wheel       # and its platform wheel (pip depends on it; named for clarity)
         g++                 # the C++ wrapper
         cmake               # the CMake package config
         # ra-broker's tests: a real Redis for the multi-node registry, network

@@ -726,10 +726,14 @@ impl DecodeThread {
                                 encoded_bytes,
                                 latency,
                             };
-                            match frames.try_send(received) {
-                                Ok(()) => {
+                            // Counted before it is handed over, so an
+                            // application that reads the stats on the
+                            // frame's event sees it counted.
+                            match frames.try_reserve() {
+                                Ok(slot) => {
                                     dropped_damage = false;
                                     stats.frame_decoded();
+                                    slot.send(received);
                                 }
                                 Err(mpsc::error::TrySendError::Full(_)) => {
                                     dropped_damage = true;

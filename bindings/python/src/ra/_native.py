@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 from ctypes import (
     CFUNCTYPE,
@@ -21,32 +20,83 @@ from ctypes import (
     c_void_p,
 )
 from pathlib import Path
+from typing import List, Tuple
 
 ra_result = c_uint32
 
 
-def _load() -> ctypes.CDLL:
-    """Finds libra_ffi: $RA_LIBRARY, next to this package, or the system path."""
+from ._version import IncompatibleLibraryError, __version__, compatible
+
+LIBRARY_NAME = "libra_ffi.so"
+SONAME = "libra_ffi.so." + __version__.split(".")[0]
+"""What the system's loader knows the library by (``libra_ffi.so.MAJOR``)."""
+
+
+class _DlInfo(Structure):
+    _fields_ = [("dli_fname", c_char_p), ("dli_fbase", c_void_p), ("dli_sname", c_char_p),
+                ("dli_saddr", c_void_p)]
+
+
+def _path_of(library: ctypes.CDLL, fallback: str) -> str:
+    """The file a loaded library came from (dladdr on one of its symbols)."""
+    try:
+        libc = ctypes.CDLL(None)
+        dladdr = libc.dladdr
+        dladdr.argtypes = [c_void_p, POINTER(_DlInfo)]
+        dladdr.restype = ctypes.c_int
+        info = _DlInfo()
+        address = ctypes.cast(library.ra_version, c_void_p)
+        if dladdr(address, ctypes.byref(info)) and info.dli_fname:
+            return os.path.realpath(os.fsdecode(info.dli_fname))
+    except (OSError, AttributeError):
+        pass
+    return fallback
+
+
+def _candidates() -> List[str]:
+    """Where to look, in order: ``$RA_LIBRARY`` (alone: an explicit choice is
+    never passed over), the copy bundled in this package, then the system's
+    ``libra_ffi.so.MAJOR``."""
+    explicit = os.environ.get("RA_LIBRARY")
+    if explicit:
+        return [explicit]
     candidates = []
-    if os.environ.get("RA_LIBRARY"):
-        candidates.append(os.environ["RA_LIBRARY"])
-    candidates.append(str(Path(__file__).with_name("libra_ffi.so")))
-    found = ctypes.util.find_library("ra_ffi")
-    if found:
-        candidates.append(found)
-    candidates.append("libra_ffi.so")
+    bundled = Path(__file__).with_name(LIBRARY_NAME)
+    if bundled.exists():
+        candidates.append(str(bundled))
+    candidates.append(SONAME)
+    return candidates
+
+
+def _load() -> Tuple[ctypes.CDLL, str, str]:
+    """Loads libra_ffi and checks its version; the library, its path and
+    its version. :class:`IncompatibleLibraryError` for a version this
+    package cannot use, OSError when none can be loaded."""
     errors = []
-    for candidate in candidates:
+    for candidate in _candidates():
         try:
             # CDLL (not PyDLL) releases the GIL during calls, so the library's
             # threads can run Python callbacks while a call blocks.
-            return ctypes.CDLL(candidate)
+            library = ctypes.CDLL(candidate)
         except OSError as e:
             errors.append(f"{candidate}: {e}")
-    raise OSError("cannot load libra_ffi; set RA_LIBRARY: " + "; ".join(errors))
+            continue
+        path = _path_of(library, candidate)
+        try:
+            version_function = library.ra_version
+        except AttributeError:
+            raise IncompatibleLibraryError(__version__, "unknown (no ra_version)", path) from None
+        version_function.restype = c_char_p
+        version_function.argtypes = []
+        version = (version_function() or b"").decode("utf-8", "replace")
+        if not compatible(__version__, version):
+            raise IncompatibleLibraryError(__version__, version, path)
+        return library, path, version
+    raise OSError("cannot load libra_ffi (set RA_LIBRARY to the path of libra_ffi.so): "
+                  + "; ".join(errors))
 
 
-lib = _load()
+lib, library_path, library_version = _load()
 
 
 class Sized(Structure):
@@ -234,6 +284,26 @@ class CapturerCallbacks(Structure):
     ]
 
 
+class EncodedFrame(Structure):
+    _fields_ = [("data", c_void_p), ("len", c_size_t), ("keyframe", c_uint8)]
+
+
+ENCODE = CFUNCTYPE(ra_result, c_void_p, POINTER(FrameData), c_uint8, POINTER(EncodedFrame))
+SET_BITRATE = CFUNCTYPE(None, c_void_p, c_uint32)
+
+
+class EncoderCallbacks(Structure):
+    _fields_ = [
+        ("user_data", c_void_p),
+        ("encode", ENCODE),
+        ("set_bitrate", SET_BITRATE),
+        ("destroy", DESTROY),
+    ]
+
+
+LOG_CALLBACK = CFUNCTYPE(None, c_void_p, c_uint32, c_char_p, c_char_p)
+
+
 class InjectorCallbacks(Structure):
     _fields_ = [
         ("user_data", c_void_p),
@@ -260,6 +330,22 @@ for _name, _restype, _args in [
     ("ra_string_free", ra_result, [c_void_p]),
     ("ra_version", c_char_p, []),
     ("ra_debug_inject_panic", ra_result, [c_uint32]),
+    ("ra_set_log_callback", ra_result, [LOG_CALLBACK, c_void_p, c_uint32]),
+    ("ra_log_message", ra_result, [c_uint32, c_char_p, c_char_p]),
+    ("ra_policy_load", ra_result, [c_char_p, PP]),
+    ("ra_invitation_parse", ra_result, [c_char_p, c_size_t, PP]),
+    ("ra_invitation_to_file_string", ra_result, [P, STR_OUT]),
+    ("ra_invitation_mailto", ra_result, [P, POINTER(c_char_p), c_size_t, STR_OUT]),
+    ("ra_invite_options_add_address", ra_result, [P, c_char_p]),
+    ("ra_invite_options_set_audit_log", ra_result, [P, c_char_p]),
+    ("ra_accept_options_set_connect_timeout_ms", ra_result, [P, c_uint64]),
+    ("ra_frame_copy", ra_result, [POINTER(FrameData), c_void_p, c_size_t, c_size_t]),
+    ("ra_host_backends_use_openh264_encoder", ra_result, [P]),
+    ("ra_host_backends_set_encoder", ra_result, [P, POINTER(EncoderCallbacks)]),
+    ("ra_host_backends_use_null_injector", ra_result, [P]),
+    ("ra_host_backends_use_log_injector", ra_result, [P]),
+    ("ra_host_set_event_callback", ra_result, [P, HOST_EVENT_CALLBACK, c_void_p]),
+    ("ra_helper_set_event_callback", ra_result, [P, HELPER_EVENT_CALLBACK, c_void_p]),
     ("ra_key_from_name", ra_result, [c_char_p, POINTER(c_uint32)]),
     ("ra_policy_new", ra_result, [PP]),
     ("ra_policy_from_toml", ra_result, [c_char_p, PP]),
