@@ -35,9 +35,12 @@ impl InjectorThread {
                     batch.extend(receiver.try_iter());
                     for command in coalesce_motion(batch.drain(..)) {
                         let result = match &command {
-                            Injection::Inject(event) => injector.inject(event).map(|()| {
-                                stats.input_injected();
-                            }),
+                            Injection::Inject(event) => {
+                                stats.input_injecting();
+                                injector.inject(event).inspect_err(|_| {
+                                    stats.input_injection_failed();
+                                })
+                            }
                             Injection::ReleaseAll => injector.release_all(),
                         };
                         if let Err(e) = result {

@@ -105,8 +105,15 @@ impl StatsRecorder {
         self.0.input_sent.store(events, Ordering::Relaxed);
     }
 
-    pub(crate) fn input_injected(&self) {
+    /// An input event is being handed to the injector: counted before, so
+    /// whoever sees its effect (a click on the screen) also sees it counted.
+    pub(crate) fn input_injecting(&self) {
         bump(&self.0.input_injected);
+    }
+
+    /// The injector refused the event [`Self::input_injecting`] counted.
+    pub(crate) fn input_injection_failed(&self) {
+        self.0.input_injected.fetch_sub(1, Ordering::Relaxed);
     }
 
     /// The session's count of input held back, as its state machine keeps it.
