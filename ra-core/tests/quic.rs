@@ -530,13 +530,20 @@ async fn pause_stops_frames_and_control() {
     next_frame(&mut helper).await;
 }
 
-/// The synthetic screen, counting the frames captured.
-struct CountingCapturer {
-    inner: SyntheticCapturer,
+/// The synthetic screen, counting the frames captured, and failing one
+/// capture when told to.
+#[derive(Default, Clone)]
+struct CaptureProbe {
     captured: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    fail_next: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
-impl ra_core::media::Capturer for CountingCapturer {
+struct ProbedCapturer {
+    inner: SyntheticCapturer,
+    probe: CaptureProbe,
+}
+
+impl ra_core::media::Capturer for ProbedCapturer {
     fn displays(&self) -> Result<Vec<ra_core::media::DisplayInfo>, ra_core::media::CaptureError> {
         self.inner.displays()
     }
@@ -549,26 +556,36 @@ impl ra_core::media::Capturer for CountingCapturer {
         &mut self,
         timeout: Duration,
     ) -> Result<Option<ra_core::media::Frame<'_>>, ra_core::media::CaptureError> {
+        if self
+            .probe
+            .fail_next
+            .swap(false, std::sync::atomic::Ordering::SeqCst)
+        {
+            return Err(ra_core::media::CaptureError::SourceLost(
+                "the test said so".into(),
+            ));
+        }
         let frame = self.inner.next_frame(timeout)?;
         if frame.is_some() {
-            self.captured
+            self.probe
+                .captured
                 .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         }
         Ok(frame)
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn pause_stops_capture_itself() {
-    let captured = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+/// A host on loopback sharing the probed synthetic screen, and a helper
+/// connected to it.
+async fn probed_pair(probe: &CaptureProbe) -> (HostSession, HelperSession) {
     let backends = HostBackends::new(
-        Box::new(CountingCapturer {
+        Box::new(ProbedCapturer {
             inner: SyntheticCapturer::new(SyntheticConfig {
                 width: WIDTH,
                 height: HEIGHT,
                 frame_rate: 30.0,
             }),
-            captured: captured.clone(),
+            probe: probe.clone(),
         }),
         Box::new(OpenH264Encoder::new(EncoderSettings::default())),
         Box::new(RecordingInjector::new()),
@@ -578,7 +595,15 @@ async fn pause_stops_capture_itself() {
         ..InviteOptions::default()
     };
     let mut host = invite(options, backends).await.unwrap();
-    let (mut helper, _) = connect_helper(&mut host, None).await;
+    let (helper, _) = connect_helper(&mut host, None).await;
+    (host, helper)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pause_stops_capture_itself() {
+    let probe = CaptureProbe::default();
+    let captured = &probe.captured;
+    let (host, mut helper) = probed_pair(&probe).await;
     next_frame(&mut helper).await;
     host.pause().await.unwrap();
     helper_session_event(&mut helper, |e| *e == HelperEvent::Paused).await;
@@ -862,58 +887,11 @@ async fn stats_count_what_crossed_on_both_sides() {
     assert!(host.stats().frames_sent >= host_stats.frames_sent);
 }
 
-/// The synthetic screen, failing one capture when told to.
-struct FailingOnceCapturer {
-    inner: SyntheticCapturer,
-    fail_next: std::sync::Arc<std::sync::atomic::AtomicBool>,
-}
-
-impl ra_core::media::Capturer for FailingOnceCapturer {
-    fn displays(&self) -> Result<Vec<ra_core::media::DisplayInfo>, ra_core::media::CaptureError> {
-        self.inner.displays()
-    }
-
-    fn select(&mut self, display: DisplayId) -> Result<(), ra_core::media::CaptureError> {
-        self.inner.select(display)
-    }
-
-    fn next_frame(
-        &mut self,
-        timeout: Duration,
-    ) -> Result<Option<ra_core::media::Frame<'_>>, ra_core::media::CaptureError> {
-        if self
-            .fail_next
-            .swap(false, std::sync::atomic::Ordering::SeqCst)
-        {
-            return Err(ra_core::media::CaptureError::SourceLost(
-                "the test said so".into(),
-            ));
-        }
-        self.inner.next_frame(timeout)
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_keyframe_request_resumes_video_stopped_by_a_capture_failure() {
-    let fail_next = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let backends = HostBackends::new(
-        Box::new(FailingOnceCapturer {
-            inner: SyntheticCapturer::new(SyntheticConfig {
-                width: WIDTH,
-                height: HEIGHT,
-                frame_rate: 30.0,
-            }),
-            fail_next: fail_next.clone(),
-        }),
-        Box::new(OpenH264Encoder::new(EncoderSettings::default())),
-        Box::new(RecordingInjector::new()),
-    );
-    let options = InviteOptions {
-        listen: loopback(),
-        ..InviteOptions::default()
-    };
-    let mut host = invite(options, backends).await.unwrap();
-    let (mut helper, _) = connect_helper(&mut host, None).await;
+    let probe = CaptureProbe::default();
+    let fail_next = &probe.fail_next;
+    let (_host, mut helper) = probed_pair(&probe).await;
     next_frame(&mut helper).await;
     fail_next.store(true, std::sync::atomic::Ordering::SeqCst);
     until(|| !fail_next.load(std::sync::atomic::Ordering::SeqCst)).await;
