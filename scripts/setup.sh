@@ -58,6 +58,15 @@ test)
         nftables
         iptables
         git
+        # The Wayland tests: a headless GNOME desktop (ra-testkit/scripts/
+        # headless-gnome.sh) in a private dbus-run-session, and a client that
+        # logs the input it gets (weston-eventdemo).
+        mutter
+        pipewire
+        wireplumber
+        dbus                # dbus-run-session
+        libglib2.0-bin      # gdbus wait
+        weston              # weston-eventdemo
     )
     ;;
 *)

@@ -7,6 +7,8 @@
 //! - [`NullInjector`]: accepts everything and does nothing.
 //! - `EnigoInjector` (X11 hosts): injects into the desktop with enigo's XTEST
 //!   backend; keys by physical position through [`keymap`].
+//! - `WaylandInjector` (feature `wayland`, Linux): injects into a Wayland
+//!   desktop through a remote-desktop session of `ra-wayland`.
 //! - `x11` (X11 hosts): the local panic key, detection of the local user's own
 //!   input, and an X client that records events for tests.
 #![cfg_attr(
@@ -21,6 +23,8 @@ pub mod keymap;
 mod log;
 mod null;
 mod recording;
+#[cfg(all(target_os = "linux", feature = "wayland"))]
+pub mod wayland;
 #[cfg(all(unix, not(target_os = "macos")))]
 pub mod x11;
 

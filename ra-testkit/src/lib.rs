@@ -13,10 +13,13 @@
 //! - [`tls`]: a QUIC client that accepts any certificate (for attackers and
 //!   protocol-level probes).
 //! - [`xvfb`]: private X displays (re-exported from `ra_capture`).
+//! - `gnome` (Linux): a private headless GNOME (mutter) Wayland desktop.
 //!
 //! Everything started here is stopped by its handle (by PID for processes).
 
 pub mod broker;
+#[cfg(target_os = "linux")]
+pub mod gnome;
 pub mod harness;
 pub mod net;
 pub mod process;

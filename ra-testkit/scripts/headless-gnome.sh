@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# A headless GNOME (mutter) Wayland desktop for the tests: PipeWire,
+# WirePlumber (it links PipeWire consumers to mutter's streams) and mutter
+# with one virtual monitor per argument (WIDTHxHEIGHT), software rendering.
+#
+# Run inside a private `dbus-run-session` with a private, empty
+# XDG_RUNTIME_DIR (ra_testkit::gnome::HeadlessGnome does both). Prints one
+# line once mutter's RemoteDesktop API answers:
+#   ready BUS=<address> RUNTIME=<dir> WAYLAND=<socket name>
+# then keeps the desktop until its stdin closes (10 minutes at most), and
+# stops what it started, by PID. Logs go to $XDG_RUNTIME_DIR/../*.log.
+set -u
+[ -n "${DBUS_SESSION_BUS_ADDRESS:-}" ] && [ -d "${XDG_RUNTIME_DIR:-}" ] ||
+    { echo "headless-gnome.sh: run inside dbus-run-session with XDG_RUNTIME_DIR set" >&2; exit 2; }
+export WAYLAND_DISPLAY=wayland-ra
+unset DISPLAY
+logs=$(dirname "$XDG_RUNTIME_DIR")
+pids=()
+stop() {
+    [ ${#pids[@]} -gt 0 ] && kill "${pids[@]}" 2>/dev/null
+    wait 2>/dev/null
+}
+trap stop EXIT
+
+pipewire >"$logs/pipewire.log" 2>&1 &
+pids+=($!)
+wireplumber >"$logs/wireplumber.log" 2>&1 &
+pids+=($!)
+monitors=()
+for monitor in "$@"; do
+    monitors+=(--virtual-monitor "$monitor")
+done
+mutter --headless --wayland --no-x11 "${monitors[@]}" --wayland-display "$WAYLAND_DISPLAY" \
+    >"$logs/mutter.log" 2>&1 &
+pids+=($!)
+
+# Mutter owns its name once its D-Bus API is up (an event, not a guess).
+if ! gdbus wait --session --timeout 60 org.gnome.Mutter.RemoteDesktop; then
+    echo "headless-gnome.sh: mutter did not come up; see $logs/mutter.log" >&2
+    exit 1
+fi
+if ! gdbus wait --session --timeout 60 org.gnome.Mutter.ScreenCast; then
+    echo "headless-gnome.sh: mutter has no ScreenCast API; see $logs/mutter.log" >&2
+    exit 1
+fi
+# PipeWire started first and is up long before mutter; make sure.
+for _ in $(seq 100); do
+    [ -S "$XDG_RUNTIME_DIR/pipewire-0" ] && [ -S "$XDG_RUNTIME_DIR/$WAYLAND_DISPLAY" ] && break
+    sleep 0.05
+done
+[ -S "$XDG_RUNTIME_DIR/pipewire-0" ] ||
+    { echo "headless-gnome.sh: no PipeWire socket; see $logs/pipewire.log" >&2; exit 1; }
+echo "ready BUS=$DBUS_SESSION_BUS_ADDRESS RUNTIME=$XDG_RUNTIME_DIR WAYLAND=$WAYLAND_DISPLAY"
+read -r -t 600 _ || true

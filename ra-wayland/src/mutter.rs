@@ -1,0 +1,444 @@
+//! Sessions on GNOME's own D-Bus API: `org.gnome.Mutter.RemoteDesktop` with
+//! a linked `org.gnome.Mutter.ScreenCast` session recording every monitor.
+//! No dialog asks anyone: mutter offers this API to privileged components
+//! (gnome-remote-desktop uses it); ra uses it for managed deployments and CI.
+//!
+//! Mutter ends a session as soon as the D-Bus connection that created it
+//! leaves the bus, so a [`MutterSession`] keeps its own connection for its
+//! whole life and stops the session when dropped.
+
+use std::collections::HashMap;
+use std::os::fd::OwnedFd;
+use std::os::unix::net::UnixStream;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use zbus::blocking::{Connection, Proxy, connection};
+use zbus::zvariant::{OwnedValue, Value};
+
+use crate::{Api, Axis, Notify, RemoteDesktop, SessionError, Stream, WaylandEnv};
+
+const REMOTE_DESKTOP: &str = "org.gnome.Mutter.RemoteDesktop";
+const SCREEN_CAST: &str = "org.gnome.Mutter.ScreenCast";
+const DISPLAY_CONFIG: &str = "org.gnome.Mutter.DisplayConfig";
+
+/// How long mutter may take to announce a stream's PipeWire node.
+const STREAM_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How the pointer reaches the streams.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CursorMode {
+    /// Not at all.
+    Hidden,
+    /// Drawn into the picture.
+    Embedded,
+    /// Apart from the picture, as stream metadata (position and shape): the
+    /// pointer travels without re-encoding the picture.
+    #[default]
+    Metadata,
+}
+
+impl CursorMode {
+    fn value(self) -> u32 {
+        match self {
+            CursorMode::Hidden => 0,
+            CursorMode::Embedded => 1,
+            CursorMode::Metadata => 2,
+        }
+    }
+}
+
+/// What [`MutterSession::open`] needs.
+#[derive(Debug, Clone, Default)]
+pub struct MutterOptions {
+    /// The desktop (its bus and runtime directory).
+    pub env: WaylandEnv,
+    /// How the pointer is delivered.
+    pub cursor: CursorMode,
+}
+
+/// A started session on mutter's API, recording every monitor.
+#[derive(Debug)]
+pub struct MutterSession {
+    remote_desktop: Proxy<'static>,
+    streams: Vec<Stream>,
+    env: WaylandEnv,
+    closed: Arc<AtomicBool>,
+}
+
+/// A mutter monitor as `GetCurrentState` describes it (only the connector is used).
+type MonitorSpec = (String, String, String, String);
+type Mode = (
+    String,
+    i32,
+    i32,
+    f64,
+    f64,
+    Vec<f64>,
+    HashMap<String, OwnedValue>,
+);
+type Monitor = (MonitorSpec, Vec<Mode>, HashMap<String, OwnedValue>);
+type LogicalMonitor = (
+    i32,
+    i32,
+    f64,
+    u32,
+    bool,
+    Vec<MonitorSpec>,
+    HashMap<String, OwnedValue>,
+);
+type CurrentState = (
+    u32,
+    Vec<Monitor>,
+    Vec<LogicalMonitor>,
+    HashMap<String, OwnedValue>,
+);
+
+fn call_error(method: &'static str) -> impl FnOnce(zbus::Error) -> SessionError {
+    move |e| SessionError::Call {
+        method,
+        source: Box::new(e),
+    }
+}
+
+fn proxy(
+    connection: &Connection,
+    service: &'static str,
+    path: String,
+    interface: &'static str,
+) -> Result<Proxy<'static>, SessionError> {
+    Proxy::new_owned(connection.clone(), service, path, interface)
+        .map_err(call_error("creating a D-Bus proxy"))
+}
+
+impl MutterSession {
+    /// Opens and starts a session recording every monitor of the desktop in
+    /// `options.env`, and waits for their PipeWire streams.
+    ///
+    /// # Errors
+    /// [`SessionError::Bus`] when the session bus cannot be reached,
+    /// [`SessionError::Unavailable`] when it has no mutter (not GNOME),
+    /// [`SessionError::Call`] when mutter refuses a step,
+    /// [`SessionError::NoStream`] when a stream is not announced in time.
+    pub fn open(options: &MutterOptions) -> Result<Self, SessionError> {
+        let connection = match &options.env.bus_address {
+            Some(address) => connection::Builder::address(address.as_str())
+                .and_then(|builder| builder.build())
+                .map_err(|e| SessionError::Bus(Box::new(e)))?,
+            None => Connection::session().map_err(|e| SessionError::Bus(Box::new(e)))?,
+        };
+        let remote_desktop_service = proxy(
+            &connection,
+            REMOTE_DESKTOP,
+            "/org/gnome/Mutter/RemoteDesktop".into(),
+            REMOTE_DESKTOP,
+        )?;
+        let session_path: zbus::zvariant::OwnedObjectPath = remote_desktop_service
+            .call("CreateSession", &())
+            .map_err(|e| unavailable_or(REMOTE_DESKTOP, "RemoteDesktop.CreateSession", e))?;
+        let remote_desktop = proxy(
+            &connection,
+            REMOTE_DESKTOP,
+            session_path.to_string(),
+            "org.gnome.Mutter.RemoteDesktop.Session",
+        )?;
+        let session = StartingSession {
+            remote_desktop,
+            connection,
+        };
+        session.start(options)
+    }
+}
+
+/// A session being set up: stopped if setting it up fails.
+struct StartingSession {
+    remote_desktop: Proxy<'static>,
+    connection: Connection,
+}
+
+impl StartingSession {
+    fn start(self, options: &MutterOptions) -> Result<MutterSession, SessionError> {
+        match self.record_and_start(options) {
+            Ok(session) => Ok(session),
+            Err(e) => {
+                let _: Result<(), _> = self.remote_desktop.call("Stop", &());
+                Err(e)
+            }
+        }
+    }
+
+    fn record_and_start(&self, options: &MutterOptions) -> Result<MutterSession, SessionError> {
+        let session_id: String = self
+            .remote_desktop
+            .get_property("SessionId")
+            .map_err(call_error("RemoteDesktop.Session.SessionId"))?;
+        let screen_cast_service = proxy(
+            &self.connection,
+            SCREEN_CAST,
+            "/org/gnome/Mutter/ScreenCast".into(),
+            SCREEN_CAST,
+        )?;
+        let mut properties: HashMap<&str, Value<'_>> = HashMap::new();
+        properties.insert(
+            "remote-desktop-session-id",
+            Value::from(session_id.as_str()),
+        );
+        let screen_cast_path: zbus::zvariant::OwnedObjectPath = screen_cast_service
+            .call("CreateSession", &(properties,))
+            .map_err(|e| unavailable_or(SCREEN_CAST, "ScreenCast.CreateSession", e))?;
+        let screen_cast = proxy(
+            &self.connection,
+            SCREEN_CAST,
+            screen_cast_path.to_string(),
+            "org.gnome.Mutter.ScreenCast.Session",
+        )?;
+        // Every monitor, the primary first (the helper starts on it).
+        let mut pending = Vec::new();
+        for connector in self.connectors()? {
+            let mut properties: HashMap<&str, Value<'_>> = HashMap::new();
+            properties.insert("cursor-mode", Value::from(options.cursor.value()));
+            let stream_path: zbus::zvariant::OwnedObjectPath = screen_cast
+                .call("RecordMonitor", &(connector.as_str(), properties))
+                .map_err(call_error("ScreenCast.Session.RecordMonitor"))?;
+            let stream = proxy(
+                &self.connection,
+                SCREEN_CAST,
+                stream_path.to_string(),
+                "org.gnome.Mutter.ScreenCast.Stream",
+            )?;
+            // Subscribed before Start: the node is announced once, then.
+            let node = announced_node(&stream)?;
+            pending.push((stream, node));
+        }
+        let closed = Arc::new(AtomicBool::new(false));
+        watch_closed(&self.remote_desktop, Arc::clone(&closed))?;
+        self.remote_desktop
+            .call::<_, _, ()>("Start", &())
+            .map_err(call_error("RemoteDesktop.Session.Start"))?;
+        let mut streams = Vec::new();
+        for (stream, node) in pending {
+            let node_id = node
+                .recv_timeout(STREAM_TIMEOUT)
+                .map_err(|_| SessionError::NoStream(STREAM_TIMEOUT))?;
+            streams.push(describe(&stream, node_id)?);
+        }
+        tracing::info!(
+            streams = streams.len(),
+            "mutter remote-desktop session started"
+        );
+        Ok(MutterSession {
+            remote_desktop: self.remote_desktop.clone(),
+            streams,
+            env: options.env.clone(),
+            closed,
+        })
+    }
+
+    /// The monitors' connectors, the primary monitor's first.
+    fn connectors(&self) -> Result<Vec<String>, SessionError> {
+        let config = proxy(
+            &self.connection,
+            DISPLAY_CONFIG,
+            "/org/gnome/Mutter/DisplayConfig".into(),
+            DISPLAY_CONFIG,
+        )?;
+        let (_, monitors, logical, _): CurrentState = config
+            .call("GetCurrentState", &())
+            .map_err(call_error("DisplayConfig.GetCurrentState"))?;
+        let mut connectors: Vec<String> = Vec::new();
+        let mut ordered = logical;
+        ordered.sort_by_key(|monitor| !monitor.4);
+        for (_, _, _, _, _, specs, _) in ordered {
+            connectors.extend(specs.into_iter().map(|spec| spec.0));
+        }
+        for ((connector, ..), ..) in monitors {
+            if !connectors.contains(&connector) {
+                connectors.push(connector);
+            }
+        }
+        if connectors.is_empty() {
+            // No monitor listed: "" records the primary one.
+            connectors.push(String::new());
+        }
+        Ok(connectors)
+    }
+}
+
+/// A mutter error, or [`SessionError::Unavailable`] when the service itself is missing.
+fn unavailable_or(api: &'static str, method: &'static str, error: zbus::Error) -> SessionError {
+    let missing = matches!(
+        &error,
+        zbus::Error::MethodError(name, _, _)
+            if name.as_str() == "org.freedesktop.DBus.Error.ServiceUnknown"
+                || name.as_str() == "org.freedesktop.DBus.Error.NameHasNoOwner"
+    );
+    if missing {
+        SessionError::Unavailable {
+            api,
+            source: Box::new(error),
+        }
+    } else {
+        call_error(method)(error)
+    }
+}
+
+/// The node id the stream will announce, delivered on a channel.
+fn announced_node(stream: &Proxy<'static>) -> Result<mpsc::Receiver<u32>, SessionError> {
+    let mut signals = stream
+        .receive_signal("PipeWireStreamAdded")
+        .map_err(call_error("subscribing to PipeWireStreamAdded"))?;
+    let (sender, receiver) = mpsc::channel();
+    std::thread::Builder::new()
+        .name("ra-mutter-stream".into())
+        .spawn(move || {
+            // One announcement; the thread ends with it (or with the
+            // connection, when the session is dropped before it came).
+            if let Some(message) = signals.next()
+                && let Ok(node) = message.body().deserialize::<u32>()
+            {
+                let _ = sender.send(node);
+            }
+        })
+        .map_err(|e| SessionError::Call {
+            method: "starting the stream watcher",
+            source: Box::new(e),
+        })?;
+    Ok(receiver)
+}
+
+/// Sets `closed` when mutter ends the session.
+fn watch_closed(session: &Proxy<'static>, closed: Arc<AtomicBool>) -> Result<(), SessionError> {
+    let mut signals = session
+        .receive_signal("Closed")
+        .map_err(call_error("subscribing to Closed"))?;
+    std::thread::Builder::new()
+        .name("ra-mutter-closed".into())
+        .spawn(move || {
+            if signals.next().is_some() {
+                tracing::info!("mutter closed the remote-desktop session");
+                closed.store(true, Ordering::Release);
+            }
+        })
+        .map_err(|e| SessionError::Call {
+            method: "starting the session watcher",
+            source: Box::new(e),
+        })?;
+    Ok(())
+}
+
+/// A recorded monitor's place on the desktop (the stream's `Parameters`).
+fn describe(stream: &Proxy<'static>, node_id: u32) -> Result<Stream, SessionError> {
+    let parameters: HashMap<String, OwnedValue> = stream
+        .get_property("Parameters")
+        .map_err(call_error("ScreenCast.Stream.Parameters"))?;
+    let pair = |key: &str| -> (i32, i32) {
+        parameters
+            .get(key)
+            .and_then(|value| <(i32, i32)>::try_from(value.clone()).ok())
+            .unwrap_or_default()
+    };
+    let (x, y) = pair("position");
+    let (width, height) = pair("size");
+    Ok(Stream {
+        node_id,
+        handle: stream.path().to_string(),
+        x,
+        y,
+        width: u32::try_from(width).unwrap_or(0),
+        height: u32::try_from(height).unwrap_or(0),
+    })
+}
+
+impl MutterSession {
+    fn call<B>(&self, method: &'static str, body: &B) -> Result<(), SessionError>
+    where
+        B: zbus::export::serde::Serialize + zbus::zvariant::DynamicType,
+    {
+        if self.is_closed() {
+            return Err(SessionError::Closed);
+        }
+        self.remote_desktop
+            .call::<_, _, ()>(method, body)
+            .map_err(|e| {
+                if self.is_closed() {
+                    SessionError::Closed
+                } else {
+                    call_error(method)(e)
+                }
+            })
+    }
+}
+
+impl RemoteDesktop for MutterSession {
+    fn api(&self) -> Api {
+        Api::Mutter
+    }
+
+    fn streams(&self) -> Vec<Stream> {
+        self.streams.clone()
+    }
+
+    fn open_pipewire(&self) -> Result<OwnedFd, SessionError> {
+        if self.is_closed() {
+            return Err(SessionError::Closed);
+        }
+        let path = self.env.pipewire_socket()?;
+        let socket =
+            UnixStream::connect(&path).map_err(|source| SessionError::PipeWire { path, source })?;
+        Ok(OwnedFd::from(socket))
+    }
+
+    fn notify(&self, notification: &Notify) -> Result<(), SessionError> {
+        match *notification {
+            Notify::PointerMotionRelative { dx, dy } => {
+                self.call("NotifyPointerMotionRelative", &(dx, dy))
+            }
+            Notify::PointerMotionAbsolute { stream, x, y } => {
+                let handle = self
+                    .streams
+                    .get(stream)
+                    .ok_or(SessionError::NoSuchStream(stream))?
+                    .handle
+                    .as_str();
+                self.call("NotifyPointerMotionAbsolute", &(handle, x, y))
+            }
+            Notify::PointerButton { button, pressed } => {
+                let button = i32::try_from(button).map_err(|e| SessionError::Call {
+                    method: "NotifyPointerButton",
+                    source: Box::new(e),
+                })?;
+                self.call("NotifyPointerButton", &(button, pressed))
+            }
+            Notify::PointerAxis { dx, dy, finish } => {
+                self.call("NotifyPointerAxis", &(dx, dy, u32::from(finish)))
+            }
+            Notify::PointerAxisDiscrete { axis, steps } => {
+                let axis: u32 = match axis {
+                    Axis::Vertical => 0,
+                    Axis::Horizontal => 1,
+                };
+                self.call("NotifyPointerAxisDiscrete", &(axis, steps))
+            }
+            Notify::KeyboardKeycode { code, pressed } => {
+                self.call("NotifyKeyboardKeycode", &(code, pressed))
+            }
+            Notify::KeyboardKeysym { keysym, pressed } => {
+                self.call("NotifyKeyboardKeysym", &(keysym, pressed))
+            }
+        }
+    }
+
+    fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+}
+
+impl Drop for MutterSession {
+    fn drop(&mut self) {
+        if !self.is_closed() {
+            let _: Result<(), _> = self.remote_desktop.call("Stop", &());
+        }
+    }
+}
