@@ -12,6 +12,8 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use ra_core::input::{InputEvent, InputInjector};
+use ra_core::keys::KeyCode;
 use ra_wayland::WaylandEnv;
 
 /// How long the desktop may take to come up (mutter is ≈ 2 s cold).
@@ -111,6 +113,43 @@ impl HeadlessGnome {
         command
     }
 
+    /// `weston-eventdemo` in a window of `width` × `height` without
+    /// decorations (on a monitor of that size it fills it, at its origin),
+    /// logging the input it gets.
+    ///
+    /// # Panics
+    /// When it cannot be started (package `weston`).
+    pub fn event_demo(&self, width: u32, height: u32) -> EventDemo {
+        // Line-buffered: its log is a pipe here.
+        let mut child = self
+            .command("stdbuf")
+            .args([
+                "-oL",
+                "weston-eventdemo",
+                &format!("--width={width}"),
+                &format!("--height={height}"),
+                "--no-border",
+                "--log-motion",
+                "--log-button",
+                "--log-axis",
+                "--log-key",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("weston-eventdemo (package weston)");
+        let stdout = child.stdout.take().expect("piped");
+        let (sender, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        EventDemo { child, lines }
+    }
+
     /// The log file of one of its parts (`mutter`, `pipewire`, `wireplumber`).
     pub fn log(&self, part: &str) -> String {
         std::fs::read_to_string(self.dir.join(format!("{part}.log"))).unwrap_or_default()
@@ -134,6 +173,98 @@ impl Drop for HeadlessGnome {
             }
         }
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A Wayland client that logs the input it receives (`weston-eventdemo`),
+/// its lines read with deadlines. Stopped (by PID) when dropped.
+pub struct EventDemo {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+}
+
+impl EventDemo {
+    /// Waits up to `within` for a line containing every one of `parts`;
+    /// on timeout, the lines seen instead.
+    ///
+    /// # Errors
+    /// The lines that came and did not match.
+    pub fn wait_for(&self, parts: &[&str], within: Duration) -> Result<String, Vec<String>> {
+        let deadline = Instant::now() + within;
+        let mut skipped = Vec::new();
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match self.lines.recv_timeout(left) {
+                Ok(line) if parts.iter().all(|part| line.contains(part)) => return Ok(line),
+                Ok(line) => skipped.push(line),
+                Err(_) => break,
+            }
+        }
+        Err(skipped)
+    }
+
+    /// Like [`EventDemo::wait_for`] within 20 s.
+    ///
+    /// # Panics
+    /// When no such line comes, with the lines that did.
+    pub fn expect(&self, parts: &[&str]) -> String {
+        self.wait_for(parts, Duration::from_secs(20))
+            .unwrap_or_else(|skipped| panic!("no line with {parts:?}; saw {skipped:?}"))
+    }
+
+    /// The lines logged within `within` (to show that nothing came).
+    pub fn lines_within(&self, within: Duration) -> Vec<String> {
+        let deadline = Instant::now() + within;
+        let mut lines = Vec::new();
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match self.lines.recv_timeout(left) {
+                Ok(line) => lines.push(line),
+                Err(_) => break,
+            }
+        }
+        lines
+    }
+
+    /// Wakes the seat up through `injector` until this client reports a key:
+    /// with no physical devices the seat gains a keyboard only once the
+    /// virtual one appears, and clients bind it late, so the first keys can
+    /// be lost. Sends a pointer move to (10, 10) and Shift (harmless),
+    /// again every half second, for 20 s at most.
+    ///
+    /// # Panics
+    /// When the client never reports the key.
+    pub fn wake_seat(&self, injector: &mut dyn InputInjector) {
+        let shift = KeyCode::from_name("shift").expect("a named key");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            for event in [
+                InputEvent::PointerMove { x: 10, y: 10 },
+                InputEvent::Key {
+                    code: shift,
+                    pressed: true,
+                },
+                InputEvent::Key {
+                    code: shift,
+                    pressed: false,
+                },
+            ] {
+                injector.inject(&event).expect("injected");
+            }
+            let shift_released = ["key: 42", "state: released"];
+            if self
+                .wait_for(&shift_released, Duration::from_millis(500))
+                .is_ok()
+            {
+                return;
+            }
+            assert!(Instant::now() < deadline, "the client never got a key");
+        }
+    }
+}
+
+impl Drop for EventDemo {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
