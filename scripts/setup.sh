@@ -15,6 +15,8 @@ packages=(
     pkg-config
     nasm              # OpenH264's assembly: without it encoding is 2-3x slower
     xvfb              # a virtual X display when there is none
+    libpipewire-0.3-dev # the Wayland capturer (PipeWire), built into the programs
+    libclang-dev      # bindgen, for the PipeWire bindings
     ca-certificates   # rustup, when Rust is missing
     curl
 )
@@ -34,8 +36,6 @@ test)
         libxkbcommon-x11-0
         ffmpeg            # the baseline of ra-screen-bench (x11grab + libx264); no test needs it
         # Only for ra-capture's optional `xcap` feature (found by building it):
-        libclang-dev        # bindgen for pipewire
-        libpipewire-0.3-dev # pipewire (brings libspa-0.2-dev)
         libgbm-dev
         libwayland-dev
         libxcb1-dev
@@ -67,6 +67,12 @@ test)
         dbus                # dbus-run-session
         libglib2.0-bin      # gdbus wait
         weston              # weston-eventdemo
+        # The Wayland capturer's test takes a reference screenshot of the
+        # PipeWire stream with GStreamer (pipewiresrc ! videoconvert).
+        gstreamer1.0-pipewire
+        gstreamer1.0-tools
+        gstreamer1.0-plugins-base
+        gstreamer1.0-plugins-good
     )
     ;;
 *)

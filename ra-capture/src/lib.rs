@@ -6,6 +6,9 @@
 //! - [`NullCapturer`]: no displays and never a frame.
 //! - `x11::X11Capturer` (Linux, feature `x11`, on by default): X11 capture with
 //!   MIT-SHM, XDamage, XFixes cursors and RandR monitors.
+//! - `wayland::WaylandCapturer` (Linux, feature `wayland`): Wayland capture
+//!   from the PipeWire streams of a remote-desktop session (`ra-wayland`),
+//!   with damage and cursor metadata.
 //! - `XcapCapturer` (feature `xcap`): the portable backend on the xcap crate.
 //! - [`xvfb::Xvfb`]: a private virtual X display for tests, benchmarks and the demo.
 #![cfg_attr(
@@ -16,6 +19,8 @@
 mod null;
 mod pattern;
 mod synthetic;
+#[cfg(all(target_os = "linux", feature = "wayland"))]
+pub mod wayland;
 #[cfg(all(target_os = "linux", feature = "x11"))]
 pub mod x11;
 #[cfg(feature = "xcap")]

@@ -122,6 +122,17 @@ pub enum AuditEvent {
         /// Why (expired, cancelled, used…).
         reason: String,
     },
+    /// The desktop's own consent: the person at the desk allowed sharing in
+    /// the operating system's dialog (a Wayland desktop's portal), apart
+    /// from ra's approval.
+    DesktopConsent {
+        /// Which desktop API asked (`portal`).
+        api: String,
+        /// How many monitors were shared.
+        monitors: u32,
+        /// Whether remote input was allowed too.
+        input_allowed: bool,
+    },
 }
 
 /// One line of the audit log.

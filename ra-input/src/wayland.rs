@@ -45,6 +45,7 @@ impl WaylandInjector {
             .notify(notification)
             .map_err(|error| match error {
                 SessionError::Closed => InputError::TargetLost(error.to_string()),
+                SessionError::InputNotAllowed => InputError::Unsupported(error.to_string()),
                 SessionError::NoSuchStream(_) => InputError::Unsupported(error.to_string()),
                 other => InputError::Backend(Box::new(other)),
             })

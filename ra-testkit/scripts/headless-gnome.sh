@@ -4,7 +4,10 @@
 # with one virtual monitor per argument (WIDTHxHEIGHT), software rendering.
 #
 # Run inside a private `dbus-run-session` with a private, empty
-# XDG_RUNTIME_DIR (ra_testkit::gnome::HeadlessGnome does both). Prints one
+# XDG_RUNTIME_DIR (ra_testkit::gnome::HeadlessGnome does both), and with
+# WAYLAND_DISPLAY and XDG_CURRENT_DESKTOP=GNOME set before the bus starts so
+# that the services it activates (xdg-desktop-portal, its GNOME backend)
+# find the desktop. Prints one
 # line once mutter's RemoteDesktop API answers:
 #   ready BUS=<address> RUNTIME=<dir> WAYLAND=<socket name>
 # then keeps the desktop until its stdin closes (10 minutes at most), and
@@ -12,7 +15,7 @@
 set -u
 [ -n "${DBUS_SESSION_BUS_ADDRESS:-}" ] && [ -d "${XDG_RUNTIME_DIR:-}" ] ||
     { echo "headless-gnome.sh: run inside dbus-run-session with XDG_RUNTIME_DIR set" >&2; exit 2; }
-export WAYLAND_DISPLAY=wayland-ra
+export WAYLAND_DISPLAY=${WAYLAND_DISPLAY:-wayland-ra}
 unset DISPLAY
 logs=$(dirname "$XDG_RUNTIME_DIR")
 pids=()

@@ -9,20 +9,28 @@
 use std::io::{BufRead as _, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{Mutex, MutexGuard, PoisonError, mpsc};
 use std::time::{Duration, Instant};
 
 use ra_core::input::{InputEvent, InputInjector};
 use ra_core::keys::KeyCode;
 use ra_wayland::WaylandEnv;
 
+/// The compositor's socket name in the desktop's runtime directory.
+const WAYLAND_DISPLAY: &str = "wayland-ra";
 /// How long the desktop may take to come up (mutter is ≈ 2 s cold).
 const START_TIMEOUT: Duration = Duration::from_secs(90);
 /// How long it may take to stop once asked.
 const STOP_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// One desktop at a time in a test program: two software-rendered desktops
+/// at once on two cores starve each other (mutter then sends some streams
+/// no first picture).
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
 /// A running headless desktop.
 pub struct HeadlessGnome {
+    _turn: MutexGuard<'static, ()>,
     session: Child,
     stdin: Option<ChildStdin>,
     env: WaylandEnv,
@@ -36,6 +44,8 @@ impl HeadlessGnome {
     /// # Errors
     /// A description (with the logs' place) when it cannot start.
     pub fn start(monitors: &[(u32, u32)]) -> Result<Self, String> {
+        // A test that failed while holding it leaves it poisoned: still free.
+        let turn = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
         let dir = std::env::temp_dir().join(format!(
             "ra-gnome-{}-{}",
             std::process::id(),
@@ -51,8 +61,12 @@ impl HeadlessGnome {
             .arg(script)
             .args(monitors.iter().map(|(w, h)| format!("{w}x{h}")))
             .env("XDG_RUNTIME_DIR", &runtime)
+            // Set before the bus starts, so that the services it activates
+            // (the portal and its GNOME backend, whose dialog is a Wayland
+            // client) find the desktop.
+            .env("WAYLAND_DISPLAY", WAYLAND_DISPLAY)
+            .env("XDG_CURRENT_DESKTOP", "GNOME")
             .env_remove("DISPLAY")
-            .env_remove("WAYLAND_DISPLAY")
             .env_remove("DBUS_SESSION_BUS_ADDRESS")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -70,6 +84,7 @@ impl HeadlessGnome {
             }
         });
         let mut desktop = HeadlessGnome {
+            _turn: turn,
             session,
             stdin,
             env: WaylandEnv::default(),
@@ -148,6 +163,71 @@ impl HeadlessGnome {
             }
         });
         EventDemo { child, lines }
+    }
+
+    /// One picture of PipeWire node `node` taken by GStreamer
+    /// (`pipewiresrc`), as tightly packed BGRx of `width` × `height`: a
+    /// reference taken apart from ra's capturer. On an idle desktop mutter
+    /// records a stream's first picture only once something is painted, so
+    /// while GStreamer waits the pointer is nudged (a pixel and back)
+    /// through `nudge`, a session of this desktop.
+    ///
+    /// # Errors
+    /// When GStreamer fails or takes no picture within 20 s.
+    pub fn screenshot(
+        &self,
+        node: u32,
+        (width, height): (u32, u32),
+        nudge: &dyn ra_wayland::RemoteDesktop,
+    ) -> Result<Vec<u8>, String> {
+        let file = self.dir.join(format!("screenshot-{node}.bgrx"));
+        let _ = std::fs::remove_file(&file);
+        let mut gst = self
+            .command("gst-launch-1.0")
+            .args([
+                "-q",
+                "pipewiresrc",
+                &format!("path={node}"),
+                "num-buffers=1",
+                "!",
+                "videoconvert",
+                "!",
+                "video/x-raw,format=BGRx",
+                "!",
+                "filesink",
+                &format!("location={}", file.display()),
+            ])
+            .stdout(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("gst-launch-1.0 (package gstreamer1.0-tools): {e}"))?;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let status = loop {
+            if let Some(status) = gst.try_wait().map_err(|e| e.to_string())? {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = gst.kill();
+                let _ = gst.wait();
+                return Err("GStreamer took no picture within 20 s".into());
+            }
+            for dx in [1.0, -1.0] {
+                let _ = nudge.notify(&ra_wayland::Notify::PointerMotionRelative { dx, dy: 0.0 });
+            }
+            // Waits on the process (std has no wait with a timeout).
+            std::thread::sleep(Duration::from_millis(250));
+        };
+        if !status.success() {
+            return Err(format!("gst-launch-1.0 failed: {status}"));
+        }
+        let data = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+        let expected = width as usize * height as usize * 4;
+        if data.len() != expected {
+            return Err(format!(
+                "a screenshot of {} bytes, not {expected}",
+                data.len()
+            ));
+        }
+        Ok(data)
     }
 
     /// The log file of one of its parts (`mutter`, `pipewire`, `wireplumber`).

@@ -19,6 +19,8 @@ use std::path::PathBuf;
 
 #[cfg(target_os = "linux")]
 pub mod mutter;
+#[cfg(target_os = "linux")]
+pub mod portal;
 
 /// Where a Wayland desktop's services are: its session bus and the runtime
 /// directory its PipeWire socket is in. [`WaylandEnv::from_env`] takes the
@@ -268,4 +270,8 @@ pub enum SessionError {
     /// The desktop ended the session.
     #[error("the desktop closed the remote-desktop session")]
     Closed,
+    /// The person at the desk shared the screen but did not allow remote
+    /// interaction.
+    #[error("the person at the desk did not allow remote interaction")]
+    InputNotAllowed,
 }

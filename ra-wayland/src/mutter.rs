@@ -371,6 +371,17 @@ impl MutterSession {
     }
 }
 
+impl MutterSession {
+    /// Stops the session now, as dropping it does: mutter removes its
+    /// streams, and the session reports itself closed (for tests of what
+    /// capturers and injectors do when a session ends under them).
+    pub fn stop(&self) {
+        if !self.closed.swap(true, Ordering::AcqRel) {
+            let _: Result<(), _> = self.remote_desktop.call("Stop", &());
+        }
+    }
+}
+
 impl RemoteDesktop for MutterSession {
     fn api(&self) -> Api {
         Api::Mutter

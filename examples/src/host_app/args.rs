@@ -23,8 +23,12 @@ pub enum Answer {
 pub enum CaptureKind {
     /// A moving test pattern (no display needed).
     Synthetic,
-    /// The X11 screen (MIT-SHM, damage tracking, cursor, monitors).
+    /// The desktop's screen: X11 (MIT-SHM, damage tracking, cursor,
+    /// monitors), or Wayland when the session is Wayland and no `--display`
+    /// is given.
     Screen,
+    /// A Wayland desktop, through a remote-desktop session (`--wayland-api`).
+    Wayland,
     /// The portable xcap backend (built with the `xcap` feature).
     #[cfg(feature = "xcap")]
     Xcap,
@@ -37,8 +41,20 @@ pub enum InjectKind {
     Log,
     /// Drop the helper's input.
     None,
-    /// Inject into the X11 display (enigo), with a local panic key.
+    /// Inject into the desktop: X11 (enigo, with a local panic key) or,
+    /// on Wayland, through the remote-desktop session.
     System,
+}
+
+/// How a Wayland desktop is asked for a remote-desktop session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum WaylandApi {
+    /// The xdg-desktop-portal: the desktop's own dialog asks the person at
+    /// the desk (GNOME, KDE).
+    Portal,
+    /// GNOME's own RemoteDesktop/ScreenCast API, no dialog (for privileged
+    /// deployments and tests).
+    Mutter,
 }
 
 /// The host's options, whichever way the session starts.
@@ -50,6 +66,9 @@ pub struct HostArgs {
     /// Size of the synthetic screen.
     #[arg(long, value_name = "WxH", default_value = "1280x720", value_parser = parse_size)]
     pub size: (u32, u32),
+    /// How to open the session on a Wayland desktop.
+    #[arg(long, value_enum, default_value = "portal")]
+    pub wayland_api: WaylandApi,
     /// The X display to share and inject into (default: $DISPLAY).
     #[arg(long, value_name = ":N")]
     pub display: Option<String>,
@@ -91,7 +110,8 @@ pub struct HostArgs {
 impl HostArgs {
     /// Whether the host shares an X display (and so has its clipboard).
     pub fn shares_x_display(&self) -> bool {
-        self.capture == CaptureKind::Screen || self.inject == InjectKind::System
+        !super::wayland::uses_wayland(self)
+            && (self.capture == CaptureKind::Screen || self.inject == InjectKind::System)
     }
 }
 

@@ -14,7 +14,8 @@ mod events;
 mod print_injector;
 mod serve;
 mod setup;
+mod wayland;
 
-pub use args::{Answer, CaptureKind, HostArgs, InjectKind};
+pub use args::{Answer, CaptureKind, HostArgs, InjectKind, WaylandApi};
 pub use serve::{Credential, serve};
 pub use setup::{Failure, HostSetup};

@@ -5,7 +5,7 @@
 use ra_capture::x11::X11Capturer;
 use ra_capture::{SyntheticCapturer, SyntheticConfig};
 use ra_codec::{EncoderSettings, OpenH264Encoder};
-use ra_core::audit::AuditLog;
+use ra_core::audit::{AuditEvent, AuditLog, AuditRecord};
 use ra_core::desk::HostDesk;
 use ra_core::input::InputInjector;
 use ra_core::media::{Capturer, DisplayId};
@@ -16,7 +16,9 @@ use ra_input::{EnigoInjector, NullInjector};
 
 use super::args::{CaptureKind, HostArgs, InjectKind};
 use super::print_injector::PrintInjector;
+use super::wayland::{NO_GLOBAL_KEYS, WaylandDesktop, uses_wayland};
 use crate::output::Output;
+use serde_json::json;
 
 /// A failure with the exit code to leave with.
 pub type Failure = (u8, String);
@@ -43,15 +45,26 @@ impl HostSetup {
             Some(path) => Policy::load(path).map_err(|e| (2, e.to_string()))?,
             None => Policy::default(),
         };
-        let audit_log = match &args.audit_log {
+        let mut audit_log = match &args.audit_log {
             Some(path) => Some(AuditLog::open(path).map_err(|e| (2, e.to_string()))?),
             None => None,
         };
-        let (capturer, display) = open_capturer(args)?;
-        let injector = open_injector(args, output)?;
+        let wayland = if uses_wayland(args) {
+            let desktop = WaylandDesktop::open(args, output)?;
+            record_desktop_consent(&desktop, audit_log.as_mut())?;
+            Some(desktop)
+        } else {
+            None
+        };
+        let (capturer, display) = open_capturer(args, wayland.as_ref())?;
+        let injector = open_injector(args, output, wayland.as_ref())?;
         let encoder = Box::new(OpenH264Encoder::new(EncoderSettings::default()));
         let mut backends = HostBackends::new(capturer, encoder, injector);
-        backends.desk = open_desk(args)?;
+        backends.desk = if wayland.is_some() {
+            wayland_desk(args, output)
+        } else {
+            open_desk(args)?
+        };
         Ok(HostSetup {
             options: InviteOptions {
                 host_name: args.name.clone(),
@@ -89,11 +102,48 @@ fn open_desk(args: &HostArgs) -> Result<HostDesk, Failure> {
     Ok(desk)
 }
 
+/// The portal's dialog is a consent of its own, given to the operating
+/// system: it goes into the audit log before anything else.
+fn record_desktop_consent(
+    desktop: &WaylandDesktop,
+    audit_log: Option<&mut AuditLog>,
+) -> Result<(), Failure> {
+    let (Some(log), Some(consent)) = (audit_log, desktop.consent()) else {
+        return Ok(());
+    };
+    let event = AuditEvent::DesktopConsent {
+        api: desktop.api().name().into(),
+        monitors: consent.monitors,
+        input_allowed: consent.input_allowed,
+    };
+    log.record(AuditRecord::now(None, event))
+        .map_err(|e| (2, format!("cannot write the audit log: {e}")))
+}
+
+/// On Wayland the desk has neither a panic key nor the local user's input
+/// (no application may watch the keyboard outside its windows): said once,
+/// as an event, when control is possible.
+fn wayland_desk(args: &HostArgs, output: Output) -> HostDesk {
+    if args.inject == InjectKind::System {
+        output.event(
+            "desk_limited",
+            json!({"panic_key": false, "local_user_wins": false, "reason": NO_GLOBAL_KEYS}),
+            || format!("no panic key and no local-user-wins here: {NO_GLOBAL_KEYS}"),
+        );
+    }
+    HostDesk::default()
+}
+
 /// Where the helper's input goes.
-fn open_injector(args: &HostArgs, output: Output) -> Result<Box<dyn InputInjector>, Failure> {
+fn open_injector(
+    args: &HostArgs,
+    output: Output,
+    wayland: Option<&WaylandDesktop>,
+) -> Result<Box<dyn InputInjector>, Failure> {
     Ok(match args.inject {
         InjectKind::Log => Box::new(PrintInjector { output }),
         InjectKind::None => Box::new(NullInjector::new()),
+        InjectKind::System if let Some(desktop) = wayland => desktop.injector(),
         InjectKind::System => Box::new(
             EnigoInjector::new(args.display.as_deref())
                 .map_err(|e| (1, format!("cannot inject input: {e}")))?,
@@ -102,8 +152,20 @@ fn open_injector(args: &HostArgs, output: Output) -> Result<Box<dyn InputInjecto
 }
 
 /// Opens the screen source and resolves `--monitor` (the display to share first).
-fn open_capturer(args: &HostArgs) -> Result<(Box<dyn Capturer>, Option<DisplayId>), Failure> {
+fn open_capturer(
+    args: &HostArgs,
+    wayland: Option<&WaylandDesktop>,
+) -> Result<(Box<dyn Capturer>, Option<DisplayId>), Failure> {
     let capturer: Box<dyn Capturer> = match args.capture {
+        CaptureKind::Screen | CaptureKind::Wayland if let Some(desktop) = wayland => {
+            desktop.capturer()?
+        }
+        CaptureKind::Wayland => {
+            return Err((
+                1,
+                "cannot capture the Wayland desktop: not a Wayland session".into(),
+            ));
+        }
         CaptureKind::Synthetic => {
             let (width, height) = args.size;
             Box::new(SyntheticCapturer::new(SyntheticConfig {

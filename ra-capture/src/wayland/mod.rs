@@ -1,0 +1,282 @@
+//! [`WaylandCapturer`]: the Wayland backend, frames from the PipeWire
+//! streams of a remote-desktop session ([`ra_wayland::RemoteDesktop`]:
+//! mutter's own API, or the xdg-desktop-portal).
+//!
+//! - Pixels: raw 32-bit RGB video (BGRx preferred; RGBx, xRGB, xBGR and the
+//!   alpha variants are reordered) in shared-memory buffers the stream maps.
+//!   No DMA-BUF: the capturer offers no modifiers, so the compositor renders
+//!   into memory (a software-rendering desktop does anyway).
+//! - What changed: the buffers' damage metadata (`SPA_META_VideoDamage`);
+//!   when a compositor sends none, the picture is compared tile by tile
+//!   with the last one. The compositor sends nothing while nothing changes,
+//!   so an unchanged screen costs nothing.
+//! - The pointer: the cursor metadata (`SPA_META_Cursor`: position and, when
+//!   it changes, the shape), apart from the picture; open the session with
+//!   `CursorMode::Metadata` for it.
+//! - A thread of its own runs the PipeWire loop on the session's PipeWire
+//!   connection and keeps the latest picture; `next_frame` copies what
+//!   changed from it.
+
+mod cursor;
+mod damage;
+mod error;
+mod params;
+mod pixels;
+mod shared;
+mod stream;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ra_core::media::{
+    CaptureError, Capturer, CursorUpdate, DisplayId, DisplayInfo, Frame, Rect, Timestamp,
+};
+use ra_wayland::{Notify, RemoteDesktop, Stream};
+
+pub use error::WaylandError;
+
+use damage::Damage;
+use shared::{Picture, Shared};
+use stream::Worker;
+
+/// How often a wait looks at whether the session was closed.
+const CLOSED_CHECK_INTERVAL: Duration = Duration::from_millis(100);
+
+/// A [`Capturer`] of a Wayland desktop through a remote-desktop session (see
+/// the [module docs](self)).
+///
+/// Displays are the session's streams, one per monitor, in its order (the
+/// primary first): ids 0, 1, …; [`DisplayId::ALL`] is not offered. It starts
+/// on the first.
+///
+/// Frames are BGRA (for BGRx streams the fourth byte is what the compositor
+/// stores there). Each frame's damage lists the rectangles that changed (at
+/// most 16, merged when there are more); the first frame, and the first
+/// after `select`, `invalidate` or a change of size, is wholly damaged.
+///
+/// `next_frame` waits on the PipeWire thread without polling; a pointer
+/// change ends the wait early with `Ok(None)`, so the caller can send
+/// [`Capturer::cursor`] at once. The pointer never causes a video frame.
+/// When the stream ends or fails, or the session is closed, it returns
+/// [`CaptureError::SourceLost`].
+#[derive(Debug)]
+pub struct WaylandCapturer {
+    session: Arc<dyn RemoteDesktop>,
+    streams: Vec<Stream>,
+    selected: usize,
+    shared: Arc<Shared>,
+    worker: Worker,
+    /// The picture frames are returned from.
+    picture: Picture,
+    /// The next frame is the whole picture.
+    full_pending: bool,
+    frame_damage: Vec<Rect>,
+    captured_at: Timestamp,
+}
+
+impl WaylandCapturer {
+    /// Captures the first stream of `session`, on a PipeWire connection the
+    /// session opens.
+    ///
+    /// # Errors
+    /// [`CaptureError::SourceLost`] when the session was closed;
+    /// [`CaptureError::Backend`] with a [`WaylandError`] when it has no
+    /// stream or PipeWire cannot be reached.
+    pub fn new(session: Arc<dyn RemoteDesktop>) -> Result<Self, CaptureError> {
+        let streams = session.streams();
+        let first = streams.first().ok_or(WaylandError::NoStream)?;
+        let fd = session.open_pipewire().map_err(WaylandError::Session)?;
+        let shared = Arc::new(Shared::default());
+        let nudged = Arc::clone(&session);
+        let nudge = Box::new(move || {
+            // Best effort: a session without remote input cannot nudge.
+            for dx in [1.0, -1.0] {
+                let _ = nudged.notify(&Notify::PointerMotionRelative { dx, dy: 0.0 });
+            }
+        });
+        let worker = Worker::start(fd, first.node_id, Arc::clone(&shared), nudge)
+            .map_err(WaylandError::PipeWire)?;
+        Ok(WaylandCapturer {
+            session,
+            streams,
+            selected: 0,
+            shared,
+            worker,
+            picture: Picture::default(),
+            full_pending: true,
+            frame_damage: Vec::new(),
+            captured_at: Timestamp::default(),
+        })
+    }
+
+    /// The display being captured.
+    pub fn selected(&self) -> DisplayId {
+        DisplayId(self.selected as u32)
+    }
+
+    /// The session captured.
+    pub fn session(&self) -> &Arc<dyn RemoteDesktop> {
+        &self.session
+    }
+
+    /// Pictures the stream delivered so far (buffers with only the pointer
+    /// are not counted).
+    pub fn pictures_received(&self) -> u64 {
+        self.shared.lock().pictures
+    }
+
+    fn node(&self) -> u32 {
+        self.streams[self.selected].node_id
+    }
+
+    /// The error for a closed session, if it is.
+    fn check_closed(&self) -> Result<(), CaptureError> {
+        if self.session.is_closed() {
+            return Err(CaptureError::SourceLost(
+                "the desktop closed the remote-desktop session".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Waits until a picture is there to return (true) or the pointer
+    /// changed or `deadline` passed (false), then copies what changed.
+    fn wait_and_copy(&mut self, deadline: Instant) -> Result<bool, CaptureError> {
+        let node = self.node();
+        let mut state = self.shared.lock();
+        loop {
+            if let Some(why) = &state.ended {
+                return Err(CaptureError::SourceLost(why.clone()));
+            }
+            self.check_closed()?;
+            let ours = state.node == node && state.picture.width > 0;
+            if ours && (self.full_pending || !state.damage.is_clean()) {
+                break;
+            }
+            if std::mem::take(&mut state.cursor_signal) {
+                return Ok(false);
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Ok(false);
+            }
+            let wait = (deadline - now).min(CLOSED_CHECK_INTERVAL);
+            state = self.shared.wait(state, wait);
+        }
+        let (width, height) = state.picture.size();
+        let whole = self.picture.resize(width, height) || self.full_pending;
+        let damage = std::mem::take(&mut state.damage);
+        let mut rects = match damage {
+            Damage::Rects(rects) if !whole => rects,
+            _ => vec![Rect::new(0, 0, width, height)],
+        };
+        let stride = self.picture.stride();
+        for rect in &rects {
+            copy_between(&state.picture.data, &mut self.picture.data, stride, *rect);
+        }
+        drop(state);
+        damage::coalesce(&mut rects, damage::MAX_FRAME_RECTS);
+        self.full_pending = false;
+        self.frame_damage = rects;
+        self.captured_at = Timestamp::now();
+        Ok(true)
+    }
+}
+
+/// Copies `rect` between two pictures of the same size and `stride`.
+fn copy_between(from: &[u8], to: &mut [u8], stride: usize, rect: Rect) {
+    let (x, width) = (rect.x.max(0) as usize * 4, rect.width as usize * 4);
+    let top = rect.y.max(0) as usize;
+    for y in top..top + rect.height as usize {
+        let start = y * stride + x;
+        if let (Some(from), Some(to)) = (
+            from.get(start..start + width),
+            to.get_mut(start..start + width),
+        ) {
+            to.copy_from_slice(from);
+        }
+    }
+}
+
+impl Capturer for WaylandCapturer {
+    fn displays(&self) -> Result<Vec<DisplayInfo>, CaptureError> {
+        self.check_closed()?;
+        let negotiated = self.shared.lock().format_size;
+        Ok(self
+            .streams
+            .iter()
+            .enumerate()
+            .map(|(index, stream)| {
+                // The selected stream's size as last negotiated (it follows
+                // resolution changes); the others' as the session said.
+                let (width, height) = match negotiated {
+                    Some(size) if index == self.selected => size,
+                    _ => (stream.width, stream.height),
+                };
+                DisplayInfo {
+                    id: DisplayId(index as u32),
+                    name: format!("monitor {index} (pipewire node {})", stream.node_id),
+                    bounds: Rect::new(stream.x, stream.y, width, height),
+                    primary: index == 0,
+                }
+            })
+            .collect())
+    }
+
+    fn select(&mut self, display: DisplayId) -> Result<(), CaptureError> {
+        let index = display.0 as usize;
+        if display == DisplayId::ALL || index >= self.streams.len() {
+            return Err(CaptureError::NoSuchDisplay(display));
+        }
+        self.full_pending = true;
+        if index == self.selected {
+            return Ok(());
+        }
+        self.check_closed()?;
+        self.selected = index;
+        {
+            let mut state = self.shared.lock();
+            state.cursor.reset();
+            state.format_size = None;
+        }
+        self.worker
+            .connect(self.node())
+            .map_err(CaptureError::SourceLost)
+    }
+
+    fn next_frame(&mut self, timeout: Duration) -> Result<Option<Frame<'_>>, CaptureError> {
+        let now = Instant::now();
+        let deadline = now
+            .checked_add(timeout)
+            .unwrap_or(now + Duration::from_secs(86_400));
+        if !self.wait_and_copy(deadline)? {
+            return Ok(None);
+        }
+        Ok(Some(Frame {
+            width: self.picture.width,
+            height: self.picture.height,
+            stride: self.picture.stride(),
+            data: &self.picture.data,
+            damage: std::mem::take(&mut self.frame_damage),
+            captured_at: self.captured_at,
+            display: self.selected(),
+        }))
+    }
+
+    fn invalidate(&mut self) {
+        self.full_pending = true;
+    }
+
+    fn cursor(&mut self) -> Option<CursorUpdate> {
+        let mut state = self.shared.lock();
+        state.cursor_signal = false;
+        let size = match state.format_size {
+            Some(size) => size,
+            None => {
+                let stream = &self.streams[self.selected];
+                (stream.width, stream.height)
+            }
+        };
+        state.cursor.take_update(size)
+    }
+}

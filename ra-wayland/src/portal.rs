@@ -1,0 +1,328 @@
+//! Sessions through the xdg-desktop-portal (what an unprivileged app on
+//! GNOME or KDE uses): `org.freedesktop.portal.RemoteDesktop` with the
+//! monitors selected into it through `ScreenCast`, by way of `ashpd`.
+//!
+//! Opening one shows the desktop's own dialog: the person at the desk picks
+//! what to share and whether to allow remote interaction — a second consent,
+//! given to the operating system, next to ra's own. [`PortalSession::open`]
+//! waits for that answer (a person may take their time; there is no
+//! timeout), and a refusal is [`SessionError::Refused`], never a hang past
+//! the dialog. If the person shares the screen but does not allow remote
+//! interaction, the session captures and every input call is
+//! [`SessionError::InputNotAllowed`].
+//!
+//! What desktops allow (measured with xdg-desktop-portal 1.16 and
+//! xdg-desktop-portal-gnome 43): RemoteDesktop version 1 and ScreenCast
+//! version 4; remote-desktop sessions cannot persist, so there is no restore
+//! token — each session asks again. wlroots desktops
+//! (xdg-desktop-portal-wlr) offer ScreenCast only: no remote input there.
+
+use std::os::fd::OwnedFd;
+
+use ashpd::desktop::remote_desktop::{
+    Axis as PortalAxis, DeviceType, KeyState, NotifyKeyboardKeycodeOptions,
+    NotifyKeyboardKeysymOptions, NotifyPointerAxisDiscreteOptions, NotifyPointerAxisOptions,
+    NotifyPointerButtonOptions, NotifyPointerMotionAbsoluteOptions, NotifyPointerMotionOptions,
+    RemoteDesktop as PortalRemoteDesktop, SelectDevicesOptions, StartOptions,
+};
+use ashpd::desktop::screencast::{
+    CursorMode as PortalCursorMode, OpenPipeWireRemoteOptions, Screencast, SelectSourcesOptions,
+    SourceType,
+};
+use ashpd::desktop::{CreateSessionOptions, ResponseError};
+use ashpd::desktop::{PersistMode, Session};
+use async_io::block_on;
+
+use crate::mutter::CursorMode;
+use crate::{Api, Axis, Notify, RemoteDesktop, SessionError, Stream, WaylandEnv};
+
+const PORTAL: &str = "org.freedesktop.portal.Desktop";
+
+/// What [`PortalSession::open`] needs.
+#[derive(Debug, Clone, Default)]
+pub struct PortalOptions {
+    /// The desktop (its session bus).
+    pub env: WaylandEnv,
+    /// How the pointer is delivered.
+    pub cursor: CursorMode,
+}
+
+/// A started session through the portal.
+pub struct PortalSession {
+    remote_desktop: PortalRemoteDesktop,
+    screencast: Screencast,
+    session: Session<PortalRemoteDesktop>,
+    streams: Vec<Stream>,
+    input_allowed: bool,
+}
+
+impl std::fmt::Debug for PortalSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PortalSession")
+            .field("streams", &self.streams)
+            .field("input_allowed", &self.input_allowed)
+            .finish_non_exhaustive()
+    }
+}
+
+fn portal_error(method: &'static str) -> impl FnOnce(ashpd::Error) -> SessionError {
+    move |error| match error {
+        ashpd::Error::Response(ResponseError::Cancelled) => {
+            SessionError::Refused("the person at the desk declined to share the screen".into())
+        }
+        ashpd::Error::Response(ResponseError::Other) => {
+            SessionError::Refused("the desktop ended the request".into())
+        }
+        ashpd::Error::Zbus(zbus::Error::MethodError(ref name, _, _))
+            if name.as_str() == "org.freedesktop.DBus.Error.ServiceUnknown"
+                || name.as_str() == "org.freedesktop.DBus.Error.UnknownInterface"
+                || name.as_str() == "org.freedesktop.DBus.Error.UnknownMethod" =>
+        {
+            SessionError::Unavailable {
+                api: PORTAL,
+                source: Box::new(error),
+            }
+        }
+        other => SessionError::Call {
+            method,
+            source: Box::new(other),
+        },
+    }
+}
+
+impl PortalSession {
+    /// Asks the desktop, through its portal, for a session of every monitor
+    /// with keyboard and pointer; returns once the person at the desk has
+    /// answered the desktop's dialog.
+    ///
+    /// # Errors
+    /// [`SessionError::Bus`] when the session bus cannot be reached,
+    /// [`SessionError::Unavailable`] when no portal (or no RemoteDesktop
+    /// portal) runs, [`SessionError::Refused`] when the dialog was declined,
+    /// [`SessionError::Call`] for another failure.
+    pub fn open(options: &PortalOptions) -> Result<Self, SessionError> {
+        block_on(Self::open_async(options))
+    }
+
+    async fn open_async(options: &PortalOptions) -> Result<Self, SessionError> {
+        let connection = match &options.env.bus_address {
+            Some(address) => zbus::connection::Builder::address(address.as_str())
+                .map_err(|e| SessionError::Bus(Box::new(e)))?
+                .build()
+                .await
+                .map_err(|e| SessionError::Bus(Box::new(e)))?,
+            None => zbus::Connection::session()
+                .await
+                .map_err(|e| SessionError::Bus(Box::new(e)))?,
+        };
+        let remote_desktop = PortalRemoteDesktop::with_connection(connection.clone())
+            .await
+            .map_err(portal_error("RemoteDesktop"))?;
+        let screencast = Screencast::with_connection(connection)
+            .await
+            .map_err(portal_error("ScreenCast"))?;
+        let session = remote_desktop
+            .create_session(CreateSessionOptions::default())
+            .await
+            .map_err(portal_error("RemoteDesktop.CreateSession"))?;
+        remote_desktop
+            .select_devices(
+                &session,
+                SelectDevicesOptions::default()
+                    .set_devices(DeviceType::Keyboard | DeviceType::Pointer)
+                    .set_persist_mode(PersistMode::DoNot),
+            )
+            .await
+            .map_err(portal_error("RemoteDesktop.SelectDevices"))?
+            .response()
+            .map_err(portal_error("RemoteDesktop.SelectDevices"))?;
+        let cursor = match options.cursor {
+            CursorMode::Hidden => PortalCursorMode::Hidden,
+            CursorMode::Embedded => PortalCursorMode::Embedded,
+            CursorMode::Metadata => PortalCursorMode::Metadata,
+        };
+        screencast
+            .select_sources(
+                &session,
+                SelectSourcesOptions::default()
+                    .set_cursor_mode(cursor)
+                    .set_sources(ashpd::enumflags2::BitFlags::from(SourceType::Monitor))
+                    .set_multiple(true)
+                    .set_persist_mode(PersistMode::DoNot),
+            )
+            .await
+            .map_err(portal_error("ScreenCast.SelectSources"))?
+            .response()
+            .map_err(portal_error("ScreenCast.SelectSources"))?;
+        // The dialog: waits for the person at the desk.
+        let started = remote_desktop
+            .start(&session, None, StartOptions::default())
+            .await
+            .map_err(portal_error("RemoteDesktop.Start"))?
+            .response()
+            .map_err(portal_error("RemoteDesktop.Start"))?;
+        let devices = started.devices();
+        let input_allowed =
+            devices.contains(DeviceType::Keyboard) && devices.contains(DeviceType::Pointer);
+        let streams: Vec<Stream> = started
+            .streams()
+            .iter()
+            .map(|stream| {
+                let (x, y) = stream.position().unwrap_or_default();
+                let (width, height) = stream.size().unwrap_or_default();
+                Stream {
+                    node_id: stream.pipe_wire_node_id(),
+                    handle: stream.pipe_wire_node_id().to_string(),
+                    x,
+                    y,
+                    width: u32::try_from(width).unwrap_or(0),
+                    height: u32::try_from(height).unwrap_or(0),
+                }
+            })
+            .collect();
+        if streams.is_empty() {
+            let _ = session.close().await;
+            return Err(SessionError::Refused(
+                "the desktop shared no monitor".into(),
+            ));
+        }
+        tracing::info!(
+            streams = streams.len(),
+            input_allowed,
+            "portal remote-desktop session started"
+        );
+        Ok(PortalSession {
+            remote_desktop,
+            screencast,
+            session,
+            streams,
+            input_allowed,
+        })
+    }
+
+    /// Whether the person at the desk allowed remote interaction (keyboard
+    /// and pointer), not only sharing the screen.
+    pub fn input_allowed(&self) -> bool {
+        self.input_allowed
+    }
+
+    async fn notify_async(&self, notification: &Notify) -> Result<(), ashpd::Error> {
+        let rd = &self.remote_desktop;
+        let session = &self.session;
+        match *notification {
+            Notify::PointerMotionRelative { dx, dy } => {
+                rd.notify_pointer_motion(session, dx, dy, NotifyPointerMotionOptions::default())
+                    .await
+            }
+            Notify::PointerMotionAbsolute { stream, x, y } => {
+                // Checked by the caller.
+                let node = self.streams.get(stream).map_or(0, |s| s.node_id);
+                rd.notify_pointer_motion_absolute(
+                    session,
+                    node,
+                    x,
+                    y,
+                    NotifyPointerMotionAbsoluteOptions::default(),
+                )
+                .await
+            }
+            Notify::PointerButton { button, pressed } => {
+                rd.notify_pointer_button(
+                    session,
+                    i32::try_from(button).unwrap_or(i32::MAX),
+                    key_state(pressed),
+                    NotifyPointerButtonOptions::default(),
+                )
+                .await
+            }
+            Notify::PointerAxis { dx, dy, finish } => {
+                rd.notify_pointer_axis(
+                    session,
+                    dx,
+                    dy,
+                    NotifyPointerAxisOptions::default().set_finish(finish),
+                )
+                .await
+            }
+            Notify::PointerAxisDiscrete { axis, steps } => {
+                let axis = match axis {
+                    Axis::Vertical => PortalAxis::Vertical,
+                    Axis::Horizontal => PortalAxis::Horizontal,
+                };
+                rd.notify_pointer_axis_discrete(
+                    session,
+                    axis,
+                    steps,
+                    NotifyPointerAxisDiscreteOptions::default(),
+                )
+                .await
+            }
+            Notify::KeyboardKeycode { code, pressed } => {
+                rd.notify_keyboard_keycode(
+                    session,
+                    i32::try_from(code).unwrap_or(i32::MAX),
+                    key_state(pressed),
+                    NotifyKeyboardKeycodeOptions::default(),
+                )
+                .await
+            }
+            Notify::KeyboardKeysym { keysym, pressed } => {
+                rd.notify_keyboard_keysym(
+                    session,
+                    i32::try_from(keysym).unwrap_or(i32::MAX),
+                    key_state(pressed),
+                    NotifyKeyboardKeysymOptions::default(),
+                )
+                .await
+            }
+        }
+    }
+}
+
+fn key_state(pressed: bool) -> KeyState {
+    if pressed {
+        KeyState::Pressed
+    } else {
+        KeyState::Released
+    }
+}
+
+impl RemoteDesktop for PortalSession {
+    fn api(&self) -> Api {
+        Api::Portal
+    }
+
+    fn streams(&self) -> Vec<Stream> {
+        self.streams.clone()
+    }
+
+    fn open_pipewire(&self) -> Result<OwnedFd, SessionError> {
+        block_on(
+            self.screencast
+                .open_pipe_wire_remote(&self.session, OpenPipeWireRemoteOptions::default()),
+        )
+        .map_err(portal_error("ScreenCast.OpenPipeWireRemote"))
+    }
+
+    fn notify(&self, notification: &Notify) -> Result<(), SessionError> {
+        if !self.input_allowed {
+            return Err(SessionError::InputNotAllowed);
+        }
+        if let Notify::PointerMotionAbsolute { stream, .. } = *notification
+            && stream >= self.streams.len()
+        {
+            return Err(SessionError::NoSuchStream(stream));
+        }
+        block_on(self.notify_async(notification)).map_err(portal_error("RemoteDesktop.Notify"))
+    }
+
+    fn is_closed(&self) -> bool {
+        false
+    }
+}
+
+impl Drop for PortalSession {
+    fn drop(&mut self) {
+        let _ = block_on(self.session.close());
+    }
+}
