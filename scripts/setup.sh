@@ -67,6 +67,8 @@ test)
         dbus                # dbus-run-session
         libglib2.0-bin      # gdbus wait
         weston              # weston-eventdemo
+        xdg-desktop-portal  # the portal path, with its GNOME dialog
+        xdg-desktop-portal-gnome
         # The Wayland capturer's test takes a reference screenshot of the
         # PipeWire stream with GStreamer (pipewiresrc ! videoconvert).
         gstreamer1.0-pipewire
