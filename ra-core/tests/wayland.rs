@@ -2,7 +2,8 @@
 //! QUIC to a host whose injector sends it into a headless GNOME desktop
 //! through a mutter remote-desktop session, and reaches a Wayland client
 //! (`weston-eventdemo` logs it) — only while control is granted; a revoke in
-//! the middle of a drag releases the button.
+//! the middle of a drag releases the button. With two monitors the helper
+//! switches between them and its pointer lands on the one it sees.
 #![cfg(target_os = "linux")]
 #![allow(missing_docs)]
 
@@ -10,12 +11,15 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use ra_capture::wayland::WaylandCapturer;
 use ra_capture::{SyntheticCapturer, SyntheticConfig};
 use ra_codec::{EncoderSettings, OpenH264Decoder, OpenH264Encoder};
 use ra_core::input::{InputEvent, MouseButton};
+use ra_core::media::DisplayId;
 use ra_core::password::Password;
 use ra_core::runtime::{
-    AcceptOptions, HelperSession, HostBackends, HostSession, InviteOptions, accept, invite,
+    AcceptOptions, HelperSession, HelperSessionEvent, HostBackends, HostSession, InviteOptions,
+    ReceivedFrame, accept, invite,
 };
 use ra_core::session::{HelperEvent, HostEvent};
 use ra_input::wayland::WaylandInjector;
@@ -78,26 +82,7 @@ async fn helper_input_reaches_a_wayland_client_only_while_granted() {
         Box::new(OpenH264Encoder::new(EncoderSettings::default())),
         Box::new(injector),
     );
-    let options = InviteOptions {
-        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-        ..InviteOptions::default()
-    };
-    let mut host = invite(options, backends).await.expect("invite");
-    let invitation = host.invitation().clone();
-    let password = Password::parse(&host.password().to_string()).expect("password");
-    let accepting = tokio::spawn(async move {
-        let decoder = Box::new(OpenH264Decoder::new().expect("decoder"));
-        accept(&invitation, &password, AcceptOptions::default(), decoder).await
-    });
-    let HostEvent::ConnectionRequest { conn, .. } = host_event(&mut host, |e| {
-        matches!(e, HostEvent::ConnectionRequest { .. })
-    })
-    .await
-    else {
-        unreachable!()
-    };
-    host.approve(conn).await.expect("approve");
-    let mut helper = accepting.await.expect("joined").expect("accepted");
+    let (mut host, mut helper, conn) = pair(backends).await;
 
     // Without a grant nothing reaches the desktop (the helper may not even
     // send it; what matters is what the client sees).
@@ -160,5 +145,112 @@ async fn helper_input_reaches_a_wayland_client_only_while_granted() {
         !seen.iter().any(|l| l.contains("x: 700.000000")),
         "input after the revoke reached the client: {seen:?}"
     );
+    let _ = helper.end().await;
+}
+
+/// The helper's next frame.
+async fn next_frame(helper: &mut HelperSession) -> ReceivedFrame {
+    loop {
+        let event = tokio::time::timeout(STEP, helper.next_event())
+            .await
+            .expect("frame in time")
+            .expect("helper running");
+        if let HelperSessionEvent::Frame(frame) = event {
+            return frame;
+        }
+    }
+}
+
+/// A host on `backends` and a helper it approved.
+async fn pair(
+    backends: HostBackends,
+) -> (HostSession, HelperSession, ra_core::session::ConnectionId) {
+    let options = InviteOptions {
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        ..InviteOptions::default()
+    };
+    let mut host = invite(options, backends).await.expect("invite");
+    let invitation = host.invitation().clone();
+    let password = Password::parse(&host.password().to_string()).expect("password");
+    let accepting = tokio::spawn(async move {
+        let decoder = Box::new(OpenH264Decoder::new().expect("decoder"));
+        accept(&invitation, &password, AcceptOptions::default(), decoder).await
+    });
+    let HostEvent::ConnectionRequest { conn, .. } = host_event(&mut host, |e| {
+        matches!(e, HostEvent::ConnectionRequest { .. })
+    })
+    .await
+    else {
+        unreachable!()
+    };
+    host.approve(conn).await.expect("approve");
+    let helper = accepting.await.expect("joined").expect("accepted");
+    (host, helper, conn)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_helper_switches_monitors_and_its_pointer_lands_on_the_one_it_sees() {
+    let desktop = HeadlessGnome::start(&[(800, 600), (640, 480)]).expect("headless GNOME");
+    let session: Arc<dyn RemoteDesktop> = Arc::new(
+        MutterSession::open(&MutterOptions {
+            env: desktop.env().clone(),
+            ..MutterOptions::default()
+        })
+        .expect("mutter session"),
+    );
+    let capturer = WaylandCapturer::new(Arc::clone(&session)).expect("capturer");
+    let backends = HostBackends::new(
+        Box::new(capturer),
+        Box::new(OpenH264Encoder::new(EncoderSettings::default())),
+        Box::new(WaylandInjector::new(session)),
+    );
+    let (mut host, mut helper, conn) = pair(backends).await;
+    let first = next_frame(&mut helper).await;
+    assert_eq!((first.frame.width, first.frame.height), (800, 600));
+
+    helper.request_control().await.expect("request");
+    host_event(&mut host, |e| {
+        matches!(e, HostEvent::ControlRequested { .. })
+    })
+    .await;
+    host.grant_control(conn).await.expect("grant");
+    helper_event(&mut helper, |e| {
+        matches!(e, HelperEvent::ControlGranted { .. })
+    })
+    .await;
+
+    // The second monitor: its picture, and the helper's pointer on it.
+    helper.select_display(DisplayId(1)).await.expect("select");
+    loop {
+        let frame = next_frame(&mut helper).await;
+        if (frame.frame.width, frame.frame.height) == (640, 480) {
+            break;
+        }
+    }
+    helper
+        .send_input(vec![InputEvent::PointerMove { x: 100, y: 80 }])
+        .await
+        .expect("input");
+    helper_event(&mut helper, |e| {
+        matches!(e, HelperEvent::Cursor(c) if c.visible && (c.x - 100).abs() <= 1 && (c.y - 80).abs() <= 1)
+    })
+    .await;
+
+    // Back on the first: the same point lands there.
+    helper.select_display(DisplayId(0)).await.expect("select");
+    loop {
+        let frame = next_frame(&mut helper).await;
+        if (frame.frame.width, frame.frame.height) == (800, 600) {
+            break;
+        }
+    }
+    helper
+        .send_input(vec![InputEvent::PointerMove { x: 300, y: 200 }])
+        .await
+        .expect("input");
+    helper_event(&mut helper, |e| {
+        matches!(e, HelperEvent::Cursor(c) if c.visible && (c.x - 300).abs() <= 1 && (c.y - 200).abs() <= 1)
+    })
+    .await;
     let _ = helper.end().await;
 }

@@ -19,8 +19,20 @@ export WAYLAND_DISPLAY=${WAYLAND_DISPLAY:-wayland-ra}
 unset DISPLAY
 logs=$(dirname "$XDG_RUNTIME_DIR")
 pids=()
+# Stops what it started, by PID: TERM, then KILL for what is still running
+# 5 s later (mutter has been seen to ignore TERM while busy).
 stop() {
-    [ ${#pids[@]} -gt 0 ] && kill "${pids[@]}" 2>/dev/null
+    [ ${#pids[@]} -gt 0 ] || return 0
+    kill "${pids[@]}" 2>/dev/null
+    for _ in $(seq 50); do
+        local alive=0 pid
+        for pid in "${pids[@]}"; do
+            kill -0 "$pid" 2>/dev/null && alive=1
+        done
+        [ $alive = 0 ] && break
+        sleep 0.1
+    done
+    kill -KILL "${pids[@]}" 2>/dev/null
     wait 2>/dev/null
 }
 trap stop EXIT

@@ -7,6 +7,7 @@
 //! (`scripts/setup.sh test` installs them).
 
 use std::io::{BufRead as _, BufReader};
+use std::os::unix::process::CommandExt as _;
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Mutex, MutexGuard, PoisonError, mpsc};
@@ -56,6 +57,8 @@ impl HeadlessGnome {
         set_private(&runtime)?;
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/headless-gnome.sh");
         let mut session = Command::new("dbus-run-session")
+            // A group of its own: if it must be killed, its children go too.
+            .process_group(0)
             .arg("--")
             .arg("bash")
             .arg(script)
@@ -245,6 +248,10 @@ impl Drop for HeadlessGnome {
             match self.session.try_wait() {
                 Ok(Some(_)) | Err(_) => break,
                 Ok(None) if Instant::now() >= deadline => {
+                    // The whole group, by its leader's PID.
+                    let _ = Command::new("kill")
+                        .args(["-KILL", "--", &format!("-{}", self.session.id())])
+                        .status();
                     let _ = self.session.kill();
                     let _ = self.session.wait();
                     break;
