@@ -37,8 +37,21 @@ stop() {
 }
 trap stop EXIT
 
+# Waits up to 10 s for a socket to appear.
+wait_for_socket() {
+    for _ in $(seq 200); do
+        [ -S "$1" ] && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
 pipewire >"$logs/pipewire.log" 2>&1 &
 pids+=($!)
+# WirePlumber gives up at once when PipeWire is not there yet: without it
+# nothing links a consumer to mutter's streams.
+wait_for_socket "$XDG_RUNTIME_DIR/pipewire-0" ||
+    { echo "headless-gnome.sh: no PipeWire socket; see $logs/pipewire.log" >&2; exit 1; }
 wireplumber >"$logs/wireplumber.log" 2>&1 &
 pids+=($!)
 monitors=()
@@ -58,12 +71,9 @@ if ! gdbus wait --session --timeout 60 org.gnome.Mutter.ScreenCast; then
     echo "headless-gnome.sh: mutter has no ScreenCast API; see $logs/mutter.log" >&2
     exit 1
 fi
-# PipeWire started first and is up long before mutter; make sure.
-for _ in $(seq 100); do
-    [ -S "$XDG_RUNTIME_DIR/pipewire-0" ] && [ -S "$XDG_RUNTIME_DIR/$WAYLAND_DISPLAY" ] && break
-    sleep 0.05
-done
-[ -S "$XDG_RUNTIME_DIR/pipewire-0" ] ||
-    { echo "headless-gnome.sh: no PipeWire socket; see $logs/pipewire.log" >&2; exit 1; }
+wait_for_socket "$XDG_RUNTIME_DIR/$WAYLAND_DISPLAY" ||
+    { echo "headless-gnome.sh: no Wayland socket; see $logs/mutter.log" >&2; exit 1; }
+kill -0 "${pids[1]}" 2>/dev/null ||
+    { echo "headless-gnome.sh: WirePlumber stopped; see $logs/wireplumber.log" >&2; exit 1; }
 echo "ready BUS=$DBUS_SESSION_BUS_ADDRESS RUNTIME=$XDG_RUNTIME_DIR WAYLAND=$WAYLAND_DISPLAY"
 read -r -t 600 _ || true

@@ -259,7 +259,10 @@ impl Drop for HeadlessGnome {
                 Ok(None) => std::thread::sleep(Duration::from_millis(20)),
             }
         }
-        let _ = std::fs::remove_dir_all(&self.dir);
+        // RA_KEEP_GNOME=1 keeps the logs (mutter, PipeWire, WirePlumber).
+        if std::env::var_os("RA_KEEP_GNOME").is_none() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 }
 

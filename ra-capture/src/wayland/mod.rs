@@ -39,6 +39,21 @@ use damage::Damage;
 use shared::{Picture, Shared};
 use stream::Worker;
 
+/// How often the capturer starts over on a new PipeWire connection for a
+/// stream that stalled before it gives up.
+const MAX_RESPAWNS: u32 = 3;
+
+/// Moves the pointer a pixel and back through `session`, to get a picture
+/// painted (best effort: a session without remote input cannot).
+fn nudge(session: &Arc<dyn RemoteDesktop>) -> stream::Nudge {
+    let session = Arc::clone(session);
+    Box::new(move || {
+        for dx in [1.0, -1.0] {
+            let _ = session.notify(&Notify::PointerMotionRelative { dx, dy: 0.0 });
+        }
+    })
+}
+
 /// How often a wait looks at whether the session was closed.
 const CLOSED_CHECK_INTERVAL: Duration = Duration::from_millis(100);
 
@@ -72,6 +87,8 @@ pub struct WaylandCapturer {
     full_pending: bool,
     frame_damage: Vec<Rect>,
     captured_at: Timestamp,
+    /// Times it started over on a new PipeWire connection.
+    respawns: u32,
 }
 
 impl WaylandCapturer {
@@ -87,14 +104,7 @@ impl WaylandCapturer {
         let first = streams.first().ok_or(WaylandError::NoStream)?;
         let fd = session.open_pipewire().map_err(WaylandError::Session)?;
         let shared = Arc::new(Shared::default());
-        let nudged = Arc::clone(&session);
-        let nudge = Box::new(move || {
-            // Best effort: a session without remote input cannot nudge.
-            for dx in [1.0, -1.0] {
-                let _ = nudged.notify(&Notify::PointerMotionRelative { dx, dy: 0.0 });
-            }
-        });
-        let worker = Worker::start(fd, first.node_id, Arc::clone(&shared), nudge)
+        let worker = Worker::start(fd, first.node_id, Arc::clone(&shared), nudge(&session))
             .map_err(WaylandError::PipeWire)?;
         Ok(WaylandCapturer {
             session,
@@ -105,6 +115,7 @@ impl WaylandCapturer {
             picture: Picture::default(),
             full_pending: true,
             frame_damage: Vec::new(),
+            respawns: 0,
             captured_at: Timestamp::default(),
         })
     }
@@ -129,6 +140,34 @@ impl WaylandCapturer {
         self.streams[self.selected].node_id
     }
 
+    /// Starts over on a new PipeWire connection: the stream stalled (see
+    /// `stream::FIRST_PICTURE_RETRIES`). A few times at most.
+    fn respawn(&mut self) -> Result<(), CaptureError> {
+        self.respawns += 1;
+        if self.respawns > MAX_RESPAWNS {
+            return Err(CaptureError::SourceLost(format!(
+                "the desktop's stream (node {}) sends no picture",
+                self.node()
+            )));
+        }
+        tracing::info!(
+            node = self.node(),
+            "starting over on a new PipeWire connection"
+        );
+        let fd = self
+            .session
+            .open_pipewire()
+            .map_err(|e| CaptureError::Backend(Box::new(WaylandError::Session(e))))?;
+        let shared = Arc::new(Shared::default());
+        let worker = Worker::start(fd, self.node(), Arc::clone(&shared), nudge(&self.session))
+            .map_err(|e| CaptureError::Backend(Box::new(WaylandError::PipeWire(e))))?;
+        // The old thread stops as its worker is dropped.
+        self.worker = worker;
+        self.shared = shared;
+        self.full_pending = true;
+        Ok(())
+    }
+
     /// The error for a closed session, if it is.
     fn check_closed(&self) -> Result<(), CaptureError> {
         if self.session.is_closed() {
@@ -145,6 +184,12 @@ impl WaylandCapturer {
         let node = self.node();
         let mut state = self.shared.lock();
         loop {
+            if state.stalled {
+                drop(state);
+                self.respawn()?;
+                state = self.shared.lock();
+                continue;
+            }
             if let Some(why) = &state.ended {
                 return Err(CaptureError::SourceLost(why.clone()));
             }

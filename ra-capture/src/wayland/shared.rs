@@ -59,6 +59,9 @@ pub(super) struct State {
     pub(super) ended: Option<String>,
     /// Pictures received (diagnostics).
     pub(super) pictures: u64,
+    /// The stream was restarted and still sent no picture: the capturer
+    /// should start over on a new PipeWire connection.
+    pub(super) stalled: bool,
 }
 
 /// [`State`] behind a lock, with a condition variable the capturer waits on.
@@ -89,6 +92,12 @@ impl Shared {
             Ok((guard, _)) => guard,
             Err(poisoned) => poisoned.into_inner().0,
         }
+    }
+
+    /// Tells the capturer the stream stalled (see [`State::stalled`]).
+    pub(super) fn stall(&self) {
+        self.lock().stalled = true;
+        self.notify();
     }
 
     /// Records why the stream ended (the first reason wins) and wakes the

@@ -42,8 +42,12 @@ const CORE_ID: u32 = 0;
 /// only pointer updates after a stream starts, and a reconnection now and
 /// then stays paused with no format, both until the stream is restarted.
 const FIRST_PICTURE_TIMEOUT: Duration = Duration::from_millis(2000);
-/// How often the stream is restarted for want of a first picture.
-const FIRST_PICTURE_RETRIES: u32 = 10;
+/// How often the stream is restarted for want of a first picture before
+/// the capturer is told to start over on a new PipeWire connection, the
+/// last thing it can try (a stream nothing links — no session manager
+/// running — stays paused whatever is done; then capture fails with a clear
+/// error).
+const FIRST_PICTURE_RETRIES: u32 = 2;
 /// How long a connected stream may go without its first picture before the
 /// pointer is nudged (one pixel and back): on an idle desktop mutter 43
 /// records a stream's first picture only once something is painted, and a
@@ -190,10 +194,15 @@ impl Link {
             nudge();
             return;
         }
-        if self.pictured.get()
-            || since.elapsed() < FIRST_PICTURE_TIMEOUT
-            || self.retries.get() >= FIRST_PICTURE_RETRIES
-        {
+        if self.pictured.get() || since.elapsed() < FIRST_PICTURE_TIMEOUT {
+            return;
+        }
+        if self.retries.get() >= FIRST_PICTURE_RETRIES {
+            if self.retries.get() == FIRST_PICTURE_RETRIES {
+                self.retries.set(self.retries.get() + 1);
+                tracing::info!(node = self.node.get(), "the stream stays without a picture");
+                shared.stall();
+            }
             return;
         }
         self.retries.set(self.retries.get() + 1);
