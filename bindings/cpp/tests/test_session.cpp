@@ -386,6 +386,8 @@ public:
     struct Shared {
         std::mutex lock;
         int calls = 0, forced = 0, bitrates = 0;
+        bool threw = false;              // the last call threw
+        int forced_after_throw = -1;     // the next call's force_keyframe (-1: none yet)
         bool throw_next = false, destroyed = false;
     };
     explicit PcmEncoder(Shared& shared) : shared_(shared) {}
@@ -398,8 +400,13 @@ public:
             std::lock_guard<std::mutex> guard(shared_.lock);
             shared_.calls++;
             shared_.forced += force_keyframe;
+            if (shared_.threw) {
+                shared_.threw = false;
+                shared_.forced_after_throw = force_keyframe;
+            }
             if (shared_.throw_next) {
                 shared_.throw_next = false;
+                shared_.threw = true;
                 throw Thrown("encoder failed on purpose");
             }
         }
@@ -540,8 +547,8 @@ static void custom_backends(const std::string& dir) {
         CHECK(resumed > seq);
         seq = resumed;
 
-        // The encoder throws: likewise, and the engine asks for a keyframe.
-        int forced;
+        // The encoder throws: likewise, and the engine asks for a keyframe
+        // (the very next encode is forced).
         {
             std::lock_guard<std::mutex> guard(encode.lock);
             encode.throw_next = true;
@@ -551,15 +558,16 @@ static void custom_backends(const std::string& dir) {
         expect_thrown([&] { host.chat("after the encoder"); }, "encoder failed on purpose");
         failure = wait_host(host, RA_HOST_EVENT_BACKEND_ERROR);
         CHECK(failure.backend == RA_BACKEND_ENCODER && failure.backend_result == RA_RESULT_BACKEND);
-        {
-            std::lock_guard<std::mutex> guard(encode.lock);
-            forced = encode.forced;
-        }
         capture_changes(capture);  // the next picture is encoded as a keyframe
-        seq = next_frame(*helper, seq).data().seq;
-        {
+        // Frames encoded before the failure may still be on their way: wait
+        // for one encoded after it.
+        for (;;) {
+            seq = next_frame(*helper, seq).data().seq;
             std::lock_guard<std::mutex> guard(encode.lock);
-            CHECK(encode.forced > forced);
+            if (encode.forced_after_throw != -1) {
+                CHECK(encode.forced_after_throw == 1);
+                break;
+            }
         }
 
         // The injector throws on a key: the move before it was injected.
