@@ -161,6 +161,35 @@ async fn next_frame(helper: &mut HelperSession) -> ReceivedFrame {
     }
 }
 
+/// The helper watches `display` until its picture has `size`, moves the
+/// pointer to `at` on it, and sees the host's pointer there (visible, on the
+/// stream it watches).
+async fn watch_and_point(
+    helper: &mut HelperSession,
+    display: u32,
+    size: (u32, u32),
+    (x, y): (i32, i32),
+) {
+    helper
+        .select_display(DisplayId(display))
+        .await
+        .expect("select");
+    loop {
+        let frame = next_frame(helper).await;
+        if (frame.frame.width, frame.frame.height) == size {
+            break;
+        }
+    }
+    helper
+        .send_input(vec![InputEvent::PointerMove { x, y }])
+        .await
+        .expect("input");
+    helper_event(helper, |e| {
+        matches!(e, HelperEvent::Cursor(c) if c.visible && (c.x - x).abs() <= 1 && (c.y - y).abs() <= 1)
+    })
+    .await;
+}
+
 /// A host on `backends` and a helper it approved.
 async fn pair(
     backends: HostBackends,
@@ -219,38 +248,9 @@ async fn the_helper_switches_monitors_and_its_pointer_lands_on_the_one_it_sees()
     })
     .await;
 
-    // The second monitor: its picture, and the helper's pointer on it.
-    helper.select_display(DisplayId(1)).await.expect("select");
-    loop {
-        let frame = next_frame(&mut helper).await;
-        if (frame.frame.width, frame.frame.height) == (640, 480) {
-            break;
-        }
-    }
-    helper
-        .send_input(vec![InputEvent::PointerMove { x: 100, y: 80 }])
-        .await
-        .expect("input");
-    helper_event(&mut helper, |e| {
-        matches!(e, HelperEvent::Cursor(c) if c.visible && (c.x - 100).abs() <= 1 && (c.y - 80).abs() <= 1)
-    })
-    .await;
-
-    // Back on the first: the same point lands there.
-    helper.select_display(DisplayId(0)).await.expect("select");
-    loop {
-        let frame = next_frame(&mut helper).await;
-        if (frame.frame.width, frame.frame.height) == (800, 600) {
-            break;
-        }
-    }
-    helper
-        .send_input(vec![InputEvent::PointerMove { x: 300, y: 200 }])
-        .await
-        .expect("input");
-    helper_event(&mut helper, |e| {
-        matches!(e, HelperEvent::Cursor(c) if c.visible && (c.x - 300).abs() <= 1 && (c.y - 200).abs() <= 1)
-    })
-    .await;
+    // The second monitor: its picture, and the helper's pointer on it;
+    // then back on the first.
+    watch_and_point(&mut helper, 1, (640, 480), (100, 80)).await;
+    watch_and_point(&mut helper, 0, (800, 600), (300, 200)).await;
     let _ = helper.end().await;
 }
