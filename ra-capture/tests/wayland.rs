@@ -344,3 +344,58 @@ fn a_session_that_ends_is_a_lost_source() {
         Err(CaptureError::SourceLost(_))
     ));
 }
+
+/// A session whose PipeWire daemon cannot be reached.
+#[derive(Debug)]
+struct NoPipeWire;
+
+impl RemoteDesktop for NoPipeWire {
+    fn api(&self) -> Api {
+        Api::Mutter
+    }
+
+    fn streams(&self) -> Vec<Stream> {
+        vec![Stream {
+            node_id: 42,
+            handle: "stream".into(),
+            x: 0,
+            y: 0,
+            width: 64,
+            height: 64,
+        }]
+    }
+
+    fn open_pipewire(&self) -> Result<std::os::fd::OwnedFd, SessionError> {
+        Err(SessionError::PipeWire {
+            path: "/nonexistent/pipewire-0".into(),
+            source: std::io::Error::from(std::io::ErrorKind::NotFound),
+        })
+    }
+
+    fn notify(&self, _: &Notify) -> Result<(), SessionError> {
+        Ok(())
+    }
+
+    fn is_closed(&self) -> bool {
+        false
+    }
+}
+
+#[test]
+fn no_pipewire_is_a_clear_error() {
+    let error = WaylandCapturer::new(Arc::new(NoPipeWire)).expect_err("no PipeWire");
+    let CaptureError::Backend(source) = &error else {
+        panic!("expected a backend error, got {error:?}");
+    };
+    let mut chain = source.to_string();
+    let mut cause = source.source();
+    while let Some(next) = cause {
+        chain.push_str(": ");
+        chain.push_str(&next.to_string());
+        cause = next.source();
+    }
+    assert!(
+        chain.contains("cannot connect to PipeWire at /nonexistent/pipewire-0"),
+        "{chain}"
+    );
+}

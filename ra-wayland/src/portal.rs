@@ -74,20 +74,31 @@ fn portal_error(method: &'static str) -> impl FnOnce(ashpd::Error) -> SessionErr
             SessionError::Refused("the desktop ended the request".into())
         }
         ashpd::Error::Zbus(zbus::Error::MethodError(ref name, _, _))
-            if name.as_str() == "org.freedesktop.DBus.Error.ServiceUnknown"
-                || name.as_str() == "org.freedesktop.DBus.Error.UnknownInterface"
-                || name.as_str() == "org.freedesktop.DBus.Error.UnknownMethod" =>
-        {
-            SessionError::Unavailable {
-                api: PORTAL,
-                source: Box::new(error),
-            }
-        }
+        | ashpd::Error::Portal(ashpd::PortalError::ZBus(zbus::Error::MethodError(
+            ref name,
+            _,
+            _,
+        ))) if is_missing(name.as_str()) => SessionError::Unavailable {
+            api: PORTAL,
+            source: Box::new(error),
+        },
         other => SessionError::Call {
             method,
             source: Box::new(other),
         },
     }
+}
+
+/// Whether a D-Bus error says the portal (or its RemoteDesktop part) is not there.
+fn is_missing(error_name: &str) -> bool {
+    matches!(
+        error_name,
+        "org.freedesktop.DBus.Error.ServiceUnknown"
+            | "org.freedesktop.DBus.Error.NameHasNoOwner"
+            | "org.freedesktop.DBus.Error.UnknownInterface"
+            | "org.freedesktop.DBus.Error.UnknownMethod"
+            | "org.freedesktop.DBus.Error.UnknownObject"
+    )
 }
 
 impl PortalSession {
