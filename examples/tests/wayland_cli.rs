@@ -195,3 +195,36 @@ fn a_wayland_desktop_is_shared_and_controlled_through_ra_host() {
     host.expect("ended");
     assert_eq!(host.finish().code(), 0);
 }
+
+#[test]
+fn outside_a_wayland_session_the_wayland_capture_is_a_clear_error() {
+    let runtime = tempfile::tempdir().expect("temporary directory");
+    let finished = Proc::spawn_with_env(
+        "ra-host",
+        HOST,
+        &[
+            "invite",
+            "--json",
+            "--listen",
+            "127.0.0.1:0",
+            "--capture",
+            "wayland",
+            "--wayland-api",
+            "mutter",
+        ],
+        false,
+        &[
+            ("WAYLAND_DISPLAY", "wayland-nobody"),
+            ("XDG_RUNTIME_DIR", s(runtime.path())),
+        ],
+    )
+    .finish();
+    finished.assert_clean_failure(1);
+    assert!(
+        finished
+            .stderr
+            .contains("cannot share the Wayland desktop: not a Wayland session"),
+        "{}",
+        finished.stderr
+    );
+}
