@@ -157,10 +157,10 @@ impl WaylandCapturer {
         let fd = self
             .session
             .open_pipewire()
-            .map_err(|e| CaptureError::Backend(Box::new(WaylandError::Session(e))))?;
+            .map_err(WaylandError::Session)?;
         let shared = Arc::new(Shared::default());
         let worker = Worker::start(fd, self.node(), Arc::clone(&shared), nudge(&self.session))
-            .map_err(|e| CaptureError::Backend(Box::new(WaylandError::PipeWire(e))))?;
+            .map_err(WaylandError::PipeWire)?;
         // The old thread stops as its worker is dropped.
         self.worker = worker;
         self.shared = shared;

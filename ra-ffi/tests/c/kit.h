@@ -181,6 +181,40 @@ static inline void *accept_thread(void *arg) {
     return NULL;
 }
 
+/* A helper joins `host` through its invitation (token and password) on a
+ * thread of its own while the host approves it; the helper, its connection
+ * in `*conn`; NULL (with a CHECK failed) when it did not join. */
+static inline ra_helper *helper_joins(ra_host *host, uint64_t *conn) {
+    ra_invitation *invitation = NULL;
+    char *token = NULL;
+    char *password = NULL;
+    CHECK_OK(ra_host_get_invitation(host, &invitation));
+    CHECK_OK(ra_invitation_to_token(invitation, &token));
+    CHECK_OK(ra_host_get_password(host, &password));
+    accept_job job = {token, password, NULL, RA_RESULT_INTERNAL};
+    pthread_t thread;
+    ra_helper *helper = NULL;
+    if (pthread_create(&thread, NULL, accept_thread, &job) == 0) {
+        ra_host_event *event = NULL;
+        ra_host_event_data hd = RA_SIZED(ra_host_event_data);
+        int asked = wait_host(host, RA_HOST_EVENT_CONNECTION_REQUEST, &hd, &event);
+        CHECK(asked);
+        if (asked) {
+            *conn = hd.connection;
+            ra_host_event_free(event);
+            CHECK_OK(ra_host_approve(host, *conn));
+        }
+        pthread_join(thread, NULL);
+        CHECK_OK(job.result);
+        helper = job.helper;
+    }
+    CHECK(helper != NULL);
+    ra_string_free(token);
+    ra_string_free(password);
+    ra_invitation_free(invitation);
+    return helper;
+}
+
 /* ---------- the local user wins ---------- */
 
 /* Sends `event` every 100 ms until the injector saw something new (at

@@ -66,26 +66,11 @@ int main(void) {
     ra_host *host = NULL;
     CHECK_OK(invite_real(NULL, &host));
     REQUIRE(host != NULL);
-    ra_invitation *invitation = NULL;
-    char *token = NULL;
-    char *password = NULL;
-    CHECK_OK(ra_host_get_invitation(host, &invitation));
-    CHECK_OK(ra_invitation_to_token(invitation, &token));
-    CHECK_OK(ra_host_get_password(host, &password));
-    accept_job job = {token, password, NULL, RA_RESULT_INTERNAL};
-    pthread_t thread;
-    REQUIRE(pthread_create(&thread, NULL, accept_thread, &job) == 0);
+    uint64_t conn = 0;
+    ra_helper *helper = helper_joins(host, &conn);
+    REQUIRE(helper != NULL);
     ra_host_event *event = NULL;
     ra_host_event_data hd = RA_SIZED(ra_host_event_data);
-    CHECK(wait_host(host, RA_HOST_EVENT_CONNECTION_REQUEST, &hd, &event));
-    REQUIRE(event != NULL);
-    uint64_t conn = hd.connection;
-    ra_host_event_free(event);
-    CHECK_OK(ra_host_approve(host, conn));
-    pthread_join(thread, NULL);
-    CHECK_OK(job.result);
-    ra_helper *helper = job.helper;
-    REQUIRE(helper != NULL);
 
     /* The picture is the screen. */
     ra_helper_event *hevent = NULL;
@@ -141,9 +126,6 @@ int main(void) {
 
     CHECK_OK(ra_helper_free(helper));
     CHECK_OK(ra_host_free(host));
-    ra_string_free(token);
-    ra_string_free(password);
-    ra_invitation_free(invitation);
     xcb_disconnect(x.conn);
     return summary();
 }
