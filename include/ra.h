@@ -508,7 +508,9 @@
 /**
  * A backend failed (`backend`: `RA_BACKEND_*`, `backend_result`, and
  * `description`); a C callback that panicked or returned an error is
- * reported this way.
+ * reported this way, and so is the built-in screen capturer losing its
+ * screen (`RA_BACKEND_CAPTURER`, `RA_RESULT_BACKEND`: an X server that
+ * went away, a Wayland session the desktop ended), once per failure.
  */
 #define RA_HOST_EVENT_BACKEND_ERROR 14
 
@@ -537,6 +539,16 @@
 #define RA_HOST_EVENT_CLIPBOARD_SENT 18
 
 /**
+ * Told once, as the session starts: this desk can have neither a panic key
+ * nor "the local user wins" (a Wayland desktop lets no application watch
+ * the keyboard and pointer outside its windows); `text` and `description`
+ * say why and what the person at the desk can do instead. Settings of
+ * `ra_host_backends_set_panic_key` and `ra_host_backends_set_local_user_wins_ms`
+ * for the session's own display were left out.
+ */
+#define RA_HOST_EVENT_DESK_LIMITED 19
+
+/**
  * The capturer.
  */
 #define RA_BACKEND_CAPTURER 1
@@ -555,6 +567,18 @@
  * The host's desk: the panic key, the local input watcher or the clipboard.
  */
 #define RA_BACKEND_DESK 4
+
+/**
+ * Opens the session through the xdg-desktop-portal: the desktop's own
+ * dialog asks the person at the desk (the default).
+ */
+#define RA_WAYLAND_API_PORTAL 1
+
+/**
+ * Opens the session directly on mutter's D-Bus API (GNOME): no dialog, for
+ * privileged deployments and tests.
+ */
+#define RA_WAYLAND_API_MUTTER 2
 
 /**
  * `timeout_ms` that waits without limit.
@@ -994,8 +1018,9 @@ typedef struct ra_host_event_data {
      */
     const char *peer;
     /**
-     * The chat message (`RA_HOST_EVENT_CHAT`), or the clipboard text
-     * (`RA_HOST_EVENT_CLIPBOARD`).
+     * The chat message (`RA_HOST_EVENT_CHAT`), the clipboard text
+     * (`RA_HOST_EVENT_CLIPBOARD`), or why the desk is limited
+     * (`RA_HOST_EVENT_DESK_LIMITED`).
      */
     const char *text;
     /**
@@ -2155,13 +2180,18 @@ ra_result ra_host_backends_new(struct ra_host_backends **out);
 ra_result ra_host_backends_use_synthetic_capturer(struct ra_host_backends *backends, uint32_t width, uint32_t height, double frame_rate);
 
 /**
- * Captures the real screen of the X display `display` (NULL: the session's
- * own, `$DISPLAY`) with MIT-SHM and XDamage: an unchanged screen costs
- * nothing, the pointer travels apart. Every monitor of the display can be
- * shared; which one is the helper's choice (`ra_helper_select_display`).
- * The display is opened when the session starts: one that cannot be used
- * (none, not X11, no XDamage) makes `ra_host_invite` (or the code flows)
- * fail with `RA_RESULT_BACKEND` and a message that says why.
+ * Captures the real screen: the X display `display` with MIT-SHM and
+ * XDamage, or with `display` NULL the session's own — on a Wayland desktop
+ * (a compositor socket in `$XDG_RUNTIME_DIR`) its PipeWire streams, through
+ * a remote-desktop session opened as `ra_host_backends_set_wayland_api`
+ * says and shared with `ra_host_backends_use_system_injector`; otherwise
+ * `$DISPLAY`. An unchanged screen costs nothing, the pointer travels apart.
+ * Every monitor can be shared; which one is the helper's choice
+ * (`ra_helper_select_display`). The screen is opened when the session
+ * starts: one that cannot be used (none, not X11, no XDamage; on Wayland no
+ * remote-desktop service, no PipeWire, or the person at the desk refused)
+ * makes `ra_host_invite` (or the code flows) fail with `RA_RESULT_BACKEND`
+ * and a message that says why.
  *
  * # Safety
  * `backends` is NULL or a handle used by no other thread; `display` is NULL
@@ -2216,12 +2246,17 @@ ra_result ra_host_backends_use_null_injector(struct ra_host_backends *backends);
 ra_result ra_host_backends_use_log_injector(struct ra_host_backends *backends);
 
 /**
- * Injects the helper's input for real into the X display `display` (NULL:
- * `$DISPLAY`) through XTEST: pointer (absolute positions mapped onto the
- * shared monitor), buttons, wheel, keys by physical position, text; and
- * releases everything the helper holds on every revoke. Only ever under a
- * control grant. A display that cannot be used makes `ra_host_invite` fail
- * with `RA_RESULT_BACKEND`.
+ * Injects the helper's input for real: into the X display `display`
+ * through XTEST, or with `display` NULL into the session's own — on a
+ * Wayland desktop through the remote-desktop session shared with
+ * `ra_host_backends_use_screen_capturer` (see
+ * `ra_host_backends_set_wayland_api`), otherwise `$DISPLAY`. Pointer
+ * (absolute positions mapped onto the shared monitor), buttons, wheel, keys
+ * by physical position, text; everything the helper holds is released on
+ * every revoke. Only ever under a control grant. On a Wayland desktop the
+ * session starts with `RA_HOST_EVENT_DESK_LIMITED`: no panic key and no
+ * "local user wins" there. A display that cannot be used makes
+ * `ra_host_invite` fail with `RA_RESULT_BACKEND`.
  *
  * # Safety
  * `backends` is NULL or a handle used by no other thread; `display` is NULL
@@ -2253,7 +2288,10 @@ ra_result ra_host_backends_free(struct ra_host_backends *backends);
  * default; `""`: no panic key) on the X display `display` (NULL: the
  * session's own, `$DISPLAY`). Each press takes control back from the
  * helper (`RA_HOST_EVENT_CONTROL_REVOKED`, reason `RA_REVOKE_PANIC_KEY`)
- * and is reported as `RA_HOST_EVENT_PANIC_KEY`, granted or not.
+ * and is reported as `RA_HOST_EVENT_PANIC_KEY`, granted or not. A Wayland
+ * desktop lets no application watch its keyboard: there, with `display`
+ * NULL, the panic key is left out and the session starts with
+ * `RA_HOST_EVENT_DESK_LIMITED`.
  * `RA_RESULT_INVALID_ARGUMENT` for a combination that does not parse
  * (modifiers plus one key).
  *
@@ -2268,7 +2306,8 @@ ra_result ra_host_backends_set_panic_key(struct ra_host_backends *backends, cons
  * touchscreen on the X display `display` (NULL: `$DISPLAY`; injected input
  * does not count), and after each use holds the helper's input back
  * (dropped, never replayed) for `hold_ms` milliseconds, releasing what it
- * holds. 0 turns it off.
+ * holds. 0 turns it off. Left out on a Wayland desktop with `display` NULL,
+ * as the panic key is (`RA_HOST_EVENT_DESK_LIMITED`).
  *
  * # Safety
  * `backends` is NULL or a handle used by no other thread; `display` is NULL
@@ -2292,6 +2331,22 @@ ra_result ra_host_backends_set_local_user_wins_ms(struct ra_host_backends *backe
  * or NUL-terminated.
  */
 ra_result ra_host_backends_use_system_clipboard(struct ra_host_backends *backends, const char *display);
+
+/**
+ * Chooses how the real-screen backends open a session on a Wayland desktop
+ * (`ra_host_backends_use_screen_capturer`,
+ * `ra_host_backends_use_system_injector` with a NULL display):
+ * `RA_WAYLAND_API_PORTAL` (the default: `ra_host_invite`, or the code
+ * flows, wait while the desktop's dialog asks the person at the desk, and
+ * the answer goes into the audit log) or `RA_WAYLAND_API_MUTTER` (GNOME's
+ * own API, no dialog; only a privileged component of the desktop may use
+ * it). Outside a Wayland session it changes nothing.
+ * `RA_RESULT_INVALID_ARGUMENT` for another number.
+ *
+ * # Safety
+ * `backends` is NULL or a handle used by no other thread.
+ */
+ra_result ra_host_backends_set_wayland_api(struct ra_host_backends *backends, uint32_t api);
 
 /**
  * Opens an invitation: makes the TLS key, the session id and the password,

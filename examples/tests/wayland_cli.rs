@@ -122,9 +122,16 @@ fn a_wayland_desktop_is_shared_and_controlled_through_ra_host() {
         true,
         &env,
     );
+    let invitation = host.expect("invitation");
+    // Told by the library as the session starts.
     let limited = host.expect("desk_limited");
     assert_eq!(limited["panic_key"], false);
-    let invitation = host.expect("invitation");
+    assert!(
+        limited["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("Wayland")),
+        "{limited}"
+    );
     let token = invitation["token"].as_str().expect("token").to_owned();
     let password = invitation["password"]
         .as_str()
@@ -223,7 +230,7 @@ fn outside_a_wayland_session_the_wayland_capture_is_a_clear_error() {
     assert!(
         finished
             .stderr
-            .contains("cannot share the Wayland desktop: not a Wayland session"),
+            .contains("cannot open a Wayland remote-desktop session: not a Wayland session"),
         "{}",
         finished.stderr
     );

@@ -16,7 +16,7 @@ use ra_core::media::{Capturer, Rect};
 use ra_testkit::gnome::HeadlessGnome;
 use ra_wayland::mutter::{MutterOptions, MutterSession};
 use ra_wayland::portal::{PortalOptions, PortalSession};
-use ra_wayland::{Notify, RemoteDesktop, SessionError};
+use ra_wayland::{DeskConsent, Notify, RemoteDesktop, SessionError};
 
 const WIDTH: u32 = 1280;
 const HEIGHT: u32 = 720;
@@ -150,6 +150,14 @@ fn an_approved_portal_session_captures_and_injects() {
         .expect("the portal answered")
         .expect("an approved session");
     assert!(session.input_allowed(), "remote interaction was allowed");
+    // What the audit log will say the person at the desk allowed.
+    assert_eq!(
+        session.desk_consent(),
+        Some(DeskConsent {
+            monitors: 1,
+            input_allowed: true
+        })
+    );
     let streams = session.streams();
     assert_eq!(streams.len(), 1, "{streams:?}");
     assert_eq!((streams[0].width, streams[0].height), (WIDTH, HEIGHT));
@@ -170,6 +178,8 @@ fn an_approved_portal_session_captures_and_injects() {
             .expect("portal input");
     }
     demo.expect(&["key: 30", "state: pressed"]);
+    // The portal has not said Closed.
+    assert!(!session.is_closed());
 }
 
 #[test]

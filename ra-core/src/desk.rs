@@ -124,6 +124,19 @@ pub trait DeskClipboard: Send {
     fn set_text(&mut self, text: &str) -> Result<(), DeskError>;
 }
 
+/// The desktop's own consent, given in the operating system's dialog (a
+/// Wayland desktop's portal) apart from ra's approval; the session records
+/// it in the audit log ([`crate::audit::AuditEvent::DesktopConsent`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DesktopConsent {
+    /// Which desktop API asked (`portal`).
+    pub api: String,
+    /// How many monitors were shared.
+    pub monitors: u32,
+    /// Whether remote input was allowed too.
+    pub input_allowed: bool,
+}
+
 /// The host's desk as a session uses it: each part is optional.
 pub struct HostDesk {
     /// A panic key: pressing it takes control back at once, whenever.
@@ -136,6 +149,14 @@ pub struct HostDesk {
     /// The host's clipboard, kept in step with the helper's while the host
     /// shares it.
     pub clipboard: Option<Box<dyn DeskClipboard>>,
+    /// Why this desk can have neither a panic key nor a watcher of the
+    /// local user's input (a Wayland desktop lets no application watch
+    /// them): the session tells the application once, at its start
+    /// ([`crate::session::HostEvent::DeskLimited`]), never silently.
+    pub limitation: Option<String>,
+    /// What the person at the desk allowed in the desktop's own dialog, if
+    /// one asked: recorded in the audit log when the session starts.
+    pub desktop_consent: Option<DesktopConsent>,
 }
 
 impl Default for HostDesk {
@@ -145,6 +166,8 @@ impl Default for HostDesk {
             local_input: None,
             local_user_wins: DEFAULT_LOCAL_USER_WINS,
             clipboard: None,
+            limitation: None,
+            desktop_consent: None,
         }
     }
 }
@@ -156,6 +179,8 @@ impl std::fmt::Debug for HostDesk {
             .field("local_input", &self.local_input.is_some())
             .field("local_user_wins", &self.local_user_wins)
             .field("clipboard", &self.clipboard.is_some())
+            .field("limitation", &self.limitation)
+            .field("desktop_consent", &self.desktop_consent)
             .finish()
     }
 }

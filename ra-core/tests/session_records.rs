@@ -7,7 +7,7 @@
 use std::time::{Duration, SystemTime};
 
 use ra_core::audit::AuditEvent;
-use ra_core::desk::{DeskPart, DeskSignal};
+use ra_core::desk::{DeskPart, DeskSignal, DesktopConsent};
 use ra_core::input::{InputEvent, MouseButton};
 use ra_core::media::{CursorUpdate, DisplayId, Rect};
 use ra_core::policy::Policy;
@@ -182,10 +182,8 @@ fn local_input_seen_holds_the_helpers_input_back_then_lets_it_through() {
     assert_eq!(w.release_alls(), releases);
 }
 
-#[test]
-fn the_audit_log_is_decided_by_the_endpoint() {
-    let expires_at = SystemTime::UNIX_EPOCH + Duration::from_secs(2_000_000_000);
-    let addresses = vec!["192.0.2.1:4433".parse().unwrap()];
+/// A host's configuration whose opening is recorded with this offer.
+fn offering(expires_at: SystemTime, addresses: Vec<std::net::SocketAddr>) -> HostConfig {
     let mut config = HostConfig::new(
         SESSION,
         "Alice's laptop",
@@ -195,8 +193,64 @@ fn the_audit_log_is_decided_by_the_endpoint() {
     );
     config.offer = Some(OfferRecord {
         expires_at,
-        addresses: addresses.clone(),
+        addresses,
     });
+    config
+}
+
+#[test]
+fn the_desktops_consent_is_recorded_and_a_limited_desk_is_told_at_the_start() {
+    let expires_at = SystemTime::UNIX_EPOCH + Duration::from_secs(2_000_000_000);
+    let mut config = offering(expires_at, Vec::new());
+    config.desktop_consent = Some(DesktopConsent {
+        api: "portal".into(),
+        monitors: 2,
+        input_allowed: false,
+    });
+    config.desk_limitation = Some("no panic key on this desktop".into());
+    let mut w = World::with_config(104, Link::default(), config);
+    w.pump();
+    // The opening first, then what the person at the desk allowed.
+    assert_eq!(
+        w.audit,
+        vec![
+            AuditEvent::InvitationOpened {
+                expires_at,
+                addresses: Vec::new(),
+            },
+            AuditEvent::DesktopConsent {
+                api: "portal".into(),
+                monitors: 2,
+                input_allowed: false,
+            }
+        ]
+    );
+    assert!(w.host_saw(|e| *e
+        == HostEvent::DeskLimited {
+            reason: "no panic key on this desktop".into()
+        }));
+
+    // Without them: neither.
+    let mut w = World::new(
+        105,
+        Link::default(),
+        Policy::default(),
+        Duration::from_secs(60),
+    );
+    w.pump();
+    assert!(!w.host_saw(|e| matches!(e, HostEvent::DeskLimited { .. })));
+    assert!(
+        !w.audit
+            .iter()
+            .any(|e| matches!(e, AuditEvent::DesktopConsent { .. }))
+    );
+}
+
+#[test]
+fn the_audit_log_is_decided_by_the_endpoint() {
+    let expires_at = SystemTime::UNIX_EPOCH + Duration::from_secs(2_000_000_000);
+    let addresses = vec!["192.0.2.1:4433".parse().unwrap()];
+    let config = offering(expires_at, addresses.clone());
     let mut w = World::with_config(103, Link::default(), config);
     w.pump();
     assert_eq!(

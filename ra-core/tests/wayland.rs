@@ -3,7 +3,9 @@
 //! through a mutter remote-desktop session, and reaches a Wayland client
 //! (`weston-eventdemo` logs it) — only while control is granted; a revoke in
 //! the middle of a drag releases the button. With two monitors the helper
-//! switches between them and its pointer lands on the one it sees.
+//! switches between them and its pointer lands on the one it sees. When the
+//! desktop ends the remote-desktop session, the host is told (once) and the
+//! session goes on.
 #![cfg(target_os = "linux")]
 #![allow(missing_docs)]
 
@@ -194,6 +196,26 @@ async fn watch_and_point(
     .await;
 }
 
+/// A mutter session of `desktop`, and a host's backends that capture and
+/// inject through it.
+fn mutter_backends(desktop: &HeadlessGnome) -> (Arc<MutterSession>, HostBackends) {
+    let session = Arc::new(
+        MutterSession::open(&MutterOptions {
+            env: desktop.env().clone(),
+            ..MutterOptions::default()
+        })
+        .expect("mutter session"),
+    );
+    let shared: Arc<dyn RemoteDesktop> = session.clone();
+    let capturer = WaylandCapturer::new(Arc::clone(&shared)).expect("capturer");
+    let backends = HostBackends::new(
+        Box::new(capturer),
+        Box::new(OpenH264Encoder::new(EncoderSettings::default())),
+        Box::new(WaylandInjector::new(shared)),
+    );
+    (session, backends)
+}
+
 /// A host on `backends` and a helper it approved.
 async fn pair(
     backends: HostBackends,
@@ -224,19 +246,7 @@ async fn pair(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_helper_switches_monitors_and_its_pointer_lands_on_the_one_it_sees() {
     let desktop = HeadlessGnome::start(&[(800, 600), (640, 480)]).expect("headless GNOME");
-    let session: Arc<dyn RemoteDesktop> = Arc::new(
-        MutterSession::open(&MutterOptions {
-            env: desktop.env().clone(),
-            ..MutterOptions::default()
-        })
-        .expect("mutter session"),
-    );
-    let capturer = WaylandCapturer::new(Arc::clone(&session)).expect("capturer");
-    let backends = HostBackends::new(
-        Box::new(capturer),
-        Box::new(OpenH264Encoder::new(EncoderSettings::default())),
-        Box::new(WaylandInjector::new(session)),
-    );
+    let (_session, backends) = mutter_backends(&desktop);
     let (mut host, mut helper, conn) = pair(backends).await;
     let first = next_frame(&mut helper).await;
     assert_eq!((first.frame.width, first.frame.height), (800, 600));
@@ -256,5 +266,43 @@ async fn the_helper_switches_monitors_and_its_pointer_lands_on_the_one_it_sees()
     // then back on the first.
     watch_and_point(&mut helper, 1, (640, 480), (100, 80)).await;
     watch_and_point(&mut helper, 0, (800, 600), (300, 200)).await;
+    let _ = helper.end().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_the_desktop_ends_is_told_once_and_the_session_goes_on() {
+    let desktop = HeadlessGnome::start(&[(640, 480)]).expect("headless GNOME");
+    let (session, backends) = mutter_backends(&desktop);
+    let (mut host, mut helper, conn) = pair(backends).await;
+    let first = next_frame(&mut helper).await;
+    assert_eq!((first.frame.width, first.frame.height), (640, 480));
+
+    // The desktop ends the remote-desktop session (the stream stops).
+    session.stop();
+    let failed = host_event(&mut host, |e| matches!(e, HostEvent::CaptureFailed { .. })).await;
+    let HostEvent::CaptureFailed {
+        source_lost,
+        message,
+    } = failed
+    else {
+        unreachable!()
+    };
+    eprintln!("told: {message}");
+    assert!(source_lost, "{message}");
+
+    // The helper asking again fails again, quietly; the session goes on.
+    helper.request_keyframe().await.expect("keyframe request");
+    helper.chat("still there?").await.expect("chat");
+    let chat = host_event(&mut host, |e| {
+        matches!(e, HostEvent::Chat { .. } | HostEvent::CaptureFailed { .. })
+    })
+    .await;
+    assert_eq!(
+        chat,
+        HostEvent::Chat {
+            conn,
+            text: "still there?".into()
+        }
+    );
     let _ = helper.end().await;
 }

@@ -17,7 +17,7 @@ use ra_core::runtime::{
     CodeHostSession, HostBackends, HostController, HostEvents, HostHandle, InviteOptions,
     easy_connect_host, invite, join,
 };
-use ra_core::session::{ConnectionId, HostCommand};
+use ra_core::session::{ConnectionId, HostCommand, HostEvent};
 
 use crate::backends::{BackendSink, Liveness, ra_host_backends};
 use crate::broker::{CodeInfo, code_arg, ra_broker_options, ra_code_info, write_code_info};
@@ -88,8 +88,16 @@ pub type ra_host_event_callback =
 /// Moves the session's events to the queue until the session is over. It
 /// holds the events only: the session lives as long as the handle's
 /// controller.
-async fn forward_events(mut events: HostEvents, queue: Arc<EventQueue<HostItem>>) {
+async fn forward_events(
+    mut events: HostEvents,
+    queue: Arc<EventQueue<HostItem>>,
+    backends: Arc<Liveness>,
+) {
     while let Some(event) = events.next().await {
+        if matches!(event, HostEvent::CaptureFailed { .. }) && backends.has_c_capturer() {
+            // Reported already, by the C capturer's bridge.
+            continue;
+        }
         queue.push(HostItem::Event(event));
     }
     queue.close();
@@ -206,9 +214,9 @@ unsafe fn finish(
         origin,
         controller,
         events: Events::new(queue.clone()),
-        backends: liveness,
+        backends: liveness.clone(),
     };
-    runtime()?.spawn(forward_events(events, queue));
+    runtime()?.spawn(forward_events(events, queue, liveness));
     // SAFETY: non-NULL and writable by contract.
     unsafe { out.write(handle::into_raw(host)) };
     Ok(())

@@ -105,6 +105,57 @@ with_xvfb() {
     return $status
 }
 
+# Runs "$@" on a headless GNOME (Wayland) desktop of its own, with one
+# virtual monitor per argument before "--" (WIDTHxHEIGHT): the testkit's
+# script inside a private dbus-run-session and runtime directory, which says
+# where its bus, runtime directory and compositor socket are on its first
+# line (no waiting on files); "$@" runs with DBUS_SESSION_BUS_ADDRESS,
+# XDG_RUNTIME_DIR and WAYLAND_DISPLAY set and DISPLAY unset. The desktop
+# stops when its stdin closes; its process group is killed, by the leader's
+# PID, if it is still there 20 s later.
+with_gnome() {
+    local monitors=()
+    while [ "$1" != -- ]; do
+        monitors+=("$1")
+        shift
+    done
+    shift
+    local dir=$out/gnome.$BASHPID line="" status=1
+    rm -rf "$dir"
+    mkdir -p "$dir/xdg" && chmod 700 "$dir/xdg"
+    mkfifo "$dir/in" "$dir/out"
+    env -u DISPLAY -u DBUS_SESSION_BUS_ADDRESS XDG_RUNTIME_DIR="$dir/xdg" WAYLAND_DISPLAY=wayland-ra \
+        XDG_CURRENT_DESKTOP=GNOME setsid dbus-run-session -- \
+        bash ra-testkit/scripts/headless-gnome.sh "${monitors[@]}" <"$dir/in" >"$dir/out" 2>>"$out/gnome.log" &
+    local desktop=$!
+    exec 7>"$dir/in" 8<"$dir/out"
+    read -r -t 90 -u 8 line || true
+    exec 8<&-
+    local bus runtime wayland
+    bus=$(sed -n 's/.* BUS=\([^ ]*\) .*/\1/p' <<<"$line")
+    runtime=$(sed -n 's/.* RUNTIME=\([^ ]*\) .*/\1/p' <<<"$line")
+    wayland=$(sed -n 's/.* WAYLAND=\([^ ]*\).*/\1/p' <<<"$line")
+    if [ -n "$bus" ] && [ -n "$runtime" ] && [ -n "$wayland" ]; then
+        (
+            unset DISPLAY
+            export DBUS_SESSION_BUS_ADDRESS=$bus XDG_RUNTIME_DIR=$runtime WAYLAND_DISPLAY=$wayland
+            "$@"
+        ) && status=0
+    else
+        echo "the headless desktop did not start: ${line:-nothing}; see $out/gnome.log and $dir" >&2
+    fi
+    exec 7>&-
+    local waited=0
+    while kill -0 "$desktop" 2>/dev/null && [ $waited -lt 200 ]; do
+        sleep 0.1
+        waited=$((waited + 1))
+    done
+    kill -KILL -- "-$desktop" 2>/dev/null || true
+    wait "$desktop" 2>/dev/null || true
+    [ $status = 0 ] && rm -rf "$dir"
+    return $status
+}
+
 # Runs "$@" with RA_TEST_WITNESS naming the X client the bindings' screen
 # tests drive (ra-ffi/tests/c/witness.c: a painted window on $DISPLAY that
 # reports the clicks it gets and measures a picture against the screen).
@@ -262,6 +313,7 @@ step "C: panics become RA_RESULT_PANIC (ASan+UBSan)" c_test panic
 step "C: host <-> helper session, codes via ra-broker (ASan+UBSan)" with_broker c_test session
 step "C: the host's desk on Xvfb: panic key, local user wins (ASan+UBSan)" with_xvfb c_test desk -lxcb -lxcb-xinput -lxcb-xtest
 step "C: a real X screen and real input on Xvfb (ASan+UBSan)" with_xvfb c_test screen -lxcb -lm
+step "C: a Wayland desktop (headless GNOME), picked by the real-screen backends (ASan+UBSan)" with_gnome 640x480 -- c_test wayland
 step "C: header as C11 and C++17, twice" headers
 step "C: session under valgrind" with_broker valgrind_session
 step "C: examples host.c <-> helper.c" examples
@@ -269,5 +321,6 @@ step "bindings: every function of ra.h is wrapped" binding_coverage
 step "C++: wrapper session, a real X screen" with_broker with_xvfb with_witness with_incompatible_library cpp
 step "C#: Mono session, a real X screen" with_broker with_xvfb with_witness with_incompatible_library csharp
 step "Python: pytest session, a real X screen" with_broker with_xvfb with_witness with_incompatible_library python
+step "Python: a Wayland desktop (headless GNOME)" with_gnome 640x480 -- python_wayland
 step "packages: pkg-config and CMake" packages
 exit $failed

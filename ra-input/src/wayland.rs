@@ -10,6 +10,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use ra_core::desk::{DesktopConsent, HostDesk};
 use ra_core::input::{InputError, InputEvent, InputInjector, MouseButton};
 use ra_wayland::{Axis, Notify, RemoteDesktop, SessionError, Stream};
 
@@ -210,8 +211,28 @@ impl InputInjector for WaylandInjector {
     }
 }
 
+/// The host's desk on a Wayland desktop shared through `session`: no panic
+/// key and no watcher of the local user's input — a Wayland desktop lets no
+/// application watch them — which the session tells the application when
+/// `controlled` (the helper may get control), and the desktop's own consent
+/// (the portal's dialog), which the session records in the audit log.
+pub fn wayland_desk(session: &dyn RemoteDesktop, controlled: bool) -> HostDesk {
+    let mut desk = HostDesk::default();
+    if controlled {
+        desk.limitation = Some(ra_wayland::NO_GLOBAL_INPUT.to_owned());
+    }
+    desk.desktop_consent = session.desk_consent().map(|consent| DesktopConsent {
+        api: session.api().name().to_owned(),
+        monitors: consent.monitors,
+        input_allowed: consent.input_allowed,
+    });
+    desk
+}
+
 #[cfg(test)]
 mod tests {
+    use ra_wayland::Api;
+
     use super::*;
 
     fn stream(x: i32, y: i32, width: u32, height: u32) -> Stream {
@@ -243,5 +264,58 @@ mod tests {
         assert_eq!(keysym_of('\n'), 0xff0d);
         assert_eq!(keysym_of('€'), 0x0100_20ac);
         assert_eq!(keysym_of('日'), 0x0100_65e5);
+    }
+
+    /// A session that only says which API opened it and what the desk allowed.
+    #[derive(Debug)]
+    struct Asked(Api, Option<ra_wayland::DeskConsent>);
+
+    impl RemoteDesktop for Asked {
+        fn api(&self) -> Api {
+            self.0
+        }
+        fn streams(&self) -> Vec<Stream> {
+            Vec::new()
+        }
+        fn open_pipewire(&self) -> Result<std::os::fd::OwnedFd, SessionError> {
+            Err(SessionError::Closed)
+        }
+        fn notify(&self, _: &Notify) -> Result<(), SessionError> {
+            Err(SessionError::Closed)
+        }
+        fn is_closed(&self) -> bool {
+            true
+        }
+        fn desk_consent(&self) -> Option<ra_wayland::DeskConsent> {
+            self.1
+        }
+    }
+
+    #[test]
+    fn the_wayland_desk_says_what_is_missing_and_what_the_desk_allowed() {
+        let portal = Asked(
+            Api::Portal,
+            Some(ra_wayland::DeskConsent {
+                monitors: 2,
+                input_allowed: false,
+            }),
+        );
+        let desk = wayland_desk(&portal, true);
+        assert!(desk.panic_key.is_none() && desk.local_input.is_none());
+        assert_eq!(
+            desk.limitation.as_deref(),
+            Some(ra_wayland::NO_GLOBAL_INPUT)
+        );
+        assert_eq!(
+            desk.desktop_consent,
+            Some(DesktopConsent {
+                api: "portal".into(),
+                monitors: 2,
+                input_allowed: false,
+            })
+        );
+        // Mutter asks nobody; without control there is nothing to say.
+        let desk = wayland_desk(&Asked(Api::Mutter, None), false);
+        assert!(desk.limitation.is_none() && desk.desktop_consent.is_none());
     }
 }

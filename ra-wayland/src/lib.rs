@@ -216,6 +216,57 @@ pub trait RemoteDesktop: Send + Sync + Debug {
 
     /// Whether the desktop has ended the session.
     fn is_closed(&self) -> bool;
+
+    /// What the person at the desk allowed in the desktop's own dialog, when
+    /// one asked (the portal); `None` when no dialog was shown (mutter's API).
+    fn desk_consent(&self) -> Option<DeskConsent> {
+        None
+    }
+}
+
+/// The desktop's own consent: what the person at the desk allowed in the
+/// operating system's dialog, apart from ra's approval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeskConsent {
+    /// How many monitors were shared.
+    pub monitors: u32,
+    /// Whether remote input (keyboard and pointer) was allowed too.
+    pub input_allowed: bool,
+}
+
+/// Why a Wayland desktop gives ra neither a panic key nor the local user's
+/// input: said to the application (an event) whenever control is possible.
+pub const NO_GLOBAL_INPUT: &str = "a Wayland desktop lets no application watch the keyboard \
+     and pointer outside its own windows, so ra has no panic key and cannot see the local \
+     user's input there; stop sharing with the desktop's own control (GNOME: the \
+     screen-sharing indicator in the top bar) or end the session in ra";
+
+/// Opens a session through `api` on the desktop `env`, the pointer
+/// delivered as `cursor` says. With [`Api::Portal`] this waits until the
+/// person at the desk answers the desktop's dialog.
+///
+/// # Errors
+/// As [`mutter::MutterSession::open`] and [`portal::PortalSession::open`]:
+/// [`SessionError::NotWayland`] first when `env` has no Wayland session.
+#[cfg(target_os = "linux")]
+pub fn open_session(
+    api: Api,
+    env: WaylandEnv,
+    cursor: mutter::CursorMode,
+) -> Result<std::sync::Arc<dyn RemoteDesktop>, SessionError> {
+    if !env.is_wayland() {
+        return Err(SessionError::NotWayland);
+    }
+    Ok(match api {
+        Api::Mutter => std::sync::Arc::new(mutter::MutterSession::open(&mutter::MutterOptions {
+            env,
+            cursor,
+        })?),
+        Api::Portal => std::sync::Arc::new(portal::PortalSession::open(&portal::PortalOptions {
+            env,
+            cursor,
+        })?),
+    })
 }
 
 /// Why a session could not be opened or used.

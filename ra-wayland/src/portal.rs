@@ -18,6 +18,8 @@
 //! (xdg-desktop-portal-wlr) offer ScreenCast only: no remote input there.
 
 use std::os::fd::OwnedFd;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 use ashpd::desktop::remote_desktop::{
     Axis as PortalAxis, DeviceType, KeyState, NotifyKeyboardKeycodeOptions,
@@ -32,9 +34,14 @@ use ashpd::desktop::screencast::{
 use ashpd::desktop::{CreateSessionOptions, ResponseError};
 use ashpd::desktop::{PersistMode, Session};
 use async_io::block_on;
+use futures_lite::StreamExt;
+use futures_lite::future::poll_once;
+use zbus::proxy::SignalStream;
+use zbus::zvariant::serialized::Context;
+use zbus::zvariant::{LE, OwnedObjectPath, to_bytes};
 
 use crate::mutter::CursorMode;
-use crate::{Api, Axis, Notify, RemoteDesktop, SessionError, Stream, WaylandEnv};
+use crate::{Api, Axis, DeskConsent, Notify, RemoteDesktop, SessionError, Stream, WaylandEnv};
 
 const PORTAL: &str = "org.freedesktop.portal.Desktop";
 
@@ -54,6 +61,11 @@ pub struct PortalSession {
     session: Session<PortalRemoteDesktop>,
     streams: Vec<Stream>,
     input_allowed: bool,
+    /// The portal's `Closed` signal for this session, looked at by
+    /// [`RemoteDesktop::is_closed`].
+    closed_signal: Mutex<SignalStream<'static>>,
+    /// Set once the `Closed` signal came.
+    closed: AtomicBool,
 }
 
 impl std::fmt::Debug for PortalSession {
@@ -129,7 +141,7 @@ impl PortalSession {
         let remote_desktop = PortalRemoteDesktop::with_connection(connection.clone())
             .await
             .map_err(portal_error("RemoteDesktop"))?;
-        let screencast = Screencast::with_connection(connection)
+        let screencast = Screencast::with_connection(connection.clone())
             .await
             .map_err(portal_error("ScreenCast"))?;
         let session = remote_desktop
@@ -202,12 +214,15 @@ impl PortalSession {
             input_allowed,
             "portal remote-desktop session started"
         );
+        let closed_signal = Mutex::new(subscribe_closed(&connection, &session).await?);
         Ok(PortalSession {
             remote_desktop,
             screencast,
             session,
             streams,
             input_allowed,
+            closed_signal,
+            closed: AtomicBool::new(false),
         })
     }
 
@@ -308,6 +323,9 @@ impl RemoteDesktop for PortalSession {
     }
 
     fn open_pipewire(&self) -> Result<OwnedFd, SessionError> {
+        if self.is_closed() {
+            return Err(SessionError::Closed);
+        }
         block_on(
             self.screencast
                 .open_pipe_wire_remote(&self.session, OpenPipeWireRemoteOptions::default()),
@@ -316,6 +334,9 @@ impl RemoteDesktop for PortalSession {
     }
 
     fn notify(&self, notification: &Notify) -> Result<(), SessionError> {
+        if self.is_closed() {
+            return Err(SessionError::Closed);
+        }
         if !self.input_allowed {
             return Err(SessionError::InputNotAllowed);
         }
@@ -327,8 +348,27 @@ impl RemoteDesktop for PortalSession {
         block_on(self.notify_async(notification)).map_err(portal_error("RemoteDesktop.Notify"))
     }
 
+    fn desk_consent(&self) -> Option<DeskConsent> {
+        Some(DeskConsent {
+            monitors: u32::try_from(self.streams.len()).unwrap_or(u32::MAX),
+            input_allowed: self.input_allowed,
+        })
+    }
+
     fn is_closed(&self) -> bool {
-        false
+        if self.closed.load(Ordering::Acquire) {
+            return true;
+        }
+        let mut signals = self
+            .closed_signal
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        // A signal (or the bus gone: the stream ended) closes the session.
+        if block_on(poll_once(signals.next())).is_some() {
+            tracing::info!("the portal closed the remote-desktop session");
+            self.closed.store(true, Ordering::Release);
+        }
+        self.closed.load(Ordering::Acquire)
     }
 }
 
@@ -336,4 +376,35 @@ impl Drop for PortalSession {
     fn drop(&mut self) {
         let _ = block_on(self.session.close());
     }
+}
+
+/// Subscribes to the portal's `Closed` signal of `session` (emitted when the
+/// person at the desk stops sharing, or the desktop ends the session), so
+/// that [`RemoteDesktop::is_closed`] can look for it without a thread.
+async fn subscribe_closed(
+    connection: &zbus::Connection,
+    session: &Session<PortalRemoteDesktop>,
+) -> Result<SignalStream<'static>, SessionError> {
+    // A portal session is serialized as its object path (ashpd keeps the
+    // path itself to the crate).
+    let context = Context::new_dbus(LE, 0);
+    let path = to_bytes(context, session)
+        .and_then(|bytes| bytes.deserialize::<OwnedObjectPath>().map(|(path, _)| path))
+        .map_err(|e| SessionError::Call {
+            method: "reading the session's path",
+            source: Box::new(e),
+        })?;
+    let proxy = zbus::Proxy::new(connection, PORTAL, path, "org.freedesktop.portal.Session")
+        .await
+        .map_err(|e| SessionError::Call {
+            method: "Session",
+            source: Box::new(e),
+        })?;
+    proxy
+        .receive_signal("Closed")
+        .await
+        .map_err(|e| SessionError::Call {
+            method: "subscribing to Session.Closed",
+            source: Box::new(e),
+        })
 }

@@ -294,6 +294,7 @@ namespace Ra.Interop
         [DllImport(Lib)] public static extern uint ra_host_backends_use_null_injector(IntPtr b);
         [DllImport(Lib)] public static extern uint ra_host_backends_use_log_injector(IntPtr b);
         [DllImport(Lib)] public static extern uint ra_host_backends_use_system_injector(IntPtr b, byte[] display);
+        [DllImport(Lib)] public static extern uint ra_host_backends_set_wayland_api(IntPtr b, uint api);
         [DllImport(Lib)] public static extern uint ra_host_backends_set_injector(IntPtr b, ref RaInjectorCallbacks table);
         [DllImport(Lib)] public static extern uint ra_host_backends_set_panic_key(IntPtr b, byte[] display, byte[] combo);
         [DllImport(Lib)] public static extern uint ra_host_backends_set_local_user_wins_ms(IntPtr b, byte[] display, uint holdMs);

@@ -85,15 +85,30 @@ namespace Ra
         Log,
     }
 
-    /// <summary>The real screen of an X display (null Display: $DISPLAY) shared instead of the
-    /// synthetic pattern, and, with InjectInput, the helper's input injected there for real.
-    /// A display that cannot be used makes the host fail to start with Result.Backend.</summary>
+    /// <summary>How a Screen opens its session on a Wayland desktop (RA_WAYLAND_API_*).</summary>
+    public enum WaylandApi : uint
+    {
+        /// <summary>The xdg-desktop-portal: the desktop's own dialog asks the person at the desk
+        /// (the host waits for the answer, which goes into the audit log).</summary>
+        Portal = 1,
+        /// <summary>GNOME's own API (mutter), no dialog: for privileged components and tests.</summary>
+        Mutter = 2,
+    }
+
+    /// <summary>The real screen shared instead of the synthetic pattern, and, with InjectInput,
+    /// the helper's input injected there for real: the X display Display, or with a null
+    /// Display the session's own — on a Wayland desktop its PipeWire streams through a
+    /// remote-desktop session opened as WaylandApi says (then the host's first event is
+    /// DeskLimited when InjectInput: no panic key there), otherwise $DISPLAY. A screen that
+    /// cannot be used (or a refused dialog) makes the host fail to start with Result.Backend.</summary>
     public sealed class Screen
     {
-        /// <summary>The X display (":0"), or null for $DISPLAY.</summary>
+        /// <summary>The X display (":0"), or null for the session's own.</summary>
         public string Display;
-        /// <summary>Inject the helper's input into that display (XTEST).</summary>
+        /// <summary>Inject the helper's input there (XTEST, or the Wayland session).</summary>
         public bool InjectInput;
+        /// <summary>How the session is opened on a Wayland desktop.</summary>
+        public WaylandApi WaylandApi = WaylandApi.Portal;
     }
 
     /// <summary>The host's desk, run by the library on an X display (null Display: $DISPLAY):
@@ -154,6 +169,7 @@ namespace Ra
                 throw new ArgumentException("both Screen.InjectInput and BuiltInInjector." + BuiltInInjector);
 
             byte[] display = Screen?.Display == null ? null : Utf8.Z(Screen.Display);
+            if (Screen != null) RaException.Check(N.ra_host_backends_set_wayland_api(backends, (uint)Screen.WaylandApi));
             if (Capturer != null) new CapturerBridge(Capturer).Install(backends);
             else if (Screen != null) RaException.Check(N.ra_host_backends_use_screen_capturer(backends, display));
             else RaException.Check(N.ra_host_backends_use_synthetic_capturer(backends, Width, Height, FrameRate));

@@ -47,6 +47,9 @@ namespace Ra
         PanicKey = 17,
         /// <summary>A text copied on the host was sent to the helper (Bytes).</summary>
         ClipboardSent = 18,
+        /// <summary>Told once as the session starts: this desk (a Wayland desktop) can have
+        /// neither a panic key nor "the local user wins"; Text says why.</summary>
+        DeskLimited = 19,
     }
 
     /// <summary>What a helper event is about (RA_HELPER_EVENT_*; unknown numbers are possible: treat them as Other).</summary>

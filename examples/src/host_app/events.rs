@@ -169,6 +169,19 @@ fn report(output: Output, event: HostEvent) {
             })
         }
         HostEvent::DeskFailed { message, .. } => output.error(&message),
+        HostEvent::CaptureFailed {
+            source_lost,
+            message,
+        } => output.event(
+            "capture_failed",
+            json!({"source_lost": source_lost, "message": message}),
+            || format!("The screen cannot be captured: {message}"),
+        ),
+        HostEvent::DeskLimited { reason } => output.event(
+            "desk_limited",
+            json!({"panic_key": false, "local_user_wins": false, "reason": reason}),
+            || format!("No panic key and no local-user-wins here: {reason}"),
+        ),
         HostEvent::Pointer { x, y, kind, .. } => output.event(
             "pointer",
             json!({ "x": x, "y": y, "kind": format!("{kind:?}").to_lowercase() }),

@@ -5,7 +5,7 @@
 use ra_capture::x11::X11Capturer;
 use ra_capture::{SyntheticCapturer, SyntheticConfig};
 use ra_codec::{EncoderSettings, OpenH264Encoder};
-use ra_core::audit::{AuditEvent, AuditLog, AuditRecord};
+use ra_core::audit::AuditLog;
 use ra_core::desk::HostDesk;
 use ra_core::input::InputInjector;
 use ra_core::media::{Capturer, DisplayId};
@@ -16,9 +16,8 @@ use ra_input::{EnigoInjector, NullInjector};
 
 use super::args::{CaptureKind, HostArgs, InjectKind};
 use super::print_injector::PrintInjector;
-use super::wayland::{NO_GLOBAL_KEYS, WaylandDesktop, uses_wayland};
+use super::wayland::{WaylandDesktop, uses_wayland};
 use crate::output::Output;
-use serde_json::json;
 
 /// A failure with the exit code to leave with.
 pub type Failure = (u8, String);
@@ -45,14 +44,12 @@ impl HostSetup {
             Some(path) => Policy::load(path).map_err(|e| (2, e.to_string()))?,
             None => Policy::default(),
         };
-        let mut audit_log = match &args.audit_log {
+        let audit_log = match &args.audit_log {
             Some(path) => Some(AuditLog::open(path).map_err(|e| (2, e.to_string()))?),
             None => None,
         };
         let wayland = if uses_wayland(args) {
-            let desktop = WaylandDesktop::open(args, output)?;
-            record_desktop_consent(&desktop, audit_log.as_mut())?;
-            Some(desktop)
+            Some(WaylandDesktop::open(args, output)?)
         } else {
             None
         };
@@ -60,8 +57,8 @@ impl HostSetup {
         let injector = open_injector(args, output, wayland.as_ref())?;
         let encoder = Box::new(OpenH264Encoder::new(EncoderSettings::default()));
         let mut backends = HostBackends::new(capturer, encoder, injector);
-        backends.desk = if wayland.is_some() {
-            wayland_desk(args, output)
+        backends.desk = if let Some(desktop) = &wayland {
+            desktop.desk(args)
         } else {
             open_desk(args)?
         };
@@ -100,38 +97,6 @@ fn open_desk(args: &HostArgs) -> Result<HostDesk, Failure> {
         desk.clipboard = Some(Box::new(DisplayClipboard::new(display)));
     }
     Ok(desk)
-}
-
-/// The portal's dialog is a consent of its own, given to the operating
-/// system: it goes into the audit log before anything else.
-fn record_desktop_consent(
-    desktop: &WaylandDesktop,
-    audit_log: Option<&mut AuditLog>,
-) -> Result<(), Failure> {
-    let (Some(log), Some(consent)) = (audit_log, desktop.consent()) else {
-        return Ok(());
-    };
-    let event = AuditEvent::DesktopConsent {
-        api: desktop.api().name().into(),
-        monitors: consent.monitors,
-        input_allowed: consent.input_allowed,
-    };
-    log.record(AuditRecord::now(None, event))
-        .map_err(|e| (2, format!("cannot write the audit log: {e}")))
-}
-
-/// On Wayland the desk has neither a panic key nor the local user's input
-/// (no application may watch the keyboard outside its windows): said once,
-/// as an event, when control is possible.
-fn wayland_desk(args: &HostArgs, output: Output) -> HostDesk {
-    if args.inject == InjectKind::System {
-        output.event(
-            "desk_limited",
-            json!({"panic_key": false, "local_user_wins": false, "reason": NO_GLOBAL_KEYS}),
-            || format!("no panic key and no local-user-wins here: {NO_GLOBAL_KEYS}"),
-        );
-    }
-    HostDesk::default()
 }
 
 /// Where the helper's input goes.

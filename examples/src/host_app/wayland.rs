@@ -1,28 +1,24 @@
 //! The host on a Wayland desktop: one remote-desktop session (the portal,
 //! whose dialog asks the person at the desk, or mutter's API) that the
 //! capturer and the injector share, so that the helper's positions land on
-//! the picture it sees.
+//! the picture it sees. The desk (no panic key there, said as an event; the
+//! desktop's consent, recorded in the audit log) is the library's
+//! ([`ra_input::wayland::wayland_desk`]).
 
 use std::sync::Arc;
 
 use ra_capture::wayland::WaylandCapturer;
+use ra_core::desk::HostDesk;
 use ra_core::input::InputInjector;
 use ra_core::media::Capturer;
-use ra_input::wayland::WaylandInjector;
-use ra_wayland::mutter::{CursorMode, MutterOptions, MutterSession};
-use ra_wayland::portal::{PortalOptions, PortalSession};
-use ra_wayland::{Api, RemoteDesktop, SessionError, WaylandEnv};
+use ra_input::wayland::{WaylandInjector, wayland_desk};
+use ra_wayland::mutter::CursorMode;
+use ra_wayland::{Api, RemoteDesktop, WaylandEnv, open_session};
 use serde_json::json;
 
 use super::args::{CaptureKind, HostArgs, InjectKind, WaylandApi};
 use super::setup::Failure;
 use crate::output::Output;
-
-/// Why the panic key and "the local user wins" are missing on Wayland.
-pub(super) const NO_GLOBAL_KEYS: &str = "a Wayland desktop lets no application watch the keyboard \
-     and pointer outside its own windows, so ra has no panic key and cannot see the local \
-     user's input there; stop sharing with the desktop's own control (GNOME: the \
-     screen-sharing indicator in the top bar) or end the session in ra";
 
 /// Whether `args` share or control a Wayland desktop: `--capture wayland`,
 /// or `--capture screen` / `--inject system` without `--display` on a
@@ -39,16 +35,6 @@ pub(super) fn uses_wayland(args: &HostArgs) -> bool {
 /// The session both backends use, opened once.
 pub(super) struct WaylandDesktop {
     session: Arc<dyn RemoteDesktop>,
-    consent: Option<DesktopConsent>,
-}
-
-/// What the person at the desk allowed in the desktop's own dialog.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct DesktopConsent {
-    /// Monitors shared.
-    pub(super) monitors: u32,
-    /// Whether remote input was allowed.
-    pub(super) input_allowed: bool,
 }
 
 impl WaylandDesktop {
@@ -58,52 +44,36 @@ impl WaylandDesktop {
     /// # Errors
     /// Exit code 1 and a message saying what is missing or who refused.
     pub(super) fn open(args: &HostArgs, output: Output) -> Result<Self, Failure> {
-        let env = WaylandEnv::from_env();
-        if !env.is_wayland() {
-            return Err((
-                1,
-                format!(
-                    "cannot share the Wayland desktop: {}",
-                    SessionError::NotWayland
-                ),
-            ));
-        }
-        let cursor = CursorMode::Metadata;
-        let mut consent = None;
-        let session: Arc<dyn RemoteDesktop> = match args.wayland_api {
-            WaylandApi::Mutter => {
-                Arc::new(MutterSession::open(&MutterOptions { env, cursor }).map_err(open_failed)?)
-            }
-            WaylandApi::Portal => {
-                output.event("desktop_consent_asked", json!({"api": "portal"}), || {
-                    "the desktop asks the person at the desk to allow sharing".into()
-                });
-                let session =
-                    PortalSession::open(&PortalOptions { env, cursor }).map_err(open_failed)?;
-                let input = session.input_allowed();
-                consent = Some(DesktopConsent {
-                    monitors: u32::try_from(session.streams().len()).unwrap_or(u32::MAX),
-                    input_allowed: input,
-                });
-                output.event(
-                    "desktop_consent_given",
-                    json!({"api": "portal", "streams": session.streams().len(), "input_allowed": input}),
-                    || format!("the desktop allowed sharing (remote input: {})", if input { "yes" } else { "no" }),
-                );
-                Arc::new(session)
-            }
+        let api = match args.wayland_api {
+            WaylandApi::Mutter => Api::Mutter,
+            WaylandApi::Portal => Api::Portal,
         };
-        Ok(WaylandDesktop { session, consent })
-    }
-
-    /// The desktop's own consent, when its dialog asked (the portal).
-    pub(super) fn consent(&self) -> Option<DesktopConsent> {
-        self.consent
-    }
-
-    /// Which API the session came from.
-    pub(super) fn api(&self) -> Api {
-        self.session.api()
+        if api == Api::Portal {
+            output.event("desktop_consent_asked", json!({"api": "portal"}), || {
+                "the desktop asks the person at the desk to allow sharing".into()
+            });
+        }
+        let session =
+            open_session(api, WaylandEnv::from_env(), CursorMode::Metadata).map_err(|e| {
+                (
+                    1,
+                    format!("cannot open a Wayland remote-desktop session: {e}"),
+                )
+            })?;
+        if let Some(consent) = session.desk_consent() {
+            let input = consent.input_allowed;
+            output.event(
+                "desktop_consent_given",
+                json!({"api": api.name(), "streams": consent.monitors, "input_allowed": input}),
+                || {
+                    format!(
+                        "the desktop allowed sharing (remote input: {})",
+                        if input { "yes" } else { "no" }
+                    )
+                },
+            );
+        }
+        Ok(WaylandDesktop { session })
     }
 
     /// A capturer of the session's streams.
@@ -120,11 +90,10 @@ impl WaylandDesktop {
     pub(super) fn injector(&self) -> Box<dyn InputInjector> {
         Box::new(WaylandInjector::new(Arc::clone(&self.session)))
     }
-}
 
-fn open_failed(error: SessionError) -> Failure {
-    (
-        1,
-        format!("cannot open a Wayland remote-desktop session: {error}"),
-    )
+    /// The host's desk here: the limitation is told (as `desk_limited`)
+    /// when `--inject system` gives the helper control.
+    pub(super) fn desk(&self, args: &HostArgs) -> HostDesk {
+        wayland_desk(self.session.as_ref(), args.inject == InjectKind::System)
+    }
 }

@@ -15,8 +15,8 @@ use tokio::sync::{Notify, mpsc, oneshot};
 use super::rate::{self, PathSample, Rate, RateController};
 use super::stats::StatsRecorder;
 use crate::media::{
-    Capturer, CursorUpdate, DecodedFrame, Decoder, DisplayId, DisplayInfo, EncodedFrame, Encoder,
-    Rect, Timestamp,
+    CaptureError, Capturer, CursorUpdate, DecodedFrame, Decoder, DisplayId, DisplayInfo,
+    EncodedFrame, Encoder, Rect, Timestamp,
 };
 use crate::proto;
 use crate::session::{FrameDecoder, MAX_VIDEO_HEADER, encode_frame};
@@ -68,6 +68,9 @@ pub(crate) enum PipelineReport {
         selected: DisplayId,
         area: Rect,
     },
+    /// The screen could not be captured; video waits for the helper's next
+    /// keyframe or display request.
+    CaptureFailed(CaptureError),
 }
 
 /// What the sender learns about the link, read by the capture thread.
@@ -132,6 +135,7 @@ impl VideoPipeline {
                     selected: None,
                     sink: None,
                     stalled: None,
+                    capture_failing: false,
                     link: Arc::new(LinkState::default()),
                     force_keyframe: false,
                     last_size: None,
@@ -165,6 +169,9 @@ struct Pipeline {
     /// The sink of a stream stopped by a capture failure: the helper's next
     /// keyframe request or display selection resumes it.
     stalled: Option<mpsc::Sender<EncodedFrame>>,
+    /// Whether the last capture failed (reported once, until a picture
+    /// comes again).
+    capture_failing: bool,
     link: Arc<LinkState>,
     force_keyframe: bool,
     last_size: Option<(u32, u32)>,
@@ -331,6 +338,7 @@ impl Pipeline {
         let (encoded, resized) = match self.capturer.next_frame(CAPTURE_POLL) {
             Ok(Some(frame)) => {
                 self.last_capture = Some(Instant::now());
+                self.capture_failing = false;
                 let size = (frame.width, frame.height);
                 let previous = self.last_size.replace(size);
                 if previous != Some(size) {
@@ -366,6 +374,9 @@ impl Pipeline {
                     error = %e,
                     "capture failed; video stopped until the helper asks for a keyframe or a display"
                 );
+                if !std::mem::replace(&mut self.capture_failing, true) {
+                    let _ = self.reports.send(PipelineReport::CaptureFailed(e));
+                }
                 self.stalled = self.sink.take();
                 return;
             }

@@ -19,7 +19,10 @@ use crate::strings::opt_str_arg;
 /// default; `""`: no panic key) on the X display `display` (NULL: the
 /// session's own, `$DISPLAY`). Each press takes control back from the
 /// helper (`RA_HOST_EVENT_CONTROL_REVOKED`, reason `RA_REVOKE_PANIC_KEY`)
-/// and is reported as `RA_HOST_EVENT_PANIC_KEY`, granted or not.
+/// and is reported as `RA_HOST_EVENT_PANIC_KEY`, granted or not. A Wayland
+/// desktop lets no application watch its keyboard: there, with `display`
+/// NULL, the panic key is left out and the session starts with
+/// `RA_HOST_EVENT_DESK_LIMITED`.
 /// `RA_RESULT_INVALID_ARGUMENT` for a combination that does not parse
 /// (modifiers plus one key).
 ///
@@ -39,6 +42,7 @@ pub unsafe extern "C" fn ra_host_backends_set_panic_key(
             let display = opt_str_arg(display, "display")?;
             // SAFETY: forwarded contract.
             let combo = opt_str_arg(combo, "combo")?.unwrap_or(PanicKey::DEFAULT_COMBO);
+            b.panic_key_on_own_display = display.is_none();
             b.desk.panic_key = if combo.is_empty() {
                 None
             } else {
@@ -55,7 +59,8 @@ pub unsafe extern "C" fn ra_host_backends_set_panic_key(
 /// touchscreen on the X display `display` (NULL: `$DISPLAY`; injected input
 /// does not count), and after each use holds the helper's input back
 /// (dropped, never replayed) for `hold_ms` milliseconds, releasing what it
-/// holds. 0 turns it off.
+/// holds. 0 turns it off. Left out on a Wayland desktop with `display` NULL,
+/// as the panic key is (`RA_HOST_EVENT_DESK_LIMITED`).
 ///
 /// # Safety
 /// `backends` is NULL or a handle used by no other thread; `display` is NULL
@@ -71,6 +76,7 @@ pub unsafe extern "C" fn ra_host_backends_set_local_user_wins_ms(
         with_backends(backends, |b| {
             // SAFETY: forwarded contract.
             let display = opt_str_arg(display, "display")?;
+            b.local_input_on_own_display = display.is_none();
             if hold_ms == 0 {
                 b.desk.local_input = None;
             } else {

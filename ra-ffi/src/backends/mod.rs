@@ -21,8 +21,10 @@ mod capturer;
 mod desk;
 mod encoder;
 mod injector;
+mod wayland;
 
 use std::ffi::c_char;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -33,7 +35,9 @@ use ra_core::desk::HostDesk;
 use ra_core::input::InputInjector;
 use ra_core::media::{Capturer, Encoder};
 use ra_core::runtime::HostBackends;
+use ra_input::wayland::{WaylandInjector, wayland_desk};
 use ra_input::{EnigoInjector, LogInjector, NullInjector};
+use ra_wayland::Api;
 
 pub use capturer::ra_capturer_callbacks;
 pub use desk::{
@@ -42,6 +46,7 @@ pub use desk::{
 };
 pub use encoder::{ra_encoded_frame, ra_encoder_callbacks};
 pub use injector::ra_injector_callbacks;
+pub use wayland::{RA_WAYLAND_API_MUTTER, RA_WAYLAND_API_PORTAL, ra_host_backends_set_wayland_api};
 
 use crate::error::{Error, Result};
 use crate::events::HostItem;
@@ -58,9 +63,18 @@ use crate::strings::opt_str_arg;
 pub(crate) struct Liveness {
     count: Mutex<usize>,
     changed: Condvar,
+    /// Whether the capturer is written in C: it reports its own failures
+    /// (with the callback's result code), so the engine's report of the
+    /// same failure is not passed on a second time.
+    c_capturer: AtomicBool,
 }
 
 impl Liveness {
+    /// Whether the host's capturer is written in C.
+    pub(crate) fn has_c_capturer(&self) -> bool {
+        self.c_capturer.load(Ordering::Relaxed)
+    }
+
     /// Waits until every C backend was dropped (its `destroy` called), up to
     /// `timeout`; false if some are still alive.
     pub(crate) fn wait_none(&self, timeout: Duration) -> bool {
@@ -167,6 +181,13 @@ pub struct ra_host_backends {
     injector: InjectorChoice,
     /// The panic key, local input and clipboard (none by default).
     desk: HostDesk,
+    /// Whether the panic key and the local-input watcher were asked for on
+    /// the session's own display (left out on a Wayland desktop, where
+    /// they cannot work).
+    panic_key_on_own_display: bool,
+    local_input_on_own_display: bool,
+    /// How a session on a Wayland desktop is opened.
+    wayland_api: Api,
     used: bool,
 }
 
@@ -181,6 +202,9 @@ impl Default for ra_host_backends {
             encoder: EncoderChoice::OpenH264,
             injector: InjectorChoice::Null,
             desk: HostDesk::default(),
+            panic_key_on_own_display: false,
+            local_input_on_own_display: false,
+            wayland_api: Api::Portal,
             used: false,
         }
     }
@@ -198,10 +222,25 @@ impl ra_host_backends {
         }
         let taken = std::mem::take(self);
         self.used = true;
+        // The session's own display on a Wayland desktop: one session for
+        // the capturer and the injector.
+        let own_screen = matches!(taken.capturer, CapturerChoice::Screen(None));
+        let own_input = matches!(taken.injector, InjectorChoice::System(None));
+        let desktop = if (own_screen || own_input) && wayland::session_is_wayland() {
+            Some(wayland::open_session(taken.wayland_api)?)
+        } else {
+            None
+        };
         let capturer: Box<dyn Capturer> = match taken.capturer {
             CapturerChoice::Synthetic(config) => Box::new(SyntheticCapturer::new(config)),
+            CapturerChoice::Screen(None) if let Some(session) = &desktop => {
+                Box::new(wayland::capturer(session)?)
+            }
             CapturerChoice::Screen(display) => Box::new(screen_capturer(display.as_deref())?),
-            CapturerChoice::Callbacks(c) => Box::new(capturer::CCapturer::new(c, sink.clone())),
+            CapturerChoice::Callbacks(c) => {
+                sink.liveness.c_capturer.store(true, Ordering::Relaxed);
+                Box::new(capturer::CCapturer::new(c, sink.clone()))
+            }
         };
         let encoder: Box<dyn Encoder> = match taken.encoder {
             EncoderChoice::OpenH264 => Box::new(OpenH264Encoder::default()),
@@ -210,11 +249,29 @@ impl ra_host_backends {
         let injector: Box<dyn InputInjector> = match taken.injector {
             InjectorChoice::Null => Box::new(NullInjector::new()),
             InjectorChoice::Log => Box::new(LogInjector::stdout()),
+            InjectorChoice::System(None) if let Some(session) = &desktop => {
+                Box::new(WaylandInjector::new(Arc::clone(session)))
+            }
             InjectorChoice::System(display) => Box::new(system_injector(display.as_deref())?),
             InjectorChoice::Callbacks(c) => Box::new(injector::CInjector::new(c, sink.clone())),
         };
+        let mut desk = taken.desk;
+        if let Some(session) = &desktop {
+            // No application may watch a Wayland desktop's keyboard and
+            // pointer: what was asked for is left out, and said.
+            let mut left_out = false;
+            if taken.panic_key_on_own_display {
+                left_out |= desk.panic_key.take().is_some();
+            }
+            if taken.local_input_on_own_display {
+                left_out |= desk.local_input.take().is_some();
+            }
+            let wayland_desk = wayland_desk(session.as_ref(), own_input || left_out);
+            desk.limitation = wayland_desk.limitation;
+            desk.desktop_consent = wayland_desk.desktop_consent;
+        }
         let mut backends = HostBackends::new(capturer, encoder, injector);
-        backends.desk = taken.desk;
+        backends.desk = desk;
         Ok(backends)
     }
 }
@@ -323,13 +380,18 @@ pub unsafe extern "C" fn ra_host_backends_use_synthetic_capturer(
     }
 }
 
-/// Captures the real screen of the X display `display` (NULL: the session's
-/// own, `$DISPLAY`) with MIT-SHM and XDamage: an unchanged screen costs
-/// nothing, the pointer travels apart. Every monitor of the display can be
-/// shared; which one is the helper's choice (`ra_helper_select_display`).
-/// The display is opened when the session starts: one that cannot be used
-/// (none, not X11, no XDamage) makes `ra_host_invite` (or the code flows)
-/// fail with `RA_RESULT_BACKEND` and a message that says why.
+/// Captures the real screen: the X display `display` with MIT-SHM and
+/// XDamage, or with `display` NULL the session's own — on a Wayland desktop
+/// (a compositor socket in `$XDG_RUNTIME_DIR`) its PipeWire streams, through
+/// a remote-desktop session opened as `ra_host_backends_set_wayland_api`
+/// says and shared with `ra_host_backends_use_system_injector`; otherwise
+/// `$DISPLAY`. An unchanged screen costs nothing, the pointer travels apart.
+/// Every monitor can be shared; which one is the helper's choice
+/// (`ra_helper_select_display`). The screen is opened when the session
+/// starts: one that cannot be used (none, not X11, no XDamage; on Wayland no
+/// remote-desktop service, no PipeWire, or the person at the desk refused)
+/// makes `ra_host_invite` (or the code flows) fail with `RA_RESULT_BACKEND`
+/// and a message that says why.
 ///
 /// # Safety
 /// `backends` is NULL or a handle used by no other thread; `display` is NULL
@@ -447,12 +509,17 @@ pub unsafe extern "C" fn ra_host_backends_use_log_injector(
     }
 }
 
-/// Injects the helper's input for real into the X display `display` (NULL:
-/// `$DISPLAY`) through XTEST: pointer (absolute positions mapped onto the
-/// shared monitor), buttons, wheel, keys by physical position, text; and
-/// releases everything the helper holds on every revoke. Only ever under a
-/// control grant. A display that cannot be used makes `ra_host_invite` fail
-/// with `RA_RESULT_BACKEND`.
+/// Injects the helper's input for real: into the X display `display`
+/// through XTEST, or with `display` NULL into the session's own — on a
+/// Wayland desktop through the remote-desktop session shared with
+/// `ra_host_backends_use_screen_capturer` (see
+/// `ra_host_backends_set_wayland_api`), otherwise `$DISPLAY`. Pointer
+/// (absolute positions mapped onto the shared monitor), buttons, wheel, keys
+/// by physical position, text; everything the helper holds is released on
+/// every revoke. Only ever under a control grant. On a Wayland desktop the
+/// session starts with `RA_HOST_EVENT_DESK_LIMITED`: no panic key and no
+/// "local user wins" there. A display that cannot be used makes
+/// `ra_host_invite` fail with `RA_RESULT_BACKEND`.
 ///
 /// # Safety
 /// `backends` is NULL or a handle used by no other thread; `display` is NULL

@@ -48,7 +48,9 @@ pub const RA_HOST_EVENT_ENDED: u32 = 12;
 pub const RA_HOST_EVENT_INVITATION_CLOSED: u32 = 13;
 /// A backend failed (`backend`: `RA_BACKEND_*`, `backend_result`, and
 /// `description`); a C callback that panicked or returned an error is
-/// reported this way.
+/// reported this way, and so is the built-in screen capturer losing its
+/// screen (`RA_BACKEND_CAPTURER`, `RA_RESULT_BACKEND`: an X server that
+/// went away, a Wayland session the desktop ended), once per failure.
 pub const RA_HOST_EVENT_BACKEND_ERROR: u32 = 14;
 /// Clipboard sharing was turned on or off (`enabled`), by
 /// `ra_host_set_clipboard_sharing` or by a policy change.
@@ -62,6 +64,13 @@ pub const RA_HOST_EVENT_PANIC_KEY: u32 = 17;
 /// A text copied on the host was sent to the helper (`connection`, `bytes`;
 /// see `ra_host_backends_use_system_clipboard`).
 pub const RA_HOST_EVENT_CLIPBOARD_SENT: u32 = 18;
+/// Told once, as the session starts: this desk can have neither a panic key
+/// nor "the local user wins" (a Wayland desktop lets no application watch
+/// the keyboard and pointer outside its windows); `text` and `description`
+/// say why and what the person at the desk can do instead. Settings of
+/// `ra_host_backends_set_panic_key` and `ra_host_backends_set_local_user_wins_ms`
+/// for the session's own display were left out.
+pub const RA_HOST_EVENT_DESK_LIMITED: u32 = 19;
 
 /// The capturer.
 pub const RA_BACKEND_CAPTURER: u32 = 1;
@@ -102,8 +111,9 @@ pub struct ra_host_event_data {
     pub helper_name: *const c_char,
     /// The helper's network address, `"IP:PORT"`.
     pub peer: *const c_char,
-    /// The chat message (`RA_HOST_EVENT_CHAT`), or the clipboard text
-    /// (`RA_HOST_EVENT_CLIPBOARD`).
+    /// The chat message (`RA_HOST_EVENT_CHAT`), the clipboard text
+    /// (`RA_HOST_EVENT_CLIPBOARD`), or why the desk is limited
+    /// (`RA_HOST_EVENT_DESK_LIMITED`).
     pub text: *const c_char,
     /// The reason, as a number of the kind's family (`RA_END_*`, `RA_DENY_*`,
     /// `RA_REVOKE_*`, `RA_CLOSE_*`), or `RA_REASON_OTHER`.
@@ -300,6 +310,17 @@ fn fill_host(data: &mut ra_host_event_data, strings: &mut Strings, event: HostEv
             data.backend_result = RA_RESULT_BACKEND;
             data.description = strings.add(&message);
         }
+        HostEvent::CaptureFailed { message, .. } => {
+            data.kind = RA_HOST_EVENT_BACKEND_ERROR;
+            data.backend = RA_BACKEND_CAPTURER;
+            data.backend_result = RA_RESULT_BACKEND;
+            data.description = strings.add(&message);
+        }
+        HostEvent::DeskLimited { reason } => {
+            data.kind = RA_HOST_EVENT_DESK_LIMITED;
+            data.text = strings.add(&reason);
+            data.description = strings.add(&reason);
+        }
         // Added to ra-core after this version: `description` tells what it is.
         _ => {}
     }
@@ -375,5 +396,11 @@ mod tests {
             text(failed.data.description),
             "cannot use the system clipboard"
         );
+        let limited = ra_host_event::new(HostItem::Event(HostEvent::DeskLimited {
+            reason: "no panic key here".into(),
+        }));
+        assert_eq!(limited.data.kind, RA_HOST_EVENT_DESK_LIMITED);
+        assert_eq!(text(limited.data.text), "no panic key here");
+        assert_eq!(text(limited.data.description), "no panic key here");
     }
 }

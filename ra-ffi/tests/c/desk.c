@@ -152,14 +152,7 @@ int main(void) {
     CHECK(wait_host(host, RA_HOST_EVENT_PANIC_KEY, &hd, &event));
     ra_host_event_free(event);
 
-    CHECK_OK(ra_helper_request_control(helper));
-    CHECK(wait_host(host, RA_HOST_EVENT_CONTROL_REQUESTED, &hd, &event));
-    ra_host_event_free(event);
-    CHECK_OK(ra_host_grant_control(host, conn));
-    ra_helper_event *hevent = NULL;
-    ra_helper_event_data d2 = RA_SIZED(ra_helper_event_data);
-    CHECK(wait_helper(helper, RA_HELPER_EVENT_CONTROL_GRANTED, &d2, &hevent));
-    ra_helper_event_free(hevent);
+    CHECK(helper_gets_control(host, helper, conn));
 
     /* The helper holds a key down (once the desk's last keys no longer hold
      * its input back). */
@@ -185,6 +178,8 @@ int main(void) {
         CHECK(hd.reason == RA_REVOKE_PANIC_KEY && strcmp(hd.reason_name, "panic_key") == 0);
         ra_host_event_free(event);
     }
+    ra_helper_event *hevent = NULL;
+    ra_helper_event_data d2 = RA_SIZED(ra_helper_event_data);
     CHECK(wait_helper(helper, RA_HELPER_EVENT_CONTROL_REVOKED, &d2, &hevent));
     if (hevent) {
         CHECK(d2.reason == RA_REVOKE_PANIC_KEY);

@@ -215,6 +215,28 @@ static inline ra_helper *helper_joins(ra_host *host, uint64_t *conn) {
     return helper;
 }
 
+/* The helper asks for control and the host grants it; 1 once the helper
+ * was told (CHECKs fail otherwise). */
+static inline int helper_gets_control(ra_host *host, ra_helper *helper, uint64_t conn) {
+    ra_host_event *event = NULL;
+    ra_host_event_data hd = RA_SIZED(ra_host_event_data);
+    ra_helper_event *hevent = NULL;
+    ra_helper_event_data d = RA_SIZED(ra_helper_event_data);
+    CHECK_OK(ra_helper_request_control(helper));
+    int asked = wait_host(host, RA_HOST_EVENT_CONTROL_REQUESTED, &hd, &event);
+    CHECK(asked);
+    if (asked) {
+        ra_host_event_free(event);
+    }
+    CHECK_OK(ra_host_grant_control(host, conn));
+    int granted = wait_helper(helper, RA_HELPER_EVENT_CONTROL_GRANTED, &d, &hevent);
+    CHECK(granted);
+    if (granted) {
+        ra_helper_event_free(hevent);
+    }
+    return granted;
+}
+
 /* ---------- the local user wins ---------- */
 
 /* Sends `event` every 100 ms until the injector saw something new (at

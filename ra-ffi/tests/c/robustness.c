@@ -268,6 +268,8 @@ static void test_backends(void) {
     EXPECT(ra_host_backends_use_system_injector(G(ra_host_backends), NULL), RA_RESULT_INVALID_HANDLE);
     EXPECT(ra_host_backends_set_panic_key(NULL, NULL, NULL), RA_RESULT_NULL_POINTER);
     EXPECT(ra_host_backends_set_panic_key(G(ra_host_backends), NULL, NULL), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_host_backends_set_wayland_api(NULL, RA_WAYLAND_API_MUTTER), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_host_backends_set_wayland_api(G(ra_host_backends), RA_WAYLAND_API_MUTTER), RA_RESULT_INVALID_HANDLE);
     EXPECT(ra_host_backends_set_local_user_wins_ms(NULL, NULL, 1500), RA_RESULT_NULL_POINTER);
     EXPECT(ra_host_backends_set_local_user_wins_ms(G(ra_host_backends), NULL, 1500),
            RA_RESULT_INVALID_HANDLE);
@@ -302,6 +304,11 @@ static void test_backends(void) {
     EXPECT(ra_host_backends_use_screen_capturer(b, "\xff"), RA_RESULT_INVALID_UTF8);
     CHECK_OK(ra_host_backends_use_screen_capturer(b, ":4095"));
     CHECK_OK(ra_host_backends_use_system_injector(b, ":4095"));
+    /* How a Wayland desktop's session is opened: one of the two, nothing else. */
+    EXPECT(ra_host_backends_set_wayland_api(b, 0), RA_RESULT_INVALID_ARGUMENT);
+    EXPECT(ra_host_backends_set_wayland_api(b, 3), RA_RESULT_INVALID_ARGUMENT);
+    CHECK_OK(ra_host_backends_set_wayland_api(b, RA_WAYLAND_API_MUTTER));
+    CHECK_OK(ra_host_backends_set_wayland_api(b, RA_WAYLAND_API_PORTAL));
     CHECK_OK(ra_host_backends_free(b));
 }
 

@@ -69,8 +69,6 @@ int main(void) {
     uint64_t conn = 0;
     ra_helper *helper = helper_joins(host, &conn);
     REQUIRE(helper != NULL);
-    ra_host_event *event = NULL;
-    ra_host_event_data hd = RA_SIZED(ra_host_event_data);
 
     /* The picture is the screen. */
     ra_helper_event *hevent = NULL;
@@ -84,12 +82,7 @@ int main(void) {
     ra_helper_event_free(hevent);
 
     /* A click by the helper reaches the X client where it was sent. */
-    CHECK_OK(ra_helper_request_control(helper));
-    CHECK(wait_host(host, RA_HOST_EVENT_CONTROL_REQUESTED, &hd, &event));
-    ra_host_event_free(event);
-    CHECK_OK(ra_host_grant_control(host, conn));
-    CHECK(wait_helper(helper, RA_HELPER_EVENT_CONTROL_GRANTED, &d, &hevent));
-    ra_helper_event_free(hevent);
+    CHECK(helper_gets_control(host, helper, conn));
     ra_input_event click[] = {
         {RA_INPUT_POINTER_MOVE, 123, 87, 0, 0, 0, NULL},
         {RA_INPUT_BUTTON, 0, 0, RA_BUTTON_LEFT, 0, 1, NULL},

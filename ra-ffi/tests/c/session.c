@@ -405,12 +405,7 @@ int main(void) {
         ra_helper_event_free(hevent);
     }
     CHECK_RESULT(ra_helper_send_input(helper, &early, 1), RA_RESULT_NOT_CONTROLLING);
-    CHECK_OK(ra_helper_request_control(helper));
-    CHECK(wait_host(host, RA_HOST_EVENT_CONTROL_REQUESTED, &hd, &event));
-    ra_host_event_free(event);
-    CHECK_OK(ra_host_grant_control(host, conn));
-    CHECK(wait_helper(helper, RA_HELPER_EVENT_CONTROL_GRANTED, &d, &hevent));
-    ra_helper_event_free(hevent);
+    CHECK(helper_gets_control(host, helper, conn));
     CHECK_OK(ra_helper_get_control_state(helper, &state));
     CHECK(state == RA_CONTROL_GRANTED);
 

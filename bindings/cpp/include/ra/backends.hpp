@@ -34,7 +34,9 @@ public:
         check(ra_host_backends_use_synthetic_capturer(handle_.get(), width, height, frame_rate));
         return *this;
     }
-    /// The real screen of X display `display` (nullptr: $DISPLAY), opened when the session starts.
+    /// The real screen, opened when the session starts: X display `display`,
+    /// or with nullptr the session's own (on a Wayland desktop its PipeWire
+    /// streams, through a session opened as wayland_api() says; else $DISPLAY).
     HostBackends& screen_capturer(const char* display = nullptr) {
         check(ra_host_backends_use_screen_capturer(handle_.get(), display));
         return *this;
@@ -80,9 +82,18 @@ public:
         check(ra_host_backends_use_log_injector(handle_.get()));
         return *this;
     }
-    /// Real input into X display `display` (nullptr: $DISPLAY), under a grant only.
+    /// Real input, under a grant only: into X display `display`, or with
+    /// nullptr the session's own (on Wayland through the capturer's session;
+    /// the host then hears RA_HOST_EVENT_DESK_LIMITED: no panic key there).
     HostBackends& system_injector(const char* display = nullptr) {
         check(ra_host_backends_use_system_injector(handle_.get(), display));
+        return *this;
+    }
+    /// How the real-screen backends open their session on a Wayland desktop:
+    /// RA_WAYLAND_API_PORTAL (the default: the desktop's dialog asks) or
+    /// RA_WAYLAND_API_MUTTER (GNOME's own API, no dialog).
+    HostBackends& wayland_api(uint32_t api) {
+        check(ra_host_backends_set_wayland_api(handle_.get(), api));
         return *this;
     }
     /// An injector written in C++; owned as capturer().

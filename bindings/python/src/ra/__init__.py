@@ -45,7 +45,7 @@ from ._common import (DISPLAY_ALL, INFINITE, MAX_CLIPBOARD_BYTES, MAX_CURSOR_SID
                       debug_inject_panic, key_code, result_message, result_name, version)
 from ._version import IncompatibleLibraryError, __version__, compatible
 from .broker import BrokerOptions, CodeInfo, Diagnosis, DiagnosisCheck
-from .capture import CapturedFrame, Capturer, Screen
+from .capture import CapturedFrame, Capturer, Screen, WaylandApi
 from .encode import BuiltinEncoder, EncodedFrame, Encoder
 from .events import (Backend, Control, CursorShape, CursorUpdate, Display, Frame,
                      HelperEvent, HelperEventKind, HostEvent, HostEventKind, Path, PointerKind)
@@ -64,7 +64,7 @@ __all__ = [
     "result_message", "key_code", "debug_inject_panic", "PanicPoint",
     "INFINITE", "MAX_CLIPBOARD_BYTES", "MAX_CURSOR_SIDE", "MAX_INPUT_EVENTS", "DISPLAY_ALL",
     "Policy", "PolicySettings", "Invitation", "InvitationInfo",
-    "Host", "HostEventCallback", "Desk", "Screen", "Helper", "HelperEventCallback",
+    "Host", "HostEventCallback", "Desk", "Screen", "WaylandApi", "Helper", "HelperEventCallback",
     "AssistOffer", "BrokerOptions", "CodeInfo", "Diagnosis", "DiagnosisCheck",
     "HostEvent", "HostEventKind", "HelperEvent", "HelperEventKind", "Frame", "Display",
     "CursorShape", "CursorUpdate", "Path", "Control", "PointerKind", "Backend",

@@ -379,6 +379,7 @@ for _name, _restype, _args in [
     ("ra_diagnosis_free", ra_result, [P]),
     ("ra_host_backends_use_screen_capturer", ra_result, [P, c_char_p]),
     ("ra_host_backends_use_system_injector", ra_result, [P, c_char_p]),
+    ("ra_host_backends_set_wayland_api", ra_result, [P, c_uint32]),
     ("ra_host_backends_set_panic_key", ra_result, [P, c_char_p, c_char_p]),
     ("ra_host_backends_set_local_user_wins_ms", ra_result, [P, c_char_p, c_uint32]),
     ("ra_host_backends_use_system_clipboard", ra_result, [P, c_char_p]),

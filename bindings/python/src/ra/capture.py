@@ -1,19 +1,21 @@
 """Where the host's picture comes from: a capturer written in Python
-(:class:`Capturer`), the real screen of an X display (:class:`Screen`), or
-the library's synthetic test pattern (the default)."""
+(:class:`Capturer`), the real screen — an X display or, on a Wayland
+desktop, the session's own screen (:class:`Screen`) — or the library's
+synthetic test pattern (the default)."""
 
 from __future__ import annotations
 
 import ctypes
 import threading
 from dataclasses import dataclass
+from enum import IntEnum
 from typing import Optional, Set
 
 from . import _native as n
 from ._common import Result, _CallbackErrors, _check
 from .events import CursorUpdate
 
-__all__ = ["CapturedFrame", "Capturer", "Screen"]
+__all__ = ["CapturedFrame", "Capturer", "Screen", "WaylandApi"]
 
 
 @dataclass(frozen=True)
@@ -127,18 +129,36 @@ class _CapturerBridge:
             _check(result)
 
 
+class WaylandApi(IntEnum):
+    """How :class:`Screen` opens its session on a Wayland desktop
+    (``RA_WAYLAND_API_*``)."""
+
+    #: The xdg-desktop-portal: the desktop's own dialog asks the person at
+    #: the desk (the host waits for the answer; it goes into the audit log).
+    PORTAL = 1
+    #: GNOME's own API (mutter), no dialog: for privileged components and tests.
+    MUTTER = 2
+
+
 @dataclass(frozen=True)
 class Screen:
-    """The real screen of an X ``display`` (``None``: ``$DISPLAY``), shared
-    instead of the synthetic pattern; with ``inject_input`` the helper's
-    input is injected there for real (under a grant only). A display that
-    cannot be used makes the host fail to start with ``Error(BACKEND)``."""
+    """The real screen shared instead of the synthetic pattern: the X
+    ``display``, or with ``None`` the session's own — on a Wayland desktop
+    its PipeWire streams through a remote-desktop session opened as
+    ``wayland_api`` says, otherwise ``$DISPLAY``. With ``inject_input`` the
+    helper's input is injected there for real (under a grant only; on
+    Wayland through the same session, and the host's first event is
+    ``HostEventKind.DESK_LIMITED``: no panic key there). A screen that
+    cannot be used (or a refused dialog) makes the host fail to start with
+    ``Error(BACKEND)``."""
 
     display: Optional[str] = None
     inject_input: bool = False
+    wayland_api: WaylandApi = WaylandApi.PORTAL
 
     def _apply(self, backends: ctypes.c_void_p) -> None:
         display = self.display.encode() if self.display is not None else None
+        _check(n.lib.ra_host_backends_set_wayland_api(backends, int(self.wayland_api)))
         _check(n.lib.ra_host_backends_use_screen_capturer(backends, display))
         if self.inject_input:
             _check(n.lib.ra_host_backends_use_system_injector(backends, display))

@@ -39,6 +39,7 @@ class HostEventKind(IntEnum):
     CLIPBOARD = 16
     PANIC_KEY = 17
     CLIPBOARD_SENT = 18
+    DESK_LIMITED = 19
 
 
 class HelperEventKind(IntEnum):

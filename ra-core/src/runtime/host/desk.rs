@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
-use crate::desk::{DeskClipboard, DeskPart, DeskSignal, DeskSink, DeskWatcher, HostDesk};
+use crate::desk::{
+    DeskClipboard, DeskPart, DeskSignal, DeskSink, DeskWatcher, DesktopConsent, HostDesk,
+};
 use crate::runtime::error::InviteError;
 use crate::session::DeskCommand;
 
@@ -17,6 +19,10 @@ pub(super) struct DeskDriver {
     sink: DeskSink,
     /// How long the helper's input is held back after local input.
     pub(super) local_user_wins: Duration,
+    /// Why the desk has no panic key and no local-input watcher, if so.
+    pub(super) limitation: Option<String>,
+    /// The desktop's own consent, for the audit log.
+    pub(super) desktop_consent: Option<DesktopConsent>,
 }
 
 impl DeskDriver {
@@ -49,6 +55,8 @@ impl DeskDriver {
             clipboard: desk.clipboard,
             sink,
             local_user_wins: desk.local_user_wins,
+            limitation: desk.limitation,
+            desktop_consent: desk.desktop_consent,
         })
     }
 

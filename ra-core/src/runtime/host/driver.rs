@@ -151,6 +151,7 @@ impl HostDriver {
                 selected,
                 area,
             } => self.core.handle_displays(now, displays, selected, area),
+            PipelineReport::CaptureFailed(error) => self.core.handle_capture_failure(now, &error),
         }
     }
 

@@ -147,7 +147,7 @@ pub(crate) fn spawn_host(start: HostStart, prepared: PreparedHost) -> (HostHandl
         pipeline,
         reports,
         injector,
-        desk,
+        mut desk,
         desk_signals,
         stats,
     } = prepared;
@@ -163,6 +163,8 @@ pub(crate) fn spawn_host(start: HostStart, prepared: PreparedHost) -> (HostHandl
     }
     config.offer = start.offer;
     config.local_user_wins = desk.local_user_wins;
+    config.desk_limitation = desk.limitation.take();
+    config.desktop_consent = desk.desktop_consent.take();
     let core = HostEndpoint::new(config, Instant::now(), Box::new(rand_core::OsRng));
     let (net_tx, net_rx) = mpsc::unbounded_channel();
     let (alive_tx, alive_rx) = mpsc::unbounded_channel();

@@ -5,8 +5,8 @@
 
 use std::time::Instant;
 
-use super::{HostEndpoint, MediaCommand, Phase};
-use crate::media::{CursorUpdate, DisplayId, DisplayInfo, Rect};
+use super::{HostEndpoint, HostEvent, MediaCommand, Phase};
+use crate::media::{CaptureError, CursorUpdate, DisplayId, DisplayInfo, Rect};
 use crate::proto::{self, envelope::Message};
 use crate::session::types::{CommandError, ConnectionId};
 use crate::session::wire::cursor_to_wire;
@@ -113,6 +113,17 @@ impl HostEndpoint {
     /// the picture are scaled onto the area.
     pub fn set_picture_size(&mut self, width: u32, height: u32) {
         self.picture_size = Some((width, height));
+    }
+
+    /// The screen could not be captured (the video waits for the helper's
+    /// next keyframe request or display selection): the application is
+    /// told, with whether the source itself is gone (a closed display, a
+    /// Wayland session the desktop ended).
+    pub fn handle_capture_failure(&mut self, _now: Instant, error: &CaptureError) {
+        self.emit(HostEvent::CaptureFailed {
+            source_lost: matches!(error, CaptureError::SourceLost(_)),
+            message: error.to_string(),
+        });
     }
 
     /// Sends the pointer's position (and shape, when it changed) to a live,

@@ -139,6 +139,24 @@ pub enum HostEvent {
         /// What went wrong.
         message: String,
     },
+    /// The screen could not be captured: the helper's video stops until it
+    /// asks for a keyframe or another display. Told once per failure (again
+    /// only after pictures came back).
+    CaptureFailed {
+        /// Whether the source itself is gone (the display server closed, the
+        /// desktop ended the remote-desktop session); retrying may still
+        /// fail.
+        source_lost: bool,
+        /// What went wrong.
+        message: String,
+    },
+    /// Told once, at the start: this desk can have neither a panic key nor
+    /// "the local user wins" (a Wayland desktop lets no application watch
+    /// the keyboard and pointer outside its windows).
+    DeskLimited {
+        /// Why, and what the person at the desk can do instead.
+        reason: String,
+    },
 }
 
 /// What the driver must send or do on a connection.

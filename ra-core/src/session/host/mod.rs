@@ -44,6 +44,7 @@ use super::wire::{
     envelope, sanitize_display_text,
 };
 use crate::audit::AuditEvent;
+use crate::desk::DesktopConsent;
 use crate::invitation::SessionId;
 use crate::media::{DisplayId, DisplayInfo, Rect};
 use crate::policy::Policy;
@@ -75,6 +76,12 @@ pub struct HostConfig {
     /// How long the helper's input is held back after the local user's own
     /// input ([`crate::desk::DeskSignal::LocalInput`]).
     pub local_user_wins: Duration,
+    /// Why the host's desk has no panic key and no local-input watcher, if
+    /// so: told once as [`HostEvent::DeskLimited`].
+    pub desk_limitation: Option<String>,
+    /// The desktop's own consent, recorded after the opening
+    /// ([`AuditEvent::DesktopConsent`]).
+    pub desktop_consent: Option<DesktopConsent>,
 }
 
 impl HostConfig {
@@ -95,6 +102,8 @@ impl HostConfig {
             max_failed_attempts: 5,
             auth_timeout: Duration::from_secs(10),
             offer: None,
+            desk_limitation: None,
+            desktop_consent: None,
             local_user_wins: crate::desk::DEFAULT_LOCAL_USER_WINS,
         }
     }
@@ -111,6 +120,8 @@ impl std::fmt::Debug for HostConfig {
             .field("auth_timeout", &self.auth_timeout)
             .field("offer", &self.offer)
             .field("local_user_wins", &self.local_user_wins)
+            .field("desk_limitation", &self.desk_limitation)
+            .field("desktop_consent", &self.desktop_consent)
             .finish_non_exhaustive()
     }
 }
@@ -257,6 +268,16 @@ impl HostEndpoint {
                 expires_at: offer.expires_at,
                 addresses: offer.addresses,
             });
+        }
+        if let Some(consent) = config.desktop_consent {
+            endpoint.record(AuditEvent::DesktopConsent {
+                api: consent.api,
+                monitors: consent.monitors,
+                input_allowed: consent.input_allowed,
+            });
+        }
+        if let Some(reason) = config.desk_limitation {
+            endpoint.emit(HostEvent::DeskLimited { reason });
         }
         if !endpoint.policy.allow_assistance {
             endpoint.close_invitation_for(now, InvitationCloseReason::Policy);
