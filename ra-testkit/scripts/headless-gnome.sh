@@ -7,9 +7,10 @@
 # XDG_RUNTIME_DIR (ra_testkit::gnome::HeadlessGnome does both), and with
 # WAYLAND_DISPLAY and XDG_CURRENT_DESKTOP=GNOME set before the bus starts so
 # that the services it activates (xdg-desktop-portal, its GNOME backend)
-# find the desktop. Prints one
-# line once mutter's RemoteDesktop API answers:
-#   ready BUS=<address> RUNTIME=<dir> WAYLAND=<socket name>
+# find the desktop. With RA_GNOME_XWAYLAND=1 mutter also runs Xwayland (X
+# clients on the desktop; package xwayland). Prints one line once mutter's
+# RemoteDesktop API answers:
+#   ready BUS=<address> RUNTIME=<dir> WAYLAND=<socket name> MUTTER=<pid>[ X11=<display>]
 # then keeps the desktop until its stdin closes (10 minutes at most), and
 # stops what it started, by PID. Logs go to $XDG_RUNTIME_DIR/../*.log.
 set -u
@@ -58,9 +59,25 @@ monitors=()
 for monitor in "$@"; do
     monitors+=(--virtual-monitor "$monitor")
 done
-mutter --headless --wayland --no-x11 "${monitors[@]}" --wayland-display "$WAYLAND_DISPLAY" \
-    >"$logs/mutter.log" 2>&1 &
-pids+=($!)
+if [ "${RA_GNOME_XWAYLAND:-}" = 1 ]; then
+    # Mutter gives the program after "--" the Xwayland display, and quits
+    # when it exits: it says the display and its PID through a pipe, then
+    # waits (stopped with the rest, by PID).
+    x11_pipe=$XDG_RUNTIME_DIR/x11-display
+    mkfifo "$x11_pipe"
+    mutter --headless --wayland "${monitors[@]}" --wayland-display "$WAYLAND_DISPLAY" -- \
+        bash -c 'echo "$DISPLAY $$" >"$0"; exec sleep 600' "$x11_pipe" \
+        >"$logs/mutter.log" 2>&1 &
+    pids+=($!)
+    x11_display="" x11_holder=""
+    read -r -t 60 x11_display x11_holder <"$x11_pipe" ||
+        { echo "headless-gnome.sh: mutter started no Xwayland; see $logs/mutter.log" >&2; exit 1; }
+    pids+=("$x11_holder")
+else
+    mutter --headless --wayland --no-x11 "${monitors[@]}" --wayland-display "$WAYLAND_DISPLAY" \
+        >"$logs/mutter.log" 2>&1 &
+    pids+=($!)
+fi
 
 # Mutter owns its name once its D-Bus API is up (an event, not a guess).
 if ! gdbus wait --session --timeout 60 org.gnome.Mutter.RemoteDesktop; then
@@ -75,5 +92,5 @@ wait_for_socket "$XDG_RUNTIME_DIR/$WAYLAND_DISPLAY" ||
     { echo "headless-gnome.sh: no Wayland socket; see $logs/mutter.log" >&2; exit 1; }
 kill -0 "${pids[1]}" 2>/dev/null ||
     { echo "headless-gnome.sh: WirePlumber stopped; see $logs/wireplumber.log" >&2; exit 1; }
-echo "ready BUS=$DBUS_SESSION_BUS_ADDRESS RUNTIME=$XDG_RUNTIME_DIR WAYLAND=$WAYLAND_DISPLAY"
+echo "ready BUS=$DBUS_SESSION_BUS_ADDRESS RUNTIME=$XDG_RUNTIME_DIR WAYLAND=$WAYLAND_DISPLAY MUTTER=${pids[2]}${x11_display:+ X11=$x11_display}"
 read -r -t 600 _ || true

@@ -35,8 +35,17 @@ pub struct HeadlessGnome {
     session: Child,
     stdin: Option<ChildStdin>,
     env: WaylandEnv,
+    /// What else the ready line said: mutter's PID, Xwayland's display.
+    extras: Extras,
     /// The scratch directory (the runtime directory and the logs).
     dir: PathBuf,
+}
+
+/// The ready line's optional parts.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Extras {
+    mutter_pid: Option<u32>,
+    x11_display: Option<String>,
 }
 
 impl HeadlessGnome {
@@ -45,6 +54,19 @@ impl HeadlessGnome {
     /// # Errors
     /// A description (with the logs' place) when it cannot start.
     pub fn start(monitors: &[(u32, u32)]) -> Result<Self, String> {
+        Self::start_with(monitors, false)
+    }
+
+    /// Starts a desktop that also runs Xwayland, so that X clients can draw
+    /// on it ([`HeadlessGnome::x11_display`]; package `xwayland`).
+    ///
+    /// # Errors
+    /// As [`HeadlessGnome::start`].
+    pub fn start_with_xwayland(monitors: &[(u32, u32)]) -> Result<Self, String> {
+        Self::start_with(monitors, true)
+    }
+
+    fn start_with(monitors: &[(u32, u32)], xwayland: bool) -> Result<Self, String> {
         // A test that failed while holding it leaves it poisoned: still free.
         let turn = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
         let dir = std::env::temp_dir().join(format!(
@@ -69,6 +91,7 @@ impl HeadlessGnome {
             // client) find the desktop.
             .env("WAYLAND_DISPLAY", WAYLAND_DISPLAY)
             .env("XDG_CURRENT_DESKTOP", "GNOME")
+            .env("RA_GNOME_XWAYLAND", if xwayland { "1" } else { "0" })
             .env_remove("DISPLAY")
             .env_remove("DBUS_SESSION_BUS_ADDRESS")
             .stdin(Stdio::piped())
@@ -91,6 +114,7 @@ impl HeadlessGnome {
             session,
             stdin,
             env: WaylandEnv::default(),
+            extras: Extras::default(),
             dir,
         };
         let line = ready.recv_timeout(START_TIMEOUT).map_err(|_| {
@@ -99,7 +123,7 @@ impl HeadlessGnome {
                 desktop.dir.display()
             )
         })?;
-        desktop.env = parse_ready(&line).ok_or_else(|| {
+        (desktop.env, desktop.extras) = parse_ready(&line).ok_or_else(|| {
             format!(
                 "the headless desktop did not start ({:?}); logs in {}",
                 line.trim(),
@@ -112,6 +136,17 @@ impl HeadlessGnome {
     /// Where the desktop's bus, PipeWire and compositor are.
     pub fn env(&self) -> &WaylandEnv {
         &self.env
+    }
+
+    /// The Xwayland display (`:N`) of a desktop started with
+    /// [`HeadlessGnome::start_with_xwayland`].
+    pub fn x11_display(&self) -> Option<&str> {
+        self.extras.x11_display.as_deref()
+    }
+
+    /// The compositor's PID (to read its CPU time).
+    pub fn mutter_pid(&self) -> Option<u32> {
+        self.extras.mutter_pid
     }
 
     /// A command that runs as a client of this desktop (its bus, runtime
@@ -359,16 +394,27 @@ impl Drop for EventDemo {
 }
 
 /// `ready BUS=… RUNTIME=… WAYLAND=…` → the environment.
-fn parse_ready(line: &str) -> Option<WaylandEnv> {
+fn parse_ready(line: &str) -> Option<(WaylandEnv, Extras)> {
     let rest = line.trim().strip_prefix("ready ")?;
     let bus = rest.strip_prefix("BUS=")?;
     let (bus, rest) = bus.split_once(" RUNTIME=")?;
-    let (runtime, wayland) = rest.split_once(" WAYLAND=")?;
-    Some(WaylandEnv {
+    let (runtime, rest) = rest.split_once(" WAYLAND=")?;
+    let mut parts = rest.split(' ');
+    let wayland = parts.next()?;
+    let mut extras = Extras::default();
+    for part in parts {
+        match part.split_once('=')? {
+            ("MUTTER", pid) => extras.mutter_pid = pid.parse().ok(),
+            ("X11", display) => extras.x11_display = Some(display.to_owned()),
+            _ => {}
+        }
+    }
+    let env = WaylandEnv {
         bus_address: Some(bus.to_owned()),
         runtime_dir: Some(PathBuf::from(runtime)),
         wayland_display: Some(wayland.to_owned()),
-    })
+    };
+    Some((env, extras))
 }
 
 /// The runtime directory must be the user's alone (PipeWire and mutter check).
@@ -384,10 +430,11 @@ mod tests {
 
     #[test]
     fn the_ready_line_gives_the_environment() {
-        let env = parse_ready(
+        let (env, extras) = parse_ready(
             "ready BUS=unix:path=/tmp/dbus-x,guid=1 RUNTIME=/tmp/ra-gnome/xdg WAYLAND=wayland-ra\n",
         )
         .unwrap();
+        assert_eq!(extras, Extras::default());
         assert_eq!(
             env.bus_address.as_deref(),
             Some("unix:path=/tmp/dbus-x,guid=1")
@@ -395,5 +442,17 @@ mod tests {
         assert_eq!(env.runtime_dir, Some(PathBuf::from("/tmp/ra-gnome/xdg")));
         assert_eq!(env.wayland_display.as_deref(), Some("wayland-ra"));
         assert!(parse_ready("error").is_none());
+        let (env, extras) = parse_ready(
+            "ready BUS=unix:path=/b RUNTIME=/r WAYLAND=wayland-ra MUTTER=4242 X11=:3\n",
+        )
+        .unwrap();
+        assert_eq!(env.wayland_display.as_deref(), Some("wayland-ra"));
+        assert_eq!(
+            extras,
+            Extras {
+                mutter_pid: Some(4242),
+                x11_display: Some(":3".into()),
+            }
+        );
     }
 }
