@@ -26,7 +26,7 @@ demo) ;;
 test)
     packages+=(
         x11-utils         # xwd, xdpyinfo
-        x11-xserver-utils # xrandr, xsetroot
+        x11-xserver-utils # xrandr, xsetroot, xhost
         # ra-viewer's window (winit + softbuffer load these with dlopen at run
         # time; building needs no -dev package):
         libx11-xcb1
@@ -35,6 +35,7 @@ test)
         libxi6
         libxkbcommon-x11-0
         ffmpeg            # the baseline of ra-screen-bench (x11grab + libx264); no test needs it
+        xwayland          # ra-screen-bench --desktop wayland draws its scenes through it; no test needs it
         # Only for ra-capture's optional `xcap` feature (found by building it):
         libgbm-dev
         libwayland-dev

@@ -60,13 +60,16 @@ for monitor in "$@"; do
     monitors+=(--virtual-monitor "$monitor")
 done
 if [ "${RA_GNOME_XWAYLAND:-}" = 1 ]; then
-    # Mutter gives the program after "--" the Xwayland display, and quits
-    # when it exits: it says the display and its PID through a pipe, then
-    # waits (stopped with the rest, by PID).
+    # Mutter gives the program after "--" the Xwayland display (and its
+    # cookie), and quits when it exits: it lets the user's own clients in
+    # without the cookie (xhost, package x11-xserver-utils), says the
+    # display and its PID through a pipe, then waits (stopped with the rest,
+    # by PID).
     x11_pipe=$XDG_RUNTIME_DIR/x11-display
     mkfifo "$x11_pipe"
     mutter --headless --wayland "${monitors[@]}" --wayland-display "$WAYLAND_DISPLAY" -- \
-        bash -c 'echo "$DISPLAY $$" >"$0"; exec sleep 600' "$x11_pipe" \
+        bash -c 'xhost "+si:localuser:$(id -un)" >/dev/null; echo "$DISPLAY $$" >"$0"; exec sleep 600' \
+        "$x11_pipe" \
         >"$logs/mutter.log" 2>&1 &
     pids+=($!)
     x11_display="" x11_holder=""

@@ -7,14 +7,19 @@
 //! ```text
 //! cargo run --release -p ra-benches --bin ra-screen-bench
 //! cargo run --release -p ra-benches --bin ra-screen-bench -- --choose-settings
+//! cargo run --release -p ra-benches --bin ra-screen-bench -- --compare-desktops
 //! ```
 //!
 //! (`-- --help` lists the flags: `--duration`, `--scenario`, `--no-ffmpeg`,
 //! `--x264-crf N` to run the baseline at another quality, `--content camera`
 //! to run ra's encoder in camera mode, `--snapshots DIR`
-//! to save each scenario's last screen as a PNG.)
+//! to save each scenario's last screen as a PNG, `--desktop wayland` to run
+//! on a private headless GNOME desktop through the Wayland capturer,
+//! `--compare-desktops` for ra on X11 and on Wayland side by side.)
 //! It needs `Xvfb` and, for the baseline, `ffmpeg` (both installed by
-//! `scripts/setup.sh`); without ffmpeg it measures ra alone and says so. It
+//! `scripts/setup.sh`); without ffmpeg it measures ra alone and says so. On
+//! Wayland it needs `mutter pipewire wireplumber xwayland` (also from
+//! `scripts/setup.sh test`). It
 //! stops by itself, in about two minutes with the defaults (about three for
 //! `--choose-settings`). Linux only (X11, Xvfb, `/proc`).
 //!

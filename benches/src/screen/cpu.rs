@@ -64,6 +64,9 @@ pub(crate) struct CpuSplit {
     pub(crate) pipeline: f64,
     /// `ra-video-decode`.
     pub(crate) decode: f64,
+    /// The capturer's own threads (`ra-pipewire`: the Wayland capturer
+    /// takes PipeWire's buffers there; the X11 capturer has none).
+    pub(crate) capture: f64,
     /// `bench-*`: drawing the scene, watching damage, reading ffmpeg.
     pub(crate) bench: f64,
     /// Everything else: tokio (both QUIC ends, the proxy, the collector), main.
@@ -86,6 +89,8 @@ impl CpuSplit {
                 &mut split.pipeline
             } else if name.starts_with("ra-video-deco") {
                 &mut split.decode
+            } else if name.starts_with("ra-pipewire") {
+                &mut split.capture
             } else if name.starts_with("bench-") {
                 &mut split.bench
             } else {
@@ -96,8 +101,8 @@ impl CpuSplit {
         split
     }
 
-    /// The host's share, an upper bound: pipeline + runtime.
+    /// The host's share, an upper bound: pipeline + capture threads + runtime.
     pub(crate) fn host(&self) -> f64 {
-        self.pipeline + self.runtime
+        self.pipeline + self.capture + self.runtime
     }
 }

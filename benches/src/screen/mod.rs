@@ -3,6 +3,21 @@
 //! ultrafast -tune zerolatency`). How to run it is in the binary's doc
 //! (`benches/src/bin/ra-screen-bench.rs`); what it measures and how is here.
 //!
+//! # The desktops
+//!
+//! By default the scenes run on a private Xvfb, captured with the X11
+//! capturer. `--desktop wayland` runs them on a private headless GNOME
+//! desktop (mutter 43, software rendering), drawn by the same X client
+//! through its Xwayland into a window covering the monitor, and captured by
+//! the Wayland capturer through a mutter remote-desktop session (PipeWire;
+//! no ffmpeg baseline there). There "capture ms" runs from the drawing to
+//! the frame, so it includes mutter's compositing and recording; "capture
+//! CPU ms per frame" is ra's own work: the pipeline thread's CPU inside
+//! `next_frame` plus the capturer's PipeWire thread (`ra-pipewire`). The
+//! display server's CPU row is mutter's. `--compare-desktops` runs ra on
+//! both, one after the other, and prints each figure side by side with the
+//! Wayland/X11 ratio against the target of 1.5× (`compare`).
+//!
 //! # The scenarios
 //!
 //! The bench starts its own Xvfb at 1920×1080 and draws on its root window
@@ -109,6 +124,7 @@
 
 mod baseline;
 mod child;
+mod compare;
 mod cpu;
 mod driver;
 mod painter;
@@ -118,13 +134,13 @@ mod scenes;
 mod screenshot;
 mod session;
 mod settings;
+mod stage;
 
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
 use clap::{Parser, ValueEnum};
-use ra_capture::xvfb::Xvfb;
 use ra_codec::{ContentKind, EncoderSettings};
 use ra_core::media::Timestamp;
 
@@ -137,6 +153,7 @@ use report::{ScenarioResult, notes, table, targets};
 use scenes::Scenario;
 use session::run_ours;
 use settings::choose_settings;
+use stage::{Desktop, Stage};
 
 /// Screen width in pixels (the §5 targets are for 1920×1080).
 const WIDTH: u16 = 1920;
@@ -161,6 +178,16 @@ type Res<T> = Result<T, BoxError>;
     about = "ra on a real X screen (Xvfb, 1920x1080) against ffmpeg x11grab + libx264"
 )]
 struct Args {
+    /// The desktop the scenes run on: Xvfb (`x11`), or a headless GNOME
+    /// desktop captured through PipeWire (`wayland`; the scenes drawn
+    /// through its Xwayland, no ffmpeg baseline there: compare with a run on
+    /// `x11`).
+    #[arg(long, value_enum, default_value = "x11")]
+    desktop: Desktop,
+    /// Run ra alone on X11 and then on Wayland, the same scenes, and print
+    /// each figure side by side against the target (Wayland within 1.5x).
+    #[arg(long, conflicts_with_all = ["desktop", "choose_settings"])]
+    compare_desktops: bool,
     /// Seconds each scenario changes the screen, for ra and again for ffmpeg.
     #[arg(long, default_value_t = 6.0)]
     duration: f64,
@@ -208,6 +235,114 @@ fn micros(time: SystemTime) -> u64 {
     Timestamp::from(time).as_micros()
 }
 
+/// The scenarios, how long each changes the screen, and ra's encoder
+/// settings, as the flags say.
+fn plan(args: &Args) -> (Vec<Scenario>, Duration, EncoderSettings) {
+    let scenarios = if args.scenario.is_empty() {
+        Scenario::ALL.to_vec()
+    } else {
+        args.scenario.clone()
+    };
+    let duration = Duration::from_secs_f64(args.duration.max(0.5));
+    let settings = EncoderSettings {
+        content: match args.content {
+            None => EncoderSettings::default().content,
+            Some(Content::Screen) => ContentKind::Screen,
+            Some(Content::Camera) => ContentKind::Camera,
+        },
+        ..EncoderSettings::default()
+    };
+    (scenarios, duration, settings)
+}
+
+/// The runtime the sessions run on (`None`, said on stderr, if it cannot start).
+fn start_runtime() -> Option<tokio::runtime::Runtime> {
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => Some(runtime),
+        Err(e) => {
+            eprintln!("ra-screen-bench: cannot start tokio: {e}");
+            None
+        }
+    }
+}
+
+/// `--compare-desktops`: ra on X11, then on Wayland; the report on stdout.
+fn run_comparison(args: &Args, started: Instant, ticks: f64) -> ExitCode {
+    let Some(runtime) = start_runtime() else {
+        return ExitCode::FAILURE;
+    };
+    let (scenarios, duration, settings) = plan(args);
+    let load_before = machine::load_average().unwrap_or_else(|| "?".into());
+    let compared = compare::compare_desktops(&scenarios, duration, settings, ticks, &runtime);
+    runtime.shutdown_timeout(Duration::from_secs(2));
+    match compared {
+        Ok(text) => {
+            print!(
+                "ra-screen-bench --compare-desktops{}
+machine: {} cores, load average before \
+                 {load_before}
+screen: {WIDTH}x{HEIGHT}, scenarios change {CHANGE_RATE} times/s, \
+                 {:.1} s each
+ra's encoder: {settings:?}
+{text}
+load average after: {}; \
+                 total bench time {:.1} s
+",
+                if cfg!(debug_assertions) {
+                    " (DEBUG BUILD: use --release)"
+                } else {
+                    ""
+                },
+                machine::cores(),
+                duration.as_secs_f64(),
+                machine::load_average().as_deref().unwrap_or("?"),
+                started.elapsed().as_secs_f64()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("ra-screen-bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// What running ra's side of a scenario needs.
+struct OursRun<'a> {
+    stage: &'a Stage,
+    watch: &'a Arc<DamageWatch>,
+    runtime: &'a tokio::runtime::Runtime,
+    ticks: f64,
+    settings: EncoderSettings,
+    duration: Duration,
+}
+
+impl OursRun<'_> {
+    /// Plays `scenario` through a real session; the settled screen saved
+    /// to `snapshot` if given.
+    fn scenario(
+        &self,
+        scenario: Scenario,
+        snapshot: Option<std::path::PathBuf>,
+    ) -> Result<session::OursReport, String> {
+        Driver::start(&self.stage.display(), scenario, self.duration)
+            .and_then(|driver| {
+                self.runtime.block_on(run_ours(
+                    self.stage,
+                    driver,
+                    Arc::clone(self.watch),
+                    self.ticks,
+                    self.settings,
+                    snapshot,
+                ))
+            })
+            .map_err(|e| e.to_string())
+    }
+}
+
 /// Runs the bench: parses the flags, measures, prints the report on
 /// stdout (progress goes to stderr).
 pub fn main() -> ExitCode {
@@ -216,27 +351,38 @@ pub fn main() -> ExitCode {
     let cores = machine::cores();
     let load_before = machine::load_average().unwrap_or_else(|| "?".into());
     let ticks = clock_ticks();
-    let xvfb = match Xvfb::start(u32::from(WIDTH), u32::from(HEIGHT)) {
-        Ok(xvfb) => xvfb,
+    if args.compare_desktops {
+        return run_comparison(&args, started, ticks);
+    }
+    let stage = match Stage::start(args.desktop) {
+        Ok(stage) => stage,
         Err(e) => {
-            eprintln!("ra-screen-bench: {e}");
+            eprintln!("ra-screen-bench: cannot start the desktop: {e}");
             return ExitCode::FAILURE;
         }
     };
-    let display = xvfb.display();
+    let display = stage.display();
     let mut out = String::new();
     out += &format!(
         "ra-screen-bench report{}\nmachine: {cores} cores, load average before {load_before}\n\
-         screen: Xvfb {display} {WIDTH}x{HEIGHT}, scenarios change {CHANGE_RATE} times/s\n",
+         screen: {} {display} {WIDTH}x{HEIGHT}, scenarios change {CHANGE_RATE} times/s\n",
         if cfg!(debug_assertions) {
             " (DEBUG BUILD: use --release)"
         } else {
             ""
         },
+        match args.desktop {
+            Desktop::X11 => "Xvfb",
+            Desktop::Wayland => "headless GNOME (Wayland), scenes drawn through Xwayland",
+        },
     );
 
     if args.choose_settings {
-        match choose_settings(&args, &xvfb, ticks) {
+        let Stage::X11(xvfb) = &stage else {
+            eprintln!("ra-screen-bench: --choose-settings runs on --desktop x11 only");
+            return ExitCode::FAILURE;
+        };
+        match choose_settings(&args, xvfb, ticks) {
             Ok(text) => out += &text,
             Err(e) => {
                 eprintln!("ra-screen-bench: {e}");
@@ -254,6 +400,11 @@ pub fn main() -> ExitCode {
 
     let ffmpeg = if args.no_ffmpeg {
         Err("skipped (--no-ffmpeg)".to_owned())
+    } else if args.desktop == Desktop::Wayland {
+        Err(
+            "x11grab reads an X screen, not a Wayland desktop: compare with --desktop x11"
+                .to_owned(),
+        )
     } else {
         ffmpeg_version()
     };
@@ -278,51 +429,27 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            eprintln!("ra-screen-bench: cannot start tokio: {e}");
-            return ExitCode::FAILURE;
-        }
+    let Some(runtime) = start_runtime() else {
+        return ExitCode::FAILURE;
     };
-    let scenarios = if args.scenario.is_empty() {
-        Scenario::ALL.to_vec()
-    } else {
-        args.scenario.clone()
-    };
-    let duration = Duration::from_secs_f64(args.duration.max(0.5));
-    let settings = EncoderSettings {
-        content: match args.content {
-            None => EncoderSettings::default().content,
-            Some(Content::Screen) => ContentKind::Screen,
-            Some(Content::Camera) => ContentKind::Camera,
-        },
-        ..EncoderSettings::default()
-    };
+    let (scenarios, duration, settings) = plan(&args);
     out += &format!("ra's encoder: {settings:?}\n");
     let mut results = Vec::new();
     for scenario in scenarios {
         eprintln!("ra-screen-bench: {} with ra…", scenario.name());
-        let ours = Driver::start(&display, scenario, duration)
-            .and_then(|driver| {
-                let snapshot = args
-                    .snapshots
-                    .as_ref()
-                    .map(|dir| dir.join(format!("{}.png", scenario.name())));
-                runtime.block_on(run_ours(
-                    &display,
-                    xvfb.pid(),
-                    driver,
-                    Arc::clone(&watch),
-                    ticks,
-                    settings,
-                    snapshot,
-                ))
-            })
-            .map_err(|e| e.to_string());
+        let run = OursRun {
+            stage: &stage,
+            watch: &watch,
+            runtime: &runtime,
+            ticks,
+            settings,
+            duration,
+        };
+        let snapshot = args
+            .snapshots
+            .as_ref()
+            .map(|dir| dir.join(format!("{}.png", scenario.name())));
+        let ours = run.scenario(scenario, snapshot);
         if let Err(e) = &ours {
             eprintln!("ra-screen-bench: {}: ra failed: {e}", scenario.name());
         }
@@ -332,7 +459,7 @@ pub fn main() -> ExitCode {
                 .and_then(|driver| {
                     run_ffmpeg(
                         &display,
-                        xvfb.pid(),
+                        stage.server_pid(),
                         driver,
                         duration.as_secs_f64(),
                         ticks,
@@ -355,8 +482,9 @@ pub fn main() -> ExitCode {
 
     if let Some(Ok(o)) = results.first().map(|r| &r.ours) {
         out += &format!(
-            "capture: X11Capturer, MIT-SHM {}\n",
-            if o.shm { "on" } else { "OFF (plain GetImage)" }
+            "capture: {}; the display server in the CPU rows: {}\n",
+            o.capture,
+            stage.server_name()
         );
     }
     out += &format!(

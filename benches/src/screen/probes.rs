@@ -6,7 +6,6 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use ra_capture::x11::X11Capturer;
 use ra_codec::OpenH264Encoder;
 use ra_core::media::{
     CaptureError, Capturer, CodecError, CursorUpdate, DisplayId, DisplayInfo, EncodedFrame,
@@ -88,6 +87,18 @@ pub(crate) struct CaptureSample {
     pub(crate) ms: f64,
     /// The whole `next_frame` call, waiting included, ms.
     pub(crate) wall_ms: f64,
+    /// The CPU time the calling thread spent in the call (waiting costs
+    /// none), ms.
+    pub(crate) cpu_ms: f64,
+}
+
+/// The calling thread's CPU time so far.
+fn thread_cpu() -> Duration {
+    let now = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+    Duration::new(
+        u64::try_from(now.tv_sec).unwrap_or(0),
+        u32::try_from(now.tv_nsec).unwrap_or(0),
+    )
 }
 
 /// One `encode` call.
@@ -122,10 +133,10 @@ pub(crate) struct HostProbe {
     pub(crate) sources: Mutex<HashMap<u64, Picture>>,
 }
 
-/// The X11 capturer, timed (see [`CaptureSample`]).
+/// The screen's capturer, timed (see [`CaptureSample`]).
 pub(crate) struct TimedCapturer {
     /// The real capturer.
-    pub(crate) inner: X11Capturer,
+    pub(crate) inner: Box<dyn Capturer>,
     /// Where the samples go.
     pub(crate) probe: Arc<HostProbe>,
     /// When the screen was damaged.
@@ -145,9 +156,11 @@ impl Capturer for TimedCapturer {
 
     fn next_frame(&mut self, timeout: Duration) -> Result<Option<Frame<'_>>, CaptureError> {
         let called = Instant::now();
+        let cpu_before = thread_cpu();
         let frame = self.inner.next_frame(timeout)?;
         if frame.is_some() {
             let returned = Instant::now();
+            let cpu = thread_cpu().saturating_sub(cpu_before);
             // Damage already pending at the call: the capture started at
             // once; else it started when the first damage arrived.
             let started = match self.watch.first_after(self.last_return) {
@@ -158,6 +171,7 @@ impl Capturer for TimedCapturer {
                 at: returned,
                 ms: ms(returned - started),
                 wall_ms: ms(returned - called),
+                cpu_ms: ms(cpu),
             });
             self.last_return = returned;
         }

@@ -82,7 +82,7 @@ pub(crate) fn table(results: &[ScenarioResult]) -> String {
     let kb_s = |bytes: u64, seconds: f64| per_s(bytes as f64 / 1000.0, seconds);
     let ratio = |a: f64, b: f64| if b > 0.0 { Some(a / b) } else { None };
 
-    out += "ra (X11 MIT-SHM capture -> OpenH264 -> QUIC loopback -> decode)\n";
+    out += "ra (screen capture -> OpenH264 -> QUIC loopback -> decode)\n";
     out += &row(
         "  changes drawn /s",
         ours(&|o| num(Some(per_s(o.changes as f64, o.seconds)), 1)),
@@ -98,6 +98,10 @@ pub(crate) fn table(results: &[ScenarioResult]) -> String {
     out += &row(
         "  capture ms p95",
         ours(&|o| num(percentile(&o.capture_ms, 0.95), 2)),
+    );
+    out += &row(
+        "  capture CPU ms per frame (in next_frame + capture threads)",
+        ours(&|o| num(o.capture_cpu_ms_per_frame(), 2)),
     );
     out += &row(
         "  (next_frame wall ms p50, waiting included)",
@@ -144,11 +148,15 @@ pub(crate) fn table(results: &[ScenarioResult]) -> String {
         ours(&|o| num(Some(per_s(o.cpu.pipeline, o.seconds)), 2)),
     );
     out += &row(
+        "  CPU cores: capture threads (Wayland: ra-pipewire)",
+        ours(&|o| num(Some(per_s(o.cpu.capture, o.seconds)), 2)),
+    );
+    out += &row(
         "  CPU cores: tokio (QUIC both ends, proxy)",
         ours(&|o| num(Some(per_s(o.cpu.runtime, o.seconds)), 2)),
     );
     out += &row(
-        "  CPU cores: host (pipeline + tokio, upper bound)",
+        "  CPU cores: host (pipeline + capture + tokio, upper bound)",
         ours(&|o| num(Some(per_s(o.cpu.host(), o.seconds)), 2)),
     );
     out += &row(
@@ -160,7 +168,7 @@ pub(crate) fn table(results: &[ScenarioResult]) -> String {
         ours(&|o| num(Some(per_s(o.cpu.bench, o.seconds)), 2)),
     );
     out += &row(
-        "  CPU cores: Xvfb (not counted)",
+        "  CPU cores: display server (not counted)",
         ours(&|o| num(o.xvfb_cpu.map(|c| per_s(c, o.seconds)), 2)),
     );
     out += &row(
@@ -198,7 +206,7 @@ pub(crate) fn table(results: &[ScenarioResult]) -> String {
         theirs(&|t| num(Some(per_s(t.cpu, t.seconds)), 2)),
     );
     out += &row(
-        "  CPU cores: Xvfb (not counted)",
+        "  CPU cores: display server (not counted)",
         theirs(&|t| num(t.xvfb_cpu.map(|c| per_s(c, t.seconds)), 2)),
     );
     out += &row(

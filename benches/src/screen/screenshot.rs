@@ -7,15 +7,19 @@ use x11rb::rust_connection::RustConnection;
 
 use super::{HEIGHT, PICTURE_BYTES, Res, WIDTH};
 
-/// A connection to `display` and its screen.
+/// A connection to `display` and its screen; on Wayland the screen's
+/// `root` is the canvas the scenes are drawn in ([`super::stage::canvas`]).
 pub(crate) fn connect(display: &str) -> Res<(RustConnection, Screen)> {
     let (conn, screen_num) = RustConnection::connect(Some(display))?;
-    let screen = conn
+    let mut screen = conn
         .setup()
         .roots
         .get(screen_num)
         .ok_or("the X server has no screen")?
         .clone();
+    if let Some(canvas) = super::stage::canvas() {
+        screen.root = canvas;
+    }
     Ok((conn, screen))
 }
 

@@ -8,7 +8,6 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use ra_capture::x11::X11Capturer;
 use ra_codec::{EncoderSettings, OpenH264Decoder, OpenH264Encoder, psnr_bgra};
 use ra_core::media::DecodedFrame;
 use ra_core::password::Password;
@@ -25,6 +24,7 @@ use super::cpu::{CpuSplit, process_ticks, threads_now};
 use super::driver::Driver;
 use super::probes::{DamageWatch, HostProbe, TimedCapturer, TimedEncoder};
 use super::screenshot::{grab_screen, save_png};
+use super::stage::Stage;
 use super::{HEIGHT, Res, STEP_TIMEOUT, WIDTH, lock, micros};
 use crate::stats::ms;
 
@@ -168,12 +168,14 @@ pub(crate) struct OursReport {
     pub(crate) seconds: f64,
     /// Changes drawn in it.
     pub(crate) changes: u64,
-    /// Whether capture used MIT-SHM.
-    pub(crate) shm: bool,
+    /// What captured the screen.
+    pub(crate) capture: String,
     /// Capture from "something to capture" to the frame, ms.
     pub(crate) capture_ms: Vec<f64>,
     /// The whole `next_frame` call, ms.
     pub(crate) capture_wall_ms: Vec<f64>,
+    /// The capturing thread's CPU in each `next_frame` call, ms.
+    pub(crate) capture_cpu_ms: Vec<f64>,
     /// Every encode call, ms.
     pub(crate) encode_ms: Vec<f64>,
     /// Encode calls in the window.
@@ -193,7 +195,8 @@ pub(crate) struct OursReport {
     pub(crate) wire_bytes: u64,
     /// CPU over the window.
     pub(crate) cpu: CpuSplit,
-    /// Xvfb's CPU over the window, seconds.
+    /// The display server's CPU over the window (Xvfb, or mutter on
+    /// Wayland), seconds.
     pub(crate) xvfb_cpu: Option<f64>,
     /// Sampled PSNR (decoded vs its own source), dB.
     pub(crate) psnr_sampled: Vec<f64>,
@@ -203,10 +206,24 @@ pub(crate) struct OursReport {
     pub(crate) notes: Vec<String>,
 }
 
-/// Runs one scenario through a real session.
+impl OursReport {
+    /// What capturing cost per frame captured in the window, in CPU ms:
+    /// the pipeline thread's CPU inside `next_frame` (exact), plus the
+    /// capturer's own threads' CPU (in clock ticks: over a few seconds,
+    /// ±0.1 ms per frame) spread over the frames.
+    pub(crate) fn capture_cpu_ms_per_frame(&self) -> Option<f64> {
+        let frames = self.capture_cpu_ms.len();
+        if frames == 0 {
+            return None;
+        }
+        let in_calls: f64 = self.capture_cpu_ms.iter().sum();
+        Some((in_calls + self.cpu.capture * 1000.0) / frames as f64)
+    }
+}
+
+/// Runs one scenario through a real session on `stage`.
 pub(crate) async fn run_ours(
-    display: &str,
-    xvfb_pid: u32,
+    stage: &Stage,
     mut driver: Driver,
     watch: Arc<DamageWatch>,
     ticks: f64,
@@ -214,8 +231,7 @@ pub(crate) async fn run_ours(
     snapshot: Option<std::path::PathBuf>,
 ) -> Res<OursReport> {
     let probe = Arc::new(HostProbe::default());
-    let capturer = X11Capturer::connect(Some(display)).map_err(|e| format!("capturer: {e}"))?;
-    let shm = capturer.uses_shm();
+    let (capturer, capture) = stage.capturer()?;
     let backends = HostBackends::new(
         Box::new(TimedCapturer {
             inner: capturer,
@@ -275,7 +291,7 @@ pub(crate) async fn run_ours(
 
     // The window: everything from here to the scene's end.
     let threads_before = threads_now();
-    let xvfb_before = process_ticks(xvfb_pid);
+    let xvfb_before = process_ticks(stage.server_pid());
     let wire_before = wire_bytes(&traffic);
     probe
         .sample_every
@@ -283,14 +299,14 @@ pub(crate) async fn run_ours(
     driver.go();
     let played = driver.finished().await?;
     let threads_after = threads_now();
-    let xvfb_after = process_ticks(xvfb_pid);
+    let xvfb_after = process_ticks(stage.server_pid());
     let wire_after = wire_bytes(&traffic);
     probe.sample_every.store(0, Ordering::Relaxed);
 
     let _ = stop_tx.send(());
     let (helper, collected) = collector.await?;
     let screen = tokio::task::spawn_blocking({
-        let display = display.to_owned();
+        let display = stage.display();
         move || grab_screen(&display)
     })
     .await?;
@@ -302,7 +318,7 @@ pub(crate) async fn run_ours(
     let mut report = OursReport {
         seconds: played.seconds(),
         changes: played.changes,
-        shm,
+        capture,
         cpu: CpuSplit::between(&threads_before, &threads_after, ticks),
         wire_bytes: wire_after.saturating_sub(wire_before),
         xvfb_cpu: xvfb_before
@@ -319,6 +335,7 @@ pub(crate) async fn run_ours(
     {
         report.capture_ms.push(sample.ms);
         report.capture_wall_ms.push(sample.wall_ms);
+        report.capture_cpu_ms.push(sample.cpu_ms);
     }
     for sample in lock(&probe.encodes)
         .iter()

@@ -146,32 +146,42 @@ const TILE: usize = 64;
 /// rows `4 × width` apart), for buffers that carry no damage: one rectangle
 /// per band of [`TILE`] rows spanning its changed tiles, bands with the same
 /// span merged. Only for BGR layouts (compared byte for byte).
+///
+/// Row by row, not tile by tile: an unchanged row is one comparison of
+/// contiguous memory (the common case, and the one that sets the cost: the
+/// whole picture is read), and only a row that differs is looked at tile by
+/// tile.
 pub(super) fn changed_rects(source: &Source<'_>, picture: &[u8]) -> Vec<Rect> {
     let (width, height) = (source.width as usize, source.height as usize);
     let stride = width * 4;
+    let tiles = width.div_ceil(TILE);
     let mut rects: Vec<Rect> = Vec::new();
+    let mut changed = vec![false; tiles];
     for top in (0..height).step_by(TILE) {
         let bottom = (top + TILE).min(height);
-        let mut span: Option<(usize, usize)> = None;
-        for left in (0..width).step_by(TILE) {
-            if span.is_some_and(|(_, right)| right > left) {
+        changed.fill(false);
+        for y in top..bottom {
+            let row = &picture[y * stride..(y + 1) * stride];
+            if source.row(0, y, width) == row {
                 continue;
             }
-            let len = TILE.min(width - left);
-            let differs = (top..bottom).any(|y| {
-                let start = y * stride + left * 4;
-                source.row(left, y, len) != &picture[start..start + len * 4]
-            });
-            if differs {
-                let first = span.map_or(left, |(first, _)| first);
-                span = Some((first, left + len));
+            for (tile, seen) in changed.iter_mut().enumerate().filter(|(_, seen)| !**seen) {
+                let left = tile * TILE;
+                let len = TILE.min(width - left);
+                *seen = source.row(left, y, len) != &row[left * 4..(left + len) * 4];
             }
         }
-        let Some((first, last)) = span else { continue };
+        let (Some(first), Some(last)) = (
+            changed.iter().position(|c| *c),
+            changed.iter().rposition(|c| *c),
+        ) else {
+            continue;
+        };
+        let (left, right) = (first * TILE, ((last + 1) * TILE).min(width));
         let band = Rect::new(
-            first as i32,
+            left as i32,
             top as i32,
-            (last - first) as u32,
+            (right - left) as u32,
             (bottom - top) as u32,
         );
         match rects.last_mut() {
