@@ -518,7 +518,11 @@ impl HelperDriver {
                 },
                 request = requests.recv(), if requests_open => match request {
                     Some(Request::Command(command, reply)) => {
-                        reply.send(self.core.apply(Instant::now(), command));
+                        let result = self.core.apply(Instant::now(), command);
+                        // Counted before the caller hears back: statistics
+                        // read right after `send_input` include it.
+                        self.stats.set_input_sent(self.core.input_events_sent());
+                        reply.send(result);
                     }
                     Some(Request::Shutdown(reply)) => {
                         requests_open = false;
