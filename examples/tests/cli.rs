@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use serde_json::{Value, json};
-use support::{Finished, HOST, Host, Proc, helper, named, position, run, s};
+use support::{AUDIT, Finished, HOST, Host, Proc, helper, named, position, run, s};
 use tempfile::TempDir;
 
 /// Host arguments for tests where the picture size does not matter (small
@@ -889,6 +889,39 @@ fn audit_log_records_the_session() {
         records.iter().all(|r| &r["session_id"] == session_id),
         "{records:#?}"
     );
+
+    // The log's chain holds…
+    let verified = run("ra-audit", AUDIT, &["verify", "--json", s(&audit)]);
+    assert_eq!(verified.code(), 0, "{verified:#?}");
+    let summary = &verified.events_named("verified")[0];
+    assert_eq!(summary["lines"], records.len());
+    assert_eq!(summary["sessions"][0]["session_id"], *session_id);
+    // …and breaks where a line was edited, or deleted.
+    let lines: Vec<&str> = text.lines().collect();
+    let approved = position(&records, "approved", 0).expect("approved");
+    let mut edited = lines.clone();
+    let forged = lines[approved].replace("Bob", "Eve");
+    edited[approved] = &forged;
+    let tampered = dir.path().join("tampered.jsonl");
+    for (kind, changed, broken_line) in [
+        ("edited", edited, approved + 2),
+        (
+            "deleted",
+            [&lines[..approved], &lines[approved + 1..]].concat(),
+            approved + 1,
+        ),
+    ] {
+        fs::write(&tampered, changed.join("\n") + "\n").expect("write");
+        let broken = run("ra-audit", AUDIT, &["verify", "--json", s(&tampered)]);
+        assert_eq!(broken.code(), 1, "{kind}: {broken:#?}");
+        assert_eq!(
+            broken.events_named("broken")[0]["line"],
+            broken_line,
+            "{kind}: {broken:#?}"
+        );
+    }
+    let missing = run("ra-audit", AUDIT, &["verify", "/nonexistent/audit.jsonl"]);
+    assert_eq!(missing.code(), 2, "{missing:#?}");
 }
 
 // ---- 11. the port is taken ----

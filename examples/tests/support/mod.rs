@@ -13,6 +13,9 @@ use serde_json::Value;
 pub(crate) const HOST: &str = env!("CARGO_BIN_EXE_ra-host");
 /// The path of `ra-helper`.
 pub(crate) const HELPER: &str = env!("CARGO_BIN_EXE_ra-helper");
+/// The path of `ra-audit`.
+#[allow(dead_code)]
+pub(crate) const AUDIT: &str = env!("CARGO_BIN_EXE_ra-audit");
 
 /// A host started with `ra-host invite --json --listen 127.0.0.1:0` and
 /// `args`, with its `invitation` event.

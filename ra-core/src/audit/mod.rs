@@ -11,7 +11,15 @@
 //! Times are RFC 3339 in UTC with milliseconds. Each record is written with a
 //! single `write_all` of the whole line followed by a flush, so records from
 //! several writers appending to one file never interleave.
+//!
+//! Each line ends with `"prev"`: the SHA-256 of the line its session wrote
+//! before it (the first anchored to the session), so that a line edited,
+//! deleted, inserted or reordered is found ([`chain::verify`], `ra-audit
+//! verify`).
 
+pub mod chain;
+
+use std::collections::HashMap;
 use std::fmt;
 use std::fs::OpenOptions;
 use std::io::{self, Write};
@@ -22,6 +30,7 @@ use std::time::SystemTime;
 use serde::{Deserialize, Serialize};
 
 use crate::invitation::SessionId;
+use chain::ChainHash;
 
 /// Why the audit log could not be opened, written or read.
 #[derive(Debug, thiserror::Error)]
@@ -198,9 +207,12 @@ mod rfc3339_millis {
     }
 }
 
-/// The audit log writer: one JSON record per line to any [`Write`].
+/// The audit log writer: one JSON record per line to any [`Write`], each
+/// line linked to the one its session wrote before ([`chain`]).
 pub struct AuditLog {
     writer: Box<dyn Write + Send>,
+    /// Each session's last line written, as a link.
+    heads: HashMap<Option<SessionId>, ChainHash>,
 }
 
 impl fmt::Debug for AuditLog {
@@ -213,7 +225,10 @@ impl AuditLog {
     /// A log writing to `writer`. Give it an unbuffered writer (or one that
     /// writes through on flush): each record is one `write_all` and a flush.
     pub fn new(writer: Box<dyn Write + Send>) -> Self {
-        Self { writer }
+        Self {
+            writer,
+            heads: HashMap::new(),
+        }
     }
 
     /// Opens `path` for appending, creating it (with mode 0600 on Unix: only
@@ -233,12 +248,33 @@ impl AuditLog {
         Ok(Self::new(Box::new(file)))
     }
 
-    /// Appends one record as a line, in a single write, and flushes.
+    /// Appends one record as a line, linked to the line its session wrote
+    /// before (or anchored to the session), in a single write, and flushes.
+    /// A record that could not be written does not become a link.
     pub fn record(&mut self, record: AuditRecord) -> Result<(), AuditError> {
-        let mut line = serde_json::to_vec(&record).map_err(AuditError::Encode)?;
-        line.push(b'\n');
-        self.writer.write_all(&line).map_err(AuditError::Write)?;
-        self.writer.flush().map_err(AuditError::Write)
+        let json = record.to_json_line()?;
+        let session = record.session_id;
+        let prev = self
+            .heads
+            .get(&session)
+            .copied()
+            .unwrap_or_else(|| ChainHash::anchor(session));
+        let line = chain::with_link(&json, prev);
+        let mut bytes = Vec::with_capacity(line.len() + 1);
+        bytes.extend_from_slice(line.as_bytes());
+        bytes.push(b'\n');
+        self.writer.write_all(&bytes).map_err(AuditError::Write)?;
+        self.writer.flush().map_err(AuditError::Write)?;
+        self.heads
+            .insert(session, ChainHash::of_line(line.as_bytes()));
+        Ok(())
+    }
+
+    /// The last link of `session`'s chain (its last line's hash), once it
+    /// wrote a line: what a consent receipt keeps so that lines cut from the
+    /// end are found.
+    pub fn head(&self, session: Option<SessionId>) -> Option<ChainHash> {
+        self.heads.get(&session).copied()
     }
 }
 
@@ -317,6 +353,13 @@ mod tests {
         ]
     }
 
+    /// A line without its chain field (the last member).
+    fn unlinked(line: &str) -> String {
+        let at = line.rfind(",\"prev\":\"").expect("a chain field");
+        assert_eq!(line.len() - at, ",\"prev\":\"\"}".len() + 64, "{line}");
+        format!("{}}}", &line[..at])
+    }
+
     #[test]
     fn records_round_trip_one_per_line() {
         let shared = Shared::default();
@@ -338,7 +381,17 @@ mod tests {
 
         let text = String::from_utf8(shared.bytes.lock().unwrap().clone()).unwrap();
         assert!(text.ends_with('\n'));
-        let lines: Vec<&str> = text.lines().collect();
+        // Two sessions interleaved (one of them "no session"): each its own chain.
+        let summary = chain::verify(text.as_bytes()).unwrap();
+        assert_eq!(summary.lines, records.len());
+        assert_eq!(
+            summary.heads,
+            vec![
+                (Some(sid), log.head(Some(sid)).unwrap()),
+                (None, log.head(None).unwrap())
+            ]
+        );
+        let lines: Vec<String> = text.lines().map(unlinked).collect();
         assert_eq!(lines.len(), records.len());
         for (line, record) in lines.iter().zip(&records) {
             assert_eq!(&AuditRecord::from_json_line(line).unwrap(), record);
