@@ -27,6 +27,7 @@ pub mod audit;
 pub mod code;
 mod crockford;
 pub mod desk;
+pub mod identity;
 pub mod input;
 pub mod invitation;
 pub mod keys;

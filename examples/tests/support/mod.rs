@@ -13,6 +13,9 @@ use serde_json::Value;
 pub(crate) const HOST: &str = env!("CARGO_BIN_EXE_ra-host");
 /// The path of `ra-helper`.
 pub(crate) const HELPER: &str = env!("CARGO_BIN_EXE_ra-helper");
+/// The path of `ra-org`.
+#[allow(dead_code)]
+pub(crate) const ORG: &str = env!("CARGO_BIN_EXE_ra-org");
 /// The path of `ra-audit`.
 #[allow(dead_code)]
 pub(crate) const AUDIT: &str = env!("CARGO_BIN_EXE_ra-audit");

@@ -1,0 +1,182 @@
+//! `ra-org`: an organisation's key, the identities it issues, and what
+//! `show` says of good, altered and bad files (JSON output, exit codes).
+#![allow(missing_docs)]
+
+#[allow(dead_code)]
+mod support;
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt as _;
+
+use std::path::Path;
+
+use support::{Finished, ORG, run, s};
+
+/// `ra-org issue --json`: `helper` of the organisation `key`, into `out`.
+fn issue(key: &Path, helper: &str, out: &Path) -> Finished {
+    run(
+        "ra-org",
+        ORG,
+        &[
+            "issue",
+            "--json",
+            "--org",
+            s(key),
+            "--helper",
+            helper,
+            "--out",
+            s(out),
+        ],
+    )
+}
+
+fn mode(path: &Path) -> u32 {
+    fs::metadata(path).expect("file").permissions().mode() & 0o777
+}
+
+#[test]
+fn an_organisation_issues_an_identity_that_show_verifies() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let key = dir.path().join("contoso.key");
+    let made = run(
+        "ra-org",
+        ORG,
+        &["new", "--json", "--name", "Contoso IT", "--out", s(&key)],
+    );
+    assert_eq!(made.code(), 0, "{made:#?}");
+    let made = &made.events_named("org_key_created")[0];
+    let public_key = made["public_key"].as_str().expect("public_key").to_owned();
+    assert!(
+        public_key.starts_with("raorg1-") && public_key.len() == 71,
+        "{made}"
+    );
+    assert_eq!(made["organisation"], "Contoso IT");
+    assert_eq!(mode(&key), 0o600);
+    // Never overwritten.
+    let again = run("ra-org", ORG, &["new", "--name", "Other", "--out", s(&key)]);
+    assert_eq!(again.code(), 2, "{again:#?}");
+
+    let jane = dir.path().join("jane.raid");
+    let issued = run(
+        "ra-org",
+        ORG,
+        &[
+            "issue",
+            "--json",
+            "--org",
+            s(&key),
+            "--helper",
+            "Jane Doe",
+            "--valid",
+            "30d",
+            "--out",
+            s(&jane),
+        ],
+    );
+    assert_eq!(issued.code(), 0, "{issued:#?}");
+    let issued = &issued.events_named("identity_issued")[0];
+    assert_eq!(issued["helper"], "Jane Doe");
+    assert_eq!(issued["organisation"], "Contoso IT");
+    let helper_key = issued["helper_key"]
+        .as_str()
+        .expect("helper_key")
+        .to_owned();
+    assert!(helper_key.starts_with("rahelper1-"), "{issued}");
+    assert_eq!(mode(&jane), 0o600);
+
+    let shown = run("ra-org", ORG, &["show", "--json", s(&key)]);
+    assert_eq!(shown.code(), 0, "{shown:#?}");
+    assert_eq!(
+        shown.events_named("org_key")[0]["public_key"],
+        public_key.as_str()
+    );
+    let shown = run("ra-org", ORG, &["show", "--json", s(&jane)]);
+    assert_eq!(shown.code(), 0, "{shown:#?}");
+    let identity = &shown.events_named("identity")[0];
+    assert_eq!(identity["organisation_key"], public_key.as_str());
+    assert_eq!(identity["helper_key"], helper_key.as_str());
+    assert_eq!(identity["signature_valid"], true);
+    assert_eq!(identity["has_private_key"], true);
+    assert_eq!(identity["not_after"], issued["not_after"]);
+
+    // The identity alone (what a helper shows a host): no private key.
+    let text = fs::read_to_string(&jane).expect("read");
+    let public_part: String = text
+        .lines()
+        .filter(|l| !l.starts_with("helper-private-key"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let shown_file = dir.path().join("jane.identity");
+    fs::write(&shown_file, &public_part).expect("write");
+    let shown = run("ra-org", ORG, &["show", "--json", s(&shown_file)]);
+    assert_eq!(shown.code(), 0, "{shown:#?}");
+    assert_eq!(shown.events_named("identity")[0]["has_private_key"], false);
+
+    // Altered: the signature does not verify (exit 1).
+    let forged = dir.path().join("forged.identity");
+    fs::write(&forged, public_part.replace("Jane Doe", "John Doe")).expect("write");
+    let shown = run("ra-org", ORG, &["show", "--json", s(&forged)]);
+    assert_eq!(shown.code(), 1, "{shown:#?}");
+    assert!(
+        shown.events_named("error")[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("signature does not verify")),
+        "{shown:#?}"
+    );
+}
+
+#[test]
+fn bad_files_are_clear_errors() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let key = dir.path().join("org.key");
+    assert_eq!(
+        run(
+            "ra-org",
+            ORG,
+            &["new", "--json", "--name", "Contoso IT", "--out", s(&key)]
+        )
+        .code(),
+        0
+    );
+    let jane = dir.path().join("jane.raid");
+    let issued = issue(&key, "Jane", &jane);
+    assert_eq!(issued.code(), 0, "{issued:#?}");
+    let text = fs::read_to_string(&jane).expect("read");
+    let bad = dir.path().join("bad");
+    for (what, content) in [
+        ("truncated", text[..text.len() / 2].to_owned()),
+        ("oversized", format!("{text}{}", "x".repeat(5000))),
+        (
+            "another version",
+            text.replacen("ra-helper-identity 1", "ra-helper-identity 9", 1),
+        ),
+        ("not an identity", "hello\n".to_owned()),
+        ("empty", String::new()),
+    ] {
+        fs::write(&bad, &content).expect("write");
+        let shown = run("ra-org", ORG, &["show", "--json", s(&bad)]);
+        assert_eq!(shown.code(), 2, "{what}: {shown:#?}");
+        assert!(!shown.stderr.contains("panicked"), "{what}: {shown:#?}");
+        assert!(
+            !shown.events_named("error").is_empty(),
+            "{what}: {shown:#?}"
+        );
+    }
+    // Not UTF-8, missing, an organisation key that is not one.
+    fs::write(&bad, b"\xff\xfe").expect("write");
+    assert_eq!(run("ra-org", ORG, &["show", "--json", s(&bad)]).code(), 2);
+    assert_eq!(
+        run("ra-org", ORG, &["show", "--json", "/nonexistent/file"]).code(),
+        2
+    );
+    let other = dir.path().join("other.raid");
+    let issued = issue(&jane, "Jane", &other);
+    assert_eq!(issued.code(), 2, "{issued:#?}");
+    // Bad names.
+    let named = run(
+        "ra-org",
+        ORG,
+        &["new", "--json", "--name", "", "--out", s(&other)],
+    );
+    assert_eq!(named.code(), 2, "{named:#?}");
+}
