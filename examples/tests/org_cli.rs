@@ -10,7 +10,7 @@ use std::os::unix::fs::PermissionsExt as _;
 
 use std::path::Path;
 
-use support::{Finished, ORG, run, s};
+use support::{Finished, HELPER, Host, ORG, Proc, helper, run, s};
 
 /// `ra-org issue --json`: `helper` of the organisation `key`, into `out`.
 fn issue(key: &Path, helper: &str, out: &Path) -> Finished {
@@ -179,4 +179,126 @@ fn bad_files_are_clear_errors() {
         &["new", "--json", "--name", "", "--out", s(&other)],
     );
     assert_eq!(named.code(), 2, "{named:#?}");
+}
+
+/// `ra-helper accept --json` into `host`'s invitation, with `extra`.
+fn join(host: &Host, extra: &[&str]) -> Proc {
+    let (token, password) = (host.token(), host.password());
+    let mut args = vec!["--token", token.as_str(), "--password", password.as_str()];
+    args.extend_from_slice(extra);
+    helper(&args)
+}
+
+/// Makes an organisation and an identity for `helper` in `dir`; the
+/// organisation's public key and the identity file.
+fn organisation(dir: &Path, helper: &str) -> (String, std::path::PathBuf) {
+    let key = dir.join("org.key");
+    let made = run(
+        "ra-org",
+        ORG,
+        &["new", "--json", "--name", "Contoso IT", "--out", s(&key)],
+    );
+    assert_eq!(made.code(), 0, "{made:#?}");
+    let public_key = made.events_named("org_key_created")[0]["public_key"]
+        .as_str()
+        .expect("public_key")
+        .to_owned();
+    let identity = dir.join("helper.raid");
+    let issued = issue(&key, helper, &identity);
+    assert_eq!(issued.code(), 0, "{issued:#?}");
+    (public_key, identity)
+}
+
+#[test]
+fn a_host_that_requires_verified_helpers_lets_in_jane_and_refuses_the_rest() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let (org_key, jane) = organisation(dir.path(), "Jane Doe");
+    let policy = dir.path().join("policy.toml");
+    fs::write(
+        &policy,
+        format!("trusted_orgs = [\"{org_key}\"]\nrequire_verified_helper = true\n"),
+    )
+    .expect("write the policy");
+    let mut host = Host::start(&[
+        "--size",
+        "320x240",
+        "--policy",
+        s(&policy),
+        "--approve",
+        "yes",
+    ]);
+
+    // Someone without an identity: refused before the host is asked.
+    let caller = join(&host, &["--name", "IT dept"]);
+    let refused = host.proc.expect("connection_refused");
+    assert_eq!(refused["helper"], "IT dept");
+    assert_eq!(refused["reason"], "it showed no identity");
+    let caller = caller.finish();
+    assert_eq!(caller.code(), 4, "{caller:#?}");
+
+    // Jane, with her identity: verified, no warning.
+    let mut jane = join(
+        &host,
+        &["--name", "jane", "--identity", s(&jane), "--frames", "1"],
+    );
+    let request = host.proc.expect("connection_request");
+    assert_eq!(request["verified"]["organisation"], "Contoso IT");
+    assert_eq!(request["verified"]["helper"], "Jane Doe");
+    assert_eq!(request["verified"]["organisation_key"], org_key.as_str());
+    assert!(request["warning"].is_null(), "{request}");
+    jane.expect("frame");
+    assert_eq!(jane.finish().code(), 0);
+    host.proc.kill();
+}
+
+#[test]
+fn an_unverified_helper_comes_with_the_warning_and_a_bad_identity_file_is_an_error() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let (_, jane) = organisation(dir.path(), "Jane Doe");
+    // This host trusts nobody: Jane shows an identity it cannot accept.
+    let mut host = Host::start(&["--size", "320x240", "--approve", "yes"]);
+    let mut helper_proc = join(&host, &["--identity", s(&jane), "--frames", "1"]);
+    let request = host.proc.expect("connection_request");
+    assert!(request["verified"].is_null(), "{request}");
+    assert!(
+        request["warning"]
+            .as_str()
+            .is_some_and(|w| w.contains("did not contact yourself")),
+        "{request}"
+    );
+    assert!(
+        request["identity_problem"]
+            .as_str()
+            .is_some_and(|p| p.contains("does not trust")),
+        "{request}"
+    );
+    helper_proc.expect("frame");
+    assert_eq!(helper_proc.finish().code(), 0);
+    host.proc.kill();
+
+    // An identity file that is not one: exit 2 before connecting.
+    let bad = dir.path().join("bad.raid");
+    fs::write(&bad, "ra-helper-identity 1\n").expect("write");
+    let (token, password) = (host.token(), host.password());
+    let finished = run(
+        "ra-helper",
+        HELPER,
+        &[
+            "accept",
+            "--json",
+            "--token",
+            &token,
+            "--password",
+            &password,
+            "--identity",
+            s(&bad),
+        ],
+    );
+    assert_eq!(finished.code(), 2, "{finished:#?}");
+    assert!(
+        finished.events_named("error")[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("bad.raid")),
+        "{finished:#?}"
+    );
 }

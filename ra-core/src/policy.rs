@@ -19,6 +19,7 @@ use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::identity::{HelperPublicKey, OrgPublicKey};
 use serde::{Deserialize, Serialize};
 
 /// Largest policy file read, in bytes.
@@ -84,6 +85,16 @@ pub struct Policy {
     pub approval_timeout: Duration,
     /// Whether the clipboard may be shared. Default: false.
     pub allow_clipboard: bool,
+    /// Organisations whose helper identities this host trusts (`raorg1-…`,
+    /// see [`crate::identity`]). Default: none.
+    pub trusted_orgs: Vec<OrgPublicKey>,
+    /// Whether only helpers with an identity from a trusted organisation may
+    /// connect: others are refused before the host is asked. Needs at least
+    /// one of `trusted_orgs`. Default: false.
+    pub require_verified_helper: bool,
+    /// Helpers' keys (`rahelper1-…`) no longer trusted, whoever issued them.
+    /// Default: none.
+    pub revoked_helpers: Vec<HelperPublicKey>,
 }
 
 impl Default for Policy {
@@ -94,6 +105,9 @@ impl Default for Policy {
             max_invitation_lifetime: Duration::from_secs(6 * 3600),
             approval_timeout: Duration::from_secs(60),
             allow_clipboard: false,
+            trusted_orgs: Vec::new(),
+            require_verified_helper: false,
+            revoked_helpers: Vec::new(),
         }
     }
 }
@@ -158,8 +172,14 @@ impl Policy {
         toml::to_string(self).map_err(|e| PolicyError::Serialize(e.to_string()))
     }
 
-    /// Checks the values: durations are more than zero and at most a year.
+    /// Checks the values: durations are more than zero and at most a year;
+    /// requiring verified helpers needs a trusted organisation.
     pub fn validate(&self) -> Result<(), PolicyError> {
+        if self.require_verified_helper && self.trusted_orgs.is_empty() {
+            return Err(PolicyError::Invalid(
+                "require_verified_helper needs at least one key in trusted_orgs".into(),
+            ));
+        }
         for (name, value) in [
             ("max_invitation_lifetime", self.max_invitation_lifetime),
             ("approval_timeout", self.approval_timeout),
@@ -259,6 +279,7 @@ mod tests {
                 max_invitation_lifetime: Duration::from_secs(2 * 86400),
                 approval_timeout: Duration::from_secs(30),
                 allow_clipboard: true,
+                ..Policy::default()
             }
         );
     }
@@ -275,11 +296,26 @@ mod tests {
             max_invitation_lifetime: Duration::from_secs(90 * 60 + 5),
             approval_timeout: Duration::from_secs(1),
             allow_clipboard: true,
+            trusted_orgs: vec![crate::identity::OrgPublicKey([7; 32])],
+            require_verified_helper: true,
+            revoked_helpers: vec![crate::identity::HelperPublicKey([9; 32])],
         };
         assert_eq!(
             Policy::from_toml_str(&p.to_toml_string().unwrap()).unwrap(),
             p
         );
+    }
+
+    #[test]
+    fn verified_helpers_need_a_trusted_organisation_and_keys_must_parse() {
+        let error = Policy::from_toml_str("require_verified_helper = true\n").unwrap_err();
+        assert!(error.to_string().contains("trusted_orgs"), "{error}");
+        let error = Policy::from_toml_str("trusted_orgs = [\"raorg1-00\"]\n").unwrap_err();
+        assert!(error.to_string().contains("organisation key"), "{error}");
+        let key = crate::identity::OrgPublicKey([1; 32]);
+        let text = format!("trusted_orgs = [\"{key}\"]\nrequire_verified_helper = true\n");
+        let policy = Policy::from_toml_str(&text).unwrap();
+        assert_eq!(policy.trusted_orgs, vec![key]);
     }
 
     #[test]

@@ -17,7 +17,9 @@ use ra_core::runtime::{
     AcceptError, AcceptOptions, HelperSession, HelperSessionEvent, HostBackends, HostSession,
     InviteError, InviteOptions, ReceivedFrame, accept, invite, pinned_client_config,
 };
-use ra_core::session::{EndReason, HelperEvent, HostEvent, RevokeReason, encode_frame};
+use ra_core::session::{
+    EndReason, HelperEvent, HelperVerification, HostEvent, RevokeReason, encode_frame,
+};
 use ra_input::{RecordingInjector, RecordingLog};
 
 use ra_testkit::net::{slow_link, udp_proxy};
@@ -57,6 +59,7 @@ fn helper_options(name: &str) -> AcceptOptions {
         helper_name: name.into(),
         connect_timeout: Duration::from_secs(5),
         approval_timeout: Duration::from_secs(30),
+        ..AcceptOptions::default()
     }
 }
 
@@ -175,11 +178,20 @@ async fn connect_helper(
         conn,
         helper_name,
         peer,
+        verification,
     } = request
     else {
         unreachable!()
     };
     assert_eq!(helper_name, "Bob");
+    // No identity shown: a name the helper chose, nothing wrong with it.
+    assert_eq!(
+        verification,
+        HelperVerification::Unverified {
+            claimed_name: "Bob".into(),
+            problem: None
+        }
+    );
     assert!(peer.ip().is_loopback());
     host.approve(conn).await.unwrap();
     (helper.await.unwrap().expect("accepted"), conn)

@@ -145,6 +145,7 @@ fn host_survives_hostile_helpers() {
         Message::SelectDisplay(proto::SelectDisplay { id: 1 }),
         Message::KeyConfirm(proto::KeyConfirm {
             confirmation: vec![1; 32],
+            ..Default::default()
         }),
     ]
     .into_iter()

@@ -293,6 +293,7 @@ fn the_audit_log_is_decided_by_the_endpoint() {
         AuditEvent::ConnectionRequest {
             helper: "Eve".into(),
             peer: peer(2),
+            verified: None,
         },
         AuditEvent::Denied {
             helper: "Eve".into(),
@@ -301,6 +302,7 @@ fn the_audit_log_is_decided_by_the_endpoint() {
         AuditEvent::ConnectionRequest {
             helper: "Bob".into(),
             peer: peer(3),
+            verified: None,
         },
         AuditEvent::Approved {
             helper: "Bob".into(),

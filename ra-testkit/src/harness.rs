@@ -99,8 +99,49 @@ pub struct World {
     /// Every command for the host's desk backends, in order.
     pub desk: Vec<DeskCommand>,
     pub gate_violations: Vec<String>,
+    /// Every key confirmation a helper sent (what a recording attacker
+    /// would have), after [`World::rewrite_key_confirm`].
+    pub key_confirms: Vec<ra_core::proto::KeyConfirm>,
+    /// Changes each key confirmation on its way to the host (an attacker
+    /// splicing in what it recorded elsewhere).
+    pub rewrite_key_confirm: Option<KeyConfirmRewrite>,
     rng: ChaCha20Rng,
     next_conn: u64,
+}
+
+/// What [`World::rewrite_key_confirm`] holds.
+pub type KeyConfirmRewrite = Box<dyn FnMut(&mut ra_core::proto::KeyConfirm)>;
+
+/// Records (and rewrites, if asked) a helper's key confirmation in
+/// `bytes`, one framed envelope; other messages pass untouched.
+fn watch_key_confirm(
+    bytes: Vec<u8>,
+    seen: &mut Vec<ra_core::proto::KeyConfirm>,
+    rewrite: Option<&mut KeyConfirmRewrite>,
+) -> Vec<u8> {
+    use prost::Message as _;
+    use ra_core::proto::{Envelope, envelope::Message};
+    let mut decoder = ra_core::session::FrameDecoder::new(ra_core::session::MAX_CONTROL_MESSAGE);
+    decoder.push(&bytes);
+    let Ok(Some(frame)) = decoder.next_message() else {
+        return bytes;
+    };
+    if decoder.has_partial() {
+        return bytes;
+    }
+    let Ok(Envelope {
+        message: Some(Message::KeyConfirm(mut confirm)),
+    }) = Envelope::decode(frame)
+    else {
+        return bytes;
+    };
+    if let Some(rewrite) = rewrite {
+        rewrite(&mut confirm);
+    }
+    seen.push(confirm.clone());
+    ra_core::session::encode_frame(&Envelope {
+        message: Some(Message::KeyConfirm(confirm)),
+    })
 }
 
 impl World {
@@ -132,6 +173,8 @@ impl World {
             audit: Vec::new(),
             desk: Vec::new(),
             gate_violations: Vec::new(),
+            key_confirms: Vec::new(),
+            rewrite_key_confirm: None,
             rng,
             next_conn: 0,
         }
@@ -160,6 +203,12 @@ impl World {
         session: SessionId,
         tamper: Option<[u8; 32]>,
     ) -> usize {
+        self.connect_config(HelperConfig::new(session, name, password.to_vec()), tamper)
+    }
+
+    /// Connects a helper made from `config` (`tamper` as for
+    /// [`World::connect_with`]); returns its index.
+    pub fn connect_config(&mut self, config: HelperConfig, tamper: Option<[u8; 32]>) -> usize {
         self.next_conn += 1;
         let conn = ConnectionId(self.next_conn);
         let mut binding = [0u8; 32];
@@ -173,7 +222,7 @@ impl World {
         let mut helper_rng = ChaCha20Rng::seed_from_u64(self.rng.next_u64());
         let core = HelperConnection::new(
             self.now,
-            HelperConfig::new(session, name, password.to_vec()),
+            config,
             ChannelBinding(helper_binding),
             &mut helper_rng,
         );
@@ -244,7 +293,11 @@ impl World {
                         continue;
                     }
                     let delivery = match transmit {
-                        HelperTransmit::Control(bytes) => Delivery::Control(bytes),
+                        HelperTransmit::Control(bytes) => Delivery::Control(watch_key_confirm(
+                            bytes,
+                            &mut self.key_confirms,
+                            self.rewrite_key_confirm.as_mut(),
+                        )),
                         HelperTransmit::Input(bytes) => Delivery::Input(bytes),
                         HelperTransmit::Close { reason } => {
                             slot.helper_closed = true;

@@ -139,6 +139,7 @@ async fn connect_once(width: u32, height: u32) -> Result<ConnectRun, String> {
         helper_name: "bench helper".into(),
         connect_timeout: Duration::from_secs(5),
         approval_timeout: Duration::from_secs(30),
+        ..AcceptOptions::default()
     };
 
     let (stop_tx, stop_rx) = oneshot::channel();

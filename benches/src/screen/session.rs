@@ -268,6 +268,7 @@ pub(crate) async fn run_ours(
         helper_name: "bench helper".into(),
         connect_timeout: Duration::from_secs(5),
         approval_timeout: Duration::from_secs(30),
+        ..AcceptOptions::default()
     };
     let helper = tokio::time::timeout(
         STEP_TIMEOUT,

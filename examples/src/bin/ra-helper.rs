@@ -131,7 +131,13 @@ async fn run(args: AcceptArgs, output: Output) -> i32 {
             invitation.host_name
         );
     }
-    let options = args.helper.accept_options();
+    let options = match args.helper.accept_options() {
+        Ok(options) => options,
+        Err(e) => {
+            output.error(&e);
+            return exit::INVALID;
+        }
+    };
     let mut session = match accept(&invitation, &password, options, Box::new(decoder)).await {
         Ok(s) => s,
         Err(e) => {

@@ -36,6 +36,7 @@ use std::time::Duration;
 
 use clap::{ArgGroup, Parser};
 use ra_examples::exit;
+use ra_examples::helper_app::read_identity;
 use ra_examples::output::Output;
 use ra_examples::{parse_duration, parse_wxh, program};
 use serde_json::json;
@@ -89,6 +90,9 @@ struct Cli {
     /// How long to wait for the host to let you in.
     #[arg(long, value_name = "DURATION", default_value = "120s", value_parser = parse_duration)]
     approval_timeout: Duration,
+    /// Show the host this identity, issued by your organisation (`ra-org issue`).
+    #[arg(long, value_name = "FILE.raid")]
+    identity: Option<PathBuf>,
     /// One JSON object per line on stdout, each with an "event" field.
     #[arg(long)]
     json: bool,
@@ -121,6 +125,13 @@ fn run(cli: Cli, output: Output) -> i32 {
         Ok(p) => p,
         Err(code) => return code,
     };
+    let identity = match cli.identity.as_deref().map(read_identity).transpose() {
+        Ok(identity) => identity.map(std::sync::Arc::new),
+        Err(e) => {
+            output.error(&e);
+            return exit::INVALID;
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -151,6 +162,7 @@ fn run(cli: Cli, output: Output) -> i32 {
         prepared,
         cli.name.clone(),
         cli.approval_timeout,
+        identity,
         output,
     ));
     let session = match connected {

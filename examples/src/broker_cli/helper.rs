@@ -58,7 +58,13 @@ pub async fn run_easy_connect(args: EasyConnectArgs, output: Output) -> i32 {
             return exit::OTHER;
         }
     };
-    let options = args.helper.accept_options();
+    let options = match args.helper.accept_options() {
+        Ok(options) => options,
+        Err(e) => {
+            output.error(&e);
+            return exit::INVALID;
+        }
+    };
     let (mut session, relayed) =
         match easy_connect_helper(broker, &code, options, Box::new(decoder)).await {
             Ok(s) => s,
@@ -87,7 +93,14 @@ pub async fn run_assist(args: AssistArgs, output: Output) -> i32 {
     let decoders = Box::new(|| {
         OpenH264Decoder::new().map(|d| Box::new(d) as Box<dyn ra_core::media::Decoder>)
     });
-    let offer = match assist(broker, args.helper.accept_options(), decoders).await {
+    let options = match args.helper.accept_options() {
+        Ok(options) => options,
+        Err(e) => {
+            output.error(&e);
+            return exit::INVALID;
+        }
+    };
+    let offer = match assist(broker, options, decoders).await {
         Ok(o) => o,
         Err(e) => {
             output.error(&e.to_string());

@@ -1,10 +1,14 @@
 //! The helper's options, shared by `accept`, `easy-connect` and `assist`
 //! (flattened into each subcommand's arguments).
 
-use std::path::PathBuf;
+use std::fs::File;
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::ValueEnum;
+use ra_core::identity::{HelperCredential, MAX_DOCUMENT_BYTES};
 use ra_core::runtime::AcceptOptions;
 
 use crate::parse_duration;
@@ -54,6 +58,10 @@ pub struct HelperArgs {
     /// How long to wait for the host to let you in.
     #[arg(long, value_name = "DURATION", default_value = "120s", value_parser = parse_duration)]
     pub approval_timeout: Duration,
+    /// Show the host this identity, issued by your organisation (`ra-org issue`):
+    /// a host that trusts the organisation sees you as verified.
+    #[arg(long, value_name = "FILE.raid")]
+    pub identity: Option<PathBuf>,
     /// Print the session's statistics once a second (a `stats` event).
     #[arg(long)]
     pub stats: bool,
@@ -64,11 +72,35 @@ pub struct HelperArgs {
 
 impl HelperArgs {
     /// The session options these arguments describe.
-    pub fn accept_options(&self) -> AcceptOptions {
-        AcceptOptions {
+    ///
+    /// # Errors
+    /// A message when the `--identity` file cannot be read or used.
+    pub fn accept_options(&self) -> Result<AcceptOptions, String> {
+        let identity = match &self.identity {
+            Some(path) => Some(Arc::new(read_identity(path)?)),
+            None => None,
+        };
+        Ok(AcceptOptions {
             helper_name: self.name.clone(),
             approval_timeout: self.approval_timeout,
+            identity,
             ..AcceptOptions::default()
-        }
+        })
     }
+}
+
+/// Reads a helper's identity file (`ra-org issue`; at most
+/// [`MAX_DOCUMENT_BYTES`]).
+///
+/// # Errors
+/// A message naming the file and what is wrong with it.
+pub fn read_identity(path: &Path) -> Result<HelperCredential, String> {
+    let failed = |e: &dyn std::fmt::Display| format!("identity {}: {e}", path.display());
+    let file = File::open(path).map_err(|e| failed(&e))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_DOCUMENT_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| failed(&e))?;
+    let text = String::from_utf8(bytes).map_err(|_| failed(&"not a text file"))?;
+    HelperCredential::from_text(&text).map_err(|e| failed(&e))
 }

@@ -11,6 +11,6 @@ mod session;
 mod setup;
 mod snapshot;
 
-pub use args::{ClipboardMode, HelperArgs};
+pub use args::{ClipboardMode, HelperArgs, read_identity};
 pub use session::run_session;
 pub use setup::SessionSetup;

@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 
 use ra_core::runtime::HostHandle;
-use ra_core::session::HostEvent;
+use ra_core::session::{HelperVerification, HostEvent, UNVERIFIED_HELPER_WARNING};
 use serde_json::json;
 
 use super::args::HostArgs;
@@ -54,19 +54,46 @@ pub(super) async fn handle_event(cx: &Context<'_>, event: HostEvent, state: Stat
             conn,
             helper_name,
             peer,
+            verification,
         } => {
+            let (verified, warning, problem) = describe_verification(&verification);
             output.event(
                 "connection_request",
-                json!({ "helper": helper_name, "peer": peer.to_string() }),
+                json!({
+                    "helper": helper_name,
+                    "peer": peer.to_string(),
+                    "verified": verified,
+                    "warning": warning,
+                    "identity_problem": problem,
+                }),
                 || {
+                    let who = match &verification {
+                        HelperVerification::Verified {
+                            organisation,
+                            helper,
+                            ..
+                        } => format!("{helper} of {organisation} (verified)"),
+                        _ => format!("{helper_name} (NOT verified)"),
+                    };
+                    let warning = warning.map(|w| format!("\n{w}")).unwrap_or_default();
                     format!(
-                        "{helper_name} ({peer}) knows the {secret} and wants to see your screen."
+                        "{who} ({peer}) knows the {secret} and wants to see your screen.{warning}"
                     )
                 },
             );
             let question = Question::Connect(conn);
             answer(host, output, args.approve, question, questions).await;
         }
+        HostEvent::ConnectionRefused {
+            helper_name,
+            peer,
+            reason,
+            ..
+        } => output.event(
+            "connection_refused",
+            json!({ "helper": helper_name, "peer": peer.to_string(), "reason": reason }),
+            || format!("Refused {helper_name} ({peer}): not a verified helper: {reason}."),
+        ),
         HostEvent::AuthFailed {
             peer,
             attempts,
@@ -188,5 +215,42 @@ fn report(output: Output, event: HostEvent) {
             || format!("The helper points at ({x}, {y})."),
         ),
         other => tracing::debug!(?other, "unhandled event"),
+    }
+}
+
+/// The `verified` object of a connection request (null when not
+/// verified), the warning to show with an unverified helper, and why an
+/// identity it showed was not accepted.
+fn describe_verification(
+    verification: &HelperVerification,
+) -> (serde_json::Value, Option<&'static str>, Option<String>) {
+    match verification {
+        HelperVerification::Verified {
+            organisation,
+            organisation_key,
+            helper,
+            helper_key,
+            expires,
+        } => (
+            json!({
+                "organisation": organisation,
+                "organisation_key": organisation_key.to_string(),
+                "helper": helper,
+                "helper_key": helper_key.to_string(),
+                "expires": humantime::format_rfc3339_seconds(*expires).to_string(),
+            }),
+            None,
+            None,
+        ),
+        HelperVerification::Unverified { problem, .. } => (
+            serde_json::Value::Null,
+            Some(UNVERIFIED_HELPER_WARNING),
+            problem.clone(),
+        ),
+        _ => (
+            serde_json::Value::Null,
+            Some(UNVERIFIED_HELPER_WARNING),
+            None,
+        ),
     }
 }

@@ -68,11 +68,13 @@ pub(crate) async fn connect(
     prepared: Prepared,
     name: String,
     approval_timeout: Duration,
+    identity: Option<std::sync::Arc<ra_core::identity::HelperCredential>>,
     output: Output,
 ) -> Result<HelperSession, i32> {
     let options = AcceptOptions {
         helper_name: name,
         approval_timeout,
+        identity,
         ..AcceptOptions::default()
     };
     let Prepared {

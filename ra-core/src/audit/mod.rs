@@ -76,6 +76,10 @@ pub enum AuditEvent {
         helper: String,
         /// The helper's network address.
         peer: String,
+        /// Who the helper is, when its organisation-signed identity was
+        /// verified ("Jane Doe of Contoso IT (rahelper1-…)").
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        verified: Option<String>,
     },
     /// The host user approved a connection; the session is view-only.
     Approved {
@@ -318,6 +322,7 @@ mod tests {
             AuditEvent::ConnectionRequest {
                 helper: "Bob".into(),
                 peer: "192.168.1.30:5000".into(),
+                verified: None,
             },
             AuditEvent::Approved {
                 helper: "Bob".into(),

@@ -34,6 +34,10 @@ pub struct AcceptOptions {
     pub connect_timeout: Duration,
     /// How long to wait for the host user to approve.
     pub approval_timeout: Duration,
+    /// The helper's organisation-signed identity and key
+    /// ([`crate::identity::HelperCredential`]), shown to the host inside the
+    /// authenticated channel; `None`: the host sees the name only.
+    pub identity: Option<std::sync::Arc<crate::identity::HelperCredential>>,
 }
 
 impl Default for AcceptOptions {
@@ -42,6 +46,7 @@ impl Default for AcceptOptions {
             helper_name: "ra helper".to_owned(),
             connect_timeout: Duration::from_secs(5),
             approval_timeout: Duration::from_secs(120),
+            identity: None,
         }
     }
 }
@@ -170,6 +175,7 @@ pub(crate) async fn start_helper(
 
     let mut config = HelperConfig::new(session_id, options.helper_name.clone(), secret);
     config.approval_timeout = options.approval_timeout;
+    config.identity = options.identity.clone();
     let core = HelperConnection::new(Instant::now(), config, binding, &mut rand_core::OsRng);
 
     let stats = StatsRecorder::default();

@@ -36,6 +36,20 @@ impl ChannelBinding {
 const HELPER_IDENTITY: &[u8] = b"ra/1 helper";
 const HOST_IDENTITY: &[u8] = b"ra/1 host";
 const CONFIRM_INFO: &[u8] = b"ra/1 key confirmation";
+/// What a helper's identity key signs before the transcript.
+const IDENTITY_PROOF_CONTEXT: &[u8] = b"ra/1 helper identity proof\0";
+
+/// The authentication's transcript hash (session id, both SPAKE2 messages,
+/// the TLS channel binding), which a helper's identity key signs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Transcript([u8; 32]);
+
+impl Transcript {
+    /// What the helper's identity key signs: a fixed context, then the hash.
+    pub(crate) fn identity_proof_message(&self) -> Vec<u8> {
+        [IDENTITY_PROOF_CONTEXT, &self.0[..]].concat()
+    }
+}
 
 /// The confirmation keys both sides derive, and the transcript they MAC.
 struct ConfirmationKeys {
@@ -137,8 +151,13 @@ impl HelperPake {
         )
     }
 
-    /// Checks the host's reply; on success returns the helper's confirmation to send.
-    pub(crate) fn finish(self, host_message: &[u8], host_confirmation: &[u8]) -> Option<Vec<u8>> {
+    /// Checks the host's reply; on success returns the helper's confirmation
+    /// to send and the transcript.
+    pub(crate) fn finish(
+        self,
+        host_message: &[u8],
+        host_confirmation: &[u8],
+    ) -> Option<(Vec<u8>, Transcript)> {
         let shared = self.spake.finish(host_message).ok()?;
         let keys = ConfirmationKeys::derive(
             &shared,
@@ -150,7 +169,7 @@ impl HelperPake {
         if !ConfirmationKeys::verify(&keys.host_key, b"host", &keys.transcript, host_confirmation) {
             return None;
         }
-        Some(keys.helper_confirmation())
+        Some((keys.helper_confirmation(), Transcript(keys.transcript)))
     }
 }
 
@@ -177,6 +196,11 @@ impl HostPake {
             ConfirmationKeys::derive(&shared, &binding, &session_id, helper_message, &message);
         let confirmation = keys.host_confirmation();
         Some((HostPake { keys }, message, confirmation))
+    }
+
+    /// The authentication's transcript.
+    pub(crate) fn transcript(&self) -> Transcript {
+        Transcript(self.keys.transcript)
     }
 
     /// Whether the helper's confirmation proves it derived the same key.
@@ -215,7 +239,11 @@ mod tests {
         )
         .unwrap();
         match helper.finish(&reply, &host_confirm) {
-            Some(confirm) => (true, host.verify(&confirm)),
+            Some((confirm, transcript)) => {
+                // Both sides hold the same transcript.
+                assert!(transcript == host.transcript());
+                (true, host.verify(&confirm))
+            }
             None => (false, host.verify(&[0; 32])),
         }
     }

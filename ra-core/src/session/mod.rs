@@ -24,8 +24,8 @@ pub use auth::ChannelBinding;
 pub use framing::{FrameDecoder, FramingError, encode_frame};
 pub use helper::{HelperCommand, HelperConfig, HelperConnection, HelperEvent, HelperTransmit};
 pub use host::{
-    DeskCommand, HostCommand, HostConfig, HostEndpoint, HostEvent, HostTransmit, Injection,
-    MediaCommand, OfferRecord,
+    DeskCommand, HelperVerification, HostCommand, HostConfig, HostEndpoint, HostEvent,
+    HostTransmit, Injection, MediaCommand, OfferRecord, UNVERIFIED_HELPER_WARNING,
 };
 pub use types::{
     CommandError, ConnectionId, ControlState, DenyReason, EndReason, GrantId,

@@ -210,10 +210,12 @@ impl ra_host_event {
 
 fn fill_host(data: &mut ra_host_event_data, strings: &mut Strings, event: HostEvent) {
     match event {
+        // The helper's verification reaches C with issue 14's next part.
         HostEvent::ConnectionRequest {
             conn,
             helper_name,
             peer,
+            ..
         } => {
             data.kind = RA_HOST_EVENT_CONNECTION_REQUEST;
             data.connection = conn.0;

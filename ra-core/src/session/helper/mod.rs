@@ -5,10 +5,12 @@ mod commands;
 pub use commands::HelperCommand;
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use prost::Message as _;
 
+use crate::identity::HelperCredential;
 use crate::input::InputEvent;
 use crate::invitation::SessionId;
 use crate::media::{CursorUpdate, DisplayId, DisplayInfo, Rect};
@@ -38,6 +40,9 @@ pub struct HelperConfig {
     pub auth_timeout: Duration,
     /// How long to wait for the host user to approve.
     pub approval_timeout: Duration,
+    /// The helper's organisation-signed identity and key, shown to the host
+    /// inside the authenticated channel; `None`: the host sees the name only.
+    pub identity: Option<Arc<HelperCredential>>,
 }
 
 impl HelperConfig {
@@ -53,6 +58,7 @@ impl HelperConfig {
             secret: secret.into(),
             auth_timeout: Duration::from_secs(10),
             approval_timeout: Duration::from_secs(120),
+            identity: None,
         }
     }
 }
@@ -64,6 +70,7 @@ impl std::fmt::Debug for HelperConfig {
             .field("helper_name", &self.helper_name)
             .field("auth_timeout", &self.auth_timeout)
             .field("approval_timeout", &self.approval_timeout)
+            .field("identity", &self.identity.as_ref().map(|c| c.identity()))
             .finish_non_exhaustive()
     }
 }
@@ -170,6 +177,8 @@ pub struct HelperConnection {
     events: VecDeque<HelperEvent>,
     transmits: VecDeque<HelperTransmit>,
     input_events_sent: u64,
+    /// Shown to the host with the key confirmation.
+    identity: Option<Arc<HelperCredential>>,
 }
 
 impl std::fmt::Debug for HelperConnection {
@@ -203,6 +212,7 @@ impl HelperConnection {
             events: VecDeque::new(),
             transmits: VecDeque::new(),
             input_events_sent: 0,
+            identity: config.identity,
         };
         connection.send(Message::Hello(proto::Hello {
             protocol_version: PROTOCOL_VERSION,
@@ -547,7 +557,7 @@ impl HelperConnection {
                     let confirmation = pake
                         .take()
                         .and_then(|pake| pake.finish(&reply.pake_message, &reply.confirmation));
-                    let Some(confirmation) = confirmation else {
+                    let Some((confirmation, transcript)) = confirmation else {
                         self.finish(EndReason::AuthFailed, true);
                         return;
                     };
@@ -556,7 +566,22 @@ impl HelperConnection {
                     };
                     let host_name = sanitize_display_text(&reply.host_name, MAX_NAME_LEN);
                     self.host_name = Some(host_name.clone());
-                    self.send(Message::KeyConfirm(proto::KeyConfirm { confirmation }));
+                    // The identity, with its key's signature over this
+                    // session's transcript: worthless in any other session.
+                    let (identity, identity_proof) = match &self.identity {
+                        Some(credential) => (
+                            credential.identity().to_text(),
+                            credential
+                                .sign(&transcript.identity_proof_message())
+                                .to_vec(),
+                        ),
+                        None => (String::new(), Vec::new()),
+                    };
+                    self.send(Message::KeyConfirm(proto::KeyConfirm {
+                        confirmation,
+                        identity,
+                        identity_proof,
+                    }));
                     self.events
                         .push_back(HelperEvent::Authenticated { host_name });
                 }

@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 use std::time::SystemTime;
 
-use super::{HostEndpoint, HostEvent};
+use super::{HelperVerification, HostEndpoint, HostEvent};
 use crate::audit::AuditEvent;
 use crate::session::types::EndReason;
 
@@ -43,13 +43,32 @@ impl HostEndpoint {
                 conn,
                 helper_name,
                 peer,
+                verification,
             } => {
                 self.audit_names.insert(*conn, helper_name.clone());
+                let verified = match verification {
+                    HelperVerification::Verified {
+                        organisation,
+                        helper,
+                        helper_key,
+                        ..
+                    } => Some(format!("{helper} of {organisation} ({helper_key})")),
+                    _ => None,
+                };
                 AuditEvent::ConnectionRequest {
                     helper: helper_name.clone(),
                     peer: peer.to_string(),
+                    verified,
                 }
             }
+            HostEvent::ConnectionRefused {
+                helper_name,
+                reason,
+                ..
+            } => AuditEvent::Denied {
+                helper: helper_name.clone(),
+                reason: format!("not verified: {reason}"),
+            },
             HostEvent::AuthFailed { peer, attempts, .. } => AuditEvent::AuthFailed {
                 peer: peer.to_string(),
                 attempts: *attempts,

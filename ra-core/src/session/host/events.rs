@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 
+use super::HelperVerification;
 use crate::desk::DeskPart;
 use crate::input::InputEvent;
 use crate::media::DisplayId;
@@ -22,6 +23,22 @@ pub enum HostEvent {
         helper_name: String,
         /// The helper's network address.
         peer: SocketAddr,
+        /// Who vouches for the helper, if anyone: show it, and with
+        /// [`HelperVerification::Unverified`] the standard warning.
+        verification: HelperVerification,
+    },
+    /// A helper that proved the password was refused before the host was
+    /// asked: the policy requires a verified helper
+    /// (`require_verified_helper`) and this one is not.
+    ConnectionRefused {
+        /// The connection.
+        conn: ConnectionId,
+        /// The name the helper gave (sanitized; not authenticated).
+        helper_name: String,
+        /// The helper's network address.
+        peer: SocketAddr,
+        /// Why (no identity, or what is wrong with it).
+        reason: String,
     },
     /// A password attempt failed.
     AuthFailed {

@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use super::{HostEndpoint, HostEvent, Phase};
+use super::{HelperVerification, HostEndpoint, HostEvent, Phase};
 use crate::proto::{self, PROTOCOL_VERSION, envelope::Message};
 use crate::session::auth::HostPake;
 use crate::session::types::{ConnectionId, EndReason, InvitationCloseReason};
@@ -96,7 +96,27 @@ impl HostEndpoint {
             return;
         }
         let helper_name = std::mem::take(helper_name);
+        let transcript = pake.transcript();
         let peer = c.peer;
+        let verification = self.verify_helper(now, &confirm, transcript, &helper_name);
+        if self.policy.require_verified_helper
+            && let HelperVerification::Unverified { problem, .. } = &verification
+        {
+            let reason = problem
+                .clone()
+                .unwrap_or_else(|| "it showed no identity".to_owned());
+            self.emit(HostEvent::ConnectionRefused {
+                conn,
+                helper_name,
+                peer,
+                reason,
+            });
+            self.end_connection(now, conn, EndReason::Policy, true);
+            return;
+        }
+        let Some(c) = self.connections.get_mut(&conn) else {
+            return;
+        };
         if self.active.is_some() {
             // Another helper got in while this one was authenticating.
             self.end_connection(now, conn, EndReason::Busy, true);
@@ -111,6 +131,7 @@ impl HostEndpoint {
             conn,
             helper_name,
             peer,
+            verification,
         });
     }
 

@@ -22,11 +22,13 @@ mod events;
 mod handshake;
 mod input_gate;
 mod live;
+mod verify;
 
 pub use audit::OfferRecord;
 pub use commands::HostCommand;
 pub use desk::DeskCommand;
 pub use events::{HostEvent, HostTransmit, Injection, MediaCommand};
+pub use verify::{HelperVerification, UNVERIFIED_HELPER_WARNING};
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
@@ -79,6 +81,10 @@ pub struct HostConfig {
     /// Why the host's desk has no panic key and no local-input watcher, if
     /// so: told once as [`HostEvent::DeskLimited`].
     pub desk_limitation: Option<String>,
+    /// The wall-clock time at the endpoint's creation (helper identities'
+    /// validity is checked against it plus the time since). Default: the
+    /// system clock when the configuration is made.
+    pub wall_clock: std::time::SystemTime,
     /// The desktop's own consent, recorded after the opening
     /// ([`AuditEvent::DesktopConsent`]).
     pub desktop_consent: Option<DesktopConsent>,
@@ -104,6 +110,7 @@ impl HostConfig {
             offer: None,
             desk_limitation: None,
             desktop_consent: None,
+            wall_clock: std::time::SystemTime::now(),
             local_user_wins: crate::desk::DEFAULT_LOCAL_USER_WINS,
         }
     }
@@ -177,6 +184,8 @@ pub struct HostEndpoint {
     max_failed_attempts: u32,
     auth_timeout: Duration,
     created_at: Instant,
+    /// The wall-clock time at `created_at`.
+    wall_at_creation: std::time::SystemTime,
     expires_at: Instant,
     closed: Option<InvitationCloseReason>,
     failed_attempts: u32,
@@ -236,6 +245,7 @@ impl HostEndpoint {
             max_failed_attempts: config.max_failed_attempts.max(1),
             auth_timeout: config.auth_timeout,
             created_at: now,
+            wall_at_creation: config.wall_clock,
             expires_at: now + lifetime,
             closed: None,
             failed_attempts: 0,
