@@ -240,6 +240,83 @@ fn full_flow_with_control_input_script_frames_and_snapshot() {
     );
 }
 
+// ---- 1b. a scoped, time-boxed grant ----
+
+#[test]
+fn a_pointer_only_grant_for_ten_minutes_injects_no_keys() {
+    let dir = temp_dir();
+    let script = write(
+        dir.path(),
+        "script.txt",
+        "move 100 200\nkey a\ntype hello\nclick left\n",
+    );
+    let mut host = Host::start(&small(&[
+        "--approve",
+        "yes",
+        "--approve-control",
+        "yes",
+        "--inject",
+        "log",
+        "--grant-scopes",
+        "pointer",
+        "--grant-for",
+        "10m",
+    ]));
+    let helper = helper_of(
+        &host,
+        &[
+            "--request-control",
+            "--input-script",
+            s(&script),
+            "--frames",
+            "5",
+        ],
+    )
+    .finish();
+    assert_eq!(helper.code(), 0, "{helper:#?}");
+    let granted = &helper.events_named("control_granted")[0];
+    assert_eq!(granted["scopes"], json!(["pointer"]), "{granted}");
+    assert_eq!(granted["expires_in_ms"], 600_000, "{granted}");
+    let requested = host.proc.expect("control_requested");
+    assert_eq!(
+        requested["scopes"],
+        json!(["pointer", "keyboard", "clipboard"])
+    );
+    let granted = host.proc.expect("control_granted");
+    assert_eq!(granted["scopes"], json!(["pointer"]));
+    assert!(granted["expires_at"].is_string(), "{granted}");
+    host.proc.expect("ended");
+    let host = host.proc.finish();
+    let kinds: Vec<&str> = host
+        .events_named("input")
+        .into_iter()
+        .filter_map(|e| e["input"]["type"].as_str())
+        .filter(|t| *t != "release_all")
+        .collect();
+    assert_eq!(kinds, ["move", "button", "button"], "{host:#?}");
+}
+
+#[test]
+fn grant_on_stdin_gives_the_scopes_and_time_typed() {
+    let mut host = Host::start(&small(&["--approve", "yes", "--inject", "log"]));
+    let mut helper = helper_of(&host, &["--request-control"]);
+    host.proc.expect("control_requested");
+    host.proc.send("grant bogus");
+    assert!(
+        host.proc.expect("error")["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("neither scopes nor a duration"))
+    );
+    host.proc.send("grant keyboard 5m");
+    let granted = host.proc.expect("control_granted");
+    assert_eq!(granted["scopes"], json!(["keyboard"]));
+    let granted = helper.expect("control_granted");
+    assert_eq!(granted["expires_in_ms"], 300_000, "{granted}");
+    host.proc.send("end");
+    assert_eq!(helper.finish().code(), 0);
+    assert_eq!(host.proc.finish().code(), 0);
+}
+
 // ---- 2. asking on stdin; chat, pause, resume, end ----
 
 #[test]
@@ -695,6 +772,8 @@ fn help_explains_every_flag_of_the_contract() {
         "--inject",
         "--approve",
         "--approve-control",
+        "--grant-scopes",
+        "--grant-for",
         "--policy",
         "--audit-log",
         "--name",

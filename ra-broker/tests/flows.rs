@@ -48,7 +48,7 @@ async fn easy_connect_with_frames_and_control() {
     })
     .await
     {
-        HostEvent::ControlRequested { conn } => conn,
+        HostEvent::ControlRequested { conn, .. } => conn,
         _ => unreachable!(),
     };
     host.grant_control(conn).await.unwrap();
@@ -98,7 +98,7 @@ async fn quick_assist_with_frames_and_control() {
     })
     .await
     {
-        HostEvent::ControlRequested { conn } => host.deny_control(conn).await.unwrap(),
+        HostEvent::ControlRequested { conn, .. } => host.deny_control(conn).await.unwrap(),
         _ => unreachable!(),
     }
     helper_event_matching(&mut helper, |e| {

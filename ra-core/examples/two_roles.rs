@@ -28,7 +28,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         while let Some(event) = host.next_event().await {
             let _ = match event {
                 HostEvent::ConnectionRequest { conn, .. } => host.approve(conn).await,
-                HostEvent::ControlRequested { conn } => host.grant_control(conn).await,
+                HostEvent::ControlRequested { conn, .. } => host.grant_control(conn).await,
                 _ => Ok(()),
             };
         }

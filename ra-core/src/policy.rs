@@ -95,6 +95,14 @@ pub struct Policy {
     /// Helpers' keys (`rahelper1-…`) no longer trusted, whoever issued them.
     /// Default: none.
     pub revoked_helpers: Vec<HelperPublicKey>,
+    /// The longest any grant of control lasts (it is revoked then, and the
+    /// helper may ask again); `None`: until revoked. Default: none.
+    #[serde(
+        default,
+        with = "humantime_duration_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub max_control_duration: Option<Duration>,
 }
 
 impl Default for Policy {
@@ -108,6 +116,7 @@ impl Default for Policy {
             trusted_orgs: Vec::new(),
             require_verified_helper: false,
             revoked_helpers: Vec::new(),
+            max_control_duration: None,
         }
     }
 }
@@ -129,6 +138,26 @@ mod humantime_duration {
                 "invalid duration \"{text}\": {e} (write e.g. \"6h\", \"90m\" or \"60s\")"
             ))
         })
+    }
+}
+
+/// Optional durations as humantime strings.
+mod humantime_duration_opt {
+    use std::time::Duration;
+
+    use serde::{Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+        match d {
+            Some(d) => super::humantime_duration::serialize(d, s),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Duration>, D::Error> {
+        super::humantime_duration::deserialize(d).map(Some)
     }
 }
 
@@ -180,10 +209,16 @@ impl Policy {
                 "require_verified_helper needs at least one key in trusted_orgs".into(),
             ));
         }
+        let control = self
+            .max_control_duration
+            .map(|d| ("max_control_duration", d));
         for (name, value) in [
             ("max_invitation_lifetime", self.max_invitation_lifetime),
             ("approval_timeout", self.approval_timeout),
-        ] {
+        ]
+        .into_iter()
+        .chain(control)
+        {
             if value.is_zero() {
                 return Err(PolicyError::Invalid(format!(
                     "{name} must be more than zero"
@@ -299,6 +334,7 @@ mod tests {
             trusted_orgs: vec![crate::identity::OrgPublicKey([7; 32])],
             require_verified_helper: true,
             revoked_helpers: vec![crate::identity::HelperPublicKey([9; 32])],
+            max_control_duration: Some(Duration::from_secs(600)),
         };
         assert_eq!(
             Policy::from_toml_str(&p.to_toml_string().unwrap()).unwrap(),

@@ -438,7 +438,7 @@ async fn garbage_and_early_messages_leave_the_host_running() {
         .unwrap();
     let (mut send, _recv) = connection.open_bi().await.unwrap();
     let early = encode_frame(&proto::Envelope {
-        message: Some(Message::ControlRequest(proto::ControlRequest {})),
+        message: Some(Message::ControlRequest(proto::ControlRequest::default())),
     });
     send.write_all(&early).await.unwrap();
     let closed = tokio::time::timeout(STEP, connection.closed())

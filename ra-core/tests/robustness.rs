@@ -133,7 +133,7 @@ fn frame_decoder_never_panics() {
 fn host_survives_hostile_helpers() {
     let mut rng = ChaCha20Rng::seed_from_u64(5);
     let valid_messages: Vec<Vec<u8>> = [
-        Message::ControlRequest(proto::ControlRequest {}),
+        Message::ControlRequest(proto::ControlRequest::default()),
         Message::Chat(proto::Chat {
             text: "hello".into(),
         }),

@@ -240,7 +240,7 @@ fn control_request_grant_and_input() {
     let now = w.now;
     w.helper(h).request_control(now).unwrap();
     w.settle();
-    assert!(w.host_saw(|e| *e == HostEvent::ControlRequested { conn }));
+    assert!(w.host_saw(|e| matches!(e, HostEvent::ControlRequested { conn: c, .. } if *c == conn)));
     assert_eq!(w.host.control_state(conn), Some(ControlState::Requested));
     w.host.grant_control(w.now, conn).unwrap();
     w.settle();
@@ -401,7 +401,7 @@ fn pause_stops_video_and_revokes_control() {
     assert!(w.helper(h).request_control(now).is_err());
     w.inject_control_bytes(
         h,
-        raw_control(Message::ControlRequest(proto::ControlRequest {})),
+        raw_control(Message::ControlRequest(proto::ControlRequest::default())),
     );
     w.settle();
     assert!(w.helper_saw(h, |e| *e
@@ -607,7 +607,7 @@ fn messages_before_authentication_close_the_connection() {
     // Sent right behind the hello, before the host's reply could arrive.
     w.inject_control_bytes(
         h,
-        raw_control(Message::ControlRequest(proto::ControlRequest {})),
+        raw_control(Message::ControlRequest(proto::ControlRequest::default())),
     );
     w.settle();
     assert_eq!(w.helper_ended(h), Some(EndReason::ProtocolError));

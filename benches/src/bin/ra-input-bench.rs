@@ -64,7 +64,7 @@ async fn controlling_helper(display: &str) -> Result<HelperSession, String> {
         while let Some(event) = host.next_event().await {
             match event {
                 HostEvent::ConnectionRequest { conn, .. } => drop(host.approve(conn).await),
-                HostEvent::ControlRequested { conn } => {
+                HostEvent::ControlRequested { conn, .. } => {
                     drop(host.grant_control(conn).await);
                     if let Some(tx) = granted.take() {
                         let _ = tx.send(());

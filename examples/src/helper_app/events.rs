@@ -126,10 +126,20 @@ impl Progress<'_> {
     fn on_session_event(&mut self, event: HelperEvent) -> Option<i32> {
         let output = self.output;
         match event {
-            HelperEvent::ControlGranted { .. } => {
-                output.event("control_granted", json!({}), || {
-                    "You now control the host's computer.".into()
-                });
+            HelperEvent::ControlGranted {
+                scopes, expires_in, ..
+            } => {
+                let ms = expires_in.map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+                output.event(
+                    "control_granted",
+                    json!({ "scopes": scopes.names(), "expires_in_ms": ms }),
+                    || {
+                        let until = expires_in
+                            .map(|d| format!(" for {}", humantime::format_duration(d)))
+                            .unwrap_or_default();
+                        format!("You now control the host's computer ({scopes}){until}.")
+                    },
+                );
                 if let ScriptState::WaitingForControl(steps) =
                     std::mem::replace(&mut self.script, ScriptState::Done)
                 {

@@ -1,6 +1,7 @@
 //! The host's options, shared by `invite`, `easy-connect` and `join`
 //! (flattened into each subcommand's arguments).
 
+use ra_core::session::ControlScopes;
 use std::path::PathBuf;
 
 use clap::ValueEnum;
@@ -90,6 +91,12 @@ pub struct HostArgs {
     /// Whether to give the helper control when it asks.
     #[arg(long, value_enum, default_value = "ask")]
     pub approve_control: Answer,
+    /// What a grant of control covers: pointer, keyboard, clipboard, comma separated, or all.
+    #[arg(long, value_name = "SCOPES", default_value = "all")]
+    pub grant_scopes: ControlScopes,
+    /// How long a grant of control lasts (default: until revoked; the policy may cap it).
+    #[arg(long, value_name = "DURATION", value_parser = crate::parse_duration)]
+    pub grant_for: Option<std::time::Duration>,
     /// The host policy (TOML): allow_assistance, allow_control, allow_clipboard, max_invitation_lifetime (also caps a code's), approval_timeout.
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,

@@ -2,13 +2,22 @@
 //! questions, and the stdin commands.
 
 use std::collections::VecDeque;
+use std::time::Duration;
 
 use ra_core::policy::Policy;
 use ra_core::runtime::HostHandle;
-use ra_core::session::ConnectionId;
+use ra_core::session::{ConnectionId, ControlScopes};
 
 use super::args::Answer;
 use crate::output::Output;
+
+/// What a grant of control gives: `--grant-scopes`, `--grant-for`, or a
+/// `grant [SCOPES] [DURATION]` line.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Grant {
+    pub(super) scopes: ControlScopes,
+    pub(super) duration: Option<Duration>,
+}
 
 /// What the host is waiting for the user to answer.
 pub(super) enum Question {
@@ -27,13 +36,13 @@ impl Question {
 pub(super) async fn answer(
     host: &HostHandle,
     output: Output,
-    policy: Answer,
+    (policy, grant): (Answer, Grant),
     question: Question,
     questions: &mut VecDeque<Question>,
 ) {
     match policy {
-        Answer::Yes => decide(host, output, question, true).await,
-        Answer::No => decide(host, output, question, false).await,
+        Answer::Yes => decide(host, output, question, Some(grant)).await,
+        Answer::No => decide(host, output, question, None).await,
         Answer::Ask => {
             if !output.is_json() {
                 println!("Allow? [y/n]");
@@ -43,12 +52,16 @@ pub(super) async fn answer(
     }
 }
 
-async fn decide(host: &HostHandle, output: Output, question: Question, yes: bool) {
+/// Says yes (with what a grant of control gives) or no (`None`).
+async fn decide(host: &HostHandle, output: Output, question: Question, yes: Option<Grant>) {
     let result = match (question, yes) {
-        (Question::Connect(conn), true) => host.approve(conn).await,
-        (Question::Connect(conn), false) => host.deny(conn).await,
-        (Question::Control(conn), true) => host.grant_control(conn).await,
-        (Question::Control(conn), false) => host.deny_control(conn).await,
+        (Question::Connect(conn), Some(_)) => host.approve(conn).await,
+        (Question::Connect(conn), None) => host.deny(conn).await,
+        (Question::Control(conn), Some(grant)) => {
+            host.grant_control_with(conn, grant.scopes, grant.duration)
+                .await
+        }
+        (Question::Control(conn), None) => host.deny_control(conn).await,
     };
     if let Err(e) = result {
         output.error(&e.to_string());
@@ -59,17 +72,35 @@ async fn decide(host: &HostHandle, output: Output, question: Question, yes: bool
 pub(super) async fn handle_line(
     host: &HostHandle,
     output: Output,
-    line: &str,
+    (line, grant): (&str, Grant),
     questions: &mut VecDeque<Question>,
 ) -> bool {
     let (command, rest) = line.split_once(' ').unwrap_or((line, ""));
     let result = match command.to_ascii_lowercase().as_str() {
         "" => return false,
         "y" | "yes" | "n" | "no" => {
-            let yes = command.starts_with(['y', 'Y']);
+            let yes = command.starts_with(['y', 'Y']).then_some(grant);
             match questions.pop_front() {
                 Some(q) => decide(host, output, q, yes).await,
                 None => output.error("nothing to answer"),
+            }
+            return false;
+        }
+        "grant" => {
+            let terms = match parse_grant(rest, grant) {
+                Ok(terms) => terms,
+                Err(e) => {
+                    output.error(&e);
+                    return false;
+                }
+            };
+            match questions
+                .iter()
+                .position(|q| matches!(q, Question::Control(_)))
+                .and_then(|i| questions.remove(i))
+            {
+                Some(q) => decide(host, output, q, Some(terms)).await,
+                None => output.error("the helper has not asked for control"),
             }
             return false;
         }
@@ -98,7 +129,7 @@ pub(super) async fn handle_line(
         "quit" => return true,
         other => {
             output.error(&format!(
-                "unknown command {other:?}: y, n, revoke, pause, resume, chat TEXT, clipboard on|off, copy TEXT, policy FILE, end, quit"
+                "unknown command {other:?}: y, n, grant [SCOPES] [DURATION], revoke, pause, resume, chat TEXT, clipboard on|off, copy TEXT, policy FILE, end, quit"
             ));
             return false;
         }
@@ -107,4 +138,22 @@ pub(super) async fn handle_line(
         output.error(&e.to_string());
     }
     false
+}
+
+/// Reads `grant [SCOPES] [DURATION]`'s arguments (either may be left out,
+/// then `defaults`' is used).
+fn parse_grant(rest: &str, defaults: Grant) -> Result<Grant, String> {
+    let mut grant = defaults;
+    for word in rest.split_whitespace() {
+        if let Ok(scopes) = word.parse::<ControlScopes>() {
+            grant.scopes = scopes;
+        } else {
+            grant.duration = Some(crate::parse_duration(word).map_err(|e| {
+                format!(
+                    "grant [SCOPES] [DURATION]: {word:?} is neither scopes nor a duration ({e})"
+                )
+            })?);
+        }
+    }
+    Ok(grant)
 }

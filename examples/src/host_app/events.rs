@@ -8,7 +8,7 @@ use ra_core::session::{HelperVerification, HostEvent, UNVERIFIED_HELPER_WARNING}
 use serde_json::json;
 
 use super::args::HostArgs;
-use super::commands::{Question, answer};
+use super::commands::{Grant, Question, answer};
 use super::serve::Credential;
 use crate::output::Output;
 
@@ -82,7 +82,14 @@ pub(super) async fn handle_event(cx: &Context<'_>, event: HostEvent, state: Stat
                 },
             );
             let question = Question::Connect(conn);
-            answer(host, output, args.approve, question, questions).await;
+            answer(
+                host,
+                output,
+                (args.approve, grant(args)),
+                question,
+                questions,
+            )
+            .await;
         }
         HostEvent::ConnectionRefused {
             helper_name,
@@ -113,12 +120,21 @@ pub(super) async fn handle_event(cx: &Context<'_>, event: HostEvent, state: Stat
                 format!("{helper_name} now sees your screen (view only).")
             });
         }
-        HostEvent::ControlRequested { conn } => {
-            output.event("control_requested", json!({}), || {
-                "The helper asks to control your computer.".to_owned()
-            });
+        HostEvent::ControlRequested { conn, scopes } => {
+            output.event(
+                "control_requested",
+                json!({ "scopes": scopes.names() }),
+                || format!("The helper asks to control your computer ({scopes})."),
+            );
             let question = Question::Control(conn);
-            answer(host, output, args.approve_control, question, questions).await;
+            answer(
+                host,
+                output,
+                (args.approve_control, grant(args)),
+                question,
+                questions,
+            )
+            .await;
         }
         HostEvent::ClipboardSharing { enabled, .. } => {
             // The library started the system clipboard before this event.
@@ -167,9 +183,21 @@ pub(super) async fn handle_event(cx: &Context<'_>, event: HostEvent, state: Stat
 /// Prints the events that only inform.
 fn report(output: Output, event: HostEvent) {
     match event {
-        HostEvent::ControlGranted { .. } => output.event("control_granted", json!({}), || {
-            "The helper now controls your computer. Type `revoke` to take it back.".to_owned()
-        }),
+        HostEvent::ControlGranted {
+            scopes, expires_at, ..
+        } => {
+            let until = expires_at.map(|at| humantime::format_rfc3339_seconds(at).to_string());
+            output.event(
+                "control_granted",
+                json!({ "scopes": scopes.names(), "expires_at": until }),
+                || {
+                    let until = until.map(|t| format!(" until {t}")).unwrap_or_default();
+                    format!(
+                        "The helper now controls your computer ({scopes}){until}. Type `revoke` to take it back."
+                    )
+                },
+            )
+        }
         HostEvent::ControlDenied { reason, .. } => output.event(
             "control_denied",
             json!({ "reason": reason.as_str() }),
@@ -252,5 +280,13 @@ fn describe_verification(
             Some(UNVERIFIED_HELPER_WARNING),
             None,
         ),
+    }
+}
+
+/// What a grant of control gives, as the options say.
+fn grant(args: &HostArgs) -> Grant {
+    Grant {
+        scopes: args.grant_scopes,
+        duration: args.grant_for,
     }
 }

@@ -8,7 +8,7 @@ use ra_core::runtime::HostHandle;
 use tokio::sync::mpsc;
 
 use super::args::HostArgs;
-use super::commands::{Question, handle_line};
+use super::commands::{Grant, Question, handle_line};
 use super::events::{Context, Flow, State, handle_event};
 use crate::output::Output;
 use crate::stats::{StatsTicker, print_stats};
@@ -83,7 +83,8 @@ pub async fn serve(
             }
             line = lines.recv(), if stdin_open => match line {
                 Some(line) => {
-                    if handle_line(host, output, line.trim(), &mut questions).await {
+                    let grant = Grant { scopes: args.grant_scopes, duration: args.grant_for };
+                    if handle_line(host, output, (line.trim(), grant), &mut questions).await {
                         return 0;
                     }
                 }

@@ -315,6 +315,19 @@ impl HelperSession {
         self.controller.send(HelperCommand::RequestControl).await
     }
 
+    /// Asks the host for control of only `scopes` (it may grant less).
+    ///
+    /// # Errors
+    /// As [`HelperSession::request_control`], and for no scope at all.
+    pub async fn request_control_scopes(
+        &self,
+        scopes: crate::session::ControlScopes,
+    ) -> Result<(), SessionError> {
+        self.controller
+            .send(HelperCommand::RequestControlScopes(scopes))
+            .await
+    }
+
     /// Gives control back to the host.
     ///
     /// # Errors

@@ -28,7 +28,7 @@ pub use host::{
     HostTransmit, Injection, MediaCommand, OfferRecord, UNVERIFIED_HELPER_WARNING,
 };
 pub use types::{
-    CommandError, ConnectionId, ControlState, DenyReason, EndReason, GrantId,
+    CommandError, ConnectionId, ControlScopes, ControlState, DenyReason, EndReason, GrantId,
     InvitationCloseReason, PointerKind, RevokeReason, SessionRng,
 };
 pub use wire::{

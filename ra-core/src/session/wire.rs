@@ -104,6 +104,7 @@ pub(crate) fn revoke_reason_to_wire(reason: RevokeReason) -> proto::RevokeReason
         RevokeReason::Paused => proto::RevokeReason::Paused,
         RevokeReason::PanicKey => proto::RevokeReason::PanicKey,
         RevokeReason::Ended => proto::RevokeReason::Ended,
+        RevokeReason::Expired => proto::RevokeReason::Expired,
     }
 }
 
@@ -113,6 +114,7 @@ pub(crate) fn revoke_reason_from_wire(value: i32) -> RevokeReason {
         Ok(proto::RevokeReason::Paused) => RevokeReason::Paused,
         Ok(proto::RevokeReason::PanicKey) => RevokeReason::PanicKey,
         Ok(proto::RevokeReason::Ended) => RevokeReason::Ended,
+        Ok(proto::RevokeReason::Expired) => RevokeReason::Expired,
         _ => RevokeReason::ByUser,
     }
 }

@@ -239,7 +239,7 @@ fn fill_helper(
             data.host_name = strings.add(&host_name);
         }
         HelperEvent::Connected => data.kind = RA_HELPER_EVENT_CONNECTED,
-        HelperEvent::ControlGranted { grant } => {
+        HelperEvent::ControlGranted { grant, .. } => {
             data.kind = RA_HELPER_EVENT_CONTROL_GRANTED;
             data.grant = grant.0;
         }

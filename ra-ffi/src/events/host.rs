@@ -239,11 +239,11 @@ fn fill_host(data: &mut ra_host_event_data, strings: &mut Strings, event: HostEv
             data.connection = conn.0;
             data.helper_name = strings.add(&helper_name);
         }
-        HostEvent::ControlRequested { conn } => {
+        HostEvent::ControlRequested { conn, .. } => {
             data.kind = RA_HOST_EVENT_CONTROL_REQUESTED;
             data.connection = conn.0;
         }
-        HostEvent::ControlGranted { conn, grant } => {
+        HostEvent::ControlGranted { conn, grant, .. } => {
             data.kind = RA_HOST_EVENT_CONTROL_GRANTED;
             data.connection = conn.0;
             data.grant = grant.0;

@@ -340,6 +340,27 @@ impl HostHandle {
         self.controller.send(HostCommand::GrantControl(conn)).await
     }
 
+    /// Grants control of `scopes` (of what the helper asked for) for
+    /// `duration` (`None`: until revoked; the policy caps it).
+    ///
+    /// # Errors
+    /// As [`HostHandle::grant_control`], and when the grant would cover
+    /// nothing or last no time.
+    pub async fn grant_control_with(
+        &self,
+        conn: ConnectionId,
+        scopes: crate::session::ControlScopes,
+        duration: Option<Duration>,
+    ) -> Result<(), SessionError> {
+        self.controller
+            .send(HostCommand::GrantControlWith {
+                conn,
+                scopes,
+                duration,
+            })
+            .await
+    }
+
     /// Denies a control request.
     ///
     /// # Errors

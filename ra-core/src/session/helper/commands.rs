@@ -7,7 +7,7 @@ use std::time::Instant;
 use super::HelperConnection;
 use crate::input::InputEvent;
 use crate::media::DisplayId;
-use crate::session::types::{CommandError, PointerKind};
+use crate::session::types::{CommandError, ControlScopes, PointerKind};
 
 /// Something the helper application asks of its session.
 ///
@@ -18,6 +18,9 @@ use crate::session::types::{CommandError, PointerKind};
 pub enum HelperCommand {
     /// Ask the host for control ([`HelperConnection::request_control`]).
     RequestControl,
+    /// Ask the host for control of only these scopes
+    /// ([`HelperConnection::request_control_scopes`]).
+    RequestControlScopes(ControlScopes),
     /// Give control back ([`HelperConnection::release_control`]).
     ReleaseControl,
     /// Send input events, in order ([`HelperConnection::send_input`]).
@@ -51,6 +54,7 @@ impl HelperConnection {
     pub fn apply(&mut self, now: Instant, command: HelperCommand) -> Result<(), CommandError> {
         match command {
             HelperCommand::RequestControl => self.request_control(now),
+            HelperCommand::RequestControlScopes(scopes) => self.request_control_scopes(now, scopes),
             HelperCommand::ReleaseControl => self.release_control(now),
             HelperCommand::SendInput(events) => self.send_input(now, &events),
             HelperCommand::Chat(text) => self.chat(now, &text),

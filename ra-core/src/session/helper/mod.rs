@@ -19,8 +19,8 @@ use crate::session::auth::{ChannelBinding, HelperPake};
 use crate::session::framing::{FrameDecoder, encode_frame};
 use crate::session::host::check_chat;
 use crate::session::types::{
-    CommandError, ControlState, DenyReason, EndReason, GrantId, PointerKind, RevokeReason,
-    SessionRng,
+    CommandError, ControlScopes, ControlState, DenyReason, EndReason, GrantId, PointerKind,
+    RevokeReason, SessionRng,
 };
 use crate::session::wire::{
     MAX_CLIPBOARD_LEN, MAX_CONTROL_MESSAGE, MAX_NAME_LEN, cursor_from_wire, deny_reason_from_wire,
@@ -90,6 +90,10 @@ pub enum HelperEvent {
     ControlGranted {
         /// The grant.
         grant: GrantId,
+        /// What it covers (input outside it is dropped by the host).
+        scopes: ControlScopes,
+        /// How long it lasts from when it was given, if it ends by itself.
+        expires_in: Option<Duration>,
     },
     /// The host denied control.
     ControlDenied {
@@ -271,12 +275,28 @@ impl HelperConnection {
 
     // ----- commands from the helper application -----
 
-    /// Asks the host for control.
+    /// Asks the host for control (every scope).
     ///
     /// # Errors
     /// [`CommandError::NoSession`] unless the session is live,
     /// [`CommandError::InvalidState`] when paused, already asked or in control.
-    pub fn request_control(&mut self, _now: Instant) -> Result<(), CommandError> {
+    pub fn request_control(&mut self, now: Instant) -> Result<(), CommandError> {
+        self.request_control_scopes(now, ControlScopes::ALL)
+    }
+
+    /// Asks the host for control of only `scopes` (the host may grant less).
+    ///
+    /// # Errors
+    /// As [`HelperConnection::request_control`], and
+    /// [`CommandError::InvalidState`] for no scope at all.
+    pub fn request_control_scopes(
+        &mut self,
+        _now: Instant,
+        scopes: ControlScopes,
+    ) -> Result<(), CommandError> {
+        if scopes.is_empty() {
+            return Err(CommandError::InvalidState("ask for at least one scope"));
+        }
         let Phase::Active {
             control, paused, ..
         } = &mut self.phase
@@ -289,7 +309,9 @@ impl HelperConnection {
         match control {
             ControlState::None => {
                 *control = ControlState::Requested;
-                self.send(Message::ControlRequest(proto::ControlRequest {}));
+                self.send(Message::ControlRequest(proto::ControlRequest {
+                    scopes: scopes.to_bits(),
+                }));
                 Ok(())
             }
             ControlState::Requested => {
@@ -626,7 +648,12 @@ impl HelperConnection {
                 if decision.granted {
                     let grant = GrantId(decision.grant_id);
                     *control = ControlState::Granted(grant);
-                    self.events.push_back(HelperEvent::ControlGranted { grant });
+                    self.events.push_back(HelperEvent::ControlGranted {
+                        grant,
+                        scopes: ControlScopes::from_bits(decision.scopes),
+                        expires_in: (decision.expires_in_ms > 0)
+                            .then(|| Duration::from_millis(decision.expires_in_ms)),
+                    });
                 } else {
                     *control = ControlState::None;
                     self.events.push_back(HelperEvent::ControlDenied {

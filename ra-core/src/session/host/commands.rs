@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use super::HostEndpoint;
 use crate::policy::Policy;
-use crate::session::types::{CommandError, ConnectionId};
+use crate::session::types::{CommandError, ConnectionId, ControlScopes};
 
 /// Something the host application asks of its session.
 ///
@@ -22,6 +22,16 @@ pub enum HostCommand {
     Deny(ConnectionId),
     /// Give the helper control ([`HostEndpoint::grant_control`]).
     GrantControl(ConnectionId),
+    /// Give the helper control of some scopes, for a time
+    /// ([`HostEndpoint::grant_control_with`]).
+    GrantControlWith {
+        /// The connection.
+        conn: ConnectionId,
+        /// What the grant covers (of what the helper asked for).
+        scopes: ControlScopes,
+        /// How long it lasts (`None`: until revoked); the policy caps it.
+        duration: Option<Duration>,
+    },
     /// Refuse the helper's control request ([`HostEndpoint::deny_control`]).
     DenyControl(ConnectionId),
     /// Take control back ([`HostEndpoint::revoke`]).
@@ -63,6 +73,11 @@ impl HostEndpoint {
             HostCommand::Approve(conn) => self.approve(now, conn),
             HostCommand::Deny(conn) => self.deny(now, conn),
             HostCommand::GrantControl(conn) => self.grant_control(now, conn),
+            HostCommand::GrantControlWith {
+                conn,
+                scopes,
+                duration,
+            } => self.grant_control_with(now, conn, scopes, duration),
             HostCommand::DenyControl(conn) => self.deny_control(now, conn),
             HostCommand::Revoke => self.revoke(now),
             HostCommand::RevokePanicKey => self.revoke_panic_key(now),

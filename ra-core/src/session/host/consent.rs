@@ -2,13 +2,13 @@
 //! revoking control, pausing, ending, closing the invitation, and policy
 //! changes that take effect at once.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use super::{Connection, HostEndpoint, HostEvent, Phase};
+use super::{Connection, GrantTerms, HostEndpoint, HostEvent, Phase};
 use crate::policy::Policy;
 use crate::proto::{self, envelope::Message};
 use crate::session::types::{
-    CommandError, ConnectionId, ControlState, DenyReason, EndReason, GrantId,
+    CommandError, ConnectionId, ControlScopes, ControlState, DenyReason, EndReason, GrantId,
     InvitationCloseReason, RevokeReason,
 };
 use crate::session::wire::{deny_reason_to_wire, revoke_reason_to_wire};
@@ -57,14 +57,48 @@ impl HostEndpoint {
         Ok(())
     }
 
-    /// Gives the helper control, answering its request.
+    /// Gives the helper control, answering its request: whatever it asked
+    /// for, for as long as the policy allows (`max_control_duration`).
+    ///
+    /// # Errors
+    /// As [`HostEndpoint::grant_control_with`].
+    pub fn grant_control(&mut self, now: Instant, conn: ConnectionId) -> Result<(), CommandError> {
+        self.grant_control_with(now, conn, ControlScopes::ALL, None)
+    }
+
+    /// Gives the helper control, answering its request: the `scopes` it
+    /// asked for among these, for `duration` (`None`: until revoked), both
+    /// capped by the policy (`max_control_duration`). When the time is up,
+    /// control is revoked ([`RevokeReason::Expired`]) and what the helper
+    /// held is released; it may ask again.
     ///
     /// # Errors
     /// [`CommandError::Policy`] when the policy forbids control,
-    /// [`CommandError::InvalidState`] when no request is pending or the session is paused.
-    pub fn grant_control(&mut self, _now: Instant, conn: ConnectionId) -> Result<(), CommandError> {
+    /// [`CommandError::InvalidState`] when no request is pending, the
+    /// session is paused, the grant would cover nothing the helper asked
+    /// for, or last no time.
+    pub fn grant_control_with(
+        &mut self,
+        now: Instant,
+        conn: ConnectionId,
+        scopes: ControlScopes,
+        duration: Option<Duration>,
+    ) -> Result<(), CommandError> {
         if !self.policy.allow_control {
             return Err(CommandError::Policy);
+        }
+        let scopes = scopes.intersect(self.asked_scopes);
+        if scopes.is_empty() {
+            return Err(CommandError::InvalidState(
+                "the grant covers nothing the helper asked for",
+            ));
+        }
+        let duration = match (duration, self.policy.max_control_duration) {
+            (Some(asked), Some(cap)) => Some(asked.min(cap)),
+            (asked, cap) => asked.or(cap),
+        };
+        if duration.is_some_and(|d| d.is_zero()) {
+            return Err(CommandError::InvalidState("a grant must last some time"));
         }
         let grant = GrantId(self.next_grant);
         let c = self
@@ -87,15 +121,28 @@ impl HostEndpoint {
         }
         *control = ControlState::Granted(grant);
         self.next_grant = self.next_grant.wrapping_add(1).max(1);
+        self.grant_terms = Some(GrantTerms {
+            scopes,
+            expires_at: duration.map(|d| now + d),
+        });
         self.send(
             conn,
             Message::ControlDecision(proto::ControlDecision {
                 granted: true,
                 grant_id: grant.0,
                 reason: proto::DenyReason::Unspecified.into(),
+                scopes: scopes.to_bits(),
+                expires_in_ms: duration
+                    .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
             }),
         );
-        self.emit(HostEvent::ControlGranted { conn, grant });
+        let expires_at = duration.map(|d| self.wall_clock(now) + d);
+        self.emit(HostEvent::ControlGranted {
+            conn,
+            grant,
+            scopes,
+            expires_at,
+        });
         Ok(())
     }
 
@@ -281,6 +328,7 @@ impl HostEndpoint {
             return;
         };
         *control = ControlState::None;
+        self.grant_terms = None;
         self.release_all_input();
         self.send(
             conn,
@@ -290,6 +338,22 @@ impl HostEndpoint {
             }),
         );
         self.emit(HostEvent::ControlRevoked { conn, reason });
+    }
+
+    /// Revokes a grant whose time is up (nothing when there is none).
+    pub(super) fn expire_grant(&mut self, now: Instant) {
+        let Some(terms) = self.grant_terms else {
+            return;
+        };
+        if terms.expires_at.is_none_or(|at| now < at) {
+            return;
+        }
+        self.grant_terms = None;
+        if let Some(conn) = self.active
+            && matches!(self.control_state(conn), Some(ControlState::Granted(_)))
+        {
+            self.revoke_for(conn, RevokeReason::Expired);
+        }
     }
 
     pub(super) fn deny_control_for(&mut self, conn: ConnectionId, reason: DenyReason) {
@@ -307,6 +371,7 @@ impl HostEndpoint {
                 granted: false,
                 grant_id: 0,
                 reason: deny_reason_to_wire(reason).into(),
+                ..proto::ControlDecision::default()
             }),
         );
         self.emit(HostEvent::ControlDenied { conn, reason });

@@ -7,7 +7,8 @@ use crate::desk::DeskPart;
 use crate::input::InputEvent;
 use crate::media::DisplayId;
 use crate::session::types::{
-    ConnectionId, DenyReason, EndReason, GrantId, InvitationCloseReason, PointerKind, RevokeReason,
+    ConnectionId, ControlScopes, DenyReason, EndReason, GrantId, InvitationCloseReason,
+    PointerKind, RevokeReason,
 };
 
 /// Something the host application should know about.
@@ -63,6 +64,9 @@ pub enum HostEvent {
     ControlRequested {
         /// The connection.
         conn: ConnectionId,
+        /// What it asks to do (answer with
+        /// [`HostEndpoint::grant_control_with`] to give less, or for a time).
+        scopes: ControlScopes,
     },
     /// Control was granted.
     ControlGranted {
@@ -70,6 +74,10 @@ pub enum HostEvent {
         conn: ConnectionId,
         /// The grant.
         grant: GrantId,
+        /// What it covers.
+        scopes: ControlScopes,
+        /// When it ends by itself (wall clock), if it does.
+        expires_at: Option<std::time::SystemTime>,
     },
     /// A control request was denied (by the user, or by the policy without asking).
     ControlDenied {

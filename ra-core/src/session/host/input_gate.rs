@@ -10,7 +10,7 @@ use prost::Message as _;
 use super::{Held, HostEndpoint, Injection, Phase};
 use crate::input::InputEvent;
 use crate::proto;
-use crate::session::types::{ConnectionId, ControlState, GrantId};
+use crate::session::types::{ConnectionId, ControlScopes, ControlState, GrantId};
 use crate::session::wire::decode_input_event;
 
 /// Presses (keys, buttons, wheel, each character of text) a helper may send in
@@ -106,11 +106,19 @@ impl HostEndpoint {
     /// presses beyond the rate limit are dropped.
     pub(super) fn deliver_input(&mut self, now: Instant, events: &[proto::InputEvent]) {
         self.presses.refill(now);
+        let scopes = self
+            .grant_terms
+            .map_or(ControlScopes::ALL, |terms| terms.scopes);
         for event in events {
             let Some(event) = decode_input_event(event) else {
                 self.input_dropped += 1;
                 continue;
             };
+            // Outside the grant's scopes: counted, never injected.
+            if !scopes.allows(&event) {
+                self.input_dropped += 1;
+                continue;
+            }
             let event = match event {
                 InputEvent::PointerMove { x, y } => self.map_to_desktop(x, y),
                 InputEvent::Button { .. }

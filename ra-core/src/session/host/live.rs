@@ -9,7 +9,8 @@ use crate::audit::AuditEvent;
 use crate::media::DisplayId;
 use crate::proto::{self, envelope::Message};
 use crate::session::types::{
-    CommandError, ConnectionId, ControlState, DenyReason, EndReason, GrantId, RevokeReason,
+    CommandError, ConnectionId, ControlScopes, ControlState, DenyReason, EndReason, GrantId,
+    RevokeReason,
 };
 use crate::session::wire::{MAX_CLIPBOARD_LEN, end_reason_from_wire, pointer_kind_from_wire};
 
@@ -30,14 +31,16 @@ impl HostEndpoint {
             return;
         };
         match message {
-            Some(Message::ControlRequest(_)) => {
+            Some(Message::ControlRequest(request)) => {
+                let scopes = ControlScopes::from_bits(request.scopes);
                 if *paused {
                     self.deny_control_for(conn, DenyReason::Paused);
                 } else if !self.policy.allow_control {
                     self.deny_control_for(conn, DenyReason::Policy);
                 } else if *control == ControlState::None {
                     *control = ControlState::Requested;
-                    self.emit(HostEvent::ControlRequested { conn });
+                    self.asked_scopes = scopes;
+                    self.emit(HostEvent::ControlRequested { conn, scopes });
                 }
             }
             Some(Message::ControlRevoked(released)) => {
@@ -66,7 +69,18 @@ impl HostEndpoint {
                 }
             }
             Some(Message::Clipboard(clip)) => {
-                if !self.clipboard_open(conn) {
+                let outside_grant = matches!(*control, ControlState::Granted(_))
+                    && self
+                        .grant_terms
+                        .is_some_and(|terms| !terms.scopes.clipboard);
+                if outside_grant {
+                    self.input_dropped += 1;
+                    self.send_error(
+                        conn,
+                        proto::ErrorCode::UnexpectedMessage,
+                        "the grant of control does not cover the clipboard",
+                    );
+                } else if !self.clipboard_open(conn) {
                     self.send_error(
                         conn,
                         proto::ErrorCode::UnexpectedMessage,

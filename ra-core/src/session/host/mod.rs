@@ -39,7 +39,8 @@ use prost::Message as _;
 use super::auth::{ChannelBinding, HostPake};
 use super::framing::FrameDecoder;
 use super::types::{
-    CommandError, ConnectionId, ControlState, EndReason, InvitationCloseReason, SessionRng,
+    CommandError, ConnectionId, ControlScopes, ControlState, EndReason, InvitationCloseReason,
+    SessionRng,
 };
 use super::wire::{
     MAX_CHAT_LEN, MAX_CONTROL_MESSAGE, MAX_INPUT_MESSAGE, MAX_NAME_LEN, end_reason_to_wire,
@@ -133,6 +134,15 @@ impl std::fmt::Debug for HostConfig {
     }
 }
 
+/// The terms of the current grant of control.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct GrantTerms {
+    /// What it covers.
+    pub(super) scopes: ControlScopes,
+    /// When it ends by itself, if it does.
+    pub(super) expires_at: Option<Instant>,
+}
+
 /// A key or button the helper holds down on the host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Held {
@@ -200,6 +210,10 @@ pub struct HostEndpoint {
     picture_size: Option<(u32, u32)>,
     /// Remote input is ignored until then (the local user is busy).
     input_suspended_until: Option<Instant>,
+    /// What the helper last asked to do with control.
+    asked_scopes: ControlScopes,
+    /// The current grant's scopes and end, while control is granted.
+    grant_terms: Option<GrantTerms>,
     presses: input_gate::PressBudget,
     /// Keys and buttons injected as pressed and not yet released.
     held: HashSet<Held>,
@@ -256,6 +270,8 @@ impl HostEndpoint {
             capture_area: None,
             picture_size: None,
             input_suspended_until: None,
+            asked_scopes: ControlScopes::ALL,
+            grant_terms: None,
             presses: input_gate::PressBudget::new(now),
             held: HashSet::new(),
             rng,
@@ -377,6 +393,7 @@ impl HostEndpoint {
         if self.closed.is_none() && now >= self.expires_at {
             self.close_invitation_for(now, InvitationCloseReason::Expired);
         }
+        self.expire_grant(now);
         let due: Vec<(ConnectionId, bool)> = self
             .connections
             .iter()
@@ -429,13 +446,14 @@ impl HostEndpoint {
     /// When [`HostEndpoint::handle_timeout`] must be called next.
     pub fn poll_timeout(&self) -> Option<Instant> {
         let expiry = self.closed.is_none().then_some(self.expires_at);
+        let grant_end = self.grant_terms.and_then(|terms| terms.expires_at);
         let deadlines = self.connections.values().filter_map(|c| match &c.phase {
             Phase::AwaitHello { deadline }
             | Phase::AwaitConfirm { deadline, .. }
             | Phase::AwaitApproval { deadline, .. } => Some(*deadline),
             Phase::Active { .. } => None,
         });
-        expiry.into_iter().chain(deadlines).min()
+        expiry.into_iter().chain(grant_end).chain(deadlines).min()
     }
 
     // ----- queries -----
