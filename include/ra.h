@@ -256,6 +256,32 @@
 #define RA_REVOKE_RELEASED 6
 
 /**
+ * The grant's time was up (`ra_host_grant_control_with`).
+ */
+#define RA_REVOKE_EXPIRED 7
+
+/**
+ * A grant's scope: pointer moves, buttons and the wheel.
+ */
+#define RA_SCOPE_POINTER 1
+
+/**
+ * A grant's scope: keys and text.
+ */
+#define RA_SCOPE_KEYBOARD 2
+
+/**
+ * A grant's scope: the helper's clipboard text onto the host's clipboard
+ * (with clipboard sharing on) while the grant lasts.
+ */
+#define RA_SCOPE_CLIPBOARD 4
+
+/**
+ * Every scope.
+ */
+#define RA_SCOPE_ALL 7
+
+/**
  * The invitation reached its expiry time.
  */
 #define RA_CLOSE_EXPIRED 1
@@ -547,6 +573,13 @@
  * for the session's own display were left out.
  */
 #define RA_HOST_EVENT_DESK_LIMITED 19
+
+/**
+ * A helper that proved the password was refused before the host was asked:
+ * the policy requires a verified helper (`require_verified_helper`) and this
+ * one is not (`helper_name`, `peer`; `text`: why).
+ */
+#define RA_HOST_EVENT_CONNECTION_REFUSED 20
 
 /**
  * The capturer.
@@ -989,6 +1022,16 @@ typedef struct ra_helper_event_data {
      * long as the event.
      */
     struct ra_cursor_update cursor;
+    /**
+     * `RA_SCOPE_*` bits the grant covers (`RA_HELPER_EVENT_CONTROL_GRANTED`);
+     * input outside them is dropped by the host.
+     */
+    uint32_t scopes;
+    /**
+     * How long the grant lasts from when it was given, in milliseconds; 0:
+     * until revoked (`RA_HELPER_EVENT_CONTROL_GRANTED`).
+     */
+    uint64_t expires_in_ms;
 } ra_helper_event_data;
 
 /**
@@ -1076,6 +1119,54 @@ typedef struct ra_host_event_data {
      * The length of the text sent, in bytes (`RA_HOST_EVENT_CLIPBOARD_SENT`).
      */
     uint32_t bytes;
+    /**
+     * `RA_SCOPE_*` bits: what the helper asks for
+     * (`RA_HOST_EVENT_CONTROL_REQUESTED`) or was given
+     * (`RA_HOST_EVENT_CONTROL_GRANTED`).
+     */
+    uint32_t scopes;
+    /**
+     * When the grant ends by itself, in milliseconds since the Unix epoch;
+     * 0: until revoked (`RA_HOST_EVENT_CONTROL_GRANTED`).
+     */
+    uint64_t expires_at_ms;
+    /**
+     * Nonzero when the helper's organisation-signed identity was verified
+     * (`RA_HOST_EVENT_CONNECTION_REQUEST`): then `organisation`,
+     * `organisation_key`, `verified_helper`, `helper_key` and
+     * `identity_expires_ms` say who it is.
+     */
+    uint8_t verified;
+    /**
+     * The organisation vouching for the helper.
+     */
+    const char *organisation;
+    /**
+     * Its key (`raorg1-…`).
+     */
+    const char *organisation_key;
+    /**
+     * The helper's name as the organisation wrote it.
+     */
+    const char *verified_helper;
+    /**
+     * The helper's key (`rahelper1-…`, what `revoked_helpers` lists).
+     */
+    const char *helper_key;
+    /**
+     * When the identity expires, in milliseconds since the Unix epoch.
+     */
+    uint64_t identity_expires_ms;
+    /**
+     * Why an identity the helper showed was not accepted (NULL: none shown,
+     * or verified).
+     */
+    const char *identity_problem;
+    /**
+     * With an unverified helper, the standard warning to show
+     * (`ra_unverified_helper_warning`); NULL when verified.
+     */
+    const char *warning;
 } ra_host_event_data;
 
 /**
@@ -2006,6 +2097,18 @@ ra_result ra_accept_options_new(struct ra_accept_options **out);
 ra_result ra_accept_options_set_name(struct ra_accept_options *options, const char *name);
 
 /**
+ * The helper's organisation-signed identity (`ra-org issue`'s file: the
+ * identity and the helper's private key), shown to the host inside the
+ * authenticated channel; NULL removes it. `RA_RESULT_INVALID_ARGUMENT`, with
+ * what is wrong, for text that is not a usable identity.
+ *
+ * # Safety
+ * `options` is NULL or a handle used by no other thread; `credential` is
+ * NULL or NUL-terminated.
+ */
+ra_result ra_accept_options_set_identity(struct ra_accept_options *options, const char *credential);
+
+/**
  * How long to try each address of the invitation, in milliseconds (> 0).
  *
  * # Safety
@@ -2143,6 +2246,13 @@ ra_result ra_helper_event_free(struct ra_helper_event *event);
  * NULL or writable for `dst_len` bytes.
  */
 ra_result ra_frame_copy(const struct ra_frame *frame, uint8_t *dst, size_t dst_len, size_t dst_stride);
+
+/**
+ * The standard warning to show the person at the host with a helper whose
+ * identity is not verified (`RA_HOST_EVENT_CONNECTION_REQUEST` with
+ * `verified` 0 carries it in `warning` too). A static string: never free it.
+ */
+const char *ra_unverified_helper_warning(void);
 
 /**
  * Reads a host event's contents into `out`; the pointers in it belong to
@@ -2510,6 +2620,21 @@ ra_result ra_host_deny(const struct ra_host *host, uint64_t connection);
 ra_result ra_host_grant_control(const struct ra_host *host, uint64_t connection);
 
 /**
+ * Grants control after `RA_HOST_EVENT_CONTROL_REQUESTED`, of `scopes`
+ * (`RA_SCOPE_*` bits; only those the helper asked for are given) for
+ * `duration_ms` milliseconds (0: until revoked); the policy's
+ * `max_control_duration` caps it. At the end control is revoked
+ * (`RA_REVOKE_EXPIRED`) and everything the helper held is released.
+ * `RA_RESULT_INVALID_ARGUMENT` for no scope or unknown bits,
+ * `RA_RESULT_NOT_NOW` when the grant would cover nothing the helper asked
+ * for, `RA_RESULT_POLICY` when the policy forbids control.
+ *
+ * # Safety
+ * `host` is NULL or a live handle.
+ */
+ra_result ra_host_grant_control_with(const struct ra_host *host, uint64_t connection, uint32_t scopes, uint64_t duration_ms);
+
+/**
  * Denies a control request.
  *
  * # Safety
@@ -2740,6 +2865,16 @@ ra_result ra_helper_set_event_callback(const struct ra_helper *helper, ra_helper
  * `helper` is NULL or a live handle.
  */
 ra_result ra_helper_request_control(const struct ra_helper *helper);
+
+/**
+ * Asks the host for control of only `scopes` (`RA_SCOPE_*` bits); the host
+ * may give less. `RA_RESULT_INVALID_ARGUMENT` for no scope or unknown bits;
+ * otherwise as `ra_helper_request_control`.
+ *
+ * # Safety
+ * `helper` is NULL or a live handle.
+ */
+ra_result ra_helper_request_control_scopes(const struct ra_helper *helper, uint32_t scopes);
 
 /**
  * Gives control back to the host.

@@ -347,6 +347,27 @@ pub unsafe extern "C" fn ra_helper_request_control(helper: *const ra_helper) -> 
     unsafe { command(helper, || Ok(HelperCommand::RequestControl)) }
 }
 
+/// Asks the host for control of only `scopes` (`RA_SCOPE_*` bits); the host
+/// may give less. `RA_RESULT_INVALID_ARGUMENT` for no scope or unknown bits;
+/// otherwise as `ra_helper_request_control`.
+///
+/// # Safety
+/// `helper` is NULL or a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ra_helper_request_control_scopes(
+    helper: *const ra_helper,
+    scopes: u32,
+) -> ra_result {
+    // SAFETY: forwarded contract.
+    unsafe {
+        command(helper, || {
+            Ok(HelperCommand::RequestControlScopes(
+                crate::types::scopes_from_c(scopes)?,
+            ))
+        })
+    }
+}
+
 /// Gives control back to the host.
 ///
 /// # Safety

@@ -535,6 +535,36 @@ pub unsafe extern "C" fn ra_host_grant_control(host: *const ra_host, connection:
     }
 }
 
+/// Grants control after `RA_HOST_EVENT_CONTROL_REQUESTED`, of `scopes`
+/// (`RA_SCOPE_*` bits; only those the helper asked for are given) for
+/// `duration_ms` milliseconds (0: until revoked); the policy's
+/// `max_control_duration` caps it. At the end control is revoked
+/// (`RA_REVOKE_EXPIRED`) and everything the helper held is released.
+/// `RA_RESULT_INVALID_ARGUMENT` for no scope or unknown bits,
+/// `RA_RESULT_NOT_NOW` when the grant would cover nothing the helper asked
+/// for, `RA_RESULT_POLICY` when the policy forbids control.
+///
+/// # Safety
+/// `host` is NULL or a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ra_host_grant_control_with(
+    host: *const ra_host,
+    connection: u64,
+    scopes: u32,
+    duration_ms: u64,
+) -> ra_result {
+    // SAFETY: forwarded contract.
+    unsafe {
+        command(host, || {
+            Ok(HostCommand::GrantControlWith {
+                conn: ConnectionId(connection),
+                scopes: crate::types::scopes_from_c(scopes)?,
+                duration: (duration_ms > 0).then(|| Duration::from_millis(duration_ms)),
+            })
+        })
+    }
+}
+
 /// Denies a control request.
 ///
 /// # Safety

@@ -307,6 +307,35 @@ pub unsafe extern "C" fn ra_accept_options_set_name(
     }
 }
 
+/// The helper's organisation-signed identity (`ra-org issue`'s file: the
+/// identity and the helper's private key), shown to the host inside the
+/// authenticated channel; NULL removes it. `RA_RESULT_INVALID_ARGUMENT`, with
+/// what is wrong, for text that is not a usable identity.
+///
+/// # Safety
+/// `options` is NULL or a handle used by no other thread; `credential` is
+/// NULL or NUL-terminated.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ra_accept_options_set_identity(
+    options: *mut ra_accept_options,
+    credential: *const c_char,
+) -> ra_result {
+    // SAFETY: forwarded contract.
+    unsafe {
+        with_accept(options, |o| {
+            // SAFETY: forwarded contract.
+            o.identity = match crate::strings::opt_str_arg(credential, "credential")? {
+                None => None,
+                Some(text) => Some(std::sync::Arc::new(
+                    ra_core::identity::HelperCredential::from_text(text)
+                        .map_err(|e| Error::invalid(format!("identity: {e}")))?,
+                )),
+            };
+            Ok(())
+        })
+    }
+}
+
 /// How long to try each address of the invitation, in milliseconds (> 0).
 ///
 /// # Safety

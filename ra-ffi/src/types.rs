@@ -426,6 +426,29 @@ pub const RA_REVOKE_PANIC_KEY: u32 = 4;
 pub const RA_REVOKE_ENDED: u32 = 5;
 /// The helper gave control back.
 pub const RA_REVOKE_RELEASED: u32 = 6;
+/// The grant's time was up (`ra_host_grant_control_with`).
+pub const RA_REVOKE_EXPIRED: u32 = 7;
+
+/// A grant's scope: pointer moves, buttons and the wheel.
+pub const RA_SCOPE_POINTER: u32 = 1;
+/// A grant's scope: keys and text.
+pub const RA_SCOPE_KEYBOARD: u32 = 2;
+/// A grant's scope: the helper's clipboard text onto the host's clipboard
+/// (with clipboard sharing on) while the grant lasts.
+pub const RA_SCOPE_CLIPBOARD: u32 = 4;
+/// Every scope.
+pub const RA_SCOPE_ALL: u32 = 7;
+
+/// `RA_SCOPE_*` bits as scopes; other bits, or none, are refused.
+pub(crate) fn scopes_from_c(bits: u32) -> crate::error::Result<ra_core::session::ControlScopes> {
+    if bits == 0 || bits & !RA_SCOPE_ALL != 0 {
+        return Err(crate::error::Error::invalid(format!(
+            "scopes {bits:#x}: a combination of RA_SCOPE_POINTER, RA_SCOPE_KEYBOARD and \
+             RA_SCOPE_CLIPBOARD"
+        )));
+    }
+    Ok(ra_core::session::ControlScopes::from_bits(bits))
+}
 
 pub(crate) fn revoke_reason_to_c(reason: RevokeReason) -> u32 {
     match reason {
@@ -435,6 +458,7 @@ pub(crate) fn revoke_reason_to_c(reason: RevokeReason) -> u32 {
         RevokeReason::PanicKey => RA_REVOKE_PANIC_KEY,
         RevokeReason::Ended => RA_REVOKE_ENDED,
         RevokeReason::Released => RA_REVOKE_RELEASED,
+        RevokeReason::Expired => RA_REVOKE_EXPIRED,
         _ => RA_REASON_OTHER,
     }
 }

@@ -68,6 +68,9 @@ namespace Ra.Interop
         public uint Reason; public IntPtr ReasonName; public uint Attempts, MaxAttempts, Grant;
         public int X, Y; public uint PointerKind, Backend, BackendResult; public IntPtr Description;
         public byte Enabled; public uint Bytes;
+        public uint Scopes; public ulong ExpiresAtMs;
+        public byte Verified; public IntPtr Organisation, OrganisationKey, VerifiedHelper, HelperKey;
+        public ulong IdentityExpiresMs; public IntPtr IdentityProblem, Warning;
     }
 
     [StructLayout(LayoutKind.Sequential)]
@@ -79,6 +82,7 @@ namespace Ra.Interop
         public uint Grant; public IntPtr Displays; public UIntPtr DisplaysLen; public uint SelectedDisplay;
         public RaFrame Frame; public ulong Seq, LatencyUs; public UIntPtr EncodedBytes; public IntPtr Description;
         public byte Enabled; public RaCursorUpdate Cursor;
+        public uint Scopes; public ulong ExpiresInMs;
     }
 
     [StructLayout(LayoutKind.Sequential)]
@@ -282,6 +286,7 @@ namespace Ra.Interop
         [DllImport(Lib)] public static extern uint ra_invite_options_free(IntPtr o);
         [DllImport(Lib)] public static extern uint ra_accept_options_new(out IntPtr o);
         [DllImport(Lib)] public static extern uint ra_accept_options_set_name(IntPtr o, byte[] name);
+        [DllImport(Lib)] public static extern uint ra_accept_options_set_identity(IntPtr o, byte[] credential);
         [DllImport(Lib)] public static extern uint ra_accept_options_set_connect_timeout_ms(IntPtr o, ulong ms);
         [DllImport(Lib)] public static extern uint ra_accept_options_set_approval_timeout_ms(IntPtr o, ulong ms);
         [DllImport(Lib)] public static extern uint ra_accept_options_free(IntPtr o);
@@ -316,6 +321,8 @@ namespace Ra.Interop
         [DllImport(Lib)] public static extern uint ra_host_approve(HostHandle host, ulong conn);
         [DllImport(Lib)] public static extern uint ra_host_deny(HostHandle host, ulong conn);
         [DllImport(Lib)] public static extern uint ra_host_grant_control(HostHandle host, ulong conn);
+        [DllImport(Lib)] public static extern uint ra_host_grant_control_with(HostHandle host, ulong conn, uint scopes, ulong durationMs);
+        [DllImport(Lib)] public static extern IntPtr ra_unverified_helper_warning();
         [DllImport(Lib)] public static extern uint ra_host_deny_control(HostHandle host, ulong conn);
         [DllImport(Lib)] public static extern uint ra_host_revoke(HostHandle host);
         [DllImport(Lib)] public static extern uint ra_host_revoke_panic_key(HostHandle host);
@@ -343,6 +350,7 @@ namespace Ra.Interop
         [DllImport(Lib)] public static extern uint ra_frame_copy(ref RaFrame frame, byte[] dst, UIntPtr dstLen, UIntPtr dstStride);
         [DllImport(Lib)] public static extern uint ra_frame_copy(IntPtr frame, byte[] dst, UIntPtr dstLen, UIntPtr dstStride);
         [DllImport(Lib)] public static extern uint ra_helper_request_control(HelperHandle helper);
+        [DllImport(Lib)] public static extern uint ra_helper_request_control_scopes(HelperHandle helper, uint scopes);
         [DllImport(Lib)] public static extern uint ra_helper_release_control(HelperHandle helper);
         [DllImport(Lib)] public static extern uint ra_helper_select_display(HelperHandle helper, uint display);
         [DllImport(Lib)] public static extern uint ra_helper_request_keyframe(HelperHandle helper);

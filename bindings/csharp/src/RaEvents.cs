@@ -50,6 +50,25 @@ namespace Ra
         /// <summary>Told once as the session starts: this desk (a Wayland desktop) can have
         /// neither a panic key nor "the local user wins"; Text says why.</summary>
         DeskLimited = 19,
+        /// <summary>A helper was refused before the host was asked: the policy requires a
+        /// verified helper and this one is not (HelperName, Peer; Text says why).</summary>
+        ConnectionRefused = 20,
+    }
+
+    /// <summary>What a grant of control covers (RA_SCOPE_*).</summary>
+    [Flags]
+    public enum Scope : uint
+    {
+        /// <summary>Nothing.</summary>
+        None = 0,
+        /// <summary>Pointer moves, buttons and the wheel.</summary>
+        Pointer = 1,
+        /// <summary>Keys and text.</summary>
+        Keyboard = 2,
+        /// <summary>The helper's clipboard onto the host's while the grant lasts.</summary>
+        Clipboard = 4,
+        /// <summary>Everything.</summary>
+        All = 7,
     }
 
     /// <summary>What a helper event is about (RA_HELPER_EVENT_*; unknown numbers are possible: treat them as Other).</summary>
@@ -239,6 +258,26 @@ namespace Ra
         public bool Enabled;
         /// <summary>The length of the text sent (ClipboardSent events).</summary>
         public uint Bytes;
+        /// <summary>What the helper asks for (ControlRequested) or was given (ControlGranted).</summary>
+        public Scope Scopes;
+        /// <summary>When the grant ends by itself (ControlGranted), or null: until revoked.</summary>
+        public DateTimeOffset? ExpiresAt;
+        /// <summary>The helper's identity was verified (ConnectionRequest): see Organisation, VerifiedHelper…</summary>
+        public bool Verified;
+        /// <summary>The organisation vouching for the helper (verified).</summary>
+        public string Organisation;
+        /// <summary>Its key, raorg1-… (verified).</summary>
+        public string OrganisationKey;
+        /// <summary>The helper's name as the organisation wrote it (verified).</summary>
+        public string VerifiedHelper;
+        /// <summary>The helper's key, rahelper1-… (verified).</summary>
+        public string HelperKey;
+        /// <summary>When the identity expires (verified).</summary>
+        public DateTimeOffset? IdentityExpires;
+        /// <summary>Why an identity the helper showed was not accepted.</summary>
+        public string IdentityProblem;
+        /// <summary>The standard warning to show with an unverified helper; null when verified.</summary>
+        public string Warning;
 
         internal static HostEvent From(IntPtr handle)
         {
@@ -252,6 +291,13 @@ namespace Ra
                 Grant = d.Grant, Backend = (BackendKind)d.Backend, BackendResult = (Result)d.BackendResult,
                 X = d.X, Y = d.Y, PointerKind = d.PointerKind,
                 Description = Utf8.Read(d.Description), Enabled = d.Enabled != 0, Bytes = d.Bytes,
+                Scopes = (Scope)d.Scopes,
+                ExpiresAt = d.ExpiresAtMs == 0 ? (DateTimeOffset?)null : DateTimeOffset.FromUnixTimeMilliseconds((long)d.ExpiresAtMs),
+                Verified = d.Verified != 0, Organisation = Utf8.Read(d.Organisation),
+                OrganisationKey = Utf8.Read(d.OrganisationKey), VerifiedHelper = Utf8.Read(d.VerifiedHelper),
+                HelperKey = Utf8.Read(d.HelperKey),
+                IdentityExpires = d.Verified == 0 ? (DateTimeOffset?)null : DateTimeOffset.FromUnixTimeMilliseconds((long)d.IdentityExpiresMs),
+                IdentityProblem = Utf8.Read(d.IdentityProblem), Warning = Utf8.Read(d.Warning),
             };
         }
     }
@@ -283,6 +329,10 @@ namespace Ra
         public bool Enabled;
         /// <summary>The pointer (Cursor events), its shape copied.</summary>
         public CursorUpdate Cursor;
+        /// <summary>What the grant covers (ControlGranted); input outside it is dropped by the host.</summary>
+        public Scope Scopes;
+        /// <summary>How long the grant lasts (ControlGranted), or null: until revoked.</summary>
+        public TimeSpan? ExpiresIn;
 
         internal static HelperEvent From(IntPtr handle)
         {
@@ -293,6 +343,8 @@ namespace Ra
                 Kind = (HelperEventKind)d.Kind, HostName = Utf8.Read(d.HostName), Text = Utf8.Read(d.Text),
                 Reason = d.Reason, ReasonName = Utf8.Read(d.ReasonName), Grant = d.Grant,
                 Description = Utf8.Read(d.Description), Enabled = d.Enabled != 0,
+                Scopes = (Scope)d.Scopes,
+                ExpiresIn = d.ExpiresInMs == 0 ? (TimeSpan?)null : TimeSpan.FromMilliseconds(d.ExpiresInMs),
             };
             if (e.Kind == HelperEventKind.Displays)
             {

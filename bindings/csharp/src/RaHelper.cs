@@ -16,6 +16,8 @@ namespace Ra
         public TimeSpan? ConnectTimeout;
         /// <summary>How long to wait for the host user to let the helper in (null: 120 s).</summary>
         public TimeSpan? ApprovalTimeout;
+        /// <summary>The helper's identity (the text of `ra-org issue`'s file), shown to the host.</summary>
+        public string Identity;
 
         internal IntPtr Build()
         {
@@ -23,6 +25,8 @@ namespace Ra
             try
             {
                 RaException.Check(N.ra_accept_options_set_name(options, Utf8.Z(Name)));
+                if (Identity != null)
+                    RaException.Check(N.ra_accept_options_set_identity(options, Utf8.Z(Identity)));
                 if (ConnectTimeout.HasValue)
                     RaException.Check(N.ra_accept_options_set_connect_timeout_ms(options, Library.PositiveMillis(ConnectTimeout.Value)));
                 if (ApprovalTimeout.HasValue)
@@ -188,6 +192,8 @@ namespace Ra
 
         /// <summary>Asks the host for control (ControlGranted or ControlDenied follows).</summary>
         public void RequestControl() => RaException.Check(N.ra_helper_request_control(handle));
+        /// <summary>Asks for control of only `scopes`; the host may give less.</summary>
+        public void RequestControl(Scope scopes) => RaException.Check(N.ra_helper_request_control_scopes(handle, (uint)scopes));
         /// <summary>Gives control back to the host.</summary>
         public void ReleaseControl() => RaException.Check(N.ra_helper_release_control(handle));
         /// <summary>Watch another display of the host (an id from a Displays event).</summary>

@@ -223,6 +223,13 @@ namespace Ra
         public void Deny(ulong connection) => RaException.Check(N.ra_host_deny(handle, connection));
         /// <summary>Grants control after ControlRequested (Result.Policy when the policy forbids it).</summary>
         public void GrantControl(ulong connection) => RaException.Check(N.ra_host_grant_control(handle, connection));
+        /// <summary>Grants control of `scopes` (only those the helper asked for) for `duration`
+        /// (null: until revoked; the policy caps it).</summary>
+        public void GrantControl(ulong connection, Scope scopes, TimeSpan? duration = null) =>
+            RaException.Check(N.ra_host_grant_control_with(handle, connection, (uint)scopes,
+                duration.HasValue ? (ulong)Math.Max(1, duration.Value.TotalMilliseconds) : 0));
+        /// <summary>The SDK's standard warning for a helper whose identity is not verified.</summary>
+        public static string UnverifiedHelperWarning => Utf8.Read(N.ra_unverified_helper_warning());
         /// <summary>Denies a control request.</summary>
         public void DenyControl(ulong connection) => RaException.Check(N.ra_host_deny_control(handle, connection));
         /// <summary>Takes control back at once; what the helper held is released.</summary>

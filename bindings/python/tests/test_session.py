@@ -328,3 +328,24 @@ def test_quick_assist(broker):
                 offer.wait(0)
             assert caught.value.code == ra.Result.INVALID_STATE
 
+
+
+def test_a_scoped_time_boxed_grant_injects_only_its_scopes():
+    recorder = Recorder()
+    with ra.Host.invite(listen="127.0.0.1:0", synthetic_size=(64, 64),
+                        injector=recorder) as host:
+        helper, events = connect(host)
+        with helper:
+            helper.request_control_scopes(ra.Scope.POINTER)
+            asked = wait_for(events, ra.HostEventKind.CONTROL_REQUESTED)
+            assert asked.scopes == ra.Scope.POINTER
+            host.grant_control_with(asked.connection, ra.Scope.ALL, duration=60)
+            granted = wait_for(events, ra.HostEventKind.CONTROL_GRANTED)
+            assert granted.scopes == ra.Scope.POINTER and granted.expires_at is not None
+            mine = wait_for(helper.events(timeout=30), ra.HelperEventKind.CONTROL_GRANTED)
+            assert mine.scopes == ra.Scope.POINTER and mine.expires_in == 60
+            helper.send_input([ra.Text("rm -rf"), ra.PointerMove(5, 6)])
+            recorder.wait(lambda: len(recorder.events) >= 1)
+            # Ordered: once the move came, the text was dropped.
+            assert [e.kind for e in recorder.events] == [ra.InputKind.POINTER_MOVE]
+    assert "did not contact yourself" in ra.unverified_helper_warning()

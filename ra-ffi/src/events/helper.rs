@@ -122,6 +122,12 @@ pub struct ra_helper_event_data {
     /// The pointer (`RA_HELPER_EVENT_CURSOR`); its shape's pixels live as
     /// long as the event.
     pub cursor: ra_cursor_update,
+    /// `RA_SCOPE_*` bits the grant covers (`RA_HELPER_EVENT_CONTROL_GRANTED`);
+    /// input outside them is dropped by the host.
+    pub scopes: u32,
+    /// How long the grant lasts from when it was given, in milliseconds; 0:
+    /// until revoked (`RA_HELPER_EVENT_CONTROL_GRANTED`).
+    pub expires_in_ms: u64,
 }
 
 // SAFETY: repr(C), Copy, `struct_size: usize` first.
@@ -178,6 +184,8 @@ impl ra_helper_event {
             description: strings.add(&description),
             enabled: 0,
             cursor: ra_cursor_update::default(),
+            scopes: 0,
+            expires_in_ms: 0,
         };
         let mut displays = DisplayList::default();
         let mut damage = Vec::new();
@@ -239,9 +247,16 @@ fn fill_helper(
             data.host_name = strings.add(&host_name);
         }
         HelperEvent::Connected => data.kind = RA_HELPER_EVENT_CONNECTED,
-        HelperEvent::ControlGranted { grant, .. } => {
+        HelperEvent::ControlGranted {
+            grant,
+            scopes,
+            expires_in,
+        } => {
             data.kind = RA_HELPER_EVENT_CONTROL_GRANTED;
             data.grant = grant.0;
+            data.scopes = scopes.to_bits();
+            data.expires_in_ms =
+                expires_in.map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
         }
         HelperEvent::ControlDenied { reason } => {
             data.kind = RA_HELPER_EVENT_CONTROL_DENIED;

@@ -4,7 +4,7 @@
 use std::ffi::{CString, c_char};
 use std::ptr;
 
-use ra_core::session::HostEvent;
+use ra_core::session::{HelperVerification, HostEvent, UNVERIFIED_HELPER_WARNING};
 
 use crate::error::Error;
 use crate::guard::guard;
@@ -71,6 +71,21 @@ pub const RA_HOST_EVENT_CLIPBOARD_SENT: u32 = 18;
 /// `ra_host_backends_set_panic_key` and `ra_host_backends_set_local_user_wins_ms`
 /// for the session's own display were left out.
 pub const RA_HOST_EVENT_DESK_LIMITED: u32 = 19;
+/// A helper that proved the password was refused before the host was asked:
+/// the policy requires a verified helper (`require_verified_helper`) and this
+/// one is not (`helper_name`, `peer`; `text`: why).
+pub const RA_HOST_EVENT_CONNECTION_REFUSED: u32 = 20;
+
+/// The standard warning to show the person at the host with a helper whose
+/// identity is not verified (`RA_HOST_EVENT_CONNECTION_REQUEST` with
+/// `verified` 0 carries it in `warning` too). A static string: never free it.
+#[unsafe(no_mangle)]
+pub extern "C" fn ra_unverified_helper_warning() -> *const c_char {
+    static WARNING: std::sync::OnceLock<CString> = std::sync::OnceLock::new();
+    WARNING
+        .get_or_init(|| CString::new(UNVERIFIED_HELPER_WARNING).unwrap_or_default())
+        .as_ptr()
+}
 
 /// The capturer.
 pub const RA_BACKEND_CAPTURER: u32 = 1;
@@ -142,6 +157,34 @@ pub struct ra_host_event_data {
     pub enabled: u8,
     /// The length of the text sent, in bytes (`RA_HOST_EVENT_CLIPBOARD_SENT`).
     pub bytes: u32,
+    /// `RA_SCOPE_*` bits: what the helper asks for
+    /// (`RA_HOST_EVENT_CONTROL_REQUESTED`) or was given
+    /// (`RA_HOST_EVENT_CONTROL_GRANTED`).
+    pub scopes: u32,
+    /// When the grant ends by itself, in milliseconds since the Unix epoch;
+    /// 0: until revoked (`RA_HOST_EVENT_CONTROL_GRANTED`).
+    pub expires_at_ms: u64,
+    /// Nonzero when the helper's organisation-signed identity was verified
+    /// (`RA_HOST_EVENT_CONNECTION_REQUEST`): then `organisation`,
+    /// `organisation_key`, `verified_helper`, `helper_key` and
+    /// `identity_expires_ms` say who it is.
+    pub verified: u8,
+    /// The organisation vouching for the helper.
+    pub organisation: *const c_char,
+    /// Its key (`raorg1-…`).
+    pub organisation_key: *const c_char,
+    /// The helper's name as the organisation wrote it.
+    pub verified_helper: *const c_char,
+    /// The helper's key (`rahelper1-…`, what `revoked_helpers` lists).
+    pub helper_key: *const c_char,
+    /// When the identity expires, in milliseconds since the Unix epoch.
+    pub identity_expires_ms: u64,
+    /// Why an identity the helper showed was not accepted (NULL: none shown,
+    /// or verified).
+    pub identity_problem: *const c_char,
+    /// With an unverified helper, the standard warning to show
+    /// (`ra_unverified_helper_warning`); NULL when verified.
+    pub warning: *const c_char,
 }
 
 // SAFETY: repr(C), Copy, `struct_size: usize` first.
@@ -192,6 +235,16 @@ impl ra_host_event {
             description: strings.add(&description),
             enabled: 0,
             bytes: 0,
+            scopes: 0,
+            expires_at_ms: 0,
+            verified: 0,
+            organisation: ptr::null(),
+            organisation_key: ptr::null(),
+            verified_helper: ptr::null(),
+            helper_key: ptr::null(),
+            identity_expires_ms: 0,
+            identity_problem: ptr::null(),
+            warning: ptr::null(),
         };
         match item {
             HostItem::Backend { backend, error } => {
@@ -210,17 +263,29 @@ impl ra_host_event {
 
 fn fill_host(data: &mut ra_host_event_data, strings: &mut Strings, event: HostEvent) {
     match event {
-        // The helper's verification reaches C with issue 14's next part.
         HostEvent::ConnectionRequest {
             conn,
             helper_name,
             peer,
-            ..
+            verification,
         } => {
             data.kind = RA_HOST_EVENT_CONNECTION_REQUEST;
             data.connection = conn.0;
             data.helper_name = strings.add(&helper_name);
             data.peer = strings.add(&peer.to_string());
+            fill_verification(data, strings, &verification);
+        }
+        HostEvent::ConnectionRefused {
+            conn,
+            helper_name,
+            peer,
+            reason,
+        } => {
+            data.kind = RA_HOST_EVENT_CONNECTION_REFUSED;
+            data.connection = conn.0;
+            data.helper_name = strings.add(&helper_name);
+            data.peer = strings.add(&peer.to_string());
+            data.text = strings.add(&reason);
         }
         HostEvent::AuthFailed {
             conn,
@@ -239,14 +304,22 @@ fn fill_host(data: &mut ra_host_event_data, strings: &mut Strings, event: HostEv
             data.connection = conn.0;
             data.helper_name = strings.add(&helper_name);
         }
-        HostEvent::ControlRequested { conn, .. } => {
+        HostEvent::ControlRequested { conn, scopes } => {
             data.kind = RA_HOST_EVENT_CONTROL_REQUESTED;
             data.connection = conn.0;
+            data.scopes = scopes.to_bits();
         }
-        HostEvent::ControlGranted { conn, grant, .. } => {
+        HostEvent::ControlGranted {
+            conn,
+            grant,
+            scopes,
+            expires_at,
+        } => {
             data.kind = RA_HOST_EVENT_CONTROL_GRANTED;
             data.connection = conn.0;
             data.grant = grant.0;
+            data.scopes = scopes.to_bits();
+            data.expires_at_ms = expires_at.map_or(0, unix_ms);
         }
         HostEvent::ControlDenied { conn, reason } => {
             data.kind = RA_HOST_EVENT_CONTROL_DENIED;
@@ -325,6 +398,43 @@ fn fill_host(data: &mut ra_host_event_data, strings: &mut Strings, event: HostEv
         }
         // Added to ra-core after this version: `description` tells what it is.
         _ => {}
+    }
+}
+
+/// Milliseconds since the Unix epoch (0 before it).
+fn unix_ms(at: std::time::SystemTime) -> u64 {
+    at.duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// A connection request's verification into `data`.
+fn fill_verification(
+    data: &mut ra_host_event_data,
+    strings: &mut Strings,
+    verification: &HelperVerification,
+) {
+    match verification {
+        HelperVerification::Verified {
+            organisation,
+            organisation_key,
+            helper,
+            helper_key,
+            expires,
+        } => {
+            data.verified = 1;
+            data.organisation = strings.add(organisation);
+            data.organisation_key = strings.add(&organisation_key.to_string());
+            data.verified_helper = strings.add(helper);
+            data.helper_key = strings.add(&helper_key.to_string());
+            data.identity_expires_ms = unix_ms(*expires);
+        }
+        HelperVerification::Unverified { problem, .. } => {
+            if let Some(problem) = problem {
+                data.identity_problem = strings.add(problem);
+            }
+            data.warning = ra_unverified_helper_warning();
+        }
+        _ => data.warning = ra_unverified_helper_warning(),
     }
 }
 

@@ -212,7 +212,9 @@ static void test_options(void) {
 
     EXPECT(ra_accept_options_new(NULL), RA_RESULT_NULL_POINTER);
     EXPECT(ra_accept_options_set_name(NULL, "x"), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_accept_options_set_identity(NULL, NULL), RA_RESULT_NULL_POINTER);
     EXPECT(ra_accept_options_set_name(G(ra_accept_options), "x"), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_accept_options_set_identity(G(ra_accept_options), NULL), RA_RESULT_INVALID_HANDLE);
     EXPECT(ra_accept_options_set_connect_timeout_ms(NULL, 5), RA_RESULT_NULL_POINTER);
     EXPECT(ra_accept_options_set_connect_timeout_ms(G(ra_accept_options), 5),
            RA_RESULT_INVALID_HANDLE);
@@ -224,6 +226,13 @@ static void test_options(void) {
     ra_accept_options *a = NULL;
     CHECK_OK(ra_accept_options_new(&a));
     EXPECT(ra_accept_options_set_name(a, bad_utf8), RA_RESULT_INVALID_UTF8);
+    /* An identity that is not one: refused with what is wrong; NULL removes it. */
+    EXPECT(ra_accept_options_set_identity(a, "ra-helper-identity 1\n"), RA_RESULT_INVALID_ARGUMENT);
+    CHECK(strstr(ra_last_error_message(), "identity") != NULL);
+    EXPECT(ra_accept_options_set_identity(a, bad_utf8), RA_RESULT_INVALID_UTF8);
+    CHECK_OK(ra_accept_options_set_identity(a, NULL));
+    /* The standard warning: static, never NULL. */
+    CHECK(strstr(ra_unverified_helper_warning(), "did not contact yourself") != NULL);
     EXPECT(ra_accept_options_set_connect_timeout_ms(a, 0), RA_RESULT_INVALID_ARGUMENT);
     EXPECT(ra_accept_options_set_approval_timeout_ms(a, 0), RA_RESULT_INVALID_ARGUMENT);
     CHECK_OK(ra_accept_options_free(a));
@@ -431,7 +440,9 @@ static void test_host(void) {
     EXPECT(ra_host_deny(NULL, 1), RA_RESULT_NULL_POINTER);
     EXPECT(ra_host_deny(host, 1), RA_RESULT_INVALID_HANDLE);
     EXPECT(ra_host_grant_control(NULL, 1), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_host_grant_control_with(NULL, 1, RA_SCOPE_ALL, 0), RA_RESULT_NULL_POINTER);
     EXPECT(ra_host_grant_control(host, 1), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_host_grant_control_with(host, 1, RA_SCOPE_ALL, 0), RA_RESULT_INVALID_HANDLE);
     EXPECT(ra_host_deny_control(NULL, 1), RA_RESULT_NULL_POINTER);
     EXPECT(ra_host_deny_control(host, 1), RA_RESULT_INVALID_HANDLE);
     EXPECT(ra_host_revoke(NULL), RA_RESULT_NULL_POINTER);
@@ -497,6 +508,9 @@ static void test_host(void) {
         EXPECT(ra_host_approve(real, 12345), RA_RESULT_NO_SESSION);
         EXPECT(ra_host_deny(real, 12345), RA_RESULT_NO_SESSION);
         EXPECT(ra_host_grant_control(real, 12345), RA_RESULT_NO_SESSION);
+    EXPECT(ra_host_grant_control_with(real, 12345, RA_SCOPE_POINTER, 1000), RA_RESULT_NO_SESSION);
+    EXPECT(ra_host_grant_control_with(real, 12345, 0, 0), RA_RESULT_INVALID_ARGUMENT);
+    EXPECT(ra_host_grant_control_with(real, 12345, 0x80, 0), RA_RESULT_INVALID_ARGUMENT);
         EXPECT(ra_host_deny_control(real, 12345), RA_RESULT_NO_SESSION);
         CHECK(ra_host_revoke(real) != RA_RESULT_OK);
         CHECK(ra_host_revoke_panic_key(real) != RA_RESULT_OK);
@@ -552,7 +566,9 @@ static void test_helper(void) {
     EXPECT(ra_helper_set_event_callback(NULL, NULL, NULL), RA_RESULT_NULL_POINTER);
     EXPECT(ra_helper_set_event_callback(helper, NULL, NULL), RA_RESULT_INVALID_HANDLE);
     EXPECT(ra_helper_request_control(NULL), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_helper_request_control_scopes(NULL, RA_SCOPE_ALL), RA_RESULT_NULL_POINTER);
     EXPECT(ra_helper_request_control(helper), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_helper_request_control_scopes(helper, RA_SCOPE_ALL), RA_RESULT_INVALID_HANDLE);
     EXPECT(ra_helper_release_control(NULL), RA_RESULT_NULL_POINTER);
     EXPECT(ra_helper_release_control(helper), RA_RESULT_INVALID_HANDLE);
     EXPECT(ra_helper_send_input(NULL, &input, 1), RA_RESULT_NULL_POINTER);

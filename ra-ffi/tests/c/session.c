@@ -448,6 +448,56 @@ int main(void) {
     releases_before = injector.release_all;
     pthread_mutex_unlock(&injector.lock);
 
+    /* A scoped, time-boxed grant: the helper asks for the pointer only, the
+     * host offers everything for a minute and gives what was asked; a key is
+     * then dropped, a move injected. */
+    CHECK_OK(ra_host_revoke(host));
+    CHECK(wait_helper(helper, RA_HELPER_EVENT_CONTROL_REVOKED, &d, &hevent));
+    ra_helper_event_free(hevent);
+    CHECK_RESULT(ra_helper_request_control_scopes(helper, 0), RA_RESULT_INVALID_ARGUMENT);
+    CHECK_RESULT(ra_helper_request_control_scopes(helper, 8), RA_RESULT_INVALID_ARGUMENT);
+    CHECK_OK(ra_helper_request_control_scopes(helper, RA_SCOPE_POINTER));
+    CHECK(wait_host(host, RA_HOST_EVENT_CONTROL_REQUESTED, &hd, &event));
+    if (event) {
+        CHECK(hd.scopes == RA_SCOPE_POINTER);
+        ra_host_event_free(event);
+    }
+    CHECK_RESULT(ra_host_grant_control_with(host, conn, 0, 0), RA_RESULT_INVALID_ARGUMENT);
+    CHECK_OK(ra_host_grant_control_with(host, conn, RA_SCOPE_ALL, 60000));
+    CHECK(wait_host(host, RA_HOST_EVENT_CONTROL_GRANTED, &hd, &event));
+    if (event) {
+        CHECK(hd.scopes == RA_SCOPE_POINTER && hd.expires_at_ms > 1700000000000ull);
+        ra_host_event_free(event);
+    }
+    CHECK(wait_helper(helper, RA_HELPER_EVENT_CONTROL_GRANTED, &d, &hevent));
+    if (hevent) {
+        CHECK(d.scopes == RA_SCOPE_POINTER && d.expires_in_ms == 60000);
+        ra_helper_event_free(hevent);
+    }
+    pthread_mutex_lock(&injector.lock);
+    int scoped_before = injector.count;
+    releases_before = injector.release_all;
+    pthread_mutex_unlock(&injector.lock);
+    ra_input_event key_then_move[] = {
+        {RA_INPUT_KEY, 0, 0, 0, key_a, 1, NULL},
+        {RA_INPUT_POINTER_MOVE, 5, 6, 0, 0, 0, NULL},
+    };
+    CHECK_OK(ra_helper_send_input(helper, key_then_move, 2));
+    /* The input stream is ordered: once the move arrived, the key was dropped. */
+    CHECK(wait_injected(&injector, scoped_before + 1, releases_before));
+    pthread_mutex_lock(&injector.lock);
+    CHECK(injector.count == scoped_before + 1);
+    CHECK(injector.events[scoped_before].kind == RA_INPUT_POINTER_MOVE &&
+          injector.events[scoped_before].x == 5);
+    pthread_mutex_unlock(&injector.lock);
+    /* Back to a grant of everything for what follows. */
+    CHECK_OK(ra_host_revoke(host));
+    CHECK(wait_helper(helper, RA_HELPER_EVENT_CONTROL_REVOKED, &d, &hevent));
+    ra_helper_event_free(hevent);
+    CHECK(wait_injected(&injector, scoped_before + 1, releases_before + 1));
+    releases_before += 1;
+    CHECK(helper_gets_control(host, helper, conn));
+
     /* Chat both ways. */
     CHECK_OK(ra_helper_chat(helper, "hello from C"));
     CHECK(wait_host(host, RA_HOST_EVENT_CHAT, &hd, &event));

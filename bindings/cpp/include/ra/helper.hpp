@@ -116,6 +116,10 @@ public:
     }
     /// Asks for control (answer: RA_HELPER_EVENT_CONTROL_GRANTED or _DENIED).
     void request_control() { check(ra_helper_request_control(live())); }
+    /// Asks for control of only `scopes` (RA_SCOPE_* bits); the host may give less.
+    void request_control_scopes(uint32_t scopes) {
+        check(ra_helper_request_control_scopes(live(), scopes));
+    }
     /// Gives control back.
     void release_control() { check(ra_helper_release_control(live())); }
     /// Sends input (under a control grant).

@@ -100,6 +100,13 @@ public:
     void deny(uint64_t connection) { check(ra_host_deny(live(), connection)); }
     /// Grants the control the helper asked for.
     void grant_control(uint64_t connection) { check(ra_host_grant_control(live(), connection)); }
+    /// Grants control of `scopes` (RA_SCOPE_* bits; only those asked for) for
+    /// `duration` (zero: until revoked; the policy caps it).
+    void grant_control_with(uint64_t connection, uint32_t scopes,
+                            std::chrono::milliseconds duration = std::chrono::milliseconds(0)) {
+        check(ra_host_grant_control_with(live(), connection, scopes,
+                                         static_cast<uint64_t>(duration.count() > 0 ? duration.count() : 0)));
+    }
     /// Denies the control the helper asked for.
     void deny_control(uint64_t connection) { check(ra_host_deny_control(live(), connection)); }
     /// Takes control back.

@@ -183,6 +183,11 @@ public:
         check(ra_accept_options_set_name(handle_.get(), name.c_str()));
         return *this;
     }
+    /// The helper's identity (the text of `ra-org issue`'s file), shown to the host.
+    AcceptOptions& identity(const std::string& credential) {
+        check(ra_accept_options_set_identity(handle_.get(), credential.c_str()));
+        return *this;
+    }
     /// How long to try each address of the invitation (> 0).
     AcceptOptions& connect_timeout(std::chrono::milliseconds timeout) {
         check(ra_accept_options_set_connect_timeout_ms(handle_.get(), detail::ms64(timeout)));

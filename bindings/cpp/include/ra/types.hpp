@@ -119,6 +119,16 @@ struct HostEvent {
     ra_result backend_result = RA_RESULT_OK;  ///< what the backend failed with
     bool enabled = false;  ///< clipboard sharing is on (RA_HOST_EVENT_CLIPBOARD_SHARING)
     uint32_t bytes = 0;    ///< bytes of text sent (RA_HOST_EVENT_CLIPBOARD_SENT)
+    uint32_t scopes = 0;   ///< RA_SCOPE_* asked for (CONTROL_REQUESTED) or given (CONTROL_GRANTED)
+    uint64_t expires_at_ms = 0;  ///< a grant's end, Unix ms; 0: until revoked
+    bool verified = false;       ///< the helper's identity was verified (CONNECTION_REQUEST)
+    std::string organisation;      ///< who vouches for the helper (verified)
+    std::string organisation_key;  ///< its key, raorg1-… (verified)
+    std::string verified_helper;   ///< the helper's name as the organisation wrote it
+    std::string helper_key;        ///< the helper's key, rahelper1-… (verified)
+    uint64_t identity_expires_ms = 0;  ///< when the identity expires, Unix ms
+    std::string identity_problem;  ///< why a shown identity was not accepted
+    std::string warning;           ///< the standard warning, with an unverified helper
 
     /// Copies the C struct (its strings belong to the event).
     static HostEvent from(const ra_host_event_data& d) {
@@ -142,9 +152,22 @@ struct HostEvent {
         e.description = str(d.description);
         e.enabled = d.enabled != 0;
         e.bytes = d.bytes;
+        e.scopes = d.scopes;
+        e.expires_at_ms = d.expires_at_ms;
+        e.verified = d.verified != 0;
+        e.organisation = str(d.organisation);
+        e.organisation_key = str(d.organisation_key);
+        e.verified_helper = str(d.verified_helper);
+        e.helper_key = str(d.helper_key);
+        e.identity_expires_ms = d.identity_expires_ms;
+        e.identity_problem = str(d.identity_problem);
+        e.warning = str(d.warning);
         return e;
     }
 };
+
+/// The SDK's standard warning for a helper whose identity is not verified.
+inline std::string unverified_helper_warning() { return ra_unverified_helper_warning(); }
 
 /// A C++ injector: std::functions called on the engine's injection thread,
 /// only while the helper holds a control grant. Return RA_RESULT_OK,

@@ -48,7 +48,8 @@ from .broker import BrokerOptions, CodeInfo, Diagnosis, DiagnosisCheck
 from .capture import CapturedFrame, Capturer, Screen, WaylandApi
 from .encode import BuiltinEncoder, EncodedFrame, Encoder
 from .events import (Backend, Control, CursorShape, CursorUpdate, Display, Frame,
-                     HelperEvent, HelperEventKind, HostEvent, HostEventKind, Path, PointerKind)
+                     HelperEvent, HelperEventKind, HostEvent, HostEventKind, Path, PointerKind,
+                     Scope, VerifiedHelper, unverified_helper_warning)
 from .helper import AssistOffer, Helper, HelperEventCallback
 from .host import Desk, Host, HostEventCallback
 from .input import (BuiltinInjector, Button, InputEvent, InputKind, Injector, Key,
@@ -67,6 +68,7 @@ __all__ = [
     "Host", "HostEventCallback", "Desk", "Screen", "WaylandApi", "Helper", "HelperEventCallback",
     "AssistOffer", "BrokerOptions", "CodeInfo", "Diagnosis", "DiagnosisCheck",
     "HostEvent", "HostEventKind", "HelperEvent", "HelperEventKind", "Frame", "Display",
+    "Scope", "VerifiedHelper", "unverified_helper_warning",
     "CursorShape", "CursorUpdate", "Path", "Control", "PointerKind", "Backend",
     "InputEvent", "InputKind", "MouseButton", "PointerMove", "PointerMoveRelative", "Button",
     "Key", "Wheel", "Text", "Injector", "BuiltinInjector",

@@ -187,6 +187,16 @@ class HostEventData(Sized):
         ("description", c_char_p),
         ("enabled", c_uint8),
         ("bytes", c_uint32),
+        ("scopes", c_uint32),
+        ("expires_at_ms", c_uint64),
+        ("verified", c_uint8),
+        ("organisation", c_char_p),
+        ("organisation_key", c_char_p),
+        ("verified_helper", c_char_p),
+        ("helper_key", c_char_p),
+        ("identity_expires_ms", c_uint64),
+        ("identity_problem", c_char_p),
+        ("warning", c_char_p),
     ]
 
 
@@ -209,6 +219,8 @@ class HelperEventData(Sized):
         ("description", c_char_p),
         ("enabled", c_uint8),
         ("cursor", CursorUpdate),
+        ("scopes", c_uint32),
+        ("expires_in_ms", c_uint64),
     ]
 
 
@@ -368,6 +380,7 @@ for _name, _restype, _args in [
     ("ra_invite_options_free", ra_result, [P]),
     ("ra_accept_options_new", ra_result, [PP]),
     ("ra_accept_options_set_name", ra_result, [P, c_char_p]),
+    ("ra_accept_options_set_identity", ra_result, [P, c_char_p]),
     ("ra_accept_options_set_approval_timeout_ms", ra_result, [P, c_uint64]),
     ("ra_accept_options_free", ra_result, [P]),
     ("ra_host_backends_new", ra_result, [PP]),
@@ -396,6 +409,8 @@ for _name, _restype, _args in [
     ("ra_host_approve", ra_result, [P, c_uint64]),
     ("ra_host_deny", ra_result, [P, c_uint64]),
     ("ra_host_grant_control", ra_result, [P, c_uint64]),
+    ("ra_host_grant_control_with", ra_result, [P, c_uint64, c_uint32, c_uint64]),
+    ("ra_unverified_helper_warning", c_char_p, []),
     ("ra_host_deny_control", ra_result, [P, c_uint64]),
     ("ra_host_revoke", ra_result, [P]),
     ("ra_host_revoke_panic_key", ra_result, [P]),
@@ -420,6 +435,7 @@ for _name, _restype, _args in [
     ("ra_helper_event_get_data", ra_result, [P, POINTER(HelperEventData)]),
     ("ra_helper_event_free", ra_result, [P]),
     ("ra_helper_request_control", ra_result, [P]),
+    ("ra_helper_request_control_scopes", ra_result, [P, c_uint32]),
     ("ra_helper_release_control", ra_result, [P]),
     ("ra_helper_send_input", ra_result, [P, POINTER(InputEventData), c_size_t]),
     ("ra_helper_chat", ra_result, [P, c_char_p]),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import ctypes
 from dataclasses import dataclass, field
-from enum import IntEnum
+from enum import IntEnum, IntFlag
 from typing import List, Optional, Tuple
 
 from . import _native as n
@@ -13,7 +13,8 @@ from ._common import _check, _kind, _text
 
 __all__ = [
     "HostEventKind", "HelperEventKind", "Path", "Control", "PointerKind", "Backend",
-    "HostEvent", "HelperEvent", "Frame", "Display", "CursorShape", "CursorUpdate",
+    "HostEvent", "HelperEvent", "Frame", "Display", "CursorShape", "CursorUpdate", "Scope",
+    "VerifiedHelper", "unverified_helper_warning",
 ]
 
 
@@ -40,6 +41,7 @@ class HostEventKind(IntEnum):
     PANIC_KEY = 17
     CLIPBOARD_SENT = 18
     DESK_LIMITED = 19
+    CONNECTION_REFUSED = 20
 
 
 class HelperEventKind(IntEnum):
@@ -121,6 +123,42 @@ class HostEvent:
     """The length of the text sent (:attr:`HostEventKind.CLIPBOARD_SENT`)."""
     pointer_kind: int = 0
     """The mark the helper showed (:attr:`HostEventKind.POINTER`; a :class:`PointerKind`)."""
+    scopes: int = 0
+    """:class:`Scope` bits asked for (``CONTROL_REQUESTED``) or given (``CONTROL_GRANTED``)."""
+    expires_at: Optional[float] = None
+    """When a grant ends by itself, seconds since the Unix epoch (``CONTROL_GRANTED``)."""
+    verified: Optional["VerifiedHelper"] = None
+    """Who vouches for the helper (``CONNECTION_REQUEST``), or None."""
+    identity_problem: str = ""
+    """Why an identity the helper showed was not accepted (``CONNECTION_REQUEST``)."""
+    warning: str = ""
+    """The standard warning to show with an unverified helper (``CONNECTION_REQUEST``)."""
+
+
+class Scope(IntFlag):
+    """What a grant of control covers (``RA_SCOPE_*``)."""
+
+    POINTER = 1
+    KEYBOARD = 2
+    CLIPBOARD = 4
+    ALL = 7
+
+
+@dataclass(frozen=True)
+class VerifiedHelper:
+    """A helper whose organisation-signed identity the host verified."""
+
+    organisation: str
+    organisation_key: str
+    helper: str
+    helper_key: str
+    expires: float
+    """Seconds since the Unix epoch."""
+
+
+def unverified_helper_warning() -> str:
+    """The SDK's standard warning for a helper whose identity is not verified."""
+    return _text(n.lib.ra_unverified_helper_warning())
 
 
 def _host_event(pointer: ctypes.c_void_p) -> HostEvent:
@@ -128,10 +166,15 @@ def _host_event(pointer: ctypes.c_void_p) -> HostEvent:
     _check(n.lib.ra_host_event_get_data(pointer, ctypes.byref(d)))
     pointer_kind = (PointerKind(d.pointer_kind)
                     if d.pointer_kind in PointerKind._value2member_map_ else d.pointer_kind)
+    verified = (VerifiedHelper(_text(d.organisation), _text(d.organisation_key),
+                               _text(d.verified_helper), _text(d.helper_key),
+                               d.identity_expires_ms / 1000) if d.verified else None)
     return HostEvent(_kind(HostEventKind, d.kind), d.connection, _text(d.helper_name),
                      _text(d.peer), _text(d.text), d.reason, _text(d.reason_name), d.attempts,
                      d.max_attempts, d.grant, d.x, d.y, d.backend, d.backend_result,
-                     _text(d.description), bool(d.enabled), d.bytes, pointer_kind)
+                     _text(d.description), bool(d.enabled), d.bytes, pointer_kind, d.scopes,
+                     d.expires_at_ms / 1000 if d.expires_at_ms else None, verified,
+                     _text(d.identity_problem), _text(d.warning))
 
 
 @dataclass(frozen=True)
@@ -220,6 +263,10 @@ class HelperEvent:
     """The pointer (:attr:`HelperEventKind.CURSOR`), its shape copied."""
     encoded_bytes: int = 0
     """The size of the frame on the wire (:attr:`HelperEventKind.FRAME`)."""
+    scopes: int = 0
+    """:class:`Scope` bits the grant covers (``CONTROL_GRANTED``)."""
+    expires_in: Optional[float] = None
+    """How long the grant lasts, in seconds (``CONTROL_GRANTED``), or None."""
 
 
 def _helper_event(pointer: ctypes.c_void_p) -> HelperEvent:
@@ -240,4 +287,5 @@ def _helper_event(pointer: ctypes.c_void_p) -> HelperEvent:
         cursor = CursorUpdate(c.x, c.y, bool(c.visible), shape)
     return HelperEvent(kind, _text(d.host_name), _text(d.text), d.reason, _text(d.reason_name),
                        d.grant, displays, d.selected_display, frame, _text(d.description),
-                       bool(d.enabled), cursor, d.encoded_bytes)
+                       bool(d.enabled), cursor, d.encoded_bytes, d.scopes,
+                       d.expires_in_ms / 1000 if d.expires_in_ms else None)

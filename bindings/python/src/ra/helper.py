@@ -20,10 +20,13 @@ HelperEventCallback = Callable[[HelperEvent], None]
 
 
 def _accept_options(name: str, approval_timeout: Optional[float],
-                    connect_timeout: Optional[float]) -> ctypes.c_void_p:
+                    connect_timeout: Optional[float],
+                    identity: Optional[str] = None) -> ctypes.c_void_p:
     options = _new(n.lib.ra_accept_options_new)
     try:
         _check(n.lib.ra_accept_options_set_name(options, name.encode()))
+        if identity is not None:
+            _check(n.lib.ra_accept_options_set_identity(options, identity.encode()))
         if approval_timeout is not None:
             _check(n.lib.ra_accept_options_set_approval_timeout_ms(
                 options, int(approval_timeout * 1000)))
@@ -53,9 +56,12 @@ class Helper(_Handle):
     @classmethod
     def accept(cls, invitation: Invitation, password: str, name: str = "ra helper",
                approval_timeout: Optional[float] = None,
-               connect_timeout: Optional[float] = None) -> "Helper":
-        """Connects and waits until the host lets the helper in."""
-        options = _accept_options(name, approval_timeout, connect_timeout)
+               connect_timeout: Optional[float] = None,
+               identity: Optional[str] = None) -> "Helper":
+        """Connects and waits until the host lets the helper in. ``identity``
+        is the text of the helper's identity file (``ra-org issue``), shown to
+        the host inside the authenticated channel."""
+        options = _accept_options(name, approval_timeout, connect_timeout, identity)
         try:
             return cls(_new(n.lib.ra_helper_accept, invitation._p, password.encode(), options))
         finally:
@@ -64,10 +70,12 @@ class Helper(_Handle):
     @classmethod
     def easy_connect(cls, broker: BrokerOptions, code: str, name: str = "ra helper",
                      approval_timeout: Optional[float] = None,
-                     connect_timeout: Optional[float] = None) -> "Helper":
+                     connect_timeout: Optional[float] = None,
+                     identity: Optional[str] = None) -> "Helper":
         """**Easy Connect**: connects with the ``code`` the host read out and
-        waits until the host lets the helper in."""
-        options = _accept_options(name, approval_timeout, connect_timeout)
+        waits until the host lets the helper in (``identity`` as for
+        :meth:`accept`)."""
+        options = _accept_options(name, approval_timeout, connect_timeout, identity)
         try:
             return cls(_new(n.lib.ra_helper_easy_connect, broker._p, code.encode(), options))
         finally:
@@ -76,10 +84,12 @@ class Helper(_Handle):
     @staticmethod
     def assist(broker: BrokerOptions, name: str = "ra helper",
                approval_timeout: Optional[float] = None,
-               connect_timeout: Optional[float] = None) -> "AssistOffer":
+               connect_timeout: Optional[float] = None,
+               identity: Optional[str] = None) -> "AssistOffer":
         """**Quick Assist**: registers a code to read to the host; wait for
-        the session with :meth:`AssistOffer.wait`."""
-        options = _accept_options(name, approval_timeout, connect_timeout)
+        the session with :meth:`AssistOffer.wait` (``identity`` as for
+        :meth:`accept`)."""
+        options = _accept_options(name, approval_timeout, connect_timeout, identity)
         try:
             return AssistOffer(_new(n.lib.ra_helper_assist, broker._p, options))
         finally:
@@ -163,6 +173,11 @@ class Helper(_Handle):
     def request_control(self) -> None:
         """Asks the host for control; the answer comes as ``CONTROL_GRANTED`` or ``_DENIED``."""
         _check(n.lib.ra_helper_request_control(self._p))
+
+    def request_control_scopes(self, scopes: int) -> None:
+        """Asks the host for control of only ``scopes`` (:class:`Scope` bits);
+        the host may give less."""
+        _check(n.lib.ra_helper_request_control_scopes(self._p, int(scopes)))
 
     def release_control(self) -> None:
         """Gives control back."""

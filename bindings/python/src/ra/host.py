@@ -276,6 +276,15 @@ class Host(_Handle):
         """Gives the helper control of the input after ``CONTROL_REQUESTED``."""
         _check(n.lib.ra_host_grant_control(self._p, connection))
 
+    def grant_control_with(self, connection: int, scopes: int,
+                           duration: Optional[float] = None) -> None:
+        """Gives the helper control of ``scopes`` (:class:`Scope` bits; only
+        those it asked for) for ``duration`` seconds (``None``: until
+        revoked; the policy caps it). At the end control is revoked
+        (reason ``expired``) and what the helper held is released."""
+        ms = 0 if duration is None else max(1, int(duration * 1000))
+        _check(n.lib.ra_host_grant_control_with(self._p, connection, int(scopes), ms))
+
     def deny_control(self, connection: int) -> None:
         """Refuses the helper's request for control."""
         _check(n.lib.ra_host_deny_control(self._p, connection))
