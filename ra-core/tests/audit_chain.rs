@@ -51,7 +51,15 @@ fn two_sessions() -> (Vec<String>, ChainHash, ChainHash) {
     record(&mut alice, ALICE, 0, AuditEvent::ControlRequested);
     record(&mut alice, ALICE, 1, helper());
     record(&mut carol, CAROL, 2, AuditEvent::ControlRequested);
-    record(&mut alice, ALICE, 3, AuditEvent::ControlGranted);
+    record(
+        &mut alice,
+        ALICE,
+        3,
+        AuditEvent::ControlGranted {
+            scopes: Some("pointer".into()),
+            expires_at: None,
+        },
+    );
     record(&mut carol, CAROL, 4, AuditEvent::Paused);
     record(
         &mut alice,

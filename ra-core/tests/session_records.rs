@@ -308,7 +308,10 @@ fn the_audit_log_is_decided_by_the_endpoint() {
             helper: "Bob".into(),
         },
         AuditEvent::ControlRequested,
-        AuditEvent::ControlGranted,
+        AuditEvent::ControlGranted {
+            scopes: Some("pointer,keyboard,clipboard".into()),
+            expires_at: None,
+        },
         AuditEvent::Chat {
             from: "host".into(),
             text: "hello".into(),

@@ -103,7 +103,19 @@ pub enum AuditEvent {
     /// The helper asked for control.
     ControlRequested,
     /// The host granted control.
-    ControlGranted,
+    ControlGranted {
+        /// What the grant covers (`pointer,keyboard,clipboard`); absent in
+        /// records written before grants had scopes.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        scopes: Option<String>,
+        /// When it ends by itself, if it does.
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "rfc3339_millis_opt"
+        )]
+        expires_at: Option<SystemTime>,
+    },
     /// Control was denied.
     ControlDenied {
         /// Why.
@@ -208,6 +220,29 @@ mod rfc3339_millis {
         let text = String::deserialize(d)?;
         humantime::parse_rfc3339(&text)
             .map_err(|e| de::Error::custom(format!("invalid time \"{text}\": {e}")))
+    }
+}
+
+/// Optional times as RFC 3339 UTC with milliseconds.
+mod rfc3339_millis_opt {
+    use std::time::SystemTime;
+
+    use serde::{Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(
+        t: &Option<SystemTime>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match t {
+            Some(t) => super::rfc3339_millis::serialize(t, s),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<SystemTime>, D::Error> {
+        super::rfc3339_millis::deserialize(d).map(Some)
     }
 }
 
@@ -336,7 +371,10 @@ mod tests {
                 attempts: 3,
             },
             AuditEvent::ControlRequested,
-            AuditEvent::ControlGranted,
+            AuditEvent::ControlGranted {
+                scopes: Some("pointer,keyboard".into()),
+                expires_at: Some(UNIX_EPOCH + Duration::from_secs(T0 + 600)),
+            },
             AuditEvent::ControlDenied {
                 reason: "policy".into(),
             },
@@ -356,6 +394,21 @@ mod tests {
                 reason: "expired".into(),
             },
         ]
+    }
+
+    #[test]
+    fn grants_recorded_before_scopes_still_read() {
+        let old = AuditRecord::from_json_line(
+            "{\"ts\":\"2026-11-25T09:00:06.006Z\",\"event\":\"control_granted\"}",
+        )
+        .unwrap();
+        assert_eq!(
+            old.event,
+            AuditEvent::ControlGranted {
+                scopes: None,
+                expires_at: None
+            }
+        );
     }
 
     /// A line without its chain field (the last member).
@@ -417,7 +470,8 @@ mod tests {
         assert_eq!(
             lines[6],
             "{\"ts\":\"2026-11-25T09:00:06.006Z\",\"session_id\":\"30313233343536373839616263646566\",\
-             \"event\":\"control_granted\"}"
+             \"event\":\"control_granted\",\"scopes\":\"pointer,keyboard\",\
+             \"expires_at\":\"2026-11-25T09:10:00.000Z\"}"
         );
         let names: Vec<String> = lines
             .iter()

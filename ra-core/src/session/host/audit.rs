@@ -77,7 +77,12 @@ impl HostEndpoint {
                 helper: helper_name.clone(),
             },
             HostEvent::ControlRequested { .. } => AuditEvent::ControlRequested,
-            HostEvent::ControlGranted { .. } => AuditEvent::ControlGranted,
+            HostEvent::ControlGranted {
+                scopes, expires_at, ..
+            } => AuditEvent::ControlGranted {
+                scopes: Some(scopes.to_string()),
+                expires_at: *expires_at,
+            },
             HostEvent::ControlDenied { reason, .. } => AuditEvent::ControlDenied {
                 reason: reason.as_str().to_owned(),
             },
