@@ -35,6 +35,7 @@ pub mod media;
 pub mod password;
 pub mod policy;
 pub mod proto;
+pub mod receipt;
 pub mod relay;
 pub mod rendezvous;
 #[cfg(feature = "runtime")]

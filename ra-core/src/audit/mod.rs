@@ -201,7 +201,7 @@ impl AuditRecord {
 }
 
 /// Times as RFC 3339 UTC with milliseconds (`2026-11-25T09:00:00.123Z`).
-mod rfc3339_millis {
+pub(crate) mod rfc3339_millis {
     use std::time::{SystemTime, UNIX_EPOCH};
 
     use serde::{Deserialize, Deserializer, Serializer, de, ser};
@@ -209,14 +209,14 @@ mod rfc3339_millis {
     /// 10000-01-01T00:00:00Z: RFC 3339 cannot write this or later.
     const END_SECS: u64 = 253_402_300_800;
 
-    pub(super) fn serialize<S: Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
         match t.duration_since(UNIX_EPOCH) {
             Ok(d) if d.as_secs() < END_SECS => s.collect_str(&humantime::format_rfc3339_millis(*t)),
             _ => Err(ser::Error::custom("time out of range (1970 to 9999)")),
         }
     }
 
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<SystemTime, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<SystemTime, D::Error> {
         let text = String::deserialize(d)?;
         humantime::parse_rfc3339(&text)
             .map_err(|e| de::Error::custom(format!("invalid time \"{text}\": {e}")))
@@ -224,12 +224,12 @@ mod rfc3339_millis {
 }
 
 /// Optional times as RFC 3339 UTC with milliseconds.
-mod rfc3339_millis_opt {
+pub(crate) mod rfc3339_millis_opt {
     use std::time::SystemTime;
 
     use serde::{Deserializer, Serializer};
 
-    pub(super) fn serialize<S: Serializer>(
+    pub(crate) fn serialize<S: Serializer>(
         t: &Option<SystemTime>,
         s: S,
     ) -> Result<S::Ok, S::Error> {
@@ -239,7 +239,7 @@ mod rfc3339_millis_opt {
         }
     }
 
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
         d: D,
     ) -> Result<Option<SystemTime>, D::Error> {
         super::rfc3339_millis::deserialize(d).map(Some)
