@@ -13,6 +13,7 @@ pub mod helper_app;
 pub mod host_app;
 pub mod output;
 pub mod program;
+pub mod receipt_file;
 pub mod script;
 pub mod stats;
 

@@ -10,7 +10,7 @@ use std::os::unix::fs::PermissionsExt as _;
 
 use std::path::Path;
 
-use support::{Finished, HELPER, Host, ORG, Proc, helper, run, s};
+use support::{AUDIT, Finished, HELPER, Host, ORG, Proc, helper, run, s};
 
 /// `ra-org issue --json`: `helper` of the organisation `key`, into `out`.
 fn issue(key: &Path, helper: &str, out: &Path) -> Finished {
@@ -300,5 +300,163 @@ fn an_unverified_helper_comes_with_the_warning_and_a_bad_identity_file_is_an_err
             .as_str()
             .is_some_and(|m| m.contains("bad.raid")),
         "{finished:#?}"
+    );
+}
+
+/// The `receipt_valid` (exit 0) or `receipt_invalid` (exit 1) of
+/// `ra-audit verify-receipt --json RECEIPT extra…`.
+fn verify_receipt(receipt: &Path, extra: &[&str]) -> Finished {
+    let mut args = vec!["verify-receipt", "--json", s(receipt)];
+    args.extend_from_slice(extra);
+    run("ra-audit", AUDIT, &args)
+}
+
+#[test]
+fn both_sides_keep_a_countersigned_receipt_that_ra_audit_checks() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let (org_key, jane) = organisation(dir.path(), "Jane Doe");
+    let policy = dir.path().join("policy.toml");
+    fs::write(&policy, format!("trusted_orgs = [\"{org_key}\"]\n")).expect("write the policy");
+    let (invitation, audit) = (
+        dir.path().join("inv.msrcincident"),
+        dir.path().join("audit.jsonl"),
+    );
+    let (host_receipt, helper_receipt) = (
+        dir.path().join("host.receipt"),
+        dir.path().join("helper.receipt"),
+    );
+    let mut host = Host::start(&[
+        "--size",
+        "320x240",
+        "--policy",
+        s(&policy),
+        "--out",
+        s(&invitation),
+        "--audit-log",
+        s(&audit),
+        "--receipt",
+        s(&host_receipt),
+        "--approve",
+        "yes",
+        "--approve-control",
+        "yes",
+        "--grant-scopes",
+        "pointer",
+        "--name",
+        "Alice's PC",
+    ]);
+    let mut jane = join(
+        &host,
+        &[
+            "--identity",
+            s(&jane),
+            "--receipt",
+            s(&helper_receipt),
+            "--request-control",
+        ],
+    );
+    jane.expect("control_granted");
+    host.proc.expect("control_granted");
+    host.proc.send("end");
+    let jane = jane.finish();
+    assert_eq!(jane.code(), 0, "{jane:#?}");
+    let host = host.proc.finish();
+    assert_eq!(host.code(), 0, "{host:#?}");
+    for (side, finished) in [("host", &host), ("helper", &jane)] {
+        let told = &finished.events_named("receipt")[0];
+        assert_eq!(told["countersigned"], true, "{side}: {told}");
+    }
+    // Both sides hold the same receipt, countersigned by Jane.
+    let text = fs::read_to_string(&host_receipt).expect("the host's receipt");
+    assert_eq!(
+        fs::read_to_string(&helper_receipt).expect("the helper's receipt"),
+        text
+    );
+    let valid = verify_receipt(
+        &host_receipt,
+        &["--invitation", s(&invitation), "--org", &org_key],
+    );
+    assert_eq!(valid.code(), 0, "{valid:#?}");
+    let valid = &valid.events_named("receipt_valid")[0];
+    assert_eq!(valid["host_name"], "Alice's PC");
+    assert_eq!(valid["verified"]["helper"], "Jane Doe");
+    assert_eq!(valid["countersigned"], true);
+    assert_eq!(valid["end_reason"], "host_ended");
+    assert_eq!(valid["grants"][0]["scopes"], "pointer");
+    assert_eq!(valid["grants"][0]["ended"], "session_ended");
+
+    // Any byte changed: invalid.
+    let altered = dir.path().join("altered.receipt");
+    for (i, from, to) in [
+        (text.find("pointer").expect("scopes"), b'p', b'P'),
+        (40, 0, 0),
+    ] {
+        let mut bytes = text.clone().into_bytes();
+        if from == 0 {
+            bytes[i] ^= 1;
+        } else {
+            assert_eq!(bytes[i], from);
+            bytes[i] = to;
+        }
+        fs::write(&altered, &bytes).expect("write");
+        let invalid = verify_receipt(&altered, &[]);
+        assert_eq!(invalid.code(), 1, "{invalid:#?}");
+        assert!(
+            !invalid.events_named("receipt_invalid").is_empty(),
+            "{invalid:#?}"
+        );
+    }
+    // Another session's invitation, another organisation: invalid, and why.
+    let other = Host::start(&[
+        "--size",
+        "320x240",
+        "--out",
+        s(&dir.path().join("other.inv")),
+    ]);
+    let foreign = verify_receipt(
+        &host_receipt,
+        &["--invitation", s(&dir.path().join("other.inv"))],
+    );
+    assert_eq!(foreign.code(), 1, "{foreign:#?}");
+    let reason = foreign.events_named("receipt_invalid")[0]["reason"].to_string();
+    assert!(reason.contains("not the invitation's"), "{reason}");
+    drop(other);
+    let fabrikam = dir.path().join("fabrikam");
+    fs::create_dir(&fabrikam).expect("a directory");
+    let (stranger, _) = organisation(&fabrikam, "Eve");
+    let untrusted = verify_receipt(&host_receipt, &["--org", &stranger]);
+    assert_eq!(untrusted.code(), 1, "{untrusted:#?}");
+    // Not a receipt at all: a clear error.
+    let garbage = verify_receipt(&policy, &[]);
+    assert_eq!(garbage.code(), 1, "{garbage:#?}");
+
+    // The audit log with the receipt: intact; cut short: truncated.
+    let log = run(
+        "ra-audit",
+        AUDIT,
+        &["verify", "--json", s(&audit), "--receipt", s(&host_receipt)],
+    );
+    assert_eq!(log.code(), 0, "{log:#?}");
+    let full = fs::read_to_string(&audit).expect("audit");
+    let kept: Vec<&str> = full.lines().collect();
+    let ended = kept
+        .iter()
+        .position(|line| line.contains("\"event\":\"ended\""))
+        .expect("the end is recorded");
+    let cut = dir.path().join("cut.jsonl");
+    fs::write(&cut, kept[..ended].join("\n") + "\n").expect("write");
+    let alone = run("ra-audit", AUDIT, &["verify", "--json", s(&cut)]);
+    assert_eq!(alone.code(), 0, "a cut log alone looks intact: {alone:#?}");
+    let truncated = run(
+        "ra-audit",
+        AUDIT,
+        &["verify", "--json", s(&cut), "--receipt", s(&host_receipt)],
+    );
+    assert_eq!(truncated.code(), 1, "{truncated:#?}");
+    assert!(
+        truncated.events_named("broken")[0]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("removed from its end")),
+        "{truncated:#?}"
     );
 }

@@ -105,6 +105,9 @@ pub struct World {
     /// Changes each key confirmation on its way to the host (an attacker
     /// splicing in what it recorded elsewhere).
     pub rewrite_key_confirm: Option<KeyConfirmRewrite>,
+    /// Signs the host's consent receipts (for a host configured with
+    /// `receipts`), playing the runtime's part; the audit head is left out.
+    pub receipt_key: Option<ra_core::receipt::HostReceiptKey>,
     rng: ChaCha20Rng,
     next_conn: u64,
 }
@@ -175,6 +178,7 @@ impl World {
             gate_violations: Vec::new(),
             key_confirms: Vec::new(),
             rewrite_key_confirm: None,
+            receipt_key: None,
             rng,
             next_conn: 0,
         }
@@ -285,6 +289,14 @@ impl World {
             while let Some(d) = self.host.poll_desk() {
                 moved = true;
                 self.desk.push(d);
+            }
+            while let Some((conn, body)) = self.host.poll_receipt_request() {
+                moved = true;
+                let signed = match &self.receipt_key {
+                    Some(key) => ra_core::receipt::ConsentReceipt::sign(&body, key),
+                    None => Err(ra_core::receipt::ReceiptError::Signing("no key".into())),
+                };
+                self.host.handle_receipt_signed(self.now, conn, signed);
             }
             for slot in &mut self.helpers {
                 while let Some(transmit) = slot.core.poll_transmit() {

@@ -1,7 +1,8 @@
 //! `ra-audit`: checks what a host wrote down.
 //!
 //! ```text
-//! ra-audit verify LOG [--json]
+//! ra-audit verify LOG [--receipt FILE] [--json]
+//! ra-audit verify-receipt FILE [--invitation INV] [--org PUBLIC_KEY] [--json]
 //! ```
 //!
 //! `verify` reads an audit log (one JSON record a line, as `ra-host
@@ -13,18 +14,30 @@
 //! `sessions`, each session's `head`). A line edited, deleted, inserted or
 //! reordered: exit 1 and the first line where the chain breaks (`--json`: a
 //! `broken` event with `line` and `reason`). Lines cut from the end of a
-//! log are only found against the head its session's consent receipt keeps.
+//! log are only found against the head its session's consent receipt keeps:
+//! with `--receipt`, the receipt's session must end at the receipt's head.
 //!
-//! Exit codes: 0 intact; 1 the chain is broken; 2 the log cannot be read, or
-//! bad usage.
+//! `verify-receipt` checks a consent receipt (`ra-host`/`ra-helper
+//! --receipt`): the host's signature with the certificate it carries, the
+//! helper's countersignature if any, and with `--invitation` that the
+//! certificate is the one the invitation pins and the session its, with
+//! `--org` that the helper was verified as one of that organisation's. A
+//! valid receipt: exit 0 and what it records (`--json`: a `receipt_valid`
+//! event); otherwise exit 1 and why (`receipt_invalid` with `reason`).
+//!
+//! Exit codes: 0 intact or valid; 1 broken, truncated or invalid; 2 a file
+//! cannot be read, or bad usage.
 
 use std::fs::File;
-use std::io::BufReader;
-use std::path::PathBuf;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use ra_core::audit::chain::{self, ChainError};
+use ra_core::audit::chain::{self, ChainError, ChainHash, ChainSummary};
+use ra_core::identity::OrgPublicKey;
+use ra_core::invitation::Invitation;
+use ra_core::receipt::{ConsentReceipt, MAX_RECEIPT_BYTES, ReceiptCheck};
 use ra_examples::output::Output;
 use serde_json::json;
 
@@ -43,12 +56,35 @@ struct Cli {
 enum Command {
     /// Check that no line of an audit log was edited, deleted, inserted or reordered.
     Verify(VerifyArgs),
+    /// Check a session's signed consent receipt.
+    VerifyReceipt(VerifyReceiptArgs),
 }
 
 #[derive(clap::Args)]
 struct VerifyArgs {
     /// The audit log (JSON lines).
     log: PathBuf,
+    /// The consent receipt of a session in the log: the log must hold that
+    /// session up to the receipt's chain head (finds lines cut from the end).
+    #[arg(long, value_name = "FILE")]
+    receipt: Option<PathBuf>,
+    /// One JSON object per line on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args)]
+struct VerifyReceiptArgs {
+    /// The receipt (`ra-host --receipt`, `ra-helper --receipt`).
+    receipt: PathBuf,
+    /// The invitation of the session: the receipt must be signed by the
+    /// host certificate it pins, and be of its session.
+    #[arg(long, value_name = "INV")]
+    invitation: Option<PathBuf>,
+    /// An organisation's public key (`raorg1-…`): the helper must have been
+    /// verified as one of its helpers.
+    #[arg(long, value_name = "PUBLIC_KEY")]
+    org: Option<String>,
     /// One JSON object per line on stdout.
     #[arg(long)]
     json: bool,
@@ -57,7 +93,135 @@ struct VerifyArgs {
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Verify(args) => verify(&args),
+        Command::VerifyReceipt(args) => verify_receipt(&args),
     }
+}
+
+/// Reads a receipt file, or says why not (exit 2).
+fn read_receipt(output: Output, path: &Path) -> Result<ConsentReceipt, ExitCode> {
+    let text = read_small(path, MAX_RECEIPT_BYTES).map_err(|e| {
+        output.error(&e);
+        ExitCode::from(2)
+    })?;
+    ConsentReceipt::parse(&text).map_err(|e| {
+        invalid(output, path, &e.to_string());
+        ExitCode::from(1)
+    })
+}
+
+/// A file's text, refused beyond `limit` bytes.
+fn read_small(path: &Path, limit: usize) -> Result<String, String> {
+    let mut text = String::new();
+    File::open(path)
+        .and_then(|file| {
+            file.take(u64::try_from(limit).unwrap_or(u64::MAX) + 1)
+                .read_to_string(&mut text)
+        })
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if text.len() > limit {
+        return Err(format!(
+            "{} is too large (more than {limit} bytes)",
+            path.display()
+        ));
+    }
+    Ok(text)
+}
+
+fn invalid(output: Output, path: &Path, reason: &str) {
+    output.event("receipt_invalid", json!({ "reason": reason }), || {
+        format!("{}: not a valid receipt: {reason}", path.display())
+    });
+}
+
+fn verify_receipt(args: &VerifyReceiptArgs) -> ExitCode {
+    let output = Output::new(args.json);
+    let receipt = match read_receipt(output, &args.receipt) {
+        Ok(receipt) => receipt,
+        Err(code) => return code,
+    };
+    let mut check = ReceiptCheck::default();
+    if let Some(path) = &args.invitation {
+        match Invitation::load(path) {
+            Ok(invitation) => {
+                check.pinned = Some(invitation.fingerprint);
+                check.session = Some(invitation.session_id);
+            }
+            Err(e) => {
+                output.error(&format!("cannot read {}: {e}", path.display()));
+                return ExitCode::from(2);
+            }
+        }
+    }
+    if let Some(key) = &args.org {
+        match key.parse::<OrgPublicKey>() {
+            Ok(key) => check.organisation = Some(key),
+            Err(e) => {
+                output.error(&format!("--org: {e}"));
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let summary = match receipt.verify(&check) {
+        Ok(summary) => summary,
+        Err(e) => {
+            invalid(output, &args.receipt, &e.to_string());
+            return ExitCode::from(1);
+        }
+    };
+    let body = receipt.body();
+    let helper = summary.helper_identity.as_ref().map(|identity| {
+        json!({
+            "organisation": identity.organisation(),
+            "organisation_key": identity.organisation_key().to_string(),
+            "helper": identity.helper(),
+            "helper_key": identity.helper_key().to_string(),
+        })
+    });
+    let time = |t| humantime::format_rfc3339_millis(t).to_string();
+    let grants: Vec<_> = body
+        .grants
+        .iter()
+        .map(|g| json!({"scopes": g.scopes, "from": time(g.from), "to": time(g.to), "ended": g.ended}))
+        .collect();
+    output.event(
+        "receipt_valid",
+        json!({
+            "session_id": body.session_id.to_string(),
+            "host_name": body.host_name,
+            "host_certificate": summary.host_certificate.to_string(),
+            "helper_name": body.helper_name,
+            "verified": helper,
+            "countersigned": summary.countersigned,
+            "approved_at": time(body.approved_at),
+            "grants": grants,
+            "grants_not_listed": body.grants_not_listed,
+            "ended_at": time(body.ended_at),
+            "end_reason": body.end_reason,
+            "audit_head": body.audit_head,
+        }),
+        || {
+            let who = match &summary.helper_identity {
+                Some(identity) => format!(
+                    "{} of {} (verified{})",
+                    identity.helper(),
+                    identity.organisation(),
+                    if summary.countersigned { ", countersigned" } else { "" }
+                ),
+                None => format!("{:?} (unverified)", body.helper_name),
+            };
+            format!(
+                "{}: valid. Session {} on {:?} with {who}: approved {}, {} grant(s) of control, ended {} ({}).",
+                args.receipt.display(),
+                body.session_id,
+                body.host_name,
+                time(body.approved_at),
+                body.grants.len() + body.grants_not_listed as usize,
+                time(body.ended_at),
+                body.end_reason,
+            )
+        },
+    );
+    ExitCode::SUCCESS
 }
 
 fn verify(args: &VerifyArgs) -> ExitCode {
@@ -69,7 +233,19 @@ fn verify(args: &VerifyArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match chain::verify(BufReader::new(file)) {
+    let receipt = match &args.receipt {
+        Some(path) => match read_receipt(output, path) {
+            Ok(receipt) => Some(receipt),
+            Err(code) => return code,
+        },
+        None => None,
+    };
+    match chain::verify(BufReader::new(file)).and_then(|summary| {
+        if let Some(receipt) = &receipt {
+            check_receipt_head(&summary, receipt)?;
+        }
+        Ok(summary)
+    }) {
         Ok(summary) => {
             let sessions: Vec<_> = summary
                 .heads
@@ -111,4 +287,20 @@ fn verify(args: &VerifyArgs) -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// The receipt's session must end, in the log, at the head the receipt
+/// recorded (its signature is not checked here: `verify-receipt` does).
+fn check_receipt_head(summary: &ChainSummary, receipt: &ConsentReceipt) -> Result<(), ChainError> {
+    let session = Some(receipt.body().session_id);
+    let expected = receipt
+        .body()
+        .audit_head
+        .as_deref()
+        .and_then(ChainHash::from_hex)
+        .ok_or_else(|| ChainError::Malformed {
+            line: 0,
+            reason: "the receipt records no audit chain head (its host kept no audit log)".into(),
+        })?;
+    summary.check_head(session, expected)
 }

@@ -62,6 +62,10 @@ pub struct HelperArgs {
     /// a host that trusts the organisation sees you as verified.
     #[arg(long, value_name = "FILE.raid")]
     pub identity: Option<PathBuf>,
+    /// Write the session's consent receipt (signed by the host, countersigned
+    /// with `--identity`) to this file when it ends.
+    #[arg(long, value_name = "FILE")]
+    pub receipt: Option<PathBuf>,
     /// Print the session's statistics once a second (a `stats` event).
     #[arg(long)]
     pub stats: bool,

@@ -173,6 +173,12 @@ impl Progress<'_> {
                     format!("host: {text}")
                 });
             }
+            HelperEvent::Receipt { receipt } => {
+                crate::receipt_file::store(output, self.args.receipt.as_deref(), &receipt);
+            }
+            HelperEvent::ReceiptRefused { problem } => {
+                crate::receipt_file::refused(output, &problem);
+            }
             HelperEvent::Ended { reason } => {
                 print_ended(output, reason);
                 return Some(exit::for_end(reason));

@@ -103,6 +103,10 @@ pub struct HostArgs {
     /// Append the audit log (one JSON object per line) to this file.
     #[arg(long, value_name = "FILE")]
     pub audit_log: Option<PathBuf>,
+    /// Write the session's signed consent receipt to this file when it ends
+    /// (check it with `ra-audit verify-receipt`).
+    #[arg(long, value_name = "FILE")]
+    pub receipt: Option<PathBuf>,
     /// The name the helper sees.
     #[arg(long, default_value = "ra host")]
     pub name: String,

@@ -150,6 +150,9 @@ pub(super) async fn handle_event(cx: &Context<'_>, event: HostEvent, state: Stat
                 || format!("The helper's clipboard: {text}"),
             );
         }
+        HostEvent::Receipt { receipt, .. } => {
+            crate::receipt_file::store(output, args.receipt.as_deref(), &receipt);
+        }
         HostEvent::Ended { conn, reason } => {
             questions.retain(|q| !q.concerns(conn));
             output.event("ended", json!({ "reason": reason.as_str() }), || {

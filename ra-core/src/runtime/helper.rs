@@ -16,6 +16,7 @@ use super::stats::StatsRecorder;
 use super::tls::{PinMismatch, SERVER_NAME, client_config};
 use super::video::{DecodeBusy, DecodeSignal, DecodeThread, ReceivedFrame, read_video_stream};
 use crate::input::InputEvent;
+use crate::invitation::CertFingerprint;
 use crate::invitation::{Invitation, SessionId};
 use crate::media::{Decoder, DisplayId};
 use crate::password::Password;
@@ -176,6 +177,16 @@ pub(crate) async fn start_helper(
     let mut config = HelperConfig::new(session_id, options.helper_name.clone(), secret);
     config.approval_timeout = options.approval_timeout;
     config.identity = options.identity.clone();
+    // The receipt must be signed by the certificate the host presented
+    // (the one an invitation pins), when this side dialled the host.
+    config.host_fingerprint = connection
+        .peer_identity()
+        .and_then(|identity| {
+            identity
+                .downcast::<Vec<rustls::pki_types::CertificateDer<'static>>>()
+                .ok()
+        })
+        .and_then(|chain| chain.first().map(|cert| CertFingerprint::of_der(cert)));
     let core = HelperConnection::new(Instant::now(), config, binding, &mut rand_core::OsRng);
 
     let stats = StatsRecorder::default();

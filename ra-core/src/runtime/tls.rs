@@ -57,6 +57,16 @@ impl HostIdentity {
         })
     }
 
+    /// The key consent receipts are signed with: this certificate's.
+    pub(crate) fn receipt_key(&self) -> Option<crate::receipt::HostReceiptKey> {
+        crate::receipt::HostReceiptKey::from_pkcs8(
+            self.certificate.to_vec(),
+            self.key.secret_pkcs8_der(),
+        )
+        .inspect_err(|e| tracing::warn!(error = %e, "no consent receipts"))
+        .ok()
+    }
+
     /// The SHA-256 fingerprint the invitation pins.
     pub(crate) fn fingerprint(&self) -> CertFingerprint {
         CertFingerprint::of_der(&self.certificate)

@@ -22,10 +22,12 @@ mod wire;
 
 pub use auth::ChannelBinding;
 pub use framing::{FrameDecoder, FramingError, encode_frame};
-pub use helper::{HelperCommand, HelperConfig, HelperConnection, HelperEvent, HelperTransmit};
+pub use helper::{
+    HelperCommand, HelperConfig, HelperConnection, HelperEvent, HelperTransmit, RECEIPT_WAIT,
+};
 pub use host::{
-    DeskCommand, HelperVerification, HostCommand, HostConfig, HostEndpoint, HostEvent,
-    HostTransmit, Injection, MediaCommand, OfferRecord, UNVERIFIED_HELPER_WARNING,
+    COUNTERSIGNATURE_WAIT, DeskCommand, HelperVerification, HostCommand, HostConfig, HostEndpoint,
+    HostEvent, HostTransmit, Injection, MediaCommand, OfferRecord, UNVERIFIED_HELPER_WARNING,
 };
 pub use types::{
     CommandError, ConnectionId, ControlScopes, ControlState, DenyReason, EndReason, GrantId,

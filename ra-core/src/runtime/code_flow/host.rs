@@ -53,6 +53,7 @@ pub async fn easy_connect_host(
             expires_at,
             addresses: vec![broker.broker],
         }),
+        receipt_key: identity.receipt_key(),
         ..code_start(&code, options, lifetime, MAX_CODE_FAILURES, &socket)
     };
     let (handle, feed) = spawn_host(start, prepared);
@@ -161,6 +162,7 @@ fn code_start(
         endpoints: vec![socket.endpoint.clone()],
         observer: None,
         offer: None,
+        receipt_key: None,
     }
 }
 
@@ -187,7 +189,14 @@ pub async fn join(
     let (socket, connection, path) =
         claim_and_connect(&broker, code, Role::Host, SessionRole::Host).await?;
     // Quick Assist: one try, as the code was typed by this host.
-    let start = code_start(code, options, lifetime, 1, &socket);
+    // This host dialled the helper: it has no certificate of its own in the
+    // session, so its receipts are signed with a key made for them.
+    let start = HostStart {
+        receipt_key: crate::receipt::HostReceiptKey::generate()
+            .inspect_err(|e| tracing::warn!(error = %e, "no consent receipts"))
+            .ok(),
+        ..code_start(code, options, lifetime, 1, &socket)
+    };
     let (handle, feed) = spawn_host(start, prepared);
     feed.add(connection);
     Ok(CodeHostSession {

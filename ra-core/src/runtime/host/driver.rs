@@ -11,6 +11,7 @@ use super::desk::DeskDriver;
 use crate::audit::{AuditEvent, AuditLog, AuditRecord};
 use crate::desk::DeskSignal;
 use crate::invitation::SessionId;
+use crate::receipt::{ConsentReceipt, ReceiptError};
 use crate::runtime::connection::{NetEvent, WriterCommand};
 use crate::runtime::controller::{Reply, Request, Requests};
 use crate::runtime::injector::InjectorThread;
@@ -44,6 +45,8 @@ pub(super) struct HostDriver {
     pub(super) observer: Option<mpsc::UnboundedSender<HostEvent>>,
     pub(super) desk: DeskDriver,
     pub(super) stats: StatsRecorder,
+    /// Signs the sessions' consent receipts.
+    pub(super) receipt_key: Option<crate::receipt::HostReceiptKey>,
 }
 
 /// What the driver's loop waits on.
@@ -181,6 +184,7 @@ impl HostDriver {
 
     /// Carries out everything the core asked for.
     fn flush(&mut self) {
+        self.sign_receipts();
         while let Some(injection) = self.core.poll_injection() {
             self.injector.submit(injection);
         }
@@ -215,6 +219,27 @@ impl HostDriver {
                 let _ = observer.send(event.clone());
             }
             let _ = self.events.send(event);
+        }
+    }
+
+    /// Signs the receipts of sessions that ended, after writing the audit
+    /// records before them (the receipt holds the chain's head).
+    fn sign_receipts(&mut self) {
+        while let Some((conn, mut body)) = self.core.poll_receipt_request() {
+            while let Some(record) = self.core.poll_audit() {
+                self.write_audit(record);
+            }
+            body.audit_head = self
+                .audit
+                .as_ref()
+                .and_then(|log| log.head(Some(self.session_id)))
+                .map(|head| head.to_string());
+            let signed = match &self.receipt_key {
+                Some(key) => ConsentReceipt::sign(&body, key),
+                None => Err(ReceiptError::Signing("no host key".into())),
+            };
+            self.core
+                .handle_receipt_signed(Instant::now(), conn, signed);
         }
     }
 

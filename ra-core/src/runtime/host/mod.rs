@@ -233,6 +233,7 @@ pub async fn invite(
                 expires_at: invitation.expires_at,
                 addresses: invitation.addresses.clone(),
             }),
+            receipt_key: identity.receipt_key(),
         },
         prepared,
     );

@@ -42,6 +42,9 @@ pub(crate) struct HostStart {
     pub(crate) observer: Option<mpsc::UnboundedSender<HostEvent>>,
     /// What the audit log's first record says of the offer.
     pub(crate) offer: Option<OfferRecord>,
+    /// What the session's consent receipts are signed with; `None`: no
+    /// receipts.
+    pub(crate) receipt_key: Option<crate::receipt::HostReceiptKey>,
 }
 
 /// Where a host session's connections come from: anything that establishes
@@ -162,6 +165,7 @@ pub(crate) fn spawn_host(start: HostStart, prepared: PreparedHost) -> (HostHandl
         config.max_failed_attempts = max;
     }
     config.offer = start.offer;
+    config.receipts = start.receipt_key.is_some();
     config.local_user_wins = desk.local_user_wins;
     config.desk_limitation = desk.limitation.take();
     config.desktop_consent = desk.desktop_consent.take();
@@ -188,6 +192,7 @@ pub(crate) fn spawn_host(start: HostStart, prepared: PreparedHost) -> (HostHandl
         observer: start.observer,
         desk,
         stats,
+        receipt_key: start.receipt_key,
     };
     tokio::spawn(driver.run(DriverInputs {
         net: net_rx,

@@ -1,8 +1,10 @@
 //! The helper's side of one connection.
 
 mod commands;
+mod receipt;
 
 pub use commands::HelperCommand;
+pub use receipt::RECEIPT_WAIT;
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -12,7 +14,7 @@ use prost::Message as _;
 
 use crate::identity::HelperCredential;
 use crate::input::InputEvent;
-use crate::invitation::SessionId;
+use crate::invitation::{CertFingerprint, SessionId};
 use crate::media::{CursorUpdate, DisplayId, DisplayInfo, Rect};
 use crate::proto::{self, PROTOCOL_VERSION, envelope::Message};
 use crate::session::auth::{ChannelBinding, HelperPake};
@@ -43,6 +45,10 @@ pub struct HelperConfig {
     /// The helper's organisation-signed identity and key, shown to the host
     /// inside the authenticated channel; `None`: the host sees the name only.
     pub identity: Option<Arc<HelperCredential>>,
+    /// The host certificate the invitation pins (or the one the host
+    /// presented), which must have signed the session's receipt; `None`:
+    /// any certificate the receipt carries.
+    pub host_fingerprint: Option<CertFingerprint>,
 }
 
 impl HelperConfig {
@@ -59,6 +65,7 @@ impl HelperConfig {
             auth_timeout: Duration::from_secs(10),
             approval_timeout: Duration::from_secs(120),
             identity: None,
+            host_fingerprint: None,
         }
     }
 }
@@ -133,6 +140,19 @@ pub enum HelperEvent {
         /// The text.
         text: String,
     },
+    /// The session's consent receipt, signed by the host and checked;
+    /// countersigned when the helper has an identity. Comes before
+    /// [`HelperEvent::Ended`]; store it.
+    Receipt {
+        /// The receipt ([`crate::receipt::ConsentReceipt::to_text`] writes it).
+        receipt: Box<crate::receipt::ConsentReceipt>,
+    },
+    /// The host sent a receipt that does not check (another session,
+    /// another host's key, altered): not countersigned.
+    ReceiptRefused {
+        /// What is wrong with it.
+        problem: String,
+    },
     /// The session is over.
     Ended {
         /// Why.
@@ -169,6 +189,10 @@ enum Phase {
         paused: bool,
         clipboard: bool,
     },
+    /// The helper said goodbye and waits for the receipt.
+    Ending {
+        deadline: Instant,
+    },
     Ended(EndReason),
 }
 
@@ -183,6 +207,8 @@ pub struct HelperConnection {
     input_events_sent: u64,
     /// Shown to the host with the key confirmation.
     identity: Option<Arc<HelperCredential>>,
+    session_id: SessionId,
+    host_fingerprint: Option<CertFingerprint>,
 }
 
 impl std::fmt::Debug for HelperConnection {
@@ -217,6 +243,8 @@ impl HelperConnection {
             transmits: VecDeque::new(),
             input_events_sent: 0,
             identity: config.identity,
+            session_id: config.session_id,
+            host_fingerprint: config.host_fingerprint,
         };
         connection.send(Message::Hello(proto::Hello {
             protocol_version: PROTOCOL_VERSION,
@@ -268,6 +296,9 @@ impl HelperConnection {
             }
             Phase::AwaitApproval { deadline } if now >= deadline => {
                 self.finish(EndReason::ApprovalTimeout, true);
+            }
+            Phase::Ending { deadline } if now >= deadline => {
+                self.finish(EndReason::HelperEnded, false);
             }
             _ => {}
         }
@@ -448,7 +479,11 @@ impl HelperConnection {
     }
 
     /// Ends the session.
-    pub fn end(&mut self, _now: Instant) {
+    pub fn end(&mut self, now: Instant) {
+        if self.is_live() {
+            self.end_live(now);
+            return;
+        }
         self.finish(EndReason::HelperEnded, true);
     }
 
@@ -467,9 +502,9 @@ impl HelperConnection {
     /// When [`HelperConnection::handle_timeout`] must be called next.
     pub fn poll_timeout(&self) -> Option<Instant> {
         match self.phase {
-            Phase::AwaitReply { deadline, .. } | Phase::AwaitApproval { deadline } => {
-                Some(deadline)
-            }
+            Phase::AwaitReply { deadline, .. }
+            | Phase::AwaitApproval { deadline }
+            | Phase::Ending { deadline } => Some(deadline),
             _ => None,
         }
     }
@@ -627,6 +662,7 @@ impl HelperConnection {
                 Some(_) => self.send_error(proto::ErrorCode::UnexpectedMessage, "not approved yet"),
             },
             Phase::Active { .. } => self.handle_session_message(message),
+            Phase::Ending { .. } => self.handle_ending_message(message),
             Phase::Ended(_) => {}
         }
     }
@@ -723,6 +759,7 @@ impl HelperConnection {
                     selected: DisplayId(list.selected),
                 });
             }
+            Some(Message::Receipt(receipt)) => self.handle_receipt(&receipt.text),
             Some(Message::Bye(bye)) => self.finish(end_reason_from_wire(bye.reason), false),
             Some(Message::Error(e)) => {
                 tracing::debug!(code = e.code, detail = %e.detail, "peer error");

@@ -37,6 +37,7 @@ impl HostEndpoint {
             clipboard: false,
         };
         self.send(conn, Message::Approved(proto::Approved {}));
+        self.note_approved(now, conn);
         self.emit(HostEvent::Connected { conn, helper_name });
         self.start_video(now, conn);
         Ok(())
@@ -137,6 +138,7 @@ impl HostEndpoint {
             }),
         );
         let expires_at = duration.map(|d| self.wall_clock(now) + d);
+        self.note_grant(now, conn, scopes);
         self.emit(HostEvent::ControlGranted {
             conn,
             grant,
@@ -172,16 +174,16 @@ impl HostEndpoint {
     /// # Errors
     /// [`CommandError::NoSession`] without a live session,
     /// [`CommandError::InvalidState`] when control is not granted.
-    pub fn revoke(&mut self, _now: Instant) -> Result<(), CommandError> {
-        self.revoke_active(RevokeReason::ByUser)
+    pub fn revoke(&mut self, now: Instant) -> Result<(), CommandError> {
+        self.revoke_active(now, RevokeReason::ByUser)
     }
 
     /// Takes control back because the host pressed the local panic key.
     ///
     /// # Errors
     /// As for [`HostEndpoint::revoke`].
-    pub fn revoke_panic_key(&mut self, _now: Instant) -> Result<(), CommandError> {
-        self.revoke_active(RevokeReason::PanicKey)
+    pub fn revoke_panic_key(&mut self, now: Instant) -> Result<(), CommandError> {
+        self.revoke_active(now, RevokeReason::PanicKey)
     }
 
     /// Pauses the session: video stops, control is revoked.
@@ -189,7 +191,7 @@ impl HostEndpoint {
     /// # Errors
     /// [`CommandError::NoSession`] without a live session,
     /// [`CommandError::InvalidState`] when already paused.
-    pub fn pause(&mut self, _now: Instant) -> Result<(), CommandError> {
+    pub fn pause(&mut self, now: Instant) -> Result<(), CommandError> {
         let conn = self.live_connection()?;
         let c = self
             .connections
@@ -207,7 +209,7 @@ impl HostEndpoint {
         *paused = true;
         let previous = *control;
         match previous {
-            ControlState::Granted(_) => self.revoke_for(conn, RevokeReason::Paused),
+            ControlState::Granted(_) => self.revoke_for(now, conn, RevokeReason::Paused),
             ControlState::Requested => self.deny_control_for(conn, DenyReason::Paused),
             ControlState::None => {}
         }
@@ -295,7 +297,7 @@ impl HostEndpoint {
             }) = self.connections.get(&conn)
         {
             match *control {
-                ControlState::Granted(_) => self.revoke_for(conn, RevokeReason::Policy),
+                ControlState::Granted(_) => self.revoke_for(now, conn, RevokeReason::Policy),
                 ControlState::Requested => self.deny_control_for(conn, DenyReason::Policy),
                 ControlState::None => {}
             }
@@ -307,16 +309,20 @@ impl HostEndpoint {
         self.handle_timeout(now);
     }
 
-    pub(super) fn revoke_active(&mut self, reason: RevokeReason) -> Result<(), CommandError> {
+    pub(super) fn revoke_active(
+        &mut self,
+        now: Instant,
+        reason: RevokeReason,
+    ) -> Result<(), CommandError> {
         let conn = self.live_connection()?;
         if !matches!(self.control_state(conn), Some(ControlState::Granted(_))) {
             return Err(CommandError::InvalidState("control is not granted"));
         }
-        self.revoke_for(conn, reason);
+        self.revoke_for(now, conn, reason);
         Ok(())
     }
 
-    pub(super) fn revoke_for(&mut self, conn: ConnectionId, reason: RevokeReason) {
+    pub(super) fn revoke_for(&mut self, now: Instant, conn: ConnectionId, reason: RevokeReason) {
         let Some(Connection {
             phase: Phase::Active { control, .. },
             ..
@@ -337,6 +343,7 @@ impl HostEndpoint {
                 reason: revoke_reason_to_wire(reason).into(),
             }),
         );
+        self.note_grant_end(now, conn, reason.as_str());
         self.emit(HostEvent::ControlRevoked { conn, reason });
     }
 
@@ -352,7 +359,7 @@ impl HostEndpoint {
         if let Some(conn) = self.active
             && matches!(self.control_state(conn), Some(ControlState::Granted(_)))
         {
-            self.revoke_for(conn, RevokeReason::Expired);
+            self.revoke_for(now, conn, RevokeReason::Expired);
         }
     }
 

@@ -34,7 +34,7 @@ impl HostEndpoint {
                 if let Some(conn) = self.active
                     && matches!(self.control_state(conn), Some(ControlState::Granted(_)))
                 {
-                    self.revoke_for(conn, RevokeReason::PanicKey);
+                    self.revoke_for(now, conn, RevokeReason::PanicKey);
                 }
             }
             DeskSignal::LocalInput => self.suspend_remote_input(now, self.local_user_wins),

@@ -135,6 +135,15 @@ pub enum HostEvent {
         /// The text.
         text: String,
     },
+    /// The consent receipt of an approved session that ended: signed by the
+    /// host, countersigned by a verified helper when it answered in time.
+    /// Comes just before that session's [`HostEvent::Ended`]; store it.
+    Receipt {
+        /// The connection.
+        conn: ConnectionId,
+        /// The receipt ([`crate::receipt::ConsentReceipt::to_text`] writes it).
+        receipt: Box<crate::receipt::ConsentReceipt>,
+    },
     /// A session that had asked to connect is over.
     Ended {
         /// The connection.

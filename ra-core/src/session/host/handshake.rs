@@ -127,6 +127,8 @@ impl HostEndpoint {
             deadline: now + self.policy.approval_timeout,
         };
         self.active = Some(conn);
+        let identity = verification.is_verified().then(|| confirm.identity.clone());
+        self.note_request(conn, &helper_name, identity);
         self.emit(HostEvent::ConnectionRequest {
             conn,
             helper_name,

@@ -45,7 +45,7 @@ impl HostEndpoint {
             }
             Some(Message::ControlRevoked(released)) => {
                 if *control == ControlState::Granted(GrantId(released.grant_id)) {
-                    self.revoke_for(conn, RevokeReason::Released);
+                    self.revoke_for(now, conn, RevokeReason::Released);
                 }
             }
             Some(Message::Chat(chat)) => {

@@ -22,12 +22,14 @@ mod events;
 mod handshake;
 mod input_gate;
 mod live;
+mod receipt;
 mod verify;
 
 pub use audit::OfferRecord;
 pub use commands::HostCommand;
 pub use desk::DeskCommand;
 pub use events::{HostEvent, HostTransmit, Injection, MediaCommand};
+pub use receipt::COUNTERSIGNATURE_WAIT;
 pub use verify::{HelperVerification, UNVERIFIED_HELPER_WARNING};
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
@@ -43,8 +45,8 @@ use super::types::{
     SessionRng,
 };
 use super::wire::{
-    MAX_CHAT_LEN, MAX_CONTROL_MESSAGE, MAX_INPUT_MESSAGE, MAX_NAME_LEN, end_reason_to_wire,
-    envelope, sanitize_display_text,
+    MAX_CHAT_LEN, MAX_CONTROL_MESSAGE, MAX_INPUT_MESSAGE, MAX_NAME_LEN, envelope,
+    sanitize_display_text,
 };
 use crate::audit::AuditEvent;
 use crate::desk::DesktopConsent;
@@ -89,6 +91,10 @@ pub struct HostConfig {
     /// The desktop's own consent, recorded after the opening
     /// ([`AuditEvent::DesktopConsent`]).
     pub desktop_consent: Option<DesktopConsent>,
+    /// Whether each approved session ends with a signed consent receipt
+    /// ([`HostEndpoint::poll_receipt_request`], [`HostEvent::Receipt`]).
+    /// Off by default: the runtime, which holds the host's key, turns it on.
+    pub receipts: bool,
 }
 
 impl HostConfig {
@@ -111,6 +117,7 @@ impl HostConfig {
             offer: None,
             desk_limitation: None,
             desktop_consent: None,
+            receipts: false,
             wall_clock: std::time::SystemTime::now(),
             local_user_wins: crate::desk::DEFAULT_LOCAL_USER_WINS,
         }
@@ -130,6 +137,7 @@ impl std::fmt::Debug for HostConfig {
             .field("local_user_wins", &self.local_user_wins)
             .field("desk_limitation", &self.desk_limitation)
             .field("desktop_consent", &self.desktop_consent)
+            .field("receipts", &self.receipts)
             .finish_non_exhaustive()
     }
 }
@@ -169,11 +177,16 @@ enum Phase {
         paused: bool,
         clipboard: bool,
     },
+    /// The session ended; its receipt is being signed and countersigned.
+    Closing(receipt::Closing),
 }
 
 impl Phase {
     fn is_authenticated(&self) -> bool {
-        matches!(self, Phase::AwaitApproval { .. } | Phase::Active { .. })
+        matches!(
+            self,
+            Phase::AwaitApproval { .. } | Phase::Active { .. } | Phase::Closing(_)
+        )
     }
 }
 
@@ -234,6 +247,10 @@ pub struct HostEndpoint {
     /// Whether the clipboard backend was started (sharing was on once).
     clipboard_started: bool,
     desk: VecDeque<DeskCommand>,
+    /// Whether approved sessions end with a receipt.
+    receipts: bool,
+    receipt_notes: receipt::Notes,
+    receipt_requests: VecDeque<(ConnectionId, crate::receipt::ReceiptBody)>,
 }
 
 impl std::fmt::Debug for HostEndpoint {
@@ -287,6 +304,9 @@ impl HostEndpoint {
             local_user_wins: config.local_user_wins,
             clipboard_started: false,
             desk: VecDeque::new(),
+            receipts: config.receipts,
+            receipt_notes: HashMap::new(),
+            receipt_requests: VecDeque::new(),
             policy: config.policy,
         };
         if let Some(offer) = config.offer {
@@ -407,6 +427,15 @@ impl HostEndpoint {
                 _ => None,
             })
             .collect();
+        let closed: Vec<ConnectionId> = self
+            .connections
+            .iter()
+            .filter(|(_, c)| matches!(&c.phase, Phase::Closing(closing) if now >= closing.deadline))
+            .map(|(&id, _)| id)
+            .collect();
+        for conn in closed {
+            self.finish_closing(conn);
+        }
         for (conn, authenticating) in due {
             if authenticating {
                 self.fail_authentication(now, conn, EndReason::AuthTimeout);
@@ -451,6 +480,7 @@ impl HostEndpoint {
             Phase::AwaitHello { deadline }
             | Phase::AwaitConfirm { deadline, .. }
             | Phase::AwaitApproval { deadline, .. } => Some(*deadline),
+            Phase::Closing(closing) => Some(closing.deadline),
             Phase::Active { .. } => None,
         });
         expiry.into_iter().chain(grant_end).chain(deadlines).min()
@@ -592,6 +622,7 @@ impl HostEndpoint {
                 other => self.refuse_message(conn, other, "waiting for the host to approve"),
             },
             Phase::Active { .. } => self.handle_session_message(now, conn, message),
+            Phase::Closing(_) => self.handle_closing_message(conn, message),
         }
     }
 
@@ -611,7 +642,7 @@ impl HostEndpoint {
 
     fn end_connection(
         &mut self,
-        _now: Instant,
+        now: Instant,
         conn: ConnectionId,
         reason: EndReason,
         notify: bool,
@@ -619,31 +650,35 @@ impl HostEndpoint {
         let Some(c) = self.connections.remove(&conn) else {
             return;
         };
+        if let Phase::Closing(_) = c.phase {
+            // Over already, its receipt in the works: stop waiting.
+            self.connections.insert(conn, c);
+            self.finish_closing(conn);
+            return;
+        }
         if self.active == Some(conn) {
             self.active = None;
         }
-        if notify {
-            self.send(
-                conn,
-                Message::Bye(proto::Bye {
-                    reason: end_reason_to_wire(reason).into(),
-                    detail: reason.to_string(),
-                }),
-            );
+        let live = matches!(c.phase, Phase::Active { .. });
+        let told = live || matches!(c.phase, Phase::AwaitApproval { .. });
+        if live {
+            self.release_all_input();
+            self.stop_video(conn);
+            if self.begin_receipt(now, conn, c, reason, notify).is_none() {
+                return;
+            }
         }
+        self.receipt_notes.remove(&conn);
+        self.close_without_receipt(conn, reason, notify);
+        if told {
+            self.emit(HostEvent::Ended { conn, reason });
+        }
+    }
+
+    fn close_without_receipt(&mut self, conn: ConnectionId, reason: EndReason, notify: bool) {
+        self.say_goodbye(conn, notify, reason);
         self.transmits
             .push_back((conn, HostTransmit::Close { reason }));
-        match c.phase {
-            Phase::Active { .. } => {
-                self.release_all_input();
-                self.stop_video(conn);
-                self.emit(HostEvent::Ended { conn, reason });
-            }
-            Phase::AwaitApproval { .. } => {
-                self.emit(HostEvent::Ended { conn, reason });
-            }
-            Phase::AwaitHello { .. } | Phase::AwaitConfirm { .. } => {}
-        }
     }
 
     /// Closes the invitation for `reason` (also when something other than
