@@ -459,6 +459,20 @@
 #define RA_HELPER_EVENT_CLIPBOARD 14
 
 /**
+ * The session's consent receipt, signed by the host and checked (`text`:
+ * the receipt, one line of JSON to store as it is; `countersigned`:
+ * nonzero when this helper countersigned it with its identity). Comes
+ * before `RA_HELPER_EVENT_ENDED`.
+ */
+#define RA_HELPER_EVENT_RECEIPT 15
+
+/**
+ * The host sent a receipt that does not check (another session, another
+ * host's key, altered; `text` says what): it was not countersigned.
+ */
+#define RA_HELPER_EVENT_RECEIPT_REFUSED 16
+
+/**
  * An event this version of the C ABI does not describe; `description` says
  * what it is.
  */
@@ -580,6 +594,15 @@
  * one is not (`helper_name`, `peer`; `text`: why).
  */
 #define RA_HOST_EVENT_CONNECTION_REFUSED 20
+
+/**
+ * The consent receipt of an approved session that ended (`connection`;
+ * `text`: the receipt, one line of JSON to store as it is — check it with
+ * `ra-audit verify-receipt`; `countersigned`: nonzero when the verified
+ * helper countersigned it). Comes just before that session's
+ * `RA_HOST_EVENT_ENDED`.
+ */
+#define RA_HOST_EVENT_RECEIPT 21
 
 /**
  * The capturer.
@@ -963,8 +986,9 @@ typedef struct ra_helper_event_data {
      */
     const char *host_name;
     /**
-     * The chat message (`RA_HELPER_EVENT_CHAT`), or the clipboard text
-     * (`RA_HELPER_EVENT_CLIPBOARD`).
+     * The chat message (`RA_HELPER_EVENT_CHAT`), the clipboard text
+     * (`RA_HELPER_EVENT_CLIPBOARD`), the receipt (`RA_HELPER_EVENT_RECEIPT`)
+     * or what is wrong with it (`RA_HELPER_EVENT_RECEIPT_REFUSED`).
      */
     const char *text;
     /**
@@ -1032,6 +1056,10 @@ typedef struct ra_helper_event_data {
      * until revoked (`RA_HELPER_EVENT_CONTROL_GRANTED`).
      */
     uint64_t expires_in_ms;
+    /**
+     * Nonzero when the receipt (`RA_HELPER_EVENT_RECEIPT`) is countersigned.
+     */
+    uint8_t countersigned;
 } ra_helper_event_data;
 
 /**
@@ -1062,8 +1090,8 @@ typedef struct ra_host_event_data {
     const char *peer;
     /**
      * The chat message (`RA_HOST_EVENT_CHAT`), the clipboard text
-     * (`RA_HOST_EVENT_CLIPBOARD`), or why the desk is limited
-     * (`RA_HOST_EVENT_DESK_LIMITED`).
+     * (`RA_HOST_EVENT_CLIPBOARD`), why the desk is limited
+     * (`RA_HOST_EVENT_DESK_LIMITED`), or the receipt (`RA_HOST_EVENT_RECEIPT`).
      */
     const char *text;
     /**
@@ -1167,6 +1195,11 @@ typedef struct ra_host_event_data {
      * (`ra_unverified_helper_warning`); NULL when verified.
      */
     const char *warning;
+    /**
+     * Nonzero when the receipt (`RA_HOST_EVENT_RECEIPT`) is countersigned
+     * by the helper's identity key.
+     */
+    uint8_t countersigned;
 } ra_host_event_data;
 
 /**

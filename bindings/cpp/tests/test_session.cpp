@@ -148,8 +148,16 @@ static void original_session() {
     expect_error([&] { host.set_clipboard_sharing(true); }, RA_RESULT_POLICY);
     expect_error([&] { helper->send_clipboard("nope"); }, RA_RESULT_NOT_NOW);
     host.end();
+    // Both sides get the same consent receipt, just before the end.
+    auto receipt = wait_helper(*helper, RA_HELPER_EVENT_RECEIPT);
+    const std::string receipt_text = receipt.data().text ? receipt.data().text : "";
+    CHECK(receipt_text.rfind("{\"receipt\":\"ra-consent-receipt-1\"", 0) == 0);
+    CHECK(receipt.data().countersigned == 0);
     auto ended = wait_helper(*helper, RA_HELPER_EVENT_ENDED);
     CHECK(ended.data().reason == RA_END_HOST_ENDED);
+    auto host_receipt = wait_host(host, RA_HOST_EVENT_RECEIPT);
+    CHECK(host_receipt.text == receipt_text && !host_receipt.countersigned);
+    CHECK(wait_host(host, RA_HOST_EVENT_ENDED).reason_name == "host_ended");
     helper.reset();
 
     // Easy Connect: the host gets a code, the helper types it.

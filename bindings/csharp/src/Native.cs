@@ -71,6 +71,7 @@ namespace Ra.Interop
         public uint Scopes; public ulong ExpiresAtMs;
         public byte Verified; public IntPtr Organisation, OrganisationKey, VerifiedHelper, HelperKey;
         public ulong IdentityExpiresMs; public IntPtr IdentityProblem, Warning;
+        public byte Countersigned;
     }
 
     [StructLayout(LayoutKind.Sequential)]
@@ -83,6 +84,7 @@ namespace Ra.Interop
         public RaFrame Frame; public ulong Seq, LatencyUs; public UIntPtr EncodedBytes; public IntPtr Description;
         public byte Enabled; public RaCursorUpdate Cursor;
         public uint Scopes; public ulong ExpiresInMs;
+        public byte Countersigned;
     }
 
     [StructLayout(LayoutKind.Sequential)]

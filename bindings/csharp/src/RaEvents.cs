@@ -53,6 +53,9 @@ namespace Ra
         /// <summary>A helper was refused before the host was asked: the policy requires a
         /// verified helper and this one is not (HelperName, Peer; Text says why).</summary>
         ConnectionRefused = 20,
+        /// <summary>The consent receipt of an approved session that ended (Text: store it as it
+        /// is; Countersigned); comes just before that session's Ended.</summary>
+        Receipt = 21,
     }
 
     /// <summary>What a grant of control covers (RA_SCOPE_*).</summary>
@@ -104,6 +107,11 @@ namespace Ra
         ClipboardSharing = 13,
         /// <summary>The host's clipboard changed (Text).</summary>
         Clipboard = 14,
+        /// <summary>The session's consent receipt, checked (Text: store it as it is;
+        /// Countersigned); comes before Ended.</summary>
+        Receipt = 15,
+        /// <summary>The host sent a receipt that does not check (Text says why).</summary>
+        ReceiptRefused = 16,
     }
 
     /// <summary>Which backend a BackendError event is about (RA_BACKEND_*).</summary>
@@ -278,6 +286,8 @@ namespace Ra
         public string IdentityProblem;
         /// <summary>The standard warning to show with an unverified helper; null when verified.</summary>
         public string Warning;
+        /// <summary>The receipt in Text is countersigned by the helper (Receipt events).</summary>
+        public bool Countersigned;
 
         internal static HostEvent From(IntPtr handle)
         {
@@ -298,6 +308,7 @@ namespace Ra
                 HelperKey = Utf8.Read(d.HelperKey),
                 IdentityExpires = d.Verified == 0 ? (DateTimeOffset?)null : DateTimeOffset.FromUnixTimeMilliseconds((long)d.IdentityExpiresMs),
                 IdentityProblem = Utf8.Read(d.IdentityProblem), Warning = Utf8.Read(d.Warning),
+                Countersigned = d.Countersigned != 0,
             };
         }
     }
@@ -333,6 +344,8 @@ namespace Ra
         public Scope Scopes;
         /// <summary>How long the grant lasts (ControlGranted), or null: until revoked.</summary>
         public TimeSpan? ExpiresIn;
+        /// <summary>The receipt in Text is countersigned by this helper (Receipt events).</summary>
+        public bool Countersigned;
 
         internal static HelperEvent From(IntPtr handle)
         {
@@ -345,6 +358,7 @@ namespace Ra
                 Description = Utf8.Read(d.Description), Enabled = d.Enabled != 0,
                 Scopes = (Scope)d.Scopes,
                 ExpiresIn = d.ExpiresInMs == 0 ? (TimeSpan?)null : TimeSpan.FromMilliseconds(d.ExpiresInMs),
+                Countersigned = d.Countersigned != 0,
             };
             if (e.Kind == HelperEventKind.Displays)
             {

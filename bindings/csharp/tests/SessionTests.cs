@@ -183,7 +183,13 @@ static partial class SessionTests
                 Assert.True(Assert.Throws(() => host.SetClipboardSharing(true)).Code == Result.Policy, "clipboard policy");
                 Assert.True(Assert.Throws(() => helper.SendClipboard("nope")).Code == Result.NotNow, "clipboard off");
                 host.End();
+                // Both sides get the same consent receipt, just before the end.
+                var receipt = WaitHelper(helperEvents, HelperEventKind.Receipt);
+                Assert.True(receipt.Text.StartsWith("{\"receipt\":\"ra-consent-receipt-1\"") && !receipt.Countersigned, "helper receipt");
                 Assert.True(WaitHelper(helperEvents, HelperEventKind.Ended).ReasonName == "host_ended", "ended");
+                var hostReceipt = WaitHost(hostEvents, HostEventKind.Receipt);
+                Assert.True(hostReceipt.Text == receipt.Text && !hostReceipt.Countersigned, "host receipt");
+                Assert.True(WaitHost(hostEvents, HostEventKind.Ended).ReasonName == "host_ended", "host ended");
             }
         }
     }

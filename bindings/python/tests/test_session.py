@@ -4,6 +4,7 @@ The short-code tests use the ra-broker that ``ra-ffi/tests/run.sh`` starts
 (``RA_TEST_BROKER``, ``RA_TEST_BROKER_FINGERPRINT``)."""
 
 import os
+import json
 import threading
 
 import pytest
@@ -142,9 +143,18 @@ def test_session_end_to_end():
             helper.chat("thanks")
             assert wait_for(events, ra.HostEventKind.CHAT).text == "thanks"
             host.end()
+            # Both sides get the session's consent receipt, the same one,
+            # signed by the host (no identity here to countersign it).
+            receipt = wait_for(helper_events, ra.HelperEventKind.RECEIPT)
+            assert receipt.text.startswith('{"receipt":"ra-consent-receipt-1"')
+            assert not receipt.countersigned
+            assert json.loads(receipt.text)["body"]["end_reason"] == "host_ended"
             ended = wait_for(helper_events, ra.HelperEventKind.ENDED)
             assert ended.reason_name == "host_ended"
             assert list(helper_events) is not None  # drains to CLOSED without raising
+            host_receipt = wait_for(events, ra.HostEventKind.RECEIPT)
+            assert host_receipt.text == receipt.text and not host_receipt.countersigned
+            assert wait_for(events, ra.HostEventKind.ENDED).reason_name == "host_ended"
 
 
 class StillScreen(ra.Capturer):

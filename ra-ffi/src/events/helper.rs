@@ -54,6 +54,14 @@ pub const RA_HELPER_EVENT_CURSOR: u32 = 12;
 pub const RA_HELPER_EVENT_CLIPBOARD_SHARING: u32 = 13;
 /// The host's clipboard changed (`text`): put it on the helper's clipboard.
 pub const RA_HELPER_EVENT_CLIPBOARD: u32 = 14;
+/// The session's consent receipt, signed by the host and checked (`text`:
+/// the receipt, one line of JSON to store as it is; `countersigned`:
+/// nonzero when this helper countersigned it with its identity). Comes
+/// before `RA_HELPER_EVENT_ENDED`.
+pub const RA_HELPER_EVENT_RECEIPT: u32 = 15;
+/// The host sent a receipt that does not check (another session, another
+/// host's key, altered; `text` says what): it was not countersigned.
+pub const RA_HELPER_EVENT_RECEIPT_REFUSED: u32 = 16;
 
 /// What travels through a helper's event queue.
 #[derive(Debug)]
@@ -90,8 +98,9 @@ pub struct ra_helper_event_data {
     pub kind: u32,
     /// The host's name.
     pub host_name: *const c_char,
-    /// The chat message (`RA_HELPER_EVENT_CHAT`), or the clipboard text
-    /// (`RA_HELPER_EVENT_CLIPBOARD`).
+    /// The chat message (`RA_HELPER_EVENT_CHAT`), the clipboard text
+    /// (`RA_HELPER_EVENT_CLIPBOARD`), the receipt (`RA_HELPER_EVENT_RECEIPT`)
+    /// or what is wrong with it (`RA_HELPER_EVENT_RECEIPT_REFUSED`).
     pub text: *const c_char,
     /// The reason (`RA_END_*`, `RA_DENY_*`, `RA_REVOKE_*`) or `RA_REASON_OTHER`.
     pub reason: u32,
@@ -128,6 +137,8 @@ pub struct ra_helper_event_data {
     /// How long the grant lasts from when it was given, in milliseconds; 0:
     /// until revoked (`RA_HELPER_EVENT_CONTROL_GRANTED`).
     pub expires_in_ms: u64,
+    /// Nonzero when the receipt (`RA_HELPER_EVENT_RECEIPT`) is countersigned.
+    pub countersigned: u8,
 }
 
 // SAFETY: repr(C), Copy, `struct_size: usize` first.
@@ -186,6 +197,7 @@ impl ra_helper_event {
             cursor: ra_cursor_update::default(),
             scopes: 0,
             expires_in_ms: 0,
+            countersigned: 0,
         };
         let mut displays = DisplayList::default();
         let mut damage = Vec::new();
@@ -296,6 +308,15 @@ fn fill_helper(
         HelperEvent::Clipboard { text } => {
             data.kind = RA_HELPER_EVENT_CLIPBOARD;
             data.text = strings.add(&text);
+        }
+        HelperEvent::Receipt { receipt } => {
+            data.kind = RA_HELPER_EVENT_RECEIPT;
+            data.text = strings.add(&receipt.to_text());
+            data.countersigned = u8::from(receipt.is_countersigned());
+        }
+        HelperEvent::ReceiptRefused { problem } => {
+            data.kind = RA_HELPER_EVENT_RECEIPT_REFUSED;
+            data.text = strings.add(&problem);
         }
         // Added to ra-core after this version: `description` tells what it is.
         _ => {}

@@ -75,6 +75,12 @@ pub const RA_HOST_EVENT_DESK_LIMITED: u32 = 19;
 /// the policy requires a verified helper (`require_verified_helper`) and this
 /// one is not (`helper_name`, `peer`; `text`: why).
 pub const RA_HOST_EVENT_CONNECTION_REFUSED: u32 = 20;
+/// The consent receipt of an approved session that ended (`connection`;
+/// `text`: the receipt, one line of JSON to store as it is — check it with
+/// `ra-audit verify-receipt`; `countersigned`: nonzero when the verified
+/// helper countersigned it). Comes just before that session's
+/// `RA_HOST_EVENT_ENDED`.
+pub const RA_HOST_EVENT_RECEIPT: u32 = 21;
 
 /// The standard warning to show the person at the host with a helper whose
 /// identity is not verified (`RA_HOST_EVENT_CONNECTION_REQUEST` with
@@ -127,8 +133,8 @@ pub struct ra_host_event_data {
     /// The helper's network address, `"IP:PORT"`.
     pub peer: *const c_char,
     /// The chat message (`RA_HOST_EVENT_CHAT`), the clipboard text
-    /// (`RA_HOST_EVENT_CLIPBOARD`), or why the desk is limited
-    /// (`RA_HOST_EVENT_DESK_LIMITED`).
+    /// (`RA_HOST_EVENT_CLIPBOARD`), why the desk is limited
+    /// (`RA_HOST_EVENT_DESK_LIMITED`), or the receipt (`RA_HOST_EVENT_RECEIPT`).
     pub text: *const c_char,
     /// The reason, as a number of the kind's family (`RA_END_*`, `RA_DENY_*`,
     /// `RA_REVOKE_*`, `RA_CLOSE_*`), or `RA_REASON_OTHER`.
@@ -185,6 +191,9 @@ pub struct ra_host_event_data {
     /// With an unverified helper, the standard warning to show
     /// (`ra_unverified_helper_warning`); NULL when verified.
     pub warning: *const c_char,
+    /// Nonzero when the receipt (`RA_HOST_EVENT_RECEIPT`) is countersigned
+    /// by the helper's identity key.
+    pub countersigned: u8,
 }
 
 // SAFETY: repr(C), Copy, `struct_size: usize` first.
@@ -245,6 +254,7 @@ impl ra_host_event {
             identity_expires_ms: 0,
             identity_problem: ptr::null(),
             warning: ptr::null(),
+            countersigned: 0,
         };
         match item {
             HostItem::Backend { backend, error } => {
@@ -351,6 +361,12 @@ fn fill_host(data: &mut ra_host_event_data, strings: &mut Strings, event: HostEv
             data.connection = conn.0;
             (data.x, data.y) = (x, y);
             data.pointer_kind = pointer_kind_to_c(kind);
+        }
+        HostEvent::Receipt { conn, receipt } => {
+            data.kind = RA_HOST_EVENT_RECEIPT;
+            data.connection = conn.0;
+            data.text = strings.add(&receipt.to_text());
+            data.countersigned = u8::from(receipt.is_countersigned());
         }
         HostEvent::Ended { conn, reason } => {
             data.kind = RA_HOST_EVENT_ENDED;

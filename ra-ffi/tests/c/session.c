@@ -582,8 +582,22 @@ int main(void) {
     CHECK(wait_helper(helper, RA_HELPER_EVENT_RESUMED, &d, &hevent));
     ra_helper_event_free(hevent);
 
-    /* The host ends the session: the helper learns why, then the events close. */
+    /* The host ends the session: the helper gets the session's consent
+     * receipt, learns why, then the events close. */
     CHECK_OK(ra_host_end(host));
+    static const char RECEIPT_START[] = "{\"receipt\":\"ra-consent-receipt-1\"";
+    char *helper_receipt = NULL;
+    CHECK(wait_helper(helper, RA_HELPER_EVENT_RECEIPT, &d, &hevent));
+    if (hevent) {
+        CHECK(d.text && strncmp(d.text, RECEIPT_START, strlen(RECEIPT_START)) == 0);
+        CHECK(d.countersigned == 0); /* no identity to countersign with */
+        if (d.text) {
+            size_t len = strlen(d.text) + 1;
+            helper_receipt = malloc(len);
+            if (helper_receipt) memcpy(helper_receipt, d.text, len);
+        }
+        ra_helper_event_free(hevent);
+    }
     CHECK(wait_helper(helper, RA_HELPER_EVENT_ENDED, &d, &hevent));
     if (hevent) {
         CHECK(d.reason == RA_END_HOST_ENDED);
@@ -596,6 +610,14 @@ int main(void) {
         ra_helper_event_free(hevent);
     } while (r == RA_RESULT_OK);
     CHECK_RESULT(r, RA_RESULT_CLOSED);
+    /* The host holds the same receipt, just before the end. */
+    CHECK(wait_host(host, RA_HOST_EVENT_RECEIPT, &hd, &event));
+    if (event) {
+        CHECK(hd.connection == conn && hd.countersigned == 0);
+        CHECK(hd.text && helper_receipt && strcmp(hd.text, helper_receipt) == 0);
+        ra_host_event_free(event);
+    }
+    free(helper_receipt);
     CHECK(wait_host(host, RA_HOST_EVENT_ENDED, &hd, &event));
     if (event) {
         CHECK(hd.reason == RA_END_HOST_ENDED && hd.connection == conn);

@@ -129,6 +129,7 @@ struct HostEvent {
     uint64_t identity_expires_ms = 0;  ///< when the identity expires, Unix ms
     std::string identity_problem;  ///< why a shown identity was not accepted
     std::string warning;           ///< the standard warning, with an unverified helper
+    bool countersigned = false;    ///< the receipt in `text` is countersigned (RA_HOST_EVENT_RECEIPT)
 
     /// Copies the C struct (its strings belong to the event).
     static HostEvent from(const ra_host_event_data& d) {
@@ -162,6 +163,7 @@ struct HostEvent {
         e.identity_expires_ms = d.identity_expires_ms;
         e.identity_problem = str(d.identity_problem);
         e.warning = str(d.warning);
+        e.countersigned = d.countersigned != 0;
         return e;
     }
 };

@@ -197,6 +197,7 @@ class HostEventData(Sized):
         ("identity_expires_ms", c_uint64),
         ("identity_problem", c_char_p),
         ("warning", c_char_p),
+        ("countersigned", c_uint8),
     ]
 
 
@@ -221,6 +222,7 @@ class HelperEventData(Sized):
         ("cursor", CursorUpdate),
         ("scopes", c_uint32),
         ("expires_in_ms", c_uint64),
+        ("countersigned", c_uint8),
     ]
 
 

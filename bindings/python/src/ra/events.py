@@ -42,6 +42,7 @@ class HostEventKind(IntEnum):
     CLIPBOARD_SENT = 18
     DESK_LIMITED = 19
     CONNECTION_REFUSED = 20
+    RECEIPT = 21
 
 
 class HelperEventKind(IntEnum):
@@ -62,6 +63,8 @@ class HelperEventKind(IntEnum):
     CURSOR = 12
     CLIPBOARD_SHARING = 13
     CLIPBOARD = 14
+    RECEIPT = 15
+    RECEIPT_REFUSED = 16
 
 
 class Path(IntEnum):
@@ -133,6 +136,8 @@ class HostEvent:
     """Why an identity the helper showed was not accepted (``CONNECTION_REQUEST``)."""
     warning: str = ""
     """The standard warning to show with an unverified helper (``CONNECTION_REQUEST``)."""
+    countersigned: bool = False
+    """The receipt in :attr:`text` is countersigned by the helper (``RECEIPT``)."""
 
 
 class Scope(IntFlag):
@@ -174,7 +179,7 @@ def _host_event(pointer: ctypes.c_void_p) -> HostEvent:
                      d.max_attempts, d.grant, d.x, d.y, d.backend, d.backend_result,
                      _text(d.description), bool(d.enabled), d.bytes, pointer_kind, d.scopes,
                      d.expires_at_ms / 1000 if d.expires_at_ms else None, verified,
-                     _text(d.identity_problem), _text(d.warning))
+                     _text(d.identity_problem), _text(d.warning), bool(d.countersigned))
 
 
 @dataclass(frozen=True)
@@ -267,6 +272,8 @@ class HelperEvent:
     """:class:`Scope` bits the grant covers (``CONTROL_GRANTED``)."""
     expires_in: Optional[float] = None
     """How long the grant lasts, in seconds (``CONTROL_GRANTED``), or None."""
+    countersigned: bool = False
+    """The receipt in :attr:`text` is countersigned by this helper (``RECEIPT``)."""
 
 
 def _helper_event(pointer: ctypes.c_void_p) -> HelperEvent:
@@ -288,4 +295,5 @@ def _helper_event(pointer: ctypes.c_void_p) -> HelperEvent:
     return HelperEvent(kind, _text(d.host_name), _text(d.text), d.reason, _text(d.reason_name),
                        d.grant, displays, d.selected_display, frame, _text(d.description),
                        bool(d.enabled), cursor, d.encoded_bytes, d.scopes,
-                       d.expires_in_ms / 1000 if d.expires_in_ms else None)
+                       d.expires_in_ms / 1000 if d.expires_in_ms else None,
+                       bool(d.countersigned))
