@@ -93,6 +93,10 @@ struct Cli {
     /// Show the host this identity, issued by your organisation (`ra-org issue`).
     #[arg(long, value_name = "FILE.raid")]
     identity: Option<PathBuf>,
+    /// Write the session's consent receipt (signed by the host, countersigned
+    /// with `--identity`) to this file when it ends.
+    #[arg(long, value_name = "FILE")]
+    receipt: Option<PathBuf>,
     /// One JSON object per line on stdout, each with an "event" field.
     #[arg(long)]
     json: bool,
@@ -187,6 +191,7 @@ fn run(cli: Cli, output: Output) -> i32 {
         request_control: cli.request_control,
         duration: cli.duration,
         close_on_end: cli.close_on_end,
+        receipt: cli.receipt.clone(),
     };
     let task = runtime.spawn(session::run(session, link, session_options, output));
     let app_options = app::Options {

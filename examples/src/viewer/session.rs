@@ -131,6 +131,8 @@ pub(crate) struct Options {
     pub(crate) duration: Option<Duration>,
     /// Close the window when the session ends (instead of showing why).
     pub(crate) close_on_end: bool,
+    /// Where to write the session's consent receipt.
+    pub(crate) receipt: Option<std::path::PathBuf>,
 }
 
 /// The channels between the session task and the window.
@@ -166,6 +168,7 @@ pub(crate) async fn run(
         selected: None,
         code: exit::OK,
         output,
+        receipt: options.receipt.clone(),
     };
     if options.request_control {
         task.request_control(&session).await;
@@ -232,6 +235,7 @@ struct Task {
     selected: Option<DisplayId>,
     code: i32,
     output: Output,
+    receipt: Option<std::path::PathBuf>,
 }
 
 impl Task {
@@ -374,6 +378,12 @@ impl Task {
                 output.event("clipboard", json!({ "from": "host", "text": text }), || {
                     format!("The host's clipboard: {text}")
                 });
+            }
+            HelperEvent::Receipt { receipt } => {
+                ra_examples::receipt_file::store(output, self.receipt.as_deref(), &receipt);
+            }
+            HelperEvent::ReceiptRefused { problem } => {
+                ra_examples::receipt_file::refused(output, &problem);
             }
             HelperEvent::Ended { reason } => {
                 self.state.ended = Some(reason);
