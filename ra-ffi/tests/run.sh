@@ -2,7 +2,8 @@
 # The tests of the C API that cargo cannot run: C (ASan + UBSan, valgrind),
 # the header as C11 and C++17, the C examples, the C++ wrapper, C# under
 # Mono, Python with pytest, and the pkg-config / CMake packages. Run after
-# `cargo build -p ra-ffi -p ra-broker` (scripts/test.sh does both); each step
+# `cargo build -p ra-ffi -p ra-broker -p ra-examples` (scripts/test.sh does
+# all three: ra-org makes the Python test's helper identity); each step
 # prints its time and a "N passed, M failed" line. The session tests run the
 # short-code flows through a real ra-broker on loopback, one per step.
 set -euo pipefail
@@ -14,6 +15,9 @@ mkdir -p "$out"
 cd "$root"
 [ -f "$lib/libra_ffi.so" ] || { echo "run.sh: build first: cargo build -p ra-ffi" >&2; exit 1; }
 [ -x "$lib/ra-broker" ] || { echo "run.sh: build first: cargo build -p ra-broker" >&2; exit 1; }
+[ -x "$lib/ra-org" ] || { echo "run.sh: build first: cargo build -p ra-examples" >&2; exit 1; }
+# An organisation's tool, for the tests of verified helpers.
+export RA_TEST_ORG=$lib/ra-org
 # Programs linked against the library load it by its SONAME,
 # libra_ffi.so.MAJOR (install.sh makes the same link where it installs).
 major=$(sed -n 's/^#define RA_VERSION_MAJOR //p' include/ra.h)

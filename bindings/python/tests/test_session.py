@@ -5,6 +5,7 @@ The short-code tests use the ra-broker that ``ra-ffi/tests/run.sh`` starts
 
 import os
 import json
+import subprocess
 import threading
 
 import pytest
@@ -359,3 +360,39 @@ def test_a_scoped_time_boxed_grant_injects_only_its_scopes():
             # Ordered: once the move came, the text was dropped.
             assert [e.kind for e in recorder.events] == [ra.InputKind.POINTER_MOVE]
     assert "did not contact yourself" in ra.unverified_helper_warning()
+
+
+def test_a_verified_helper_countersigns_the_receipt(tmp_path):
+    """A helper with an identity from an organisation the host trusts is
+    verified, and both sides keep the same receipt, countersigned."""
+    org = os.environ.get("RA_TEST_ORG")
+    assert org, "RA_TEST_ORG (the ra-org program) is not set: run through ra-ffi/tests/run.sh"
+    made = subprocess.run([org, "new", "--json", "--name", "Contoso IT",
+                           "--out", str(tmp_path / "org.key")],
+                          check=True, capture_output=True, text=True)
+    org_key = next(json.loads(line)["public_key"] for line in made.stdout.splitlines()
+                   if '"public_key"' in line)
+    subprocess.run([org, "issue", "--org", str(tmp_path / "org.key"), "--helper", "Jane Doe",
+                    "--out", str(tmp_path / "jane.raid")], check=True, capture_output=True)
+    identity = (tmp_path / "jane.raid").read_text()
+    policy = ra.Policy(f'trusted_orgs = ["{org_key}"]\n')
+    with ra.Host.invite(listen="127.0.0.1:0", synthetic_size=(64, 64), policy=policy) as host:
+        events = host.events(timeout=30)
+        accepted = {}
+        invitation, password = ra.Invitation.from_token(host.invitation.token), host.password
+        thread = threading.Thread(target=lambda: accepted.update(
+            helper=ra.Helper.accept(invitation, password, name="jane", identity=identity)))
+        thread.start()
+        request = wait_for(events, ra.HostEventKind.CONNECTION_REQUEST)
+        assert request.verified is not None and request.verified.helper == "Jane Doe"
+        host.approve(request.connection)
+        thread.join(30)
+        with accepted["helper"] as helper:
+            helper_events = helper.events(timeout=30)
+            host.end()
+            mine = wait_for(helper_events, ra.HelperEventKind.RECEIPT)
+            assert mine.countersigned
+            theirs = wait_for(events, ra.HostEventKind.RECEIPT)
+            assert theirs.countersigned and theirs.text == mine.text
+            body = json.loads(theirs.text)["body"]
+            assert "Jane Doe" in body["helper_identity"] and body["end_reason"] == "host_ended"
