@@ -9,6 +9,7 @@ pub mod broker_cli;
 pub mod clipboard;
 pub mod desktop;
 pub mod exit;
+pub mod files;
 pub mod helper_app;
 pub mod host_app;
 pub mod output;

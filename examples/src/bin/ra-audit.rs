@@ -29,7 +29,7 @@
 //! cannot be read, or bad usage.
 
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -38,6 +38,7 @@ use ra_core::audit::chain::{self, ChainError, ChainHash, ChainSummary};
 use ra_core::identity::OrgPublicKey;
 use ra_core::invitation::Invitation;
 use ra_core::receipt::{ConsentReceipt, MAX_RECEIPT_BYTES, ReceiptCheck};
+use ra_examples::files::read_at_most;
 use ra_examples::output::Output;
 use serde_json::json;
 
@@ -111,20 +112,15 @@ fn read_receipt(output: Output, path: &Path) -> Result<ConsentReceipt, ExitCode>
 
 /// A file's text, refused beyond `limit` bytes.
 fn read_small(path: &Path, limit: usize) -> Result<String, String> {
-    let mut text = String::new();
-    File::open(path)
-        .and_then(|file| {
-            file.take(u64::try_from(limit).unwrap_or(u64::MAX) + 1)
-                .read_to_string(&mut text)
-        })
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    if text.len() > limit {
+    let bytes =
+        read_at_most(path, limit).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if bytes.len() > limit {
         return Err(format!(
             "{} is too large (more than {limit} bytes)",
             path.display()
         ));
     }
-    Ok(text)
+    String::from_utf8(bytes).map_err(|_| format!("{} is not a text file", path.display()))
 }
 
 fn invalid(output: Output, path: &Path, reason: &str) {

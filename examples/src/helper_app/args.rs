@@ -1,8 +1,6 @@
 //! The helper's options, shared by `accept`, `easy-connect` and `assist`
 //! (flattened into each subcommand's arguments).
 
-use std::fs::File;
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -100,11 +98,7 @@ impl HelperArgs {
 /// A message naming the file and what is wrong with it.
 pub fn read_identity(path: &Path) -> Result<HelperCredential, String> {
     let failed = |e: &dyn std::fmt::Display| format!("identity {}: {e}", path.display());
-    let file = File::open(path).map_err(|e| failed(&e))?;
-    let mut bytes = Vec::new();
-    file.take(MAX_DOCUMENT_BYTES as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| failed(&e))?;
+    let bytes = crate::files::read_at_most(path, MAX_DOCUMENT_BYTES).map_err(|e| failed(&e))?;
     let text = String::from_utf8(bytes).map_err(|_| failed(&"not a text file"))?;
     HelperCredential::from_text(&text).map_err(|e| failed(&e))
 }

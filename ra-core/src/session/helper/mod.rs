@@ -582,6 +582,13 @@ impl HelperConnection {
             .push_back(HelperTransmit::Control(envelope(message)));
     }
 
+    fn send_bye(&mut self, reason: EndReason) {
+        self.send(Message::Bye(proto::Bye {
+            reason: end_reason_to_wire(reason).into(),
+            detail: reason.to_string(),
+        }));
+    }
+
     fn send_error(&mut self, code: proto::ErrorCode, detail: &str) {
         self.send(Message::Error(proto::Error {
             code: code.into(),
@@ -598,10 +605,7 @@ impl HelperConnection {
         // Before authentication only a goodbye about the authentication itself is
         // worth sending; the host counts it as a failed attempt either way.
         if notify && (authenticated || reason == EndReason::AuthFailed) {
-            self.send(Message::Bye(proto::Bye {
-                reason: end_reason_to_wire(reason).into(),
-                detail: reason.to_string(),
-            }));
+            self.send_bye(reason);
         }
         self.transmits.push_back(HelperTransmit::Close { reason });
         self.events.push_back(HelperEvent::Ended { reason });

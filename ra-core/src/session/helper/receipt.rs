@@ -17,10 +17,7 @@ impl HelperConnection {
     /// Ends a live session: says goodbye and waits (at most
     /// [`RECEIPT_WAIT`]) for the receipt before closing.
     pub(super) fn end_live(&mut self, now: Instant) {
-        self.send(Message::Bye(proto::Bye {
-            reason: crate::session::wire::end_reason_to_wire(EndReason::HelperEnded).into(),
-            detail: EndReason::HelperEnded.to_string(),
-        }));
+        self.send_bye(EndReason::HelperEnded);
         self.phase = Phase::Ending {
             deadline: now + RECEIPT_WAIT,
         };
@@ -54,13 +51,11 @@ impl HelperConnection {
         let mut signature = Vec::new();
         match checked {
             Ok(mut receipt) => {
-                let ours = match (&self.identity, receipt.helper_identity()) {
-                    (Some(credential), Ok(Some(named))) => {
-                        named.helper_key() == credential.identity().helper_key()
-                    }
-                    _ => false,
-                };
-                if let Some(credential) = self.identity.as_ref().filter(|_| ours) {
+                // Countersigned only when the receipt names this helper.
+                if let Some(credential) = &self.identity
+                    && matches!(receipt.helper_identity(), Ok(Some(named))
+                        if named.helper_key() == credential.identity().helper_key())
+                {
                     let countersignature = credential.sign(&receipt.countersignature_message());
                     if receipt.countersign(&countersignature).is_ok() {
                         signature = countersignature.to_vec();

@@ -647,15 +647,14 @@ impl HostEndpoint {
         reason: EndReason,
         notify: bool,
     ) {
-        let Some(c) = self.connections.remove(&conn) else {
-            return;
-        };
-        if let Phase::Closing(_) = c.phase {
+        if let Some(Phase::Closing(_)) = self.connections.get(&conn).map(|c| &c.phase) {
             // Over already, its receipt in the works: stop waiting.
-            self.connections.insert(conn, c);
             self.finish_closing(conn);
             return;
         }
+        let Some(c) = self.connections.remove(&conn) else {
+            return;
+        };
         if self.active == Some(conn) {
             self.active = None;
         }
@@ -664,21 +663,18 @@ impl HostEndpoint {
         if live {
             self.release_all_input();
             self.stop_video(conn);
-            if self.begin_receipt(now, conn, c, reason, notify).is_none() {
+            if self.receipts {
+                self.begin_receipt(now, conn, c, reason, notify);
                 return;
             }
         }
         self.receipt_notes.remove(&conn);
-        self.close_without_receipt(conn, reason, notify);
-        if told {
-            self.emit(HostEvent::Ended { conn, reason });
-        }
-    }
-
-    fn close_without_receipt(&mut self, conn: ConnectionId, reason: EndReason, notify: bool) {
         self.say_goodbye(conn, notify, reason);
         self.transmits
             .push_back((conn, HostTransmit::Close { reason }));
+        if told {
+            self.emit(HostEvent::Ended { conn, reason });
+        }
     }
 
     /// Closes the invitation for `reason` (also when something other than

@@ -105,7 +105,7 @@ impl HostEndpoint {
 
     /// Starts the receipt of a live session that ends for `reason`: records
     /// the end, asks for the signature, and keeps the connection until the
-    /// exchange is over. `false` when receipts are off (nothing done).
+    /// exchange is over.
     pub(super) fn begin_receipt(
         &mut self,
         now: Instant,
@@ -113,10 +113,7 @@ impl HostEndpoint {
         mut connection: Connection,
         reason: EndReason,
         notify: bool,
-    ) -> Option<Connection> {
-        if !self.receipts {
-            return Some(connection);
-        }
+    ) {
         self.note_grant_end(now, conn, "session_ended");
         let notes = self.receipt_notes.remove(&conn).unwrap_or_default();
         // The end goes into the audit log now, so that the chain head the
@@ -148,7 +145,6 @@ impl HostEndpoint {
         });
         self.connections.insert(conn, connection);
         self.receipt_requests.push_back((conn, body));
-        None
     }
 
     /// The next receipt to sign: add the audit chain's head (after writing
