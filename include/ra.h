@@ -1634,6 +1634,18 @@ typedef struct ra_session_stats {
 #define RA_RESULT_INVALID_CODE 206
 
 /**
+ * A consent receipt is malformed, altered, or not what was asked (another
+ * host, session or organisation); the detail says which.
+ */
+#define RA_RESULT_INVALID_RECEIPT 207
+
+/**
+ * An audit log's hash chain is broken (a line edited, deleted, inserted or
+ * reordered) or cut short; the detail names the line.
+ */
+#define RA_RESULT_AUDIT_LOG_BROKEN 208
+
+/**
  * The host's policy forbids it (assistance off, or control off).
  */
 #define RA_RESULT_POLICY 300
@@ -2040,6 +2052,58 @@ ra_result ra_invitation_get_info(const struct ra_invitation *invitation, struct 
  * `invitation` is NULL or a handle no other thread is using.
  */
 ra_result ra_invitation_free(struct ra_invitation *invitation);
+
+/**
+ * Checks a consent receipt (`receipt_len` bytes at `receipt`: the `text` of
+ * a `RA_HOST_EVENT_RECEIPT` or `RA_HELPER_EVENT_RECEIPT`, or a receipt
+ * file): the host's signature with the certificate it carries, the
+ * helper's countersignature if there is one, and
+ * - with `invitation` (may be NULL), that the certificate is the one the
+ *   invitation pins and the receipt is of the invitation's session;
+ * - with `organisation_key` (`raorg1-…`, may be NULL), that the helper was
+ *   verified as one of that organisation's helpers.
+ *
+ * On success writes to `out` (free with `ra_string_free`) what the receipt
+ * records, as one JSON object: `session_id`, `host_name`,
+ * `host_certificate`, `helper_name`, `verified` (`{organisation,
+ * organisation_key, helper, helper_key}` or null), `countersigned`,
+ * `approved_at`, `grants` (`[{scopes, from, to, ended}]`),
+ * `grants_not_listed`, `ended_at`, `end_reason`, `audit_head` (times in
+ * RFC 3339). `out` may be NULL when only the verdict matters.
+ *
+ * Errors: `RA_RESULT_INVALID_RECEIPT` with the reason (altered, signed by
+ * another host than the invitation pins, of another session, not of that
+ * organisation, not a receipt); `RA_RESULT_INVALID_ARGUMENT` for a
+ * malformed `organisation_key`.
+ *
+ * # Safety
+ * `receipt` is NULL or readable for `receipt_len` bytes; `invitation` is
+ * NULL or a handle; `organisation_key` is NULL or NUL-terminated; `out` is
+ * NULL or writable.
+ */
+ra_result ra_receipt_verify(const uint8_t *receipt, size_t receipt_len, const struct ra_invitation *invitation, const char *organisation_key, char **out);
+
+/**
+ * Checks the hash chain of every session in an audit log (`path`: the file
+ * a host's `audit_log` option writes): that no line was edited, deleted,
+ * inserted or reordered. With a receipt (`receipt_len` bytes at `receipt`;
+ * NULL for none) of a session in the log, also that the log holds that
+ * session up to the chain head the receipt records, so lines cut from its
+ * end are found. The receipt's signatures are not checked here (see
+ * `ra_receipt_verify`).
+ *
+ * On success writes to `out` (free with `ra_string_free`; may be NULL) one
+ * JSON object: `lines` and `sessions` (`[{session_id, head}]`).
+ *
+ * Errors: `RA_RESULT_AUDIT_LOG_BROKEN` naming the first bad line (or the
+ * truncated session); `RA_RESULT_IO` when the log cannot be read;
+ * `RA_RESULT_INVALID_RECEIPT` for a receipt that cannot be read.
+ *
+ * # Safety
+ * `path` is NULL or NUL-terminated; `receipt` is NULL or readable for
+ * `receipt_len` bytes; `out` is NULL or writable.
+ */
+ra_result ra_audit_verify(const char *path, const uint8_t *receipt, size_t receipt_len, char **out);
 
 /**
  * New invite options with the defaults, written to `out`.

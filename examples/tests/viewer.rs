@@ -680,3 +680,45 @@ fn draws_the_host_pointer_over_the_picture() {
     drop(viewer);
     drop(host);
 }
+
+#[test]
+fn keeps_the_session_receipt_like_ra_helper() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let (host_receipt, viewer_receipt) = (
+        dir.path().join("host.receipt"),
+        dir.path().join("viewer.receipt"),
+    );
+    let screen = Screen::start();
+    let mut host = Host::start(&[
+        "--capture",
+        "synthetic",
+        "--approve",
+        "yes",
+        "--size",
+        "640x360",
+        "--receipt",
+        support::s(&host_receipt),
+    ]);
+    let mut viewer = screen.viewer(&host, &["--receipt", support::s(&viewer_receipt)]);
+    window_of(&mut viewer);
+    expect_frame(&mut viewer);
+    host.proc.send("end");
+    let told = viewer.expect("receipt");
+    assert_eq!(told["countersigned"], false, "no identity: {told}");
+    // The window stays up to say why the session ended; the receipt was
+    // stored before it said so.
+    viewer.expect("ended");
+    drop(viewer);
+    let host = host.proc.finish();
+    assert_eq!(host.code(), 0, "{host:#?}");
+    // The viewer keeps the very receipt the host signed.
+    let kept = std::fs::read_to_string(&viewer_receipt).expect("the viewer's receipt");
+    assert!(
+        kept.starts_with("{\"receipt\":\"ra-consent-receipt-1\""),
+        "{kept}"
+    );
+    assert_eq!(
+        kept,
+        std::fs::read_to_string(&host_receipt).expect("the host's receipt")
+    );
+}

@@ -53,6 +53,8 @@ pub mod policy;
 
 pub mod invitation;
 
+pub mod receipt;
+
 pub mod options;
 
 pub mod broker;

@@ -8,7 +8,7 @@
 //! | 0 | success |
 //! | 1–99 | statuses that are not failures (a timeout, the end of the events) |
 //! | 100–199 | the caller's mistakes (NULL, a freed handle, bad UTF-8, out of range) |
-//! | 200–299 | invitations, passwords, short codes, policies and files |
+//! | 200–299 | invitations, passwords, short codes, policies, files, receipts and audit logs |
 //! | 300–399 | opening an invitation or registering a code (`ra_host_invite`, `ra_host_easy_connect`, `ra_helper_assist`) |
 //! | 400–499 | accepting an invitation or using a code (`ra_helper_accept`, `ra_helper_easy_connect`, `ra_host_join`, `ra_assist_offer_wait`) |
 //! | 500–599 | commands on a running session |
@@ -61,6 +61,12 @@ pub const RA_RESULT_IO: ra_result = 204;
 pub const RA_RESULT_EMAIL: ra_result = 205;
 /// A typed short code is malformed (wrong length or character).
 pub const RA_RESULT_INVALID_CODE: ra_result = 206;
+/// A consent receipt is malformed, altered, or not what was asked (another
+/// host, session or organisation); the detail says which.
+pub const RA_RESULT_INVALID_RECEIPT: ra_result = 207;
+/// An audit log's hash chain is broken (a line edited, deleted, inserted or
+/// reordered) or cut short; the detail names the line.
+pub const RA_RESULT_AUDIT_LOG_BROKEN: ra_result = 208;
 
 /// The host's policy forbids it (assistance off, or control off).
 pub const RA_RESULT_POLICY: ra_result = 300;
@@ -218,6 +224,16 @@ const TABLE: &[(ra_result, &CStr, &CStr)] = &[
         RA_RESULT_INVALID_CODE,
         c"RA_RESULT_INVALID_CODE",
         c"the code is malformed",
+    ),
+    (
+        RA_RESULT_INVALID_RECEIPT,
+        c"RA_RESULT_INVALID_RECEIPT",
+        c"the consent receipt is not valid",
+    ),
+    (
+        RA_RESULT_AUDIT_LOG_BROKEN,
+        c"RA_RESULT_AUDIT_LOG_BROKEN",
+        c"the audit log was altered",
     ),
     (
         RA_RESULT_POLICY,

@@ -315,6 +315,7 @@ step "every function is in the robustness test" coverage
 step "C: robustness (NULL, garbage, ASan+UBSan)" with_broker c_test robustness
 step "C: panics become RA_RESULT_PANIC (ASan+UBSan)" c_test panic
 step "C: host <-> helper session, codes via ra-broker (ASan+UBSan)" with_broker c_test session
+step "C: a verified helper's countersigned receipt; ra_receipt_verify, ra_audit_verify (ASan+UBSan)" c_test receipt
 step "C: the host's desk on Xvfb: panic key, local user wins (ASan+UBSan)" with_xvfb c_test desk -lxcb -lxcb-xinput -lxcb-xtest
 step "C: a real X screen and real input on Xvfb (ASan+UBSan)" with_xvfb c_test screen -lxcb -lm
 step "C: a Wayland desktop (headless GNOME), picked by the real-screen backends (ASan+UBSan)" with_gnome 640x480 -- c_test wayland

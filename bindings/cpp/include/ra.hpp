@@ -2,7 +2,7 @@
 // The calls into the library are split by purpose into the headers under
 // ra/, included here in order: ra/error.hpp (ra::Error, the version check),
 // ra/log.hpp, ra/invitation.hpp (Policy, Invitation, InviteOptions,
-// AcceptOptions), ra/broker.hpp (BrokerOptions, diagnose), ra/backends.hpp
+// AcceptOptions), ra/receipt.hpp (verify_receipt, verify_audit_log), ra/broker.hpp (BrokerOptions, diagnose), ra/backends.hpp
 // (HostBackends), ra/host.hpp and ra/helper.hpp (Helper, AssistOffer). The
 // plain value types and the interfaces of C++ backends are in ra/types.hpp.
 // Include this file only.
@@ -44,6 +44,7 @@
 #include "ra/error.hpp"
 #include "ra/log.hpp"
 #include "ra/invitation.hpp"
+#include "ra/receipt.hpp"
 #include "ra/broker.hpp"
 #include "ra/backends.hpp"
 #include "ra/host.hpp"

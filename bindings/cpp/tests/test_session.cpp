@@ -3,7 +3,8 @@
 // exceptions; Easy Connect through the ra-broker run.sh started
 // (RA_TEST_BROKER, RA_TEST_BROKER_FINGERPRINT). Then the rest of the C API:
 // the version check, the log, keys, policy files, invitation files and
-// mailto, the accept timeouts, the audit log, closing an invitation, a C++
+// mailto, the accept timeouts, the audit log, closing an invitation, a
+// verified helper's countersigned receipt and its checks (RA_TEST_ORG), a C++
 // capturer and a C++ encoder (raw H.264 I_PCM) whose pixels reach the
 // helper, keyframes on request, the pointer mark, stats, the log and null
 // injectors, and exceptions thrown in every kind of callback.
@@ -311,6 +312,105 @@ static void invitations(const std::string& dir) {
     auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
     std::printf("unreachable after %lld ms (connect timeout 700 ms)\n", static_cast<long long>(took.count()));
     CHECK(took < 4000ms);
+}
+
+/// The output of `command` (empty, and a failed CHECK, if it fails).
+static std::string run(const std::string& command) {
+    std::string output;
+    FILE* pipe = popen(command.c_str(), "r");
+    CHECK(pipe != nullptr);
+    if (!pipe) return output;
+    char buffer[512];
+    size_t got;
+    while ((got = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) output.append(buffer, got);
+    CHECK(pclose(pipe) == 0);
+    return output;
+}
+
+/// A new organisation (ra-org new) named `name`: its public key.
+static std::string new_organisation(const std::string& org, const std::string& name, const std::string& path) {
+    std::string output = run("'" + org + "' new --json --name '" + name + "' --out '" + path + "'");
+    const std::string field = "\"public_key\":\"";
+    auto start = output.find(field);
+    if (start == std::string::npos) throw std::runtime_error("ra-org new printed no public_key: " + output);
+    start += field.size();
+    return output.substr(start, output.find('"', start) - start);
+}
+
+static std::string slurp(const std::string& path) {
+    std::ifstream file(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
+}
+
+/// A verified helper (ra-org, as run.sh hands it over in RA_TEST_ORG) gets a
+/// pointer-only grant; both sides keep the same countersigned receipt, which
+/// ra::verify_receipt checks against the invitation and the organisation,
+/// and the host's audit log checks with it; altered, they are refused.
+static void verified_receipt(const std::string& dir) {
+    const char* org = std::getenv("RA_TEST_ORG");
+    CHECK(org != nullptr);
+    if (!org) return;
+    std::string org_key = new_organisation(org, "C++ IT", dir + "/org.key");
+    std::string other_key = new_organisation(org, "Elsewhere", dir + "/other.key");
+    run("'" + std::string(org) + "' issue --org '" + dir + "/org.key' --helper 'Jane Doe' --out '" + dir +
+        "/jane.raid'");
+    std::string identity = slurp(dir + "/jane.raid");
+    CHECK(!identity.empty());
+
+    ra::Policy policy = ra::Policy::from_toml("trusted_orgs = [\"" + org_key + "\"]\n");
+    ra::InviteOptions options;
+    options.policy(policy).audit_log(dir + "/audit.log");
+    std::string receipt;
+    std::optional<ra::Invitation> invitation;
+    {
+        ra::Host host = synthetic_host("C++ receipt host", options);
+        invitation.emplace(host.invitation());
+        auto token = host.invitation().token();
+        auto password = host.password();
+        std::optional<ra::Helper> helper;
+        std::thread accepting([&] {
+            ra::AcceptOptions accept;
+            accept.name("jane").identity(identity);
+            helper.emplace(ra::Helper::accept(ra::Invitation::from_token(token), password, accept));
+        });
+        auto request = wait_host(host, RA_HOST_EVENT_CONNECTION_REQUEST);
+        CHECK(request.verified && request.organisation == "C++ IT" && request.verified_helper == "Jane Doe");
+        CHECK(request.organisation_key == org_key);
+        host.approve(request.connection);
+        accepting.join();
+        CHECK(helper.has_value());
+        if (!helper) return;
+        helper->request_control_scopes(RA_SCOPE_POINTER | RA_SCOPE_KEYBOARD);
+        auto asked = wait_host(host, RA_HOST_EVENT_CONTROL_REQUESTED);
+        host.grant_control_with(asked.connection, RA_SCOPE_POINTER, 10min);
+        (void)wait_helper(*helper, RA_HELPER_EVENT_CONTROL_GRANTED);
+        host.end();
+        auto mine = wait_helper(*helper, RA_HELPER_EVENT_RECEIPT);
+        CHECK(mine.data().countersigned == 1);
+        receipt = mine.data().text ? mine.data().text : "";
+        auto theirs = wait_host(host, RA_HOST_EVENT_RECEIPT);
+        CHECK(theirs.countersigned && theirs.text == receipt);
+        (void)wait_host(host, RA_HOST_EVENT_ENDED);
+    }  // the host is gone: its audit log is complete
+
+    std::string report = ra::verify_receipt(receipt, &*invitation, org_key);
+    CHECK(report.find("\"helper\":\"Jane Doe\"") != std::string::npos);
+    CHECK(report.find("\"countersigned\":true") != std::string::npos);
+    CHECK(report.find("\"scopes\":\"pointer\"") != std::string::npos);
+    std::string altered = receipt;
+    altered[altered.size() / 2] = altered[altered.size() / 2] == 'A' ? 'B' : 'A';
+    expect_error([&] { (void)ra::verify_receipt(altered); }, RA_RESULT_INVALID_RECEIPT);
+    expect_error([&] { (void)ra::verify_receipt(receipt, nullptr, other_key); }, RA_RESULT_INVALID_RECEIPT);
+    expect_error([&] { (void)ra::verify_receipt(receipt, nullptr, "raorg1-nope"); }, RA_RESULT_INVALID_ARGUMENT);
+
+    CHECK(ra::verify_audit_log(dir + "/audit.log", receipt).find("\"lines\":") != std::string::npos);
+    // Without the line that records the end: intact alone, short of the receipt.
+    std::string log = slurp(dir + "/audit.log");
+    auto ended = log.rfind('\n', log.find("\"event\":\"ended\""));
+    std::ofstream(dir + "/cut.log", std::ios::binary) << log.substr(0, ended + 1);
+    (void)ra::verify_audit_log(dir + "/cut.log");
+    expect_error([&] { (void)ra::verify_audit_log(dir + "/cut.log", receipt); }, RA_RESULT_AUDIT_LOG_BROKEN);
+    expect_error([&] { (void)ra::verify_audit_log(dir + "/missing.log"); }, RA_RESULT_IO);
 }
 
 // ---------- a C++ capturer and a C++ encoder ----------
@@ -698,6 +798,7 @@ int main() {
         basics(dir);
         original_session();
         invitations(dir);
+        verified_receipt(dir);
         custom_backends(dir);
         builtins();
         ra::reset_log_callback();

@@ -272,6 +272,9 @@ namespace Ra.Interop
         [DllImport(Lib)] public static extern uint ra_invitation_load(byte[] path, out InvitationHandle inv);
         [DllImport(Lib)] public static extern uint ra_invitation_parse(byte[] data, UIntPtr len, out InvitationHandle inv);
         [DllImport(Lib)] public static extern uint ra_invitation_save(InvitationHandle inv, byte[] path);
+        [DllImport(Lib)] public static extern uint ra_receipt_verify(byte[] receipt, UIntPtr len, InvitationHandle inv, byte[] organisationKey, out IntPtr s);
+        [DllImport(Lib)] public static extern uint ra_receipt_verify(byte[] receipt, UIntPtr len, IntPtr noInvitation, byte[] organisationKey, out IntPtr s);
+        [DllImport(Lib)] public static extern uint ra_audit_verify(byte[] path, byte[] receipt, UIntPtr len, out IntPtr s);
         [DllImport(Lib)] public static extern uint ra_invitation_to_token(InvitationHandle inv, out IntPtr s);
         [DllImport(Lib)] public static extern uint ra_invitation_to_file_string(InvitationHandle inv, out IntPtr s);
         [DllImport(Lib)] public static extern uint ra_invitation_to_email(InvitationHandle inv, byte[] from, IntPtr[] to, UIntPtr toCount, byte[] subject, out IntPtr s);

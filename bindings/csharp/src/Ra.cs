@@ -50,6 +50,11 @@ namespace Ra
         Email = 205,
         /// <summary>A typed short code is malformed.</summary>
         InvalidCode = 206,
+        /// <summary>A consent receipt is malformed, altered, or not what was asked (another host,
+        /// session or organisation).</summary>
+        InvalidReceipt = 207,
+        /// <summary>An audit log's hash chain is broken or cut short.</summary>
+        AuditLogBroken = 208,
         /// <summary>The host's policy forbids it.</summary>
         Policy = 300,
         /// <summary>The listening address could not be bound.</summary>

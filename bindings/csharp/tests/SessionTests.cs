@@ -194,6 +194,106 @@ static partial class SessionTests
         }
     }
 
+    /// <summary>Runs ra-org (RA_TEST_ORG) with `arguments`; its output.</summary>
+    static string RunOrg(string arguments)
+    {
+        var org = Environment.GetEnvironmentVariable("RA_TEST_ORG");
+        Assert.True(!string.IsNullOrEmpty(org), "RA_TEST_ORG (the ra-org program) is set: run through run.sh");
+        var start = new System.Diagnostics.ProcessStartInfo(org, arguments) { RedirectStandardOutput = true, UseShellExecute = false };
+        using (var process = System.Diagnostics.Process.Start(start))
+        {
+            var output = process.StandardOutput.ReadToEnd();
+            Assert.True(process.WaitForExit(30000) && process.ExitCode == 0, "ra-org " + arguments);
+            return output;
+        }
+    }
+
+    static string NewOrganisation(string name, string path)
+    {
+        var output = RunOrg("new --json --name \"" + name + "\" --out \"" + path + "\"");
+        var field = "\"public_key\":\"";
+        var start = output.IndexOf(field, StringComparison.Ordinal) + field.Length;
+        return output.Substring(start, output.IndexOf('"', start) - start);
+    }
+
+    /// <summary>A verified helper (identity from ra-org) with a pointer-only grant: both sides
+    /// keep the same countersigned receipt; Receipts.Verify checks it against the invitation and
+    /// the organisation, Receipts.VerifyAuditLog the host's log with it; altered, refused.</summary>
+    public static void TestAVerifiedHelpersReceiptIsCountersignedAndChecked()
+    {
+        var dir = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "ra_cs_receipt_" + Guid.NewGuid().ToString("N"));
+        System.IO.Directory.CreateDirectory(dir);
+        try
+        {
+            var orgKey = NewOrganisation("C# IT", System.IO.Path.Combine(dir, "org.key"));
+            var otherKey = NewOrganisation("Elsewhere", System.IO.Path.Combine(dir, "other.key"));
+            RunOrg("issue --org \"" + System.IO.Path.Combine(dir, "org.key") + "\" --helper \"Jane Doe\" --out \"" + System.IO.Path.Combine(dir, "jane.raid") + "\"");
+            var identity = System.IO.File.ReadAllText(System.IO.Path.Combine(dir, "jane.raid"));
+            var log = System.IO.Path.Combine(dir, "audit.log");
+            string receipt;
+            Invitation invitation;
+            using (var policy = new Policy("trusted_orgs = [\"" + orgKey + "\"]\n"))
+            using (var host = Host.Invite(new InviteOptions { HostName = "C# receipt host", Listen = "127.0.0.1:0", Policy = policy, AuditLog = log },
+                                          new HostBackends { Width = 64, Height = 48, FrameRate = 10 }))
+            {
+                invitation = host.Invitation;
+                var hostEvents = host.Events(Wait).GetEnumerator();
+                Helper helper = null;
+                var token = invitation.Token;
+                var password = host.Password;
+                var accepting = new Thread(() => helper = Helper.Accept(Invitation.FromToken(token), password,
+                                                                         new AcceptOptions { Name = "jane", Identity = identity }));
+                accepting.Start();
+                var request = WaitHost(hostEvents, HostEventKind.ConnectionRequest);
+                Assert.True(request.Verified && request.Organisation == "C# IT" && request.VerifiedHelper == "Jane Doe", "verified");
+                Assert.True(request.OrganisationKey == orgKey && request.Warning == null, "organisation key, no warning");
+                host.Approve(request.Connection);
+                Assert.True(accepting.Join(Wait) && helper != null, "accepted");
+                using (helper)
+                {
+                    var helperEvents = helper.Events(Wait).GetEnumerator();
+                    helper.RequestControl(Scope.Pointer | Scope.Keyboard);
+                    var asked = WaitHost(hostEvents, HostEventKind.ControlRequested);
+                    host.GrantControl(asked.Connection, Scope.Pointer, TimeSpan.FromMinutes(10));
+                    Assert.True(WaitHelper(helperEvents, HelperEventKind.ControlGranted).Scopes == Scope.Pointer, "pointer only");
+                    host.End();
+                    var mine = WaitHelper(helperEvents, HelperEventKind.Receipt);
+                    Assert.True(mine.Countersigned, "the helper countersigned");
+                    receipt = mine.Text;
+                    var theirs = WaitHost(hostEvents, HostEventKind.Receipt);
+                    Assert.True(theirs.Countersigned && theirs.Text == receipt, "the same receipt on both sides");
+                    WaitHost(hostEvents, HostEventKind.Ended);
+                }
+            }
+            // The host is gone: its audit log is complete.
+            using (invitation)
+            {
+                var report = Receipts.Verify(receipt, invitation, orgKey);
+                Assert.True(report.Contains("\"helper\":\"Jane Doe\"") && report.Contains("\"countersigned\":true"), "report: " + report);
+                Assert.True(report.Contains("\"scopes\":\"pointer\""), "the grant's scopes");
+            }
+            var chars = receipt.ToCharArray();
+            chars[chars.Length / 2] = chars[chars.Length / 2] == 'A' ? 'B' : 'A';
+            Assert.True(Assert.Throws(() => Receipts.Verify(new string(chars))).Code == Result.InvalidReceipt, "altered");
+            var other = Assert.Throws(() => Receipts.Verify(receipt, null, otherKey));
+            Assert.True(other.Code == Result.InvalidReceipt && other.Message.Contains("not verified as one of"), "another organisation: " + other.Message);
+
+            Assert.True(Receipts.VerifyAuditLog(log, receipt).Contains("\"lines\":"), "the audit log is intact");
+            var text = System.IO.File.ReadAllText(log);
+            var ended = text.LastIndexOf('\n', text.IndexOf("\"event\":\"ended\"", StringComparison.Ordinal));
+            var cut = System.IO.Path.Combine(dir, "cut.log");
+            System.IO.File.WriteAllText(cut, text.Substring(0, ended + 1));
+            Receipts.VerifyAuditLog(cut);
+            var broken = Assert.Throws(() => Receipts.VerifyAuditLog(cut, receipt));
+            Assert.True(broken.Code == Result.AuditLogBroken && broken.Message.Contains("removed from its end"), "cut short: " + broken.Message);
+            Assert.True(Assert.Throws(() => Receipts.VerifyAuditLog(System.IO.Path.Combine(dir, "missing.log"))).Code == Result.Io, "missing");
+        }
+        finally
+        {
+            System.IO.Directory.Delete(dir, true);
+        }
+    }
+
     public static void TestQuickAssistThroughTheBroker()
     {
         var address = Environment.GetEnvironmentVariable("RA_TEST_BROKER");

@@ -362,21 +362,31 @@ def test_a_scoped_time_boxed_grant_injects_only_its_scopes():
     assert "did not contact yourself" in ra.unverified_helper_warning()
 
 
+def new_organisation(org, name, path):
+    """A new organisation made with ra-org: its public key."""
+    made = subprocess.run([org, "new", "--json", "--name", name, "--out", str(path)],
+                          check=True, capture_output=True, text=True)
+    return next(json.loads(line)["public_key"] for line in made.stdout.splitlines()
+                if '"public_key"' in line)
+
+
 def test_a_verified_helper_countersigns_the_receipt(tmp_path):
     """A helper with an identity from an organisation the host trusts is
-    verified, and both sides keep the same receipt, countersigned."""
+    verified, gets a pointer-only grant, and both sides keep the same
+    receipt, countersigned; ra.verify_receipt checks it against the
+    invitation and the organisation and ra.verify_audit_log the host's log
+    with it; altered, they are refused."""
     org = os.environ.get("RA_TEST_ORG")
     assert org, "RA_TEST_ORG (the ra-org program) is not set: run through ra-ffi/tests/run.sh"
-    made = subprocess.run([org, "new", "--json", "--name", "Contoso IT",
-                           "--out", str(tmp_path / "org.key")],
-                          check=True, capture_output=True, text=True)
-    org_key = next(json.loads(line)["public_key"] for line in made.stdout.splitlines()
-                   if '"public_key"' in line)
+    org_key = new_organisation(org, "Contoso IT", tmp_path / "org.key")
+    other_key = new_organisation(org, "Elsewhere", tmp_path / "other.key")
     subprocess.run([org, "issue", "--org", str(tmp_path / "org.key"), "--helper", "Jane Doe",
                     "--out", str(tmp_path / "jane.raid")], check=True, capture_output=True)
     identity = (tmp_path / "jane.raid").read_text()
     policy = ra.Policy(f'trusted_orgs = ["{org_key}"]\n')
-    with ra.Host.invite(listen="127.0.0.1:0", synthetic_size=(64, 64), policy=policy) as host:
+    log = tmp_path / "audit.log"
+    with ra.Host.invite(listen="127.0.0.1:0", synthetic_size=(64, 64), policy=policy,
+                        audit_log=log) as host:
         events = host.events(timeout=30)
         accepted = {}
         invitation, password = ra.Invitation.from_token(host.invitation.token), host.password
@@ -389,6 +399,10 @@ def test_a_verified_helper_countersigns_the_receipt(tmp_path):
         thread.join(30)
         with accepted["helper"] as helper:
             helper_events = helper.events(timeout=30)
+            helper.request_control_scopes(ra.Scope.POINTER | ra.Scope.KEYBOARD)
+            asked = wait_for(events, ra.HostEventKind.CONTROL_REQUESTED)
+            host.grant_control_with(asked.connection, ra.Scope.POINTER, duration=600)
+            wait_for(helper_events, ra.HelperEventKind.CONTROL_GRANTED)
             host.end()
             mine = wait_for(helper_events, ra.HelperEventKind.RECEIPT)
             assert mine.countersigned
@@ -396,3 +410,30 @@ def test_a_verified_helper_countersigns_the_receipt(tmp_path):
             assert theirs.countersigned and theirs.text == mine.text
             body = json.loads(theirs.text)["body"]
             assert "Jane Doe" in body["helper_identity"] and body["end_reason"] == "host_ended"
+            wait_for(events, ra.HostEventKind.ENDED)
+    receipt = theirs.text
+    # The host is closed: its audit log is complete.
+    report = ra.verify_receipt(receipt, invitation, org_key)
+    assert report["verified"]["helper"] == "Jane Doe" and report["countersigned"]
+    assert [(g["scopes"], g["ended"]) for g in report["grants"]] == [("pointer", "session_ended")]
+    assert report["session_id"] == invitation.info.session_id
+    middle = len(receipt) // 2
+    altered = receipt[:middle] + ("B" if receipt[middle] == "A" else "A") + receipt[middle + 1:]
+    with pytest.raises(ra.Error) as caught:
+        ra.verify_receipt(altered)
+    assert caught.value.code == ra.Result.INVALID_RECEIPT
+    with pytest.raises(ra.Error) as caught:
+        ra.verify_receipt(receipt, organisation_key=other_key)
+    assert caught.value.code == ra.Result.INVALID_RECEIPT
+    assert "not verified as one of" in str(caught.value)
+
+    assert ra.verify_audit_log(log, receipt)["lines"] > 0
+    text = log.read_text()
+    cut = tmp_path / "cut.log"
+    cut.write_text(text[:text.rindex("\n", 0, text.index('"event":"ended"')) + 1])
+    ra.verify_audit_log(cut)
+    with pytest.raises(ra.Error) as caught:
+        ra.verify_audit_log(cut, receipt)
+    assert caught.value.code == ra.Result.AUDIT_LOG_BROKEN
+    assert "removed from its end" in str(caught.value)
+    invitation.close()

@@ -34,7 +34,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use ra_core::audit::chain::{self, ChainError, ChainHash, ChainSummary};
+use ra_core::audit::chain::{self, ChainError};
 use ra_core::identity::OrgPublicKey;
 use ra_core::invitation::Invitation;
 use ra_core::receipt::{ConsentReceipt, MAX_RECEIPT_BYTES, ReceiptCheck};
@@ -165,36 +165,11 @@ fn verify_receipt(args: &VerifyReceiptArgs) -> ExitCode {
         }
     };
     let body = receipt.body();
-    let helper = summary.helper_identity.as_ref().map(|identity| {
-        json!({
-            "organisation": identity.organisation(),
-            "organisation_key": identity.organisation_key().to_string(),
-            "helper": identity.helper(),
-            "helper_key": identity.helper_key().to_string(),
-        })
-    });
+    let report = receipt.report(&summary);
     let time = |t| humantime::format_rfc3339_millis(t).to_string();
-    let grants: Vec<_> = body
-        .grants
-        .iter()
-        .map(|g| json!({"scopes": g.scopes, "from": time(g.from), "to": time(g.to), "ended": g.ended}))
-        .collect();
     output.event(
         "receipt_valid",
-        json!({
-            "session_id": body.session_id.to_string(),
-            "host_name": body.host_name,
-            "host_certificate": summary.host_certificate.to_string(),
-            "helper_name": body.helper_name,
-            "verified": helper,
-            "countersigned": summary.countersigned,
-            "approved_at": time(body.approved_at),
-            "grants": grants,
-            "grants_not_listed": body.grants_not_listed,
-            "ended_at": time(body.ended_at),
-            "end_reason": body.end_reason,
-            "audit_head": body.audit_head,
-        }),
+        serde_json::to_value(&report).unwrap_or_default(),
         || {
             let who = match &summary.helper_identity {
                 Some(identity) => format!(
@@ -211,7 +186,7 @@ fn verify_receipt(args: &VerifyReceiptArgs) -> ExitCode {
                 body.session_id,
                 body.host_name,
                 time(body.approved_at),
-                body.grants.len() + body.grants_not_listed as usize,
+                report.grant_count(),
                 time(body.ended_at),
                 body.end_reason,
             )
@@ -238,30 +213,19 @@ fn verify(args: &VerifyArgs) -> ExitCode {
     };
     match chain::verify(BufReader::new(file)).and_then(|summary| {
         if let Some(receipt) = &receipt {
-            check_receipt_head(&summary, receipt)?;
+            summary.check_receipt(receipt)?;
         }
         Ok(summary)
     }) {
         Ok(summary) => {
-            let sessions: Vec<_> = summary
-                .heads
-                .iter()
-                .map(|(session, head)| {
-                    json!({"session_id": session.map(|s| s.to_string()), "head": head.to_string()})
-                })
-                .collect();
-            output.event(
-                "verified",
-                json!({"lines": summary.lines, "sessions": sessions}),
-                || {
-                    format!(
-                        "{}: intact, {} lines in {} sessions",
-                        args.log.display(),
-                        summary.lines,
-                        summary.heads.len()
-                    )
-                },
-            );
+            output.event("verified", summary.report(), || {
+                format!(
+                    "{}: intact, {} lines in {} sessions",
+                    args.log.display(),
+                    summary.lines,
+                    summary.heads.len()
+                )
+            });
             ExitCode::SUCCESS
         }
         Err(ChainError::Read(e)) => {
@@ -269,12 +233,7 @@ fn verify(args: &VerifyArgs) -> ExitCode {
             ExitCode::from(2)
         }
         Err(broken) => {
-            let line = match &broken {
-                ChainError::Malformed { line, .. }
-                | ChainError::Unchained { line }
-                | ChainError::Broken { line, .. } => Some(*line),
-                _ => None,
-            };
+            let line = broken.line();
             output.event(
                 "broken",
                 json!({"line": line, "reason": broken.to_string()}),
@@ -283,20 +242,4 @@ fn verify(args: &VerifyArgs) -> ExitCode {
             ExitCode::from(1)
         }
     }
-}
-
-/// The receipt's session must end, in the log, at the head the receipt
-/// recorded (its signature is not checked here: `verify-receipt` does).
-fn check_receipt_head(summary: &ChainSummary, receipt: &ConsentReceipt) -> Result<(), ChainError> {
-    let session = Some(receipt.body().session_id);
-    let expected = receipt
-        .body()
-        .audit_head
-        .as_deref()
-        .and_then(ChainHash::from_hex)
-        .ok_or_else(|| ChainError::Malformed {
-            line: 0,
-            reason: "the receipt records no audit chain head (its host kept no audit log)".into(),
-        })?;
-    summary.check_head(session, expected)
 }

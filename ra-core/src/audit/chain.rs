@@ -18,6 +18,7 @@ use data_encoding::HEXLOWER_PERMISSIVE;
 use sha2::{Digest, Sha256};
 
 use crate::invitation::SessionId;
+use crate::receipt::ConsentReceipt;
 
 /// The field of each line that links it to the line before.
 pub const CHAIN_FIELD: &str = "prev";
@@ -115,6 +116,22 @@ pub enum ChainError {
         /// The log's last link for that session.
         found: String,
     },
+    /// The receipt a log was checked against records no chain head (its
+    /// host kept no audit log).
+    #[error("the receipt records no audit chain head (its host kept no audit log)")]
+    NoHeadInReceipt,
+}
+
+impl ChainError {
+    /// The line where the chain breaks, when it is one line's fault.
+    pub fn line(&self) -> Option<usize> {
+        match self {
+            ChainError::Malformed { line, .. }
+            | ChainError::Unchained { line }
+            | ChainError::Broken { line, .. } => Some(*line),
+            _ => None,
+        }
+    }
 }
 
 /// What an intact log holds.
@@ -155,6 +172,41 @@ impl ChainSummary {
             expected,
             found: found.map_or_else(|| "no line at all".to_owned(), |h| h.to_string()),
         })
+    }
+}
+
+impl ChainSummary {
+    /// Checks that the receipt's session reaches, in this log, the head the
+    /// receipt recorded (its signatures are not checked here:
+    /// [`ConsentReceipt::verify`] does).
+    ///
+    /// # Errors
+    /// [`ChainError::NoHeadInReceipt`], or as [`ChainSummary::check_head`].
+    pub fn check_receipt(&self, receipt: &ConsentReceipt) -> Result<(), ChainError> {
+        let expected = receipt
+            .body()
+            .audit_head
+            .as_deref()
+            .and_then(ChainHash::from_hex)
+            .ok_or(ChainError::NoHeadInReceipt)?;
+        self.check_head(Some(receipt.body().session_id), expected)
+    }
+
+    /// The summary as JSON: `{"lines":N,"sessions":[{"session_id": "…" or
+    /// null,"head":"…"},…]}` (what `ra-audit verify --json` and the C ABI's
+    /// `ra_audit_verify` give).
+    pub fn report(&self) -> serde_json::Value {
+        let sessions: Vec<_> = self
+            .heads
+            .iter()
+            .map(|(session, head)| {
+                serde_json::json!({
+                    "session_id": session.map(|s| s.to_string()),
+                    "head": head.to_string(),
+                })
+            })
+            .collect();
+        serde_json::json!({ "lines": self.lines, "sessions": sessions })
     }
 }
 

@@ -21,8 +21,10 @@
 //!  "host_signature":"<base64>","helper_signature":"<base64>"}
 //! ```
 
+mod report;
 mod signing;
 
+pub use report::{ReceiptReport, ReportedHelper};
 pub use signing::HostReceiptKey;
 
 use std::time::SystemTime;

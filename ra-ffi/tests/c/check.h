@@ -49,6 +49,17 @@ static int checks_failed;
         }                                                                              \
     } while (0)
 
+/* Like REQUIRE, for the void functions below. */
+#define ENSURE(cond)                                                                   \
+    do {                                                                               \
+        if (!(cond)) {                                                                 \
+            fprintf(stderr, "%s:%d: ENSURE failed: %s (last error: %s)\n", __FILE__,   \
+                    __LINE__, #cond, ra_last_error_message());                         \
+            checks_failed++;                                                           \
+            return;                                                                    \
+        }                                                                              \
+    } while (0)
+
 static int summary(void) {
     printf("%d passed, %d failed\n", checks_passed, checks_failed);
     return checks_failed == 0 && checks_passed > 0 ? 0 : 1;

@@ -5,8 +5,10 @@
  * function of ra.h is named in this file. The short-code functions also meet
  * a broker that does not answer, and the ra-broker run.sh started
  * (RA_TEST_BROKER, RA_TEST_BROKER_FINGERPRINT). */
+#define _POSIX_C_SOURCE 200809L
 #include <stdint.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "check.h"
 
@@ -147,6 +149,45 @@ static void test_invitation(void) {
     EXPECT(ra_invitation_get_info(G(ra_invitation), &info), RA_RESULT_INVALID_HANDLE);
     EXPECT(ra_invitation_free(G(ra_invitation)), RA_RESULT_INVALID_HANDLE);
     CHECK_OK(ra_invitation_free(NULL));
+    CHECK(out == SENTINEL);
+}
+
+/* Receipts and audit logs that are not what they claim to be. */
+static void test_receipt_and_audit(void) {
+    char *out = SENTINEL;
+    const uint8_t junk[] = "{\"receipt\":\"ra-consent-receipt-1\"}";
+    const uint8_t other_version[] = "{\"receipt\":\"ra-consent-receipt-9\",\"body\":{}}";
+    const uint8_t not_utf8[] = {'{', 0xff, '}'};
+    EXPECT(ra_receipt_verify(NULL, 4, NULL, NULL, &out), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_receipt_verify(junk, SIZE_MAX, NULL, NULL, &out), RA_RESULT_INVALID_ARGUMENT);
+    EXPECT(ra_receipt_verify(junk, sizeof junk - 1, NULL, NULL, &out), RA_RESULT_INVALID_RECEIPT);
+    EXPECT(ra_receipt_verify(junk, 0, NULL, NULL, &out), RA_RESULT_INVALID_RECEIPT);
+    EXPECT(ra_receipt_verify(other_version, sizeof other_version - 1, NULL, NULL, &out),
+           RA_RESULT_INVALID_RECEIPT);
+    EXPECT(ra_receipt_verify(not_utf8, sizeof not_utf8, NULL, NULL, &out),
+           RA_RESULT_INVALID_RECEIPT);
+    EXPECT(ra_receipt_verify(junk, sizeof junk - 1, NULL, NULL, NULL), RA_RESULT_INVALID_RECEIPT);
+    EXPECT(ra_receipt_verify(junk, sizeof junk - 1, G(ra_invitation), NULL, &out),
+           RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_receipt_verify(junk, sizeof junk - 1, NULL, bad_utf8, &out), RA_RESULT_INVALID_UTF8);
+    EXPECT(ra_receipt_verify(junk, sizeof junk - 1, NULL, "raorg1-nope", &out),
+           RA_RESULT_INVALID_ARGUMENT);
+    CHECK(out == SENTINEL);
+
+    EXPECT(ra_audit_verify(NULL, NULL, 0, &out), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_audit_verify(bad_utf8, NULL, 0, &out), RA_RESULT_INVALID_UTF8);
+    EXPECT(ra_audit_verify("/nonexistent/audit.log", NULL, 0, &out), RA_RESULT_IO);
+    char path[] = "/tmp/ra-robustness-audit-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    const char unchained[] = "{\"event\":\"started\"}\n";
+    CHECK(write(fd, unchained, sizeof unchained - 1) == (ssize_t)(sizeof unchained - 1));
+    close(fd);
+    EXPECT(ra_audit_verify(path, NULL, 0, &out), RA_RESULT_AUDIT_LOG_BROKEN);
+    CHECK(strstr(ra_last_error_message(), "line 1") != NULL);
+    EXPECT(ra_audit_verify(path, junk, sizeof junk - 1, &out), RA_RESULT_INVALID_RECEIPT);
+    EXPECT(ra_audit_verify(path, junk, SIZE_MAX, &out), RA_RESULT_INVALID_ARGUMENT);
+    unlink(path);
     CHECK(out == SENTINEL);
 }
 
@@ -785,6 +826,7 @@ int main(void) {
     test_basics();
     test_policy();
     test_invitation();
+    test_receipt_and_audit();
     test_options();
     test_backends();
     test_events();

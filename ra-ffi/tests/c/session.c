@@ -646,17 +646,6 @@ int main(void) {
 
 /* ---------- the short-code flows through a real broker ---------- */
 
-/* Like REQUIRE, for the void functions below. */
-#define ENSURE(cond)                                                                   \
-    do {                                                                               \
-        if (!(cond)) {                                                                 \
-            fprintf(stderr, "%s:%d: ENSURE failed: %s (last error: %s)\n", __FILE__,   \
-                    __LINE__, #cond, ra_last_error_message());                         \
-            checks_failed++;                                                           \
-            return;                                                                    \
-        }                                                                              \
-    } while (0)
-
 /* A host with the synthetic test pattern, through Easy Connect. */
 static ra_host *easy_connect_host(const ra_broker_options *broker, const char *name) {
     ra_invite_options *options = NULL;

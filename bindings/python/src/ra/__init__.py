@@ -57,6 +57,7 @@ from .input import (BuiltinInjector, Button, InputEvent, InputKind, Injector, Ke
 from .invitation import Invitation, InvitationInfo
 from .log import LogCallback, LogLevel, log_message, log_to_logging, set_log_callback
 from .policy import Policy, PolicySettings
+from .receipt import verify_audit_log, verify_receipt
 from .stats import SessionStats
 
 __all__ = [
@@ -65,6 +66,7 @@ __all__ = [
     "result_message", "key_code", "debug_inject_panic", "PanicPoint",
     "INFINITE", "MAX_CLIPBOARD_BYTES", "MAX_CURSOR_SIDE", "MAX_INPUT_EVENTS", "DISPLAY_ALL",
     "Policy", "PolicySettings", "Invitation", "InvitationInfo",
+    "verify_receipt", "verify_audit_log",
     "Host", "HostEventCallback", "Desk", "Screen", "WaylandApi", "Helper", "HelperEventCallback",
     "AssistOffer", "BrokerOptions", "CodeInfo", "Diagnosis", "DiagnosisCheck",
     "HostEvent", "HostEventKind", "HelperEvent", "HelperEventKind", "Frame", "Display",

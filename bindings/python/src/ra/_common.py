@@ -48,6 +48,8 @@ class Result(IntEnum):
     IO = 204
     EMAIL = 205
     INVALID_CODE = 206
+    INVALID_RECEIPT = 207
+    AUDIT_LOG_BROKEN = 208
     POLICY = 300
     BIND = 301
     NO_ADDRESS = 302

@@ -348,6 +348,8 @@ for _name, _restype, _args in [
     ("ra_log_message", ra_result, [c_uint32, c_char_p, c_char_p]),
     ("ra_policy_load", ra_result, [c_char_p, PP]),
     ("ra_invitation_parse", ra_result, [c_char_p, c_size_t, PP]),
+    ("ra_receipt_verify", ra_result, [c_char_p, c_size_t, P, c_char_p, STR_OUT]),
+    ("ra_audit_verify", ra_result, [c_char_p, c_char_p, c_size_t, STR_OUT]),
     ("ra_invitation_to_file_string", ra_result, [P, STR_OUT]),
     ("ra_invitation_mailto", ra_result, [P, POINTER(c_char_p), c_size_t, STR_OUT]),
     ("ra_invite_options_add_address", ra_result, [P, c_char_p]),
