@@ -4,7 +4,9 @@
 //! address, unchanged (end-to-end encrypted QUIC, which the relay cannot read).
 //! Datagrams from unbound addresses are dropped. Each allocation has a byte
 //! budget and an idle timeout. The relay also answers `Probe` with the
-//! address it sees (a second port for the NAT mapping check).
+//! address it sees (a second port for the NAT mapping check). It sends
+//! nothing back to a source larger than the datagram it got from there (the
+//! peers pad what they send), so it amplifies no spoofed traffic.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -179,7 +181,14 @@ impl Relay {
             let data = &buf[..len];
             if RawDatagram::is_raw(data) {
                 for (to, reply) in self.control(from, data) {
-                    let _ = socket.send_to(&reply.encode(), to).await;
+                    let reply = reply.encode();
+                    // Never more back to a (possibly spoofed) source than
+                    // it sent: the relay amplifies nothing.
+                    if to == from && reply.len() > len {
+                        self.stats.dropped.fetch_add(1, Ordering::Relaxed);
+                        continue;
+                    }
+                    let _ = socket.send_to(&reply, to).await;
                 }
                 continue;
             }

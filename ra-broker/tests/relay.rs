@@ -179,3 +179,53 @@ async fn an_idle_allocation_is_closed() {
         "traffic after the timeout is dropped"
     );
 }
+
+#[tokio::test]
+async fn the_relay_answers_nothing_larger_than_what_it_got() {
+    let relay = relay(generous()).await;
+    let (token, _) = relay.allocate();
+    let s = socket().await;
+    let to = relay.local_addr();
+    // What an attacker spoofing `s`'s address would send: a bare probe and an
+    // unpadded bind (the forms of older peers), each shorter than its answer.
+    let mut bare_probe = ra_core::relay::MAGIC.to_vec();
+    bare_probe.push(4);
+    let mut short_bind = RawDatagram::Bind(token).encode();
+    short_bind.pop();
+    for question in [&bare_probe, &short_bind] {
+        s.send_to(question, to).await.unwrap();
+    }
+    // Then a proper bind, as a fence: its answer is the first thing back,
+    // so nothing answered the two before it (one path, in order).
+    let bind = RawDatagram::Bind(token).encode();
+    s.send_to(&bind, to).await.unwrap();
+    let (first, _) = receive(&s).await;
+    assert!(
+        matches!(RawDatagram::decode(&first), Some(RawDatagram::Bound { .. })),
+        "the relay answered a question shorter than its answer: {first:?}"
+    );
+    assert!(
+        first.len() <= bind.len(),
+        "{} > {}",
+        first.len(),
+        bind.len()
+    );
+    // A padded probe gets its answer, no longer than itself.
+    let probe = RawDatagram::Probe.encode();
+    s.send_to(&probe, to).await.unwrap();
+    let (reply, _) = receive(&s).await;
+    assert_eq!(
+        RawDatagram::decode(&reply),
+        Some(RawDatagram::ProbeReply(s.local_addr().unwrap()))
+    );
+    println!(
+        "amplification: probe {} -> {} bytes ({:.2}), bind {} -> {} bytes ({:.2})",
+        probe.len(),
+        reply.len(),
+        reply.len() as f64 / probe.len() as f64,
+        bind.len(),
+        first.len(),
+        first.len() as f64 / bind.len() as f64
+    );
+    assert!(reply.len() <= probe.len());
+}

@@ -11,6 +11,11 @@
 //!   peer is bound too).
 //! - `Punch`: sent to the other peer's addresses to open NAT mappings.
 //! - `Probe` / `ProbeReply(addr)`: "what address do you see?" (diagnose).
+//!
+//! A datagram the relay answers is padded to at least the size of its
+//! answer (`Probe` to [`PROBE_LEN`], `Bind` to the size of `Bound`), and the
+//! relay sends nothing larger than what it got back to where it came from:
+//! a spoofed source gains no amplification.
 
 use std::net::SocketAddr;
 
@@ -25,6 +30,10 @@ pub type RelayToken = [u8; TOKEN_LEN];
 
 /// Largest raw datagram.
 pub const MAX_RAW_DATAGRAM: usize = 128;
+
+/// The length of a `Probe`: at least that of the longest `ProbeReply`
+/// (the magic, the kind and `[v6%scope]:port` as text, at most 64 bytes).
+pub const PROBE_LEN: usize = 80;
 
 const BIND: u8 = 1;
 const BOUND: u8 = 2;
@@ -62,6 +71,8 @@ impl RawDatagram {
             RawDatagram::Bind(token) => {
                 out.push(BIND);
                 out.extend_from_slice(token);
+                // As long as `Bound`, the answer.
+                out.push(0);
             }
             RawDatagram::Bound { token, paired } => {
                 out.push(BOUND);
@@ -69,7 +80,10 @@ impl RawDatagram {
                 out.push(u8::from(*paired));
             }
             RawDatagram::Punch => out.push(PUNCH),
-            RawDatagram::Probe => out.push(PROBE),
+            RawDatagram::Probe => {
+                out.push(PROBE);
+                out.resize(PROBE_LEN, 0);
+            }
             RawDatagram::ProbeReply(addr) => {
                 out.push(PROBE_REPLY);
                 out.extend_from_slice(addr.to_string().as_bytes());
@@ -90,9 +104,11 @@ impl RawDatagram {
         }
         let rest = bytes.strip_prefix(&MAGIC)?;
         let (&kind, body) = rest.split_first()?;
-        let token = || -> Option<RelayToken> { body.try_into().ok() };
         match kind {
-            BIND => Some(RawDatagram::Bind(token()?)),
+            BIND => match body.split_last() {
+                Some((0, token)) => Some(RawDatagram::Bind(token.try_into().ok()?)),
+                _ => None,
+            },
             BOUND => {
                 let (&paired, token) = body.split_last()?;
                 Some(RawDatagram::Bound {
@@ -101,7 +117,9 @@ impl RawDatagram {
                 })
             }
             PUNCH if body.is_empty() => Some(RawDatagram::Punch),
-            PROBE if body.is_empty() => Some(RawDatagram::Probe),
+            PROBE if bytes.len() == PROBE_LEN && body.iter().all(|&b| b == 0) => {
+                Some(RawDatagram::Probe)
+            }
             PROBE_REPLY => std::str::from_utf8(body)
                 .ok()?
                 .parse()
@@ -142,5 +160,25 @@ mod tests {
         long.push(0);
         assert_eq!(RawDatagram::decode(&long), None);
         assert_eq!(RawDatagram::decode(&[0; 300]), None);
+        // A probe that is not padded, or padded with something else.
+        let mut bare = MAGIC.to_vec();
+        bare.push(PROBE);
+        assert_eq!(RawDatagram::decode(&bare), None);
+        let mut dirty = RawDatagram::Probe.encode();
+        dirty[PROBE_LEN - 1] = 1;
+        assert_eq!(RawDatagram::decode(&dirty), None);
+    }
+
+    #[test]
+    fn what_the_relay_answers_is_never_longer_than_the_question() {
+        let longest: SocketAddr = "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff%4294967295]:65535"
+            .parse()
+            .unwrap();
+        assert!(RawDatagram::ProbeReply(longest).encode().len() <= PROBE_LEN);
+        let bound = RawDatagram::Bound {
+            token: [1; TOKEN_LEN],
+            paired: true,
+        };
+        assert!(bound.encode().len() <= RawDatagram::Bind([1; TOKEN_LEN]).encode().len());
     }
 }
