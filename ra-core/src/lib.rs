@@ -42,3 +42,4 @@ pub mod rendezvous;
 pub mod runtime;
 pub mod session;
 pub mod stats;
+pub mod text;

@@ -40,11 +40,12 @@ const FIELDS: [&str; 7] = [
 ];
 
 /// A name as the documents hold it: trimmed, 1 to [`MAX_NAME_CHARS`]
-/// characters, none of them a control character.
+/// characters, none of them a control, bidirectional or zero-width
+/// character ([`crate::text::is_unsafe_char`]).
 pub(super) fn check_name(name: &str) -> Result<String, IdentityError> {
     let trimmed = name.trim();
     let count = trimmed.chars().count();
-    if count == 0 || count > MAX_NAME_CHARS || trimmed.chars().any(char::is_control) {
+    if count == 0 || count > MAX_NAME_CHARS || trimmed.chars().any(crate::text::is_unsafe_char) {
         return Err(IdentityError::Name(name.chars().take(80).collect()));
     }
     Ok(trimmed.to_owned())

@@ -4,10 +4,11 @@
 use mail_builder::MessageBuilder;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
-use super::rules::{format_time, is_forbidden_char, shorten};
+use super::rules::{format_time, shorten};
 use super::{
     INVITATION_FILE_NAME, INVITATION_MEDIA_TYPE, Invitation, InvitationError, MAX_EMAIL_ADDRESS_LEN,
 };
+use crate::text::is_unsafe_char;
 
 /// Recipients and subject of an invitation email.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -80,7 +81,7 @@ impl Invitation {
             .subject
             .clone()
             .unwrap_or_else(|| self.default_subject());
-        if let Some(c) = subject.chars().find(|c| is_forbidden_char(*c)) {
+        if let Some(c) = subject.chars().find(|c| is_unsafe_char(*c)) {
             return Err(InvitationError::Email(format!(
                 "the subject contains the control character U+{:04X}",
                 u32::from(c)
@@ -138,7 +139,7 @@ fn check_email_address(address: &str) -> Result<(), InvitationError> {
         || address.starts_with('@')
         || address.ends_with('@')
         || address.chars().any(|c| {
-            c.is_whitespace() || is_forbidden_char(c) || matches!(c, '<' | '>' | ',' | ';' | '"')
+            c.is_whitespace() || is_unsafe_char(c) || matches!(c, '<' | '>' | ',' | ';' | '"')
         });
     if bad {
         Err(InvitationError::Email(format!(

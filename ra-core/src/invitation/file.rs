@@ -8,14 +8,12 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
-use super::rules::{
-    check_address, check_host_name, check_times, format_time, is_forbidden_char, parse_time,
-    shorten,
-};
+use super::rules::{check_address, check_host_name, check_times, format_time, parse_time, shorten};
 use super::{
     CertFingerprint, INVITATION_VERSION, MAX_ADDRESSES, MAX_INVITATION_FILE_SIZE, SessionId,
 };
 use super::{Invitation, InvitationError};
+use crate::text::is_unsafe_char;
 
 fn syntax(line: usize, message: impl Into<String>) -> InvitationError {
     InvitationError::Syntax {
@@ -86,7 +84,7 @@ impl Invitation {
         let host_name: String = self
             .host_name
             .chars()
-            .map(|c| if is_forbidden_char(c) { '\u{FFFD}' } else { c })
+            .map(|c| if is_unsafe_char(c) { '\u{FFFD}' } else { c })
             .collect();
         let mut out = String::with_capacity(512);
         out.push_str("# ra remote-assistance invitation. Open it with an ra helper program.\n");

@@ -4,16 +4,9 @@
 use std::net::SocketAddr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use super::{MAX_ADDRESSES, MAX_HOST_NAME_CHARS, MAX_UNIX_SECS};
+use crate::text::is_unsafe_char;
 
-pub(super) fn is_forbidden_char(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
-                | '\u{2028}' | '\u{2029}'
-        )
-}
+use super::{MAX_ADDRESSES, MAX_HOST_NAME_CHARS, MAX_UNIX_SECS};
 
 pub(super) fn check_host_name(name: &str) -> Result<(), String> {
     let chars = name.chars().count();
@@ -25,7 +18,7 @@ pub(super) fn check_host_name(name: &str) -> Result<(), String> {
             "the host name has {chars} characters (at most {MAX_HOST_NAME_CHARS})"
         ));
     }
-    if let Some(c) = name.chars().find(|c| is_forbidden_char(*c)) {
+    if let Some(c) = name.chars().find(|c| is_unsafe_char(*c)) {
         return Err(format!(
             "the host name contains the control character U+{:04X}",
             u32::from(c)

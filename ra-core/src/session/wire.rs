@@ -20,15 +20,12 @@ pub const MAX_CHAT_LEN: usize = 4096;
 /// Longest peer name, in characters.
 pub const MAX_NAME_LEN: usize = 64;
 
-/// Makes text from the peer safe to show and log: control characters (line
-/// breaks, escapes) become spaces and the text is cut to `max_chars`.
+/// Makes a name from the peer safe to show and log: control characters
+/// (line breaks, escapes) become spaces, bidirectional and zero-width
+/// characters go, and the text is cut to `max_chars` (see
+/// [`crate::text::clean_name`]).
 pub fn sanitize_display_text(text: &str, max_chars: usize) -> String {
-    text.chars()
-        .take(max_chars)
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect::<String>()
-        .trim()
-        .to_owned()
+    crate::text::clean_name(text, max_chars)
 }
 
 pub(crate) fn end_reason_to_wire(reason: EndReason) -> proto::EndReason {
@@ -312,5 +309,6 @@ mod tests {
             "Bob  [31mEvil"
         );
         assert_eq!(sanitize_display_text(&"x".repeat(100), 5), "xxxxx");
+        assert_eq!(sanitize_display_text("a\u{202E}b", 5), "ab");
     }
 }

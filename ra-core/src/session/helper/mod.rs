@@ -9,6 +9,7 @@ pub use receipt::RECEIPT_WAIT;
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use zeroize::Zeroizing;
 
 use prost::Message as _;
 
@@ -37,7 +38,8 @@ pub struct HelperConfig {
     /// The name the host will see.
     pub helper_name: String,
     /// The password's secret bytes.
-    pub secret: Vec<u8>,
+    /// Wiped from memory when dropped.
+    pub secret: Zeroizing<Vec<u8>>,
     /// How long the host may take to answer the hello.
     pub auth_timeout: Duration,
     /// How long to wait for the host user to approve.
@@ -56,7 +58,7 @@ impl HelperConfig {
     pub fn new(
         session_id: SessionId,
         helper_name: impl Into<String>,
-        secret: impl Into<Vec<u8>>,
+        secret: impl Into<Zeroizing<Vec<u8>>>,
     ) -> Self {
         HelperConfig {
             session_id,
@@ -721,7 +723,9 @@ impl HelperConnection {
             }
             Some(Message::Chat(chat)) => {
                 if check_chat(&chat.text).is_ok() {
-                    self.events.push_back(HelperEvent::Chat { text: chat.text });
+                    self.events.push_back(HelperEvent::Chat {
+                        text: crate::text::clean_chat(&chat.text),
+                    });
                 }
             }
             Some(Message::Cursor(cursor)) => {

@@ -52,7 +52,7 @@ impl HostEndpoint {
                 if check_chat(&chat.text).is_ok() {
                     self.emit(HostEvent::Chat {
                         conn,
-                        text: chat.text,
+                        text: crate::text::clean_chat(&chat.text),
                     });
                 } else {
                     self.send_error(conn, proto::ErrorCode::InvalidMessage, "chat text too long");
