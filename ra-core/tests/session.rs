@@ -7,12 +7,13 @@ use std::time::Duration;
 use ra_core::input::{InputEvent, MouseButton};
 use ra_core::invitation::SessionId;
 use ra_core::keys::KeyCode;
-use ra_core::media::{DisplayId, Rect};
+use ra_core::media::{CursorUpdate, DisplayId, Rect};
 use ra_core::policy::Policy;
 use ra_core::proto::{self, envelope::Message};
 use ra_core::session::{
-    ControlState, DenyReason, EndReason, HelperEvent, HostEvent, Injection, InvitationCloseReason,
-    MediaCommand, PointerKind, RevokeReason, encode_frame, encode_input_event,
+    ControlState, DenyReason, EndReason, HelperEvent, HostCommand, HostEvent, Injection,
+    InvitationCloseReason, MediaCommand, PointerKind, RevokeReason, encode_frame,
+    encode_input_event,
 };
 use ra_testkit::harness::{Link, PASSWORD, SESSION, World, two_monitors};
 
@@ -582,6 +583,40 @@ fn chat_both_ways_and_pointer() {
 }
 
 #[test]
+fn escapes_bidi_and_invisible_characters_never_reach_an_event() {
+    let mut w = World::simple(26);
+    // A name that reads "IT Support" backwards-reversed, with an escape.
+    let h = w.connect("IT \u{202E}troppuS\u{202C}\u{1b}[2J\u{200B}", PASSWORD);
+    w.settle();
+    let conn = w.conn(h);
+    assert!(
+        w.host_saw(
+            |e| matches!(e, HostEvent::ConnectionRequest { helper_name, .. }
+            if helper_name == "IT troppuS [2J")
+        ),
+        "{:?}",
+        w.host_events
+    );
+    w.host
+        .apply(w.now, HostCommand::Approve(conn))
+        .expect("approve");
+    w.settle();
+    // An OSC 52 clipboard write and a screen clear, both ways.
+    let hostile = "ok\u{1b}]52;c;cm0gLXJm\u{7}\u{1b}[2J\r\nbye\u{2066}";
+    w.host.chat(w.now, hostile).unwrap();
+    let now = w.now;
+    w.helper(h).chat(now, hostile).unwrap();
+    w.settle();
+    let clean = "ok ]52;c;cm0gLXJm  [2J\nbye";
+    assert!(w.helper_saw(h, |e| *e == HelperEvent::Chat { text: clean.into() }));
+    assert!(w.host_saw(|e| *e
+        == HostEvent::Chat {
+            conn,
+            text: clean.into()
+        }));
+}
+
+#[test]
 fn man_in_the_middle_cannot_authenticate() {
     let mut w = World::simple(25);
     let h = w.connect_with("Bob", PASSWORD, SESSION, Some([0xEE; 32]));
@@ -852,6 +887,84 @@ fn pointer_positions_are_mapped_onto_the_captured_display_and_kept_inside() {
             InputEvent::PointerMove { x: 1930, y: 20 },
             InputEvent::PointerMove { x: 1920, y: 1023 },
         ]
+    );
+}
+
+#[test]
+fn relative_moves_cannot_leave_the_captured_display() {
+    let mut w = World::simple(44);
+    let h = w.controlling_session();
+    // The helper watches the right monitor; the left one is not shared.
+    let right = Rect::new(1920, 0, 1280, 1024);
+    w.host
+        .handle_displays(w.now, two_monitors(), DisplayId(2), right);
+    let click = [
+        InputEvent::Button {
+            button: MouseButton::Left,
+            pressed: true,
+        },
+        InputEvent::Button {
+            button: MouseButton::Left,
+            pressed: false,
+        },
+    ];
+    // From nowhere known, a relative move could end anywhere: dropped.
+    assert!(w.send_input(h, &[InputEvent::PointerMoveRelative { dx: -5, dy: 0 }]));
+    w.settle();
+    assert_eq!(w.injected_events(), vec![]);
+    // The escape: a huge move left and a click would land on the left
+    // monitor. The move stops at the shared display's edge, and so does
+    // one to the far right and below.
+    let mut events = vec![
+        InputEvent::PointerMove { x: 10, y: 20 },
+        InputEvent::PointerMoveRelative { dx: -5000, dy: 0 },
+    ];
+    events.extend(click.clone());
+    events.push(InputEvent::PointerMoveRelative {
+        dx: 100_000,
+        dy: 100_000,
+    });
+    events.push(InputEvent::PointerMoveRelative { dx: -3, dy: -4 });
+    assert!(w.send_input(h, &events));
+    w.settle();
+    let injected = w.injected_events();
+    assert_eq!(
+        injected,
+        vec![
+            InputEvent::PointerMove { x: 1930, y: 20 },
+            InputEvent::PointerMoveRelative { dx: -10, dy: 0 },
+            click[0].clone(),
+            click[1].clone(),
+            InputEvent::PointerMoveRelative { dx: 1279, dy: 1003 },
+            InputEvent::PointerMoveRelative { dx: -3, dy: -4 },
+        ]
+    );
+    // Added up as the injector does, the pointer never left the display.
+    let (mut x, mut y) = (0, 0);
+    for event in &injected {
+        match *event {
+            InputEvent::PointerMove { x: ax, y: ay } => (x, y) = (ax, ay),
+            InputEvent::PointerMoveRelative { dx, dy } => (x, y) = (x + dx, y + dy),
+            _ => {}
+        }
+        let inside = (1920..3200).contains(&x) && (0..1024).contains(&y);
+        assert!(inside, "({x}, {y}) is outside {right:?}");
+    }
+    // The host's own pointer report moves the starting point.
+    w.host.handle_cursor(
+        w.now,
+        &CursorUpdate {
+            x: 5,
+            y: 6,
+            visible: true,
+            shape: None,
+        },
+    );
+    assert!(w.send_input(h, &[InputEvent::PointerMoveRelative { dx: -100, dy: 0 }]));
+    w.settle();
+    assert_eq!(
+        w.injected_events().last(),
+        Some(&InputEvent::PointerMoveRelative { dx: -5, dy: 0 })
     );
 }
 

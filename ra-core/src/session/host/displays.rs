@@ -33,8 +33,15 @@ impl HostEndpoint {
         }
     }
 
-    /// The host's pointer moved or changed shape: the helper watching is told.
+    /// The host's pointer moved or changed shape: the helper watching is
+    /// told, and relative moves start from there.
     pub fn handle_cursor(&mut self, now: Instant, update: &CursorUpdate) {
+        if let Some(area) = self.capture_area {
+            self.pointer_at = Some((
+                area.x.saturating_add(update.x),
+                area.y.saturating_add(update.y),
+            ));
+        }
         if let Some(conn) = self.streaming {
             let _ = self.send_cursor(now, conn, update);
         }

@@ -121,6 +121,16 @@ impl HostEndpoint {
             }
             let event = match event {
                 InputEvent::PointerMove { x, y } => self.map_to_desktop(x, y),
+                // Relative moves are kept inside the shared display too:
+                // added up by the injector, they would otherwise reach
+                // displays the helper cannot see.
+                InputEvent::PointerMoveRelative { dx, dy } => match self.move_within_area(dx, dy) {
+                    Some(event) => event,
+                    None => {
+                        self.input_dropped += 1;
+                        continue;
+                    }
+                },
                 InputEvent::Button { .. }
                 | InputEvent::Key { .. }
                 | InputEvent::Wheel { .. }
@@ -131,8 +141,10 @@ impl HostEndpoint {
                     }
                     event
                 }
-                other => other,
             };
+            if let InputEvent::PointerMove { x, y } = event {
+                self.pointer_at = Some((x, y));
+            }
             self.injections.push_back(Injection::Inject(event));
         }
     }
@@ -189,6 +201,40 @@ impl HostEndpoint {
             }
             _ => InputEvent::PointerMove { x, y },
         }
+    }
+
+    /// A relative move of (`dx`, `dy`) picture pixels as a relative move on
+    /// the desktop that ends inside the captured area: scaled as positions
+    /// are, from where the pointer is, and cut short at the area's edge.
+    /// `None` (dropped) while the host does not know where the pointer or
+    /// the area is: a move from an unknown place could end anywhere.
+    fn move_within_area(&mut self, dx: i32, dy: i32) -> Option<InputEvent> {
+        let area = self.capture_area.filter(|a| !a.is_empty())?;
+        let (x, y) = self.pointer_at?;
+        let (picture_width, picture_height) = self
+            .picture_size
+            .filter(|&(w, h)| w > 0 && h > 0)
+            .unwrap_or((area.width, area.height));
+        let scale = |d: i32, picture: u32, desktop: u32| -> i64 {
+            i64::from(d) * i64::from(desktop) / i64::from(picture)
+        };
+        let clamp = |from: i32, d: i64, start: i32, length: u32| -> i32 {
+            let last = i64::from(start) + i64::from(length) - 1;
+            let to = (i64::from(from) + d).clamp(i64::from(start), last);
+            i32::try_from(to).unwrap_or(from)
+        };
+        let to_x = clamp(x, scale(dx, picture_width, area.width), area.x, area.width);
+        let to_y = clamp(
+            y,
+            scale(dy, picture_height, area.height),
+            area.y,
+            area.height,
+        );
+        self.pointer_at = Some((to_x, to_y));
+        Some(InputEvent::PointerMoveRelative {
+            dx: to_x.saturating_sub(x),
+            dy: to_y.saturating_sub(y),
+        })
     }
 
     /// Ignores remote input until `now + duration` because the local user is
