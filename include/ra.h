@@ -742,8 +742,8 @@ typedef uint32_t ra_result;
  *
  * Called on whichever engine thread logged, possibly several at once; it
  * must be thread-safe, return quickly, and not call blocking `ra_` functions
- * (they fail with `RA_RESULT_WRONG_THREAD` there). Messages logged while it
- * runs on the same thread are dropped.
+ * or `ra_set_log_callback` (they fail with `RA_RESULT_WRONG_THREAD` there).
+ * Messages logged while it runs on the same thread are dropped.
  */
 typedef void (*ra_log_callback)(void *user_data, uint32_t level, const char *target, const char *message);
 
@@ -1850,12 +1850,15 @@ const char *ra_version(void);
 /**
  * Sends the library's log messages up to `max_level` (`RA_LOG_*`) to
  * `callback`; a NULL callback or `RA_LOG_OFF` stops logging. Replaces any
- * earlier callback; after it returns, the old callback is no longer called
- * for new messages (one already running may finish). See `ra_log_callback`
- * for the threads it runs on.
+ * earlier callback: it waits for calls of the old callback that are
+ * running on other threads, so once it returns the old callback is neither
+ * running nor called again, and its `user_data` may be freed. See
+ * `ra_log_callback` for the threads it runs on.
  *
  * `RA_RESULT_UNSUPPORTED` if the process already has another Rust `tracing`
- * subscriber; `RA_RESULT_INVALID_ARGUMENT` for a level above `RA_LOG_TRACE`.
+ * subscriber; `RA_RESULT_INVALID_ARGUMENT` for a level above `RA_LOG_TRACE`;
+ * `RA_RESULT_WRONG_THREAD` from inside the log callback (it would wait for
+ * itself).
  *
  * # Safety
  * `callback` (if not NULL) must be callable from any thread with

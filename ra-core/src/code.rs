@@ -185,9 +185,10 @@ impl Code {
         self.lookup.session_id()
     }
 
-    /// The bytes the PAKE runs over: the secret part, domain-separated.
-    pub fn pake_secret(&self) -> Vec<u8> {
-        let mut secret = b"ra/1 code secret:".to_vec();
+    /// The bytes the PAKE runs over: the secret part, domain-separated
+    /// (wiped from memory when dropped).
+    pub fn pake_secret(&self) -> Zeroizing<Vec<u8>> {
+        let mut secret = Zeroizing::new(b"ra/1 code secret:".to_vec());
         secret.extend_from_slice(&self.secret.to_be_bytes());
         secret
     }

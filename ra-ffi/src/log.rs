@@ -12,7 +12,7 @@ use tracing_subscriber::layer::{Context, Layer, SubscriberExt as _};
 
 use crate::error::{Error, Result};
 use crate::guard::{callback_guard, guard};
-use crate::result::{RA_RESULT_UNSUPPORTED, ra_result};
+use crate::result::{RA_RESULT_UNSUPPORTED, RA_RESULT_WRONG_THREAD, ra_result};
 use crate::strings::{c_string_lossy, opt_str_arg, str_arg};
 
 /// Nothing is logged.
@@ -35,8 +35,8 @@ pub const RA_LOG_TRACE: u32 = 5;
 ///
 /// Called on whichever engine thread logged, possibly several at once; it
 /// must be thread-safe, return quickly, and not call blocking `ra_` functions
-/// (they fail with `RA_RESULT_WRONG_THREAD` there). Messages logged while it
-/// runs on the same thread are dropped.
+/// or `ra_set_log_callback` (they fail with `RA_RESULT_WRONG_THREAD` there).
+/// Messages logged while it runs on the same thread are dropped.
 pub type ra_log_callback = Option<
     unsafe extern "C" fn(
         user_data: *mut c_void,
@@ -97,8 +97,10 @@ impl<S: Subscriber> Layer<S> for CallbackLayer {
         if IN_CALLBACK.with(Cell::get) {
             return;
         }
-        let sink = *SINK.read().unwrap_or_else(PoisonError::into_inner);
-        let Some(sink) = sink else { return };
+        // Held until the callback returns: `ra_set_log_callback` waits for
+        // calls in flight, so once it returns the old `user_data` is unused.
+        let held = SINK.read().unwrap_or_else(PoisonError::into_inner);
+        let Some(sink) = *held else { return };
         let mut text = MessageText::default();
         event.record(&mut text);
         let metadata = event.metadata();
@@ -121,6 +123,7 @@ impl<S: Subscriber> Layer<S> for CallbackLayer {
             Ok(())
         });
         IN_CALLBACK.with(|flag| flag.set(false));
+        drop(held);
     }
 }
 
@@ -178,12 +181,15 @@ fn install() -> Result<()> {
 
 /// Sends the library's log messages up to `max_level` (`RA_LOG_*`) to
 /// `callback`; a NULL callback or `RA_LOG_OFF` stops logging. Replaces any
-/// earlier callback; after it returns, the old callback is no longer called
-/// for new messages (one already running may finish). See `ra_log_callback`
-/// for the threads it runs on.
+/// earlier callback: it waits for calls of the old callback that are
+/// running on other threads, so once it returns the old callback is neither
+/// running nor called again, and its `user_data` may be freed. See
+/// `ra_log_callback` for the threads it runs on.
 ///
 /// `RA_RESULT_UNSUPPORTED` if the process already has another Rust `tracing`
-/// subscriber; `RA_RESULT_INVALID_ARGUMENT` for a level above `RA_LOG_TRACE`.
+/// subscriber; `RA_RESULT_INVALID_ARGUMENT` for a level above `RA_LOG_TRACE`;
+/// `RA_RESULT_WRONG_THREAD` from inside the log callback (it would wait for
+/// itself).
 ///
 /// # Safety
 /// `callback` (if not NULL) must be callable from any thread with
@@ -197,6 +203,12 @@ pub unsafe extern "C" fn ra_set_log_callback(
     guard(|| {
         if max_level > RA_LOG_TRACE {
             return Err(Error::invalid(format!("unknown log level {max_level}")));
+        }
+        if IN_CALLBACK.with(Cell::get) {
+            return Err(Error::new(
+                RA_RESULT_WRONG_THREAD,
+                "ra_set_log_callback called from inside the log callback",
+            ));
         }
         let sink = callback.map(|callback| Sink {
             callback,

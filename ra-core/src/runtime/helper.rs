@@ -149,7 +149,7 @@ pub async fn accept(
         endpoint,
         connection,
         invitation.session_id,
-        password.as_secret_bytes().to_vec(),
+        password.as_secret_bytes().to_vec().into(),
         options,
         decoder,
     )
@@ -163,7 +163,7 @@ pub(crate) async fn start_helper(
     endpoint: quinn::Endpoint,
     connection: quinn::Connection,
     session_id: SessionId,
-    secret: Vec<u8>,
+    secret: zeroize::Zeroizing<Vec<u8>>,
     options: AcceptOptions,
     decoder: Box<dyn Decoder>,
 ) -> Result<HelperSession, AcceptError> {

@@ -11,6 +11,7 @@ use hkdf::Hkdf;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use spake2::{Ed25519Group, Identity, Password, Spake2};
+use zeroize::{Zeroize, Zeroizing};
 
 use super::types::SessionRng;
 use crate::invitation::SessionId;
@@ -70,9 +71,9 @@ impl ConfirmationKeys {
         info.extend_from_slice(CONFIRM_INFO);
         info.extend_from_slice(&session_id.0);
         let hkdf = Hkdf::<Sha256>::new(Some(&binding.0), shared);
-        let mut okm = [0u8; 64];
+        let mut okm = Zeroizing::new([0u8; 64]);
         // 64 bytes is far below HKDF-SHA256's 8160-byte limit, so this cannot fail.
-        let _ = hkdf.expand(&info, &mut okm);
+        let _ = hkdf.expand(&info, okm.as_mut());
         let mut helper_key = [0u8; 32];
         let mut host_key = [0u8; 32];
         helper_key.copy_from_slice(&okm[..32]);
@@ -117,6 +118,13 @@ impl ConfirmationKeys {
     }
 }
 
+impl Drop for ConfirmationKeys {
+    fn drop(&mut self) {
+        self.helper_key.zeroize();
+        self.host_key.zeroize();
+    }
+}
+
 fn identities() -> (Identity, Identity) {
     (Identity::new(HELPER_IDENTITY), Identity::new(HOST_IDENTITY))
 }
@@ -158,7 +166,7 @@ impl HelperPake {
         host_message: &[u8],
         host_confirmation: &[u8],
     ) -> Option<(Vec<u8>, Transcript)> {
-        let shared = self.spake.finish(host_message).ok()?;
+        let shared = Zeroizing::new(self.spake.finish(host_message).ok()?);
         let keys = ConfirmationKeys::derive(
             &shared,
             &self.binding,
@@ -191,7 +199,7 @@ impl HostPake {
         let (id_a, id_b) = identities();
         let (spake, message) =
             Spake2::<Ed25519Group>::start_b_with_rng(&Password::new(secret), &id_a, &id_b, rng);
-        let shared = spake.finish(helper_message).ok()?;
+        let shared = Zeroizing::new(spake.finish(helper_message).ok()?);
         let keys =
             ConfirmationKeys::derive(&shared, &binding, &session_id, helper_message, &message);
         let confirmation = keys.host_confirmation();

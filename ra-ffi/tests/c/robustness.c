@@ -6,8 +6,10 @@
  * a broker that does not answer, and the ra-broker run.sh started
  * (RA_TEST_BROKER, RA_TEST_BROKER_FINGERPRINT). */
 #define _POSIX_C_SOURCE 200809L
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -57,6 +59,61 @@ static void test_basics(void) {
     EXPECT(ra_key_from_name(bad_utf8, &key), RA_RESULT_INVALID_UTF8);
     EXPECT(ra_key_from_name("no-such-key", &key), RA_RESULT_INVALID_ARGUMENT);
     CHECK(key == 7);
+}
+
+/* A log callback still running on another thread when it is replaced:
+ * ra_set_log_callback waits for it, so once it returns the old user_data is
+ * never used again (the application may free it). From inside the callback
+ * it is refused: it would wait for itself. */
+typedef struct {
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    int entered, finished;
+    ra_result from_inside;
+} slow_log;
+
+static void slow_on_log(void *user_data, uint32_t level, const char *target, const char *message) {
+    slow_log *log = user_data;
+    (void)level, (void)target, (void)message;
+    pthread_mutex_lock(&log->lock);
+    int first = !log->entered;
+    log->entered = 1;
+    pthread_cond_broadcast(&log->changed);
+    pthread_mutex_unlock(&log->lock);
+    if (!first) {
+        return;
+    }
+    /* Stay a while, so that the replacement is under way. */
+    struct timespec pause = {0, 200 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+    log->from_inside = ra_set_log_callback(NULL, NULL, RA_LOG_OFF);
+    pthread_mutex_lock(&log->lock);
+    log->finished = 1;
+    pthread_mutex_unlock(&log->lock);
+}
+
+static void *log_one_line(void *arg) {
+    (void)arg;
+    ra_log_message(RA_LOG_WARN, "robustness", "a slow line");
+    return NULL;
+}
+
+static void test_log_callback_replaced_while_running(void) {
+    slow_log log = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, RA_RESULT_OK};
+    CHECK_OK(ra_set_log_callback(slow_on_log, &log, RA_LOG_WARN));
+    pthread_t thread;
+    ENSURE(pthread_create(&thread, NULL, log_one_line, NULL) == 0);
+    pthread_mutex_lock(&log.lock);
+    while (!log.entered) {
+        pthread_cond_wait(&log.changed, &log.lock);
+    }
+    pthread_mutex_unlock(&log.lock);
+    CHECK_OK(ra_set_log_callback(NULL, NULL, RA_LOG_OFF));
+    pthread_mutex_lock(&log.lock);
+    CHECK(log.finished == 1); /* it waited for the running call */
+    pthread_mutex_unlock(&log.lock);
+    pthread_join(thread, NULL);
+    CHECK(log.from_inside == RA_RESULT_WRONG_THREAD);
 }
 
 static void test_policy(void) {
@@ -824,6 +881,7 @@ static void test_helper_arguments(ra_invitation *inv) {
 int main(void) {
     memset(garbage, 0xA5, sizeof garbage);
     test_basics();
+    test_log_callback_replaced_while_running();
     test_policy();
     test_invitation();
     test_receipt_and_audit();

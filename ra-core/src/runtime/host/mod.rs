@@ -222,7 +222,7 @@ pub async fn invite(
         HostStart {
             session_id,
             host_name: options.host_name.clone(),
-            secret: password.as_secret_bytes().to_vec(),
+            secret: password.as_secret_bytes().to_vec().into(),
             lifetime,
             policy: options.policy.clone(),
             max_failed_attempts: None,

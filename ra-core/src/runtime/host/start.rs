@@ -29,8 +29,8 @@ use crate::session::{ConnectionId, HostConfig, HostEndpoint, HostEvent, OfferRec
 pub(crate) struct HostStart {
     pub(crate) session_id: SessionId,
     pub(crate) host_name: String,
-    /// The PAKE secret (a password's or a code's).
-    pub(crate) secret: Vec<u8>,
+    /// The PAKE secret (a password's or a code's), wiped when dropped.
+    pub(crate) secret: zeroize::Zeroizing<Vec<u8>>,
     pub(crate) lifetime: Duration,
     pub(crate) policy: Policy,
     /// Failed attempts that close the session; `None`: the default (5).

@@ -35,6 +35,7 @@ pub use verify::{HelperVerification, UNVERIFIED_HELPER_WARNING};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
+use zeroize::Zeroizing;
 
 use prost::Message as _;
 
@@ -66,7 +67,8 @@ pub struct HostConfig {
     /// The name shown to the helper.
     pub host_name: String,
     /// The password's secret bytes (what the PAKE runs over).
-    pub secret: Vec<u8>,
+    /// Wiped from memory when dropped.
+    pub secret: Zeroizing<Vec<u8>>,
     /// How long from now the invitation stays open (capped by the policy).
     pub expires_in: Duration,
     /// The host's policy.
@@ -102,7 +104,7 @@ impl HostConfig {
     pub fn new(
         session_id: SessionId,
         host_name: impl Into<String>,
-        secret: impl Into<Vec<u8>>,
+        secret: impl Into<Zeroizing<Vec<u8>>>,
         expires_in: Duration,
         policy: Policy,
     ) -> Self {
@@ -202,7 +204,7 @@ struct Connection {
 pub struct HostEndpoint {
     session_id: SessionId,
     host_name: String,
-    secret: Vec<u8>,
+    secret: Zeroizing<Vec<u8>>,
     policy: Policy,
     max_failed_attempts: u32,
     auth_timeout: Duration,
@@ -221,6 +223,10 @@ pub struct HostEndpoint {
     capture_area: Option<Rect>,
     /// The size of the pictures sent, when known.
     picture_size: Option<(u32, u32)>,
+    /// Where the host's pointer is on the desktop, as far as the host knows
+    /// (the last position injected, or the capturer's last report): where
+    /// relative moves start from.
+    pointer_at: Option<(i32, i32)>,
     /// Remote input is ignored until then (the local user is busy).
     input_suspended_until: Option<Instant>,
     /// What the helper last asked to do with control.
@@ -286,6 +292,7 @@ impl HostEndpoint {
             input_dropped: 0,
             capture_area: None,
             picture_size: None,
+            pointer_at: None,
             input_suspended_until: None,
             asked_scopes: ControlScopes::ALL,
             grant_terms: None,
