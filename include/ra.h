@@ -605,6 +605,18 @@
 #define RA_HOST_EVENT_RECEIPT 21
 
 /**
+ * The helper switched to another display (`connection`, `display`: its
+ * id, or `RA_DISPLAY_ALL`).
+ */
+#define RA_HOST_EVENT_DISPLAY_SELECTED 22
+
+/**
+ * The helper asked for a display the policy's `allowed_displays` does not
+ * share (`connection`, `display`): refused, and the helper told.
+ */
+#define RA_HOST_EVENT_DISPLAY_REFUSED 23
+
+/**
  * The capturer.
  */
 #define RA_BACKEND_CAPTURER 1
@@ -1200,6 +1212,10 @@ typedef struct ra_host_event_data {
      * by the helper's identity key.
      */
     uint8_t countersigned;
+    /**
+     * The display (`RA_HOST_EVENT_DISPLAY_SELECTED`, `_DISPLAY_REFUSED`).
+     */
+    uint32_t display;
 } ra_host_event_data;
 
 /**

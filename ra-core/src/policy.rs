@@ -103,6 +103,12 @@ pub struct Policy {
         skip_serializing_if = "Option::is_none"
     )]
     pub max_control_duration: Option<Duration>,
+    /// The displays (ids, as the capturer numbers them) a helper may see;
+    /// `None`: all. The helper is shown only these, can select only these,
+    /// and no picture goes out until one of them is captured. "All displays
+    /// as one picture" is allowed only when every display is. Default: all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_displays: Option<Vec<u32>>,
 }
 
 impl Default for Policy {
@@ -117,6 +123,7 @@ impl Default for Policy {
             require_verified_helper: false,
             revoked_helpers: Vec::new(),
             max_control_duration: None,
+            allowed_displays: None,
         }
     }
 }
@@ -202,11 +209,18 @@ impl Policy {
     }
 
     /// Checks the values: durations are more than zero and at most a year;
-    /// requiring verified helpers needs a trusted organisation.
+    /// requiring verified helpers needs a trusted organisation; a list of
+    /// allowed displays is not empty.
     pub fn validate(&self) -> Result<(), PolicyError> {
         if self.require_verified_helper && self.trusted_orgs.is_empty() {
             return Err(PolicyError::Invalid(
                 "require_verified_helper needs at least one key in trusted_orgs".into(),
+            ));
+        }
+        if self.allowed_displays.as_ref().is_some_and(Vec::is_empty) {
+            return Err(PolicyError::Invalid(
+                "allowed_displays is empty: list at least one display, or leave it out to allow all"
+                    .into(),
             ));
         }
         let control = self
@@ -335,6 +349,7 @@ mod tests {
             require_verified_helper: true,
             revoked_helpers: vec![crate::identity::HelperPublicKey([9; 32])],
             max_control_duration: Some(Duration::from_secs(600)),
+            allowed_displays: Some(vec![0, 3]),
         };
         assert_eq!(
             Policy::from_toml_str(&p.to_toml_string().unwrap()).unwrap(),
@@ -432,6 +447,30 @@ mod tests {
         assert!(err.to_string().contains("approval_timeout"));
         let err = Policy::from_toml_str("max_invitation_lifetime = \"1000years\"").unwrap_err();
         assert!(matches!(err, PolicyError::Invalid(_)), "{err:?}");
+        let err = Policy::from_toml_str("allowed_displays = []").unwrap_err();
+        assert!(err.to_string().contains("allowed_displays"), "{err}");
+        let err = Policy::from_toml_str("allowed_displays = [-1]").unwrap_err();
+        assert!(
+            matches!(err, PolicyError::Syntax { line: 1, .. }),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn allowed_displays_round_trip() {
+        let p = Policy::from_toml_str("allowed_displays = [2, 0]\n").unwrap();
+        assert_eq!(p.allowed_displays, Some(vec![2, 0]));
+        assert_eq!(
+            Policy::from_toml_str(&p.to_toml_string().unwrap()).unwrap(),
+            p
+        );
+        assert_eq!(Policy::default().allowed_displays, None);
+        assert!(
+            !Policy::default()
+                .to_toml_string()
+                .unwrap()
+                .contains("allowed_displays")
+        );
     }
 
     #[test]

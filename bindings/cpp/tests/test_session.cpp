@@ -413,6 +413,33 @@ static void verified_receipt(const std::string& dir) {
     expect_error([&] { (void)ra::verify_audit_log(dir + "/missing.log"); }, RA_RESULT_IO);
 }
 
+/// The synthetic host has displays 0 and 1; a policy that shares display 1
+/// alone: the helper is shown only it, asking for 0 is refused and the host
+/// told, asking for 1 is obeyed and told.
+static void shared_displays() {
+    ra::Policy policy = ra::Policy::from_toml("allowed_displays = [1]\n");
+    ra::InviteOptions options;
+    options.policy(policy);
+    ra::Host host = synthetic_host("C++ display host", options);
+    auto token = host.invitation().token();
+    auto password = host.password();
+    std::optional<ra::Helper> helper;
+    std::thread accepting(
+        [&] { helper.emplace(ra::Helper::accept(ra::Invitation::from_token(token), password, "C++ helper")); });
+    host.approve(wait_host(host, RA_HOST_EVENT_CONNECTION_REQUEST).connection);
+    accepting.join();
+    CHECK(helper.has_value());
+    if (!helper) return;
+    auto shown = wait_helper(*helper, RA_HELPER_EVENT_DISPLAYS);
+    CHECK(shown.data().displays_len == 1 && shown.data().displays[0].id == 1 &&
+          shown.data().selected_display == 1);
+    helper->select_display(0);
+    CHECK(wait_host(host, RA_HOST_EVENT_DISPLAY_REFUSED).display == 0);
+    helper->select_display(1);
+    CHECK(wait_host(host, RA_HOST_EVENT_DISPLAY_SELECTED).display == 1);
+    helper->end();
+}
+
 // ---------- a C++ capturer and a C++ encoder ----------
 
 static constexpr uint32_t W = 320, H = 240;
@@ -799,6 +826,7 @@ int main() {
         original_session();
         invitations(dir);
         verified_receipt(dir);
+        shared_displays();
         custom_backends(dir);
         builtins();
         ra::reset_log_callback();

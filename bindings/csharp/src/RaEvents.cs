@@ -56,6 +56,11 @@ namespace Ra
         /// <summary>The consent receipt of an approved session that ended (Text: store it as it
         /// is; Countersigned); comes just before that session's Ended.</summary>
         Receipt = 21,
+        /// <summary>The helper switched to another display (Connection, Display).</summary>
+        DisplaySelected = 22,
+        /// <summary>The helper asked for a display the policy's allowed_displays does not share
+        /// (Connection, Display): refused, and the helper told.</summary>
+        DisplayRefused = 23,
     }
 
     /// <summary>What a grant of control covers (RA_SCOPE_*).</summary>
@@ -288,6 +293,8 @@ namespace Ra
         public string Warning;
         /// <summary>The receipt in Text is countersigned by the helper (Receipt events).</summary>
         public bool Countersigned;
+        /// <summary>The display (DisplaySelected, DisplayRefused): its id, or uint.MaxValue for all.</summary>
+        public uint Display;
 
         internal static HostEvent From(IntPtr handle)
         {
@@ -308,7 +315,7 @@ namespace Ra
                 HelperKey = Utf8.Read(d.HelperKey),
                 IdentityExpires = d.Verified == 0 ? (DateTimeOffset?)null : DateTimeOffset.FromUnixTimeMilliseconds((long)d.IdentityExpiresMs),
                 IdentityProblem = Utf8.Read(d.IdentityProblem), Warning = Utf8.Read(d.Warning),
-                Countersigned = d.Countersigned != 0,
+                Countersigned = d.Countersigned != 0, Display = d.Display,
             };
         }
     }

@@ -151,6 +151,8 @@ static partial class SessionTests
                 while (selected.SelectedDisplay != 1);
                 Assert.True(selected.Displays.Length == 2 && selected.Displays[1].Id == 1, "two displays");
                 Assert.True(selected.Displays[1].Bounds.Width == 320 && selected.Displays[1].Name.Length > 0, "display info");
+                var switched = WaitHost(hostEvents, HostEventKind.DisplaySelected);
+                Assert.True(switched.Display == 1 && switched.Connection == request.Connection, "the host heard of the switch");
                 // And back: input below is in the first display's coordinates.
                 helper.SelectDisplay(0);
                 do selected = WaitHelper(helperEvents, HelperEventKind.Displays);

@@ -341,6 +341,24 @@ def test_quick_assist(broker):
 
 
 
+def test_only_the_displays_the_policy_allows_are_shared():
+    """The synthetic host has displays 0 and 1; the policy shares display 1:
+    the helper is shown that one alone, asking for 0 is refused and the
+    host told, asking for 1 is obeyed and told."""
+    policy = ra.Policy("allowed_displays = [1]\n")
+    with ra.Host.invite(listen="127.0.0.1:0", synthetic_size=(64, 48), policy=policy) as host:
+        helper, events = connect(host)
+        with helper:
+            helper_events = helper.events(timeout=30)
+            shown = wait_for(helper_events, ra.HelperEventKind.DISPLAYS)
+            assert [d.id for d in shown.displays] == [1] and shown.selected_display == 1
+            helper.select_display(0)
+            refused = wait_for(events, ra.HostEventKind.DISPLAY_REFUSED)
+            assert refused.display == 0
+            helper.select_display(1)
+            assert wait_for(events, ra.HostEventKind.DISPLAY_SELECTED).display == 1
+
+
 def test_a_scoped_time_boxed_grant_injects_only_its_scopes():
     recorder = Recorder()
     with ra.Host.invite(listen="127.0.0.1:0", synthetic_size=(64, 64),

@@ -240,6 +240,19 @@ fn report(output: Output, event: HostEvent) {
             json!({"panic_key": false, "local_user_wins": false, "reason": reason}),
             || format!("No panic key and no local-user-wins here: {reason}"),
         ),
+        HostEvent::DisplaySelected { display, .. } => {
+            output.event("display_selected", json!({ "display": display.0 }), || {
+                format!("The helper watches display {}.", display.0)
+            })
+        }
+        HostEvent::DisplayRefused { display, .. } => {
+            output.event("display_refused", json!({ "display": display.0 }), || {
+                format!(
+                    "The helper asked for display {}, which you do not share.",
+                    display.0
+                )
+            })
+        }
         HostEvent::Pointer { x, y, kind, .. } => output.event(
             "pointer",
             json!({ "x": x, "y": y, "kind": format!("{kind:?}").to_lowercase() }),

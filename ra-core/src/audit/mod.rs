@@ -130,6 +130,14 @@ pub enum AuditEvent {
     Paused,
     /// The host resumed the session.
     Resumed,
+    /// The helper asked to watch a display: switched to it when the policy
+    /// allows it, refused otherwise.
+    DisplaySelected {
+        /// The display's id.
+        display: u32,
+        /// Whether the policy allowed it.
+        allowed: bool,
+    },
     /// A chat message.
     Chat {
         /// Who wrote it.

@@ -81,6 +81,12 @@ pub const RA_HOST_EVENT_CONNECTION_REFUSED: u32 = 20;
 /// helper countersigned it). Comes just before that session's
 /// `RA_HOST_EVENT_ENDED`.
 pub const RA_HOST_EVENT_RECEIPT: u32 = 21;
+/// The helper switched to another display (`connection`, `display`: its
+/// id, or `RA_DISPLAY_ALL`).
+pub const RA_HOST_EVENT_DISPLAY_SELECTED: u32 = 22;
+/// The helper asked for a display the policy's `allowed_displays` does not
+/// share (`connection`, `display`): refused, and the helper told.
+pub const RA_HOST_EVENT_DISPLAY_REFUSED: u32 = 23;
 
 /// The standard warning to show the person at the host with a helper whose
 /// identity is not verified (`RA_HOST_EVENT_CONNECTION_REQUEST` with
@@ -194,6 +200,8 @@ pub struct ra_host_event_data {
     /// Nonzero when the receipt (`RA_HOST_EVENT_RECEIPT`) is countersigned
     /// by the helper's identity key.
     pub countersigned: u8,
+    /// The display (`RA_HOST_EVENT_DISPLAY_SELECTED`, `_DISPLAY_REFUSED`).
+    pub display: u32,
 }
 
 // SAFETY: repr(C), Copy, `struct_size: usize` first.
@@ -255,6 +263,7 @@ impl ra_host_event {
             identity_problem: ptr::null(),
             warning: ptr::null(),
             countersigned: 0,
+            display: 0,
         };
         match item {
             HostItem::Backend { backend, error } => {
@@ -406,6 +415,16 @@ fn fill_host(data: &mut ra_host_event_data, strings: &mut Strings, event: HostEv
             data.backend = RA_BACKEND_CAPTURER;
             data.backend_result = RA_RESULT_BACKEND;
             data.description = strings.add(&message);
+        }
+        HostEvent::DisplaySelected { conn, display } => {
+            data.kind = RA_HOST_EVENT_DISPLAY_SELECTED;
+            data.connection = conn.0;
+            data.display = display.0;
+        }
+        HostEvent::DisplayRefused { conn, display } => {
+            data.kind = RA_HOST_EVENT_DISPLAY_REFUSED;
+            data.connection = conn.0;
+            data.display = display.0;
         }
         HostEvent::DeskLimited { reason } => {
             data.kind = RA_HOST_EVENT_DESK_LIMITED;

@@ -383,9 +383,28 @@ int main(void) {
     CHECK_OK(ra_helper_set_event_callback(helper, NULL, NULL));
 
     /* Selecting a display (the only one, already shown) and asking for a
-     * whole picture: accepted, and the pictures keep coming. */
+     * whole picture: accepted, the host told, and the pictures keep coming. */
     CHECK_OK(ra_helper_select_display(helper, 0));
+    CHECK(wait_host(host, RA_HOST_EVENT_DISPLAY_SELECTED, &hd, &event));
+    if (event) {
+        CHECK(hd.connection == conn && hd.display == 0);
+        ra_host_event_free(event);
+    }
     CHECK_OK(ra_helper_request_keyframe(helper));
+    CHECK(wait_helper(helper, RA_HELPER_EVENT_FRAME, &d, &hevent));
+    ra_helper_event_free(hevent);
+    /* A policy that shares display 0 only: asking for another is refused,
+     * and the host told. */
+    ra_policy *display_0 = NULL;
+    CHECK_OK(ra_policy_from_toml("allow_clipboard = true\nallowed_displays = [0]", &display_0));
+    CHECK_OK(ra_host_set_policy(host, display_0));
+    CHECK_OK(ra_policy_free(display_0));
+    CHECK_OK(ra_helper_select_display(helper, 1));
+    CHECK(wait_host(host, RA_HOST_EVENT_DISPLAY_REFUSED, &hd, &event));
+    if (event) {
+        CHECK(hd.connection == conn && hd.display == 1);
+        ra_host_event_free(event);
+    }
     CHECK(wait_helper(helper, RA_HELPER_EVENT_FRAME, &d, &hevent));
     ra_helper_event_free(hevent);
 

@@ -130,6 +130,7 @@ struct HostEvent {
     std::string identity_problem;  ///< why a shown identity was not accepted
     std::string warning;           ///< the standard warning, with an unverified helper
     bool countersigned = false;    ///< the receipt in `text` is countersigned (RA_HOST_EVENT_RECEIPT)
+    uint32_t display = 0;          ///< the display (RA_HOST_EVENT_DISPLAY_SELECTED, _DISPLAY_REFUSED)
 
     /// Copies the C struct (its strings belong to the event).
     static HostEvent from(const ra_host_event_data& d) {
@@ -164,6 +165,7 @@ struct HostEvent {
         e.identity_problem = str(d.identity_problem);
         e.warning = str(d.warning);
         e.countersigned = d.countersigned != 0;
+        e.display = d.display;
         return e;
     }
 };

@@ -198,6 +198,7 @@ class HostEventData(Sized):
         ("identity_problem", c_char_p),
         ("warning", c_char_p),
         ("countersigned", c_uint8),
+        ("display", c_uint32),
     ]
 
 

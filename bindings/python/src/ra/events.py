@@ -43,6 +43,8 @@ class HostEventKind(IntEnum):
     DESK_LIMITED = 19
     CONNECTION_REFUSED = 20
     RECEIPT = 21
+    DISPLAY_SELECTED = 22
+    DISPLAY_REFUSED = 23
 
 
 class HelperEventKind(IntEnum):
@@ -138,6 +140,9 @@ class HostEvent:
     """The standard warning to show with an unverified helper (``CONNECTION_REQUEST``)."""
     countersigned: bool = False
     """The receipt in :attr:`text` is countersigned by the helper (``RECEIPT``)."""
+    display: int = 0
+    """The display (``DISPLAY_SELECTED``, ``DISPLAY_REFUSED``): its id, or
+    :data:`DISPLAY_ALL`."""
 
 
 class Scope(IntFlag):
@@ -179,7 +184,8 @@ def _host_event(pointer: ctypes.c_void_p) -> HostEvent:
                      d.max_attempts, d.grant, d.x, d.y, d.backend, d.backend_result,
                      _text(d.description), bool(d.enabled), d.bytes, pointer_kind, d.scopes,
                      d.expires_at_ms / 1000 if d.expires_at_ms else None, verified,
-                     _text(d.identity_problem), _text(d.warning), bool(d.countersigned))
+                     _text(d.identity_problem), _text(d.warning), bool(d.countersigned),
+                     d.display)
 
 
 @dataclass(frozen=True)

@@ -91,6 +91,14 @@ impl HostEndpoint {
             },
             HostEvent::Paused { .. } => AuditEvent::Paused,
             HostEvent::Resumed { .. } => AuditEvent::Resumed,
+            HostEvent::DisplaySelected { display, .. } => AuditEvent::DisplaySelected {
+                display: display.0,
+                allowed: true,
+            },
+            HostEvent::DisplayRefused { display, .. } => AuditEvent::DisplaySelected {
+                display: display.0,
+                allowed: false,
+            },
             HostEvent::Chat { text, .. } => AuditEvent::Chat {
                 from: "helper".to_owned(),
                 text: text.clone(),

@@ -271,6 +271,8 @@ impl HostEndpoint {
     /// pending request; a shorter lifetime brings the expiry forward.
     pub fn set_policy(&mut self, now: Instant, policy: Policy) {
         self.policy = policy;
+        self.told_no_allowed_display = false;
+        self.follow_display_policy(now, true);
         if !self.policy.allow_assistance {
             if let Some(conn) = self.active {
                 self.end_connection(now, conn, EndReason::Policy, true);

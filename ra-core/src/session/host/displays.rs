@@ -28,9 +28,7 @@ impl HostEndpoint {
         let changed = displays != self.displays || selected != self.selected_display;
         self.displays = displays;
         self.selected_display = selected;
-        if changed && let Some(conn) = self.streaming {
-            let _ = self.announce_displays(now, conn);
-        }
+        self.follow_display_policy(now, changed);
     }
 
     /// The host's pointer moved or changed shape: the helper watching is
@@ -57,6 +55,10 @@ impl HostEndpoint {
     /// paused).
     pub(super) fn start_video(&mut self, now: Instant, conn: ConnectionId) {
         self.streaming = Some(conn);
+        if !self.captured_display_allowed() {
+            self.hold_video(conn);
+            return;
+        }
         self.media.push_back(MediaCommand::Start { conn });
         self.media.push_back(MediaCommand::Keyframe { conn });
         let _ = self.announce_displays(now, conn);
@@ -66,12 +68,14 @@ impl HostEndpoint {
     pub(super) fn stop_video(&mut self, conn: ConnectionId) {
         if self.streaming == Some(conn) {
             self.streaming = None;
+            self.video_held = false;
         }
         self.media.push_back(MediaCommand::Stop { conn });
     }
 
-    /// Tells the live helper on `conn` which displays it can watch and which
-    /// one it sees (nothing before the capturer first reported them).
+    /// Tells the live helper on `conn` which displays it can watch (those
+    /// the policy allows) and which one it sees (nothing before the
+    /// capturer first reported them).
     ///
     /// # Errors
     /// [`CommandError::NoSession`] if the connection is not live.
@@ -93,6 +97,7 @@ impl HostEndpoint {
         let displays = self
             .displays
             .iter()
+            .filter(|d| self.display_allowed(d.id))
             .map(|d| proto::Display {
                 id: d.id.0,
                 name: d.name.clone(),
@@ -144,7 +149,9 @@ impl HostEndpoint {
         conn: ConnectionId,
         update: &CursorUpdate,
     ) -> Result<(), CommandError> {
-        if !self.video_allowed(conn) {
+        // Not while the video waits for an allowed display: the pointer's
+        // place on another display is not the helper's to see.
+        if !self.video_allowed(conn) || (self.streaming == Some(conn) && self.video_held) {
             return Err(CommandError::NoSession);
         }
         self.send(conn, Message::Cursor(cursor_to_wire(update)));

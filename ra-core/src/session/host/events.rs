@@ -184,6 +184,21 @@ pub enum HostEvent {
         /// What went wrong.
         message: String,
     },
+    /// The helper switched to `display` (one the policy allows).
+    DisplaySelected {
+        /// The connection.
+        conn: ConnectionId,
+        /// The display it watches now.
+        display: DisplayId,
+    },
+    /// The helper asked for `display`, which the policy's
+    /// `allowed_displays` does not share: refused, and the helper told.
+    DisplayRefused {
+        /// The connection.
+        conn: ConnectionId,
+        /// The display it asked for.
+        display: DisplayId,
+    },
     /// Told once, at the start: this desk can have neither a panic key nor
     /// "the local user wins" (a Wayland desktop lets no application watch
     /// the keyboard and pointer outside its windows).

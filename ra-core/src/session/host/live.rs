@@ -109,12 +109,7 @@ impl HostEndpoint {
                 }
             }
             Some(Message::SelectDisplay(select)) => {
-                if self.streaming == Some(conn) {
-                    self.media.push_back(MediaCommand::SelectDisplay {
-                        conn,
-                        display: DisplayId(select.id),
-                    });
-                }
+                self.helper_selects_display(conn, DisplayId(select.id));
             }
             Some(Message::Bye(bye)) => {
                 let reason = match end_reason_from_wire(bye.reason) {

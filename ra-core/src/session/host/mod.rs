@@ -23,6 +23,7 @@ mod handshake;
 mod input_gate;
 mod live;
 mod receipt;
+mod shared_displays;
 mod verify;
 
 pub use audit::OfferRecord;
@@ -247,6 +248,11 @@ pub struct HostEndpoint {
     /// The displays as the capturer last reported them, and the captured one.
     displays: Vec<DisplayInfo>,
     selected_display: DisplayId,
+    /// The video for `streaming` waits until an allowed display is captured
+    /// (its start was not sent yet).
+    video_held: bool,
+    /// Whether the application was told that no allowed display exists.
+    told_no_allowed_display: bool,
     /// The connection the video goes to.
     streaming: Option<ConnectionId>,
     local_user_wins: Duration,
@@ -307,6 +313,8 @@ impl HostEndpoint {
             audit_names: HashMap::new(),
             displays: Vec::new(),
             selected_display: DisplayId(0),
+            video_held: false,
+            told_no_allowed_display: false,
             streaming: None,
             local_user_wins: config.local_user_wins,
             clipboard_started: false,
