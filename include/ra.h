@@ -473,6 +473,13 @@
 #define RA_HELPER_EVENT_RECEIPT_REFUSED 16
 
 /**
+ * The parts of the picture the host masks (`redactions`,
+ * `redactions_len`: rectangles in picture pixels, painted black before
+ * they left the host; none once nothing is masked): draw them as masked.
+ */
+#define RA_HELPER_EVENT_REDACTIONS 17
+
+/**
  * An event this version of the C ABI does not describe; `description` says
  * what it is.
  */
@@ -652,6 +659,12 @@
  * `timeout_ms` that waits without limit.
  */
 #define RA_TIMEOUT_INFINITE UINT32_MAX
+
+/**
+ * The most rectangles a mask holds, the policy's and the application's
+ * together.
+ */
+#define RA_MAX_REDACTIONS 64
 
 /**
  * How a helper connects (opaque builder; `ra_accept_options_new`,
@@ -1072,6 +1085,15 @@ typedef struct ra_helper_event_data {
      * Nonzero when the receipt (`RA_HELPER_EVENT_RECEIPT`) is countersigned.
      */
     uint8_t countersigned;
+    /**
+     * The masked rectangles (`RA_HELPER_EVENT_REDACTIONS`), in picture
+     * pixels; they belong to the event.
+     */
+    const struct ra_rect *redactions;
+    /**
+     * How many `redactions` there are.
+     */
+    size_t redactions_len;
 } ra_helper_event_data;
 
 /**
@@ -2875,6 +2897,22 @@ ra_result ra_host_local_input_seen(const struct ra_host *host, uint32_t hold_ms)
  * `host` is NULL or a live handle that no other call is using.
  */
 ra_result ra_host_free(struct ra_host *host);
+
+/**
+ * Masks `count` rectangles at `rects` (desktop coordinates) besides the
+ * policy's `redact`, replacing those set before (`count` 0: none, `rects`
+ * may then be NULL). From the next picture on they are painted black before
+ * encoding, pointer moves and presses inside them are dropped, the host's
+ * pointer is hidden over them, and the helper gets
+ * `RA_HELPER_EVENT_REDACTIONS` with where they are in its picture. The
+ * change is written to the audit log. `RA_RESULT_INVALID_ARGUMENT` for an
+ * empty rectangle or more than `RA_MAX_REDACTIONS` with the policy's.
+ *
+ * # Safety
+ * `host` is NULL or a live handle; `rects` is NULL or readable for `count`
+ * rectangles.
+ */
+ra_result ra_host_set_redactions(const struct ra_host *host, const struct ra_rect *rects, size_t count);
 
 /**
  * Connects to the host of `invitation`, authenticates with `password` (as

@@ -26,6 +26,29 @@ pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     humantime::parse_duration(text).map_err(|e| format!("invalid duration {text:?}: {e}"))
 }
 
+/// Parses a rectangle `X,Y,W,H` (desktop pixels; width and height more
+/// than 0), as `--redact` takes it.
+///
+/// # Errors
+/// A message naming what could not be read.
+pub fn parse_rect(text: &str) -> Result<ra_core::media::Rect, String> {
+    let bad = || format!("invalid rectangle {text:?}: write X,Y,W,H (e.g. 100,50,400,300)");
+    let parts: Vec<&str> = text.split(',').map(str::trim).collect();
+    let [x, y, width, height] = parts.as_slice() else {
+        return Err(bad());
+    };
+    let rect = ra_core::media::Rect::new(
+        x.parse().map_err(|_| bad())?,
+        y.parse().map_err(|_| bad())?,
+        width.parse().map_err(|_| bad())?,
+        height.parse().map_err(|_| bad())?,
+    );
+    if rect.is_empty() {
+        return Err(format!("rectangle {text:?} is empty"));
+    }
+    Ok(rect)
+}
+
 /// Parses a size `WxH` such as `1280x720`, each side 16 to `max`; `what`
 /// names the option in the error message.
 ///

@@ -317,6 +317,53 @@ fn grant_on_stdin_gives_the_scopes_and_time_typed() {
     assert_eq!(host.proc.finish().code(), 0);
 }
 
+#[test]
+fn redact_masks_part_of_the_screen_and_stdin_changes_it() {
+    let dir = temp_dir();
+    let audit = dir.path().join("audit.jsonl");
+    let mut host = Host::start(&small(&[
+        "--approve",
+        "yes",
+        "--redact",
+        "10,20,30,40",
+        "--audit-log",
+        audit.to_str().unwrap(),
+    ]));
+    let mask = json!([{"x": 10, "y": 20, "width": 30, "height": 40}]);
+    assert_eq!(host.proc.expect("redactions")["areas"], mask);
+    let mut helper = helper_of(&host, &[]);
+    // The first display starts at the desktop's origin: the same place in
+    // the helper's picture.
+    assert_eq!(helper.expect("redactions")["areas"], mask);
+    host.proc.send("redact 1,2");
+    assert!(
+        host.proc.expect("error")["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("X,Y,W,H")),
+    );
+    host.proc.send("redact 0,0,8,8 100,100,16,16");
+    // (The helper may hear the first mask again as the displays are told.)
+    helper.expect_where("redactions", |e| {
+        e["areas"].as_array().map(Vec::len) == Some(2)
+    });
+    host.proc.send("redact none");
+    host.proc
+        .expect_where("redactions", |e| e["areas"] == json!([]));
+    helper.expect_where("redactions", |e| e["areas"] == json!([]));
+    host.proc.send("end");
+    assert_eq!(helper.finish().code(), 0);
+    assert_eq!(host.proc.finish().code(), 0);
+    let log = std::fs::read_to_string(&audit).unwrap();
+    assert_eq!(log.matches("\"event\":\"redactions\"").count(), 3, "{log}");
+    // An empty rectangle is a usage error.
+    let bad = run(
+        "ra-host",
+        HOST,
+        &["invite", "--json", "--redact", "0,0,0,5"],
+    );
+    assert_eq!(bad.code(), 2, "{bad:#?}");
+}
+
 // ---- 2. asking on stdin; chat, pause, resume, end ----
 
 #[test]

@@ -36,6 +36,7 @@ pub mod password;
 pub mod policy;
 pub mod proto;
 pub mod receipt;
+pub mod redact;
 pub mod relay;
 pub mod rendezvous;
 #[cfg(feature = "runtime")]

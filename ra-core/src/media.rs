@@ -29,8 +29,12 @@ pub struct DisplayInfo {
     pub primary: bool,
 }
 
-/// An axis-aligned rectangle in pixels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+/// An axis-aligned rectangle in pixels (in a policy file: `{ x = 0, y = 0,
+/// width = 200, height = 100 }`).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
+#[serde(deny_unknown_fields)]
 pub struct Rect {
     /// Left edge.
     pub x: i32,

@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::identity::{HelperPublicKey, OrgPublicKey};
+use crate::media::Rect;
 use serde::{Deserialize, Serialize};
 
 /// Largest policy file read, in bytes.
@@ -109,6 +110,12 @@ pub struct Policy {
     /// as one picture" is allowed only when every display is. Default: all.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed_displays: Option<Vec<u32>>,
+    /// Parts of the desktop that never leave the machine (desktop
+    /// coordinates, `{ x = 0, y = 0, width = 200, height = 100 }`): painted
+    /// black before encoding, pointer presses inside them dropped, the
+    /// helper told where they are. Default: none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub redact: Vec<Rect>,
 }
 
 impl Default for Policy {
@@ -124,6 +131,7 @@ impl Default for Policy {
             revoked_helpers: Vec::new(),
             max_control_duration: None,
             allowed_displays: None,
+            redact: Vec::new(),
         }
     }
 }
@@ -216,6 +224,18 @@ impl Policy {
             return Err(PolicyError::Invalid(
                 "require_verified_helper needs at least one key in trusted_orgs".into(),
             ));
+        }
+        if self.redact.iter().any(Rect::is_empty) {
+            return Err(PolicyError::Invalid(
+                "a redact rectangle is empty (width and height must be more than 0)".into(),
+            ));
+        }
+        if self.redact.len() > crate::redact::MAX_REDACTIONS {
+            return Err(PolicyError::Invalid(format!(
+                "redact lists {} rectangles (at most {})",
+                self.redact.len(),
+                crate::redact::MAX_REDACTIONS
+            )));
         }
         if self.allowed_displays.as_ref().is_some_and(Vec::is_empty) {
             return Err(PolicyError::Invalid(
@@ -350,6 +370,7 @@ mod tests {
             revoked_helpers: vec![crate::identity::HelperPublicKey([9; 32])],
             max_control_duration: Some(Duration::from_secs(600)),
             allowed_displays: Some(vec![0, 3]),
+            redact: vec![Rect::new(-10, 20, 300, 40)],
         };
         assert_eq!(
             Policy::from_toml_str(&p.to_toml_string().unwrap()).unwrap(),

@@ -66,6 +66,8 @@ pub mod backends;
 // The two roles.
 pub mod host;
 
+pub mod redact;
+
 pub mod helper;
 
 pub mod assist;

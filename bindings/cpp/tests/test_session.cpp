@@ -437,6 +437,13 @@ static void shared_displays() {
     CHECK(wait_host(host, RA_HOST_EVENT_DISPLAY_REFUSED).display == 0);
     helper->select_display(1);
     CHECK(wait_host(host, RA_HOST_EVENT_DISPLAY_SELECTED).display == 1);
+    // A redaction mask on display 1 (which starts at x = 160): the helper is
+    // told where it lies in its picture.
+    host.set_redactions({{170, 20, 40, 30}});
+    auto mask = wait_helper(*helper, RA_HELPER_EVENT_REDACTIONS);
+    CHECK(mask.data().redactions_len == 1 && mask.data().redactions[0].x == 10 &&
+          mask.data().redactions[0].width == 40);
+    expect_error([&] { host.set_redactions({{0, 0, 0, 1}}); }, RA_RESULT_INVALID_ARGUMENT);
     helper->end();
 }
 

@@ -84,7 +84,7 @@ namespace Ra.Interop
         public RaFrame Frame; public ulong Seq, LatencyUs; public UIntPtr EncodedBytes; public IntPtr Description;
         public byte Enabled; public RaCursorUpdate Cursor;
         public uint Scopes; public ulong ExpiresInMs;
-        public byte Countersigned;
+        public byte Countersigned; public IntPtr Redactions; public UIntPtr RedactionsLen;
     }
 
     [StructLayout(LayoutKind.Sequential)]
@@ -339,6 +339,7 @@ namespace Ra.Interop
         [DllImport(Lib)] public static extern uint ra_host_close_invitation(HostHandle host);
         [DllImport(Lib)] public static extern uint ra_host_set_policy(HostHandle host, PolicyHandle policy);
         [DllImport(Lib)] public static extern uint ra_host_set_clipboard_sharing(HostHandle host, byte enabled);
+        [DllImport(Lib)] public static extern uint ra_host_set_redactions(HostHandle host, RaRect[] rects, UIntPtr count);
         [DllImport(Lib)] public static extern uint ra_host_send_clipboard(HostHandle host, byte[] text);
         [DllImport(Lib)] public static extern uint ra_host_easy_connect(BrokerOptionsHandle broker, IntPtr options, IntPtr backends, out HostHandle host);
         [DllImport(Lib)] public static extern uint ra_host_join(BrokerOptionsHandle broker, byte[] code, IntPtr options, IntPtr backends, out HostHandle host);

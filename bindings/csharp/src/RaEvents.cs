@@ -117,6 +117,9 @@ namespace Ra
         Receipt = 15,
         /// <summary>The host sent a receipt that does not check (Text says why).</summary>
         ReceiptRefused = 16,
+        /// <summary>The parts of the picture the host masks (Redactions, in picture pixels; empty
+        /// once nothing is masked): draw them as masked.</summary>
+        Redactions = 17,
     }
 
     /// <summary>Which backend a BackendError event is about (RA_BACKEND_*).</summary>
@@ -353,6 +356,8 @@ namespace Ra
         public TimeSpan? ExpiresIn;
         /// <summary>The receipt in Text is countersigned by this helper (Receipt events).</summary>
         public bool Countersigned;
+        /// <summary>The masked parts of the picture (Redactions events), in picture pixels.</summary>
+        public Rect[] Redactions;
 
         internal static HelperEvent From(IntPtr handle)
         {
@@ -377,6 +382,13 @@ namespace Ra
                     var info = (RaDisplayInfo)Marshal.PtrToStructure(new IntPtr(d.Displays.ToInt64() + i * size), typeof(RaDisplayInfo));
                     e.Displays[i] = new DisplayInfo { Id = info.Id, Name = Utf8.Read(info.Name), Bounds = Rect.From(info.Bounds), Primary = info.Primary != 0 };
                 }
+            }
+            if (e.Kind == HelperEventKind.Redactions)
+            {
+                e.Redactions = new Rect[(int)d.RedactionsLen.ToUInt64()];
+                int size = Marshal.SizeOf(typeof(RaRect));
+                for (int i = 0; i < e.Redactions.Length; i++)
+                    e.Redactions[i] = Rect.From((RaRect)Marshal.PtrToStructure(new IntPtr(d.Redactions.ToInt64() + i * size), typeof(RaRect)));
             }
             if (e.Kind == HelperEventKind.Cursor)
             {

@@ -253,6 +253,15 @@ namespace Ra
         public void SetPolicy(Policy policy) => RaException.Check(N.ra_host_set_policy(handle, policy.Handle));
         /// <summary>Turns clipboard sharing on or off (Result.Policy unless the policy allows it).</summary>
         public void SetClipboardSharing(bool enabled) => RaException.Check(N.ra_host_set_clipboard_sharing(handle, (byte)(enabled ? 1 : 0)));
+        /// <summary>Masks these desktop rectangles besides the policy's redact (none: unmask them):
+        /// painted black before encoding, pointer input inside dropped, the helper told
+        /// (Redactions events). Result.InvalidArgument for an empty rectangle or too many.</summary>
+        public void SetRedactions(params Rect[] rects)
+        {
+            var native = new RaRect[rects == null ? 0 : rects.Length];
+            for (int i = 0; i < native.Length; i++) native[i] = rects[i].ToNative();
+            RaException.Check(N.ra_host_set_redactions(handle, native.Length == 0 ? null : native, new UIntPtr((uint)native.Length)));
+        }
         /// <summary>Sends the host's clipboard text to the helper.</summary>
         public void SendClipboard(string text) => RaException.Check(N.ra_host_send_clipboard(handle, Utf8.Z(text)));
         /// <summary>Ends any session, closes the invitation, tells the helper and frees the host.</summary>

@@ -153,6 +153,14 @@ static partial class SessionTests
                 Assert.True(selected.Displays[1].Bounds.Width == 320 && selected.Displays[1].Name.Length > 0, "display info");
                 var switched = WaitHost(hostEvents, HostEventKind.DisplaySelected);
                 Assert.True(switched.Display == 1 && switched.Connection == request.Connection, "the host heard of the switch");
+                // A redaction mask on the second display (which starts at x = 320): the helper is
+                // told where it lies in its picture; then unmasked.
+                host.SetRedactions(new Rect(330, 20, 40, 30));
+                var mask = WaitHelper(helperEvents, HelperEventKind.Redactions);
+                Assert.True(mask.Redactions.Length == 1 && mask.Redactions[0].X == 10 && mask.Redactions[0].Width == 40, "mask told");
+                Assert.True(Assert.Throws(() => host.SetRedactions(new Rect(0, 0, 0, 1))).Code == Result.InvalidArgument, "empty rect");
+                host.SetRedactions();
+                Assert.True(WaitHelper(helperEvents, HelperEventKind.Redactions).Redactions.Length == 0, "unmasked");
                 // And back: input below is in the first display's coordinates.
                 helper.SelectDisplay(0);
                 do selected = WaitHelper(helperEvents, HelperEventKind.Displays);

@@ -357,6 +357,16 @@ def test_only_the_displays_the_policy_allows_are_shared():
             assert refused.display == 0
             helper.select_display(1)
             assert wait_for(events, ra.HostEventKind.DISPLAY_SELECTED).display == 1
+            # A redaction mask on display 1 (which starts at x = 64): the
+            # helper is told where it lies in its picture; then unmasked.
+            host.set_redactions([(74, 10, 20, 16)])
+            mask = wait_for(helper_events, ra.HelperEventKind.REDACTIONS)
+            assert mask.redactions == [(10, 10, 20, 16)]
+            with pytest.raises(ra.Error) as caught:
+                host.set_redactions([(0, 0, 0, 1)])
+            assert caught.value.code == ra.Result.INVALID_ARGUMENT
+            host.set_redactions([])
+            assert wait_for(helper_events, ra.HelperEventKind.REDACTIONS).redactions == []
 
 
 def test_a_scoped_time_boxed_grant_injects_only_its_scopes():

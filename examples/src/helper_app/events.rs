@@ -41,6 +41,11 @@ impl Progress<'_> {
                 );
                 self.pointer.update(update);
             }
+            HelperSessionEvent::Session(HelperEvent::Redactions { areas }) => {
+                output.event("redactions", json!({ "areas": areas }), || {
+                    format!("{} part(s) of the host's screen are masked.", areas.len())
+                });
+            }
             HelperSessionEvent::Session(HelperEvent::ClipboardSharing { enabled }) => {
                 if let Some(clipboard) = &mut self.clipboard
                     && let Err(e) = clipboard.set_sharing(enabled)

@@ -97,6 +97,12 @@ pub struct HostArgs {
     /// How long a grant of control lasts (default: until revoked; the policy may cap it).
     #[arg(long, value_name = "DURATION", value_parser = crate::parse_duration)]
     pub grant_for: Option<std::time::Duration>,
+    /// Never send this part of the desktop (X,Y,W,H in desktop pixels; may
+    /// be given several times): painted black before encoding, the helper's
+    /// pointer input there dropped. The policy's `redact` adds to these;
+    /// stdin `redact …` replaces them.
+    #[arg(long, value_name = "X,Y,W,H", value_parser = crate::parse_rect)]
+    pub redact: Vec<ra_core::media::Rect>,
     /// The host policy (TOML): allow_assistance, allow_control, allow_clipboard, max_invitation_lifetime (also caps a code's), approval_timeout.
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,

@@ -126,10 +126,17 @@ pub(super) async fn handle_line(
                 return false;
             }
         },
+        "redact" => match parse_redactions(rest) {
+            Ok(rects) => host.set_redactions(rects).await,
+            Err(e) => {
+                output.error(&e);
+                return false;
+            }
+        },
         "quit" => return true,
         other => {
             output.error(&format!(
-                "unknown command {other:?}: y, n, grant [SCOPES] [DURATION], revoke, pause, resume, chat TEXT, clipboard on|off, copy TEXT, policy FILE, end, quit"
+                "unknown command {other:?}: y, n, grant [SCOPES] [DURATION], revoke, pause, resume, chat TEXT, clipboard on|off, copy TEXT, policy FILE, redact X,Y,W,H …|none, end, quit"
             ));
             return false;
         }
@@ -156,4 +163,14 @@ fn parse_grant(rest: &str, defaults: Grant) -> Result<Grant, String> {
         }
     }
     Ok(grant)
+}
+
+/// The rectangles of a `redact X,Y,W,H [X,Y,W,H …]` line (`redact none`:
+/// none).
+fn parse_redactions(rest: &str) -> Result<Vec<ra_core::media::Rect>, String> {
+    match rest.trim() {
+        "" => Err("redact X,Y,W,H [X,Y,W,H …] or redact none".into()),
+        "none" => Ok(Vec::new()),
+        list => list.split_whitespace().map(crate::parse_rect).collect(),
+    }
 }

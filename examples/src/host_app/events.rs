@@ -240,6 +240,18 @@ fn report(output: Output, event: HostEvent) {
             json!({"panic_key": false, "local_user_wins": false, "reason": reason}),
             || format!("No panic key and no local-user-wins here: {reason}"),
         ),
+        HostEvent::RedactionsChanged { areas } => {
+            output.event("redactions", json!({ "areas": areas }), || {
+                if areas.is_empty() {
+                    "Nothing on your screen is masked now.".to_owned()
+                } else {
+                    format!(
+                        "{} part(s) of your screen are masked: never sent.",
+                        areas.len()
+                    )
+                }
+            })
+        }
         HostEvent::DisplaySelected { display, .. } => {
             output.event("display_selected", json!({ "display": display.0 }), || {
                 format!("The helper watches display {}.", display.0)

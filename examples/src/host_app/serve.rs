@@ -67,6 +67,12 @@ pub async fn serve(
     let mut live = false;
     let mut failed_auth = false;
     let mut stats = StatsTicker::new(args.stats);
+    if !args.redact.is_empty()
+        && let Err(e) = host.set_redactions(args.redact.clone()).await
+    {
+        output.error(&format!("--redact: {e}"));
+        return 2;
+    }
     loop {
         tokio::select! {
             event = host.next_event() => {

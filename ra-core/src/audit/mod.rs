@@ -130,6 +130,12 @@ pub enum AuditEvent {
     Paused,
     /// The host resumed the session.
     Resumed,
+    /// The redaction mask changed: what never leaves the machine from now
+    /// on (desktop coordinates; empty: nothing).
+    Redactions {
+        /// Every masked rectangle.
+        areas: Vec<crate::media::Rect>,
+    },
     /// The helper asked to watch a display: switched to it when the policy
     /// allows it, refused otherwise.
     DisplaySelected {

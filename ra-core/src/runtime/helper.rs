@@ -14,7 +14,9 @@ use super::error::{AcceptError, SessionError};
 use super::sleep_until;
 use super::stats::StatsRecorder;
 use super::tls::{PinMismatch, SERVER_NAME, client_config};
-use super::video::{DecodeBusy, DecodeSignal, DecodeThread, ReceivedFrame, read_video_stream};
+use super::video_receive::{
+    DecodeBusy, DecodeSignal, DecodeThread, ReceivedFrame, read_video_stream,
+};
 use crate::input::InputEvent;
 use crate::invitation::CertFingerprint;
 use crate::invitation::{Invitation, SessionId};

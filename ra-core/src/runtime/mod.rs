@@ -23,6 +23,7 @@ mod rate;
 mod stats;
 mod tls;
 mod video;
+mod video_receive;
 
 pub use code_flow::{
     AssistOffer, BrokerOptions, ClaimError, CodeHostSession, DEFAULT_CODE_LIFETIME, DecoderFactory,
@@ -40,7 +41,7 @@ pub use helper::{
 pub use host::{HostBackends, HostEvents, HostHandle, HostSession, InviteOptions, invite};
 pub use peer_tls::BrokerTrust;
 pub use tls::{SERVER_NAME, TlsSetupError, pinned_client_config};
-pub use video::ReceivedFrame;
+pub use video_receive::ReceivedFrame;
 
 /// Sleeps until `at`, or forever without one (a state machine with no timer
 /// due): a branch of a driver's `select!`.

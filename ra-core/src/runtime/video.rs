@@ -9,17 +9,17 @@ use std::sync::mpsc as std_mpsc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use prost::Message as _;
 use tokio::sync::{Notify, mpsc, oneshot};
 
 use super::rate::{self, PathSample, Rate, RateController};
 use super::stats::StatsRecorder;
 use crate::media::{
-    CaptureError, Capturer, CursorUpdate, DecodedFrame, Decoder, DisplayId, DisplayInfo,
-    EncodedFrame, Encoder, Rect, Timestamp,
+    CaptureError, Capturer, CursorUpdate, DisplayId, DisplayInfo, EncodedFrame, Encoder, Frame,
+    Rect,
 };
 use crate::proto;
-use crate::session::{FrameDecoder, MAX_VIDEO_HEADER, encode_frame};
+use crate::redact;
+use crate::session::encode_frame;
 
 /// Largest encoded frame accepted from a host, in bytes.
 pub(crate) const MAX_ENCODED_FRAME: usize = 16 * 1024 * 1024;
@@ -53,6 +53,9 @@ pub(crate) enum PipelineCommand {
     Keyframe,
     /// Capture another display.
     SelectDisplay(DisplayId),
+    /// Paint these desktop rectangles black in every picture from now on
+    /// (the host's redaction mask; empty: none).
+    Redact(Vec<Rect>),
 }
 
 /// What the pipeline tells the session driver.
@@ -133,6 +136,9 @@ impl VideoPipeline {
                     reports,
                     runtime,
                     selected: None,
+                    area: Rect::default(),
+                    redactions: Vec::new(),
+                    masked: Vec::new(),
                     sink: None,
                     stalled: None,
                     capture_failing: false,
@@ -165,6 +171,12 @@ struct Pipeline {
     reports: mpsc::UnboundedSender<PipelineReport>,
     runtime: tokio::runtime::Handle,
     selected: Option<DisplayId>,
+    /// Where the captured display lies on the desktop.
+    area: Rect,
+    /// The redaction mask, in desktop coordinates.
+    redactions: Vec<Rect>,
+    /// A copy of the picture with the mask painted in, reused.
+    masked: Vec<u8>,
     sink: Option<mpsc::Sender<EncodedFrame>>,
     /// The sink of a stream stopped by a capture failure: the helper's next
     /// keyframe request or display selection resumes it.
@@ -238,6 +250,12 @@ impl Pipeline {
                 PipelineCommand::SelectDisplay(display) => {
                     self.resume_stalled();
                     self.select(display);
+                    self.request_keyframe();
+                }
+                PipelineCommand::Redact(rects) => {
+                    self.redactions = rects;
+                    // What the old mask left visible (or the new one hides)
+                    // is painted again at once, in a whole picture.
                     self.request_keyframe();
                 }
             }
@@ -314,6 +332,7 @@ impl Pipeline {
                 .map(|d| d.bounds)
                 .unwrap_or_default()
         };
+        self.area = area;
         let _ = self.reports.send(PipelineReport::Geometry {
             displays,
             selected,
@@ -364,7 +383,28 @@ impl Pipeline {
                     self.encoder.set_bitrate(bitrate);
                 }
                 let started = Instant::now();
-                let encoded = self.encoder.encode(&frame, self.force_keyframe);
+                let mask = redact::to_picture(&self.redactions, self.area, size);
+                let encoded = if mask.is_empty() {
+                    self.encoder.encode(&frame, self.force_keyframe)
+                } else {
+                    // Painted over before the encoder sees the picture: the
+                    // masked pixels never leave this function.
+                    self.masked.clear();
+                    self.masked.extend_from_slice(frame.data);
+                    redact::blank(
+                        &mut self.masked,
+                        frame.stride,
+                        frame.width,
+                        frame.height,
+                        &mask,
+                    );
+                    let masked = Frame {
+                        data: &self.masked,
+                        damage: frame.damage.clone(),
+                        ..frame
+                    };
+                    self.encoder.encode(&masked, self.force_keyframe)
+                };
                 self.stats.frame_encoded(started.elapsed());
                 (Some(encoded), resized)
             }
@@ -596,186 +636,5 @@ async fn deliver(
             let _ = stream.reset(0u8.into());
             false
         }
-    }
-}
-
-/// One frame as it arrived from the host, before decoding.
-pub(crate) struct ReceivedVideo {
-    pub(crate) seq: u64,
-    pub(crate) frame: EncodedFrame,
-    /// What the host's rate controller asked for when it sent the frame
-    /// (bits per second, time between frames), if the host said.
-    pub(crate) target: Option<(u32, Duration)>,
-}
-
-/// Why a video stream was not a valid frame.
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum VideoStreamError {
-    #[error("cannot read the stream: {0}")]
-    Read(#[from] quinn::ReadToEndError),
-    #[error("invalid frame header")]
-    Header,
-    #[error("frame payload length does not match its header")]
-    Length,
-}
-
-/// Reads one frame stream to its end.
-pub(crate) async fn read_video_stream(
-    mut stream: quinn::RecvStream,
-) -> Result<ReceivedVideo, VideoStreamError> {
-    let data = stream
-        .read_to_end(MAX_VIDEO_HEADER + MAX_ENCODED_FRAME)
-        .await?;
-    let mut decoder = FrameDecoder::new(MAX_VIDEO_HEADER);
-    decoder.push(&data);
-    let header_bytes = decoder
-        .next_message()
-        .ok()
-        .flatten()
-        .ok_or(VideoStreamError::Header)?;
-    let header_len = header_bytes.len();
-    let header =
-        proto::VideoFrameHeader::decode(header_bytes).map_err(|_| VideoStreamError::Header)?;
-    let prefix = prost::length_delimiter_len(header_len) + header_len;
-    let payload = data.get(prefix..).ok_or(VideoStreamError::Length)?;
-    if payload.len() != header.payload_len as usize {
-        return Err(VideoStreamError::Length);
-    }
-    let target = (header.target_bitrate != 0 && header.target_frame_interval_us != 0).then(|| {
-        (
-            header.target_bitrate,
-            Duration::from_micros(u64::from(header.target_frame_interval_us)),
-        )
-    });
-    Ok(ReceivedVideo {
-        seq: header.seq,
-        target,
-        frame: EncodedFrame {
-            data: payload.to_vec(),
-            width: header.width,
-            height: header.height,
-            keyframe: header.keyframe,
-            captured_at: Timestamp(header.captured_at_us),
-            damage: header
-                .damage
-                .iter()
-                .map(|r| Rect::new(r.x, r.y, r.width, r.height))
-                .collect(),
-            display: DisplayId(header.display),
-        },
-    })
-}
-
-/// A decoded frame with what the helper application wants to know about it.
-#[derive(Debug, Clone)]
-pub struct ReceivedFrame {
-    /// The host's frame counter within one video stream (gaps mean frames
-    /// were dropped); each stream — a new connection, or after a pause —
-    /// counts from 1 again.
-    pub seq: u64,
-    /// The picture.
-    pub frame: DecodedFrame,
-    /// Size of the compressed frame on the wire, in bytes.
-    pub encoded_bytes: usize,
-    /// Capture on the host → decoded here (exact when both share a clock).
-    pub latency: Duration,
-}
-
-/// What the decode thread reports besides frames.
-pub(crate) enum DecodeSignal {
-    /// The bitstream broke; ask the host for a keyframe.
-    KeyframeNeeded,
-}
-
-/// Why a frame could not be queued for decoding.
-pub(crate) enum DecodeBusy {
-    /// The queue is full.
-    Full,
-    /// The thread has stopped.
-    Stopped,
-}
-
-/// The helper's decode thread.
-pub(crate) struct DecodeThread {
-    input: std_mpsc::SyncSender<ReceivedVideo>,
-    _thread: JoinHandle<()>,
-}
-
-impl DecodeThread {
-    pub(crate) fn spawn(
-        mut decoder: Box<dyn Decoder>,
-        frames: mpsc::Sender<ReceivedFrame>,
-        signals: mpsc::UnboundedSender<DecodeSignal>,
-        stats: StatsRecorder,
-    ) -> std::io::Result<Self> {
-        let (input, receiver) = std_mpsc::sync_channel::<ReceivedVideo>(8);
-        let thread = std::thread::Builder::new()
-            .name("ra-video-decode".into())
-            .spawn(move || {
-                let mut waiting_for_keyframe = false;
-                let mut dropped_damage = false;
-                for video in receiver {
-                    if waiting_for_keyframe && !video.frame.keyframe {
-                        stats.frame_dropped();
-                        continue;
-                    }
-                    let encoded_bytes = video.frame.data.len();
-                    let started = Instant::now();
-                    let decoded = decoder.decode(&video.frame);
-                    match decoded {
-                        Ok(Some(mut frame)) => {
-                            stats.decode_took(started.elapsed());
-                            waiting_for_keyframe = false;
-                            if dropped_damage {
-                                // The application missed a frame: its damage is unknown.
-                                frame.damage = vec![Rect::new(0, 0, frame.width, frame.height)];
-                            }
-                            let latency = frame.captured_at.duration_until(Timestamp::now());
-                            let received = ReceivedFrame {
-                                seq: video.seq,
-                                frame,
-                                encoded_bytes,
-                                latency,
-                            };
-                            // Counted before it is handed over, so an
-                            // application that reads the stats on the
-                            // frame's event sees it counted.
-                            match frames.try_reserve() {
-                                Ok(slot) => {
-                                    dropped_damage = false;
-                                    stats.frame_decoded();
-                                    slot.send(received);
-                                }
-                                Err(mpsc::error::TrySendError::Full(_)) => {
-                                    dropped_damage = true;
-                                    stats.frame_dropped();
-                                }
-                                Err(mpsc::error::TrySendError::Closed(_)) => return,
-                            }
-                        }
-                        Ok(None) => {}
-                        Err(e) => {
-                            tracing::debug!(error = %e, "decode failed; asking for a keyframe");
-                            stats.frame_dropped();
-                            waiting_for_keyframe = true;
-                            if signals.send(DecodeSignal::KeyframeNeeded).is_err() {
-                                return;
-                            }
-                        }
-                    }
-                }
-            })?;
-        Ok(DecodeThread {
-            input,
-            _thread: thread,
-        })
-    }
-
-    /// Queues a frame for decoding without waiting.
-    pub(crate) fn try_decode(&self, video: ReceivedVideo) -> Result<(), DecodeBusy> {
-        self.input.try_send(video).map_err(|e| match e {
-            std_mpsc::TrySendError::Full(_) => DecodeBusy::Full,
-            std_mpsc::TrySendError::Disconnected(_) => DecodeBusy::Stopped,
-        })
     }
 }

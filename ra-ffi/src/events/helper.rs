@@ -62,6 +62,10 @@ pub const RA_HELPER_EVENT_RECEIPT: u32 = 15;
 /// The host sent a receipt that does not check (another session, another
 /// host's key, altered; `text` says what): it was not countersigned.
 pub const RA_HELPER_EVENT_RECEIPT_REFUSED: u32 = 16;
+/// The parts of the picture the host masks (`redactions`,
+/// `redactions_len`: rectangles in picture pixels, painted black before
+/// they left the host; none once nothing is masked): draw them as masked.
+pub const RA_HELPER_EVENT_REDACTIONS: u32 = 17;
 
 /// What travels through a helper's event queue.
 #[derive(Debug)]
@@ -139,6 +143,11 @@ pub struct ra_helper_event_data {
     pub expires_in_ms: u64,
     /// Nonzero when the receipt (`RA_HELPER_EVENT_RECEIPT`) is countersigned.
     pub countersigned: u8,
+    /// The masked rectangles (`RA_HELPER_EVENT_REDACTIONS`), in picture
+    /// pixels; they belong to the event.
+    pub redactions: *const ra_rect,
+    /// How many `redactions` there are.
+    pub redactions_len: usize,
 }
 
 // SAFETY: repr(C), Copy, `struct_size: usize` first.
@@ -153,6 +162,7 @@ pub struct ra_helper_event {
     _strings: Vec<CString>,
     _displays: DisplayList,
     _damage: Vec<ra_rect>,
+    _redactions: Vec<ra_rect>,
     _frame: Option<ReceivedFrame>,
     _cursor: Option<CursorShape>,
 }
@@ -198,9 +208,12 @@ impl ra_helper_event {
             scopes: 0,
             expires_in_ms: 0,
             countersigned: 0,
+            redactions: ptr::null(),
+            redactions_len: 0,
         };
         let mut displays = DisplayList::default();
         let mut damage = Vec::new();
+        let mut redactions = Vec::new();
         let mut frame = None;
         let mut cursor = None;
         match item {
@@ -210,6 +223,14 @@ impl ra_helper_event {
                 // the shape is moved into the event below.
                 data.cursor = ra_cursor_update::borrowed(&update);
                 cursor = update.shape;
+            }
+            HelperItem::Event(HelperEvent::Redactions { areas }) => {
+                data.kind = RA_HELPER_EVENT_REDACTIONS;
+                redactions = areas.into_iter().map(ra_rect::from).collect();
+                if !redactions.is_empty() {
+                    data.redactions = redactions.as_ptr();
+                }
+                data.redactions_len = redactions.len();
             }
             HelperItem::Event(event) => {
                 fill_helper(&mut data, &mut strings, &mut displays, event);
@@ -241,6 +262,7 @@ impl ra_helper_event {
             _strings: strings.0,
             _displays: displays,
             _damage: damage,
+            _redactions: redactions,
             _frame: frame,
             _cursor: cursor,
         }

@@ -561,6 +561,8 @@ static void test_host(void) {
     EXPECT(ra_host_close_invitation(host), RA_RESULT_INVALID_HANDLE);
     EXPECT(ra_host_set_policy(NULL, NULL), RA_RESULT_NULL_POINTER);
     EXPECT(ra_host_set_policy(host, NULL), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_host_set_redactions(NULL, NULL, 0), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_host_set_redactions(host, NULL, 0), RA_RESULT_INVALID_HANDLE);
     ra_code_info info = {sizeof(ra_code_info), SENTINEL, 7, 7};
     EXPECT(ra_host_get_code_info(NULL, &info), RA_RESULT_NULL_POINTER);
     EXPECT(ra_host_get_code_info(host, &info), RA_RESULT_INVALID_HANDLE);
@@ -620,6 +622,19 @@ static void test_host(void) {
         EXPECT(ra_host_set_policy(real, NULL), RA_RESULT_NULL_POINTER);
         EXPECT(ra_host_set_policy(real, G(ra_policy)), RA_RESULT_INVALID_HANDLE);
         CHECK_OK(ra_host_set_policy(real, on));
+        ra_rect rects[RA_MAX_REDACTIONS + 1];
+        memset(rects, 0, sizeof rects);
+        for (size_t i = 0; i <= RA_MAX_REDACTIONS; i++) {
+            rects[i].width = rects[i].height = 8;
+        }
+        EXPECT(ra_host_set_redactions(real, NULL, 2), RA_RESULT_NULL_POINTER);
+        EXPECT(ra_host_set_redactions(real, rects, RA_MAX_REDACTIONS + 1),
+               RA_RESULT_INVALID_ARGUMENT);
+        EXPECT(ra_host_set_redactions(real, rects, SIZE_MAX), RA_RESULT_INVALID_ARGUMENT);
+        rects[1].height = 0;
+        EXPECT(ra_host_set_redactions(real, rects, 2), RA_RESULT_INVALID_ARGUMENT);
+        CHECK_OK(ra_host_set_redactions(real, rects, 1));
+        CHECK_OK(ra_host_set_redactions(real, NULL, 0));
         /* No code, no session, no clipboard in the default policy. */
         EXPECT(ra_host_get_code_info(real, NULL), RA_RESULT_NULL_POINTER);
         EXPECT(ra_host_get_code_info(real, &info), RA_RESULT_INVALID_STATE);

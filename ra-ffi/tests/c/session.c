@@ -408,6 +408,41 @@ int main(void) {
     CHECK(wait_helper(helper, RA_HELPER_EVENT_FRAME, &d, &hevent));
     ra_helper_event_free(hevent);
 
+    /* A redaction mask: the helper is told where it is, and the pixels
+     * there come out black while the rest keeps its colour. */
+    ra_rect secret = {80, 60, 96, 64};
+    CHECK_OK(ra_host_set_redactions(host, &secret, 1));
+    CHECK(wait_helper(helper, RA_HELPER_EVENT_REDACTIONS, &d, &hevent));
+    if (hevent) {
+        CHECK(d.redactions_len == 1 && d.redactions != NULL);
+        if (d.redactions_len == 1 && d.redactions) {
+            CHECK(d.redactions[0].x == 80 && d.redactions[0].y == 60);
+            CHECK(d.redactions[0].width == 96 && d.redactions[0].height == 64);
+        }
+        ra_helper_event_free(hevent);
+    }
+    int masked = 0;
+    for (int i = 0; i < 60 && !masked; i++) {
+        if (!wait_helper(helper, RA_HELPER_EVENT_FRAME, &d, &hevent)) {
+            break;
+        }
+        const uint8_t *inside = d.frame.data + (size_t)92 * d.frame.stride + 128 * 4;
+        const uint8_t *outside = d.frame.data + (size_t)10 * d.frame.stride + 10 * 4;
+        masked = inside[0] < 24 && inside[1] < 24 && inside[2] < 24 &&
+                 close_to(outside[0], COLOUR[0]) && close_to(outside[2], COLOUR[2]);
+        ra_helper_event_free(hevent);
+    }
+    CHECK(masked);
+    ra_rect empty = {0, 0, 0, 5};
+    CHECK_RESULT(ra_host_set_redactions(host, &empty, 1), RA_RESULT_INVALID_ARGUMENT);
+    CHECK_RESULT(ra_host_set_redactions(host, NULL, 1), RA_RESULT_NULL_POINTER);
+    CHECK_OK(ra_host_set_redactions(host, NULL, 0));
+    CHECK(wait_helper(helper, RA_HELPER_EVENT_REDACTIONS, &d, &hevent));
+    if (hevent) {
+        CHECK(d.redactions_len == 0 && d.redactions == NULL);
+        ra_helper_event_free(hevent);
+    }
+
     /* Control: asked and denied, asked again, granted, used. */
     uint32_t state = 99;
     CHECK_OK(ra_helper_get_control_state(helper, &state));

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "ra.h"
 #include "ra/backends.hpp"
@@ -129,6 +130,12 @@ public:
     void set_policy(const Policy& policy) { check(ra_host_set_policy(live(), policy.get())); }
     /// Turns clipboard sharing on or off (the policy must allow it).
     void set_clipboard_sharing(bool enabled) { check(ra_host_set_clipboard_sharing(live(), enabled ? 1 : 0)); }
+    /// Masks these desktop rectangles besides the policy's `redact` (empty:
+    /// unmask them): painted black before encoding, pointer input inside
+    /// dropped, the helper told (RA_HELPER_EVENT_REDACTIONS).
+    void set_redactions(const std::vector<ra_rect>& rects) {
+        check(ra_host_set_redactions(live(), rects.empty() ? nullptr : rects.data(), rects.size()));
+    }
     /// Sends the host's clipboard text to the helper.
     void send_clipboard(const std::string& text) { check(ra_host_send_clipboard(live(), text.c_str())); }
     /// The C handle.

@@ -224,6 +224,8 @@ class HelperEventData(Sized):
         ("scopes", c_uint32),
         ("expires_in_ms", c_uint64),
         ("countersigned", c_uint8),
+        ("redactions", POINTER(Rect)),
+        ("redactions_len", c_size_t),
     ]
 
 
@@ -427,6 +429,7 @@ for _name, _restype, _args in [
     ("ra_host_close_invitation", ra_result, [P]),
     ("ra_host_set_policy", ra_result, [P, P]),
     ("ra_host_set_clipboard_sharing", ra_result, [P, c_uint8]),
+    ("ra_host_set_redactions", ra_result, [P, POINTER(Rect), c_size_t]),
     ("ra_host_send_clipboard", ra_result, [P, c_char_p]),
     ("ra_host_easy_connect", ra_result, [P, P, P, PP]),
     ("ra_host_join", ra_result, [P, c_char_p, P, P, PP]),

@@ -67,6 +67,7 @@ class HelperEventKind(IntEnum):
     CLIPBOARD = 14
     RECEIPT = 15
     RECEIPT_REFUSED = 16
+    REDACTIONS = 17
 
 
 class Path(IntEnum):
@@ -280,6 +281,9 @@ class HelperEvent:
     """How long the grant lasts, in seconds (``CONTROL_GRANTED``), or None."""
     countersigned: bool = False
     """The receipt in :attr:`text` is countersigned by this helper (``RECEIPT``)."""
+    redactions: List[Tuple[int, int, int, int]] = field(default_factory=list)
+    """The parts of the picture the host masks, ``(x, y, width, height)`` in
+    picture pixels (``REDACTIONS``; empty once nothing is masked)."""
 
 
 def _helper_event(pointer: ctypes.c_void_p) -> HelperEvent:
@@ -302,4 +306,6 @@ def _helper_event(pointer: ctypes.c_void_p) -> HelperEvent:
                        d.grant, displays, d.selected_display, frame, _text(d.description),
                        bool(d.enabled), cursor, d.encoded_bytes, d.scopes,
                        d.expires_in_ms / 1000 if d.expires_in_ms else None,
-                       bool(d.countersigned))
+                       bool(d.countersigned),
+                       [(r.x, r.y, r.width, r.height)
+                        for r in (d.redactions[i] for i in range(d.redactions_len))])

@@ -331,6 +331,15 @@ class Host(_Handle):
         with ``allow_clipboard``."""
         _check(n.lib.ra_host_set_clipboard_sharing(self._p, int(enabled)))
 
+    def set_redactions(self, rects: Sequence[Tuple[int, int, int, int]]) -> None:
+        """Masks these desktop rectangles ``(x, y, width, height)`` besides the
+        policy's ``redact`` (an empty list unmasks them): painted black before
+        encoding, pointer input inside them dropped, the helper told
+        (``HelperEventKind.REDACTIONS``). ``Result.INVALID_ARGUMENT`` for an
+        empty rectangle or too many."""
+        array = (n.Rect * max(1, len(rects)))(*[n.Rect(x, y, w, h) for x, y, w, h in rects])
+        _check(n.lib.ra_host_set_redactions(self._p, array if rects else None, len(rects)))
+
     def send_clipboard(self, text: str) -> None:
         """Sends the host's clipboard text to the helper (sharing must be on)."""
         _check(n.lib.ra_host_send_clipboard(self._p, text.encode()))

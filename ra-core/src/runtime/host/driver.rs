@@ -256,6 +256,7 @@ impl HostDriver {
             MediaCommand::Stop { .. } => PipelineCommand::Stop,
             MediaCommand::Keyframe { .. } => PipelineCommand::Keyframe,
             MediaCommand::SelectDisplay { display, .. } => PipelineCommand::SelectDisplay(display),
+            MediaCommand::RedactionsChanged => PipelineCommand::Redact(self.core.redactions()),
         };
         self.pipeline.command(command);
     }

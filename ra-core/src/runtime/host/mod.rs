@@ -456,6 +456,19 @@ impl HostHandle {
             .await
     }
 
+    /// Masks these desktop rectangles besides the policy's `redact` (an
+    /// empty list unmasks them): from the next picture on they are black,
+    /// the helper is told, and pointer input inside them is dropped.
+    ///
+    /// # Errors
+    /// [`SessionError::Command`] with [`CommandError::InvalidArgument`] for
+    /// an empty rectangle or too many.
+    pub async fn set_redactions(&self, rects: Vec<crate::media::Rect>) -> Result<(), SessionError> {
+        self.controller
+            .send(HostCommand::SetRedactions(rects))
+            .await
+    }
+
     /// The local user is using the mouse or keyboard: ignore the helper's
     /// input for `duration` and release what it holds ("local user wins").
     ///

@@ -130,6 +130,13 @@ pub enum HelperEvent {
         /// The one being captured.
         selected: DisplayId,
     },
+    /// The parts of the picture the host masks (painted black before they
+    /// left the host), in picture pixels: draw them as masked. Empty once
+    /// nothing is masked.
+    Redactions {
+        /// The masked rectangles.
+        areas: Vec<Rect>,
+    },
     /// The host's pointer moved or changed shape; draw it over the picture.
     Cursor(CursorUpdate),
     /// The host turned clipboard sharing on or off.
@@ -766,6 +773,15 @@ impl HelperConnection {
                     displays,
                     selected: DisplayId(list.selected),
                 });
+            }
+            Some(Message::Redactions(mask)) => {
+                let areas = mask
+                    .areas
+                    .iter()
+                    .take(crate::redact::MAX_REDACTIONS)
+                    .map(|r| Rect::new(r.x, r.y, r.width, r.height))
+                    .collect();
+                self.events.push_back(HelperEvent::Redactions { areas });
             }
             Some(Message::Receipt(receipt)) => self.handle_receipt(&receipt.text),
             Some(Message::Bye(bye)) => self.finish(end_reason_from_wire(bye.reason), false),

@@ -91,6 +91,9 @@ impl HostEndpoint {
             },
             HostEvent::Paused { .. } => AuditEvent::Paused,
             HostEvent::Resumed { .. } => AuditEvent::Resumed,
+            HostEvent::RedactionsChanged { areas } => AuditEvent::Redactions {
+                areas: areas.clone(),
+            },
             HostEvent::DisplaySelected { display, .. } => AuditEvent::DisplaySelected {
                 display: display.0,
                 allowed: true,

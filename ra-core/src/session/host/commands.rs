@@ -61,6 +61,9 @@ pub enum HostCommand {
     /// For an application that watches the desk itself; with a local input
     /// watcher among the host's backends this happens by itself.
     LocalInputSeen(Duration),
+    /// Mask these desktop rectangles, besides the policy's
+    /// ([`HostEndpoint::set_redactions`]).
+    SetRedactions(Vec<crate::media::Rect>),
 }
 
 impl HostEndpoint {
@@ -99,6 +102,7 @@ impl HostEndpoint {
                 self.suspend_remote_input(now, duration);
                 Ok(())
             }
+            HostCommand::SetRedactions(rects) => self.set_redactions(now, rects),
         }
     }
 }

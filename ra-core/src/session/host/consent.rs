@@ -273,6 +273,7 @@ impl HostEndpoint {
         self.policy = policy;
         self.told_no_allowed_display = false;
         self.follow_display_policy(now, true);
+        self.update_redactions(now);
         if !self.policy.allow_assistance {
             if let Some(conn) = self.active {
                 self.end_connection(now, conn, EndReason::Policy, true);

@@ -117,6 +117,11 @@ impl HostEndpoint {
                 selected: selected.0,
             }),
         );
+        // Where the mask lies in this display's picture (nothing to say
+        // while nothing is masked).
+        if !self.redactions.is_empty() {
+            self.send_redactions(conn);
+        }
         Ok(())
     }
 
@@ -124,7 +129,16 @@ impl HostEndpoint {
     /// captured area's (see [`HostEndpoint::handle_displays`]): positions in
     /// the picture are scaled onto the area.
     pub fn set_picture_size(&mut self, width: u32, height: u32) {
+        let changed = self.picture_size != Some((width, height));
         self.picture_size = Some((width, height));
+        // The mask's place in the picture moves with its size.
+        if changed
+            && !self.redactions.is_empty()
+            && let Some(conn) = self.streaming
+            && !self.video_held
+        {
+            self.send_redactions(conn);
+        }
     }
 
     /// The screen could not be captured (the video waits for the helper's
@@ -154,7 +168,18 @@ impl HostEndpoint {
         if !self.video_allowed(conn) || (self.streaming == Some(conn) && self.video_held) {
             return Err(CommandError::NoSession);
         }
-        self.send(conn, Message::Cursor(cursor_to_wire(update)));
+        let mut wire = cursor_to_wire(update);
+        // Over the redaction mask the pointer is not shown: where it is
+        // there says what the person at the desk is doing.
+        if let Some(area) = self.capture_area
+            && self.redacted(
+                area.x.saturating_add(update.x),
+                area.y.saturating_add(update.y),
+            )
+        {
+            wire.visible = false;
+        }
+        self.send(conn, Message::Cursor(wire));
         Ok(())
     }
 }

@@ -184,6 +184,12 @@ pub enum HostEvent {
         /// What went wrong.
         message: String,
     },
+    /// The redaction mask changed (the policy's and the application's
+    /// rectangles, desktop coordinates): from the next picture on.
+    RedactionsChanged {
+        /// Every masked rectangle.
+        areas: Vec<crate::media::Rect>,
+    },
     /// The helper switched to `display` (one the policy allows).
     DisplaySelected {
         /// The connection.
@@ -257,4 +263,7 @@ pub enum MediaCommand {
         /// The display.
         display: DisplayId,
     },
+    /// The redaction mask changed: give the capture path
+    /// [`super::HostEndpoint::redactions`].
+    RedactionsChanged,
 }

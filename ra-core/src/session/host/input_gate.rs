@@ -121,6 +121,16 @@ impl HostEndpoint {
             }
             let event = match event {
                 InputEvent::PointerMove { x, y } => self.map_to_desktop(x, y),
+                // A press where the pointer is (or was meant to go) masked
+                // never lands: the helper cannot see what it would click.
+                // Releases pass, so nothing stays held.
+                InputEvent::Button { pressed: true, .. } | InputEvent::Wheel { .. }
+                    if self.pointer_masked
+                        || self.pointer_at.is_some_and(|(x, y)| self.redacted(x, y)) =>
+                {
+                    self.input_dropped += 1;
+                    continue;
+                }
                 // Relative moves are kept inside the shared display too:
                 // added up by the injector, they would otherwise reach
                 // displays the helper cannot see.
@@ -143,6 +153,14 @@ impl HostEndpoint {
                 }
             };
             if let InputEvent::PointerMove { x, y } = event {
+                // Moves into the mask are dropped too (hovering can open
+                // menus and tooltips); until the helper's pointer leaves
+                // it, its presses are dropped above.
+                self.pointer_masked = self.redacted(x, y);
+                if self.pointer_masked {
+                    self.input_dropped += 1;
+                    continue;
+                }
                 self.pointer_at = Some((x, y));
             }
             self.injections.push_back(Injection::Inject(event));
@@ -207,8 +225,14 @@ impl HostEndpoint {
     /// the desktop that ends inside the captured area: scaled as positions
     /// are, from where the pointer is, and cut short at the area's edge.
     /// `None` (dropped) while the host does not know where the pointer or
-    /// the area is: a move from an unknown place could end anywhere.
+    /// the area is (a move from an unknown place could end anywhere), and
+    /// for a move into or within the redaction mask.
     fn move_within_area(&mut self, dx: i32, dy: i32) -> Option<InputEvent> {
+        // Relative to a place in the mask the helper's pointer never got
+        // to: only a move to a position takes it out.
+        if self.pointer_masked {
+            return None;
+        }
         let area = self.capture_area.filter(|a| !a.is_empty())?;
         let (x, y) = self.pointer_at?;
         let (picture_width, picture_height) = self
@@ -230,6 +254,10 @@ impl HostEndpoint {
             area.y,
             area.height,
         );
+        self.pointer_masked = self.redacted(to_x, to_y);
+        if self.pointer_masked {
+            return None;
+        }
         self.pointer_at = Some((to_x, to_y));
         Some(InputEvent::PointerMoveRelative {
             dx: to_x.saturating_sub(x),

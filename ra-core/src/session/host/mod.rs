@@ -23,6 +23,7 @@ mod handshake;
 mod input_gate;
 mod live;
 mod receipt;
+mod redaction;
 mod shared_displays;
 mod verify;
 
@@ -36,9 +37,9 @@ pub use verify::{HelperVerification, UNVERIFIED_HELPER_WARNING};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
-use zeroize::Zeroizing;
 
 use prost::Message as _;
+use zeroize::Zeroizing;
 
 use super::auth::{ChannelBinding, HostPake};
 use super::framing::FrameDecoder;
@@ -228,6 +229,9 @@ pub struct HostEndpoint {
     /// (the last position injected, or the capturer's last report): where
     /// relative moves start from.
     pointer_at: Option<(i32, i32)>,
+    /// The helper's last pointer move was into the redaction mask (and
+    /// dropped): its presses are dropped until it moves out.
+    pointer_masked: bool,
     /// Remote input is ignored until then (the local user is busy).
     input_suspended_until: Option<Instant>,
     /// What the helper last asked to do with control.
@@ -253,6 +257,10 @@ pub struct HostEndpoint {
     video_held: bool,
     /// Whether the application was told that no allowed display exists.
     told_no_allowed_display: bool,
+    /// The rectangles the application masks at run time.
+    runtime_redactions: Vec<Rect>,
+    /// The whole mask: the policy's rectangles, then the application's.
+    redactions: Vec<Rect>,
     /// The connection the video goes to.
     streaming: Option<ConnectionId>,
     local_user_wins: Duration,
@@ -299,6 +307,7 @@ impl HostEndpoint {
             capture_area: None,
             picture_size: None,
             pointer_at: None,
+            pointer_masked: false,
             input_suspended_until: None,
             asked_scopes: ControlScopes::ALL,
             grant_terms: None,
@@ -315,6 +324,8 @@ impl HostEndpoint {
             selected_display: DisplayId(0),
             video_held: false,
             told_no_allowed_display: false,
+            runtime_redactions: Vec::new(),
+            redactions: Vec::new(),
             streaming: None,
             local_user_wins: config.local_user_wins,
             clipboard_started: false,
@@ -340,6 +351,8 @@ impl HostEndpoint {
         if let Some(reason) = config.desk_limitation {
             endpoint.emit(HostEvent::DeskLimited { reason });
         }
+        // The policy's mask, before any picture is captured.
+        endpoint.update_redactions(now);
         if !endpoint.policy.allow_assistance {
             endpoint.close_invitation_for(now, InvitationCloseReason::Policy);
         }
