@@ -2915,6 +2915,24 @@ ra_result ra_host_free(struct ra_host *host);
 ra_result ra_host_set_redactions(const struct ra_host *host, const struct ra_rect *rects, size_t count);
 
 /**
+ * Masks the windows whose class (X11 `WM_CLASS`, class or instance name,
+ * compared without case) is one of the `count` NUL-terminated strings at
+ * `classes`, wherever they are, besides the policy's `redact_windows`;
+ * replaces the classes set before (`count` 0: none). Before every picture
+ * the capture path finds them and paints them black; input over them is
+ * dropped and the helper is told, as for `ra_host_set_redactions`. Needs
+ * the real X11 screen (`ra_host_backends_use_screen_capturer`): with
+ * another capturer no picture is sent while a class is set
+ * (`RA_HOST_EVENT_BACKEND_ERROR`). `RA_RESULT_INVALID_ARGUMENT` for an
+ * empty or too long class or too many.
+ *
+ * # Safety
+ * `host` is NULL or a live handle; `classes` is NULL or readable for
+ * `count` pointers, each NULL or NUL-terminated.
+ */
+ra_result ra_host_set_redacted_windows(const struct ra_host *host, const char *const *classes, size_t count);
+
+/**
  * Connects to the host of `invitation`, authenticates with `password` (as
  * the host told it; case, dashes and spaces do not matter) and waits until
  * the host user lets the helper in; then writes the session to `out`. The

@@ -67,6 +67,46 @@ fn the_panic_key_takes_control_back() {
 }
 
 #[test]
+fn a_window_masked_by_class_follows_it_to_the_helper() {
+    let xvfb = Xvfb::start(640, 480).expect("Xvfb");
+    let display = xvfb.display();
+    let client = XClient::connect(&display).expect("X client");
+    let window = client
+        .create_window(
+            ra_core::media::Rect::new(50, 60, 120, 80),
+            0xff_00_ff,
+            "ra-secret",
+        )
+        .expect("a window");
+    let mut host = Host::start(&[
+        "--capture",
+        "screen",
+        "--display",
+        &display,
+        "--approve",
+        "yes",
+        "--redact-window",
+        "RA-SECRET",
+    ]);
+    let masked = host.proc.expect("redactions");
+    assert_eq!(masked["windows"], serde_json::json!(["RA-SECRET"]));
+    let (token, password) = (host.token(), host.password());
+    let mut helper = start_helper(&["--token", &token, "--password", &password]);
+    let at = |x, y| serde_json::json!([{"x": x, "y": y, "width": 120, "height": 80}]);
+    helper.expect_where("redactions", |e| e["areas"] == at(50, 60));
+    // The window moves: the helper is told where the mask went.
+    client.move_window(window, 300, 200).expect("move");
+    helper.expect_where("redactions", |e| e["areas"] == at(300, 200));
+    // Stop masking it: the mask is gone.
+    host.proc.send("redact-window none");
+    host.proc
+        .expect_where("redactions", |e| e["windows"] == serde_json::json!([]));
+    host.proc.send("end");
+    assert_eq!(helper.finish().code(), 0);
+    assert_eq!(host.proc.finish().code(), 0);
+}
+
+#[test]
 fn the_clipboard_is_shared_only_when_the_policy_and_the_host_allow_it() {
     let dir = tempfile::tempdir().expect("temp dir");
     let policy = dir.path().join("policy.toml");

@@ -147,6 +147,7 @@ mod client {
     use x11rb::protocol::xproto::{self, ConnectionExt as _, ImageFormat};
     use x11rb::protocol::xtest::ConnectionExt as _;
     use x11rb::rust_connection::RustConnection;
+    use x11rb::wrapper::ConnectionExt as _;
 
     use super::XClient;
     use ra_core::media::Rect;
@@ -210,6 +211,54 @@ mod client {
             };
             self.conn
                 .poly_fill_rectangle(self.root, self.gc, &[rectangle])?;
+            self.sync()
+        }
+
+        /// Maps a top-level window over `area`, filled with `0xRRGGBB`,
+        /// whose `WM_CLASS` is `class` (instance and class); its id.
+        ///
+        /// # Errors
+        /// When the connection broke or `area` does not fit the protocol.
+        pub fn create_window(&self, area: Rect, rgb: u32, class: &str) -> XResult<u32> {
+            let window = self.conn.generate_id()?;
+            self.conn.create_window(
+                x11rb::COPY_DEPTH_FROM_PARENT,
+                window,
+                self.root,
+                i16::try_from(area.x)?,
+                i16::try_from(area.y)?,
+                u16::try_from(area.width)?,
+                u16::try_from(area.height)?,
+                0,
+                xproto::WindowClass::INPUT_OUTPUT,
+                x11rb::COPY_FROM_PARENT,
+                &xproto::CreateWindowAux::new()
+                    .background_pixel(rgb)
+                    .override_redirect(1),
+            )?;
+            let mut value = class.as_bytes().to_vec();
+            value.push(0);
+            value.extend_from_slice(class.as_bytes());
+            value.push(0);
+            self.conn.change_property8(
+                xproto::PropMode::REPLACE,
+                window,
+                xproto::AtomEnum::WM_CLASS,
+                xproto::AtomEnum::STRING,
+                &value,
+            )?;
+            self.conn.map_window(window)?;
+            self.sync()?;
+            Ok(window)
+        }
+
+        /// Moves `window` so that its top-left corner is at (`x`, `y`).
+        ///
+        /// # Errors
+        /// When the connection broke.
+        pub fn move_window(&self, window: u32, x: i32, y: i32) -> XResult<()> {
+            self.conn
+                .configure_window(window, &xproto::ConfigureWindowAux::new().x(x).y(y))?;
             self.sync()
         }
 

@@ -274,6 +274,19 @@ pub enum CodecError {
     Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
+/// Finds where the windows the host masks are, by their class (X11's
+/// `WM_CLASS`), so that the redaction mask follows them as they move. The
+/// capture path asks before every picture.
+pub trait WindowLocator: Send {
+    /// The desktop rectangles of the shown windows whose class (or
+    /// instance name) is one of `classes`, compared without case.
+    ///
+    /// # Errors
+    /// [`CaptureError::SourceLost`] when the display is gone; the picture is
+    /// then not sent (a mask that cannot be found is never assumed empty).
+    fn locate(&mut self, classes: &[String]) -> Result<Vec<Rect>, CaptureError>;
+}
+
 /// A source of screen pictures (X11, xcap, synthetic, or one written in C).
 pub trait Capturer: Send {
     /// The displays this capturer can capture.

@@ -116,6 +116,12 @@ pub struct Policy {
     /// helper told where they are. Default: none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub redact: Vec<Rect>,
+    /// Windows that never leave the machine, by class (X11 `WM_CLASS`,
+    /// class or instance name, without case: `["KeePassXC"]`): the mask
+    /// follows them as they move. Needs a screen that can find windows (X11).
+    /// Default: none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub redact_windows: Vec<String>,
 }
 
 impl Default for Policy {
@@ -132,6 +138,7 @@ impl Default for Policy {
             max_control_duration: None,
             allowed_displays: None,
             redact: Vec::new(),
+            redact_windows: Vec::new(),
         }
     }
 }
@@ -236,6 +243,9 @@ impl Policy {
                 self.redact.len(),
                 crate::redact::MAX_REDACTIONS
             )));
+        }
+        if let Err(e) = crate::redact::check_window_classes(&self.redact_windows) {
+            return Err(PolicyError::Invalid(format!("redact_windows: {e}")));
         }
         if self.allowed_displays.as_ref().is_some_and(Vec::is_empty) {
             return Err(PolicyError::Invalid(
@@ -371,6 +381,7 @@ mod tests {
             max_control_duration: Some(Duration::from_secs(600)),
             allowed_displays: Some(vec![0, 3]),
             redact: vec![Rect::new(-10, 20, 300, 40)],
+            redact_windows: vec!["KeePassXC".into()],
         };
         assert_eq!(
             Policy::from_toml_str(&p.to_toml_string().unwrap()).unwrap(),

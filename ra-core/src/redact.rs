@@ -11,6 +11,33 @@ use crate::media::Rect;
 /// The most rectangles a mask holds (policy and run time together).
 pub const MAX_REDACTIONS: usize = 64;
 
+/// The most window classes a mask follows (policy and run time together).
+pub const MAX_REDACTED_WINDOWS: usize = 16;
+
+/// The longest window class, in characters.
+pub const MAX_WINDOW_CLASS_CHARS: usize = 128;
+
+/// Checks a list of window classes: at most [`MAX_REDACTED_WINDOWS`], each
+/// 1 to [`MAX_WINDOW_CLASS_CHARS`] characters without control characters.
+///
+/// # Errors
+/// What is wrong, in words.
+pub fn check_window_classes(classes: &[String]) -> Result<(), &'static str> {
+    if classes.len() > MAX_REDACTED_WINDOWS {
+        return Err("too many window classes");
+    }
+    for class in classes {
+        let chars = class.chars().count();
+        if chars == 0 || chars > MAX_WINDOW_CLASS_CHARS {
+            return Err("a window class is empty or too long");
+        }
+        if class.chars().any(crate::text::is_unsafe_char) {
+            return Err("a window class contains a control character");
+        }
+    }
+    Ok(())
+}
+
 /// What masked pixels become: opaque black (BGRA).
 pub const MASK_PIXEL: [u8; 4] = [0, 0, 0, 0xFF];
 

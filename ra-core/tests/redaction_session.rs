@@ -69,7 +69,8 @@ fn the_mask_goes_to_the_capture_path_the_helper_and_the_audit_log() {
     // pixels start at 1920).
     assert_eq!(mask_told(&w, h), vec![vec![Rect::new(80, 100, 300, 200)]]);
     assert!(w.audit.contains(&AuditEvent::Redactions {
-        areas: vec![SECRET]
+        areas: vec![SECRET],
+        windows: Vec::new(),
     }));
 
     // The application adds one at run time: all of it is told again.
@@ -86,7 +87,8 @@ fn the_mask_goes_to_the_capture_path_the_helper_and_the_audit_log() {
     );
     assert!(w.host_saw(|e| *e
         == HostEvent::RedactionsChanged {
-            areas: vec![SECRET, extra]
+            areas: vec![SECRET, extra],
+            windows: Vec::new(),
         }));
     assert_eq!(
         w.media

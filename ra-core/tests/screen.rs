@@ -8,13 +8,14 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use ra_capture::x11::X11Capturer;
+use ra_capture::x11::{X11Capturer, X11WindowLocator};
 use ra_capture::xvfb::{XClient, Xvfb};
 use ra_codec::{EncoderSettings, OpenH264Decoder, OpenH264Encoder, psnr_bgra};
 use ra_core::input::{InputEvent, InputInjector, MouseButton};
 use ra_core::keys::KeyCode;
 use ra_core::media::{Capturer, DisplayId, Rect};
 use ra_core::password::Password;
+use ra_core::policy::Policy;
 use ra_core::runtime::{
     AcceptOptions, HelperSession, HelperSessionEvent, HostBackends, HostSession, InviteOptions,
     ReceivedFrame, accept, invite,
@@ -101,7 +102,11 @@ async fn share(
         display,
         ..InviteOptions::default()
     };
-    let mut host = invite(options, backends).await.unwrap();
+    join(invite(options, backends).await.unwrap()).await
+}
+
+/// A helper joins `host` over a counting proxy, approved.
+async fn join(mut host: HostSession) -> Session {
     let (proxy, stop, traffic) = ra_testkit::net::udp_proxy(host.local_addr()).await;
     std::mem::forget(stop);
     let mut invitation = host.invitation().clone();
@@ -699,4 +704,100 @@ async fn revoke_in_the_middle_of_a_drag_releases_the_button_and_the_key() {
         release < key_up,
         "released in reverse order of pressing: {events:?}"
     );
+}
+
+/// Pixels of the masked window's colour (magenta: the pattern has none).
+fn magenta_pixels(frame: &ReceivedFrame) -> usize {
+    let f = &frame.frame;
+    (0..f.height as usize)
+        .flat_map(|y| (0..f.width as usize).map(move |x| y * f.stride + x * 4))
+        .filter(|&p| f.data[p] > 200 && f.data[p + 1] < 50 && f.data[p + 2] > 200)
+        .count()
+}
+
+/// The screen as the helper must see it: `area` painted black.
+fn screen_without(client: &XClient, area: Rect) -> Vec<u8> {
+    let mut screen = client.pixels(Rect::new(0, 0, 640, 480)).unwrap();
+    ra_core::redact::blank(&mut screen, 640 * 4, 640, 480, &[area]);
+    screen
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_masked_window_never_reaches_the_helper_as_it_moves() {
+    let xvfb = Xvfb::start(640, 480).unwrap();
+    let client = XClient::connect(&xvfb.display()).unwrap();
+    paint_pattern(&client, 640, 480, 0);
+    let first = Rect::new(96, 80, 160, 120);
+    let window = client
+        .create_window(first, 0xff_00_ff, "ra-secret")
+        .unwrap();
+    let capturer = X11Capturer::connect(Some(&xvfb.display())).unwrap();
+    let mut backends = HostBackends::new(
+        Box::new(capturer),
+        Box::new(OpenH264Encoder::new(EncoderSettings::default())),
+        Box::new(NullInjector),
+    );
+    backends.window_locator = Some(Box::new(
+        X11WindowLocator::connect(Some(&xvfb.display())).unwrap(),
+    ));
+    let options = InviteOptions {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        // The class as the policy writes it: compared without case.
+        policy: Policy {
+            redact_windows: vec!["RA-Secret".into()],
+            ..Policy::default()
+        },
+        ..InviteOptions::default()
+    };
+    let mut session = join(invite(options, backends).await.unwrap()).await;
+
+    // Black where the window is, the screen elsewhere, and the helper told.
+    let mut told = false;
+    let mut last = None;
+    while !told || last.is_none() {
+        match session.event().await {
+            HelperSessionEvent::Frame(frame) => {
+                assert_eq!(magenta_pixels(&frame), 0, "the masked window shows");
+                last = Some(frame);
+            }
+            HelperSessionEvent::Session(HelperEvent::Redactions { areas }) => {
+                told = areas == vec![first];
+            }
+            _ => {}
+        }
+    }
+    let psnr = luma_psnr(&last.expect("a frame"), &screen_without(&client, first));
+    assert!(psnr >= 35.0, "outside the mask only {psnr:.1} dB");
+
+    // The window moves: the mask follows, and no picture on the way shows it.
+    let second = Rect::new(400, 300, 160, 120);
+    client.move_window(window, second.x, second.y).unwrap();
+    let mut told = false;
+    let last = loop {
+        match session.event().await {
+            HelperSessionEvent::Frame(frame) => {
+                assert_eq!(magenta_pixels(&frame), 0, "the moving window shows");
+                if told && luma_psnr(&frame, &screen_without(&client, second)) >= 35.0 {
+                    break frame;
+                }
+            }
+            HelperSessionEvent::Session(HelperEvent::Redactions { areas }) => {
+                told = areas == vec![second];
+            }
+            _ => {}
+        }
+    };
+    // Until the pictures stop (the screen is still): none shows it either.
+    let mut settled = last;
+    while let Ok(Some(event)) =
+        tokio::time::timeout(Duration::from_millis(500), session.helper.next_event()).await
+    {
+        if let HelperSessionEvent::Frame(frame) = event {
+            assert_eq!(magenta_pixels(&frame), 0, "the moved window shows");
+            settled = frame;
+        }
+    }
+    let psnr = luma_psnr(&settled, &screen_without(&client, second));
+    assert!(psnr >= 35.0, "after the move only {psnr:.1} dB");
+    println!("masked window: {psnr:.1} dB outside the mask after it moved");
 }

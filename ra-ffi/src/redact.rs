@@ -4,14 +4,17 @@
 //! Thread-safety: as the other `ra_host_` commands (any thread; not from the
 //! host's own event callback while it waits).
 
+use std::ffi::c_char;
+
 use ra_core::media::Rect;
-use ra_core::redact::MAX_REDACTIONS;
+use ra_core::redact::{MAX_REDACTED_WINDOWS, MAX_REDACTIONS};
 use ra_core::session::HostCommand;
 
 use crate::error::Error;
 use crate::host::ra_host;
 use crate::result::ra_result;
 use crate::role::command;
+use crate::strings::str_arg;
 use crate::types::ra_rect;
 
 /// The most rectangles a mask holds, the policy's and the application's
@@ -56,6 +59,53 @@ pub unsafe extern "C" fn ra_host_set_redactions(
                 slice.iter().map(|&r| Rect::from(r)).collect()
             };
             Ok(HostCommand::SetRedactions(rects))
+        })
+    }
+}
+
+/// Masks the windows whose class (X11 `WM_CLASS`, class or instance name,
+/// compared without case) is one of the `count` NUL-terminated strings at
+/// `classes`, wherever they are, besides the policy's `redact_windows`;
+/// replaces the classes set before (`count` 0: none). Before every picture
+/// the capture path finds them and paints them black; input over them is
+/// dropped and the helper is told, as for `ra_host_set_redactions`. Needs
+/// the real X11 screen (`ra_host_backends_use_screen_capturer`): with
+/// another capturer no picture is sent while a class is set
+/// (`RA_HOST_EVENT_BACKEND_ERROR`). `RA_RESULT_INVALID_ARGUMENT` for an
+/// empty or too long class or too many.
+///
+/// # Safety
+/// `host` is NULL or a live handle; `classes` is NULL or readable for
+/// `count` pointers, each NULL or NUL-terminated.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ra_host_set_redacted_windows(
+    host: *const ra_host,
+    classes: *const *const c_char,
+    count: usize,
+) -> ra_result {
+    // SAFETY: forwarded contract.
+    unsafe {
+        command(host, || {
+            if count == 0 {
+                return Ok(HostCommand::SetRedactedWindows(Vec::new()));
+            }
+            if classes.is_null() {
+                return Err(Error::null("classes"));
+            }
+            if count > MAX_REDACTED_WINDOWS {
+                return Err(Error::invalid(format!(
+                    "{count} window classes (at most {MAX_REDACTED_WINDOWS})"
+                )));
+            }
+            // SAFETY: non-NULL and readable for `count` (small) pointers by
+            // contract.
+            let pointers = std::slice::from_raw_parts(classes, count);
+            let classes = pointers
+                .iter()
+                // SAFETY: each NULL or NUL-terminated by contract.
+                .map(|&p| str_arg(p, "classes[i]").map(str::to_owned))
+                .collect::<crate::error::Result<Vec<String>>>()?;
+            Ok(HostCommand::SetRedactedWindows(classes))
         })
     }
 }

@@ -444,6 +444,8 @@ static void shared_displays() {
     CHECK(mask.data().redactions_len == 1 && mask.data().redactions[0].x == 10 &&
           mask.data().redactions[0].width == 40);
     expect_error([&] { host.set_redactions({{0, 0, 0, 1}}); }, RA_RESULT_INVALID_ARGUMENT);
+    expect_error([&] { host.set_redacted_windows({""}); }, RA_RESULT_INVALID_ARGUMENT);
+    host.set_redacted_windows({});
     helper->end();
 }
 

@@ -340,6 +340,7 @@ namespace Ra.Interop
         [DllImport(Lib)] public static extern uint ra_host_set_policy(HostHandle host, PolicyHandle policy);
         [DllImport(Lib)] public static extern uint ra_host_set_clipboard_sharing(HostHandle host, byte enabled);
         [DllImport(Lib)] public static extern uint ra_host_set_redactions(HostHandle host, RaRect[] rects, UIntPtr count);
+        [DllImport(Lib)] public static extern uint ra_host_set_redacted_windows(HostHandle host, IntPtr[] classes, UIntPtr count);
         [DllImport(Lib)] public static extern uint ra_host_send_clipboard(HostHandle host, byte[] text);
         [DllImport(Lib)] public static extern uint ra_host_easy_connect(BrokerOptionsHandle broker, IntPtr options, IntPtr backends, out HostHandle host);
         [DllImport(Lib)] public static extern uint ra_host_join(BrokerOptionsHandle broker, byte[] code, IntPtr options, IntPtr backends, out HostHandle host);

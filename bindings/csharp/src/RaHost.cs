@@ -262,6 +262,27 @@ namespace Ra
             for (int i = 0; i < native.Length; i++) native[i] = rects[i].ToNative();
             RaException.Check(N.ra_host_set_redactions(handle, native.Length == 0 ? null : native, new UIntPtr((uint)native.Length)));
         }
+        /// <summary>Masks the windows of these classes (X11 WM_CLASS, without case) wherever they
+        /// move, besides the policy's redact_windows (none: stop); needs the real X11 screen.
+        /// Result.InvalidArgument for an empty or too long class, or too many.</summary>
+        public void SetRedactedWindows(params string[] classes)
+        {
+            var handles = new System.Runtime.InteropServices.GCHandle[classes == null ? 0 : classes.Length];
+            var pointers = new IntPtr[handles.Length];
+            try
+            {
+                for (int i = 0; i < handles.Length; i++)
+                {
+                    handles[i] = System.Runtime.InteropServices.GCHandle.Alloc(Utf8.Z(classes[i] ?? ""), System.Runtime.InteropServices.GCHandleType.Pinned);
+                    pointers[i] = handles[i].AddrOfPinnedObject();
+                }
+                RaException.Check(N.ra_host_set_redacted_windows(handle, pointers.Length == 0 ? null : pointers, new UIntPtr((uint)pointers.Length)));
+            }
+            finally
+            {
+                foreach (var h in handles) if (h.IsAllocated) h.Free();
+            }
+        }
         /// <summary>Sends the host's clipboard text to the helper.</summary>
         public void SendClipboard(string text) => RaException.Check(N.ra_host_send_clipboard(handle, Utf8.Z(text)));
         /// <summary>Ends any session, closes the invitation, tells the helper and frees the host.</summary>

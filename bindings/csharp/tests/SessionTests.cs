@@ -159,6 +159,8 @@ static partial class SessionTests
                 var mask = WaitHelper(helperEvents, HelperEventKind.Redactions);
                 Assert.True(mask.Redactions.Length == 1 && mask.Redactions[0].X == 10 && mask.Redactions[0].Width == 40, "mask told");
                 Assert.True(Assert.Throws(() => host.SetRedactions(new Rect(0, 0, 0, 1))).Code == Result.InvalidArgument, "empty rect");
+                Assert.True(Assert.Throws(() => host.SetRedactedWindows("")).Code == Result.InvalidArgument, "empty class");
+                host.SetRedactedWindows();
                 host.SetRedactions();
                 Assert.True(WaitHelper(helperEvents, HelperEventKind.Redactions).Redactions.Length == 0, "unmasked");
                 // And back: input below is in the first display's coordinates.

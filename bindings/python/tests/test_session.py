@@ -367,6 +367,10 @@ def test_only_the_displays_the_policy_allows_are_shared():
             assert caught.value.code == ra.Result.INVALID_ARGUMENT
             host.set_redactions([])
             assert wait_for(helper_events, ra.HelperEventKind.REDACTIONS).redactions == []
+            with pytest.raises(ra.Error) as caught:
+                host.set_redacted_windows([""])
+            assert caught.value.code == ra.Result.INVALID_ARGUMENT
+            host.set_redacted_windows([])
 
 
 def test_a_scoped_time_boxed_grant_injects_only_its_scopes():

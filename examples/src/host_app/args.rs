@@ -103,6 +103,11 @@ pub struct HostArgs {
     /// stdin `redact …` replaces them.
     #[arg(long, value_name = "X,Y,W,H", value_parser = crate::parse_rect)]
     pub redact: Vec<ra_core::media::Rect>,
+    /// Never send the windows of this class (X11 WM_CLASS, without case;
+    /// may be given several times), wherever they move (with `--capture
+    /// screen` on X11). stdin `redact-window …` replaces them.
+    #[arg(long, value_name = "CLASS")]
+    pub redact_window: Vec<String>,
     /// The host policy (TOML): allow_assistance, allow_control, allow_clipboard, max_invitation_lifetime (also caps a code's), approval_timeout.
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,

@@ -133,10 +133,21 @@ pub(super) async fn handle_line(
                 return false;
             }
         },
+        "redact-window" => match rest.trim() {
+            "" => {
+                output.error("redact-window CLASS [CLASS …] or redact-window none");
+                return false;
+            }
+            "none" => host.set_redacted_windows(Vec::new()).await,
+            list => {
+                host.set_redacted_windows(list.split_whitespace().map(str::to_owned).collect())
+                    .await
+            }
+        },
         "quit" => return true,
         other => {
             output.error(&format!(
-                "unknown command {other:?}: y, n, grant [SCOPES] [DURATION], revoke, pause, resume, chat TEXT, clipboard on|off, copy TEXT, policy FILE, redact X,Y,W,H …|none, end, quit"
+                "unknown command {other:?}: y, n, grant [SCOPES] [DURATION], revoke, pause, resume, chat TEXT, clipboard on|off, copy TEXT, policy FILE, redact X,Y,W,H …|none, redact-window CLASS …|none, end, quit"
             ));
             return false;
         }

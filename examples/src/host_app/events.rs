@@ -240,18 +240,20 @@ fn report(output: Output, event: HostEvent) {
             json!({"panic_key": false, "local_user_wins": false, "reason": reason}),
             || format!("No panic key and no local-user-wins here: {reason}"),
         ),
-        HostEvent::RedactionsChanged { areas } => {
-            output.event("redactions", json!({ "areas": areas }), || {
-                if areas.is_empty() {
+        HostEvent::RedactionsChanged { areas, windows } => output.event(
+            "redactions",
+            json!({ "areas": areas, "windows": windows }),
+            || {
+                if areas.is_empty() && windows.is_empty() {
                     "Nothing on your screen is masked now.".to_owned()
                 } else {
                     format!(
-                        "{} part(s) of your screen are masked: never sent.",
+                        "Masked, never sent: {} part(s) of your screen and the windows {windows:?}.",
                         areas.len()
                     )
                 }
-            })
-        }
+            },
+        ),
         HostEvent::DisplaySelected { display, .. } => {
             output.event("display_selected", json!({ "display": display.0 }), || {
                 format!("The helper watches display {}.", display.0)

@@ -73,6 +73,12 @@ pub async fn serve(
         output.error(&format!("--redact: {e}"));
         return 2;
     }
+    if !args.redact_window.is_empty()
+        && let Err(e) = host.set_redacted_windows(args.redact_window.clone()).await
+    {
+        output.error(&format!("--redact-window: {e}"));
+        return 2;
+    }
     loop {
         tokio::select! {
             event = host.next_event() => {

@@ -2,7 +2,7 @@
 //! audit log, screen source, injector, and the desk (panic key, local
 //! activity, clipboard), which the library then runs.
 
-use ra_capture::x11::X11Capturer;
+use ra_capture::x11::{X11Capturer, X11WindowLocator};
 use ra_capture::{SyntheticCapturer, SyntheticConfig};
 use ra_codec::{EncoderSettings, OpenH264Encoder};
 use ra_core::audit::AuditLog;
@@ -57,6 +57,12 @@ impl HostSetup {
         let injector = open_injector(args, output, wayland.as_ref())?;
         let encoder = Box::new(OpenH264Encoder::new(EncoderSettings::default()));
         let mut backends = HostBackends::new(capturer, encoder, injector);
+        // On an X11 screen the redaction mask can follow windows by class.
+        if wayland.is_none() && matches!(args.capture, CaptureKind::Screen) {
+            backends.window_locator = X11WindowLocator::connect(args.display.as_deref())
+                .ok()
+                .map(|locator| Box::new(locator) as Box<dyn ra_core::media::WindowLocator>);
+        }
         backends.desk = if let Some(desktop) = &wayland {
             desktop.desk(args)
         } else {

@@ -17,6 +17,7 @@ mod grab;
 mod monitors;
 mod region;
 mod shm_segment;
+mod windows;
 
 use std::cell::RefCell;
 use std::time::{Duration, Instant};
@@ -35,6 +36,7 @@ use x11rb::protocol::xproto::{ImageOrder, Window};
 use x11rb::rust_connection::RustConnection;
 
 pub use error::X11Error;
+pub use windows::X11WindowLocator;
 
 use cursor::CursorTracker;
 use error::{failed, lost};

@@ -135,6 +135,9 @@ pub enum AuditEvent {
     Redactions {
         /// Every masked rectangle.
         areas: Vec<crate::media::Rect>,
+        /// The classes of the masked windows, wherever they are.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        windows: Vec<String>,
     },
     /// The helper asked to watch a display: switched to it when the policy
     /// allows it, refused otherwise.

@@ -15,7 +15,7 @@ use super::rate::{self, PathSample, Rate, RateController};
 use super::stats::StatsRecorder;
 use crate::media::{
     CaptureError, Capturer, CursorUpdate, DisplayId, DisplayInfo, EncodedFrame, Encoder, Frame,
-    Rect,
+    Rect, WindowLocator,
 };
 use crate::proto;
 use crate::redact;
@@ -53,9 +53,15 @@ pub(crate) enum PipelineCommand {
     Keyframe,
     /// Capture another display.
     SelectDisplay(DisplayId),
-    /// Paint these desktop rectangles black in every picture from now on
-    /// (the host's redaction mask; empty: none).
-    Redact(Vec<Rect>),
+    /// Paint these desktop rectangles, and the windows of these classes
+    /// wherever they are, black in every picture from now on (the host's
+    /// redaction mask; empty: none).
+    Redact {
+        /// Fixed rectangles.
+        rects: Vec<Rect>,
+        /// Window classes the mask follows.
+        windows: Vec<String>,
+    },
 }
 
 /// What the pipeline tells the session driver.
@@ -64,6 +70,8 @@ pub(crate) enum PipelineReport {
     Cursor(CursorUpdate),
     /// The size of the pictures captured (first frame, and when it changes).
     PictureSize { width: u32, height: u32 },
+    /// Where the masked windows are now (they moved, came or went).
+    RedactedWindows(Vec<Rect>),
     /// The displays, the one captured, and where it lies on the desktop
     /// (at start, after a selection, after a resolution change).
     Geometry {
@@ -121,6 +129,7 @@ impl VideoPipeline {
     pub(crate) fn spawn(
         capturer: Box<dyn Capturer>,
         encoder: Box<dyn Encoder>,
+        locator: Option<Box<dyn WindowLocator>>,
         initial_display: Option<DisplayId>,
         reports: mpsc::UnboundedSender<PipelineReport>,
         stats: StatsRecorder,
@@ -138,6 +147,9 @@ impl VideoPipeline {
                     selected: None,
                     area: Rect::default(),
                     redactions: Vec::new(),
+                    locator,
+                    window_classes: Vec::new(),
+                    window_rects: Vec::new(),
                     masked: Vec::new(),
                     sink: None,
                     stalled: None,
@@ -175,6 +187,12 @@ struct Pipeline {
     area: Rect,
     /// The redaction mask, in desktop coordinates.
     redactions: Vec<Rect>,
+    /// Finds the masked windows.
+    locator: Option<Box<dyn WindowLocator>>,
+    /// The classes of the windows the mask follows.
+    window_classes: Vec<String>,
+    /// Where those windows were at the last picture.
+    window_rects: Vec<Rect>,
     /// A copy of the picture with the mask painted in, reused.
     masked: Vec<u8>,
     sink: Option<mpsc::Sender<EncodedFrame>>,
@@ -252,14 +270,28 @@ impl Pipeline {
                     self.select(display);
                     self.request_keyframe();
                 }
-                PipelineCommand::Redact(rects) => {
+                PipelineCommand::Redact { rects, windows } => {
                     self.redactions = rects;
+                    self.window_classes = windows;
                     // What the old mask left visible (or the new one hides)
                     // is painted again at once, in a whole picture.
                     self.request_keyframe();
                 }
             }
         }
+    }
+
+    /// A picture could not be captured (or masked): told once, and the
+    /// video waits for the helper's next keyframe request or selection.
+    fn fail_capture(&mut self, e: CaptureError) {
+        tracing::warn!(
+            error = %e,
+            "capture failed; video stopped until the helper asks for a keyframe or a display"
+        );
+        if !std::mem::replace(&mut self.capture_failing, true) {
+            let _ = self.reports.send(PipelineReport::CaptureFailed(e));
+        }
+        self.stalled = self.sink.take();
     }
 
     fn select(&mut self, display: DisplayId) {
@@ -382,8 +414,40 @@ impl Pipeline {
                     self.bitrate = bitrate;
                     self.encoder.set_bitrate(bitrate);
                 }
+                // Where the masked windows are now; with where they were at
+                // the last picture, so that one moving between the two is
+                // covered either way.
+                let located = match (&mut self.locator, self.window_classes.is_empty()) {
+                    (_, true) => Ok(Vec::new()),
+                    (Some(locator), false) => locator.locate(&self.window_classes),
+                    (None, false) => Err(CaptureError::Backend(
+                        "masking windows needs a window locator (an X11 screen)".into(),
+                    )),
+                };
+                let windows = match located {
+                    Ok(windows) => windows,
+                    Err(e) => {
+                        // Not knowing where a masked window is, no picture goes out.
+                        drop(frame);
+                        self.fail_capture(e);
+                        return;
+                    }
+                };
+                let previous = std::mem::replace(&mut self.window_rects, windows.clone());
+                if previous != windows {
+                    let _ = self
+                        .reports
+                        .send(PipelineReport::RedactedWindows(windows.clone()));
+                }
+                let everything: Vec<Rect> = self
+                    .redactions
+                    .iter()
+                    .chain(&windows)
+                    .chain(&previous)
+                    .copied()
+                    .collect();
                 let started = Instant::now();
-                let mask = redact::to_picture(&self.redactions, self.area, size);
+                let mask = redact::to_picture(&everything, self.area, size);
                 let encoded = if mask.is_empty() {
                     self.encoder.encode(&frame, self.force_keyframe)
                 } else {
@@ -410,14 +474,7 @@ impl Pipeline {
             }
             Ok(None) => (None, false),
             Err(e) => {
-                tracing::warn!(
-                    error = %e,
-                    "capture failed; video stopped until the helper asks for a keyframe or a display"
-                );
-                if !std::mem::replace(&mut self.capture_failing, true) {
-                    let _ = self.reports.send(PipelineReport::CaptureFailed(e));
-                }
-                self.stalled = self.sink.take();
+                self.fail_capture(e);
                 return;
             }
         };

@@ -28,12 +28,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use ra_capture::x11::X11Capturer;
+use ra_capture::x11::{X11Capturer, X11WindowLocator};
 use ra_capture::{SyntheticCapturer, SyntheticConfig};
 use ra_codec::OpenH264Encoder;
 use ra_core::desk::HostDesk;
 use ra_core::input::InputInjector;
-use ra_core::media::{Capturer, Encoder};
+use ra_core::media::{Capturer, Encoder, WindowLocator};
 use ra_core::runtime::HostBackends;
 use ra_input::wayland::{WaylandInjector, wayland_desk};
 use ra_input::{EnigoInjector, LogInjector, NullInjector};
@@ -231,6 +231,11 @@ impl ra_host_backends {
         } else {
             None
         };
+        // The real X11 screen can find windows for the redaction mask.
+        let x11_screen = match &taken.capturer {
+            CapturerChoice::Screen(display) if desktop.is_none() => Some(display.clone()),
+            _ => None,
+        };
         let capturer: Box<dyn Capturer> = match taken.capturer {
             CapturerChoice::Synthetic(config) => Box::new(SyntheticCapturer::new(config)),
             CapturerChoice::Screen(None) if let Some(session) = &desktop => {
@@ -272,6 +277,11 @@ impl ra_host_backends {
         }
         let mut backends = HostBackends::new(capturer, encoder, injector);
         backends.desk = desk;
+        if let Some(display) = x11_screen {
+            backends.window_locator = X11WindowLocator::connect(display.as_deref())
+                .ok()
+                .map(|locator| Box::new(locator) as Box<dyn WindowLocator>);
+        }
         Ok(backends)
     }
 }

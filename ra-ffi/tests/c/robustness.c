@@ -563,6 +563,8 @@ static void test_host(void) {
     EXPECT(ra_host_set_policy(host, NULL), RA_RESULT_INVALID_HANDLE);
     EXPECT(ra_host_set_redactions(NULL, NULL, 0), RA_RESULT_NULL_POINTER);
     EXPECT(ra_host_set_redactions(host, NULL, 0), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_host_set_redacted_windows(NULL, NULL, 0), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_host_set_redacted_windows(host, NULL, 0), RA_RESULT_INVALID_HANDLE);
     ra_code_info info = {sizeof(ra_code_info), SENTINEL, 7, 7};
     EXPECT(ra_host_get_code_info(NULL, &info), RA_RESULT_NULL_POINTER);
     EXPECT(ra_host_get_code_info(host, &info), RA_RESULT_INVALID_HANDLE);
@@ -635,6 +637,15 @@ static void test_host(void) {
         EXPECT(ra_host_set_redactions(real, rects, 2), RA_RESULT_INVALID_ARGUMENT);
         CHECK_OK(ra_host_set_redactions(real, rects, 1));
         CHECK_OK(ra_host_set_redactions(real, NULL, 0));
+        const char *classes[] = {"KeePassXC", NULL, ""};
+        EXPECT(ra_host_set_redacted_windows(real, NULL, 1), RA_RESULT_NULL_POINTER);
+        EXPECT(ra_host_set_redacted_windows(real, classes, 2), RA_RESULT_NULL_POINTER);
+        EXPECT(ra_host_set_redacted_windows(real, classes + 2, 1), RA_RESULT_INVALID_ARGUMENT);
+        const char *bad[] = {bad_utf8};
+        EXPECT(ra_host_set_redacted_windows(real, bad, 1), RA_RESULT_INVALID_UTF8);
+        EXPECT(ra_host_set_redacted_windows(real, classes, SIZE_MAX), RA_RESULT_INVALID_ARGUMENT);
+        CHECK_OK(ra_host_set_redacted_windows(real, classes, 1));
+        CHECK_OK(ra_host_set_redacted_windows(real, NULL, 0));
         /* No code, no session, no clipboard in the default policy. */
         EXPECT(ra_host_get_code_info(real, NULL), RA_RESULT_NULL_POINTER);
         EXPECT(ra_host_get_code_info(real, &info), RA_RESULT_INVALID_STATE);

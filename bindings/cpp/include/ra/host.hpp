@@ -136,6 +136,14 @@ public:
     void set_redactions(const std::vector<ra_rect>& rects) {
         check(ra_host_set_redactions(live(), rects.empty() ? nullptr : rects.data(), rects.size()));
     }
+    /// Masks the windows of these classes (X11 WM_CLASS, without case)
+    /// wherever they move, besides the policy's `redact_windows` (empty:
+    /// none); needs the real X11 screen.
+    void set_redacted_windows(const std::vector<std::string>& classes) {
+        std::vector<const char*> pointers;
+        for (const auto& c : classes) pointers.push_back(c.c_str());
+        check(ra_host_set_redacted_windows(live(), pointers.empty() ? nullptr : pointers.data(), pointers.size()));
+    }
     /// Sends the host's clipboard text to the helper.
     void send_clipboard(const std::string& text) { check(ra_host_send_clipboard(live(), text.c_str())); }
     /// The C handle.

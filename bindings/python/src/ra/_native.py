@@ -430,6 +430,7 @@ for _name, _restype, _args in [
     ("ra_host_set_policy", ra_result, [P, P]),
     ("ra_host_set_clipboard_sharing", ra_result, [P, c_uint8]),
     ("ra_host_set_redactions", ra_result, [P, POINTER(Rect), c_size_t]),
+    ("ra_host_set_redacted_windows", ra_result, [P, POINTER(c_char_p), c_size_t]),
     ("ra_host_send_clipboard", ra_result, [P, c_char_p]),
     ("ra_host_easy_connect", ra_result, [P, P, P, PP]),
     ("ra_host_join", ra_result, [P, c_char_p, P, P, PP]),

@@ -340,6 +340,16 @@ class Host(_Handle):
         array = (n.Rect * max(1, len(rects)))(*[n.Rect(x, y, w, h) for x, y, w, h in rects])
         _check(n.lib.ra_host_set_redactions(self._p, array if rects else None, len(rects)))
 
+    def set_redacted_windows(self, classes: Sequence[str]) -> None:
+        """Masks the windows of these classes (X11 ``WM_CLASS``, without
+        case) wherever they move, besides the policy's ``redact_windows``
+        (an empty list: none); needs the real X11 screen.
+        ``Result.INVALID_ARGUMENT`` for an empty or too long class, or too
+        many."""
+        array = (ctypes.c_char_p * max(1, len(classes)))(*[c.encode() for c in classes])
+        _check(n.lib.ra_host_set_redacted_windows(self._p, array if classes else None,
+                                                  len(classes)))
+
     def send_clipboard(self, text: str) -> None:
         """Sends the host's clipboard text to the helper (sharing must be on)."""
         _check(n.lib.ra_host_send_clipboard(self._p, text.encode()))

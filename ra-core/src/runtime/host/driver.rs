@@ -155,6 +155,7 @@ impl HostDriver {
                 area,
             } => self.core.handle_displays(now, displays, selected, area),
             PipelineReport::CaptureFailed(error) => self.core.handle_capture_failure(now, &error),
+            PipelineReport::RedactedWindows(rects) => self.core.handle_redacted_windows(now, rects),
         }
     }
 
@@ -256,7 +257,10 @@ impl HostDriver {
             MediaCommand::Stop { .. } => PipelineCommand::Stop,
             MediaCommand::Keyframe { .. } => PipelineCommand::Keyframe,
             MediaCommand::SelectDisplay { display, .. } => PipelineCommand::SelectDisplay(display),
-            MediaCommand::RedactionsChanged => PipelineCommand::Redact(self.core.redactions()),
+            MediaCommand::RedactionsChanged => PipelineCommand::Redact {
+                rects: self.core.redactions(),
+                windows: self.core.redacted_windows(),
+            },
         };
         self.pipeline.command(command);
     }

@@ -82,6 +82,9 @@ pub struct HostBackends {
     pub injector: Box<dyn InputInjector>,
     /// The host's desk: panic key, local input, clipboard (each optional).
     pub desk: HostDesk,
+    /// Finds the windows the redaction mask follows (policy
+    /// `redact_windows`); without one, masking windows fails clearly.
+    pub window_locator: Option<Box<dyn crate::media::WindowLocator>>,
 }
 
 impl HostBackends {
@@ -96,6 +99,7 @@ impl HostBackends {
             encoder,
             injector,
             desk: HostDesk::default(),
+            window_locator: None,
         }
     }
 }
@@ -466,6 +470,19 @@ impl HostHandle {
     pub async fn set_redactions(&self, rects: Vec<crate::media::Rect>) -> Result<(), SessionError> {
         self.controller
             .send(HostCommand::SetRedactions(rects))
+            .await
+    }
+
+    /// Masks the windows of these classes (X11 `WM_CLASS`) wherever they
+    /// are, besides the policy's `redact_windows` (an empty list stops
+    /// following the application's).
+    ///
+    /// # Errors
+    /// [`SessionError::Command`] with [`CommandError::InvalidArgument`] for
+    /// an empty or too long class, or too many.
+    pub async fn set_redacted_windows(&self, classes: Vec<String>) -> Result<(), SessionError> {
+        self.controller
+            .send(HostCommand::SetRedactedWindows(classes))
             .await
     }
 

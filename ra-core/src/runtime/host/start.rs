@@ -126,6 +126,7 @@ pub(crate) fn prepare_host(
     let pipeline = VideoPipeline::spawn(
         backends.capturer,
         backends.encoder,
+        backends.window_locator,
         display,
         report_tx,
         stats.clone(),

@@ -91,8 +91,9 @@ impl HostEndpoint {
             },
             HostEvent::Paused { .. } => AuditEvent::Paused,
             HostEvent::Resumed { .. } => AuditEvent::Resumed,
-            HostEvent::RedactionsChanged { areas } => AuditEvent::Redactions {
+            HostEvent::RedactionsChanged { areas, windows } => AuditEvent::Redactions {
                 areas: areas.clone(),
+                windows: windows.clone(),
             },
             HostEvent::DisplaySelected { display, .. } => AuditEvent::DisplaySelected {
                 display: display.0,

@@ -64,6 +64,9 @@ pub enum HostCommand {
     /// Mask these desktop rectangles, besides the policy's
     /// ([`HostEndpoint::set_redactions`]).
     SetRedactions(Vec<crate::media::Rect>),
+    /// Mask the windows of these classes, besides the policy's
+    /// ([`HostEndpoint::set_redacted_windows`]).
+    SetRedactedWindows(Vec<String>),
 }
 
 impl HostEndpoint {
@@ -103,6 +106,7 @@ impl HostEndpoint {
                 Ok(())
             }
             HostCommand::SetRedactions(rects) => self.set_redactions(now, rects),
+            HostCommand::SetRedactedWindows(classes) => self.set_redacted_windows(now, classes),
         }
     }
 }

@@ -119,7 +119,7 @@ impl HostEndpoint {
         );
         // Where the mask lies in this display's picture (nothing to say
         // while nothing is masked).
-        if !self.redactions.is_empty() {
+        if self.anything_redacted() {
             self.send_redactions(conn);
         }
         Ok(())
@@ -133,7 +133,7 @@ impl HostEndpoint {
         self.picture_size = Some((width, height));
         // The mask's place in the picture moves with its size.
         if changed
-            && !self.redactions.is_empty()
+            && self.anything_redacted()
             && let Some(conn) = self.streaming
             && !self.video_held
         {

@@ -189,6 +189,8 @@ pub enum HostEvent {
     RedactionsChanged {
         /// Every masked rectangle.
         areas: Vec<crate::media::Rect>,
+        /// The classes of the masked windows, wherever they are.
+        windows: Vec<String>,
     },
     /// The helper switched to `display` (one the policy allows).
     DisplaySelected {
@@ -264,6 +266,7 @@ pub enum MediaCommand {
         display: DisplayId,
     },
     /// The redaction mask changed: give the capture path
-    /// [`super::HostEndpoint::redactions`].
+    /// [`super::HostEndpoint::redactions`] and
+    /// [`super::HostEndpoint::redacted_windows`].
     RedactionsChanged,
 }

@@ -259,8 +259,15 @@ pub struct HostEndpoint {
     told_no_allowed_display: bool,
     /// The rectangles the application masks at run time.
     runtime_redactions: Vec<Rect>,
-    /// The whole mask: the policy's rectangles, then the application's.
+    /// The fixed mask: the policy's rectangles, then the application's.
     redactions: Vec<Rect>,
+    /// The window classes the application masks at run time.
+    runtime_window_classes: Vec<String>,
+    /// The window classes the mask follows: the policy's, then the
+    /// application's.
+    window_classes: Vec<String>,
+    /// Where those windows are, as the capture path last found them.
+    window_rects: Vec<Rect>,
     /// The connection the video goes to.
     streaming: Option<ConnectionId>,
     local_user_wins: Duration,
@@ -326,6 +333,9 @@ impl HostEndpoint {
             told_no_allowed_display: false,
             runtime_redactions: Vec::new(),
             redactions: Vec::new(),
+            runtime_window_classes: Vec::new(),
+            window_classes: Vec::new(),
+            window_rects: Vec::new(),
             streaming: None,
             local_user_wins: config.local_user_wins,
             clipboard_started: false,
