@@ -1577,6 +1577,12 @@ typedef struct ra_session_stats {
      * paused, the local user busy, over the rate limit, invalid).
      */
     uint64_t input_events_held_back;
+    /**
+     * Host: control messages from the helper dropped over their rate
+     * limits (chat, pointer marks, keyframe requests, display selections,
+     * clipboard, control requests).
+     */
+    uint64_t messages_dropped;
 } ra_session_stats;
 
 /**

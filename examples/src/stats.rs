@@ -63,6 +63,7 @@ pub fn print_stats(output: Output, stats: &SessionStats) {
         "input_events_sent": stats.input_events_sent,
         "input_events_injected": stats.input_events_injected,
         "input_events_held_back": stats.input_events_held_back,
+        "messages_dropped": stats.messages_dropped,
     });
     output.event("stats", fields, || {
         let rtt = stats

@@ -69,6 +69,10 @@ pub struct SessionStats {
     /// Host: input events from the helper held back or dropped (no grant,
     /// paused, the local user busy, over the rate limit, invalid).
     pub input_events_held_back: u64,
+    /// Host: control messages from the helper dropped over their rate
+    /// limits (chat, pointer marks, keyframe requests, display selections,
+    /// clipboard texts, control requests).
+    pub messages_dropped: u64,
 }
 
 impl SessionStats {

@@ -65,6 +65,10 @@ pub struct ra_session_stats {
     /// Host: input events from the helper held back or dropped (no grant,
     /// paused, the local user busy, over the rate limit, invalid).
     pub input_events_held_back: u64,
+    /// Host: control messages from the helper dropped over their rate
+    /// limits (chat, pointer marks, keyframe requests, display selections,
+    /// clipboard, control requests).
+    pub messages_dropped: u64,
 }
 
 // SAFETY: repr(C), Copy, `struct_size: usize` first.
@@ -98,6 +102,7 @@ impl From<&SessionStats> for ra_session_stats {
             input_events_sent: stats.input_events_sent,
             input_events_injected: stats.input_events_injected,
             input_events_held_back: stats.input_events_held_back,
+            messages_dropped: stats.messages_dropped,
         }
     }
 }

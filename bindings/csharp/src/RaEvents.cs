@@ -538,6 +538,8 @@ namespace Ra
         public ulong InputEventsInjected { get; private set; }
         /// <summary>Host: input events held back or dropped.</summary>
         public ulong InputEventsHeldBack { get; private set; }
+        /// <summary>Host: the helper's control messages dropped over their rate limits.</summary>
+        public ulong MessagesDropped { get; private set; }
 
         static TimeSpan Us(ulong us) => TimeSpan.FromTicks((long)Math.Min(us, (ulong)(long.MaxValue / 10)) * 10);
 
@@ -549,7 +551,7 @@ namespace Ra
             FramesDropped = s.FramesDropped, EncodeTimeLast = Us(s.EncodeUsLast), EncodeTimeMean = Us(s.EncodeUsMean),
             DecodeTimeLast = Us(s.DecodeUsLast), DecodeTimeMean = Us(s.DecodeUsMean),
             InputEventsSent = s.InputEventsSent, InputEventsInjected = s.InputEventsInjected,
-            InputEventsHeldBack = s.InputEventsHeldBack,
+            InputEventsHeldBack = s.InputEventsHeldBack, MessagesDropped = s.MessagesDropped,
         };
 
         /// <summary>The figures on one line.</summary>

@@ -28,6 +28,7 @@ struct Counters {
     input_sent: AtomicU64,
     input_injected: AtomicU64,
     input_held_back: AtomicU64,
+    messages_dropped: AtomicU64,
 }
 
 #[derive(Default)]
@@ -121,6 +122,10 @@ impl StatsRecorder {
         self.0.input_held_back.store(events, Ordering::Relaxed);
     }
 
+    pub(crate) fn set_messages_dropped(&self, messages: u64) {
+        self.0.messages_dropped.store(messages, Ordering::Relaxed);
+    }
+
     /// A snapshot, with the link figures as quinn knows them now.
     pub(crate) fn snapshot(&self) -> SessionStats {
         let c = &self.0;
@@ -142,6 +147,7 @@ impl StatsRecorder {
             input_events_sent: c.input_sent.load(Ordering::Relaxed),
             input_events_injected: c.input_injected.load(Ordering::Relaxed),
             input_events_held_back: c.input_held_back.load(Ordering::Relaxed),
+            messages_dropped: c.messages_dropped.load(Ordering::Relaxed),
             ..SessionStats::default()
         };
         let connection = c

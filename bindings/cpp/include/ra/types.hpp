@@ -36,6 +36,7 @@ struct SessionStats {
     uint64_t input_events_sent = 0;             ///< helper: input events sent
     uint64_t input_events_injected = 0;         ///< host: input events injected
     uint64_t input_events_held_back = 0;        ///< host: helper input held back or dropped
+    uint64_t messages_dropped = 0;              ///< host: helper control messages over their rate limits
 
     /// Converts the C struct (fields past its struct_size stay 0).
     static SessionStats from(const ra_session_stats& s) {
@@ -60,6 +61,7 @@ struct SessionStats {
         r.input_events_sent = s.input_events_sent;
         r.input_events_injected = s.input_events_injected;
         r.input_events_held_back = s.input_events_held_back;
+        r.messages_dropped = s.messages_dropped;
         return r;
     }
 };

@@ -57,6 +57,10 @@ class SessionStats:
     input_events_held_back: int
     """Host: input events from the helper held back or dropped (no grant,
     paused, the local user busy, over the rate limit, invalid)."""
+    messages_dropped: int = 0
+    """Host: the helper's control messages dropped over their rate limits
+    (chat, pointer marks, keyframe requests, display selections, clipboard,
+    control requests)."""
 
 
 def _stats(function: Callable[..., int], pointer: Any) -> SessionStats:
@@ -71,4 +75,5 @@ def _stats(function: Callable[..., int], pointer: Any) -> SessionStats:
         encode_time_mean=s.encode_us_mean / 1e6, decode_time_last=s.decode_us_last / 1e6,
         decode_time_mean=s.decode_us_mean / 1e6, input_events_sent=s.input_events_sent,
         input_events_injected=s.input_events_injected,
-        input_events_held_back=s.input_events_held_back)
+        input_events_held_back=s.input_events_held_back,
+        messages_dropped=s.messages_dropped)

@@ -215,6 +215,8 @@ impl HostDriver {
             self.write_audit(record);
         }
         self.stats.set_input_held_back(self.core.input_dropped());
+        self.stats
+            .set_messages_dropped(self.core.messages_dropped());
         while let Some(event) = self.core.poll_event() {
             if let Some(observer) = &self.observer {
                 let _ = observer.send(event.clone());

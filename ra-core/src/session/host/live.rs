@@ -21,6 +21,22 @@ impl HostEndpoint {
         conn: ConnectionId,
         message: Option<Message>,
     ) {
+        if !matches!(
+            self.connections.get(&conn).map(|c| &c.phase),
+            Some(Phase::Active { .. })
+        ) {
+            return;
+        }
+        if !self.message_budget.admit(now, &message) {
+            self.messages_dropped += 1;
+            // Logged now and then, not once a message: a flood must not
+            // become a flood of log lines.
+            if self.messages_dropped.is_power_of_two() {
+                let dropped = self.messages_dropped;
+                tracing::info!(%conn, dropped, "helper messages over their rate limits dropped");
+            }
+            return;
+        }
         let Some(Connection {
             phase: Phase::Active {
                 control, paused, ..

@@ -22,6 +22,7 @@ mod events;
 mod handshake;
 mod input_gate;
 mod live;
+mod message_budget;
 mod receipt;
 mod redaction;
 mod shared_displays;
@@ -221,6 +222,9 @@ pub struct HostEndpoint {
     active: Option<ConnectionId>,
     next_grant: u32,
     input_dropped: u64,
+    /// The helper's control messages over their rate limits, dropped.
+    messages_dropped: u64,
+    message_budget: message_budget::MessageBudget,
     /// Where absolute pointer positions land on the host's desktop.
     capture_area: Option<Rect>,
     /// The size of the pictures sent, when known.
@@ -311,6 +315,8 @@ impl HostEndpoint {
             active: None,
             next_grant: 1,
             input_dropped: 0,
+            messages_dropped: 0,
+            message_budget: message_budget::MessageBudget::new(now),
             capture_area: None,
             picture_size: None,
             pointer_at: None,
@@ -595,6 +601,13 @@ impl HostEndpoint {
     /// invalid.
     pub fn input_dropped(&self) -> u64 {
         self.input_dropped
+    }
+
+    /// Control messages from the helper dropped over their rate limits
+    /// (chat, pointer marks, keyframe requests, display selections,
+    /// clipboard texts, control requests).
+    pub fn messages_dropped(&self) -> u64 {
+        self.messages_dropped
     }
 
     // ----- internals -----
