@@ -722,3 +722,65 @@ fn keeps_the_session_receipt_like_ra_helper() {
         std::fs::read_to_string(&host_receipt).expect("the host's receipt")
     );
 }
+
+#[test]
+fn draws_the_host_s_masked_areas_as_stripes() {
+    let screen = Screen::start();
+    // A mask of 200×100 host pixels at (100, 50): scaled by 1.25 in the
+    // window, it covers x 125..375 and y 25 + 62..25 + 187.
+    let host = Host::start(&[
+        "--capture",
+        "synthetic",
+        "--approve",
+        "yes",
+        "--size",
+        "640x360",
+        "--redact",
+        "100,50,200,100",
+    ]);
+    let mut viewer = screen.viewer(&host, &[]);
+    let window = window_of(&mut viewer);
+    wait_for(&mut viewer, "redactions");
+    let told = support::named(&viewer.seen, "redactions")[0].clone();
+    assert_eq!(
+        told["areas"],
+        serde_json::json!([{"x": 100, "y": 50, "width": 200, "height": 100}])
+    );
+    viewer.expect_where("frame", |f| f["shown"].as_u64() >= Some(3));
+    let shot = screen.screenshot(window, WINDOW);
+    let row = WINDOW.0 as usize * 4;
+    let pixel = |x: usize, y: usize| {
+        let p = &shot[y * row + x * 4..y * row + x * 4 + 4];
+        u32::from_le_bytes([p[0], p[1], p[2], 0])
+    };
+    // Inside: stripes and the black the host sent, about half each.
+    let (mut stripes, mut dark, mut inside) = (0, 0, 0);
+    for y in 25 + 64..25 + 185 {
+        for x in 127..373 {
+            inside += 1;
+            match pixel(x, y) {
+                0x0050_5050 => stripes += 1,
+                rgb if (rgb >> 16) < 40 && ((rgb >> 8) & 0xff) < 40 && (rgb & 0xff) < 40 => {
+                    dark += 1;
+                }
+                _ => {}
+            }
+        }
+    }
+    let dir = std::env::temp_dir().join(format!("ra-viewer-masks-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(&dir);
+    save_png(&dir.join("window.png"), WINDOW.0, WINDOW.1, &shot);
+    assert!(
+        stripes * 10 >= inside * 4 && (stripes + dark) * 100 >= inside * 98,
+        "{stripes} stripe and {dark} dark pixels of {inside} in the mask; see {}",
+        dir.display()
+    );
+    // Outside, no stripe: a row of the picture above the mask.
+    assert!((0..WINDOW.0 as usize).all(|x| pixel(x, 60) != 0x0050_5050));
+    println!(
+        "the window with the mask: {}",
+        dir.join("window.png").display()
+    );
+    drop(viewer);
+    drop(host);
+}

@@ -23,6 +23,7 @@ use super::cursor::RemoteCursor;
 use super::input::{self, InputForwarder};
 use super::keymap;
 use super::layout::Layout;
+use super::masks;
 use super::scale::{BACKGROUND, Canvas, Picture, Scaler, fill_bars};
 use super::session::{Command, Control, ControlFlag, FrameSlot, UiEvent, ViewState};
 
@@ -63,6 +64,8 @@ pub(crate) struct App {
     cursor_is_new: bool,
     scaler: Option<Scaler>,
     cursor: RemoteCursor,
+    /// The parts of the picture the host masks.
+    masks: Vec<ra_core::media::Rect>,
     state: ViewState,
     input: InputForwarder,
     /// Where the helper's pointer is in the window (`None`: outside it).
@@ -96,6 +99,7 @@ impl App {
             cursor_is_new: false,
             scaler: None,
             cursor: RemoteCursor::default(),
+            masks: Vec::new(),
             state: ViewState {
                 control: Control::ViewOnly,
                 paused: false,
@@ -193,6 +197,7 @@ impl App {
                 match self.frame.as_ref().zip(layout) {
                     Some((frame, layout)) => {
                         paint(frame, &mut self.scaler, &mut canvas, &layout);
+                        masks::draw(&mut canvas, &layout, &self.masks);
                         self.cursor.draw(&mut canvas, &layout);
                     }
                     None => canvas.pixels.fill(BACKGROUND),
@@ -407,6 +412,12 @@ impl ApplicationHandler<UiEvent> for App {
             UiEvent::Cursor(update) => {
                 self.cursor.update(update);
                 self.cursor_is_new = true;
+                self.request_redraw();
+            }
+            UiEvent::Redactions(areas) => {
+                self.masks = areas;
+                // Shown with the next frame (which the host sends with a new
+                // mask) or now, over the last one.
                 self.request_redraw();
             }
             UiEvent::State(state) => {

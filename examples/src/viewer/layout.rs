@@ -75,6 +75,19 @@ impl Layout {
         ))
     }
 
+    /// Where the remote pixel edge (`x`, `y`) (the top-left corner of that
+    /// pixel) falls in the window.
+    pub(crate) fn edge_to_window(self, x: i32, y: i32) -> (i64, i64) {
+        let window = |remote: i32, origin: u32, shown: u32, source: u32| {
+            let scaled = i64::from(remote) * i64::from(shown);
+            i64::from(origin) + scaled.div_euclid(i64::from(source))
+        };
+        (
+            window(x, self.x, self.width, self.source_width),
+            window(y, self.y, self.height, self.source_height),
+        )
+    }
+
     /// The window pixel showing the remote pixel (`x`, `y`) (its centre when
     /// one remote pixel covers several window pixels). May lie outside the
     /// picture for positions outside the remote display.

@@ -13,5 +13,6 @@ pub(crate) mod cursor;
 pub(crate) mod input;
 pub(crate) mod keymap;
 pub(crate) mod layout;
+pub(crate) mod masks;
 pub(crate) mod scale;
 pub(crate) mod session;

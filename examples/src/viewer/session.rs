@@ -40,6 +40,8 @@ pub(crate) enum UiEvent {
     Frame,
     /// The host's pointer changed.
     Cursor(CursorUpdate),
+    /// The parts of the picture the host masks (picture pixels).
+    Redactions(Vec<ra_core::media::Rect>),
     /// The state shown in the title changed.
     State(ViewState),
     /// The session is over (the state says why).
@@ -300,6 +302,12 @@ impl Task {
         match event {
             HelperEvent::Cursor(update) => {
                 let _ = link.proxy.send_event(UiEvent::Cursor(update));
+            }
+            HelperEvent::Redactions { areas } => {
+                output.event("redactions", json!({ "areas": areas }), || {
+                    format!("{} part(s) of the host's screen are masked.", areas.len())
+                });
+                let _ = link.proxy.send_event(UiEvent::Redactions(areas));
             }
             HelperEvent::ControlGranted { .. } => {
                 output.event("control_granted", json!({}), || {
