@@ -21,6 +21,7 @@ use ra_core::proto::broker::{
     BrokerMessage, CloseReason, Closed, MAX_BROKER_MESSAGE, Matched, PeerMessage, ProbeReply,
     Redirect, RefuseReason, Refused, Registered, Role, broker_message, peer_message,
 };
+use ra_core::rendezvous::punch_targets;
 use ra_core::session::{FrameDecoder, encode_frame};
 use rand_core::{OsRng, RngCore};
 use tokio::sync::{mpsc, oneshot};
@@ -669,10 +670,14 @@ impl<R: Registry> Node<R> {
             }
         };
         let (waiter_token, claimant_token) = self.relay.allocate();
+        // Each side punches only what the other could really be reached at
+        // (no loopback or LAN addresses across the internet).
+        let waiter_seen = record.observed.parse::<SocketAddr>().unwrap_or(peer);
+        let claimant_locals: Vec<String> = claim.local_addrs.into_iter().take(8).collect();
         let to_waiter = Matched {
             match_id,
             peer_observed_addr: peer.to_string(),
-            peer_local_addrs: claim.local_addrs.into_iter().take(8).collect(),
+            peer_local_addrs: punch_targets(&claimant_locals, peer, waiter_seen),
             relay_addr: self.relay_addr.to_string(),
             relay_token: waiter_token.to_vec(),
             observed_addr: record.observed.clone(),
@@ -681,7 +686,7 @@ impl<R: Registry> Node<R> {
         let to_claimant = Matched {
             match_id,
             peer_observed_addr: record.observed.clone(),
-            peer_local_addrs: record.locals.clone(),
+            peer_local_addrs: punch_targets(&record.locals, waiter_seen, peer),
             relay_addr: self.relay_addr.to_string(),
             relay_token: claimant_token.to_vec(),
             observed_addr: peer.to_string(),

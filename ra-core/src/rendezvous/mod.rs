@@ -12,12 +12,14 @@
 //!   nodes it is redirected to.
 
 mod claimant;
+mod punch_targets;
 mod waiter;
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 pub use claimant::{ClaimFailure, Claimant};
+pub use punch_targets::punch_targets;
 pub use waiter::{AttemptOutcome, WaitEnd, Waiter, WaiterConfig, WaiterEvent};
 
 use crate::proto::broker::{RefuseReason, Refused, peer_message};
