@@ -14,6 +14,7 @@
 //! - [`HelperConnection`]: the helper's side of one connection.
 
 mod auth;
+mod bucket;
 mod framing;
 mod helper;
 mod host;

@@ -1,6 +1,7 @@
 //! The helper's side of one connection.
 
 mod commands;
+mod host_media;
 mod receipt;
 
 pub use commands::HelperCommand;
@@ -26,7 +27,7 @@ use crate::session::types::{
     RevokeReason, SessionRng,
 };
 use crate::session::wire::{
-    MAX_CLIPBOARD_LEN, MAX_CONTROL_MESSAGE, MAX_NAME_LEN, cursor_from_wire, deny_reason_from_wire,
+    MAX_CLIPBOARD_LEN, MAX_CONTROL_MESSAGE, MAX_NAME_LEN, deny_reason_from_wire,
     encode_input_event, end_reason_from_wire, end_reason_to_wire, envelope, pointer_kind_to_wire,
     revoke_reason_from_wire, sanitize_display_text,
 };
@@ -218,6 +219,9 @@ pub struct HelperConnection {
     identity: Option<Arc<HelperCredential>>,
     session_id: SessionId,
     host_fingerprint: Option<CertFingerprint>,
+    host_budget: host_media::HostMediaBudget,
+    /// Messages from the host dropped over their budgets.
+    messages_dropped: u64,
 }
 
 impl std::fmt::Debug for HelperConnection {
@@ -254,6 +258,8 @@ impl HelperConnection {
             identity: config.identity,
             session_id: config.session_id,
             host_fingerprint: config.host_fingerprint,
+            host_budget: host_media::HostMediaBudget::new(now),
+            messages_dropped: 0,
         };
         connection.send(Message::Hello(proto::Hello {
             protocol_version: PROTOCOL_VERSION,
@@ -674,13 +680,13 @@ impl HelperConnection {
                 None => self.send_error(proto::ErrorCode::UnknownMessage, "unknown message"),
                 Some(_) => self.send_error(proto::ErrorCode::UnexpectedMessage, "not approved yet"),
             },
-            Phase::Active { .. } => self.handle_session_message(message),
+            Phase::Active { .. } => self.handle_session_message(now, message),
             Phase::Ending { .. } => self.handle_ending_message(message),
             Phase::Ended(_) => {}
         }
     }
 
-    fn handle_session_message(&mut self, message: Option<Message>) {
+    fn handle_session_message(&mut self, now: Instant, message: Option<Message>) {
         let Phase::Active {
             control,
             paused,
@@ -737,8 +743,7 @@ impl HelperConnection {
             }
             Some(Message::Cursor(cursor)) => {
                 if !*paused {
-                    self.events
-                        .push_back(HelperEvent::Cursor(cursor_from_wire(cursor)));
+                    self.handle_cursor(now, cursor);
                 }
             }
             Some(Message::ClipboardState(state)) => {
@@ -755,34 +760,8 @@ impl HelperConnection {
                         .push_back(HelperEvent::Clipboard { text: clip.text });
                 }
             }
-            Some(Message::DisplayList(list)) => {
-                let displays = list
-                    .displays
-                    .iter()
-                    .map(|d| {
-                        let bounds = d.bounds.unwrap_or_default();
-                        DisplayInfo {
-                            id: DisplayId(d.id),
-                            name: sanitize_display_text(&d.name, MAX_NAME_LEN),
-                            bounds: Rect::new(bounds.x, bounds.y, bounds.width, bounds.height),
-                            primary: d.primary,
-                        }
-                    })
-                    .collect();
-                self.events.push_back(HelperEvent::Displays {
-                    displays,
-                    selected: DisplayId(list.selected),
-                });
-            }
-            Some(Message::Redactions(mask)) => {
-                let areas = mask
-                    .areas
-                    .iter()
-                    .take(crate::redact::MAX_REDACTIONS)
-                    .map(|r| Rect::new(r.x, r.y, r.width, r.height))
-                    .collect();
-                self.events.push_back(HelperEvent::Redactions { areas });
-            }
+            Some(Message::DisplayList(list)) => self.handle_display_list(now, &list),
+            Some(Message::Redactions(mask)) => self.handle_redactions(&mask),
             Some(Message::Receipt(receipt)) => self.handle_receipt(&receipt.text),
             Some(Message::Bye(bye)) => self.finish(end_reason_from_wire(bye.reason), false),
             Some(Message::Error(e)) => {

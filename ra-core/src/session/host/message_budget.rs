@@ -10,6 +10,7 @@
 use std::time::Instant;
 
 use crate::proto::envelope::Message;
+use crate::session::bucket::TokenBucket;
 
 /// A kind's budget: how many at once, and how many a second after that.
 #[derive(Debug, Clone, Copy)]
@@ -54,16 +55,14 @@ const KINDS: [Budget; 6] = [CHAT, POINTER, KEYFRAME, DISPLAY, CLIPBOARD, CONTROL
 /// The helper's budgets, refilled with time.
 #[derive(Debug)]
 pub(super) struct MessageBudget {
-    tokens: [f64; KINDS.len()],
-    refilled_at: Instant,
+    buckets: [TokenBucket; KINDS.len()],
 }
 
 impl MessageBudget {
     /// Full budgets at `now`.
     pub(super) fn new(now: Instant) -> Self {
         MessageBudget {
-            tokens: KINDS.map(|k| k.burst),
-            refilled_at: now,
+            buckets: KINDS.map(|k| TokenBucket::full(now, k.burst, k.per_second)),
         }
     }
 
@@ -79,18 +78,7 @@ impl MessageBudget {
             Some(Message::ControlRequest(_)) => 5,
             _ => return true,
         };
-        let elapsed = now
-            .saturating_duration_since(self.refilled_at)
-            .as_secs_f64();
-        self.refilled_at = now;
-        for (tokens, budget) in self.tokens.iter_mut().zip(KINDS) {
-            *tokens = (*tokens + elapsed * budget.per_second).min(budget.burst);
-        }
-        if self.tokens[kind] < 1.0 {
-            return false;
-        }
-        self.tokens[kind] -= 1.0;
-        true
+        self.buckets[kind].take(now)
     }
 }
 

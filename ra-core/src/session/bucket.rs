@@ -1,0 +1,38 @@
+//! A token bucket: so many at once, then so many a second.
+
+use std::time::Instant;
+
+/// A budget that refills with time.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TokenBucket {
+    tokens: f64,
+    burst: f64,
+    per_second: f64,
+    refilled_at: Instant,
+}
+
+impl TokenBucket {
+    /// A full bucket at `now`: `burst` at once, then `per_second`.
+    pub(crate) fn full(now: Instant, burst: f64, per_second: f64) -> Self {
+        TokenBucket {
+            tokens: burst,
+            burst,
+            per_second,
+            refilled_at: now,
+        }
+    }
+
+    /// Takes one token at `now` if there is one.
+    pub(crate) fn take(&mut self, now: Instant) -> bool {
+        let elapsed = now
+            .saturating_duration_since(self.refilled_at)
+            .as_secs_f64();
+        self.refilled_at = now;
+        self.tokens = (self.tokens + elapsed * self.per_second).min(self.burst);
+        if self.tokens < 1.0 {
+            return false;
+        }
+        self.tokens -= 1.0;
+        true
+    }
+}
