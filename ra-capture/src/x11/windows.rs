@@ -3,10 +3,11 @@
 
 use ra_core::media::{CaptureError, Rect, WindowLocator};
 use x11rb::connection::Connection as _;
+use x11rb::errors::{ConnectionError, ReplyError};
 use x11rb::protocol::xproto::{AtomEnum, ConnectionExt as _, MapState, Window};
 use x11rb::rust_connection::RustConnection;
 
-use super::error::{failed, lost};
+use super::error::lost;
 
 /// How deep below the root a client window is looked for: a window
 /// manager puts each client in a frame (root → frame → client).
@@ -40,98 +41,123 @@ impl X11WindowLocator {
         Ok(X11WindowLocator { conn, root })
     }
 
-    /// Whether `window`'s `WM_CLASS` (instance or class) is one of `classes`.
-    fn has_class(&self, window: Window, classes: &[String]) -> Result<bool, CaptureError> {
-        let reply = self
-            .conn
-            .get_property(false, window, AtomEnum::WM_CLASS, AtomEnum::STRING, 0, 256)
-            .map_err(lost)?
-            .reply()
-            .map_err(failed("GetProperty"))?;
-        Ok(reply
-            .value
-            .split(|&b| b == 0)
-            .filter(|part| !part.is_empty())
-            .any(|part| {
-                let name = String::from_utf8_lossy(part);
-                classes.iter().any(|c| c.eq_ignore_ascii_case(&name))
-            }))
-    }
-
-    /// Where `window` is on the root, border included.
-    fn rect_of(&self, window: Window) -> Result<Rect, CaptureError> {
-        let geometry = self
-            .conn
-            .get_geometry(window)
-            .map_err(lost)?
-            .reply()
-            .map_err(failed("GetGeometry"))?;
-        let at = self
-            .conn
-            .translate_coordinates(window, self.root, 0, 0)
-            .map_err(lost)?
-            .reply()
-            .map_err(failed("TranslateCoordinates"))?;
-        let border = i32::from(geometry.border_width);
-        let side = |v: u16| u32::from(v) + 2 * u32::from(geometry.border_width);
-        Ok(Rect::new(
-            i32::from(at.dst_x) - border,
-            i32::from(at.dst_y) - border,
-            side(geometry.width),
-            side(geometry.height),
-        ))
-    }
-
-    /// The viewable windows below `parent` (to `depth` levels) whose class
-    /// is one of `classes`.
-    fn search(
-        &self,
-        parent: Window,
-        depth: usize,
-        classes: &[String],
-        found: &mut Vec<Rect>,
-    ) -> Result<(), CaptureError> {
-        let tree = self
-            .conn
-            .query_tree(parent)
-            .map_err(lost)?
-            .reply()
-            .map_err(failed("QueryTree"))?;
-        for window in tree.children {
-            // A window gone since the tree was read is no error.
-            let Ok(Ok(attributes)) = self
-                .conn
-                .get_window_attributes(window)
-                .map(|cookie| cookie.reply())
-            else {
-                continue;
-            };
-            if attributes.map_state != MapState::VIEWABLE {
-                continue;
-            }
-            if self.has_class(window, classes).unwrap_or(false) {
-                if let Ok(rect) = self.rect_of(window) {
-                    found.push(rect);
+    /// The viewable windows whose class is one of `classes`, looked for
+    /// level by level down to [`MAX_DEPTH`] below the root. Each level's
+    /// requests are all sent before any reply is read, so that a desktop of
+    /// hundreds of windows costs a few round trips, not hundreds. A window
+    /// that goes away meanwhile is no error; a lost connection is.
+    fn search(&self, classes: &[String]) -> Result<Vec<Rect>, CaptureError> {
+        let mut found = Vec::new();
+        let mut level = vec![self.root];
+        for _ in 0..MAX_DEPTH {
+            let trees = level
+                .iter()
+                .map(|&window| self.conn.query_tree(window))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(lost)?;
+            let mut children = Vec::new();
+            for tree in trees {
+                match tree.reply() {
+                    Ok(tree) => children.extend(tree.children),
+                    Err(ReplyError::ConnectionError(e)) => return Err(lost(e)),
+                    Err(ReplyError::X11Error(_)) => {}
                 }
-            } else if depth > 1
-                && let Err(e) = self.search(window, depth - 1, classes, found)
-                && matches!(e, CaptureError::SourceLost(_))
-            {
-                // A window that went away meanwhile is no error; a lost
-                // connection is.
-                return Err(e);
             }
+            let asked = children
+                .iter()
+                .map(|&window| {
+                    Ok((
+                        window,
+                        self.conn.get_window_attributes(window)?,
+                        self.conn.get_property(
+                            false,
+                            window,
+                            AtomEnum::WM_CLASS,
+                            AtomEnum::STRING,
+                            0,
+                            256,
+                        )?,
+                    ))
+                })
+                .collect::<Result<Vec<_>, ConnectionError>>()
+                .map_err(lost)?;
+            let mut next = Vec::new();
+            let mut matched = Vec::new();
+            for (window, attributes, class) in asked {
+                let (attributes, class) = match (attributes.reply(), class.reply()) {
+                    (Ok(attributes), Ok(class)) => (attributes, class),
+                    (Err(ReplyError::ConnectionError(e)), _)
+                    | (_, Err(ReplyError::ConnectionError(e))) => return Err(lost(e)),
+                    _ => continue,
+                };
+                if attributes.map_state != MapState::VIEWABLE {
+                    continue;
+                }
+                if has_class(&class.value, classes) {
+                    matched.push(window);
+                } else {
+                    next.push(window);
+                }
+            }
+            found.extend(self.rects_of(&matched)?);
+            level = next;
         }
-        Ok(())
+        Ok(found)
     }
+
+    /// Where `windows` are on the root, borders included (windows gone
+    /// meanwhile left out).
+    fn rects_of(&self, windows: &[Window]) -> Result<Vec<Rect>, CaptureError> {
+        let asked = windows
+            .iter()
+            .map(|&window| {
+                Ok((
+                    self.conn.get_geometry(window)?,
+                    self.conn.translate_coordinates(window, self.root, 0, 0)?,
+                ))
+            })
+            .collect::<Result<Vec<_>, ConnectionError>>()
+            .map_err(lost)?;
+        let mut rects = Vec::new();
+        for (geometry, at) in asked {
+            let (geometry, at) = match (geometry.reply(), at.reply()) {
+                (Ok(geometry), Ok(at)) => (geometry, at),
+                (Err(ReplyError::ConnectionError(e)), _)
+                | (_, Err(ReplyError::ConnectionError(e))) => {
+                    return Err(lost(e));
+                }
+                _ => continue,
+            };
+            let border = i32::from(geometry.border_width);
+            let side = |v: u16| u32::from(v) + 2 * u32::from(geometry.border_width);
+            rects.push(Rect::new(
+                i32::from(at.dst_x) - border,
+                i32::from(at.dst_y) - border,
+                side(geometry.width),
+                side(geometry.height),
+            ));
+        }
+        Ok(rects)
+    }
+}
+
+/// Whether a `WM_CLASS` value (instance and class, each NUL-terminated)
+/// names one of `classes`, without case.
+fn has_class(value: &[u8], classes: &[String]) -> bool {
+    value
+        .split(|&b| b == 0)
+        .filter(|part| !part.is_empty())
+        .any(|part| {
+            let name = String::from_utf8_lossy(part);
+            classes.iter().any(|c| c.eq_ignore_ascii_case(&name))
+        })
 }
 
 impl WindowLocator for X11WindowLocator {
     fn locate(&mut self, classes: &[String]) -> Result<Vec<Rect>, CaptureError> {
-        let mut found = Vec::new();
-        if !classes.is_empty() {
-            self.search(self.root, MAX_DEPTH, classes, &mut found)?;
+        if classes.is_empty() {
+            return Ok(Vec::new());
         }
-        Ok(found)
+        self.search(classes)
     }
 }
