@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::guard::guard;
 use crate::handle::{self, Handle};
 use crate::result::{RA_RESULT_INTERNAL, ra_result};
-use crate::strings::{c_string_lossy, opt_str_arg, str_arg, write_string};
+use crate::strings::{bytes_arg, c_string_lossy, opt_str_arg, str_arg, write_string};
 
 /// An invitation (opaque). Made by `ra_host_invitation`,
 /// `ra_invitation_load`, `ra_invitation_parse` or `ra_invitation_from_token`;
@@ -127,14 +127,8 @@ pub unsafe extern "C" fn ra_invitation_parse(
         if out.is_null() {
             return Err(Error::null("out"));
         }
-        if data.is_null() {
-            return Err(Error::null("data"));
-        }
-        if len > isize::MAX as usize {
-            return Err(Error::invalid("len is larger than any buffer"));
-        }
-        // SAFETY: non-NULL, readable for `len` bytes by contract, len ≤ isize::MAX.
-        let bytes = unsafe { std::slice::from_raw_parts(data, len) };
+        // SAFETY: the caller's contract.
+        let bytes = unsafe { bytes_arg(data, len, "data") }?;
         let invitation = Invitation::parse_file(bytes)?;
         // SAFETY: forwarded contract.
         unsafe { write_invitation(out, invitation) }

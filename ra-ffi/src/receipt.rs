@@ -21,7 +21,7 @@ use crate::invitation::ra_invitation;
 use crate::result::{
     RA_RESULT_AUDIT_LOG_BROKEN, RA_RESULT_INVALID_RECEIPT, RA_RESULT_IO, ra_result,
 };
-use crate::strings::{opt_str_arg, str_arg, write_string};
+use crate::strings::{bytes_arg, opt_str_arg, str_arg, write_string};
 
 impl From<ReceiptError> for Error {
     fn from(e: ReceiptError) -> Self {
@@ -45,14 +45,8 @@ impl From<ChainError> for Error {
 /// # Safety
 /// `data` is NULL or readable for `len` bytes.
 unsafe fn receipt_arg(data: *const u8, len: usize) -> Result<ConsentReceipt> {
-    if data.is_null() {
-        return Err(Error::null("receipt"));
-    }
-    if len > isize::MAX as usize {
-        return Err(Error::invalid("receipt_len is larger than any buffer"));
-    }
-    // SAFETY: non-NULL, readable for `len` bytes by contract, len ≤ isize::MAX.
-    let bytes = unsafe { std::slice::from_raw_parts(data, len) };
+    // SAFETY: the caller's contract.
+    let bytes = unsafe { bytes_arg(data, len, "receipt") }?;
     let text = std::str::from_utf8(bytes).map_err(|e| {
         Error::new(
             RA_RESULT_INVALID_RECEIPT,

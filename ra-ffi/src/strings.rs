@@ -30,6 +30,24 @@ pub(crate) unsafe fn str_arg<'a>(pointer: *const c_char, what: &str) -> Result<&
     })
 }
 
+/// Reads `len` bytes at `data` (named `what` in errors).
+///
+/// # Safety
+/// `data` is NULL or readable for `len` bytes that stay valid and unchanged
+/// during `'a`.
+pub(crate) unsafe fn bytes_arg<'a>(data: *const u8, len: usize, what: &str) -> Result<&'a [u8]> {
+    if data.is_null() {
+        return Err(Error::null(what));
+    }
+    if len > isize::MAX as usize {
+        return Err(Error::invalid(format!(
+            "the length of `{what}` is larger than any buffer"
+        )));
+    }
+    // SAFETY: non-NULL, readable for `len` bytes by contract, len ≤ isize::MAX.
+    Ok(unsafe { std::slice::from_raw_parts(data, len) })
+}
+
 /// Like [`str_arg`], with NULL meaning "not given".
 ///
 /// # Safety

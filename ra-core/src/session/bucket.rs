@@ -24,15 +24,20 @@ impl TokenBucket {
 
     /// Takes one token at `now` if there is one.
     pub(crate) fn take(&mut self, now: Instant) -> bool {
+        self.take_n(now, 1.0)
+    }
+
+    /// Takes `cost` tokens at `now` if there are that many.
+    pub(crate) fn take_n(&mut self, now: Instant, cost: f64) -> bool {
         let elapsed = now
             .saturating_duration_since(self.refilled_at)
             .as_secs_f64();
         self.refilled_at = now;
         self.tokens = (self.tokens + elapsed * self.per_second).min(self.burst);
-        if self.tokens < 1.0 {
+        if self.tokens < cost {
             return false;
         }
-        self.tokens -= 1.0;
+        self.tokens -= cost;
         true
     }
 }

@@ -125,6 +125,14 @@ impl HostEndpoint {
         Ok(())
     }
 
+    /// The size of the pictures the helper sees of `area`: as reported, or
+    /// the area's own until a picture was reported.
+    pub(super) fn picture_of(&self, area: Rect) -> (u32, u32) {
+        self.picture_size
+            .filter(|&(w, h)| w > 0 && h > 0)
+            .unwrap_or((area.width, area.height))
+    }
+
     /// The size of the pictures the helper is sent, when it differs from the
     /// captured area's (see [`HostEndpoint::handle_displays`]): positions in
     /// the picture are scaled onto the area.

@@ -10,6 +10,7 @@ use prost::Message as _;
 use super::{Held, HostEndpoint, Injection, Phase};
 use crate::input::InputEvent;
 use crate::proto;
+use crate::session::bucket::TokenBucket;
 use crate::session::types::{ConnectionId, ControlScopes, ControlState, GrantId};
 use crate::session::wire::decode_input_event;
 
@@ -21,39 +22,9 @@ use crate::session::wire::decode_input_event;
 const PRESS_BURST: f64 = 400.0;
 const PRESS_RATE: f64 = 200.0;
 
-/// A token bucket for the helper's presses.
-#[derive(Debug)]
-pub(super) struct PressBudget {
-    tokens: f64,
-    refilled_at: Instant,
-}
-
-impl PressBudget {
-    /// A full bucket at `now`.
-    pub(super) fn new(now: Instant) -> Self {
-        PressBudget {
-            tokens: PRESS_BURST,
-            refilled_at: now,
-        }
-    }
-
-    /// Adds what accrued since the last refill.
-    fn refill(&mut self, now: Instant) {
-        let elapsed = now
-            .saturating_duration_since(self.refilled_at)
-            .as_secs_f64();
-        self.refilled_at = now;
-        self.tokens = (self.tokens + elapsed * PRESS_RATE).min(PRESS_BURST);
-    }
-
-    /// Takes `cost` tokens if there are that many.
-    fn take(&mut self, cost: f64) -> bool {
-        if self.tokens < cost {
-            return false;
-        }
-        self.tokens -= cost;
-        true
-    }
+/// The helper's presses' budget, full at `now`.
+pub(super) fn press_budget(now: Instant) -> TokenBucket {
+    TokenBucket::full(now, PRESS_BURST, PRESS_RATE)
 }
 
 impl HostEndpoint {
@@ -105,7 +76,6 @@ impl HostEndpoint {
     /// positions are mapped onto (and kept inside) the captured area, and
     /// presses beyond the rate limit are dropped.
     pub(super) fn deliver_input(&mut self, now: Instant, events: &[proto::InputEvent]) {
-        self.presses.refill(now);
         let scopes = self
             .grant_terms
             .map_or(ControlScopes::ALL, |terms| terms.scopes);
@@ -145,7 +115,7 @@ impl HostEndpoint {
                 | InputEvent::Key { .. }
                 | InputEvent::Wheel { .. }
                 | InputEvent::Text { .. } => {
-                    if !self.admit(&event) {
+                    if !self.admit(now, &event) {
                         self.input_dropped += 1;
                         continue;
                     }
@@ -170,7 +140,7 @@ impl HostEndpoint {
     /// Whether a press, release, wheel step or text passes the rate limit
     /// (a release passes when what it releases is held); keeps `held` up to
     /// date for those that pass.
-    pub(super) fn admit(&mut self, event: &InputEvent) -> bool {
+    pub(super) fn admit(&mut self, now: Instant, event: &InputEvent) -> bool {
         let (held, pressed, cost) = match event {
             InputEvent::Key { code, pressed } => (Some(Held::Key(*code)), *pressed, 1.0),
             InputEvent::Button { button, pressed } => (Some(Held::Button(*button)), *pressed, 1.0),
@@ -181,7 +151,7 @@ impl HostEndpoint {
         if !pressed {
             return held.is_some_and(|h| self.held.remove(&h));
         }
-        if !self.presses.take(cost) {
+        if !self.presses.take_n(now, cost) {
             return false;
         }
         if let Some(h) = held {
@@ -203,10 +173,7 @@ impl HostEndpoint {
     pub(super) fn map_to_desktop(&self, x: i32, y: i32) -> InputEvent {
         match self.capture_area {
             Some(area) if !area.is_empty() => {
-                let (picture_width, picture_height) = self
-                    .picture_size
-                    .filter(|&(w, h)| w > 0 && h > 0)
-                    .unwrap_or((area.width, area.height));
+                let (picture_width, picture_height) = self.picture_of(area);
                 let scale = |v: i32, picture: u32, desktop: u32| -> i32 {
                     let clamped = i64::from(v).clamp(0, i64::from(picture) - 1);
                     let scaled = clamped * i64::from(desktop) / i64::from(picture);
@@ -235,10 +202,7 @@ impl HostEndpoint {
         }
         let area = self.capture_area.filter(|a| !a.is_empty())?;
         let (x, y) = self.pointer_at?;
-        let (picture_width, picture_height) = self
-            .picture_size
-            .filter(|&(w, h)| w > 0 && h > 0)
-            .unwrap_or((area.width, area.height));
+        let (picture_width, picture_height) = self.picture_of(area);
         let scale = |d: i32, picture: u32, desktop: u32| -> i64 {
             i64::from(d) * i64::from(desktop) / i64::from(picture)
         };

@@ -242,7 +242,7 @@ pub struct HostEndpoint {
     asked_scopes: ControlScopes,
     /// The current grant's scopes and end, while control is granted.
     grant_terms: Option<GrantTerms>,
-    presses: input_gate::PressBudget,
+    presses: crate::session::bucket::TokenBucket,
     /// Keys and buttons injected as pressed and not yet released.
     held: HashSet<Held>,
     rng: Box<dyn SessionRng>,
@@ -324,7 +324,7 @@ impl HostEndpoint {
             input_suspended_until: None,
             asked_scopes: ControlScopes::ALL,
             grant_terms: None,
-            presses: input_gate::PressBudget::new(now),
+            presses: input_gate::press_budget(now),
             held: HashSet::new(),
             rng,
             events: VecDeque::new(),

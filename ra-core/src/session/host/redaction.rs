@@ -152,10 +152,7 @@ impl HostEndpoint {
         let Some(area) = self.capture_area else {
             return;
         };
-        let picture = self
-            .picture_size
-            .filter(|&(w, h)| w > 0 && h > 0)
-            .unwrap_or((area.width, area.height));
+        let picture = self.picture_of(area);
         let mask: Vec<Rect> = self
             .redactions
             .iter()
