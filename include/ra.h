@@ -1580,9 +1580,16 @@ typedef struct ra_session_stats {
     /**
      * Host: control messages from the helper dropped over their rate
      * limits (chat, pointer marks, keyframe requests, display selections,
-     * clipboard, control requests).
+     * clipboard, control requests). Helper: the host's
+     * display lists and pointer updates dropped over theirs.
      */
     uint64_t messages_dropped;
+    /**
+     * Events dropped because the application did not take them in time
+     * (at most 1024 wait; the oldest chat lines, pointer marks, clipboard
+     * texts, display lists, cursor updates and frames go first).
+     */
+    uint64_t events_dropped;
 } ra_session_stats;
 
 /**

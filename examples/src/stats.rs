@@ -64,6 +64,7 @@ pub fn print_stats(output: Output, stats: &SessionStats) {
         "input_events_injected": stats.input_events_injected,
         "input_events_held_back": stats.input_events_held_back,
         "messages_dropped": stats.messages_dropped,
+        "events_dropped": stats.events_dropped,
     });
     output.event("stats", fields, || {
         let rtt = stats

@@ -71,8 +71,13 @@ pub struct SessionStats {
     pub input_events_held_back: u64,
     /// Host: control messages from the helper dropped over their rate
     /// limits (chat, pointer marks, keyframe requests, display selections,
-    /// clipboard texts, control requests).
+    /// clipboard texts, control requests). Helper: the host's
+    /// display lists and pointer updates dropped over theirs.
     pub messages_dropped: u64,
+    /// Events dropped because the application did not read them in time
+    /// (the oldest chat lines, pointer marks, clipboard texts, display lists
+    /// or cursor updates first; see [`crate::runtime::event_queue`]).
+    pub events_dropped: u64,
 }
 
 impl SessionStats {

@@ -61,6 +61,10 @@ impl Role for ra_helper {
     fn controller(&self) -> &HelperController {
         &self.controller
     }
+
+    fn events_dropped(&self) -> u64 {
+        self.events.dropped()
+    }
 }
 
 /// Receives a helper event — frames included — lent for the duration of the

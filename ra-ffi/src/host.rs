@@ -75,6 +75,10 @@ impl Role for ra_host {
     fn controller(&self) -> &HostController {
         &self.controller
     }
+
+    fn events_dropped(&self) -> u64 {
+        self.events.dropped()
+    }
 }
 
 /// Receives a host event, lent for the duration of the call (do not free it).

@@ -4,11 +4,17 @@
 //! Frames are big (8 MB at 1080p), so at most [`MAX_QUEUED_FRAMES`] wait;
 //! when one more arrives the oldest waiting frame is dropped and the newcomer
 //! is marked as changed all over, so an application that draws damage
-//! rectangles still ends up with the right picture. Other events are never
-//! dropped.
+//! rectangles still ends up with the right picture. At most
+//! [`MAX_QUEUED_EVENTS`] items wait in all: beyond that the oldest chat
+//! line, pointer mark, clipboard text, display list, cursor update or frame
+//! goes first, and only when none is left the oldest item — the same rule
+//! as the engine's own queue ([`ra_core::runtime::event_queue`]); each drop
+//! is counted in the session's `events_dropped`.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use ra_core::runtime::event_queue::{MAX_QUEUED_EVENTS, Sheddable, push_bounded};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -16,7 +22,7 @@ use std::time::{Duration, Instant};
 pub(crate) const MAX_QUEUED_FRAMES: usize = 2;
 
 /// Something that travels through an [`EventQueue`].
-pub(crate) trait Queued {
+pub(crate) trait Queued: Sheddable {
     /// Whether the item is a video frame (and so may be dropped).
     fn is_frame(&self) -> bool;
     /// Marks a frame as changed all over (an earlier frame was dropped).
@@ -43,6 +49,9 @@ struct State<E> {
 pub(crate) struct EventQueue<E> {
     state: Mutex<State<E>>,
     changed: Condvar,
+    /// Items dropped because the queue was full (frames replaced by a
+    /// newer one are not counted: the newer one shows what they showed).
+    dropped: AtomicU64,
 }
 
 impl<E: Queued> EventQueue<E> {
@@ -53,7 +62,13 @@ impl<E: Queued> EventQueue<E> {
                 closed: false,
             }),
             changed: Condvar::new(),
+            dropped: AtomicU64::new(0),
         }
+    }
+
+    /// How many items were dropped because the queue was full.
+    pub(crate) fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
     }
 
     fn lock(&self) -> MutexGuard<'_, State<E>> {
@@ -76,7 +91,9 @@ impl<E: Queued> EventQueue<E> {
                 item.cover_whole();
             }
         }
-        state.items.push_back(item);
+        if push_bounded(&mut state.items, item, MAX_QUEUED_EVENTS).is_some() {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
         drop(state);
         self.changed.notify_all();
     }
@@ -147,6 +164,12 @@ mod tests {
         whole: bool,
     }
 
+    impl Sheddable for Item {
+        fn sheddable(&self) -> bool {
+            self.frame
+        }
+    }
+
     impl Queued for Item {
         fn is_frame(&self) -> bool {
             self.frame
@@ -180,6 +203,21 @@ mod tests {
         queue.push(item(true, 3));
         queue.push(item(true, 4));
         assert_eq!(ids(&queue), vec![(2, false), (3, false), (4, true)]);
+    }
+
+    #[test]
+    fn an_application_that_stops_reading_keeps_the_newest_events_and_learns_how_many_went() {
+        let queue = EventQueue::new();
+        for id in 0..100_000 {
+            queue.push(item(false, id));
+        }
+        let kept = ids(&queue);
+        assert_eq!(kept.len(), MAX_QUEUED_EVENTS);
+        assert_eq!(
+            kept.first().map(|k| k.0),
+            Some(100_000 - MAX_QUEUED_EVENTS as u32)
+        );
+        assert_eq!(queue.dropped(), 100_000 - MAX_QUEUED_EVENTS as u64);
     }
 
     #[test]

@@ -33,6 +33,9 @@ pub(crate) trait Role: Handle {
 
     /// The session's controller.
     fn controller(&self) -> &Controller<Self::Command>;
+
+    /// Events the handle's own queue dropped because C did not take them.
+    fn events_dropped(&self) -> u64;
 }
 
 /// Sends `command` through `controller` and waits for the engine's answer.
@@ -117,6 +120,11 @@ impl<I: Queued + Send + 'static> Events<I> {
             queue,
             callback: Mutex::new(None),
         }
+    }
+
+    /// How many items the queue dropped because it was full.
+    pub(crate) fn dropped(&self) -> u64 {
+        self.queue.dropped()
     }
 
     /// `*_next_event`: waits up to `timeout_ms` for the next item and writes

@@ -67,8 +67,13 @@ pub struct ra_session_stats {
     pub input_events_held_back: u64,
     /// Host: control messages from the helper dropped over their rate
     /// limits (chat, pointer marks, keyframe requests, display selections,
-    /// clipboard, control requests).
+    /// clipboard, control requests). Helper: the host's
+    /// display lists and pointer updates dropped over theirs.
     pub messages_dropped: u64,
+    /// Events dropped because the application did not take them in time
+    /// (at most 1024 wait; the oldest chat lines, pointer marks, clipboard
+    /// texts, display lists, cursor updates and frames go first).
+    pub events_dropped: u64,
 }
 
 // SAFETY: repr(C), Copy, `struct_size: usize` first.
@@ -103,6 +108,7 @@ impl From<&SessionStats> for ra_session_stats {
             input_events_injected: stats.input_events_injected,
             input_events_held_back: stats.input_events_held_back,
             messages_dropped: stats.messages_dropped,
+            events_dropped: stats.events_dropped,
         }
     }
 }
@@ -114,7 +120,8 @@ impl From<&SessionStats> for ra_session_stats {
 unsafe fn get_stats<R: Role>(role: *const R, out: *mut ra_session_stats) -> Result<()> {
     // SAFETY: the caller's contract.
     let role = unsafe { borrow(role) }?;
-    let stats = ra_session_stats::from(&role.controller().stats());
+    let mut stats = ra_session_stats::from(&role.controller().stats());
+    stats.events_dropped += role.events_dropped();
     // SAFETY: the caller's contract.
     unsafe { write_sized(out, stats, "out") }
 }

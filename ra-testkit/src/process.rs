@@ -146,6 +146,11 @@ impl Proc {
         }
     }
 
+    /// The process id (to read its figures under `/proc`).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Kills the process (by its handle) and reaps it.
     pub fn kill(&mut self) {
         let _ = self.child.kill();

@@ -112,7 +112,7 @@ namespace Ra.Interop
         public ulong RttUs, PacketsSent, PacketsLost; public double Loss; public ulong BytesSent, BytesReceived;
         public uint TargetBitrate; public double TargetFrameRate;
         public ulong FramesSent, FramesDecoded, FramesDropped, EncodeUsLast, EncodeUsMean, DecodeUsLast, DecodeUsMean;
-        public ulong InputEventsSent, InputEventsInjected, InputEventsHeldBack, MessagesDropped;
+        public ulong InputEventsSent, InputEventsInjected, InputEventsHeldBack, MessagesDropped, EventsDropped;
     }
 
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)]

@@ -538,8 +538,13 @@ namespace Ra
         public ulong InputEventsInjected { get; private set; }
         /// <summary>Host: input events held back or dropped.</summary>
         public ulong InputEventsHeldBack { get; private set; }
-        /// <summary>Host: the helper's control messages dropped over their rate limits.</summary>
+        /// <summary>Host: the helper's control messages dropped over their rate limits. Helper: the
+        /// host's display lists and pointer updates dropped over theirs.</summary>
         public ulong MessagesDropped { get; private set; }
+        /// <summary>Events dropped because the application did not take them in time (at most 1024
+        /// wait; the oldest chat lines, pointer marks, clipboard texts, display lists, cursor updates
+        /// and frames go first).</summary>
+        public ulong EventsDropped { get; private set; }
 
         static TimeSpan Us(ulong us) => TimeSpan.FromTicks((long)Math.Min(us, (ulong)(long.MaxValue / 10)) * 10);
 
@@ -552,6 +557,7 @@ namespace Ra
             DecodeTimeLast = Us(s.DecodeUsLast), DecodeTimeMean = Us(s.DecodeUsMean),
             InputEventsSent = s.InputEventsSent, InputEventsInjected = s.InputEventsInjected,
             InputEventsHeldBack = s.InputEventsHeldBack, MessagesDropped = s.MessagesDropped,
+            EventsDropped = s.EventsDropped,
         };
 
         /// <summary>The figures on one line.</summary>

@@ -12,6 +12,7 @@ use serde_json::Value;
 /// The path of `ra-host`.
 pub(crate) const HOST: &str = env!("CARGO_BIN_EXE_ra-host");
 /// The path of `ra-helper`.
+#[allow(dead_code)]
 pub(crate) const HELPER: &str = env!("CARGO_BIN_EXE_ra-helper");
 /// The path of `ra-org`.
 #[allow(dead_code)]
@@ -59,6 +60,7 @@ impl Host {
 }
 
 /// Starts `ra-helper accept --json` with `args` (stdin empty).
+#[allow(dead_code)]
 pub(crate) fn helper(args: &[&str]) -> Proc {
     let mut all = vec!["accept", "--json"];
     all.extend_from_slice(args);

@@ -175,6 +175,12 @@ pub enum AuditEvent {
         /// Whether remote input was allowed too.
         input_allowed: bool,
     },
+    /// Records were lost before this one: the log could not keep up (a
+    /// stalled disk) and the session did not wait for it.
+    RecordsLost {
+        /// How many.
+        count: u64,
+    },
 }
 
 /// One line of the audit log.

@@ -2,6 +2,8 @@
 //! and an orderly close that tells the peer why.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -16,6 +18,21 @@ const CLOSE_GRACE: Duration = Duration::from_millis(500);
 /// Largest chunk read from a stream at once.
 const READ_CHUNK: usize = 64 * 1024;
 
+/// What the network may have handed the driver and the driver not yet
+/// handled: at most this many events (chunks of at most [`READ_CHUNK`]
+/// bytes, so 4 MiB). When full, the connections' readers wait, stop
+/// reading their streams, and QUIC's flow control stops the peer: a helper
+/// that sends faster than the host handles is slowed, never buffered.
+pub(crate) const NET_QUEUE: usize = 64;
+
+/// Control messages queued for one connection's writer, at most (and
+/// [`WRITER_BYTES`] bytes). A peer that lets more pile up is not reading
+/// its control stream: its connection is closed rather than buffered for.
+const WRITER_QUEUE: usize = 1024;
+
+/// Control bytes queued for one connection's writer, at most.
+const WRITER_BYTES: usize = 8 * 1024 * 1024;
+
 /// What the network tells the host driver.
 pub(crate) enum NetEvent {
     Connected {
@@ -23,7 +40,7 @@ pub(crate) enum NetEvent {
         connection: quinn::Connection,
         peer: SocketAddr,
         binding: ChannelBinding,
-        writer: mpsc::UnboundedSender<WriterCommand>,
+        writer: Writer,
     },
     ControlData {
         conn: ConnectionId,
@@ -49,6 +66,75 @@ pub(crate) enum WriterCommand {
     Close(EndReason),
 }
 
+/// The driver's end of a connection's writer: bounded in messages and bytes.
+#[derive(Clone)]
+pub(crate) struct Writer {
+    commands: mpsc::Sender<WriterCommand>,
+    queued_bytes: Arc<AtomicUsize>,
+}
+
+/// The connection task's end of its writer.
+pub(crate) struct WriterQueue {
+    commands: mpsc::Receiver<WriterCommand>,
+    queued_bytes: Arc<AtomicUsize>,
+}
+
+/// A connection's writer, both ends.
+pub(crate) fn writer() -> (Writer, WriterQueue) {
+    let (commands, receiver) = mpsc::channel(WRITER_QUEUE);
+    let queued_bytes = Arc::new(AtomicUsize::new(0));
+    (
+        Writer {
+            commands,
+            queued_bytes: Arc::clone(&queued_bytes),
+        },
+        WriterQueue {
+            commands: receiver,
+            queued_bytes,
+        },
+    )
+}
+
+/// The peer does not read what is written to it.
+#[derive(Debug)]
+pub(crate) struct PeerNotReading;
+
+impl Writer {
+    /// Queues `command` without waiting.
+    ///
+    /// # Errors
+    /// [`PeerNotReading`] when the queue is full (in messages or bytes): the
+    /// caller closes the connection. A connection already gone is no error.
+    pub(crate) fn send(&self, command: WriterCommand) -> Result<(), PeerNotReading> {
+        let len = match &command {
+            WriterCommand::Control(bytes) => bytes.len(),
+            WriterCommand::Close(_) => 0,
+        };
+        if self.queued_bytes.load(Ordering::Acquire) + len > WRITER_BYTES {
+            return Err(PeerNotReading);
+        }
+        self.queued_bytes.fetch_add(len, Ordering::AcqRel);
+        match self.commands.try_send(command) {
+            Ok(()) => Ok(()),
+            Err(mpsc::error::TrySendError::Closed(_)) => Ok(()),
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                self.queued_bytes.fetch_sub(len, Ordering::AcqRel);
+                Err(PeerNotReading)
+            }
+        }
+    }
+}
+
+impl WriterQueue {
+    async fn recv(&mut self) -> Option<WriterCommand> {
+        let command = self.commands.recv().await;
+        if let Some(WriterCommand::Control(bytes)) = &command {
+            self.queued_bytes.fetch_sub(bytes.len(), Ordering::AcqRel);
+        }
+        command
+    }
+}
+
 /// The QUIC application error code carrying an end reason, so the peer learns
 /// why even if the goodbye message is lost.
 pub(crate) fn close_code(reason: EndReason) -> quinn::VarInt {
@@ -59,15 +145,15 @@ pub(crate) fn close_code(reason: EndReason) -> quinn::VarInt {
 pub(crate) async fn run_connection(
     conn: ConnectionId,
     connection: quinn::Connection,
-    net: mpsc::UnboundedSender<NetEvent>,
-    mut writer: mpsc::UnboundedReceiver<WriterCommand>,
+    net: mpsc::Sender<NetEvent>,
+    mut writer: WriterQueue,
 ) {
     // The helper's first act is to open the control stream and say hello.
     let (mut send, mut recv) = tokio::select! {
         stream = connection.accept_bi() => match stream {
             Ok(s) => s,
             Err(_) => {
-                let _ = net.send(NetEvent::Lost { conn });
+                let _ = net.send(NetEvent::Lost { conn }).await;
                 return;
             }
         },
@@ -75,7 +161,7 @@ pub(crate) async fn run_connection(
             if let Some(WriterCommand::Close(reason)) = command {
                 connection.close(close_code(reason), reason.as_str().as_bytes());
             }
-            let _ = net.send(NetEvent::Lost { conn });
+            let _ = net.send(NetEvent::Lost { conn }).await;
             return;
         }
     };
@@ -84,7 +170,10 @@ pub(crate) async fn run_connection(
         tokio::select! {
             chunk = recv.read_chunk(READ_CHUNK, true) => match chunk {
                 Ok(Some(chunk)) => {
-                    let _ = net.send(NetEvent::ControlData { conn, data: chunk.bytes });
+                    // Waits while the driver is behind (see NET_QUEUE).
+                    if net.send(NetEvent::ControlData { conn, data: chunk.bytes }).await.is_err() {
+                        break;
+                    }
                 }
                 Ok(None) | Err(_) => break,
             },
@@ -108,13 +197,13 @@ pub(crate) async fn run_connection(
         }
     }
     input_reader.abort();
-    let _ = net.send(NetEvent::Lost { conn });
+    let _ = net.send(NetEvent::Lost { conn }).await;
 }
 
 async fn read_input_streams(
     conn: ConnectionId,
     connection: quinn::Connection,
-    net: mpsc::UnboundedSender<NetEvent>,
+    net: mpsc::Sender<NetEvent>,
 ) {
     while let Ok(mut stream) = connection.accept_uni().await {
         let net = net.clone();
@@ -125,6 +214,7 @@ async fn read_input_streams(
                         conn,
                         data: chunk.bytes,
                     })
+                    .await
                     .is_err()
                 {
                     return;

@@ -79,7 +79,10 @@ impl Reply {
     }
 }
 
-/// The driver's end of a session's controllers.
+/// The driver's end of a session's controllers. Not bounded by a capacity
+/// but by its callers: only the application sends on it, and every request
+/// carries a reply its caller waits for, so at most one request per calling
+/// task or thread is ever queued.
 pub(crate) type Requests<C> = mpsc::UnboundedReceiver<Request<C>>;
 
 impl<C> Controller<C> {

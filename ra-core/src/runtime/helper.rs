@@ -11,11 +11,12 @@ use tokio::sync::{mpsc, oneshot, watch};
 use super::connection::channel_binding;
 use super::controller::{HelperController, Reply, Request, Requests};
 use super::error::{AcceptError, SessionError};
+use super::event_queue::{EventReceiver, EventSender, event_queue};
 use super::sleep_until;
 use super::stats::StatsRecorder;
 use super::tls::{PinMismatch, SERVER_NAME, client_config};
 use super::video_receive::{
-    DecodeBusy, DecodeSignal, DecodeThread, ReceivedFrame, read_video_stream,
+    DECODE_SIGNALS, DecodeBusy, DecodeSignal, DecodeThread, ReceivedFrame, read_video_stream,
 };
 use crate::input::InputEvent;
 use crate::invitation::CertFingerprint;
@@ -79,7 +80,7 @@ pub struct HelperSession {
 /// ([`HelperSession::into_parts`]): session changes first, then frames.
 #[derive(Debug)]
 pub struct HelperEvents {
-    events: mpsc::UnboundedReceiver<HelperEvent>,
+    events: EventReceiver<HelperEvent>,
     frames: mpsc::Receiver<ReceivedFrame>,
 }
 
@@ -194,9 +195,9 @@ pub(crate) async fn start_helper(
     let stats = StatsRecorder::default();
     stats.set_connection(&connection);
     let (controller, requests) = HelperController::channel(stats.clone());
-    let (event_tx, event_rx) = mpsc::unbounded_channel();
+    let (event_tx, event_rx) = event_queue(stats.events_dropped_counter());
     let (frame_tx, frame_rx) = mpsc::channel(2);
-    let (signal_tx, signal_rx) = mpsc::unbounded_channel();
+    let (signal_tx, signal_rx) = mpsc::channel(DECODE_SIGNALS);
     let (live_tx, live_rx) = oneshot::channel();
     let (control_tx, control_rx) = watch::channel(ControlState::None);
     let (live_video_tx, live_video_rx) = watch::channel(false);
@@ -439,13 +440,13 @@ struct HelperDriver {
     connection: quinn::Connection,
     send: quinn::SendStream,
     input: Option<quinn::SendStream>,
-    events: mpsc::UnboundedSender<HelperEvent>,
+    events: EventSender<HelperEvent>,
     /// Told once: the host approved (its name) or the session ended first.
     live: Option<oneshot::Sender<Result<String, EndReason>>>,
     control: watch::Sender<ControlState>,
     /// Whether video is accepted (authenticated and not paused).
     live_video: watch::Sender<bool>,
-    signals: mpsc::UnboundedSender<DecodeSignal>,
+    signals: mpsc::Sender<DecodeSignal>,
     stats: StatsRecorder,
 }
 
@@ -469,7 +470,7 @@ async fn receive_video(
     connection: quinn::Connection,
     accepting: watch::Receiver<bool>,
     decode: DecodeThread,
-    signals: mpsc::UnboundedSender<DecodeSignal>,
+    signals: mpsc::Sender<DecodeSignal>,
     stats: StatsRecorder,
 ) {
     let mut waiting_for_keyframe = true;
@@ -478,7 +479,8 @@ async fn receive_video(
     let ask_for_keyframe = |last_request: &mut Option<Instant>| {
         if last_request.is_none_or(|at| at.elapsed() >= KEYFRAME_RETRY) {
             *last_request = Some(Instant::now());
-            let _ = signals.send(DecodeSignal::KeyframeNeeded);
+            // Full: a request is on its way already.
+            let _ = signals.try_send(DecodeSignal::KeyframeNeeded);
         }
     };
     while let Ok(mut stream) = connection.accept_uni().await {
@@ -529,7 +531,7 @@ impl HelperDriver {
         mut self,
         mut recv: quinn::RecvStream,
         mut requests: Requests<HelperCommand>,
-        mut signals: mpsc::UnboundedReceiver<DecodeSignal>,
+        mut signals: mpsc::Receiver<DecodeSignal>,
     ) {
         let mut requests_open = true;
         let mut shutdown_reply: Option<Reply> = None;
@@ -621,6 +623,8 @@ impl HelperDriver {
             }
         }
         self.stats.set_input_sent(self.core.input_events_sent());
+        self.stats
+            .set_messages_dropped(self.core.messages_dropped());
         let _ = self
             .control
             .send(self.core.control_state().unwrap_or(ControlState::None));
@@ -641,7 +645,7 @@ impl HelperDriver {
                 }
                 _ => {}
             }
-            let _ = self.events.send(event);
+            self.events.send(event);
         }
         self.core.ended().is_some()
     }

@@ -7,12 +7,14 @@
 //! [`easy_connect_helper`]; Quick Assist: [`assist`], [`join`]) run the same
 //! drivers over a connection from the rendezvous, whichever side dialled.
 
+mod audit_writer;
 mod broker_link;
 mod code_flow;
 mod connection;
 mod controller;
 mod diagnose;
 mod error;
+pub mod event_queue;
 mod helper;
 mod host;
 mod injector;
@@ -23,6 +25,7 @@ mod rate;
 mod stats;
 mod tls;
 mod video;
+mod video_commands;
 mod video_receive;
 
 pub use code_flow::{

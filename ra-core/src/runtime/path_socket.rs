@@ -23,8 +23,14 @@ use crate::relay::RawDatagram;
 /// The socket quinn uses, with a side door for raw datagrams.
 pub(crate) struct PathSocket {
     inner: Arc<dyn AsyncUdpSocket>,
-    raw: mpsc::UnboundedSender<(SocketAddr, RawDatagram)>,
+    raw: mpsc::Sender<(SocketAddr, RawDatagram)>,
 }
+
+/// Raw datagrams that may wait to be read. Anyone on the network can send
+/// them, and once a path is chosen nobody reads them any more: beyond this
+/// they are dropped, as a full socket buffer would (every raw datagram is
+/// repeated by its sender).
+const RAW_QUEUE: usize = 64;
 
 impl fmt::Debug for PathSocket {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -64,7 +70,7 @@ impl RawSender {
 }
 
 /// The raw datagrams a [`PathSocket`] received, with their senders.
-pub(crate) type RawReceiver = mpsc::UnboundedReceiver<(SocketAddr, RawDatagram)>;
+pub(crate) type RawReceiver = mpsc::Receiver<(SocketAddr, RawDatagram)>;
 
 /// Binds `addr` and returns an endpoint over it (a server too when
 /// `server` is given), a sender of raw datagrams and the raw datagrams received.
@@ -75,7 +81,7 @@ pub(crate) fn bind_endpoint(
     let socket = std::net::UdpSocket::bind(addr)?;
     let runtime: Arc<dyn Runtime> = Arc::new(quinn::TokioRuntime);
     let inner = runtime.wrap_udp_socket(socket)?;
-    let (raw_tx, raw_rx) = mpsc::unbounded_channel();
+    let (raw_tx, raw_rx) = mpsc::channel(RAW_QUEUE);
     let socket = Arc::new(PathSocket { inner, raw: raw_tx });
     let endpoint = quinn::Endpoint::new_with_abstract_socket(
         quinn::EndpointConfig::default(),
@@ -115,7 +121,7 @@ impl AsyncUdpSocket for PathSocket {
                     let stride = meta[i].stride.max(1);
                     for segment in data.chunks(stride) {
                         if let Some(datagram) = RawDatagram::decode(segment) {
-                            let _ = self.raw.send((meta[i].addr, datagram));
+                            let _ = self.raw.try_send((meta[i].addr, datagram));
                         }
                     }
                     continue;

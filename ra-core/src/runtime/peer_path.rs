@@ -24,7 +24,7 @@ pub(crate) struct RawEvents {
 
 impl RawEvents {
     /// Starts reading `raw` (until the socket is gone).
-    pub(crate) fn spawn(mut raw: mpsc::UnboundedReceiver<(SocketAddr, RawDatagram)>) -> Self {
+    pub(crate) fn spawn(mut raw: mpsc::Receiver<(SocketAddr, RawDatagram)>) -> Self {
         let (bound_tx, bound) = watch::channel(None);
         let (probe_tx, probe) = watch::channel(None);
         tokio::spawn(async move {

@@ -29,6 +29,8 @@ struct Counters {
     input_injected: AtomicU64,
     input_held_back: AtomicU64,
     messages_dropped: AtomicU64,
+    /// Shared with the session's event queue, which counts its drops.
+    events_dropped: Arc<AtomicU64>,
 }
 
 #[derive(Default)]
@@ -126,6 +128,11 @@ impl StatsRecorder {
         self.0.messages_dropped.store(messages, Ordering::Relaxed);
     }
 
+    /// The counter the session's event queue adds its drops to.
+    pub(crate) fn events_dropped_counter(&self) -> Arc<AtomicU64> {
+        Arc::clone(&self.0.events_dropped)
+    }
+
     /// A snapshot, with the link figures as quinn knows them now.
     pub(crate) fn snapshot(&self) -> SessionStats {
         let c = &self.0;
@@ -148,6 +155,7 @@ impl StatsRecorder {
             input_events_injected: c.input_injected.load(Ordering::Relaxed),
             input_events_held_back: c.input_held_back.load(Ordering::Relaxed),
             messages_dropped: c.messages_dropped.load(Ordering::Relaxed),
+            events_dropped: c.events_dropped.load(Ordering::Relaxed),
             ..SessionStats::default()
         };
         let connection = c

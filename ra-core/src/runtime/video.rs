@@ -5,7 +5,6 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
-use std::sync::mpsc as std_mpsc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -13,6 +12,8 @@ use tokio::sync::{Notify, mpsc, oneshot};
 
 use super::rate::{self, PathSample, Rate, RateController};
 use super::stats::StatsRecorder;
+pub(crate) use super::video_commands::PipelineCommand;
+use super::video_commands::{CommandInbox, PipelineCommands, RecvTimeoutError, pipeline_commands};
 use crate::media::{
     CaptureError, Capturer, CursorUpdate, DisplayId, DisplayInfo, EncodedFrame, Encoder, Frame,
     Rect, WindowLocator,
@@ -43,26 +44,9 @@ const STALE_AFTER: Duration = Duration::from_millis(400);
 /// (the capturer accumulates damage meanwhile, so nothing is lost).
 const MAX_IN_FLIGHT: usize = 3;
 
-/// Commands for the host's capture/encode thread.
-pub(crate) enum PipelineCommand {
-    /// Send video on this connection.
-    Start(quinn::Connection),
-    /// Stop sending video.
-    Stop,
-    /// Make the next frame a keyframe of the whole picture.
-    Keyframe,
-    /// Capture another display.
-    SelectDisplay(DisplayId),
-    /// Paint these desktop rectangles, and the windows of these classes
-    /// wherever they are, black in every picture from now on (the host's
-    /// redaction mask; empty: none).
-    Redact {
-        /// Fixed rectangles.
-        rects: Vec<Rect>,
-        /// Window classes the mask follows.
-        windows: Vec<String>,
-    },
-}
+/// Reports that may wait for the driver; when full the pipeline waits (a
+/// driver that far behind has no use for more pictures either).
+pub(crate) const PIPELINE_REPORTS: usize = 64;
 
 /// What the pipeline tells the session driver.
 pub(crate) enum PipelineReport {
@@ -120,7 +104,7 @@ impl LinkState {
 
 /// The host's capture → encode thread, feeding an async sender task.
 pub(crate) struct VideoPipeline {
-    commands: std_mpsc::Sender<PipelineCommand>,
+    commands: PipelineCommands,
     _thread: JoinHandle<()>,
 }
 
@@ -131,11 +115,11 @@ impl VideoPipeline {
         encoder: Box<dyn Encoder>,
         locator: Option<Box<dyn WindowLocator>>,
         initial_display: Option<DisplayId>,
-        reports: mpsc::UnboundedSender<PipelineReport>,
+        reports: mpsc::Sender<PipelineReport>,
         stats: StatsRecorder,
         runtime: tokio::runtime::Handle,
     ) -> std::io::Result<Self> {
-        let (commands, receiver) = std_mpsc::channel();
+        let (commands, receiver) = pipeline_commands();
         let thread = std::thread::Builder::new()
             .name("ra-video-pipeline".into())
             .spawn(move || {
@@ -173,14 +157,14 @@ impl VideoPipeline {
 
     /// Passes a command to the thread (ignored once it has stopped).
     pub(crate) fn command(&self, command: PipelineCommand) {
-        let _ = self.commands.send(command);
+        self.commands.send(command);
     }
 }
 
 struct Pipeline {
     capturer: Box<dyn Capturer>,
     encoder: Box<dyn Encoder>,
-    reports: mpsc::UnboundedSender<PipelineReport>,
+    reports: mpsc::Sender<PipelineReport>,
     runtime: tokio::runtime::Handle,
     selected: Option<DisplayId>,
     /// Where the captured display lies on the desktop.
@@ -215,7 +199,7 @@ struct Pipeline {
 }
 
 impl Pipeline {
-    fn run(mut self, commands: &std_mpsc::Receiver<PipelineCommand>, initial: Option<DisplayId>) {
+    fn run(mut self, commands: &CommandInbox, initial: Option<DisplayId>) {
         let displays = self.capturer.displays().unwrap_or_default();
         let first = initial
             .or_else(|| displays.iter().find(|d| d.primary).map(|d| d.id))
@@ -231,13 +215,13 @@ impl Pipeline {
             } else {
                 match commands.recv_timeout(self.until_next_capture()) {
                     Ok(c) => Ok(c),
-                    Err(std_mpsc::RecvTimeoutError::Timeout) => {
+                    Err(RecvTimeoutError::Timeout) => {
                         if self.link.has_room() {
                             self.capture_and_send();
                         }
                         continue;
                     }
-                    Err(std_mpsc::RecvTimeoutError::Disconnected) => Err(()),
+                    Err(RecvTimeoutError::Disconnected) => Err(()),
                 }
             };
             let Ok(command) = next else { return };
@@ -289,7 +273,7 @@ impl Pipeline {
             "capture failed; video stopped until the helper asks for a keyframe or a display"
         );
         if !std::mem::replace(&mut self.capture_failing, true) {
-            let _ = self.reports.send(PipelineReport::CaptureFailed(e));
+            let _ = self.reports.blocking_send(PipelineReport::CaptureFailed(e));
         }
         self.stalled = self.sink.take();
     }
@@ -365,7 +349,7 @@ impl Pipeline {
                 .unwrap_or_default()
         };
         self.area = area;
-        let _ = self.reports.send(PipelineReport::Geometry {
+        let _ = self.reports.blocking_send(PipelineReport::Geometry {
             displays,
             selected,
             area,
@@ -393,7 +377,7 @@ impl Pipeline {
                 let size = (frame.width, frame.height);
                 let previous = self.last_size.replace(size);
                 if previous != Some(size) {
-                    let _ = self.reports.send(PipelineReport::PictureSize {
+                    let _ = self.reports.blocking_send(PipelineReport::PictureSize {
                         width: size.0,
                         height: size.1,
                     });
@@ -437,7 +421,7 @@ impl Pipeline {
                 if previous != windows {
                     let _ = self
                         .reports
-                        .send(PipelineReport::RedactedWindows(windows.clone()));
+                        .blocking_send(PipelineReport::RedactedWindows(windows.clone()));
                 }
                 let everything: Vec<Rect> = self
                     .redactions
@@ -480,7 +464,7 @@ impl Pipeline {
         };
         // The pointer travels apart from the picture: a move costs no encoding.
         if let Some(cursor) = self.capturer.cursor() {
-            let _ = self.reports.send(PipelineReport::Cursor(cursor));
+            let _ = self.reports.blocking_send(PipelineReport::Cursor(cursor));
         }
         if resized {
             // A new resolution or display: the helper needs the new geometry too.
@@ -556,7 +540,8 @@ async fn send_video(
     let mut seq = 0u64;
     let mut in_flight: VecDeque<InFlight> = VecDeque::new();
     let finished = Arc::new(Notify::new());
-    let (delivered_tx, mut delivered_rx) = mpsc::unbounded_channel::<usize>();
+    // At most one message per frame in flight.
+    let (delivered_tx, mut delivered_rx) = mpsc::channel::<usize>(MAX_IN_FLIGHT + 1);
     let mut rate = RateController::new();
     // Set when a frame was reset: delta frames are useless until a keyframe.
     let mut awaiting_keyframe = false;
@@ -624,7 +609,7 @@ async fn send_video(
         tokio::spawn(async move {
             let bytes = frame.data.len();
             if deliver(connection, seq, frame, answer, cancel_rx).await {
-                let _ = delivered_tx.send(bytes);
+                let _ = delivered_tx.try_send(bytes);
             } else {
                 stats.frame_dropped();
             }

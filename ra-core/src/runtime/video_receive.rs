@@ -97,6 +97,10 @@ pub struct ReceivedFrame {
     pub latency: Duration,
 }
 
+/// Decode signals that may wait for the driver: one keyframe request is
+/// as good as many.
+pub(crate) const DECODE_SIGNALS: usize = 4;
+
 /// What the decode thread reports besides frames.
 pub(crate) enum DecodeSignal {
     /// The bitstream broke; ask the host for a keyframe.
@@ -121,7 +125,7 @@ impl DecodeThread {
     pub(crate) fn spawn(
         mut decoder: Box<dyn Decoder>,
         frames: mpsc::Sender<ReceivedFrame>,
-        signals: mpsc::UnboundedSender<DecodeSignal>,
+        signals: mpsc::Sender<DecodeSignal>,
         stats: StatsRecorder,
     ) -> std::io::Result<Self> {
         let (input, receiver) = std_mpsc::sync_channel::<ReceivedVideo>(8);
@@ -174,7 +178,10 @@ impl DecodeThread {
                             tracing::debug!(error = %e, "decode failed; asking for a keyframe");
                             stats.frame_dropped();
                             waiting_for_keyframe = true;
-                            if signals.send(DecodeSignal::KeyframeNeeded).is_err() {
+                            // Full: a keyframe request is on its way already.
+                            if let Err(mpsc::error::TrySendError::Closed(_)) =
+                                signals.try_send(DecodeSignal::KeyframeNeeded)
+                            {
                                 return;
                             }
                         }

@@ -76,6 +76,16 @@ pub(crate) enum HelperItem {
     Other(String),
 }
 
+impl ra_core::runtime::event_queue::Sheddable for HelperItem {
+    fn sheddable(&self) -> bool {
+        match self {
+            HelperItem::Event(event) => event.sheddable(),
+            HelperItem::Frame(_) => true,
+            HelperItem::Other(_) => false,
+        }
+    }
+}
+
 impl Queued for HelperItem {
     fn is_frame(&self) -> bool {
         matches!(self, HelperItem::Frame(_))

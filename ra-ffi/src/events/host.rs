@@ -115,6 +115,15 @@ pub(crate) enum HostItem {
     Backend { backend: u32, error: Error },
 }
 
+impl ra_core::runtime::event_queue::Sheddable for HostItem {
+    fn sheddable(&self) -> bool {
+        match self {
+            HostItem::Event(event) => event.sheddable(),
+            HostItem::Backend { .. } => false,
+        }
+    }
+}
+
 impl Queued for HostItem {
     fn is_frame(&self) -> bool {
         false

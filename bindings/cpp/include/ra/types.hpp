@@ -36,7 +36,8 @@ struct SessionStats {
     uint64_t input_events_sent = 0;             ///< helper: input events sent
     uint64_t input_events_injected = 0;         ///< host: input events injected
     uint64_t input_events_held_back = 0;        ///< host: helper input held back or dropped
-    uint64_t messages_dropped = 0;              ///< host: helper control messages over their rate limits
+    uint64_t messages_dropped = 0;              ///< host: helper control messages over their rate limits; helper: the host's display lists and pointer updates over theirs
+    uint64_t events_dropped = 0;                ///< events dropped because the application did not take them in time
 
     /// Converts the C struct (fields past its struct_size stay 0).
     static SessionStats from(const ra_session_stats& s) {
@@ -62,6 +63,7 @@ struct SessionStats {
         r.input_events_injected = s.input_events_injected;
         r.input_events_held_back = s.input_events_held_back;
         r.messages_dropped = s.messages_dropped;
+        r.events_dropped = s.events_dropped;
         return r;
     }
 };

@@ -273,6 +273,7 @@ class SessionStats(Sized):
         ("input_events_injected", c_uint64),
         ("input_events_held_back", c_uint64),
         ("messages_dropped", c_uint64),
+        ("events_dropped", c_uint64),
     ]
 
 

@@ -60,7 +60,12 @@ class SessionStats:
     messages_dropped: int = 0
     """Host: the helper's control messages dropped over their rate limits
     (chat, pointer marks, keyframe requests, display selections, clipboard,
-    control requests)."""
+    control requests). Helper: the host's display lists and pointer updates
+    dropped over theirs."""
+    events_dropped: int = 0
+    """Events dropped because the application did not take them in time (at
+    most 1024 wait; the oldest chat lines, pointer marks, clipboard texts,
+    display lists, cursor updates and frames go first)."""
 
 
 def _stats(function: Callable[..., int], pointer: Any) -> SessionStats:
@@ -76,4 +81,4 @@ def _stats(function: Callable[..., int], pointer: Any) -> SessionStats:
         decode_time_mean=s.decode_us_mean / 1e6, input_events_sent=s.input_events_sent,
         input_events_injected=s.input_events_injected,
         input_events_held_back=s.input_events_held_back,
-        messages_dropped=s.messages_dropped)
+        messages_dropped=s.messages_dropped, events_dropped=s.events_dropped)

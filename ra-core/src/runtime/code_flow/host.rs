@@ -1,9 +1,8 @@
 //! The host's side of the code flows: **Easy Connect** (the host gets a code
 //! and waits) and **Quick Assist** (the host types the helper's code).
 
+use std::sync::Arc;
 use std::time::{Instant, SystemTime};
-
-use tokio::sync::mpsc;
 
 use super::claim::claim_and_connect;
 use super::wait::{Registration, broker_news, flush, register};
@@ -12,6 +11,7 @@ use crate::code::Code;
 use crate::proto::broker::Role;
 use crate::rendezvous::{AttemptOutcome, MATCH_WINDOW, MAX_CODE_FAILURES, WaitEnd, WaiterEvent};
 use crate::runtime::error::InviteError;
+use crate::runtime::event_queue::{EventReceiver, event_queue};
 use crate::runtime::host::{
     ConnectionFeed, HostBackends, HostStart, InviteOptions, prepare_host, spawn_host,
 };
@@ -45,7 +45,7 @@ pub async fn easy_connect_host(
     )?;
     let lifetime = host_lifetime(&options, &broker);
     let registration = register(&socket, &broker, Role::Host, lifetime).await?;
-    let (observer_tx, observer_rx) = mpsc::unbounded_channel();
+    let (observer_tx, observer_rx) = event_queue(Arc::default());
     let (code, expires_at) = (registration.code.clone(), registration.expires_at);
     let start = HostStart {
         observer: Some(observer_tx),
@@ -56,7 +56,7 @@ pub async fn easy_connect_host(
         receipt_key: identity.receipt_key(),
         ..code_start(&code, options, lifetime, MAX_CODE_FAILURES, &socket)
     };
-    let (handle, feed) = spawn_host(start, prepared);
+    let (handle, feed) = spawn_host(start, prepared)?;
     tokio::spawn(host_waits(socket, broker, registration, feed, observer_rx));
     Ok(CodeHostSession {
         code,
@@ -74,7 +74,7 @@ async fn host_waits(
     options: BrokerOptions,
     registration: Registration,
     feed: ConnectionFeed,
-    mut observer: mpsc::UnboundedReceiver<HostEvent>,
+    mut observer: EventReceiver<HostEvent>,
 ) {
     let Registration {
         mut waiter,
@@ -197,7 +197,7 @@ pub async fn join(
             .ok(),
         ..code_start(code, options, lifetime, 1, &socket)
     };
-    let (handle, feed) = spawn_host(start, prepared);
+    let (handle, feed) = spawn_host(start, prepared)?;
     feed.add(connection);
     Ok(CodeHostSession {
         code: code.clone(),

@@ -32,11 +32,28 @@ impl DeskDriver {
     /// [`InviteError::Backend`] when a watcher cannot start.
     pub(super) fn start(
         desk: HostDesk,
-        signals: mpsc::UnboundedSender<DeskSignal>,
+        signals: mpsc::Sender<DeskSignal>,
     ) -> Result<Self, InviteError> {
         let sink = DeskSink::new(move |signal| {
-            // Nobody listens once the session is over.
-            let _ = signals.send(signal);
+            // Nobody listens once the session is over (an error then).
+            match signal {
+                // The next one says the same: dropped when the driver is behind.
+                DeskSignal::LocalInput => {
+                    let _ = signals.try_send(signal);
+                }
+                // Never dropped: a watcher's own thread waits for room.
+                _ if tokio::runtime::Handle::try_current().is_err() => {
+                    let _ = signals.blocking_send(signal);
+                }
+                _ => {
+                    if let Err(mpsc::error::TrySendError::Full(signal)) = signals.try_send(signal) {
+                        let signals = signals.clone();
+                        tokio::spawn(async move {
+                            let _ = signals.send(signal).await;
+                        });
+                    }
+                }
+            }
         });
         let mut watchers = Vec::new();
         for (part, watcher) in [

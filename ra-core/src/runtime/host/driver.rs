@@ -8,18 +8,20 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 use super::desk::DeskDriver;
-use crate::audit::{AuditEvent, AuditLog, AuditRecord};
+use crate::audit::{AuditEvent, AuditRecord};
 use crate::desk::DeskSignal;
 use crate::invitation::SessionId;
 use crate::receipt::{ConsentReceipt, ReceiptError};
-use crate::runtime::connection::{NetEvent, WriterCommand};
+use crate::runtime::audit_writer::AuditWriter;
+use crate::runtime::connection::{NetEvent, Writer, WriterCommand, close_code};
 use crate::runtime::controller::{Reply, Request, Requests};
+use crate::runtime::event_queue::EventSender;
 use crate::runtime::injector::InjectorThread;
 use crate::runtime::sleep_until;
 use crate::runtime::stats::StatsRecorder;
 use crate::runtime::video::{PipelineCommand, PipelineReport, VideoPipeline};
 use crate::session::{
-    ConnectionId, HostCommand, HostEndpoint, HostEvent, HostTransmit, MediaCommand,
+    ConnectionId, EndReason, HostCommand, HostEndpoint, HostEvent, HostTransmit, MediaCommand,
 };
 
 /// How long shutting down waits for goodbyes to reach the helpers.
@@ -28,7 +30,7 @@ pub(super) const SHUTDOWN_WAIT: Duration = Duration::from_secs(2);
 /// A connection as the driver holds it: for the pipeline, and for writing.
 pub(super) struct ConnectionHandle {
     pub(super) connection: quinn::Connection,
-    pub(super) writer: mpsc::UnboundedSender<WriterCommand>,
+    pub(super) writer: Writer,
 }
 
 pub(super) struct HostDriver {
@@ -39,10 +41,10 @@ pub(super) struct HostDriver {
     pub(super) connections: HashMap<ConnectionId, ConnectionHandle>,
     pub(super) pipeline: VideoPipeline,
     pub(super) injector: InjectorThread,
-    pub(super) audit: Option<AuditLog>,
-    pub(super) events: mpsc::UnboundedSender<HostEvent>,
+    pub(super) audit: Option<AuditWriter>,
+    pub(super) events: EventSender<HostEvent>,
     /// Also receives every event.
-    pub(super) observer: Option<mpsc::UnboundedSender<HostEvent>>,
+    pub(super) observer: Option<EventSender<HostEvent>>,
     pub(super) desk: DeskDriver,
     pub(super) stats: StatsRecorder,
     /// Signs the sessions' consent receipts.
@@ -51,13 +53,13 @@ pub(super) struct HostDriver {
 
 /// What the driver's loop waits on.
 pub(super) struct DriverInputs {
-    pub(super) net: mpsc::UnboundedReceiver<NetEvent>,
+    pub(super) net: mpsc::Receiver<NetEvent>,
     /// Ends once every connection feed is gone.
-    pub(super) feeds: mpsc::UnboundedReceiver<()>,
+    pub(super) feeds: mpsc::Receiver<()>,
     pub(super) requests: Requests<HostCommand>,
-    pub(super) reports: mpsc::UnboundedReceiver<PipelineReport>,
+    pub(super) reports: mpsc::Receiver<PipelineReport>,
     /// What the desk's backends report.
-    pub(super) desk: mpsc::UnboundedReceiver<DeskSignal>,
+    pub(super) desk: mpsc::Receiver<DeskSignal>,
 }
 
 impl HostDriver {
@@ -130,6 +132,9 @@ impl HostDriver {
             }
         };
         let _ = tokio::time::timeout(SHUTDOWN_WAIT, wait_all).await;
+        if let Some(log) = self.audit.take() {
+            let _ = tokio::task::spawn_blocking(move || log.finish()).await;
+        }
         if let Some(reply) = shutdown_reply {
             reply.send(Ok(()));
         }
@@ -193,11 +198,20 @@ impl HostDriver {
             let Some(handle) = self.connections.get(&conn) else {
                 continue;
             };
-            let command = match transmit {
-                HostTransmit::Control(bytes) => WriterCommand::Control(bytes),
-                HostTransmit::Close { reason } => WriterCommand::Close(reason),
+            let (command, reason) = match transmit {
+                HostTransmit::Control(bytes) => {
+                    (WriterCommand::Control(bytes), EndReason::ConnectionLost)
+                }
+                HostTransmit::Close { reason } => (WriterCommand::Close(reason), reason),
             };
-            let _ = handle.writer.send(command);
+            if handle.writer.send(command).is_err() {
+                // The helper has not read its control stream for a long
+                // while: it is gone or hostile, and is not buffered for.
+                tracing::warn!(%conn, "the helper does not read its control stream; closing");
+                handle
+                    .connection
+                    .close(close_code(reason), reason.as_str().as_bytes());
+            }
         }
         while let Some(command) = self.core.poll_media() {
             self.media(command);
@@ -218,10 +232,17 @@ impl HostDriver {
         self.stats
             .set_messages_dropped(self.core.messages_dropped());
         while let Some(event) = self.core.poll_event() {
-            if let Some(observer) = &self.observer {
-                let _ = observer.send(event.clone());
+            if matches!(
+                event,
+                HostEvent::Ended { .. } | HostEvent::InvitationClosed { .. }
+            ) && let Some(log) = &self.audit
+            {
+                log.sync();
             }
-            let _ = self.events.send(event);
+            if let Some(observer) = &self.observer {
+                observer.send(event.clone());
+            }
+            self.events.send(event);
         }
     }
 
@@ -267,12 +288,10 @@ impl HostDriver {
         self.pipeline.command(command);
     }
 
+    /// Hands the record to the audit log's thread (never waits for the disk).
     fn write_audit(&mut self, event: AuditEvent) {
-        let Some(log) = self.audit.as_mut() else {
-            return;
-        };
-        if let Err(e) = log.record(AuditRecord::now(Some(self.session_id), event)) {
-            tracing::warn!(error = %e, "cannot write the audit log");
+        if let Some(log) = &self.audit {
+            log.record(AuditRecord::now(Some(self.session_id), event));
         }
     }
 }

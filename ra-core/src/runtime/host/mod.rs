@@ -19,10 +19,9 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime};
 
-use tokio::sync::mpsc;
-
 use super::controller::HostController;
 use super::error::{InviteError, SessionError};
+use super::event_queue::EventReceiver;
 use super::tls::HostIdentity;
 use crate::audit::AuditLog;
 use crate::desk::HostDesk;
@@ -154,13 +153,13 @@ impl std::ops::DerefMut for HostSession {
 /// and ends any session.
 pub struct HostHandle {
     controller: HostController,
-    events: mpsc::UnboundedReceiver<HostEvent>,
+    events: EventReceiver<HostEvent>,
 }
 
 /// A host session's events, apart from its controller
 /// ([`HostHandle::into_parts`]).
 #[derive(Debug)]
-pub struct HostEvents(mpsc::UnboundedReceiver<HostEvent>);
+pub struct HostEvents(EventReceiver<HostEvent>);
 
 impl HostEvents {
     /// The next event; `None` once the invitation is closed and no session is left.
@@ -240,7 +239,7 @@ pub async fn invite(
             receipt_key: identity.receipt_key(),
         },
         prepared,
-    );
+    )?;
     tokio::spawn(accept_connections(endpoint, feed));
     Ok(HostSession {
         invitation,
@@ -284,10 +283,7 @@ impl HostSession {
 }
 
 impl HostHandle {
-    pub(crate) fn new(
-        controller: HostController,
-        events: mpsc::UnboundedReceiver<HostEvent>,
-    ) -> Self {
+    pub(crate) fn new(controller: HostController, events: EventReceiver<HostEvent>) -> Self {
         HostHandle { controller, events }
     }
 
@@ -504,7 +500,7 @@ impl HostHandle {
     }
 }
 
-struct EventStream<'a, T>(&'a mut mpsc::UnboundedReceiver<T>);
+struct EventStream<'a, T>(&'a mut EventReceiver<T>);
 
 impl<T> futures_core::Stream for EventStream<'_, T> {
     type Item = T;

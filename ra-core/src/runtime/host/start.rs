@@ -17,12 +17,14 @@ use crate::desk::DeskSignal;
 use crate::invitation::SessionId;
 use crate::media::DisplayId;
 use crate::policy::Policy;
-use crate::runtime::connection::{NetEvent, channel_binding, run_connection};
+use crate::runtime::audit_writer::AuditWriter;
+use crate::runtime::connection::{NET_QUEUE, NetEvent, channel_binding, run_connection, writer};
 use crate::runtime::controller::HostController;
 use crate::runtime::error::InviteError;
+use crate::runtime::event_queue::{EventSender, event_queue};
 use crate::runtime::injector::InjectorThread;
 use crate::runtime::stats::StatsRecorder;
-use crate::runtime::video::{PipelineReport, VideoPipeline};
+use crate::runtime::video::{PIPELINE_REPORTS, PipelineReport, VideoPipeline};
 use crate::session::{ConnectionId, HostConfig, HostEndpoint, HostEvent, OfferRecord};
 
 /// What a host session needs, however its connections arrive.
@@ -39,7 +41,7 @@ pub(crate) struct HostStart {
     /// Endpoints to close (and wait for) when the session is over.
     pub(crate) endpoints: Vec<quinn::Endpoint>,
     /// Also receives every event (the broker flows report outcomes from them).
-    pub(crate) observer: Option<mpsc::UnboundedSender<HostEvent>>,
+    pub(crate) observer: Option<EventSender<HostEvent>>,
     /// What the audit log's first record says of the offer.
     pub(crate) offer: Option<OfferRecord>,
     /// What the session's consent receipts are signed with; `None`: no
@@ -53,18 +55,21 @@ pub(crate) struct HostStart {
 /// left, the session closes its invitation.
 #[derive(Clone)]
 pub(crate) struct ConnectionFeed {
-    net: mpsc::UnboundedSender<NetEvent>,
+    net: mpsc::Sender<NetEvent>,
     session_id: SessionId,
     next_id: Arc<AtomicU64>,
     /// Held by every feed, and by each connection until the driver knows it.
-    alive: mpsc::UnboundedSender<()>,
+    alive: mpsc::Sender<()>,
 }
 
 impl ConnectionFeed {
     /// Closes the session's invitation for `reason`: no connection will
     /// come, and the application learns why.
     pub(crate) fn close(&self, reason: crate::session::InvitationCloseReason) {
-        let _ = self.net.send(NetEvent::OfferClosed { reason });
+        let net = self.net.clone();
+        tokio::spawn(async move {
+            let _ = net.send(NetEvent::OfferClosed { reason }).await;
+        });
     }
 
     /// Runs an established connection (from either side of the handshake) as
@@ -80,34 +85,39 @@ impl ConnectionFeed {
                 connection.close(0u8.into(), b"no channel binding");
                 return;
             };
-            let (writer_tx, writer_rx) = mpsc::unbounded_channel();
+            let (writer, queue) = writer();
             if net
                 .send(NetEvent::Connected {
                     conn,
                     connection: connection.clone(),
                     peer,
                     binding,
-                    writer: writer_tx,
+                    writer,
                 })
+                .await
                 .is_err()
             {
                 return;
             }
             drop(alive);
-            run_connection(conn, connection, net, writer_rx).await;
+            run_connection(conn, connection, net, queue).await;
         });
     }
 }
+
+/// What the desk's watchers may have reported and the driver not yet
+/// handled (see [`DeskDriver::start`] for what happens when full).
+const DESK_SIGNALS: usize = 64;
 
 /// A host session's backends, started: the pipeline's and the injector's
 /// threads and the desk's watchers, before any connection is made (so a
 /// failure costs no code and no socket).
 pub(crate) struct PreparedHost {
     pipeline: VideoPipeline,
-    reports: mpsc::UnboundedReceiver<PipelineReport>,
+    reports: mpsc::Receiver<PipelineReport>,
     injector: InjectorThread,
     desk: DeskDriver,
-    desk_signals: mpsc::UnboundedReceiver<DeskSignal>,
+    desk_signals: mpsc::Receiver<DeskSignal>,
     stats: StatsRecorder,
 }
 
@@ -119,9 +129,9 @@ pub(crate) fn prepare_host(
     backends: HostBackends,
     display: Option<DisplayId>,
 ) -> Result<PreparedHost, InviteError> {
-    let (desk_tx, desk_signals) = mpsc::unbounded_channel();
+    let (desk_tx, desk_signals) = mpsc::channel(DESK_SIGNALS);
     let desk = DeskDriver::start(backends.desk, desk_tx)?;
-    let (report_tx, reports) = mpsc::unbounded_channel();
+    let (report_tx, reports) = mpsc::channel(PIPELINE_REPORTS);
     let stats = StatsRecorder::default();
     let pipeline = VideoPipeline::spawn(
         backends.capturer,
@@ -146,7 +156,18 @@ pub(crate) fn prepare_host(
 }
 
 /// Starts the driver of a host session on its prepared backends.
-pub(crate) fn spawn_host(start: HostStart, prepared: PreparedHost) -> (HostHandle, ConnectionFeed) {
+///
+/// # Errors
+/// [`InviteError::Backend`] when the audit log's thread cannot start.
+pub(crate) fn spawn_host(
+    start: HostStart,
+    prepared: PreparedHost,
+) -> Result<(HostHandle, ConnectionFeed), InviteError> {
+    let audit = start
+        .audit_log
+        .map(AuditWriter::spawn)
+        .transpose()
+        .map_err(|e| InviteError::backend("audit log", e))?;
     let PreparedHost {
         pipeline,
         reports,
@@ -171,10 +192,11 @@ pub(crate) fn spawn_host(start: HostStart, prepared: PreparedHost) -> (HostHandl
     config.desk_limitation = desk.limitation.take();
     config.desktop_consent = desk.desktop_consent.take();
     let core = HostEndpoint::new(config, Instant::now(), Box::new(rand_core::OsRng));
-    let (net_tx, net_rx) = mpsc::unbounded_channel();
-    let (alive_tx, alive_rx) = mpsc::unbounded_channel();
+    let (net_tx, net_rx) = mpsc::channel(NET_QUEUE);
+    // Nothing is sent on it: it ends when every feed is dropped.
+    let (alive_tx, alive_rx) = mpsc::channel(1);
     let (controller, requests) = HostController::channel(stats.clone());
-    let (event_tx, event_rx) = mpsc::unbounded_channel();
+    let (event_tx, event_rx) = event_queue(stats.events_dropped_counter());
     let feed = ConnectionFeed {
         net: net_tx,
         session_id: start.session_id,
@@ -188,7 +210,7 @@ pub(crate) fn spawn_host(start: HostStart, prepared: PreparedHost) -> (HostHandl
         connections: HashMap::new(),
         pipeline,
         injector,
-        audit: start.audit_log,
+        audit,
         events: event_tx,
         observer: start.observer,
         desk,
@@ -202,5 +224,5 @@ pub(crate) fn spawn_host(start: HostStart, prepared: PreparedHost) -> (HostHandl
         reports,
         desk: desk_signals,
     }));
-    (HostHandle::new(controller, event_rx), feed)
+    Ok((HostHandle::new(controller, event_rx), feed))
 }
