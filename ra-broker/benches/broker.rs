@@ -99,6 +99,7 @@ async fn measure_claims<R: Registry>(name: &str, registry: R, lookups: &[String]
         rate_limit: ra_broker::config::RateLimit {
             lookups_per_minute: u32::MAX,
             registrations_per_minute: u32::MAX,
+            outcomes_per_minute: u32::MAX,
         },
         ..BrokerConfig::default()
     };
@@ -191,6 +192,7 @@ fn measure_relay() {
                     RelayLimits {
                         max_bytes: u64::MAX,
                         idle_timeout: Duration::from_secs(30),
+                        ..RelayLimits::default()
                     },
                     None,
                 )
@@ -202,7 +204,9 @@ fn measure_relay() {
         })
         .unwrap();
     let relay = rx.recv().unwrap();
-    let (token_a, token_b) = relay.allocate();
+    let (token_a, token_b) = relay
+        .allocate([std::net::Ipv4Addr::LOCALHOST.into(); 2])
+        .expect("an allocation");
     let a = UdpSocket::bind("127.0.0.1:0").unwrap();
     let b = UdpSocket::bind("127.0.0.1:0").unwrap();
     b.set_read_timeout(Some(Duration::from_millis(500)))

@@ -65,17 +65,43 @@ impl std::str::FromStr for RegistryConfig {
 pub struct RateLimit {
     /// Lookups allowed per minute from one IPv4 address or one IPv6 /64.
     pub lookups_per_minute: u32,
-    /// Registrations allowed per minute from one source.
+    /// Registrations (and re-attachments) allowed per minute from one source.
     pub registrations_per_minute: u32,
+    /// Outcome reports allowed per minute from one source (each is a
+    /// registry write).
+    pub outcomes_per_minute: u32,
 }
 
-/// Limits of one relay allocation.
+/// Limits of the relay and of each allocation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RelayLimits {
     /// Bytes forwarded (both ways) before the allocation is closed.
     pub max_bytes: u64,
     /// Silence after which the allocation is closed.
     pub idle_timeout: Duration,
+    /// Allocations alive at once on this relay; a match beyond it gets no
+    /// relay (its peers may still connect directly).
+    pub max_allocations: usize,
+    /// Allocations alive at once that one source (an IPv4 address, an IPv6
+    /// /64) is a peer of, either side; beyond it, as above.
+    pub max_allocations_per_source: usize,
+    /// Probes answered per minute and source (a spoofed source cannot have
+    /// the relay send more toward a victim).
+    pub probes_per_minute: u32,
+}
+
+impl Default for RelayLimits {
+    fn default() -> Self {
+        RelayLimits {
+            // An hour of a session at 2 Mbit/s, with room to spare.
+            max_bytes: 1 << 30,
+            idle_timeout: Duration::from_secs(30),
+            max_allocations: 1024,
+            max_allocations_per_source: 8,
+            // A peer probes a few times a second while it looks for a path.
+            probes_per_minute: 120,
+        }
+    }
 }
 
 /// Everything the broker runs with.
@@ -106,6 +132,9 @@ pub struct BrokerConfig {
     pub relay: RelayLimits,
     /// Whether peers are told to try a direct path first (off: always relay).
     pub direct_paths: bool,
+    /// Peers waiting on this node at once (each holds a live code); a
+    /// registration or re-attachment beyond it is refused for now.
+    pub max_waiting: usize,
     /// Appends every relayed datagram (length-prefixed) to this file: a view
     /// of what the broker sees, for audits and tests. Off by default.
     pub relay_capture: Option<PathBuf>,
@@ -127,11 +156,10 @@ impl Default for BrokerConfig {
             rate_limit: RateLimit {
                 lookups_per_minute: 10,
                 registrations_per_minute: 30,
+                outcomes_per_minute: 60,
             },
-            relay: RelayLimits {
-                max_bytes: 4 << 30,
-                idle_timeout: Duration::from_secs(30),
-            },
+            relay: RelayLimits::default(),
+            max_waiting: 10_000,
             direct_paths: true,
             relay_capture: None,
         }
@@ -159,6 +187,11 @@ struct ConfigFile {
     relay_idle_timeout: Option<Duration>,
     direct_paths: Option<bool>,
     relay_capture: Option<PathBuf>,
+    relay_max_allocations: Option<usize>,
+    relay_max_allocations_per_source: Option<usize>,
+    relay_probes_per_minute: Option<u32>,
+    outcomes_per_minute: Option<u32>,
+    max_waiting: Option<usize>,
 }
 
 mod humantime_serde_opt {
@@ -231,6 +264,21 @@ impl BrokerConfig {
         }
         if let Some(v) = file.direct_paths {
             self.direct_paths = v;
+        }
+        if let Some(v) = file.relay_max_allocations {
+            self.relay.max_allocations = v;
+        }
+        if let Some(v) = file.relay_max_allocations_per_source {
+            self.relay.max_allocations_per_source = v;
+        }
+        if let Some(v) = file.relay_probes_per_minute {
+            self.relay.probes_per_minute = v;
+        }
+        if let Some(v) = file.outcomes_per_minute {
+            self.rate_limit.outcomes_per_minute = v;
+        }
+        if let Some(v) = file.max_waiting {
+            self.max_waiting = v;
         }
         self.relay_capture = file.relay_capture.or(self.relay_capture.take());
         Ok(())

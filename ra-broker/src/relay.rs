@@ -6,11 +6,14 @@
 //! budget and an idle timeout. The relay also answers `Probe` with the
 //! address it sees (a second port for the NAT mapping check). It sends
 //! nothing back to a source larger than the datagram it got from there (the
-//! peers pad what they send), so it amplifies no spoofed traffic.
+//! peers pad what they send), so it amplifies no spoofed traffic, and
+//! answers a source's probes only so often. Allocations are capped for the
+//! relay and for each source ([`RelayLimits`]): a source that claims its own
+//! codes gets no more than its share.
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -21,6 +24,7 @@ use rand_core::{OsRng, RngCore};
 use tokio::net::UdpSocket;
 
 use crate::config::RelayLimits;
+use crate::rate_limit::{RateLimiter, SourceKey};
 
 /// Largest datagram relayed.
 const MAX_DATAGRAM: usize = 65_536;
@@ -35,8 +39,23 @@ struct Side {
 
 struct Allocation {
     sides: [Side; 2],
+    /// Whose it is: the two peers' sources (the same one twice when a
+    /// source claimed its own code).
+    sources: [SourceKey; 2],
     bytes: u64,
     last_active: Instant,
+}
+
+/// Why the relay made no allocation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AllocationRefused {
+    /// The relay holds as many allocations as it may.
+    #[error("the relay is full")]
+    Full,
+    /// One of the peers' sources holds as many allocations as it may.
+    #[error("a peer's source holds too many relay allocations")]
+    SourceFull,
 }
 
 #[derive(Default)]
@@ -67,8 +86,11 @@ pub struct RelayStats {
     pub datagrams: AtomicU64,
     /// Bytes forwarded.
     pub bytes: AtomicU64,
-    /// Datagrams dropped (unbound sender, budget exhausted).
+    /// Datagrams dropped (unbound sender, budget exhausted, probes over
+    /// their rate).
     pub dropped: AtomicU64,
+    /// Allocations refused (the relay or a source at its cap).
+    pub refused: AtomicU64,
 }
 
 /// The relay of one broker node.
@@ -77,6 +99,8 @@ pub struct Relay {
     state: Arc<Mutex<RelayState>>,
     local_addr: SocketAddr,
     stats: Arc<RelayStats>,
+    limits: RelayLimits,
+    probes: Arc<RateLimiter>,
 }
 
 impl std::fmt::Debug for Relay {
@@ -112,6 +136,8 @@ impl Relay {
             state: Arc::default(),
             local_addr,
             stats: Arc::default(),
+            limits,
+            probes: Arc::new(RateLimiter::new(limits.probes_per_minute)),
         };
         tokio::spawn(relay.clone().run(socket, limits, capture));
         Ok(relay)
@@ -127,13 +153,38 @@ impl Relay {
         &self.stats
     }
 
-    /// A new allocation: one token for each peer.
-    pub fn allocate(&self) -> (RelayToken, RelayToken) {
+    /// A new allocation for two peers seen at `sources`: one token for each.
+    ///
+    /// # Errors
+    /// [`AllocationRefused`] when the relay, or a source, is at its cap.
+    pub fn allocate(
+        &self,
+        sources: [IpAddr; 2],
+    ) -> Result<(RelayToken, RelayToken), AllocationRefused> {
+        let sources = sources.map(SourceKey::of);
         let mut tokens = [[0u8; 16]; 2];
         for token in &mut tokens {
             OsRng.fill_bytes(token);
         }
         let mut state = self.lock();
+        let refused = if state.allocations.len() >= self.limits.max_allocations {
+            Some(AllocationRefused::Full)
+        } else if sources.iter().any(|source| {
+            state
+                .allocations
+                .values()
+                .filter(|a| a.sources.contains(source))
+                .count()
+                >= self.limits.max_allocations_per_source
+        }) {
+            Some(AllocationRefused::SourceFull)
+        } else {
+            None
+        };
+        if let Some(refused) = refused {
+            self.stats.refused.fetch_add(1, Ordering::Relaxed);
+            return Err(refused);
+        }
         state.next_id += 1;
         let id = state.next_id;
         state.by_token.insert(tokens[0], (id, 0));
@@ -142,11 +193,12 @@ impl Relay {
             id,
             Allocation {
                 sides: tokens.map(|token| Side { token, addr: None }),
+                sources,
                 bytes: 0,
                 last_active: Instant::now(),
             },
         );
-        (tokens[0], tokens[1])
+        Ok((tokens[0], tokens[1]))
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, RelayState> {
@@ -212,7 +264,13 @@ impl Relay {
     /// Handles a raw datagram; the replies to send.
     fn control(&self, from: SocketAddr, data: &[u8]) -> Vec<(SocketAddr, RawDatagram)> {
         match RawDatagram::decode(data) {
-            Some(RawDatagram::Probe) => vec![(from, RawDatagram::ProbeReply(from))],
+            Some(RawDatagram::Probe) => {
+                if self.probes.check(from.ip(), Instant::now()).is_err() {
+                    self.stats.dropped.fetch_add(1, Ordering::Relaxed);
+                    return Vec::new();
+                }
+                vec![(from, RawDatagram::ProbeReply(from))]
+            }
             Some(RawDatagram::Bind(token)) => {
                 let mut state = self.lock();
                 let Some(&(id, side)) = state.by_token.get(&token) else {

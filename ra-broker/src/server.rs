@@ -42,6 +42,10 @@ const FIRST_MESSAGE_TIMEOUT: Duration = Duration::from_secs(10);
 const ANNOUNCE_EVERY: Duration = Duration::from_secs(20);
 const ANNOUNCE_TTL: Duration = Duration::from_secs(60);
 
+/// The shortest re-attach key a waiting peer may register: a guessable key
+/// would let anyone take its place at the broker.
+pub const MIN_ATTACH_KEY: usize = 16;
+
 /// Why the broker could not start.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -250,6 +254,7 @@ pub async fn start_with<R: Registry>(
         events: events_tx,
         lookups: RateLimiter::new(config.rate_limit.lookups_per_minute),
         registrations: RateLimiter::new(config.rate_limit.registrations_per_minute),
+        outcomes: RateLimiter::new(config.rate_limit.outcomes_per_minute),
         config,
         registry,
         relay: relay.clone(),
@@ -315,6 +320,7 @@ struct Node<R> {
     advertised: SocketAddr,
     lookups: RateLimiter,
     registrations: RateLimiter,
+    outcomes: RateLimiter,
     /// Waiting peers attached to this node, by lookup.
     waiters: Mutex<HashMap<String, WaiterChannel>>,
     stats: Arc<NodeStats>,
@@ -414,12 +420,12 @@ impl<R: Registry> Node<R> {
             }
             peer_message::Message::Register(register) => {
                 if let Some((lookup, expires)) = self.register(peer, stream, register).await {
-                    self.wait(stream, lookup, expires).await;
+                    self.wait(peer, stream, lookup, expires).await;
                 }
             }
             peer_message::Message::Attach(attach) => {
                 if let Some((lookup, expires)) = self.attach(peer, stream, attach).await {
-                    self.wait(stream, lookup, expires).await;
+                    self.wait(peer, stream, lookup, expires).await;
                 }
             }
             peer_message::Message::Outcome(_) => {
@@ -439,13 +445,19 @@ impl<R: Registry> Node<R> {
             stream.send(rate_limited(wait)).await;
             return None;
         }
-        let (Ok(lookup), Some(_)) = (
+        let (Ok(lookup), Some(_), true) = (
             Lookup::parse(&register.lookup),
             waiter_role_for(register.role),
+            register.attach_key.len() >= MIN_ATTACH_KEY,
         ) else {
             stream.send(refuse(RefuseReason::Invalid)).await;
             return None;
         };
+        if self.lock_waiters().len() >= self.config.max_waiting {
+            self.stats.rate_limited.fetch_add(1, Ordering::Relaxed);
+            stream.send(refuse(RefuseReason::UnavailableNow)).await;
+            return None;
+        }
         let lookup = lookup.to_string();
         let lifetime = match register.lifetime_secs {
             0 => self.config.max_code_lifetime,
@@ -496,7 +508,19 @@ impl<R: Registry> Node<R> {
         stream: &mut PeerStream,
         attach: ra_core::proto::broker::Attach,
     ) -> Option<(String, Instant)> {
+        if let Err(wait) = self.registrations.check(peer.ip(), Instant::now()) {
+            stream.send(rate_limited(wait)).await;
+            return None;
+        }
         let lookup = Lookup::parse(&attach.lookup).ok()?.to_string();
+        if attach.attach_key.len() < MIN_ATTACH_KEY {
+            stream.send(refuse(RefuseReason::Invalid)).await;
+            return None;
+        }
+        if self.lock_waiters().len() >= self.config.max_waiting {
+            stream.send(refuse(RefuseReason::UnavailableNow)).await;
+            return None;
+        }
         let record = match self.registry.get(&lookup).await {
             Ok(Some(record)) if record.attach_key_matches(&attach.attach_key) => record,
             Ok(_) => {
@@ -540,7 +564,13 @@ impl<R: Registry> Node<R> {
 
     /// Serves a waiting peer: passes matches on, applies its outcome reports,
     /// and tells it when the code is used, dead or expired.
-    async fn wait(&self, stream: &mut PeerStream, lookup: String, expires: Instant) {
+    async fn wait(
+        &self,
+        peer: SocketAddr,
+        stream: &mut PeerStream,
+        lookup: String,
+        expires: Instant,
+    ) {
         let (tx, mut matches) = mpsc::unbounded_channel();
         self.lock_waiters().insert(lookup.clone(), tx.clone());
         let close = loop {
@@ -554,6 +584,13 @@ impl<R: Registry> Node<R> {
                     ToWaiter::Exhausted => break Some(CloseReason::TooManyFailures),
                 },
                 message = stream.recv() => match message {
+                    // Each report is a registry write: limited per source
+                    // (a peer reports once per match).
+                    Some(peer_message::Message::Outcome(_))
+                        if self.outcomes.check(peer.ip(), Instant::now()).is_err() =>
+                    {
+                        self.stats.rate_limited.fetch_add(1, Ordering::Relaxed);
+                    }
                     Some(peer_message::Message::Outcome(outcome)) => {
                         let report = self
                             .registry
@@ -669,28 +706,42 @@ impl<R: Registry> Node<R> {
                 return refuse(RefuseReason::UnavailableNow);
             }
         };
-        let (waiter_token, claimant_token) = self.relay.allocate();
         // Each side punches only what the other could really be reached at
         // (no loopback or LAN addresses across the internet).
         let waiter_seen = record.observed.parse::<SocketAddr>().unwrap_or(peer);
+        // Over the relay's caps the peers get no relay, only their direct
+        // paths: a source claiming its own codes gets no more than its share.
+        let (relay_addr, waiter_token, claimant_token) =
+            match self.relay.allocate([waiter_seen.ip(), peer.ip()]) {
+                Ok((waiter, claimant)) => (
+                    self.relay_addr.to_string(),
+                    waiter.to_vec(),
+                    claimant.to_vec(),
+                ),
+                Err(refused) => {
+                    tracing::info!(%refused, "match without a relay");
+                    (String::new(), Vec::new(), Vec::new())
+                }
+            };
+        let try_direct = self.config.direct_paths || relay_addr.is_empty();
         let claimant_locals: Vec<String> = claim.local_addrs.into_iter().take(8).collect();
         let to_waiter = Matched {
             match_id,
             peer_observed_addr: peer.to_string(),
             peer_local_addrs: punch_targets(&claimant_locals, peer, waiter_seen),
-            relay_addr: self.relay_addr.to_string(),
-            relay_token: waiter_token.to_vec(),
+            relay_addr: relay_addr.clone(),
+            relay_token: waiter_token,
             observed_addr: record.observed.clone(),
-            try_direct: self.config.direct_paths,
+            try_direct,
         };
         let to_claimant = Matched {
             match_id,
             peer_observed_addr: record.observed.clone(),
             peer_local_addrs: punch_targets(&record.locals, waiter_seen, peer),
-            relay_addr: self.relay_addr.to_string(),
-            relay_token: claimant_token.to_vec(),
+            relay_addr,
+            relay_token: claimant_token,
             observed_addr: peer.to_string(),
-            try_direct: self.config.direct_paths,
+            try_direct,
         };
         let delivered = self
             .lock_waiters()

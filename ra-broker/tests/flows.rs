@@ -446,3 +446,44 @@ async fn the_host_policy_shortens_a_code_s_life() {
     let late = easy_connect_helper(broker.options(), &code, helper_options("Bob"), decoder()).await;
     assert!(matches!(late, Err(ClaimError::Unavailable)), "{late:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_source_claiming_its_own_codes_gets_no_relay_beyond_its_share() {
+    let mut config = loopback_config();
+    config.relay.max_allocations_per_source = 2;
+    let broker = ra_broker::start(config).await.unwrap();
+    let options = broker_options(broker.local_addr, broker.fingerprint);
+    // One source (loopback) registers three codes and claims each itself.
+    for round in 1..=3u64 {
+        let (backends, _log) = host_backends();
+        let mut host = easy_connect_host(options.clone(), host_options("Alice"), backends)
+            .await
+            .unwrap();
+        let code = host.code().clone();
+        let helper_task = tokio::spawn({
+            let options = options.clone();
+            async move {
+                easy_connect_helper(options, &code, helper_options("Mallory"), decoder())
+                    .await
+                    .unwrap()
+            }
+        });
+        approve_next(&mut host).await;
+        let (helper, relayed) = helper_task.await.unwrap();
+        // Beyond its share the match had no relay, yet the direct path
+        // still connects the two.
+        assert!(!relayed, "round {round}");
+        assert_eq!(helper.host_name(), "Alice");
+        assert_eq!(broker.relay.allocations(), round.min(2) as usize);
+        helper.end().await.unwrap();
+        host_event_matching(&mut host, |e| matches!(e, HostEvent::Ended { .. })).await;
+    }
+    assert_eq!(
+        broker
+            .relay
+            .stats()
+            .refused
+            .load(std::sync::atomic::Ordering::Relaxed),
+        1
+    );
+}

@@ -3,16 +3,18 @@
 //! the byte budget and the idle timeout close an allocation.
 #![allow(missing_docs)]
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use ra_broker::config::RelayLimits;
-use ra_broker::relay::Relay;
+use ra_broker::relay::{AllocationRefused, Relay};
 use ra_core::relay::{RawDatagram, RelayToken};
 use tokio::net::UdpSocket;
 
 const STEP: Duration = Duration::from_secs(5);
+
+const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 
 async fn relay(limits: RelayLimits) -> Relay {
     Relay::start("127.0.0.1:0".parse().unwrap(), limits, None)
@@ -24,6 +26,7 @@ fn generous() -> RelayLimits {
     RelayLimits {
         max_bytes: u64::MAX,
         idle_timeout: Duration::from_secs(60),
+        ..RelayLimits::default()
     }
 }
 
@@ -54,7 +57,7 @@ async fn bind(socket: &UdpSocket, relay: SocketAddr, token: RelayToken) -> RawDa
 
 /// Two sockets bound to one allocation, both told they are paired.
 async fn pair(relay: &Relay) -> (UdpSocket, UdpSocket) {
-    let (token_a, token_b) = relay.allocate();
+    let (token_a, token_b) = relay.allocate([LOOPBACK; 2]).unwrap();
     let (a, b) = (socket().await, socket().await);
     assert_eq!(
         bind(&a, relay.local_addr(), token_a).await,
@@ -135,6 +138,7 @@ async fn the_byte_budget_closes_the_allocation() {
     let relay = relay(RelayLimits {
         max_bytes: 3_000,
         idle_timeout: Duration::from_secs(60),
+        ..RelayLimits::default()
     })
     .await;
     let (a, b) = pair(&relay).await;
@@ -164,6 +168,7 @@ async fn an_idle_allocation_is_closed() {
     let relay = relay(RelayLimits {
         max_bytes: u64::MAX,
         idle_timeout: Duration::from_millis(200),
+        ..RelayLimits::default()
     })
     .await;
     let (a, _b) = pair(&relay).await;
@@ -183,7 +188,7 @@ async fn an_idle_allocation_is_closed() {
 #[tokio::test]
 async fn the_relay_answers_nothing_larger_than_what_it_got() {
     let relay = relay(generous()).await;
-    let (token, _) = relay.allocate();
+    let (token, _) = relay.allocate([LOOPBACK; 2]).unwrap();
     let s = socket().await;
     let to = relay.local_addr();
     // What an attacker spoofing `s`'s address would send: a bare probe and an
@@ -228,4 +233,54 @@ async fn the_relay_answers_nothing_larger_than_what_it_got() {
         first.len() as f64 / bind.len() as f64
     );
     assert!(reply.len() <= probe.len());
+}
+
+#[tokio::test]
+async fn allocations_are_capped_for_the_relay_and_for_each_source() {
+    let relay = relay(RelayLimits {
+        max_allocations: 3,
+        max_allocations_per_source: 2,
+        ..generous()
+    })
+    .await;
+    let ip = |last: u8| IpAddr::V4(Ipv4Addr::new(192, 0, 2, last));
+    // A source claiming its own codes: both sides are that source.
+    relay.allocate([ip(1), ip(1)]).unwrap();
+    relay.allocate([ip(1), ip(2)]).unwrap();
+    assert_eq!(
+        relay.allocate([ip(1), ip(1)]),
+        Err(AllocationRefused::SourceFull)
+    );
+    assert_eq!(
+        relay.allocate([ip(3), ip(1)]),
+        Err(AllocationRefused::SourceFull)
+    );
+    relay.allocate([ip(3), ip(4)]).unwrap();
+    assert_eq!(relay.allocate([ip(5), ip(6)]), Err(AllocationRefused::Full));
+    assert_eq!(relay.allocations(), 3);
+    assert_eq!(relay.stats().refused.load(Ordering::Relaxed), 3);
+}
+
+#[tokio::test]
+async fn a_source_gets_only_so_many_probe_answers() {
+    let relay = relay(RelayLimits {
+        probes_per_minute: 5,
+        ..generous()
+    })
+    .await;
+    let s = socket().await;
+    let probe = RawDatagram::Probe.encode();
+    for _ in 0..8 {
+        s.send_to(&probe, relay.local_addr()).await.unwrap();
+    }
+    for _ in 0..5 {
+        assert!(matches!(
+            RawDatagram::decode(&receive(&s).await.0),
+            Some(RawDatagram::ProbeReply(_))
+        ));
+    }
+    assert!(
+        eventually(STEP, || relay.stats().dropped.load(Ordering::Relaxed) == 3).await,
+        "probes over the rate were answered"
+    );
 }
