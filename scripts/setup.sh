@@ -117,3 +117,21 @@ if [ "$(printf '%s\n' 1.89.0 "$version" | sort -V | head -n1)" != 1.89.0 ]; then
         exit 1
     fi
 fi
+
+# The test command's short fuzzing runs (scripts/fuzz.sh): cargo fuzz, on the
+# nightly toolchain (its sanitizer flags are nightly-only).
+if [ "$purpose" = test ]; then
+    if ! cargo +nightly --version >/dev/null 2>&1; then
+        if command -v rustup >/dev/null 2>&1; then
+            echo "setup: installing the nightly toolchain (for cargo fuzz)" >&2
+            rustup toolchain install nightly --profile minimal
+        else
+            echo "setup: cargo fuzz needs the nightly toolchain, and rustup is missing" >&2
+            exit 1
+        fi
+    fi
+    if ! cargo fuzz --version >/dev/null 2>&1; then
+        echo "setup: installing cargo-fuzz" >&2
+        cargo install cargo-fuzz --locked --quiet
+    fi
+fi

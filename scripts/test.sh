@@ -18,6 +18,7 @@ step() {
 }
 
 step "cargo fmt --check" cargo fmt --all -- --check
+step "cargo fmt --check (fuzz)" cargo fmt --manifest-path fuzz/Cargo.toml -- --check
 step "cargo clippy" cargo clippy --locked --workspace --all-targets -- -D warnings
 # Everything the tests, the C API's tests and the demo run (the test binaries,
 # ra-broker, the example programs, libra_ffi), built once: with the tests'
@@ -29,5 +30,8 @@ step "cargo test" cargo test --locked --workspace
 # libra_ffi, whose static library links without them.
 step "cargo test (xcap)" cargo test --locked -p ra-capture --features xcap
 step "the C API: C, C++, C#, Python, packages" ./ra-ffi/tests/run.sh
+# Every fuzz target briefly (a longer run: scripts/fuzz.sh 3600): any crash fails.
+rm -rf "$target/fuzz-smoke"
+step "fuzz (5 s per target)" env RA_FUZZ_CORPUS="$target/fuzz-smoke" ./scripts/fuzz.sh 5
 step "demo" "$target/debug/ra-demo"
 echo "== all tests passed in $((SECONDS - started)) s" >&2

@@ -18,9 +18,8 @@ use crate::media::{
     CaptureError, Capturer, CursorUpdate, DisplayId, DisplayInfo, EncodedFrame, Encoder, Frame,
     Rect, WindowLocator,
 };
-use crate::proto;
 use crate::redact;
-use crate::session::encode_frame;
+use crate::session::encode_video_header;
 
 /// Largest encoded frame accepted from a host, in bytes.
 pub(crate) const MAX_ENCODED_FRAME: usize = 16 * 1024 * 1024;
@@ -629,35 +628,14 @@ async fn deliver(
     rate: Rate,
     cancel: oneshot::Receiver<()>,
 ) -> bool {
-    let header = proto::VideoFrameHeader {
-        seq,
-        captured_at_us: frame.captured_at.as_micros(),
-        width: frame.width,
-        height: frame.height,
-        keyframe: frame.keyframe,
-        display: frame.display.0,
-        damage: frame
-            .damage
-            .iter()
-            .map(|r| proto::Rect {
-                x: r.x,
-                y: r.y,
-                width: r.width,
-                height: r.height,
-            })
-            .collect(),
-        payload_len: u32::try_from(frame.data.len()).unwrap_or(u32::MAX),
-        target_bitrate: rate.bitrate,
-        target_frame_interval_us: u32::try_from(rate.frame_interval.as_micros())
-            .unwrap_or(u32::MAX),
-    };
+    let header = encode_video_header(seq, &frame, Some((rate.bitrate, rate.frame_interval)));
     let Ok(mut stream) = connection.open_uni().await else {
         return false;
     };
     // Newer frames first: a later stream takes precedence over an older one.
     let _ = stream.set_priority(i32::try_from(seq % (1 << 30)).unwrap_or(0));
     let send = async {
-        stream.write_all(&encode_frame(&header)).await?;
+        stream.write_all(&header).await?;
         stream.write_all(&frame.data).await?;
         stream.finish()?;
         let _ = stream.stopped().await;

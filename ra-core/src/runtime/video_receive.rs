@@ -6,80 +6,33 @@ use std::sync::mpsc as std_mpsc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use prost::Message as _;
 use tokio::sync::mpsc;
 
 use super::stats::StatsRecorder;
 use super::video::MAX_ENCODED_FRAME;
-use crate::media::{DecodedFrame, Decoder, DisplayId, EncodedFrame, Rect, Timestamp};
-use crate::proto;
-use crate::session::{FrameDecoder, MAX_VIDEO_HEADER};
+use crate::media::{DecodedFrame, Decoder, Rect, Timestamp};
+use crate::session::{MAX_VIDEO_HEADER, VideoStream, VideoStreamError, decode_video_stream};
 
 /// One frame as it arrived from the host, before decoding.
-pub(crate) struct ReceivedVideo {
-    pub(crate) seq: u64,
-    pub(crate) frame: EncodedFrame,
-    /// What the host's rate controller asked for when it sent the frame
-    /// (bits per second, time between frames), if the host said.
-    pub(crate) target: Option<(u32, Duration)>,
-}
+pub(crate) type ReceivedVideo = VideoStream;
 
 /// Why a video stream was not a valid frame.
 #[derive(Debug, thiserror::Error)]
-pub(crate) enum VideoStreamError {
+pub(crate) enum ReadVideoError {
     #[error("cannot read the stream: {0}")]
     Read(#[from] quinn::ReadToEndError),
-    #[error("invalid frame header")]
-    Header,
-    #[error("frame payload length does not match its header")]
-    Length,
+    #[error(transparent)]
+    Invalid(#[from] VideoStreamError),
 }
 
 /// Reads one frame stream to its end.
 pub(crate) async fn read_video_stream(
     mut stream: quinn::RecvStream,
-) -> Result<ReceivedVideo, VideoStreamError> {
+) -> Result<ReceivedVideo, ReadVideoError> {
     let data = stream
         .read_to_end(MAX_VIDEO_HEADER + MAX_ENCODED_FRAME)
         .await?;
-    let mut decoder = FrameDecoder::new(MAX_VIDEO_HEADER);
-    decoder.push(&data);
-    let header_bytes = decoder
-        .next_message()
-        .ok()
-        .flatten()
-        .ok_or(VideoStreamError::Header)?;
-    let header_len = header_bytes.len();
-    let header =
-        proto::VideoFrameHeader::decode(header_bytes).map_err(|_| VideoStreamError::Header)?;
-    let prefix = prost::length_delimiter_len(header_len) + header_len;
-    let payload = data.get(prefix..).ok_or(VideoStreamError::Length)?;
-    if payload.len() != header.payload_len as usize {
-        return Err(VideoStreamError::Length);
-    }
-    let target = (header.target_bitrate != 0 && header.target_frame_interval_us != 0).then(|| {
-        (
-            header.target_bitrate,
-            Duration::from_micros(u64::from(header.target_frame_interval_us)),
-        )
-    });
-    Ok(ReceivedVideo {
-        seq: header.seq,
-        target,
-        frame: EncodedFrame {
-            data: payload.to_vec(),
-            width: header.width,
-            height: header.height,
-            keyframe: header.keyframe,
-            captured_at: Timestamp(header.captured_at_us),
-            damage: header
-                .damage
-                .iter()
-                .map(|r| Rect::new(r.x, r.y, r.width, r.height))
-                .collect(),
-            display: DisplayId(header.display),
-        },
-    })
+    Ok(decode_video_stream(&data)?)
 }
 
 /// A decoded frame with what the helper application wants to know about it.

@@ -19,6 +19,7 @@ mod framing;
 mod helper;
 mod host;
 mod types;
+mod video_stream;
 mod wire;
 
 pub use auth::ChannelBinding;
@@ -34,6 +35,7 @@ pub use types::{
     CommandError, ConnectionId, ControlScopes, ControlState, DenyReason, EndReason, GrantId,
     InvitationCloseReason, PointerKind, RevokeReason, SessionRng,
 };
+pub use video_stream::{VideoStream, VideoStreamError, decode_video_stream, encode_video_header};
 pub use wire::{
     MAX_CHAT_LEN, MAX_CLIPBOARD_LEN, MAX_CONTROL_MESSAGE, MAX_INPUT_MESSAGE, MAX_NAME_LEN,
     MAX_VIDEO_HEADER, decode_input_event, encode_input_event, end_reason_code,
