@@ -137,19 +137,39 @@ mod tests {
     use std::io::{self, Write};
     use std::sync::{Arc, Condvar, Mutex};
 
-    /// A disk that stalls until the test lets it go.
+    /// A disk that stalls until the test lets it go, and tells when a
+    /// write is stalled.
     #[derive(Clone, Default)]
     struct StallingDisk {
         lines: Arc<Mutex<Vec<u8>>>,
-        open: Arc<(Mutex<bool>, Condvar)>,
+        /// (open, a write is waiting)
+        state: Arc<(Mutex<(bool, bool)>, Condvar)>,
+    }
+
+    impl StallingDisk {
+        fn wait_until_stalled(&self) {
+            let (state, changed) = &*self.state;
+            let (state, timeout) = changed
+                .wait_timeout_while(state.lock().unwrap(), Duration::from_secs(10), |s| !s.1)
+                .unwrap();
+            assert!(state.1 && !timeout.timed_out(), "the writer never wrote");
+        }
+
+        fn open(&self) {
+            let (state, changed) = &*self.state;
+            state.lock().unwrap().0 = true;
+            changed.notify_all();
+        }
     }
 
     impl Write for StallingDisk {
         fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-            let (open, changed) = &*self.open;
-            let mut open = open.lock().unwrap();
-            while !*open {
-                open = changed.wait(open).unwrap();
+            let (state, changed) = &*self.state;
+            let mut state = state.lock().unwrap();
+            state.1 = true;
+            changed.notify_all();
+            while !state.0 {
+                state = changed.wait(state).unwrap();
             }
             self.lines.lock().unwrap().extend_from_slice(bytes);
             Ok(bytes.len())
@@ -175,17 +195,15 @@ mod tests {
         };
         // The thread takes the first record and stalls in its write; the
         // queue holds AUDIT_QUEUE more; the rest are lost, without waiting.
-        let sent = AUDIT_QUEUE + 1000;
-        for i in 0..sent {
+        writer.record(chat(0));
+        disk.wait_until_stalled();
+        let sent = AUDIT_QUEUE + 1001;
+        for i in 1..sent {
             writer.record(chat(i));
         }
         let lost = writer.lost.load(Ordering::Relaxed);
-        assert!((999..=1000).contains(&lost), "{lost} records counted lost");
-        {
-            let (open, changed) = &*disk.open;
-            *open.lock().unwrap() = true;
-            changed.notify_all();
-        }
+        assert_eq!(lost, 1000, "records counted lost");
+        disk.open();
         // Once the disk caught up, the next record comes with the marker.
         writer.sync();
         writer.record(chat(sent));
