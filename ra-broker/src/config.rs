@@ -135,6 +135,9 @@ pub struct BrokerConfig {
     /// Peers waiting on this node at once (each holds a live code); a
     /// registration or re-attachment beyond it is refused for now.
     pub max_waiting: usize,
+    /// Codes alive at once in the registry (every node's, with Redis: its
+    /// keys, roughly); a registration beyond it is refused for now.
+    pub max_codes: u64,
     /// Appends every relayed datagram (length-prefixed) to this file: a view
     /// of what the broker sees, for audits and tests. Off by default.
     pub relay_capture: Option<PathBuf>,
@@ -160,6 +163,7 @@ impl Default for BrokerConfig {
             },
             relay: RelayLimits::default(),
             max_waiting: 10_000,
+            max_codes: 100_000,
             direct_paths: true,
             relay_capture: None,
         }
@@ -192,6 +196,7 @@ struct ConfigFile {
     relay_probes_per_minute: Option<u32>,
     outcomes_per_minute: Option<u32>,
     max_waiting: Option<usize>,
+    max_codes: Option<u64>,
 }
 
 mod humantime_serde_opt {
@@ -279,6 +284,9 @@ impl BrokerConfig {
         }
         if let Some(v) = file.max_waiting {
             self.max_waiting = v;
+        }
+        if let Some(v) = file.max_codes {
+            self.max_codes = v;
         }
         self.relay_capture = file.relay_capture.or(self.relay_capture.take());
         Ok(())

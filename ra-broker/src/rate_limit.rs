@@ -1,5 +1,9 @@
 //! Per-source rate limits: a token bucket per IPv4 address and per IPv6 /64
 //! (one host usually holds a whole /64, so per-address limits would be void).
+//! The broker takes its tokens from the registry
+//! ([`crate::registry::Registry::take_token`]), so with Redis every node
+//! draws from the same buckets; this in-process limiter serves the memory
+//! registry, and a node whose registry fails.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -32,6 +36,46 @@ impl SourceKey {
                     SourceKey::V6Prefix(prefix)
                 }
             },
+        }
+    }
+}
+
+impl std::fmt::Display for SourceKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SourceKey::V4(octets) => write!(f, "{}", std::net::Ipv4Addr::from(*octets)),
+            SourceKey::V6Prefix(prefix) => {
+                let mut octets = [0u8; 16];
+                octets[..8].copy_from_slice(prefix);
+                write!(f, "{}/64", std::net::Ipv6Addr::from(octets))
+            }
+        }
+    }
+}
+
+/// Which budget a source draws from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Limit {
+    /// Claims (code lookups).
+    Lookups,
+    /// Registrations and re-attachments.
+    Registrations,
+    /// Outcome reports.
+    Outcomes,
+    /// Address probes over the peer stream (the relay's UDP probes have a
+    /// bucket of their own, in the relay).
+    Probes,
+}
+
+impl Limit {
+    /// Its name in keys and logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Limit::Lookups => "lookups",
+            Limit::Registrations => "registrations",
+            Limit::Outcomes => "outcomes",
+            Limit::Probes => "probes",
         }
     }
 }
@@ -69,6 +113,14 @@ impl RateLimiter {
     /// # Errors
     /// How long until the next token.
     pub fn check(&self, ip: IpAddr, now: Instant) -> Result<(), Duration> {
+        self.check_key(SourceKey::of(ip), now)
+    }
+
+    /// Takes one token for `key` at `now` (see [`RateLimiter::check`]).
+    ///
+    /// # Errors
+    /// How long until the next token.
+    pub fn check_key(&self, key: SourceKey, now: Instant) -> Result<(), Duration> {
         let Ok(mut buckets) = self.buckets.lock() else {
             return Ok(());
         };
@@ -76,7 +128,7 @@ impl RateLimiter {
             let per_minute = self.per_minute;
             buckets.retain(|_, b| refill(b, now, per_minute) < per_minute);
         }
-        let bucket = buckets.entry(SourceKey::of(ip)).or_insert(Bucket {
+        let bucket = buckets.entry(key).or_insert(Bucket {
             tokens: self.per_minute,
             at: now,
         });

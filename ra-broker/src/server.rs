@@ -9,7 +9,7 @@
 //! re-attach (with a key only they hold); the codes stay in the registry.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -28,7 +28,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::config::{BrokerConfig, RegistryConfig};
 use crate::identity::{BrokerIdentity, IdentityError};
-use crate::rate_limit::RateLimiter;
+use crate::rate_limit::{Limit, RateLimiter, SourceKey};
 use crate::registry::{
     ClaimOutcome, CodeRecord, CodeState, MemoryRegistry, RedisRegistry, Registry, RegistryError,
     ReportOutcome,
@@ -255,6 +255,7 @@ pub async fn start_with<R: Registry>(
         lookups: RateLimiter::new(config.rate_limit.lookups_per_minute),
         registrations: RateLimiter::new(config.rate_limit.registrations_per_minute),
         outcomes: RateLimiter::new(config.rate_limit.outcomes_per_minute),
+        probes: RateLimiter::new(config.relay.probes_per_minute),
         config,
         registry,
         relay: relay.clone(),
@@ -321,6 +322,7 @@ struct Node<R> {
     lookups: RateLimiter,
     registrations: RateLimiter,
     outcomes: RateLimiter,
+    probes: RateLimiter,
     /// Waiting peers attached to this node, by lookup.
     waiters: Mutex<HashMap<String, WaiterChannel>>,
     stats: Arc<NodeStats>,
@@ -407,6 +409,11 @@ impl<R: Registry> Node<R> {
         };
         match first {
             peer_message::Message::Probe(_) => {
+                if let Err(wait) = self.take_token(Limit::Probes, peer.ip()).await {
+                    self.stats.rate_limited.fetch_add(1, Ordering::Relaxed);
+                    stream.send(rate_limited(wait)).await;
+                    return;
+                }
                 stream
                     .send(broker_message::Message::ProbeReply(ProbeReply {
                         observed_addr: peer.to_string(),
@@ -441,7 +448,7 @@ impl<R: Registry> Node<R> {
         stream: &mut PeerStream,
         register: ra_core::proto::broker::Register,
     ) -> Option<(String, Instant)> {
-        if let Err(wait) = self.registrations.check(peer.ip(), Instant::now()) {
+        if let Err(wait) = self.take_token(Limit::Registrations, peer.ip()).await {
             stream.send(rate_limited(wait)).await;
             return None;
         }
@@ -453,7 +460,8 @@ impl<R: Registry> Node<R> {
             stream.send(refuse(RefuseReason::Invalid)).await;
             return None;
         };
-        if self.lock_waiters().len() >= self.config.max_waiting {
+        let codes = self.registry.code_count().await.unwrap_or(0);
+        if self.lock_waiters().len() >= self.config.max_waiting || codes >= self.config.max_codes {
             self.stats.rate_limited.fetch_add(1, Ordering::Relaxed);
             stream.send(refuse(RefuseReason::UnavailableNow)).await;
             return None;
@@ -508,7 +516,7 @@ impl<R: Registry> Node<R> {
         stream: &mut PeerStream,
         attach: ra_core::proto::broker::Attach,
     ) -> Option<(String, Instant)> {
-        if let Err(wait) = self.registrations.check(peer.ip(), Instant::now()) {
+        if let Err(wait) = self.take_token(Limit::Registrations, peer.ip()).await {
             stream.send(rate_limited(wait)).await;
             return None;
         }
@@ -586,12 +594,11 @@ impl<R: Registry> Node<R> {
                 message = stream.recv() => match message {
                     // Each report is a registry write: limited per source
                     // (a peer reports once per match).
-                    Some(peer_message::Message::Outcome(_))
-                        if self.outcomes.check(peer.ip(), Instant::now()).is_err() =>
-                    {
-                        self.stats.rate_limited.fetch_add(1, Ordering::Relaxed);
-                    }
                     Some(peer_message::Message::Outcome(outcome)) => {
+                        if self.take_token(Limit::Outcomes, peer.ip()).await.is_err() {
+                            self.stats.rate_limited.fetch_add(1, Ordering::Relaxed);
+                            continue;
+                        }
                         let report = self
                             .registry
                             .report(
@@ -649,6 +656,35 @@ impl<R: Registry> Node<R> {
         }
     }
 
+    /// Takes one of `ip`'s tokens of `limit` from the registry (with Redis,
+    /// shared by every node), or from this node's own bucket while the
+    /// registry fails.
+    ///
+    /// # Errors
+    /// How long until the next token.
+    async fn take_token(&self, limit: Limit, ip: IpAddr) -> Result<(), Duration> {
+        let (per_minute, local) = match limit {
+            Limit::Lookups => (self.config.rate_limit.lookups_per_minute, &self.lookups),
+            Limit::Outcomes => (self.config.rate_limit.outcomes_per_minute, &self.outcomes),
+            Limit::Probes => (self.config.relay.probes_per_minute, &self.probes),
+            _ => (
+                self.config.rate_limit.registrations_per_minute,
+                &self.registrations,
+            ),
+        };
+        match self
+            .registry
+            .take_token(limit, SourceKey::of(ip), per_minute)
+            .await
+        {
+            Ok(answer) => answer,
+            Err(e) => {
+                tracing::warn!(error = %e, "registry failed; rate limits are this node's own");
+                local.check(ip, Instant::now())
+            }
+        }
+    }
+
     fn lock_waiters(&self) -> std::sync::MutexGuard<'_, HashMap<String, WaiterChannel>> {
         match self.waiters.lock() {
             Ok(guard) => guard,
@@ -663,7 +699,7 @@ impl<R: Registry> Node<R> {
         claim: ra_core::proto::broker::Claim,
     ) -> broker_message::Message {
         self.stats.lookups.fetch_add(1, Ordering::Relaxed);
-        if let Err(wait) = self.lookups.check(peer.ip(), Instant::now()) {
+        if let Err(wait) = self.take_token(Limit::Lookups, peer.ip()).await {
             self.stats.rate_limited.fetch_add(1, Ordering::Relaxed);
             return rate_limited(wait);
         }

@@ -487,3 +487,45 @@ async fn a_source_claiming_its_own_codes_gets_no_relay_beyond_its_share() {
         1
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waiting_peer_needs_a_random_re_attach_key() {
+    use ra_core::proto::broker::{
+        Attach, RefuseReason, Register, Role, broker_message, peer_message,
+    };
+    let broker = ra_broker::start(loopback_config()).await.unwrap();
+    let register = |key: Vec<u8>| {
+        peer_message::Message::Register(Register {
+            lookup: "7G2KXW".into(),
+            role: Role::Host as i32,
+            attach_key: key,
+            ..Default::default()
+        })
+    };
+    for short in [Vec::new(), vec![7; 15]] {
+        let answer = raw_request(broker.local_addr, register(short.clone())).await;
+        assert!(
+            matches!(&answer, broker_message::Message::Refused(r) if r.reason == RefuseReason::Invalid as i32),
+            "a {}-byte key: {answer:?}",
+            short.len()
+        );
+        let answer = raw_request(
+            broker.local_addr,
+            peer_message::Message::Attach(Attach {
+                lookup: "7G2KXW".into(),
+                attach_key: short,
+                local_addrs: Vec::new(),
+            }),
+        )
+        .await;
+        assert!(
+            matches!(&answer, broker_message::Message::Refused(r) if r.reason == RefuseReason::Invalid as i32),
+            "{answer:?}"
+        );
+    }
+    let answer = raw_request(broker.local_addr, register(vec![7; 16])).await;
+    assert!(
+        matches!(answer, broker_message::Message::Registered(_)),
+        "{answer:?}"
+    );
+}

@@ -90,6 +90,33 @@ async fn a_restarted_node_loses_no_code_its_waiting_host_re_attaches() {
     next_frame(&mut helper).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_lookup_limit_is_shared_by_every_node() {
+    let redis = RedisServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let identity = dir.path().join("broker.pem");
+    let a = node(&redis, "node-a", 0, &identity);
+    let b = node(&redis, "node-b", 0, &identity);
+    // One source, 10 lookups a minute (the default), six tries at each node.
+    let (mut unavailable, mut limited) = (0, 0);
+    for options in [a.options(), b.options()] {
+        for _ in 0..6 {
+            let code = ra_core::code::Code::generate_random();
+            match easy_connect_helper(options.clone(), &code, helper_options("x"), decoder()).await
+            {
+                Err(ra_core::runtime::ClaimError::Unavailable) => unavailable += 1,
+                Err(ra_core::runtime::ClaimError::RateLimited { .. }) => limited += 1,
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+    }
+    assert_eq!(
+        (unavailable, limited),
+        (10, 2),
+        "each node had its own budget"
+    );
+}
+
 /// The broker's own claim count, on one backend: a code whose waiting peer
 /// never reports an outcome (it vanishes and re-attaches each time) still
 /// dies after as many claims as failures are allowed.

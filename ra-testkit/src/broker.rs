@@ -193,3 +193,51 @@ impl BrokerProcess {
         self.proc.kill();
     }
 }
+
+/// One request to the broker at `broker` as a raw peer would send it (any
+/// field, however wrong), over a connection of its own: the broker's first
+/// answer.
+///
+/// # Panics
+/// When the broker cannot be reached or answers nothing in [`STEP`].
+pub async fn raw_request(
+    broker: SocketAddr,
+    request: ra_core::proto::broker::peer_message::Message,
+) -> ra_core::proto::broker::broker_message::Message {
+    use prost::Message as _;
+    use ra_core::proto::broker::{
+        BROKER_ALPN, BROKER_SERVER_NAME, BrokerMessage, MAX_BROKER_MESSAGE, PeerMessage,
+    };
+    let mut endpoint = quinn::Endpoint::client(loopback()).expect("a client endpoint");
+    endpoint.set_default_client_config(crate::tls::accept_any_client_config(BROKER_ALPN));
+    let exchange = async {
+        let connection = endpoint
+            .connect(broker, BROKER_SERVER_NAME)
+            .expect("a connection attempt")
+            .await
+            .expect("connected to the broker");
+        let (mut send, mut recv) = connection.open_bi().await.expect("a stream");
+        let bytes = ra_core::session::encode_frame(&PeerMessage {
+            message: Some(request),
+        });
+        send.write_all(&bytes).await.expect("request sent");
+        let mut decoder = ra_core::session::FrameDecoder::new(MAX_BROKER_MESSAGE);
+        loop {
+            if let Some(frame) = decoder.next_message().expect("a valid frame") {
+                return BrokerMessage::decode(frame)
+                    .ok()
+                    .and_then(|m| m.message)
+                    .expect("a broker message");
+            }
+            let chunk = recv
+                .read_chunk(MAX_BROKER_MESSAGE, true)
+                .await
+                .expect("readable")
+                .expect("an answer before the stream ends");
+            decoder.push(&chunk.bytes);
+        }
+    };
+    tokio::time::timeout(STEP, exchange)
+        .await
+        .expect("the broker answered in time")
+}

@@ -4,6 +4,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use crate::rate_limit::{Limit, RateLimiter, SourceKey};
+
 use super::{
     ClaimOutcome, CodeRecord, CodeState, Registry, RegistryError, ReportOutcome, claim_transition,
     report_transition,
@@ -37,6 +39,8 @@ impl Codes {
 #[derive(Default)]
 pub struct MemoryRegistry {
     inner: Mutex<Codes>,
+    /// The rate limits' buckets, one limiter per limit.
+    limiters: Mutex<HashMap<Limit, std::sync::Arc<RateLimiter>>>,
 }
 
 impl std::fmt::Debug for MemoryRegistry {
@@ -167,5 +171,25 @@ impl Registry for MemoryRegistry {
 
     async fn code_count(&self) -> Result<u64, RegistryError> {
         Ok(self.with(|codes| codes.codes.len() as u64))
+    }
+
+    async fn take_token(
+        &self,
+        limit: Limit,
+        source: SourceKey,
+        per_minute: u32,
+    ) -> Result<Result<(), Duration>, RegistryError> {
+        let limiter = {
+            let mut limiters = self
+                .limiters
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            std::sync::Arc::clone(
+                limiters
+                    .entry(limit)
+                    .or_insert_with(|| std::sync::Arc::new(RateLimiter::new(per_minute))),
+            )
+        };
+        Ok(limiter.check_key(source, Instant::now()))
     }
 }

@@ -13,6 +13,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::rate_limit::{Limit, SourceKey};
+
 mod memory;
 mod redis;
 
@@ -245,8 +247,19 @@ pub trait Registry: Send + Sync + 'static {
         node: &str,
     ) -> impl Future<Output = Result<Option<String>, RegistryError>> + Send;
 
-    /// How many codes are registered (approximate for Redis).
+    /// How many codes are registered (for Redis, used codes count until
+    /// their time is up).
     fn code_count(&self) -> impl Future<Output = Result<u64, RegistryError>> + Send;
+
+    /// Takes one token of `source`'s `limit` bucket (`per_minute` tokens,
+    /// refilled evenly, as many at once), shared by every node using this
+    /// registry: `Ok(Err(wait))` when none is left.
+    fn take_token(
+        &self,
+        limit: Limit,
+        source: SourceKey,
+        per_minute: u32,
+    ) -> impl Future<Output = Result<Result<(), Duration>, RegistryError>> + Send;
 }
 
 #[cfg(test)]

@@ -8,9 +8,36 @@ use redis::aio::ConnectionManager;
 use redis::{AsyncCommands, Script};
 
 use super::{ClaimOutcome, CodeRecord, Registry, RegistryError, ReportOutcome};
+use crate::rate_limit::{Limit, SourceKey};
 
 const CODE_PREFIX: &str = "ra:code:";
 const NODE_PREFIX: &str = "ra:node:";
+const RATE_PREFIX: &str = "ra:rate:";
+/// Every registered lookup, scored by when it expires: what `code_count`
+/// counts (a used code stays counted until its time is up).
+const CODES_BY_EXPIRY: &str = "ra:codes";
+
+/// A token bucket in a hash (`tokens`, `at` in ms of the server's clock,
+/// so every node agrees): refills ARGV[1] tokens a minute, takes one if it
+/// can; returns 0, or the milliseconds until the next token.
+const TAKE_TOKEN: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local per_minute = tonumber(ARGV[1])
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(state[1]) or per_minute
+local at = tonumber(state[2]) or now
+tokens = math.min(per_minute, tokens + math.max(0, now - at) * per_minute / 60000)
+local wait = 0
+if tokens >= 1 then
+  tokens = tokens - 1
+else
+  wait = math.ceil((1 - tokens) * 60000 / per_minute)
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
+redis.call('PEXPIRE', KEYS[1], 120000)
+return wait
+";
 
 const CLAIM: &str = r"
 local v = redis.call('GET', KEYS[1])
@@ -71,6 +98,7 @@ pub struct RedisRegistry {
     claim: Script,
     report: Script,
     attach: Script,
+    take_token: Script,
 }
 
 impl std::fmt::Debug for RedisRegistry {
@@ -92,6 +120,7 @@ impl RedisRegistry {
             claim: Script::new(CLAIM),
             report: Script::new(REPORT),
             attach: Script::new(ATTACH),
+            take_token: Script::new(TAKE_TOKEN),
         })
     }
 }
@@ -125,6 +154,11 @@ impl Registry for RedisRegistry {
             .arg(ttl_ms)
             .query_async(&mut connection)
             .await?;
+        if set.is_some() {
+            let _: i64 = connection
+                .zadd(CODES_BY_EXPIRY, lookup, record.expires_at_ms)
+                .await?;
+        }
         Ok(set.is_some())
     }
 
@@ -206,6 +240,7 @@ impl Registry for RedisRegistry {
     async fn remove(&self, lookup: &str) -> Result<(), RegistryError> {
         let mut connection = self.connection.clone();
         let _: i64 = connection.del(key(lookup)).await?;
+        let _: i64 = connection.zrem(CODES_BY_EXPIRY, lookup).await?;
         Ok(())
     }
 
@@ -234,6 +269,31 @@ impl Registry for RedisRegistry {
 
     async fn code_count(&self) -> Result<u64, RegistryError> {
         let mut connection = self.connection.clone();
-        Ok(redis::cmd("DBSIZE").query_async(&mut connection).await?)
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        let _: i64 = connection
+            .zrembyscore(CODES_BY_EXPIRY, "-inf", now_ms)
+            .await?;
+        Ok(connection.zcard(CODES_BY_EXPIRY).await?)
+    }
+
+    async fn take_token(
+        &self,
+        limit: Limit,
+        source: SourceKey,
+        per_minute: u32,
+    ) -> Result<Result<(), Duration>, RegistryError> {
+        let mut connection = self.connection.clone();
+        let wait_ms: u64 = self
+            .take_token
+            .key(format!("{RATE_PREFIX}{}:{source}", limit.as_str()))
+            .arg(per_minute.max(1))
+            .invoke_async(&mut connection)
+            .await?;
+        Ok(match wait_ms {
+            0 => Ok(()),
+            ms => Err(Duration::from_millis(ms)),
+        })
     }
 }
