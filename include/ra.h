@@ -624,6 +624,13 @@
 #define RA_HOST_EVENT_DISPLAY_REFUSED 23
 
 /**
+ * The redaction mask changed — set by the application or by a policy:
+ * `redactions` (`redactions_len` rectangles, desktop coordinates) and the
+ * masked window classes in `text`, one per line. From the next picture on.
+ */
+#define RA_HOST_EVENT_REDACTIONS_CHANGED 24
+
+/**
  * The capturer.
  */
 #define RA_BACKEND_CAPTURER 1
@@ -1238,6 +1245,15 @@ typedef struct ra_host_event_data {
      * The display (`RA_HOST_EVENT_DISPLAY_SELECTED`, `_DISPLAY_REFUSED`).
      */
     uint32_t display;
+    /**
+     * The masked rectangles, desktop coordinates
+     * (`RA_HOST_EVENT_REDACTIONS_CHANGED`; NULL when none).
+     */
+    const struct ra_rect *redactions;
+    /**
+     * How many `redactions` there are.
+     */
+    size_t redactions_len;
 } ra_host_event_data;
 
 /**

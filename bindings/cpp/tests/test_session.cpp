@@ -440,6 +440,8 @@ static void shared_displays() {
     // A redaction mask on display 1 (which starts at x = 160): the helper is
     // told where it lies in its picture.
     host.set_redactions({{170, 20, 40, 30}});
+    auto changed = wait_host(host, RA_HOST_EVENT_REDACTIONS_CHANGED);
+    CHECK(changed.redactions.size() == 1 && changed.redactions[0].x == 170 && changed.text.empty());
     auto mask = wait_helper(*helper, RA_HELPER_EVENT_REDACTIONS);
     CHECK(mask.data().redactions_len == 1 && mask.data().redactions[0].x == 10 &&
           mask.data().redactions[0].width == 40);

@@ -71,7 +71,7 @@ namespace Ra.Interop
         public uint Scopes; public ulong ExpiresAtMs;
         public byte Verified; public IntPtr Organisation, OrganisationKey, VerifiedHelper, HelperKey;
         public ulong IdentityExpiresMs; public IntPtr IdentityProblem, Warning;
-        public byte Countersigned; public uint Display;
+        public byte Countersigned; public uint Display; public IntPtr Redactions; public UIntPtr RedactionsLen;
     }
 
     [StructLayout(LayoutKind.Sequential)]

@@ -61,6 +61,9 @@ namespace Ra
         /// <summary>The helper asked for a display the policy's allowed_displays does not share
         /// (Connection, Display): refused, and the helper told.</summary>
         DisplayRefused = 23,
+        /// <summary>The redaction mask changed, set by the application or a policy (Redactions, in
+        /// desktop coordinates; the masked window classes in Text, one per line).</summary>
+        RedactionsChanged = 24,
     }
 
     /// <summary>What a grant of control covers (RA_SCOPE_*).</summary>
@@ -298,6 +301,8 @@ namespace Ra
         public bool Countersigned;
         /// <summary>The display (DisplaySelected, DisplayRefused): its id, or uint.MaxValue for all.</summary>
         public uint Display;
+        /// <summary>The mask (RedactionsChanged), in desktop coordinates.</summary>
+        public Rect[] Redactions = new Rect[0];
 
         internal static HostEvent From(IntPtr handle)
         {
@@ -319,7 +324,17 @@ namespace Ra
                 IdentityExpires = d.Verified == 0 ? (DateTimeOffset?)null : DateTimeOffset.FromUnixTimeMilliseconds((long)d.IdentityExpiresMs),
                 IdentityProblem = Utf8.Read(d.IdentityProblem), Warning = Utf8.Read(d.Warning),
                 Countersigned = d.Countersigned != 0, Display = d.Display,
+                Redactions = Rects(d.Redactions, d.RedactionsLen),
             };
+        }
+
+        static Rect[] Rects(IntPtr first, UIntPtr count)
+        {
+            var rects = new Rect[first == IntPtr.Zero ? 0 : (int)count.ToUInt64()];
+            int size = Marshal.SizeOf(typeof(RaRect));
+            for (int i = 0; i < rects.Length; i++)
+                rects[i] = Rect.From((RaRect)Marshal.PtrToStructure(new IntPtr(first.ToInt64() + i * size), typeof(RaRect)));
+            return rects;
         }
     }
 

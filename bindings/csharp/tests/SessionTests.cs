@@ -156,6 +156,8 @@ static partial class SessionTests
                 // A redaction mask on the second display (which starts at x = 320): the helper is
                 // told where it lies in its picture; then unmasked.
                 host.SetRedactions(new Rect(330, 20, 40, 30));
+                var changed = WaitHost(hostEvents, HostEventKind.RedactionsChanged);
+                Assert.True(changed.Redactions.Length == 1 && changed.Redactions[0].X == 330 && changed.Text == "", "the host heard of its mask");
                 var mask = WaitHelper(helperEvents, HelperEventKind.Redactions);
                 Assert.True(mask.Redactions.Length == 1 && mask.Redactions[0].X == 10 && mask.Redactions[0].Width == 40, "mask told");
                 Assert.True(Assert.Throws(() => host.SetRedactions(new Rect(0, 0, 0, 1))).Code == Result.InvalidArgument, "empty rect");

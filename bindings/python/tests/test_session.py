@@ -360,6 +360,8 @@ def test_only_the_displays_the_policy_allows_are_shared():
             # A redaction mask on display 1 (which starts at x = 64): the
             # helper is told where it lies in its picture; then unmasked.
             host.set_redactions([(74, 10, 20, 16)])
+            changed = wait_for(events, ra.HostEventKind.REDACTIONS_CHANGED)
+            assert changed.redactions == [(74, 10, 20, 16)] and changed.text == ""
             mask = wait_for(helper_events, ra.HelperEventKind.REDACTIONS)
             assert mask.redactions == [(10, 10, 20, 16)]
             with pytest.raises(ra.Error) as caught:

@@ -87,6 +87,10 @@ pub const RA_HOST_EVENT_DISPLAY_SELECTED: u32 = 22;
 /// The helper asked for a display the policy's `allowed_displays` does not
 /// share (`connection`, `display`): refused, and the helper told.
 pub const RA_HOST_EVENT_DISPLAY_REFUSED: u32 = 23;
+/// The redaction mask changed — set by the application or by a policy:
+/// `redactions` (`redactions_len` rectangles, desktop coordinates) and the
+/// masked window classes in `text`, one per line. From the next picture on.
+pub const RA_HOST_EVENT_REDACTIONS_CHANGED: u32 = 24;
 
 /// The standard warning to show the person at the host with a helper whose
 /// identity is not verified (`RA_HOST_EVENT_CONNECTION_REQUEST` with
@@ -211,6 +215,11 @@ pub struct ra_host_event_data {
     pub countersigned: u8,
     /// The display (`RA_HOST_EVENT_DISPLAY_SELECTED`, `_DISPLAY_REFUSED`).
     pub display: u32,
+    /// The masked rectangles, desktop coordinates
+    /// (`RA_HOST_EVENT_REDACTIONS_CHANGED`; NULL when none).
+    pub redactions: *const ra_rect,
+    /// How many `redactions` there are.
+    pub redactions_len: usize,
 }
 
 // SAFETY: repr(C), Copy, `struct_size: usize` first.
@@ -224,10 +233,13 @@ pub struct ra_host_event {
     data: ra_host_event_data,
     /// What the pointers in `data` point at (a CString's bytes never move).
     _strings: Vec<CString>,
+    /// What `data.redactions` points at.
+    _redactions: Vec<ra_rect>,
 }
 
-// SAFETY: the raw pointers in `data` point into `_strings`, owned by the same
-// value and never mutated, so the event can move to and be freed on any thread.
+// SAFETY: the raw pointers in `data` point into `_strings` and `_redactions`,
+// owned by the same value and never mutated (a Vec's heap buffer does not
+// move with it), so the event can move to and be freed on any thread.
 unsafe impl Send for ra_host_event {}
 
 impl Handle for ra_host_event {
@@ -273,18 +285,31 @@ impl ra_host_event {
             warning: ptr::null(),
             countersigned: 0,
             display: 0,
+            redactions: ptr::null(),
+            redactions_len: 0,
         };
+        let mut redactions = Vec::new();
         match item {
             HostItem::Backend { backend, error } => {
                 data.kind = RA_HOST_EVENT_BACKEND_ERROR;
                 data.backend = backend;
                 data.backend_result = error.code;
             }
+            HostItem::Event(HostEvent::RedactionsChanged { areas, windows }) => {
+                data.kind = RA_HOST_EVENT_REDACTIONS_CHANGED;
+                redactions = areas.into_iter().map(ra_rect::from).collect();
+                if !redactions.is_empty() {
+                    data.redactions = redactions.as_ptr();
+                }
+                data.redactions_len = redactions.len();
+                data.text = strings.add(&windows.join("\n"));
+            }
             HostItem::Event(event) => fill_host(&mut data, &mut strings, event),
         }
         ra_host_event {
             data,
             _strings: strings.0,
+            _redactions: redactions,
         }
     }
 }

@@ -412,6 +412,16 @@ int main(void) {
      * there come out black while the rest keeps its colour. */
     ra_rect secret = {80, 60, 96, 64};
     CHECK_OK(ra_host_set_redactions(host, &secret, 1));
+    /* The host application hears the mask it set, in desktop coordinates. */
+    CHECK(wait_host(host, RA_HOST_EVENT_REDACTIONS_CHANGED, &hd, &event));
+    if (event) {
+        CHECK(hd.redactions_len == 1 && hd.redactions != NULL);
+        if (hd.redactions_len == 1 && hd.redactions) {
+            CHECK(hd.redactions[0].x == 80 && hd.redactions[0].width == 96);
+        }
+        CHECK(hd.text != NULL && hd.text[0] == '\0');
+        ra_host_event_free(event);
+    }
     CHECK(wait_helper(helper, RA_HELPER_EVENT_REDACTIONS, &d, &hevent));
     if (hevent) {
         CHECK(d.redactions_len == 1 && d.redactions != NULL);

@@ -135,6 +135,7 @@ struct HostEvent {
     std::string warning;           ///< the standard warning, with an unverified helper
     bool countersigned = false;    ///< the receipt in `text` is countersigned (RA_HOST_EVENT_RECEIPT)
     uint32_t display = 0;          ///< the display (RA_HOST_EVENT_DISPLAY_SELECTED, _DISPLAY_REFUSED)
+    std::vector<ra_rect> redactions;  ///< the mask, desktop coordinates (RA_HOST_EVENT_REDACTIONS_CHANGED; classes in `text`, one per line)
 
     /// Copies the C struct (its strings belong to the event).
     static HostEvent from(const ra_host_event_data& d) {
@@ -170,6 +171,7 @@ struct HostEvent {
         e.warning = str(d.warning);
         e.countersigned = d.countersigned != 0;
         e.display = d.display;
+        if (d.redactions) e.redactions.assign(d.redactions, d.redactions + d.redactions_len);
         return e;
     }
 };

@@ -199,6 +199,8 @@ class HostEventData(Sized):
         ("warning", c_char_p),
         ("countersigned", c_uint8),
         ("display", c_uint32),
+        ("redactions", POINTER(Rect)),
+        ("redactions_len", c_size_t),
     ]
 
 

@@ -45,6 +45,7 @@ class HostEventKind(IntEnum):
     RECEIPT = 21
     DISPLAY_SELECTED = 22
     DISPLAY_REFUSED = 23
+    REDACTIONS_CHANGED = 24
 
 
 class HelperEventKind(IntEnum):
@@ -144,6 +145,9 @@ class HostEvent:
     display: int = 0
     """The display (``DISPLAY_SELECTED``, ``DISPLAY_REFUSED``): its id, or
     :data:`DISPLAY_ALL`."""
+    redactions: List[Tuple[int, int, int, int]] = field(default_factory=list)
+    """The mask (``REDACTIONS_CHANGED``): ``(x, y, width, height)`` in desktop
+    coordinates; the masked window classes are in :attr:`text`, one per line."""
 
 
 class Scope(IntFlag):
@@ -186,7 +190,10 @@ def _host_event(pointer: ctypes.c_void_p) -> HostEvent:
                      _text(d.description), bool(d.enabled), d.bytes, pointer_kind, d.scopes,
                      d.expires_at_ms / 1000 if d.expires_at_ms else None, verified,
                      _text(d.identity_problem), _text(d.warning), bool(d.countersigned),
-                     d.display)
+                     d.display,
+                     [(r.x, r.y, r.width, r.height)
+                      for r in (d.redactions[i] for i in range(d.redactions_len))]
+                     if d.redactions else [])
 
 
 @dataclass(frozen=True)
