@@ -667,7 +667,7 @@ impl<R: Registry> Node<R> {
             Limit::Lookups => (self.config.rate_limit.lookups_per_minute, &self.lookups),
             Limit::Outcomes => (self.config.rate_limit.outcomes_per_minute, &self.outcomes),
             Limit::Probes => (self.config.relay.probes_per_minute, &self.probes),
-            _ => (
+            Limit::Registrations => (
                 self.config.rate_limit.registrations_per_minute,
                 &self.registrations,
             ),
