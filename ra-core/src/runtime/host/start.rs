@@ -66,10 +66,18 @@ impl ConnectionFeed {
     /// Closes the session's invitation for `reason`: no connection will
     /// come, and the application learns why.
     pub(crate) fn close(&self, reason: crate::session::InvitationCloseReason) {
-        let net = self.net.clone();
-        tokio::spawn(async move {
-            let _ = net.send(NetEvent::OfferClosed { reason }).await;
-        });
+        // Queued before this feed can be dropped, so the driver hears why the
+        // offer closed before it sees no feed left. When the queue is full, a
+        // task waits for room, holding a feed alive until it is queued.
+        if let Err(mpsc::error::TrySendError::Full(event)) =
+            self.net.try_send(NetEvent::OfferClosed { reason })
+        {
+            let (net, alive) = (self.net.clone(), self.alive.clone());
+            tokio::spawn(async move {
+                let _ = net.send(event).await;
+                drop(alive);
+            });
+        }
     }
 
     /// Runs an established connection (from either side of the handshake) as
