@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ra_capture::wayland::WaylandCapturer;
+use ra_core::input::{InputEvent, InputInjector};
 use ra_core::media::{CaptureError, Capturer, DisplayId, Rect};
 use ra_input::wayland::WaylandInjector;
 use ra_testkit::gnome::{EventDemo, HeadlessGnome};
@@ -277,6 +278,83 @@ fn two_monitors_are_two_displays() {
     ));
     capturer.select(DisplayId(0)).unwrap();
     assert_eq!(frame(&mut capturer).0.width, 1024);
+}
+
+/// Frames until one is `width` × `height`, within [`WAIT`]: that one and
+/// its damage.
+fn frame_of_size(capturer: &mut WaylandCapturer, width: u32, height: u32) -> (Picture, Vec<Rect>) {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        assert!(
+            Instant::now() < deadline,
+            "no {width}x{height} frame within {WAIT:?}"
+        );
+        let (picture, damage) = frame(capturer);
+        if (picture.width, picture.height) == (width, height) {
+            return (picture, damage);
+        }
+    }
+}
+
+#[test]
+fn a_turned_monitor_is_captured_at_its_new_size() {
+    let desktop = HeadlessGnome::start(&[(640, 480)]).expect("headless GNOME");
+    let session = session(&desktop);
+    let mut capturer = WaylandCapturer::new(session.clone()).expect("capturer");
+    let (first, _) = frame(&mut capturer);
+    assert_eq!((first.width, first.height), (640, 480));
+    let old_node = session.streams()[0].node_id;
+
+    // Mutter ends the recording of a monitor that changes; the session
+    // opens itself again and the capturer goes on with the new stream.
+    desktop.rotate_primary(1).expect("turned");
+    let turned = Instant::now();
+    let (picture, damage) = frame_of_size(&mut capturer, 480, 640);
+    eprintln!("first turned frame after {:?}", turned.elapsed());
+    assert_eq!(
+        damage,
+        vec![Rect::new(0, 0, 480, 640)],
+        "the first is whole"
+    );
+    assert!(picture.data.len() == 480 * 640 * 4);
+    assert!(!session.is_closed());
+    let streams = session.streams();
+    assert_eq!((streams[0].width, streams[0].height), (480, 640));
+    assert_ne!(streams[0].node_id, old_node, "a new stream");
+    let displays = capturer.displays().expect("displays");
+    assert_eq!(displays[0].bounds, Rect::new(0, 0, 480, 640));
+
+    // Input goes into the new session: the pointer lands where only the
+    // turned monitor reaches (y = 600 > 480).
+    let mut injector = WaylandInjector::new(session.clone());
+    injector
+        .inject(&InputEvent::PointerMove { x: 400, y: 600 })
+        .expect("input into the new session");
+    let deadline = Instant::now() + WAIT;
+    loop {
+        assert!(
+            Instant::now() < deadline,
+            "the pointer never showed at (400, 600)"
+        );
+        let _ = capturer
+            .next_frame(Duration::from_millis(200))
+            .expect("next_frame");
+        if let Some(cursor) = capturer.cursor()
+            && (cursor.x, cursor.y) == (400, 600)
+        {
+            break;
+        }
+    }
+
+    // And back.
+    desktop.rotate_primary(0).expect("turned back");
+    frame_of_size(&mut capturer, 640, 480);
+
+    // Stopped on purpose, it is not opened again: the screen is lost.
+    session.stop();
+    let why = expect_source_lost(&mut capturer);
+    assert!(why.contains("closed"), "{why}");
+    assert!(session.is_closed());
 }
 
 /// A session that never says it is closed: only PipeWire can tell.

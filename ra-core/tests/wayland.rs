@@ -5,7 +5,8 @@
 //! the middle of a drag releases the button. With two monitors the helper
 //! switches between them and its pointer lands on the one it sees. When the
 //! desktop ends the remote-desktop session, the host is told (once) and the
-//! session goes on.
+//! session goes on; when a monitor turns (a new resolution), the helper gets
+//! the new geometry and picture and its input lands on it.
 #![cfg(target_os = "linux")]
 #![allow(missing_docs)]
 
@@ -243,6 +244,18 @@ async fn pair(
     (host, helper, conn)
 }
 
+/// The helper asks for control and the host grants it.
+async fn grant(
+    host: &mut HostSession,
+    helper: &mut HelperSession,
+    conn: ra_core::session::ConnectionId,
+) {
+    helper.request_control().await.expect("request");
+    host_event(host, |e| matches!(e, HostEvent::ControlRequested { .. })).await;
+    host.grant_control(conn).await.expect("grant");
+    helper_event(helper, |e| matches!(e, HelperEvent::ControlGranted { .. })).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_helper_switches_monitors_and_its_pointer_lands_on_the_one_it_sees() {
     let desktop = HeadlessGnome::start(&[(800, 600), (640, 480)]).expect("headless GNOME");
@@ -251,16 +264,7 @@ async fn the_helper_switches_monitors_and_its_pointer_lands_on_the_one_it_sees()
     let first = next_frame(&mut helper).await;
     assert_eq!((first.frame.width, first.frame.height), (800, 600));
 
-    helper.request_control().await.expect("request");
-    host_event(&mut host, |e| {
-        matches!(e, HostEvent::ControlRequested { .. })
-    })
-    .await;
-    host.grant_control(conn).await.expect("grant");
-    helper_event(&mut helper, |e| {
-        matches!(e, HelperEvent::ControlGranted { .. })
-    })
-    .await;
+    grant(&mut host, &mut helper, conn).await;
 
     // The second monitor: its picture, and the helper's pointer on it;
     // then back on the first.
@@ -304,5 +308,36 @@ async fn a_session_the_desktop_ends_is_told_once_and_the_session_goes_on() {
             text: "still there?".into()
         }
     );
+    let _ = helper.end().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_turned_monitor_reaches_the_helper_at_its_new_size_and_input_follows() {
+    let desktop = HeadlessGnome::start(&[(640, 480)]).expect("headless GNOME");
+    let (_session, backends) = mutter_backends(&desktop);
+    let (mut host, mut helper, conn) = pair(backends).await;
+    let first = next_frame(&mut helper).await;
+    assert_eq!((first.frame.width, first.frame.height), (640, 480));
+    grant(&mut host, &mut helper, conn).await;
+
+    // Mutter ends the recording of a monitor that turns; the host's session
+    // opens again and the helper is told the new geometry and gets the
+    // picture at its new size, its pointer landing where only the turned
+    // monitor reaches (y = 600 > 480).
+    desktop.rotate_primary(1).expect("turned");
+    helper_event(&mut helper, |e| {
+        matches!(e, HelperEvent::Displays { displays, .. }
+            if displays.first().is_some_and(|d| (d.bounds.width, d.bounds.height) == (480, 640)))
+    })
+    .await;
+    watch_and_point(&mut helper, 0, (480, 640), (400, 600)).await;
+
+    // The host app was not told of a lost screen: nothing was lost.
+    helper.chat("turned").await.expect("chat");
+    let told = host_event(&mut host, |e| {
+        matches!(e, HostEvent::Chat { .. } | HostEvent::CaptureFailed { .. })
+    })
+    .await;
+    assert!(matches!(told, HostEvent::Chat { .. }), "{told:?}");
     let _ = helper.end().await;
 }

@@ -6,6 +6,7 @@
 //! Needs the packages `mutter pipewire wireplumber dbus libglib2.0-bin`
 //! (`scripts/setup.sh test` installs them).
 
+use std::collections::HashMap;
 use std::io::{BufRead as _, BufReader};
 use std::os::unix::process::CommandExt as _;
 use std::path::PathBuf;
@@ -147,6 +148,63 @@ impl HeadlessGnome {
     /// The compositor's PID (to read its CPU time).
     pub fn mutter_pid(&self) -> Option<u32> {
         self.extras.mutter_pid
+    }
+
+    /// Turns the primary monitor to `transform` (`0` normal, `1` a quarter
+    /// turn, … as in `wl_output`) through mutter's `DisplayConfig`, as the
+    /// display settings do: a 1024 × 768 monitor turned a quarter is
+    /// 768 × 1024. The other monitors stay where they are (so only a
+    /// one-monitor desktop is sure to accept it).
+    ///
+    /// # Errors
+    /// What mutter said when it refused.
+    pub fn rotate_primary(&self, transform: u32) -> Result<(), String> {
+        use ra_wayland::display_config::{self, DISPLAY_CONFIG, DISPLAY_CONFIG_PATH};
+        use zbus::zvariant::Value;
+
+        let address = self.env.bus_address.as_deref().ok_or("no bus address")?;
+        let connection = zbus::blocking::connection::Builder::address(address)
+            .and_then(|builder| builder.build())
+            .map_err(|e| format!("the desktop's bus: {e}"))?;
+        let (serial, monitors, logical, _) =
+            display_config::current_state(&connection).map_err(|e| e.to_string())?;
+        let current_mode = |connector: &str| -> String {
+            monitors
+                .iter()
+                .filter(|(spec, ..)| spec.0 == connector)
+                .flat_map(|(_, modes, _)| modes)
+                .find(|mode| {
+                    mode.6
+                        .get("is-current")
+                        .is_some_and(|value| bool::try_from(value).unwrap_or(false))
+                })
+                .map(|mode| mode.0.clone())
+                .unwrap_or_default()
+        };
+        type Assigned<'a> = (String, String, HashMap<&'a str, Value<'a>>);
+        let config: Vec<(i32, i32, f64, u32, bool, Vec<Assigned<'_>>)> = logical
+            .iter()
+            .map(|(x, y, scale, turned, primary, specs, _)| {
+                let assigned = specs
+                    .iter()
+                    .map(|spec| (spec.0.clone(), current_mode(&spec.0), HashMap::new()))
+                    .collect();
+                let turned = if *primary { transform } else { *turned };
+                (*x, *y, *scale, turned, *primary, assigned)
+            })
+            .collect();
+        // Method 1: temporary (no "keep these settings?" question).
+        let properties: HashMap<&str, Value<'_>> = HashMap::new();
+        zbus::blocking::Proxy::new(
+            &connection,
+            DISPLAY_CONFIG,
+            DISPLAY_CONFIG_PATH,
+            DISPLAY_CONFIG,
+        )
+        .and_then(|proxy| {
+            proxy.call::<_, _, ()>("ApplyMonitorsConfig", &(serial, 1u32, config, properties))
+        })
+        .map_err(|e| format!("ApplyMonitorsConfig: {e}"))
     }
 
     /// A command that runs as a client of this desktop (its bus, runtime

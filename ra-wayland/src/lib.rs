@@ -18,6 +18,8 @@ use std::os::fd::OwnedFd;
 use std::path::PathBuf;
 
 #[cfg(target_os = "linux")]
+pub mod display_config;
+#[cfg(target_os = "linux")]
 pub mod mutter;
 #[cfg(target_os = "linux")]
 pub mod portal;
@@ -216,6 +218,26 @@ pub trait RemoteDesktop: Send + Sync + Debug {
 
     /// Whether the desktop has ended the session.
     fn is_closed(&self) -> bool;
+
+    /// After its streams ended: if the desktop closed the session because
+    /// its monitors changed (a new resolution, a rotation, a monitor added,
+    /// moved or gone — GNOME ends a recording then instead of resizing it),
+    /// opens it again on the new layout, so that [`streams`](Self::streams),
+    /// [`open_pipewire`](Self::open_pipewire) and [`notify`](Self::notify)
+    /// go on with the new streams, and returns `true`. Returns `false` when
+    /// the session was not closed, or was closed for another reason (the
+    /// person at the desk stopped sharing): it stays as it is.
+    ///
+    /// Only sessions that need nobody's consent to open again do it
+    /// (mutter's API); the default, and the portal's, is `false` — the
+    /// portal would ask the person at the desk again.
+    ///
+    /// # Errors
+    /// [`SessionError`] when the monitors changed but opening the session
+    /// again failed.
+    fn reopen_after_monitor_change(&self) -> Result<bool, SessionError> {
+        Ok(false)
+    }
 
     /// What the person at the desk allowed in the desktop's own dialog, when
     /// one asked (the portal); `None` when no dialog was shown (mutter's API).

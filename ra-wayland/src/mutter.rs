@@ -6,26 +6,34 @@
 //! Mutter ends a session as soon as the D-Bus connection that created it
 //! leaves the bus, so a [`MutterSession`] keeps its own connection for its
 //! whole life and stops the session when dropped.
+//!
+//! Mutter also ends a session when a recorded monitor changes (see
+//! [`display_config`](crate::display_config)); the session then opens a new
+//! one on the new layout when its capturer asks
+//! ([`RemoteDesktop::reopen_after_monitor_change`]).
 
 use std::collections::HashMap;
 use std::os::fd::OwnedFd;
 use std::os::unix::net::UnixStream;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
+use std::sync::{Arc, Condvar, Mutex, PoisonError, RwLock, mpsc};
 use std::time::Duration;
 
 use zbus::blocking::{Connection, Proxy, connection};
 use zbus::zvariant::{OwnedValue, Value};
 
+use crate::display_config::MonitorLayout;
 use crate::{Api, Axis, Notify, RemoteDesktop, SessionError, Stream, WaylandEnv};
 
 const REMOTE_DESKTOP: &str = "org.gnome.Mutter.RemoteDesktop";
 const SCREEN_CAST: &str = "org.gnome.Mutter.ScreenCast";
-const DISPLAY_CONFIG: &str = "org.gnome.Mutter.DisplayConfig";
 
 /// How long mutter may take to announce a stream's PipeWire node.
 const STREAM_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long after a stream ended the session's `Closed` signal may come
+/// (mutter sends it right after ending the streams).
+const CLOSED_SIGNAL_WAIT: Duration = Duration::from_secs(2);
 
 /// How the pointer reaches the streams.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -60,41 +68,59 @@ pub struct MutterOptions {
 }
 
 /// A started session on mutter's API, recording every monitor.
+///
+/// When mutter ends it because the monitors changed, it can be opened again
+/// on the new layout ([`RemoteDesktop::reopen_after_monitor_change`]): same
+/// object, new streams.
 #[derive(Debug)]
 pub struct MutterSession {
-    remote_desktop: Proxy<'static>,
-    streams: Vec<Stream>,
-    env: WaylandEnv,
-    closed: Arc<AtomicBool>,
+    connection: Connection,
+    options: MutterOptions,
+    active: RwLock<Active>,
+    /// Stopped by ra itself ([`MutterSession::stop`]): never opened again.
+    stopped: AtomicBool,
 }
 
-/// A mutter monitor as `GetCurrentState` describes it (only the connector is used).
-type MonitorSpec = (String, String, String, String);
-type Mode = (
-    String,
-    i32,
-    i32,
-    f64,
-    f64,
-    Vec<f64>,
-    HashMap<String, OwnedValue>,
-);
-type Monitor = (MonitorSpec, Vec<Mode>, HashMap<String, OwnedValue>);
-type LogicalMonitor = (
-    i32,
-    i32,
-    f64,
-    u32,
-    bool,
-    Vec<MonitorSpec>,
-    HashMap<String, OwnedValue>,
-);
-type CurrentState = (
-    u32,
-    Vec<Monitor>,
-    Vec<LogicalMonitor>,
-    HashMap<String, OwnedValue>,
-);
+/// The mutter session in use.
+#[derive(Debug)]
+struct Active {
+    remote_desktop: Proxy<'static>,
+    streams: Vec<Stream>,
+    closed: Arc<ClosedFlag>,
+    /// The monitors when it started.
+    layout: MonitorLayout,
+}
+
+/// Set when mutter ends a session; can be waited for.
+#[derive(Debug, Default)]
+struct ClosedFlag {
+    closed: Mutex<bool>,
+    changed: Condvar,
+}
+
+impl ClosedFlag {
+    /// Sets it; true if it was not set.
+    fn set(&self) -> bool {
+        let mut closed = self.closed.lock().unwrap_or_else(PoisonError::into_inner);
+        let was = std::mem::replace(&mut *closed, true);
+        self.changed.notify_all();
+        !was
+    }
+
+    fn is_set(&self) -> bool {
+        *self.closed.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Waits at most `timeout` for it to be set; whether it is.
+    fn wait(&self, timeout: Duration) -> bool {
+        let closed = self.closed.lock().unwrap_or_else(PoisonError::into_inner);
+        let (closed, _) = self
+            .changed
+            .wait_timeout_while(closed, timeout, |closed| !*closed)
+            .unwrap_or_else(PoisonError::into_inner);
+        *closed
+    }
+}
 
 fn call_error(method: &'static str) -> impl FnOnce(zbus::Error) -> SessionError {
     move |e| SessionError::Call {
@@ -129,27 +155,42 @@ impl MutterSession {
                 .map_err(|e| SessionError::Bus(Box::new(e)))?,
             None => Connection::session().map_err(|e| SessionError::Bus(Box::new(e)))?,
         };
-        let remote_desktop_service = proxy(
-            &connection,
-            REMOTE_DESKTOP,
-            "/org/gnome/Mutter/RemoteDesktop".into(),
-            REMOTE_DESKTOP,
-        )?;
-        let session_path: zbus::zvariant::OwnedObjectPath = remote_desktop_service
-            .call("CreateSession", &())
-            .map_err(|e| unavailable_or(REMOTE_DESKTOP, "RemoteDesktop.CreateSession", e))?;
-        let remote_desktop = proxy(
-            &connection,
-            REMOTE_DESKTOP,
-            session_path.to_string(),
-            "org.gnome.Mutter.RemoteDesktop.Session",
-        )?;
-        let session = StartingSession {
-            remote_desktop,
+        let active = start(&connection, options)?;
+        Ok(MutterSession {
             connection,
-        };
-        session.start(options)
+            options: options.clone(),
+            active: RwLock::new(active),
+            stopped: AtomicBool::new(false),
+        })
     }
+
+    fn active(&self) -> std::sync::RwLockReadGuard<'_, Active> {
+        self.active.read().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Creates and starts a session on `connection` recording every monitor.
+fn start(connection: &Connection, options: &MutterOptions) -> Result<Active, SessionError> {
+    let remote_desktop_service = proxy(
+        connection,
+        REMOTE_DESKTOP,
+        "/org/gnome/Mutter/RemoteDesktop".into(),
+        REMOTE_DESKTOP,
+    )?;
+    let session_path: zbus::zvariant::OwnedObjectPath = remote_desktop_service
+        .call("CreateSession", &())
+        .map_err(|e| unavailable_or(REMOTE_DESKTOP, "RemoteDesktop.CreateSession", e))?;
+    let remote_desktop = proxy(
+        connection,
+        REMOTE_DESKTOP,
+        session_path.to_string(),
+        "org.gnome.Mutter.RemoteDesktop.Session",
+    )?;
+    let session = StartingSession {
+        remote_desktop,
+        connection: connection.clone(),
+    };
+    session.start(options)
 }
 
 /// A session being set up: stopped if setting it up fails.
@@ -159,7 +200,7 @@ struct StartingSession {
 }
 
 impl StartingSession {
-    fn start(self, options: &MutterOptions) -> Result<MutterSession, SessionError> {
+    fn start(self, options: &MutterOptions) -> Result<Active, SessionError> {
         match self.record_and_start(options) {
             Ok(session) => Ok(session),
             Err(e) => {
@@ -169,7 +210,7 @@ impl StartingSession {
         }
     }
 
-    fn record_and_start(&self, options: &MutterOptions) -> Result<MutterSession, SessionError> {
+    fn record_and_start(&self, options: &MutterOptions) -> Result<Active, SessionError> {
         let session_id: String = self
             .remote_desktop
             .get_property("SessionId")
@@ -195,8 +236,9 @@ impl StartingSession {
             "org.gnome.Mutter.ScreenCast.Session",
         )?;
         // Every monitor, the primary first (the helper starts on it).
+        let layout = MonitorLayout::read(&self.connection)?;
         let mut pending = Vec::new();
-        for connector in self.connectors()? {
+        for connector in layout.connectors() {
             let mut properties: HashMap<&str, Value<'_>> = HashMap::new();
             properties.insert("cursor-mode", Value::from(options.cursor.value()));
             let stream_path: zbus::zvariant::OwnedObjectPath = screen_cast
@@ -212,7 +254,7 @@ impl StartingSession {
             let node = announced_node(&stream)?;
             pending.push((stream, node));
         }
-        let closed = Arc::new(AtomicBool::new(false));
+        let closed = Arc::new(ClosedFlag::default());
         watch_closed(&self.remote_desktop, Arc::clone(&closed))?;
         self.remote_desktop
             .call::<_, _, ()>("Start", &())
@@ -228,41 +270,12 @@ impl StartingSession {
             streams = streams.len(),
             "mutter remote-desktop session started"
         );
-        Ok(MutterSession {
+        Ok(Active {
             remote_desktop: self.remote_desktop.clone(),
             streams,
-            env: options.env.clone(),
             closed,
+            layout,
         })
-    }
-
-    /// The monitors' connectors, the primary monitor's first.
-    fn connectors(&self) -> Result<Vec<String>, SessionError> {
-        let config = proxy(
-            &self.connection,
-            DISPLAY_CONFIG,
-            "/org/gnome/Mutter/DisplayConfig".into(),
-            DISPLAY_CONFIG,
-        )?;
-        let (_, monitors, logical, _): CurrentState = config
-            .call("GetCurrentState", &())
-            .map_err(call_error("DisplayConfig.GetCurrentState"))?;
-        let mut connectors: Vec<String> = Vec::new();
-        let mut ordered = logical;
-        ordered.sort_by_key(|monitor| !monitor.4);
-        for (_, _, _, _, _, specs, _) in ordered {
-            connectors.extend(specs.into_iter().map(|spec| spec.0));
-        }
-        for ((connector, ..), ..) in monitors {
-            if !connectors.contains(&connector) {
-                connectors.push(connector);
-            }
-        }
-        if connectors.is_empty() {
-            // No monitor listed: "" records the primary one.
-            connectors.push(String::new());
-        }
-        Ok(connectors)
     }
 }
 
@@ -309,7 +322,7 @@ fn announced_node(stream: &Proxy<'static>) -> Result<mpsc::Receiver<u32>, Sessio
 }
 
 /// Sets `closed` when mutter ends the session.
-fn watch_closed(session: &Proxy<'static>, closed: Arc<AtomicBool>) -> Result<(), SessionError> {
+fn watch_closed(session: &Proxy<'static>, closed: Arc<ClosedFlag>) -> Result<(), SessionError> {
     let mut signals = session
         .receive_signal("Closed")
         .map_err(call_error("subscribing to Closed"))?;
@@ -318,7 +331,7 @@ fn watch_closed(session: &Proxy<'static>, closed: Arc<AtomicBool>) -> Result<(),
         .spawn(move || {
             if signals.next().is_some() {
                 tracing::info!("mutter closed the remote-desktop session");
-                closed.store(true, Ordering::Release);
+                closed.set();
             }
         })
         .map_err(|e| SessionError::Call {
@@ -356,28 +369,31 @@ impl MutterSession {
     where
         B: zbus::export::serde::Serialize + zbus::zvariant::DynamicType,
     {
-        if self.is_closed() {
+        let (remote_desktop, closed) = {
+            let active = self.active();
+            (active.remote_desktop.clone(), Arc::clone(&active.closed))
+        };
+        if closed.is_set() {
             return Err(SessionError::Closed);
         }
-        self.remote_desktop
-            .call::<_, _, ()>(method, body)
-            .map_err(|e| {
-                if self.is_closed() {
-                    SessionError::Closed
-                } else {
-                    call_error(method)(e)
-                }
-            })
+        remote_desktop.call::<_, _, ()>(method, body).map_err(|e| {
+            if closed.is_set() {
+                SessionError::Closed
+            } else {
+                call_error(method)(e)
+            }
+        })
     }
-}
 
-impl MutterSession {
     /// Stops the session now, as dropping it does: mutter removes its
     /// streams, and the session reports itself closed (for tests of what
-    /// capturers and injectors do when a session ends under them).
+    /// capturers and injectors do when a session ends under them). It is
+    /// never opened again.
     pub fn stop(&self) {
-        if !self.closed.swap(true, Ordering::AcqRel) {
-            let _: Result<(), _> = self.remote_desktop.call("Stop", &());
+        self.stopped.store(true, Ordering::Release);
+        let active = self.active();
+        if active.closed.set() {
+            let _: Result<(), _> = active.remote_desktop.call("Stop", &());
         }
     }
 }
@@ -388,14 +404,14 @@ impl RemoteDesktop for MutterSession {
     }
 
     fn streams(&self) -> Vec<Stream> {
-        self.streams.clone()
+        self.active().streams.clone()
     }
 
     fn open_pipewire(&self) -> Result<OwnedFd, SessionError> {
         if self.is_closed() {
             return Err(SessionError::Closed);
         }
-        let path = self.env.pipewire_socket()?;
+        let path = self.options.env.pipewire_socket()?;
         let socket =
             UnixStream::connect(&path).map_err(|source| SessionError::PipeWire { path, source })?;
         Ok(OwnedFd::from(socket))
@@ -408,12 +424,13 @@ impl RemoteDesktop for MutterSession {
             }
             Notify::PointerMotionAbsolute { stream, x, y } => {
                 let handle = self
+                    .active()
                     .streams
                     .get(stream)
                     .ok_or(SessionError::NoSuchStream(stream))?
                     .handle
-                    .as_str();
-                self.call("NotifyPointerMotionAbsolute", &(handle, x, y))
+                    .clone();
+                self.call("NotifyPointerMotionAbsolute", &(handle.as_str(), x, y))
             }
             Notify::PointerButton { button, pressed } => {
                 let button = i32::try_from(button).map_err(|e| SessionError::Call {
@@ -442,14 +459,41 @@ impl RemoteDesktop for MutterSession {
     }
 
     fn is_closed(&self) -> bool {
-        self.closed.load(Ordering::Acquire)
+        self.active().closed.is_set()
+    }
+
+    fn reopen_after_monitor_change(&self) -> Result<bool, SessionError> {
+        if self.stopped.load(Ordering::Acquire) {
+            return Ok(false);
+        }
+        let (closed, layout) = {
+            let active = self.active();
+            (Arc::clone(&active.closed), active.layout.clone())
+        };
+        // A stream may end a moment before the session's Closed signal.
+        if !closed.wait(CLOSED_SIGNAL_WAIT) {
+            return Ok(false);
+        }
+        if MonitorLayout::read(&self.connection)? == layout {
+            // Stopped on purpose (the person at the desk, or the desktop).
+            return Ok(false);
+        }
+        tracing::info!("the desktop's monitors changed: opening the session again");
+        let active = start(&self.connection, &self.options)?;
+        *self.active.write().unwrap_or_else(PoisonError::into_inner) = active;
+        if self.stopped.load(Ordering::Acquire) {
+            // Stopped while it was being opened again.
+            self.stop();
+        }
+        Ok(true)
     }
 }
 
 impl Drop for MutterSession {
     fn drop(&mut self) {
-        if !self.is_closed() {
-            let _: Result<(), _> = self.remote_desktop.call("Stop", &());
+        let active = self.active();
+        if active.closed.set() {
+            let _: Result<(), _> = active.remote_desktop.call("Stop", &());
         }
     }
 }

@@ -72,8 +72,16 @@ const CLOSED_CHECK_INTERVAL: Duration = Duration::from_millis(100);
 /// `next_frame` waits on the PipeWire thread without polling; a pointer
 /// change ends the wait early with `Ok(None)`, so the caller can send
 /// [`Capturer::cursor`] at once. The pointer never causes a video frame.
-/// When the stream ends or fails, or the session is closed, it returns
-/// [`CaptureError::SourceLost`].
+///
+/// When the desktop's monitors change (a new resolution, a rotation, a
+/// monitor added or removed), GNOME ends the session's recordings; a session
+/// that can open itself again without asking anyone (mutter's API, see
+/// [`RemoteDesktop::reopen_after_monitor_change`]) does, and the capturer
+/// goes on with its new streams: the same display index (the first if it is
+/// gone), the next frame whole at the new size, [`Capturer::displays`] the
+/// new layout. Otherwise — the stream ends or fails, the session is closed
+/// (by the person at the desk, or a portal session after a monitor change)
+/// — it returns [`CaptureError::SourceLost`], then and from then on.
 #[derive(Debug)]
 pub struct WaylandCapturer {
     session: Arc<dyn RemoteDesktop>,
@@ -89,6 +97,8 @@ pub struct WaylandCapturer {
     captured_at: Timestamp,
     /// Times it started over on a new PipeWire connection.
     respawns: u32,
+    /// Why the screen is lost for good, once it is.
+    lost: Option<String>,
 }
 
 impl WaylandCapturer {
@@ -116,6 +126,7 @@ impl WaylandCapturer {
             full_pending: true,
             frame_damage: Vec::new(),
             respawns: 0,
+            lost: None,
             captured_at: Timestamp::default(),
         })
     }
@@ -154,6 +165,12 @@ impl WaylandCapturer {
             node = self.node(),
             "starting over on a new PipeWire connection"
         );
+        self.start_worker()
+    }
+
+    /// Connects a new PipeWire thread to the selected stream; the next frame
+    /// is whole.
+    fn start_worker(&mut self) -> Result<(), CaptureError> {
         let fd = self
             .session
             .open_pipewire()
@@ -168,20 +185,67 @@ impl WaylandCapturer {
         Ok(())
     }
 
-    /// The error for a closed session, if it is.
-    fn check_closed(&self) -> Result<(), CaptureError> {
-        if self.session.is_closed() {
-            return Err(CaptureError::SourceLost(
-                "the desktop closed the remote-desktop session".into(),
-            ));
+    /// The stream ended or the session was closed (`why`): goes on with the
+    /// session's new streams if the desktop's monitors changed (the session
+    /// opens itself again, see
+    /// [`RemoteDesktop::reopen_after_monitor_change`]); otherwise the screen
+    /// is lost for good.
+    fn follow_monitor_change(&mut self, why: String) -> Result<(), CaptureError> {
+        let lost = match self.session.reopen_after_monitor_change() {
+            Ok(true) => match self.take_new_streams() {
+                Ok(()) => return Ok(()),
+                Err(e) => e.to_string(),
+            },
+            Ok(false) => why,
+            Err(e) => format!(
+                "the desktop's monitors changed and the session could not be opened again: {}",
+                error_chain(&e)
+            ),
+        };
+        self.lost = Some(lost.clone());
+        Err(CaptureError::SourceLost(lost))
+    }
+
+    /// Captures the re-opened session's streams: the same display index if
+    /// it is still there, else the first.
+    fn take_new_streams(&mut self) -> Result<(), CaptureError> {
+        let streams = self.session.streams();
+        if streams.is_empty() {
+            return Err(WaylandError::NoStream.into());
         }
-        Ok(())
+        tracing::info!(
+            streams = streams.len(),
+            "the desktop's monitors changed: capturing its new streams"
+        );
+        if self.selected >= streams.len() {
+            self.selected = 0;
+        }
+        self.streams = streams;
+        self.respawns = 0;
+        self.start_worker()
+    }
+
+    /// Whether the session was closed.
+    fn closed_error(&self) -> Option<String> {
+        self.session
+            .is_closed()
+            .then(|| "the desktop closed the remote-desktop session".to_owned())
+    }
+
+    /// The error for a closed session or a screen lost for good, if so.
+    fn check_closed(&self) -> Result<(), CaptureError> {
+        match self.lost.clone().or_else(|| self.closed_error()) {
+            Some(why) => Err(CaptureError::SourceLost(why)),
+            None => Ok(()),
+        }
     }
 
     /// Waits until a picture is there to return (true) or the pointer
     /// changed or `deadline` passed (false), then copies what changed.
     fn wait_and_copy(&mut self, deadline: Instant) -> Result<bool, CaptureError> {
-        let node = self.node();
+        if let Some(why) = &self.lost {
+            return Err(CaptureError::SourceLost(why.clone()));
+        }
         let mut state = self.shared.lock();
         loop {
             if state.stalled {
@@ -190,11 +254,13 @@ impl WaylandCapturer {
                 state = self.shared.lock();
                 continue;
             }
-            if let Some(why) = &state.ended {
-                return Err(CaptureError::SourceLost(why.clone()));
+            if let Some(why) = state.ended.clone().or_else(|| self.closed_error()) {
+                drop(state);
+                self.follow_monitor_change(why)?;
+                state = self.shared.lock();
+                continue;
             }
-            self.check_closed()?;
-            let ours = state.node == node && state.picture.width > 0;
+            let ours = state.node == self.node() && state.picture.width > 0;
             if ours && (self.full_pending || !state.damage.is_clean()) {
                 break;
             }
@@ -226,6 +292,18 @@ impl WaylandCapturer {
         self.captured_at = Timestamp::now();
         Ok(true)
     }
+}
+
+/// An error and its causes, one after the other.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut chain = error.to_string();
+    let mut cause = error.source();
+    while let Some(next) = cause {
+        chain.push_str(": ");
+        chain.push_str(&next.to_string());
+        cause = next.source();
+    }
+    chain
 }
 
 /// Copies `rect` between two pictures of the same size and `stride`.
