@@ -196,7 +196,8 @@ impl WaylandCapturer {
                 Ok(()) => return Ok(()),
                 Err(e) => e.to_string(),
             },
-            Ok(false) => why,
+            // The session's end says more than its stream's.
+            Ok(false) => self.closed_error().unwrap_or(why),
             Err(e) => format!(
                 "the desktop's monitors changed and the session could not be opened again: {}",
                 error_chain(&e)

@@ -117,6 +117,12 @@ pub(super) fn enum_format() -> Result<Vec<u8>, String> {
     })
 }
 
+/// How many buffers the stream has (default, fewest, most). The capturer
+/// copies a picture out as it arrives and gives the buffer straight back, so
+/// a few are enough; mutter 43 would otherwise allocate 16 (132 MB of shared
+/// memory for one 1080p monitor, each buffer mapped at the start).
+const BUFFERS: (i32, i32, i32) = (4, 2, 8);
+
 /// The buffer parameters, once the format is known: memory the stream maps
 /// for us (no DMA-BUF), damage metadata and cursor metadata.
 pub(super) fn buffers_and_meta() -> Result<Vec<Vec<u8>>, String> {
@@ -124,16 +130,24 @@ pub(super) fn buffers_and_meta() -> Result<Vec<Vec<u8>>, String> {
     let buffers = serialize(Object {
         type_: SpaTypes::ObjectParamBuffers.as_raw(),
         id: ParamType::Buffers.as_raw(),
-        properties: vec![Property::new(
-            sys::SPA_PARAM_BUFFERS_dataType,
-            Value::Choice(ChoiceValue::Int(Choice(
-                ChoiceFlags::empty(),
-                ChoiceEnum::Flags {
-                    default: memory,
-                    flags: Vec::new(),
-                },
-            ))),
-        )],
+        properties: vec![
+            Property::new(
+                sys::SPA_PARAM_BUFFERS_dataType,
+                Value::Choice(ChoiceValue::Int(Choice(
+                    ChoiceFlags::empty(),
+                    ChoiceEnum::Flags {
+                        default: memory,
+                        flags: Vec::new(),
+                    },
+                ))),
+            ),
+            int_range(
+                sys::SPA_PARAM_BUFFERS_buffers,
+                BUFFERS.0,
+                BUFFERS.1,
+                BUFFERS.2,
+            ),
+        ],
     })?;
     let region = std::mem::size_of::<sys::spa_meta_region>();
     let damage = serialize(Object {

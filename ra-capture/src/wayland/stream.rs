@@ -239,8 +239,14 @@ fn run(
     let failed = |what: &'static str| move |e: pipewire::Error| format!("{what}: {e}");
     pipewire::init();
     let main_loop = MainLoopRc::new(None).map_err(failed("cannot create a PipeWire loop"))?;
-    let context =
-        ContextRc::new(&main_loop, None).map_err(failed("cannot create a PipeWire context"))?;
+    // No mlock of the mapped buffers (PipeWire's default): locking a
+    // buffer faults in every page of it at once (8 MB for a 1080p picture),
+    // and pictures are copied out as they arrive anyway.
+    let context = ContextRc::new(
+        &main_loop,
+        Some(properties! { "mem.allow-mlock" => "false" }),
+    )
+    .map_err(failed("cannot create a PipeWire context"))?;
     let core = context
         .connect_fd_rc(fd, None)
         .map_err(failed("cannot connect to PipeWire"))?;
