@@ -480,6 +480,19 @@
 #define RA_HELPER_EVENT_REDACTIONS 17
 
 /**
+ * Nothing arrived from the host for a few seconds: the network went dark.
+ * The picture freezes and input is dropped, not queued, until the path is
+ * back; after the outage grace the session ends (`RA_HELPER_EVENT_ENDED`).
+ */
+#define RA_HELPER_EVENT_CONNECTION_INTERRUPTED 18
+
+/**
+ * The path to the host carries packets again after `silent_ms`
+ * milliseconds: the picture resumes from a keyframe; control is as it was.
+ */
+#define RA_HELPER_EVENT_CONNECTION_RESTORED 19
+
+/**
  * An event this version of the C ABI does not describe; `description` says
  * what it is.
  */
@@ -629,6 +642,20 @@
  * masked window classes in `text`, one per line. From the next picture on.
  */
 #define RA_HOST_EVENT_REDACTIONS_CHANGED 24
+
+/**
+ * Nothing arrived from the helper on `connection` for a few seconds: the
+ * network went dark. The keys and buttons it held are released, video is
+ * held, input sent before the outage is never replayed; after the outage
+ * grace the session ends (`RA_HOST_EVENT_ENDED`, `RA_REASON_CONNECTION_LOST`).
+ */
+#define RA_HOST_EVENT_CONNECTION_INTERRUPTED 25
+
+/**
+ * The path to `connection` carries packets again after `silent_ms`
+ * milliseconds: video resumes from a keyframe; control is as it was.
+ */
+#define RA_HOST_EVENT_CONNECTION_RESTORED 26
 
 /**
  * The capturer.
@@ -1101,6 +1128,11 @@ typedef struct ra_helper_event_data {
      * How many `redactions` there are.
      */
     size_t redactions_len;
+    /**
+     * How long nothing arrived, in milliseconds
+     * (`RA_HELPER_EVENT_CONNECTION_RESTORED`).
+     */
+    uint64_t silent_ms;
 } ra_helper_event_data;
 
 /**
@@ -1254,6 +1286,11 @@ typedef struct ra_host_event_data {
      * How many `redactions` there are.
      */
     size_t redactions_len;
+    /**
+     * How long nothing arrived, in milliseconds
+     * (`RA_HOST_EVENT_CONNECTION_RESTORED`).
+     */
+    uint64_t silent_ms;
 } ra_host_event_data;
 
 /**

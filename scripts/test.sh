@@ -27,8 +27,9 @@ step "cargo build" cargo build --locked --workspace --lib --bins --tests
 step "cargo test" cargo test --locked --workspace
 # The optional xcap capture backend, on its own: its native libraries
 # (PipeWire, Wayland, EGL…) must stay out of the default build, and so out of
-# libra_ffi, whose static library links without them.
-step "cargo test (xcap)" cargo test --locked -p ra-capture --features xcap
+# libra_ffi, whose static library links without them. Only its test, with the
+# workspace's features otherwise: the rest of the build is reused.
+step "cargo test (xcap)" cargo test --locked --workspace --features ra-capture/xcap --test xcap
 step "the C API: C, C++, C#, Python, packages" ./ra-ffi/tests/run.sh
 # Every fuzz target briefly (a longer run: scripts/fuzz.sh 3600): any crash fails.
 rm -rf "$target/fuzz-smoke"

@@ -22,7 +22,7 @@ use ra_core::session::{
 };
 use ra_input::{RecordingInjector, RecordingLog};
 
-use ra_testkit::net::{slow_link, udp_proxy};
+use ra_testkit::net::{outage_link, slow_link, udp_proxy};
 
 const WIDTH: u32 = 640;
 const HEIGHT: u32 = 360;
@@ -33,6 +33,11 @@ fn loopback() -> SocketAddr {
 }
 
 async fn host(policy: Policy) -> (HostSession, RecordingLog) {
+    host_with_grace(policy, InviteOptions::default().outage_grace).await
+}
+
+/// A host whose dark path is waited for `outage_grace`.
+async fn host_with_grace(policy: Policy, outage_grace: Duration) -> (HostSession, RecordingLog) {
     let injector = RecordingInjector::new();
     let log = injector.log();
     let capturer = SyntheticCapturer::new(SyntheticConfig {
@@ -49,6 +54,7 @@ async fn host(policy: Policy) -> (HostSession, RecordingLog) {
         host_name: "Alice".into(),
         listen: loopback(),
         policy,
+        outage_grace,
         ..InviteOptions::default()
     };
     (invite(options, backends).await.unwrap(), log)
@@ -640,7 +646,9 @@ async fn pause_stops_capture_itself() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_vanished_peer_is_noticed_within_the_idle_timeout() {
-    let (mut host, log) = host(Policy::default()).await;
+    // A short outage grace: the host gives up 2 s + 5 s after the last packet.
+    let grace = Duration::from_secs(2);
+    let (mut host, log) = host_with_grace(Policy::default(), grace).await;
     let (proxy, stop, _traffic) = udp_proxy(host.local_addr()).await;
     let (mut helper, conn) = connect_helper(&mut host, Some(proxy)).await;
     take_control(&mut host, &mut helper, conn).await;
@@ -673,7 +681,7 @@ async fn a_vanished_peer_is_noticed_within_the_idle_timeout() {
         }
     );
     assert!(
-        host_noticed <= Duration::from_secs(10),
+        host_noticed <= grace + Duration::from_secs(10),
         "noticed after {host_noticed:?}"
     );
     // The key the helper held is released.
@@ -919,4 +927,164 @@ async fn a_keyframe_request_resumes_video_stopped_by_a_capture_failure() {
     assert!(frame.frame.width == WIDTH && frame.frame.height == HEIGHT);
     // And it keeps streaming.
     next_frame(&mut helper).await;
+}
+
+/// USB HID usages of the letters A, B and C.
+const KEY_A: KeyCode = KeyCode(0x04);
+const KEY_B: KeyCode = KeyCode(0x05);
+const KEY_C: KeyCode = KeyCode(0x06);
+
+fn key(code: KeyCode, pressed: bool) -> InputEvent {
+    InputEvent::Key { code, pressed }
+}
+
+/// Ends once the helper's session is over; the events before it.
+async fn helper_until_ended(helper: &mut HelperSession, within: Duration) -> Vec<HelperEvent> {
+    let mut seen = Vec::new();
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let event = tokio::time::timeout_at(deadline, helper.next_event())
+            .await
+            .expect("the helper's session ended in time");
+        match event {
+            Some(HelperSessionEvent::Session(e @ HelperEvent::Ended { .. })) => {
+                seen.push(e);
+                return seen;
+            }
+            Some(HelperSessionEvent::Session(e)) => seen.push(e),
+            Some(_) => {}
+            None => return seen,
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_20_s_outage_is_told_both_sides_and_the_session_goes_on() {
+    let (mut host, log) = host(Policy::default()).await;
+    let (address, path) = outage_link(host.local_addr()).await;
+    let (mut helper, conn) = connect_helper(&mut host, Some(address)).await;
+    take_control(&mut host, &mut helper, conn).await;
+    next_frame(&mut helper).await;
+    helper
+        .send_input(vec![key(KeyCode::LEFT_CTRL, true)])
+        .await
+        .unwrap();
+    log.wait_for(1, STEP).unwrap();
+
+    // The path goes dark. A key typed at once cannot be delivered now; sent
+    // after the outage it would act on a screen the helper no longer sees.
+    path.go_dark();
+    let dark = std::time::Instant::now();
+    helper
+        .send_input(vec![key(KEY_A, true), key(KEY_A, false)])
+        .await
+        .unwrap();
+    let interrupted = host_event_matching(&mut host, |e| {
+        matches!(e, HostEvent::ConnectionInterrupted { .. })
+    })
+    .await;
+    assert_eq!(interrupted, HostEvent::ConnectionInterrupted { conn });
+    helper_session_event(&mut helper, |e| *e == HelperEvent::ConnectionInterrupted).await;
+    let told_after = dark.elapsed();
+    eprintln!("interruption told after {told_after:?}");
+    assert!(told_after < Duration::from_secs(6), "{told_after:?}");
+    // The key the helper held is released at once, not after the outage.
+    log.wait_for(2, STEP).unwrap();
+    assert!(log.held_keys().is_empty(), "{:?}", log.entries());
+    // Input while dark is dropped by the helper, not queued.
+    helper
+        .send_input(vec![key(KEY_B, true), key(KEY_B, false)])
+        .await
+        .unwrap();
+
+    tokio::time::sleep(Duration::from_secs(20).saturating_sub(dark.elapsed())).await;
+    path.restore();
+    let restored = host_event_matching(&mut host, |e| {
+        matches!(e, HostEvent::ConnectionRestored { .. })
+    })
+    .await;
+    let HostEvent::ConnectionRestored { silent_for, .. } = restored else {
+        unreachable!()
+    };
+    assert!(silent_for >= Duration::from_secs(19), "{silent_for:?}");
+    helper_session_event(&mut helper, |e| {
+        matches!(e, HelperEvent::ConnectionRestored { .. })
+    })
+    .await;
+    eprintln!(
+        "restored after {:?} dark ({} datagrams dropped)",
+        dark.elapsed(),
+        path.dropped()
+    );
+
+    // Pictures again, without a new approval; control as it was.
+    let frame = next_frame(&mut helper).await;
+    assert!(frame.frame.width > 0);
+    helper
+        .send_input(vec![key(KEY_C, true), key(KEY_C, false)])
+        .await
+        .unwrap();
+    let deadline = std::time::Instant::now() + STEP;
+    while !log.injected().contains(&key(KEY_C, false)) {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        if let Err(e) = log.wait_for(log.len() + 1, left) {
+            panic!("the key typed after the outage never arrived: {e:?}");
+        }
+    }
+    let injected = log.injected();
+    for stale in [KEY_A, KEY_B] {
+        assert!(
+            !injected.contains(&key(stale, true)),
+            "{stale:?} replayed after the outage: {injected:?}"
+        );
+    }
+    let _ = helper.end().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_45_s_outage_ends_the_session_within_10_s_of_the_grace() {
+    let (mut host, _log) = host(Policy::default()).await;
+    let (address, path) = outage_link(host.local_addr()).await;
+    let (mut helper, conn) = connect_helper(&mut host, Some(address)).await;
+    next_frame(&mut helper).await;
+
+    path.go_dark();
+    let dark = std::time::Instant::now();
+    let grace = InviteOptions::default().outage_grace;
+    let ended = loop {
+        let event = tokio::time::timeout(grace + Duration::from_secs(15), host.next_event())
+            .await
+            .expect("the host's session ended in time")
+            .expect("host running");
+        if matches!(event, HostEvent::Ended { .. }) {
+            break event;
+        }
+    };
+    let host_ended = dark.elapsed();
+    assert_eq!(
+        ended,
+        HostEvent::Ended {
+            conn,
+            reason: EndReason::ConnectionLost
+        }
+    );
+    let seen = helper_until_ended(&mut helper, Duration::from_secs(15)).await;
+    let helper_ended = dark.elapsed();
+    eprintln!("ended after {host_ended:?} (host) and {helper_ended:?} (helper)");
+    assert!(
+        seen.contains(&HelperEvent::ConnectionInterrupted),
+        "{seen:?}"
+    );
+    assert_eq!(
+        seen.last(),
+        Some(&HelperEvent::Ended {
+            reason: EndReason::ConnectionLost
+        })
+    );
+    for ended_after in [host_ended, helper_ended] {
+        assert!(
+            ended_after >= grace && ended_after <= grace + Duration::from_secs(10),
+            "ended after {ended_after:?}"
+        );
+    }
 }

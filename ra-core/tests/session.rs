@@ -35,6 +35,7 @@ fn raw_input(grant_id: u32, events: &[InputEvent]) -> Vec<u8> {
     encode_frame(&proto::InputBatch {
         grant_id,
         events: events.iter().map(encode_input_event).collect(),
+        sent_at_ms: 0,
     })
 }
 

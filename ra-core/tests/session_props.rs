@@ -95,6 +95,7 @@ fn run(seed: u64) -> (usize, usize) {
                 let batch = proto::InputBatch {
                     grant_id: rng.gen_range(0..4),
                     events: events.iter().map(encode_input_event).collect(),
+                    sent_at_ms: 0,
                 };
                 w.inject_input_bytes(h, encode_frame(&batch));
             }

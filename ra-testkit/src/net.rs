@@ -1,5 +1,6 @@
 //! UDP relays between a helper and a host on loopback: one that can be cut
-//! (and counts what crosses it), and one that is a slow link.
+//! (and counts what crosses it), one whose path can go dark and come back
+//! (an outage), and one that is a slow link.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -59,37 +60,99 @@ impl Traffic {
 pub async fn udp_proxy(
     target: SocketAddr,
 ) -> (SocketAddr, tokio::sync::oneshot::Sender<()>, Traffic) {
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
+    let traffic = Traffic::default();
+    let address = relay(target, PathSwitch::default(), traffic.clone(), stop_rx).await;
+    (address, stop_tx, traffic)
+}
+
+/// Switches an [`outage_link`]'s path dark and back.
+#[derive(Clone, Default)]
+pub struct PathSwitch {
+    dark: Arc<std::sync::atomic::AtomicBool>,
+    dropped: Arc<AtomicU64>,
+}
+
+impl PathSwitch {
+    /// From now on nothing crosses, either way (the datagrams are dropped,
+    /// as a dead Wi-Fi or a pulled cable drops them).
+    pub fn go_dark(&self) {
+        self.dark.store(true, Ordering::SeqCst);
+    }
+
+    /// Datagrams cross again.
+    pub fn restore(&self) {
+        self.dark.store(false, Ordering::SeqCst);
+    }
+
+    /// Datagrams dropped while dark.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Whether a datagram may cross now (counts the ones that may not).
+    fn passes(&self) -> bool {
+        let dark = self.dark.load(Ordering::SeqCst);
+        if dark {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+        !dark
+    }
+}
+
+/// Forwards datagrams between one client and `target`, both ways, while its
+/// [`PathSwitch`] lets them: an outage is the switch dark for a while. It
+/// runs as long as the test's runtime.
+pub async fn outage_link(target: SocketAddr) -> (SocketAddr, PathSwitch) {
+    let switch = PathSwitch::default();
+    // Never stopped: the sender is forgotten, so the receiver stays open.
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
+    std::mem::forget(stop_tx);
+    let address = relay(target, switch.clone(), Traffic::default(), stop_rx).await;
+    (address, switch)
+}
+
+/// Relays datagrams between the first client that writes to the returned
+/// address and `target`, counting them in `traffic`, while `path` lets them
+/// cross, until `stop` fires.
+async fn relay(
+    target: SocketAddr,
+    path: PathSwitch,
+    traffic: Traffic,
+    mut stop: tokio::sync::oneshot::Receiver<()>,
+) -> SocketAddr {
     let socket = tokio::net::UdpSocket::bind(loopback()).await.unwrap();
     let upstream = tokio::net::UdpSocket::bind(loopback()).await.unwrap();
     upstream.connect(target).await.unwrap();
     let address = socket.local_addr().unwrap();
-    let (stop_tx, mut stop_rx) = tokio::sync::oneshot::channel();
-    let traffic = Traffic::default();
-    let counter = traffic.clone();
     tokio::spawn(async move {
         let mut client = None;
         let mut down = vec![0u8; 65536];
         let mut up = vec![0u8; 65536];
         loop {
             tokio::select! {
-                _ = &mut stop_rx => return,
+                _ = &mut stop => return,
                 r = socket.recv_from(&mut down) => {
                     let Ok((n, from)) = r else { return };
                     client = Some(from);
-                    counter.count(n);
-                    let _ = upstream.send(&down[..n]).await;
+                    if path.passes() {
+                        traffic.count(n);
+                        let _ = upstream.send(&down[..n]).await;
+                    }
                 }
                 r = upstream.recv(&mut up) => {
                     let Ok(n) = r else { continue };
-                    if let Some(client) = client {
-                        counter.count(n);
+                    if let Some(client) = client
+                        && path.passes()
+                    {
+                        traffic.count(n);
                         let _ = socket.send_to(&up[..n], client).await;
                     }
                 }
             }
         }
     });
-    (address, stop_tx, traffic)
+    address
 }
 
 /// Forwards datagrams like `udp_proxy`, but through a bottleneck of

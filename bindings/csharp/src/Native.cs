@@ -72,6 +72,7 @@ namespace Ra.Interop
         public byte Verified; public IntPtr Organisation, OrganisationKey, VerifiedHelper, HelperKey;
         public ulong IdentityExpiresMs; public IntPtr IdentityProblem, Warning;
         public byte Countersigned; public uint Display; public IntPtr Redactions; public UIntPtr RedactionsLen;
+        public ulong SilentMs;
     }
 
     [StructLayout(LayoutKind.Sequential)]
@@ -85,6 +86,7 @@ namespace Ra.Interop
         public byte Enabled; public RaCursorUpdate Cursor;
         public uint Scopes; public ulong ExpiresInMs;
         public byte Countersigned; public IntPtr Redactions; public UIntPtr RedactionsLen;
+        public ulong SilentMs;
     }
 
     [StructLayout(LayoutKind.Sequential)]

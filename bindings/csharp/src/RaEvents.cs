@@ -64,6 +64,13 @@ namespace Ra
         /// <summary>The redaction mask changed, set by the application or a policy (Redactions, in
         /// desktop coordinates; the masked window classes in Text, one per line).</summary>
         RedactionsChanged = 24,
+        /// <summary>Nothing arrived from the helper (Connection) for a few seconds: the network went
+        /// dark. Held keys and buttons are released, video held, input from before the outage never
+        /// replayed; after the outage grace the session ends.</summary>
+        ConnectionInterrupted = 25,
+        /// <summary>The path to the helper (Connection) carries packets again (SilentFor): video
+        /// resumes from a keyframe; control is as it was.</summary>
+        ConnectionRestored = 26,
     }
 
     /// <summary>What a grant of control covers (RA_SCOPE_*).</summary>
@@ -123,6 +130,12 @@ namespace Ra
         /// <summary>The parts of the picture the host masks (Redactions, in picture pixels; empty
         /// once nothing is masked): draw them as masked.</summary>
         Redactions = 17,
+        /// <summary>Nothing arrived from the host for a few seconds: the picture freezes and input is
+        /// dropped, not queued, until the path is back; after the outage grace the session ends.</summary>
+        ConnectionInterrupted = 18,
+        /// <summary>The path to the host carries packets again (SilentFor): the picture resumes
+        /// from a keyframe; control is as it was.</summary>
+        ConnectionRestored = 19,
     }
 
     /// <summary>Which backend a BackendError event is about (RA_BACKEND_*).</summary>
@@ -303,6 +316,8 @@ namespace Ra
         public uint Display;
         /// <summary>The mask (RedactionsChanged), in desktop coordinates.</summary>
         public Rect[] Redactions = new Rect[0];
+        /// <summary>How long nothing arrived (ConnectionRestored).</summary>
+        public TimeSpan SilentFor;
 
         internal static HostEvent From(IntPtr handle)
         {
@@ -325,6 +340,7 @@ namespace Ra
                 IdentityProblem = Utf8.Read(d.IdentityProblem), Warning = Utf8.Read(d.Warning),
                 Countersigned = d.Countersigned != 0, Display = d.Display,
                 Redactions = Rects(d.Redactions, d.RedactionsLen),
+                SilentFor = TimeSpan.FromMilliseconds(d.SilentMs),
             };
         }
 
@@ -373,6 +389,8 @@ namespace Ra
         public bool Countersigned;
         /// <summary>The masked parts of the picture (Redactions events), in picture pixels.</summary>
         public Rect[] Redactions;
+        /// <summary>How long nothing arrived (ConnectionRestored).</summary>
+        public TimeSpan SilentFor;
 
         internal static HelperEvent From(IntPtr handle)
         {
@@ -386,6 +404,7 @@ namespace Ra
                 Scopes = (Scope)d.Scopes,
                 ExpiresIn = d.ExpiresInMs == 0 ? (TimeSpan?)null : TimeSpan.FromMilliseconds(d.ExpiresInMs),
                 Countersigned = d.Countersigned != 0,
+                SilentFor = TimeSpan.FromMilliseconds(d.SilentMs),
             };
             if (e.Kind == HelperEventKind.Displays)
             {

@@ -184,6 +184,21 @@ impl Progress<'_> {
             HelperEvent::ReceiptRefused { problem } => {
                 crate::receipt_file::refused(output, &problem);
             }
+            HelperEvent::ConnectionInterrupted => {
+                output.event("connection_interrupted", json!({}), || {
+                    "The network to the host went dark; waiting for it.".into()
+                });
+            }
+            HelperEvent::ConnectionRestored { silent_for } => output.event(
+                "connection_restored",
+                json!({ "silent_ms": silent_for.as_millis() }),
+                || {
+                    format!(
+                        "The network is back after {:.1} s.",
+                        silent_for.as_secs_f64()
+                    )
+                },
+            ),
             HelperEvent::Ended { reason } => {
                 print_ended(output, reason);
                 return Some(exit::for_end(reason));

@@ -235,6 +235,17 @@ fn report(output: Output, event: HostEvent) {
             json!({"source_lost": source_lost, "message": message}),
             || format!("The screen cannot be captured: {message}"),
         ),
+        HostEvent::ConnectionInterrupted { .. } => {
+            output.event("connection_interrupted", json!({}), || {
+                "The network to the helper went dark; its keys are released, waiting for it."
+                    .to_owned()
+            })
+        }
+        HostEvent::ConnectionRestored { silent_for, .. } => output.event(
+            "connection_restored",
+            json!({ "silent_ms": silent_for.as_millis() }),
+            || format!("The network is back after {:.1} s.", silent_for.as_secs_f64()),
+        ),
         HostEvent::DeskLimited { reason } => output.event(
             "desk_limited",
             json!({"panic_key": false, "local_user_wins": false, "reason": reason}),

@@ -181,6 +181,14 @@ pub enum AuditEvent {
         /// How many.
         count: u64,
     },
+    /// Nothing arrived from the helper for a few seconds: the network went
+    /// dark. Held keys and buttons were released, video held.
+    ConnectionInterrupted,
+    /// Packets arrive again after an interruption.
+    ConnectionRestored {
+        /// How long nothing arrived, in milliseconds.
+        silent_ms: u64,
+    },
 }
 
 /// One line of the audit log.

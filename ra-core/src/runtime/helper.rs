@@ -42,6 +42,11 @@ pub struct AcceptOptions {
     /// ([`crate::identity::HelperCredential`]), shown to the host inside the
     /// authenticated channel; `None`: the host sees the name only.
     pub identity: Option<std::sync::Arc<crate::identity::HelperCredential>>,
+    /// How long a dark path to the host is waited for before the session
+    /// ends (capped at [`MAX_OUTAGE_GRACE`](crate::session::link::MAX_OUTAGE_GRACE));
+    /// the connection's idle timeout is the smaller of both sides' grace
+    /// plus 5 s. Default: 30 s.
+    pub outage_grace: Duration,
 }
 
 impl Default for AcceptOptions {
@@ -51,6 +56,7 @@ impl Default for AcceptOptions {
             connect_timeout: Duration::from_secs(5),
             approval_timeout: Duration::from_secs(120),
             identity: None,
+            outage_grace: crate::session::link::DEFAULT_OUTAGE_GRACE,
         }
     }
 }
@@ -250,7 +256,11 @@ async fn connect(
     options: &AcceptOptions,
 ) -> Result<(quinn::Endpoint, quinn::Connection), AcceptError> {
     let mismatch = PinMismatch::default();
-    let config = client_config(invitation.fingerprint, mismatch.clone())?;
+    let config = client_config(
+        invitation.fingerprint,
+        mismatch.clone(),
+        options.outage_grace,
+    )?;
     let mut failures = Vec::new();
     for &address in &invitation.addresses {
         let bind = if address.is_ipv4() {
@@ -535,12 +545,17 @@ impl HelperDriver {
     ) {
         let mut requests_open = true;
         let mut shutdown_reply: Option<Reply> = None;
+        let mut link_reports = super::link_reports();
         loop {
             if self.flush().await {
                 break;
             }
             let sleep = sleep_until(self.core.poll_timeout());
             tokio::select! {
+                _ = link_reports.tick() => {
+                    let received = super::datagrams_received(&self.connection);
+                    self.core.handle_link(Instant::now(), received);
+                }
                 chunk = recv.read_chunk(64 * 1024, true) => match chunk {
                     Ok(Some(chunk)) => self.core.handle_control_data(Instant::now(), &chunk.bytes),
                     Ok(None) | Err(_) => {

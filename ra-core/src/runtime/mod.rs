@@ -46,6 +46,22 @@ pub use peer_tls::BrokerTrust;
 pub use tls::{SERVER_NAME, TlsSetupError, pinned_client_config};
 pub use video_receive::ReceivedFrame;
 
+/// How often a driver tells its endpoint how many datagrams each connection
+/// received ([`crate::session::link`] decides what silence means).
+const LINK_REPORT_INTERVAL: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// The ticks a driver reports its connections' paths on.
+pub(crate) fn link_reports() -> tokio::time::Interval {
+    let mut ticks = tokio::time::interval(LINK_REPORT_INTERVAL);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    ticks
+}
+
+/// Datagrams `connection` received so far: what the path's watch counts.
+pub(crate) fn datagrams_received(connection: &quinn::Connection) -> u64 {
+    connection.stats().udp_rx.datagrams
+}
+
 /// Sleeps until `at`, or forever without one (a state machine with no timer
 /// due): a branch of a driver's `select!`.
 pub(crate) async fn sleep_until(at: Option<std::time::Instant>) {

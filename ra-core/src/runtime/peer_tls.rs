@@ -19,12 +19,14 @@ use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 
 use super::tls::{
-    CertificateRule, HostIdentity, PinMismatch, PinnedCertificate, SignatureChecked, TlsSetupError,
-    helper_transport, host_transport, provider, quic_client_config, transport_config,
+    BROKER_IDLE_TIMEOUT, CertificateRule, HostIdentity, PinMismatch, PinnedCertificate,
+    SignatureChecked, TlsSetupError, helper_transport, host_transport, provider,
+    quic_client_config, transport_config,
 };
 use crate::invitation::CertFingerprint;
 use crate::proto::ALPN;
 use crate::proto::broker::{BROKER_ALPN, BROKER_SERVER_NAME};
+use crate::session::link;
 
 /// The session role of the local side, which decides the stream limits: the
 /// helper opens the control and input streams, the host the video streams.
@@ -53,8 +55,8 @@ pub enum BrokerTrust {
 /// The QUIC transport of a session whose local side plays `role`.
 pub(crate) fn role_transport(role: SessionRole) -> quinn::TransportConfig {
     let mut transport = match role {
-        SessionRole::Host => host_transport(),
-        SessionRole::Helper => helper_transport(),
+        SessionRole::Host => host_transport(link::DEFAULT_OUTAGE_GRACE),
+        SessionRole::Helper => helper_transport(link::DEFAULT_OUTAGE_GRACE),
     };
     // Hole punching may lose the first Initial: retry it sooner than the
     // default 333 ms estimate would (the real RTT replaces it at once).
@@ -113,7 +115,7 @@ pub(crate) fn broker_client_config(
             .map_err(|e| TlsSetupError::Config(e.to_string()))?
         }
     };
-    let mut transport = transport_config();
+    let mut transport = transport_config(BROKER_IDLE_TIMEOUT);
     transport.max_concurrent_bidi_streams(0u8.into());
     transport.max_concurrent_uni_streams(0u8.into());
     quic_client_config(provider, verifier, BROKER_ALPN, transport)

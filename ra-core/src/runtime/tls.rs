@@ -19,6 +19,7 @@ use rustls::{DigitallySignedStruct, SignatureScheme};
 
 use crate::invitation::CertFingerprint;
 use crate::proto::ALPN;
+use crate::session::link;
 
 /// The name the host certificate carries and the helper asks for. It is not
 /// used for trust (the pin is), but TLS needs one.
@@ -72,9 +73,13 @@ impl HostIdentity {
         CertFingerprint::of_der(&self.certificate)
     }
 
-    /// A quinn server configuration presenting this identity.
-    pub(crate) fn server_config(&self) -> Result<quinn::ServerConfig, TlsSetupError> {
-        self.server_config_with(host_transport())
+    /// A quinn server configuration presenting this identity, for the host
+    /// of a session whose dark path is waited for `outage_grace`.
+    pub(crate) fn server_config(
+        &self,
+        outage_grace: Duration,
+    ) -> Result<quinn::ServerConfig, TlsSetupError> {
+        self.server_config_with(host_transport(outage_grace))
     }
 
     /// A quinn server configuration presenting this identity with `transport`
@@ -102,20 +107,27 @@ impl HostIdentity {
     }
 }
 
-/// The QUIC transport settings both sides use: keep-alives, and an idle
-/// timeout so a vanished peer is noticed within 10 s.
-pub(crate) fn transport_config() -> quinn::TransportConfig {
+/// The QUIC transport settings both sides use: keep-alives, so that silence
+/// means a dark path ([`crate::session::link`]), and `idle_timeout`, after
+/// which a silent peer is given up.
+pub(crate) fn transport_config(idle_timeout: Duration) -> quinn::TransportConfig {
     let mut transport = quinn::TransportConfig::default();
-    // 8 s fits a VarInt; `try_from` cannot fail for it.
-    transport.max_idle_timeout(quinn::IdleTimeout::try_from(IDLE_TIMEOUT).ok());
-    transport.keep_alive_interval(Some(KEEP_ALIVE_INTERVAL));
+    // At most 600 s + 5 s: fits a VarInt, `try_from` cannot fail for it.
+    transport.max_idle_timeout(quinn::IdleTimeout::try_from(idle_timeout).ok());
+    transport.keep_alive_interval(Some(link::KEEP_ALIVE_INTERVAL));
     transport
+}
+
+/// The transport of a session's connection: a dark path is waited for
+/// `outage_grace` before the peer is given up.
+fn session_transport(outage_grace: Duration) -> quinn::TransportConfig {
+    transport_config(link::idle_timeout(outage_grace))
 }
 
 /// The transport of the host's side of a session: the helper opens one
 /// control stream and one input stream; video flows the other way.
-pub(crate) fn host_transport() -> quinn::TransportConfig {
-    let mut transport = transport_config();
+pub(crate) fn host_transport(outage_grace: Duration) -> quinn::TransportConfig {
+    let mut transport = session_transport(outage_grace);
     transport.max_concurrent_bidi_streams(1u8.into());
     transport.max_concurrent_uni_streams(2u8.into());
     transport
@@ -123,19 +135,15 @@ pub(crate) fn host_transport() -> quinn::TransportConfig {
 
 /// The transport of the helper's side of a session: video, one stream per
 /// frame; a generous window of open streams.
-pub(crate) fn helper_transport() -> quinn::TransportConfig {
-    let mut transport = transport_config();
+pub(crate) fn helper_transport(outage_grace: Duration) -> quinn::TransportConfig {
+    let mut transport = session_transport(outage_grace);
     transport.max_concurrent_bidi_streams(0u8.into());
     transport.max_concurrent_uni_streams(64u8.into());
     transport
 }
 
-/// How long a silent peer is given before the connection is considered lost:
-/// under the 10 s promise with room for the timer to fire and the end to be
-/// reported.
-pub(crate) const IDLE_TIMEOUT: Duration = Duration::from_secs(8);
-/// How often an idle connection proves it is alive.
-pub(crate) const KEEP_ALIVE_INTERVAL: Duration = Duration::from_secs(2);
+/// How long a silent broker is given before its link is considered lost.
+pub(crate) const BROKER_IDLE_TIMEOUT: Duration = Duration::from_secs(8);
 
 /// Set when a host presented a certificate other than the pinned one.
 #[derive(Debug, Clone, Default)]
@@ -152,10 +160,16 @@ impl PinMismatch {
 pub(crate) fn client_config(
     pin: CertFingerprint,
     mismatch: PinMismatch,
+    outage_grace: Duration,
 ) -> Result<quinn::ClientConfig, TlsSetupError> {
     let provider = provider();
     let verifier = PinnedCertificate::verifier(pin, mismatch, provider.clone());
-    quic_client_config(provider, Arc::new(verifier), ALPN, helper_transport())
+    quic_client_config(
+        provider,
+        Arc::new(verifier),
+        ALPN,
+        helper_transport(outage_grace),
+    )
 }
 
 /// A quinn client configuration that trusts only the certificate `pin` names,
@@ -165,7 +179,7 @@ pub(crate) fn client_config(
 /// # Errors
 /// [`TlsSetupError::Config`] if rustls or quinn refuse the configuration.
 pub fn pinned_client_config(pin: CertFingerprint) -> Result<quinn::ClientConfig, TlsSetupError> {
-    client_config(pin, PinMismatch::default())
+    client_config(pin, PinMismatch::default(), link::DEFAULT_OUTAGE_GRACE)
 }
 
 /// A quinn client configuration: TLS 1.3 only, `verifier` deciding which

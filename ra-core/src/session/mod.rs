@@ -18,6 +18,7 @@ mod bucket;
 mod framing;
 mod helper;
 mod host;
+pub mod link;
 mod types;
 mod video_stream;
 mod wire;

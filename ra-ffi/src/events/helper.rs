@@ -66,6 +66,13 @@ pub const RA_HELPER_EVENT_RECEIPT_REFUSED: u32 = 16;
 /// `redactions_len`: rectangles in picture pixels, painted black before
 /// they left the host; none once nothing is masked): draw them as masked.
 pub const RA_HELPER_EVENT_REDACTIONS: u32 = 17;
+/// Nothing arrived from the host for a few seconds: the network went dark.
+/// The picture freezes and input is dropped, not queued, until the path is
+/// back; after the outage grace the session ends (`RA_HELPER_EVENT_ENDED`).
+pub const RA_HELPER_EVENT_CONNECTION_INTERRUPTED: u32 = 18;
+/// The path to the host carries packets again after `silent_ms`
+/// milliseconds: the picture resumes from a keyframe; control is as it was.
+pub const RA_HELPER_EVENT_CONNECTION_RESTORED: u32 = 19;
 
 /// What travels through a helper's event queue.
 #[derive(Debug)]
@@ -158,6 +165,9 @@ pub struct ra_helper_event_data {
     pub redactions: *const ra_rect,
     /// How many `redactions` there are.
     pub redactions_len: usize,
+    /// How long nothing arrived, in milliseconds
+    /// (`RA_HELPER_EVENT_CONNECTION_RESTORED`).
+    pub silent_ms: u64,
 }
 
 // SAFETY: repr(C), Copy, `struct_size: usize` first.
@@ -220,6 +230,7 @@ impl ra_helper_event {
             countersigned: 0,
             redactions: ptr::null(),
             redactions_len: 0,
+            silent_ms: 0,
         };
         let mut displays = DisplayList::default();
         let mut damage = Vec::new();
@@ -350,6 +361,13 @@ fn fill_helper(
             data.kind = RA_HELPER_EVENT_RECEIPT_REFUSED;
             data.text = strings.add(&problem);
         }
+        HelperEvent::ConnectionInterrupted => {
+            data.kind = RA_HELPER_EVENT_CONNECTION_INTERRUPTED;
+        }
+        HelperEvent::ConnectionRestored { silent_for } => {
+            data.kind = RA_HELPER_EVENT_CONNECTION_RESTORED;
+            data.silent_ms = super::host::millis(silent_for);
+        }
         // Added to ra-core after this version: `description` tells what it is.
         _ => {}
     }
@@ -442,6 +460,17 @@ mod tests {
 
     use super::super::text;
     use super::*;
+
+    #[test]
+    fn outages_reach_c() {
+        let dark = ra_helper_event::new(HelperItem::Event(HelperEvent::ConnectionInterrupted));
+        assert_eq!(dark.data.kind, RA_HELPER_EVENT_CONNECTION_INTERRUPTED);
+        let back = ra_helper_event::new(HelperItem::Event(HelperEvent::ConnectionRestored {
+            silent_for: std::time::Duration::from_secs(20),
+        }));
+        assert_eq!(back.data.kind, RA_HELPER_EVENT_CONNECTION_RESTORED);
+        assert_eq!(back.data.silent_ms, 20_000);
+    }
 
     #[test]
     fn clipboard_events_reach_c() {

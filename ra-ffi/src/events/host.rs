@@ -91,6 +91,14 @@ pub const RA_HOST_EVENT_DISPLAY_REFUSED: u32 = 23;
 /// `redactions` (`redactions_len` rectangles, desktop coordinates) and the
 /// masked window classes in `text`, one per line. From the next picture on.
 pub const RA_HOST_EVENT_REDACTIONS_CHANGED: u32 = 24;
+/// Nothing arrived from the helper on `connection` for a few seconds: the
+/// network went dark. The keys and buttons it held are released, video is
+/// held, input sent before the outage is never replayed; after the outage
+/// grace the session ends (`RA_HOST_EVENT_ENDED`, `RA_REASON_CONNECTION_LOST`).
+pub const RA_HOST_EVENT_CONNECTION_INTERRUPTED: u32 = 25;
+/// The path to `connection` carries packets again after `silent_ms`
+/// milliseconds: video resumes from a keyframe; control is as it was.
+pub const RA_HOST_EVENT_CONNECTION_RESTORED: u32 = 26;
 
 /// The standard warning to show the person at the host with a helper whose
 /// identity is not verified (`RA_HOST_EVENT_CONNECTION_REQUEST` with
@@ -220,6 +228,9 @@ pub struct ra_host_event_data {
     pub redactions: *const ra_rect,
     /// How many `redactions` there are.
     pub redactions_len: usize,
+    /// How long nothing arrived, in milliseconds
+    /// (`RA_HOST_EVENT_CONNECTION_RESTORED`).
+    pub silent_ms: u64,
 }
 
 // SAFETY: repr(C), Copy, `struct_size: usize` first.
@@ -287,6 +298,7 @@ impl ra_host_event {
             display: 0,
             redactions: ptr::null(),
             redactions_len: 0,
+            silent_ms: 0,
         };
         let mut redactions = Vec::new();
         match item {
@@ -465,9 +477,23 @@ fn fill_host(data: &mut ra_host_event_data, strings: &mut Strings, event: HostEv
             data.text = strings.add(&reason);
             data.description = strings.add(&reason);
         }
+        HostEvent::ConnectionInterrupted { conn } => {
+            data.kind = RA_HOST_EVENT_CONNECTION_INTERRUPTED;
+            data.connection = conn.0;
+        }
+        HostEvent::ConnectionRestored { conn, silent_for } => {
+            data.kind = RA_HOST_EVENT_CONNECTION_RESTORED;
+            data.connection = conn.0;
+            data.silent_ms = millis(silent_for);
+        }
         // Added to ra-core after this version: `description` tells what it is.
         _ => {}
     }
+}
+
+/// A duration in whole milliseconds.
+pub(crate) fn millis(duration: std::time::Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// Milliseconds since the Unix epoch (0 before it).
@@ -583,5 +609,20 @@ mod tests {
         assert_eq!(limited.data.kind, RA_HOST_EVENT_DESK_LIMITED);
         assert_eq!(text(limited.data.text), "no panic key here");
         assert_eq!(text(limited.data.description), "no panic key here");
+    }
+
+    #[test]
+    fn outages_reach_c() {
+        let conn = ra_core::session::ConnectionId(3);
+        let dark = ra_host_event::new(HostItem::Event(HostEvent::ConnectionInterrupted { conn }));
+        assert_eq!(dark.data.kind, RA_HOST_EVENT_CONNECTION_INTERRUPTED);
+        assert_eq!(dark.data.connection, 3);
+        let back = ra_host_event::new(HostItem::Event(HostEvent::ConnectionRestored {
+            conn,
+            silent_for: std::time::Duration::from_millis(20_250),
+        }));
+        assert_eq!(back.data.kind, RA_HOST_EVENT_CONNECTION_RESTORED);
+        assert_eq!(back.data.connection, 3);
+        assert_eq!(back.data.silent_ms, 20_250);
     }
 }

@@ -162,6 +162,7 @@ fn endpoints(seeds: &mut Seeds) -> Result<(), Box<dyn std::error::Error>> {
         .iter()
         .map(encode_input_event)
         .collect(),
+        sent_at_ms: 1,
     };
     let input = chunked(1, &encode_frame(&input));
     seeds.write("host_endpoint", "input", &input)?;

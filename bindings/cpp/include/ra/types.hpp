@@ -136,6 +136,7 @@ struct HostEvent {
     bool countersigned = false;    ///< the receipt in `text` is countersigned (RA_HOST_EVENT_RECEIPT)
     uint32_t display = 0;          ///< the display (RA_HOST_EVENT_DISPLAY_SELECTED, _DISPLAY_REFUSED)
     std::vector<ra_rect> redactions;  ///< the mask, desktop coordinates (RA_HOST_EVENT_REDACTIONS_CHANGED; classes in `text`, one per line)
+    uint64_t silent_ms = 0;        ///< how long nothing arrived (RA_HOST_EVENT_CONNECTION_RESTORED)
 
     /// Copies the C struct (its strings belong to the event).
     static HostEvent from(const ra_host_event_data& d) {
@@ -172,6 +173,7 @@ struct HostEvent {
         e.countersigned = d.countersigned != 0;
         e.display = d.display;
         if (d.redactions) e.redactions.assign(d.redactions, d.redactions + d.redactions_len);
+        e.silent_ms = d.silent_ms;
         return e;
     }
 };

@@ -201,6 +201,7 @@ class HostEventData(Sized):
         ("display", c_uint32),
         ("redactions", POINTER(Rect)),
         ("redactions_len", c_size_t),
+        ("silent_ms", c_uint64),
     ]
 
 
@@ -228,6 +229,7 @@ class HelperEventData(Sized):
         ("countersigned", c_uint8),
         ("redactions", POINTER(Rect)),
         ("redactions_len", c_size_t),
+        ("silent_ms", c_uint64),
     ]
 
 

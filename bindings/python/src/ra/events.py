@@ -46,6 +46,8 @@ class HostEventKind(IntEnum):
     DISPLAY_SELECTED = 22
     DISPLAY_REFUSED = 23
     REDACTIONS_CHANGED = 24
+    CONNECTION_INTERRUPTED = 25
+    CONNECTION_RESTORED = 26
 
 
 class HelperEventKind(IntEnum):
@@ -69,6 +71,8 @@ class HelperEventKind(IntEnum):
     RECEIPT = 15
     RECEIPT_REFUSED = 16
     REDACTIONS = 17
+    CONNECTION_INTERRUPTED = 18
+    CONNECTION_RESTORED = 19
 
 
 class Path(IntEnum):
@@ -148,6 +152,8 @@ class HostEvent:
     redactions: List[Tuple[int, int, int, int]] = field(default_factory=list)
     """The mask (``REDACTIONS_CHANGED``): ``(x, y, width, height)`` in desktop
     coordinates; the masked window classes are in :attr:`text`, one per line."""
+    silent_for: float = 0.0
+    """How long nothing arrived, in seconds (``CONNECTION_RESTORED``)."""
 
 
 class Scope(IntFlag):
@@ -193,7 +199,8 @@ def _host_event(pointer: ctypes.c_void_p) -> HostEvent:
                      d.display,
                      [(r.x, r.y, r.width, r.height)
                       for r in (d.redactions[i] for i in range(d.redactions_len))]
-                     if d.redactions else [])
+                     if d.redactions else [],
+                     d.silent_ms / 1000)
 
 
 @dataclass(frozen=True)
@@ -291,6 +298,8 @@ class HelperEvent:
     redactions: List[Tuple[int, int, int, int]] = field(default_factory=list)
     """The parts of the picture the host masks, ``(x, y, width, height)`` in
     picture pixels (``REDACTIONS``; empty once nothing is masked)."""
+    silent_for: float = 0.0
+    """How long nothing arrived, in seconds (``CONNECTION_RESTORED``)."""
 
 
 def _helper_event(pointer: ctypes.c_void_p) -> HelperEvent:
@@ -315,4 +324,5 @@ def _helper_event(pointer: ctypes.c_void_p) -> HelperEvent:
                        d.expires_in_ms / 1000 if d.expires_in_ms else None,
                        bool(d.countersigned),
                        [(r.x, r.y, r.width, r.height)
-                        for r in (d.redactions[i] for i in range(d.redactions_len))])
+                        for r in (d.redactions[i] for i in range(d.redactions_len))],
+                       d.silent_ms / 1000)

@@ -76,6 +76,7 @@ impl HostDriver {
         let mut net_open = true;
         let mut closed_for_lack_of_feeds = false;
         let mut shutdown_reply: Option<Reply> = None;
+        let mut link_reports = crate::runtime::link_reports();
         loop {
             self.flush();
             if !handle_open && self.connections.is_empty() {
@@ -93,6 +94,7 @@ impl HostDriver {
             }
             let sleep = sleep_until(self.core.poll_timeout());
             tokio::select! {
+                _ = link_reports.tick() => self.report_links(),
                 request = requests.recv(), if handle_open => match request {
                     Some(Request::Command(command, reply)) => {
                         reply.send(self.core.apply(Instant::now(), command));
@@ -137,6 +139,15 @@ impl HostDriver {
         }
         if let Some(reply) = shutdown_reply {
             reply.send(Ok(()));
+        }
+    }
+
+    /// Tells the core how many datagrams each connection received.
+    fn report_links(&mut self) {
+        let now = Instant::now();
+        for (&conn, handle) in &self.connections {
+            let received = crate::runtime::datagrams_received(&handle.connection);
+            self.core.handle_link(now, conn, received);
         }
     }
 

@@ -54,6 +54,11 @@ pub struct InviteOptions {
     /// The display to share first; `None`: the primary one. The helper may
     /// switch to another.
     pub display: Option<DisplayId>,
+    /// How long a dark path to the helper is waited for before the session
+    /// ends (capped at [`MAX_OUTAGE_GRACE`](crate::session::link::MAX_OUTAGE_GRACE));
+    /// the connection's idle timeout is the smaller of both sides' grace
+    /// plus 5 s. Default: 30 s.
+    pub outage_grace: Duration,
 }
 
 impl Default for InviteOptions {
@@ -66,6 +71,7 @@ impl Default for InviteOptions {
             policy: Policy::default(),
             audit_log: None,
             display: None,
+            outage_grace: crate::session::link::DEFAULT_OUTAGE_GRACE,
         }
     }
 }
@@ -191,13 +197,14 @@ pub async fn invite(
     }
     let prepared = prepare_host(backends, options.display)?;
     let identity = HostIdentity::generate()?;
-    let endpoint =
-        quinn::Endpoint::server(identity.server_config()?, options.listen).map_err(|source| {
-            InviteError::Bind {
-                addr: options.listen,
-                source,
-            }
-        })?;
+    let endpoint = quinn::Endpoint::server(
+        identity.server_config(options.outage_grace)?,
+        options.listen,
+    )
+    .map_err(|source| InviteError::Bind {
+        addr: options.listen,
+        source,
+    })?;
     let local_addr = endpoint.local_addr().map_err(|source| InviteError::Bind {
         addr: options.listen,
         source,

@@ -2,6 +2,7 @@
 
 mod commands;
 mod host_media;
+mod link;
 mod receipt;
 
 pub use commands::HelperCommand;
@@ -168,6 +169,18 @@ pub enum HelperEvent {
         /// Why.
         reason: EndReason,
     },
+    /// Nothing arrived from the host for a few seconds
+    /// ([`crate::session::link::INTERRUPTED_AFTER`]): the network went dark.
+    /// The picture freezes and input is dropped, not queued, until the path
+    /// is back; after the outage grace the session ends
+    /// ([`EndReason::ConnectionLost`]).
+    ConnectionInterrupted,
+    /// The path to the host carries packets again: the picture resumes from
+    /// a keyframe; control is as it was.
+    ConnectionRestored {
+        /// How long nothing arrived.
+        silent_for: std::time::Duration,
+    },
 }
 
 /// What the driver must send or do.
@@ -222,6 +235,10 @@ pub struct HelperConnection {
     host_budget: host_media::HostMediaBudget,
     /// Messages from the host dropped over their budgets.
     messages_dropped: u64,
+    /// When the connection started: the clock input send times count from.
+    created_at: Instant,
+    /// The path to the host, as the runtime reports it.
+    link: link::HelperLink,
 }
 
 impl std::fmt::Debug for HelperConnection {
@@ -260,6 +277,8 @@ impl HelperConnection {
             host_fingerprint: config.host_fingerprint,
             host_budget: host_media::HostMediaBudget::new(now),
             messages_dropped: 0,
+            created_at: now,
+            link: link::HelperLink::new(now),
         };
         connection.send(Message::Hello(proto::Hello {
             protocol_version: PROTOCOL_VERSION,
@@ -393,14 +412,25 @@ impl HelperConnection {
     /// # Errors
     /// [`CommandError::NotControlling`] without a grant;
     /// [`CommandError::InvalidArgument`] for an empty batch.
-    pub fn send_input(&mut self, _now: Instant, events: &[InputEvent]) -> Result<(), CommandError> {
+    ///
+    /// While the path to the host is interrupted
+    /// ([`HelperEvent::ConnectionInterrupted`]) the events are dropped, not
+    /// queued: sent after the outage they would act on a screen the helper
+    /// no longer sees ([`HelperConnection::input_events_held_back`] counts
+    /// them).
+    pub fn send_input(&mut self, now: Instant, events: &[InputEvent]) -> Result<(), CommandError> {
         let grant = self.grant().ok_or(CommandError::NotControlling)?;
         if events.is_empty() {
             return Err(CommandError::InvalidArgument("no input events"));
         }
+        if self.link.is_interrupted() {
+            self.link.held_back(events.len());
+            return Ok(());
+        }
         let batch = proto::InputBatch {
             grant_id: grant.0,
             events: events.iter().map(encode_input_event).collect(),
+            sent_at_ms: self.session_millis(now),
         };
         self.transmits
             .push_back(HelperTransmit::Input(encode_frame(&batch)));

@@ -123,6 +123,10 @@ impl HostEndpoint {
             HostEvent::InvitationClosed { reason } => AuditEvent::InvitationClosed {
                 reason: reason.as_str().to_owned(),
             },
+            HostEvent::ConnectionInterrupted { .. } => AuditEvent::ConnectionInterrupted,
+            HostEvent::ConnectionRestored { silent_for, .. } => AuditEvent::ConnectionRestored {
+                silent_ms: u64::try_from(silent_for.as_millis()).unwrap_or(u64::MAX),
+            },
             _ => return None,
         })
     }

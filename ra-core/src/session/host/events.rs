@@ -214,6 +214,24 @@ pub enum HostEvent {
         /// Why, and what the person at the desk can do instead.
         reason: String,
     },
+    /// Nothing arrived from the helper on `conn` for a few seconds
+    /// ([`crate::session::link::INTERRUPTED_AFTER`]): the network between
+    /// them went dark. Keys and buttons the helper held are released, video
+    /// is held, and input sent before the outage is never replayed; the
+    /// session waits for the path for its outage grace, then ends
+    /// ([`EndReason::ConnectionLost`](crate::session::EndReason)).
+    ConnectionInterrupted {
+        /// The connection.
+        conn: ConnectionId,
+    },
+    /// The path to `conn` carries packets again: video resumes from a
+    /// keyframe at a safe rate; control stays as it was.
+    ConnectionRestored {
+        /// The connection.
+        conn: ConnectionId,
+        /// How long nothing arrived.
+        silent_for: std::time::Duration,
+    },
 }
 
 /// What the driver must send or do on a connection.

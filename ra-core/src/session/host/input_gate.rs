@@ -23,6 +23,16 @@ const PRESS_BURST: f64 = 400.0;
 const PRESS_RATE: f64 = 200.0;
 
 /// The helper's presses' budget, full at `now`.
+/// Whether `event` releases a key or button.
+fn is_release(event: &proto::InputEvent) -> bool {
+    use proto::input_event::Event;
+    matches!(
+        &event.event,
+        Some(Event::Button(proto::ButtonEvent { pressed: false, .. }))
+            | Some(Event::Key(proto::KeyEvent { pressed: false, .. }))
+    )
+}
+
 pub(super) fn press_budget(now: Instant) -> TokenBucket {
     TokenBucket::full(now, PRESS_BURST, PRESS_RATE)
 }
@@ -66,6 +76,17 @@ impl HostEndpoint {
             ) && self.input_suspended_until.is_none_or(|until| now >= until);
             if !allowed {
                 self.input_dropped += batch.events.len() as u64;
+                continue;
+            }
+            if self.input_is_stale(now, conn, batch.sent_at_ms) {
+                // Held up by an outage: acting on it now would act on a
+                // screen the helper no longer sees. Only releases pass, so
+                // nothing stays pressed.
+                let sent = batch.events.len();
+                let releases: Vec<proto::InputEvent> =
+                    batch.events.into_iter().filter(is_release).collect();
+                self.input_dropped += (sent - releases.len()) as u64;
+                self.deliver_input(now, &releases);
                 continue;
             }
             self.deliver_input(now, &batch.events);

@@ -21,6 +21,7 @@ mod displays;
 mod events;
 mod handshake;
 mod input_gate;
+mod link;
 mod live;
 mod message_budget;
 mod receipt;
@@ -282,6 +283,10 @@ pub struct HostEndpoint {
     receipts: bool,
     receipt_notes: receipt::Notes,
     receipt_requests: VecDeque<(ConnectionId, crate::receipt::ReceiptBody)>,
+    /// The live connection's path, as the runtime reports it.
+    link: link::HostLink,
+    /// When the live helper sent its input.
+    input_times: link::HostInputTimes,
 }
 
 impl std::fmt::Debug for HostEndpoint {
@@ -349,6 +354,8 @@ impl HostEndpoint {
             receipts: config.receipts,
             receipt_notes: HashMap::new(),
             receipt_requests: VecDeque::new(),
+            link: link::HostLink::default(),
+            input_times: link::HostInputTimes::default(),
             policy: config.policy,
         };
         if let Some(offer) = config.offer {
