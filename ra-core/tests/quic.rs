@@ -1088,3 +1088,49 @@ async fn a_45_s_outage_ends_the_session_within_10_s_of_the_grace() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_helper_s_address_changes_and_the_session_goes_on() {
+    let (mut host, log) = host(Policy::default()).await;
+    let (address, path) = outage_link(host.local_addr()).await;
+    let (mut helper, conn) = connect_helper(&mut host, Some(address)).await;
+    take_control(&mut host, &mut helper, conn).await;
+    next_frame(&mut helper).await;
+
+    // The helper's datagrams now reach the host from 127.0.0.2: QUIC
+    // migrates the connection to the new path.
+    path.move_to("127.0.0.2".parse().unwrap());
+    helper
+        .send_input(vec![key(KEY_A, true), key(KEY_A, false)])
+        .await
+        .unwrap();
+    log.wait_for(2, STEP).unwrap();
+    assert_eq!(
+        log.injected(),
+        vec![key(KEY_A, true), key(KEY_A, false)],
+        "input crossed the new path"
+    );
+    // The host's messages reach the helper at its new address too.
+    host.chat("still with you?").await.unwrap();
+    let chat = helper_session_event(&mut helper, |e| matches!(e, HelperEvent::Chat { .. })).await;
+    assert_eq!(
+        chat,
+        HelperEvent::Chat {
+            text: "still with you?".into()
+        }
+    );
+    next_frame(&mut helper).await;
+    helper.chat("moved").await.unwrap();
+    let chat = host_event_matching(&mut host, |e| {
+        matches!(e, HostEvent::Chat { .. } | HostEvent::Ended { .. })
+    })
+    .await;
+    assert_eq!(
+        chat,
+        HostEvent::Chat {
+            conn,
+            text: "moved".into()
+        }
+    );
+    let _ = helper.end().await;
+}

@@ -62,15 +62,19 @@ pub async fn udp_proxy(
 ) -> (SocketAddr, tokio::sync::oneshot::Sender<()>, Traffic) {
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
     let traffic = Traffic::default();
-    let address = relay(target, PathSwitch::default(), traffic.clone(), stop_rx).await;
+    let address = relay(target, PathSwitch::default(), traffic.clone(), Some(stop_rx)).await;
     (address, stop_tx, traffic)
 }
 
-/// Switches an [`outage_link`]'s path dark and back.
+/// Switches an [`outage_link`]'s path dark and back, and moves its helper
+/// side to another address.
 #[derive(Clone, Default)]
 pub struct PathSwitch {
     dark: Arc<std::sync::atomic::AtomicBool>,
     dropped: Arc<AtomicU64>,
+    /// Where the relay's side towards the target should move next.
+    move_to: Arc<std::sync::Mutex<Option<std::net::IpAddr>>>,
+    moved: Arc<tokio::sync::Notify>,
 }
 
 impl PathSwitch {
@@ -83,6 +87,19 @@ impl PathSwitch {
     /// Datagrams cross again.
     pub fn restore(&self) {
         self.dark.store(false, Ordering::SeqCst);
+    }
+
+    /// From now on the target sees the client's datagrams come from a new
+    /// port on `ip` (a loopback address such as 127.0.0.2): the client's
+    /// address changed, as when a laptop moves from Wi-Fi to a phone's
+    /// hotspot or its NAT rebinds. Datagrams the target sends to the old
+    /// address are lost.
+    pub fn move_to(&self, ip: std::net::IpAddr) {
+        *self
+            .move_to
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(ip);
+        self.moved.notify_one();
     }
 
     /// Datagrams dropped while dark.
@@ -105,33 +122,51 @@ impl PathSwitch {
 /// runs as long as the test's runtime.
 pub async fn outage_link(target: SocketAddr) -> (SocketAddr, PathSwitch) {
     let switch = PathSwitch::default();
-    // Never stopped: the sender is forgotten, so the receiver stays open.
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
-    std::mem::forget(stop_tx);
-    let address = relay(target, switch.clone(), Traffic::default(), stop_rx).await;
+    let address = relay(target, switch.clone(), Traffic::default(), None).await;
     (address, switch)
 }
 
 /// Relays datagrams between the first client that writes to the returned
 /// address and `target`, counting them in `traffic`, while `path` lets them
-/// cross, until `stop` fires.
+/// cross, until `stop` fires (if there is one).
 async fn relay(
     target: SocketAddr,
     path: PathSwitch,
     traffic: Traffic,
-    mut stop: tokio::sync::oneshot::Receiver<()>,
+    stop: Option<tokio::sync::oneshot::Receiver<()>>,
 ) -> SocketAddr {
     let socket = tokio::net::UdpSocket::bind(loopback()).await.unwrap();
-    let upstream = tokio::net::UdpSocket::bind(loopback()).await.unwrap();
+    let mut upstream = tokio::net::UdpSocket::bind(loopback()).await.unwrap();
     upstream.connect(target).await.unwrap();
     let address = socket.local_addr().unwrap();
     tokio::spawn(async move {
+        let stopped = async move {
+            match stop {
+                Some(stop) => {
+                    let _ = stop.await;
+                }
+                None => std::future::pending().await,
+            }
+        };
+        tokio::pin!(stopped);
         let mut client = None;
         let mut down = vec![0u8; 65536];
         let mut up = vec![0u8; 65536];
         loop {
             tokio::select! {
-                _ = &mut stop => return,
+                () = &mut stopped => return,
+                () = path.moved.notified() => {
+                    let ip = path
+                        .move_to
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .take();
+                    if let Some(ip) = ip {
+                        let moved = tokio::net::UdpSocket::bind(SocketAddr::new(ip, 0)).await.unwrap();
+                        moved.connect(target).await.unwrap();
+                        upstream = moved;
+                    }
+                }
                 r = socket.recv_from(&mut down) => {
                     let Ok((n, from)) = r else { return };
                     client = Some(from);
