@@ -22,6 +22,7 @@ use ra_core::session::{
 };
 use ra_input::{RecordingInjector, RecordingLog};
 
+use ra_testkit::impair::{Impairment, impaired_link};
 use ra_testkit::net::{outage_link, slow_link, udp_proxy};
 
 const WIDTH: u32 = 640;
@@ -1132,5 +1133,107 @@ async fn the_helper_s_address_changes_and_the_session_goes_on() {
             text: "moved".into()
         }
     );
+    let _ = helper.end().await;
+}
+
+/// The frames a helper decodes in `window`, each one's capture -> decoded
+/// latency.
+async fn frames_for(helper: &mut HelperSession, window: Duration) -> Vec<Duration> {
+    let deadline = tokio::time::Instant::now() + window;
+    let mut latencies = Vec::new();
+    loop {
+        match tokio::time::timeout_at(deadline, helper.next_event()).await {
+            Err(_) => return latencies,
+            Ok(Some(HelperSessionEvent::Frame(frame))) => latencies.push(frame.latency),
+            Ok(Some(HelperSessionEvent::Session(HelperEvent::Ended { reason }))) => {
+                panic!("the session ended: {reason:?}")
+            }
+            Ok(Some(_)) => {}
+            Ok(None) => panic!("the helper stopped"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_far_lossy_2_mbit_link_holds_a_minute_of_video_and_every_input_event() {
+    // 100 ms round trip, 2 % loss and 2 Mb/s each way.
+    let link = Impairment {
+        loss: 0.02,
+        rate_bps: Some(2_000_000.0),
+        ..Impairment::delay(Duration::from_millis(50))
+    };
+    let (mut host, log) = host(Policy::default()).await;
+    let (address, counters) = impaired_link(host.local_addr(), link, link, 16).await;
+    let (mut helper, conn) = connect_helper(&mut host, Some(address)).await;
+    take_control(&mut host, &mut helper, conn).await;
+
+    // 1,000 key events over the minute, in batches of 10 every 0.6 s, while
+    // the helper watches the changing picture.
+    let controller = helper.controller().clone();
+    let typist = tokio::spawn(async move {
+        for batch in 0..100u8 {
+            let code = KeyCode(0x04 + u16::from(batch % 26));
+            let events = (0..5)
+                .flat_map(|_| [key(code, true), key(code, false)])
+                .collect();
+            controller
+                .send(ra_core::session::HelperCommand::SendInput(events))
+                .await
+                .unwrap();
+            tokio::time::sleep(Duration::from_millis(600)).await;
+        }
+    });
+    let window = Duration::from_secs(60);
+    let latencies = frames_for(&mut helper, window).await;
+    typist.await.unwrap();
+    let fps = latencies.len() as f64 / window.as_secs_f64();
+    let entries = log.wait_for(1000, STEP).unwrap();
+    eprintln!(
+        "{fps:.1} fps; link: {} passed, {} lost, {} dropped by the queue",
+        counters.passed(),
+        counters.lost(),
+        counters.queue_drops()
+    );
+    assert!(counters.lost() > 0, "the link lost nothing");
+    assert!(fps >= 10.0, "{fps:.1} frames a second");
+    let injected = log.injected();
+    assert_eq!(injected.len(), 1000, "{entries:?}");
+    let sent: Vec<InputEvent> = (0..100u8)
+        .flat_map(|batch| {
+            let code = KeyCode(0x04 + u16::from(batch % 26));
+            (0..5).flat_map(move |_| [key(code, true), key(code, false)])
+        })
+        .collect();
+    assert_eq!(injected, sent, "every event, in order");
+    let _ = helper.end().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_far_reordering_800_kbit_link_keeps_frame_latency_under_two_round_trips() {
+    // 300 ms round trip, 10 % of datagrams overtaken, 800 kb/s each way.
+    let rtt = Duration::from_millis(300);
+    let link = Impairment {
+        reorder: 0.1,
+        reorder_by: Duration::from_millis(30),
+        rate_bps: Some(800_000.0),
+        ..Impairment::delay(rtt / 2)
+    };
+    let (mut host, _log) = host(Policy::default()).await;
+    let (address, counters) = impaired_link(host.local_addr(), link, link, 17).await;
+    let (mut helper, _conn) = connect_helper(&mut host, Some(address)).await;
+    // The first seconds are the rate controller finding the link.
+    frames_for(&mut helper, Duration::from_secs(5)).await;
+    let mut latencies = frames_for(&mut helper, Duration::from_secs(20)).await;
+    latencies.sort();
+    let p50 = latencies[latencies.len() / 2];
+    let p95 = latencies[latencies.len() * 95 / 100];
+    eprintln!(
+        "{} frames, latency p50 {p50:?} p95 {p95:?}; {} datagrams reordered",
+        latencies.len(),
+        counters.reordered()
+    );
+    assert!(counters.reordered() > 0);
+    assert!(latencies.len() >= 40, "{} frames in 20 s", latencies.len());
+    assert!(p95 < rtt * 2 + Duration::from_millis(500), "p95 {p95:?}");
     let _ = helper.end().await;
 }

@@ -21,6 +21,7 @@ pub mod broker;
 #[cfg(target_os = "linux")]
 pub mod gnome;
 pub mod harness;
+pub mod impair;
 pub mod net;
 pub mod process;
 pub mod redis;

@@ -62,7 +62,13 @@ pub async fn udp_proxy(
 ) -> (SocketAddr, tokio::sync::oneshot::Sender<()>, Traffic) {
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
     let traffic = Traffic::default();
-    let address = relay(target, PathSwitch::default(), traffic.clone(), Some(stop_rx)).await;
+    let address = relay(
+        target,
+        PathSwitch::default(),
+        traffic.clone(),
+        Some(stop_rx),
+    )
+    .await;
     (address, stop_tx, traffic)
 }
 
