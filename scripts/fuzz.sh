@@ -8,7 +8,9 @@
 # run; its input is in fuzz/artifacts/TARGET (make it a regression test).
 # The libFuzzer seed is fixed (RA_FUZZ_SEED, default 1) so a run can be
 # repeated. RA_FUZZ_CORPUS puts the corpora elsewhere than fuzz/corpus (the
-# test command's short run starts from the seeds alone).
+# test command's short run starts from the seeds alone). RA_FUZZ_DEV=1 builds
+# the targets without optimisation (still with AddressSanitizer): quicker to
+# build, slower to run — for the test command's smoke run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck disable=SC1091
@@ -31,7 +33,11 @@ seeds="$target/fuzz-seeds"
 rm -rf "$seeds"
 "$target/debug/ra-fuzz-seeds" "$seeds" >/dev/null
 
-(cd fuzz && cargo +nightly fuzz build)
+profile=()
+if [ "${RA_FUZZ_DEV:-0}" = 1 ]; then
+    profile=(--dev)
+fi
+(cd fuzz && cargo +nightly fuzz build "${profile[@]}")
 corpora=$(realpath -m "${RA_FUZZ_CORPUS:-fuzz/corpus}")
 seeds=$(realpath -m "$seeds")
 if [ $# -gt 0 ]; then
@@ -46,7 +52,7 @@ for name in "${targets[@]}"; do
     corpus="$corpora/$name"
     mkdir -p "$corpus" "$seeds/$name"
     log=$(mktemp)
-    if (cd fuzz && cargo +nightly fuzz run "$name" "$corpus" "$seeds/$name" -- \
+    if (cd fuzz && cargo +nightly fuzz run "${profile[@]}" "$name" "$corpus" "$seeds/$name" -- \
         -max_total_time="$seconds" -seed="${RA_FUZZ_SEED:-1}" -timeout=10 \
         -print_final_stats=1) >"$log" 2>&1; then
         status=ok

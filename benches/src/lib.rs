@@ -6,6 +6,8 @@
 //!   loopback and the per-frame codec costs, on synthetic pictures.
 //! - `screen` (Linux only): `ra-screen-bench`, ra on a real X screen with
 //!   scripted scenarios, against ffmpeg + libx264.
+//! - [`soak`]: `ra-soak`, a session held for minutes over an impaired link
+//!   against a clean one.
 //! - [`stats`]: order statistics and units the benches share (also used by
 //!   `ra-input-bench`, which is small enough to stay a binary alone).
 //!
@@ -15,4 +17,5 @@ pub mod engine;
 mod machine;
 #[cfg(target_os = "linux")]
 pub mod screen;
+pub mod soak;
 pub mod stats;

@@ -57,6 +57,7 @@ impl Impairment {
 #[derive(Debug, Clone, Default)]
 pub struct LinkCounters {
     passed: Arc<AtomicU64>,
+    bytes: Arc<AtomicU64>,
     lost: Arc<AtomicU64>,
     queue_drops: Arc<AtomicU64>,
     reordered: Arc<AtomicU64>,
@@ -66,6 +67,11 @@ impl LinkCounters {
     /// Datagrams delivered.
     pub fn passed(&self) -> u64 {
         self.passed.load(Ordering::Relaxed)
+    }
+
+    /// UDP payload bytes delivered.
+    pub fn bytes(&self) -> u64 {
+        self.bytes.load(Ordering::Relaxed)
     }
 
     /// Datagrams dropped at random.
@@ -124,6 +130,7 @@ impl Direction {
             leaves += impairment.reorder_by;
         }
         self.counters.passed.fetch_add(1, Ordering::Relaxed);
+        self.counters.bytes.fetch_add(len as u64, Ordering::Relaxed);
         Some(leaves)
     }
 }
