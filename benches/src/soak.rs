@@ -10,8 +10,10 @@
 //! its position. Measured over the run: decoded frames per second, capture →
 //! decoded latency (p50/p95/p99), input delay (sent → injected, one clock;
 //! p50/p99) and how many moves arrived, datagrams and bytes on the link, and
-//! the process's resident memory at the start and the end (host and helper
-//! share the process).
+//! the process's resident memory at the start, a tenth into the run (warmed
+//! up) and at the end (host and helper share the process). Pointer moves may
+//! coalesce on the host (the injector merges moves that queue up), so fewer
+//! may arrive than were sent.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -87,6 +89,8 @@ struct SoakReport {
     lost: u64,
     queue_drops: u64,
     rss_start_kib: Option<u64>,
+    /// A tenth into the run: the codecs' and queues' buffers are full by then.
+    rss_warm_kib: Option<u64>,
     rss_end_kib: Option<u64>,
 }
 
@@ -244,7 +248,12 @@ async fn soak(
     let started = Instant::now();
     let deadline = tokio::time::Instant::now() + duration;
     let mut latency_ms = Vec::new();
+    let warm_at = Instant::now() + duration / 10;
+    let mut rss_warm_kib = None;
     loop {
+        if rss_warm_kib.is_none() && Instant::now() >= warm_at {
+            rss_warm_kib = resident_kib();
+        }
         match tokio::time::timeout_at(deadline, helper.next_event()).await {
             Err(_) => break,
             Ok(Some(HelperSessionEvent::Frame(frame))) => latency_ms.push(ms(frame.latency)),
@@ -286,6 +295,7 @@ async fn soak(
         lost: counters.lost(),
         queue_drops: counters.queue_drops(),
         rss_start_kib,
+        rss_warm_kib,
         rss_end_kib,
     })
 }
@@ -306,7 +316,7 @@ fn print(reports: &[SoakReport]) {
             .collect::<String>()
     };
     println!("{:<36}{}", "", column(&|r| r.name.clone()));
-    let rows: [(&str, &Figure); 13] = [
+    let rows: [(&str, &Figure); 14] = [
         ("seconds", &|r| format!("{:.0}", r.seconds)),
         ("frames decoded /s", &|r| {
             format!("{:.1}", r.frames as f64 / r.seconds)
@@ -338,6 +348,9 @@ fn print(reports: &[SoakReport]) {
         }),
         ("resident MiB at start", &|r| {
             num(r.rss_start_kib.map(|k| k as f64 / 1024.0))
+        }),
+        ("resident MiB a tenth in", &|r| {
+            num(r.rss_warm_kib.map(|k| k as f64 / 1024.0))
         }),
         ("resident MiB at end", &|r| {
             num(r.rss_end_kib.map(|k| k as f64 / 1024.0))
