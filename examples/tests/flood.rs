@@ -117,6 +117,9 @@ fn a_flood_from_an_approved_view_only_helper_leaves_the_host_within_its_memory_b
         peak <= baseline + MEMORY_BOUND_KIB,
         "the host grew from {baseline} KiB to a peak of {peak} KiB under the flood"
     );
+    // The helper says goodbye (a vanished one would keep the host waiting
+    // out its outage grace).
+    let _ = runtime.block_on(session.end());
     drop(session);
     runtime.shutdown_timeout(Duration::from_secs(5));
     let host = host.proc.finish();
