@@ -1627,7 +1627,9 @@ typedef struct ra_session_stats {
     uint64_t input_events_injected;
     /**
      * Host: input events from the helper held back or dropped (no grant,
-     * paused, the local user busy, over the rate limit, invalid).
+     * paused, the local user busy, over the rate limit, invalid, held up
+     * by an outage). Helper: input events dropped because the path to the
+     * host was dark when they were sent.
      */
     uint64_t input_events_held_back;
     /**

@@ -997,6 +997,7 @@ async fn a_20_s_outage_is_told_both_sides_and_the_session_goes_on() {
         .send_input(vec![key(KEY_B, true), key(KEY_B, false)])
         .await
         .unwrap();
+    assert_eq!(helper.stats().input_events_held_back, 2);
 
     tokio::time::sleep(Duration::from_secs(20).saturating_sub(dark.elapsed())).await;
     path.restore();

@@ -63,7 +63,9 @@ pub struct ra_session_stats {
     /// Host: input events injected.
     pub input_events_injected: u64,
     /// Host: input events from the helper held back or dropped (no grant,
-    /// paused, the local user busy, over the rate limit, invalid).
+    /// paused, the local user busy, over the rate limit, invalid, held up
+    /// by an outage). Helper: input events dropped because the path to the
+    /// host was dark when they were sent.
     pub input_events_held_back: u64,
     /// Host: control messages from the helper dropped over their rate
     /// limits (chat, pointer marks, keyframe requests, display selections,

@@ -571,6 +571,7 @@ impl HelperDriver {
                         // Counted before the caller hears back: statistics
                         // read right after `send_input` include it.
                         self.stats.set_input_sent(self.core.input_events_sent());
+                        self.stats.set_input_held_back(self.core.input_events_held_back());
                         reply.send(result);
                     }
                     Some(Request::Shutdown(reply)) => {
