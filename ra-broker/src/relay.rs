@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 use ra_core::relay::{RawDatagram, RelayToken};
 use rand_core::{OsRng, RngCore};
 use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
 
 use crate::config::RelayLimits;
 use crate::rate_limit::{RateLimiter, SourceKey};
@@ -64,6 +65,9 @@ struct RelayState {
     by_token: HashMap<RelayToken, (u64, usize)>,
     by_addr: HashMap<SocketAddr, (u64, usize)>,
     next_id: u64,
+    /// Unknown tokens passed on for adoption, and when: a peer repeats its
+    /// bind every 50 ms, the registry is asked once a second at most.
+    asked: HashMap<RelayToken, Instant>,
 }
 
 impl RelayState {
@@ -93,6 +97,16 @@ pub struct RelayStats {
     pub refused: AtomicU64,
 }
 
+/// How often an unknown token is passed on for adoption at most.
+const ASK_AGAIN_AFTER: Duration = Duration::from_secs(1);
+
+/// Unknown tokens remembered as asked at most; beyond, the memory is reset.
+const MAX_ASKED: usize = 4096;
+
+/// Unknown-token binds waiting to be looked up; beyond, they are dropped
+/// (the peer binds again).
+const UNKNOWN_BIND_QUEUE: usize = 64;
+
 /// The relay of one broker node.
 #[derive(Clone)]
 pub struct Relay {
@@ -101,6 +115,8 @@ pub struct Relay {
     stats: Arc<RelayStats>,
     limits: RelayLimits,
     probes: Arc<RateLimiter>,
+    unknown_binds: mpsc::Sender<RelayToken>,
+    unknown_binds_rx: Arc<Mutex<Option<mpsc::Receiver<RelayToken>>>>,
 }
 
 impl std::fmt::Debug for Relay {
@@ -132,12 +148,15 @@ impl Relay {
             )),
             None => None,
         };
+        let (unknown_binds, unknown_binds_rx) = mpsc::channel(UNKNOWN_BIND_QUEUE);
         let relay = Relay {
             state: Arc::default(),
             local_addr,
             stats: Arc::default(),
             limits,
             probes: Arc::new(RateLimiter::new(limits.probes_per_minute)),
+            unknown_binds,
+            unknown_binds_rx: Arc::new(Mutex::new(Some(unknown_binds_rx))),
         };
         tokio::spawn(relay.clone().run(socket, limits, capture));
         Ok(relay)
@@ -161,11 +180,46 @@ impl Relay {
         &self,
         sources: [IpAddr; 2],
     ) -> Result<(RelayToken, RelayToken), AllocationRefused> {
-        let sources = sources.map(SourceKey::of);
         let mut tokens = [[0u8; 16]; 2];
         for token in &mut tokens {
             OsRng.fill_bytes(token);
         }
+        self.insert(tokens, sources)?;
+        Ok((tokens[0], tokens[1]))
+    }
+
+    /// Takes over an allocation another node's relay made (same tokens):
+    /// the peers bind here when that relay stops answering. Nothing changes
+    /// when this relay holds the tokens already.
+    ///
+    /// # Errors
+    /// [`AllocationRefused`] when the relay, or a source, is at its cap.
+    pub fn adopt(
+        &self,
+        tokens: [RelayToken; 2],
+        sources: [IpAddr; 2],
+    ) -> Result<(), AllocationRefused> {
+        if tokens.iter().any(|t| self.lock().by_token.contains_key(t)) {
+            return Ok(());
+        }
+        self.insert(tokens, sources)
+    }
+
+    /// The tokens of binds this relay did not know, for the node to look up
+    /// (the first caller gets them; later ones `None`).
+    pub fn take_unknown_binds(&self) -> Option<mpsc::Receiver<RelayToken>> {
+        match self.unknown_binds_rx.lock() {
+            Ok(mut guard) => guard.take(),
+            Err(poisoned) => poisoned.into_inner().take(),
+        }
+    }
+
+    fn insert(
+        &self,
+        tokens: [RelayToken; 2],
+        sources: [IpAddr; 2],
+    ) -> Result<(), AllocationRefused> {
+        let sources = sources.map(SourceKey::of);
         let mut state = self.lock();
         let refused = if state.allocations.len() >= self.limits.max_allocations {
             Some(AllocationRefused::Full)
@@ -189,6 +243,9 @@ impl Relay {
         let id = state.next_id;
         state.by_token.insert(tokens[0], (id, 0));
         state.by_token.insert(tokens[1], (id, 1));
+        for token in &tokens {
+            state.asked.remove(token);
+        }
         state.allocations.insert(
             id,
             Allocation {
@@ -198,7 +255,7 @@ impl Relay {
                 last_active: Instant::now(),
             },
         );
-        Ok((tokens[0], tokens[1]))
+        Ok(())
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, RelayState> {
@@ -274,6 +331,7 @@ impl Relay {
             Some(RawDatagram::Bind(token)) => {
                 let mut state = self.lock();
                 let Some(&(id, side)) = state.by_token.get(&token) else {
+                    self.pass_on_unknown(&mut state, token);
                     return Vec::new();
                 };
                 let previous = state.allocations.get(&id).and_then(|a| a.sides[side].addr);
@@ -313,6 +371,24 @@ impl Relay {
         }
     }
 
+    /// Passes an unknown token on for adoption, once a second at most.
+    fn pass_on_unknown(&self, state: &mut RelayState, token: RelayToken) {
+        let now = Instant::now();
+        if state
+            .asked
+            .get(&token)
+            .is_some_and(|at| now.duration_since(*at) < ASK_AGAIN_AFTER)
+        {
+            return;
+        }
+        if state.asked.len() >= MAX_ASKED {
+            state.asked.clear();
+        }
+        if self.unknown_binds.try_send(token).is_ok() {
+            state.asked.insert(token, now);
+        }
+    }
+
     /// Where a datagram from `from` goes, counting it against the budget.
     fn route(&self, from: SocketAddr, len: usize, max_bytes: u64) -> Option<SocketAddr> {
         let mut state = self.lock();
@@ -340,6 +416,9 @@ impl Relay {
         for id in idle {
             state.remove(id);
         }
+        state
+            .asked
+            .retain(|_, at| now.duration_since(*at) < ASK_AGAIN_AFTER);
     }
 
     /// Live allocations.

@@ -7,6 +7,11 @@
 //! itself, so a session involves exactly one node and nodes never talk to
 //! each other. When a node restarts, its waiting peers reconnect and
 //! re-attach (with a key only they hold); the codes stay in the registry.
+//! When a node dies, its waiting peers re-attach through the other nodes the
+//! registration named, and its relayed sessions move to a standby relay
+//! (`claim`).
+
+mod claim;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -19,18 +24,16 @@ use ra_core::code::Lookup;
 use ra_core::invitation::CertFingerprint;
 use ra_core::proto::broker::{
     BrokerMessage, CloseReason, Closed, MAX_BROKER_MESSAGE, Matched, PeerMessage, ProbeReply,
-    Redirect, RefuseReason, Refused, Registered, Role, broker_message, peer_message,
+    RefuseReason, Refused, Registered, Role, broker_message, peer_message,
 };
-use ra_core::rendezvous::punch_targets;
 use ra_core::session::{FrameDecoder, encode_frame};
-use rand_core::{OsRng, RngCore};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::config::{BrokerConfig, RegistryConfig};
 use crate::identity::{BrokerIdentity, IdentityError};
 use crate::rate_limit::{Limit, RateLimiter, SourceKey};
 use crate::registry::{
-    ClaimOutcome, CodeRecord, CodeState, MemoryRegistry, RedisRegistry, Registry, RegistryError,
+    CodeRecord, CodeState, MemoryRegistry, NodeAddresses, RedisRegistry, Registry, RegistryError,
     ReportOutcome,
 };
 use crate::relay::Relay;
@@ -41,6 +44,9 @@ const FIRST_MESSAGE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often (and for how long) a node publishes its address.
 const ANNOUNCE_EVERY: Duration = Duration::from_secs(20);
 const ANNOUNCE_TTL: Duration = Duration::from_secs(60);
+
+/// Other nodes named to a waiting peer at most.
+const MAX_OTHER_NODES: usize = 8;
 
 /// The shortest re-attach key a waiting peer may register: a guessable key
 /// would let anyone take its place at the broker.
@@ -115,6 +121,9 @@ pub enum NodeEvent {
         /// `used`, `too_many_failures` or `expired`.
         reason: &'static str,
     },
+    /// This node's relay took over an allocation of a node that stopped
+    /// answering.
+    RelayAdopted,
 }
 
 impl NodeEvent {
@@ -136,6 +145,7 @@ impl NodeEvent {
             NodeEvent::Closed { lookup, reason } => {
                 serde_json::json!({ "event": "closed", "lookup": lookup, "reason": reason })
             }
+            NodeEvent::RelayAdopted => serde_json::json!({ "event": "relay_adopted" }),
         }
     }
 }
@@ -244,9 +254,12 @@ pub async fn start_with<R: Registry>(
         }
         None => relay.local_addr(),
     };
-    let advertised = config.advertised_addr(local_addr);
+    let advertised = NodeAddresses {
+        claims: config.advertised_addr(local_addr).to_string(),
+        relay: relay_addr.to_string(),
+    };
     registry
-        .announce_node(&config.node_id, &advertised.to_string(), ANNOUNCE_TTL)
+        .announce_node(&config.node_id, &advertised, ANNOUNCE_TTL)
         .await?;
     let stats = Arc::new(NodeStats::default());
     let (events_tx, events_rx) = mpsc::unbounded_channel();
@@ -266,6 +279,9 @@ pub async fn start_with<R: Registry>(
     });
     let (stop_tx, stop_rx) = oneshot::channel();
     tokio::spawn(node.clone().announce(stop_rx));
+    if let Some(unknown_binds) = relay.take_unknown_binds() {
+        tokio::spawn(node.clone().adopt_unknown_binds(unknown_binds));
+    }
     tokio::spawn(accept_loop(endpoint.clone(), node));
     Ok(RunningBroker {
         local_addr,
@@ -318,7 +334,7 @@ struct Node<R> {
     registry: R,
     relay: Relay,
     relay_addr: SocketAddr,
-    advertised: SocketAddr,
+    advertised: NodeAddresses,
     lookups: RateLimiter,
     registrations: RateLimiter,
     outcomes: RateLimiter,
@@ -391,7 +407,7 @@ impl<R: Registry> Node<R> {
                 _ = ticker.tick() => {
                     if let Err(e) = self
                         .registry
-                        .announce_node(&self.config.node_id, &self.advertised.to_string(), ANNOUNCE_TTL)
+                        .announce_node(&self.config.node_id, &self.advertised, ANNOUNCE_TTL)
                         .await
                     {
                         tracing::warn!(error = %e, "cannot announce this node");
@@ -437,6 +453,25 @@ impl<R: Registry> Node<R> {
             }
             peer_message::Message::Outcome(_) => {
                 stream.send(refuse(RefuseReason::Invalid)).await;
+            }
+        }
+    }
+
+    /// The other live nodes' QUIC addresses, for a waiting peer to
+    /// re-attach through when this node stops answering.
+    async fn other_nodes(&self) -> Vec<String> {
+        match self.registry.live_nodes().await {
+            Ok(nodes) => nodes
+                .into_iter()
+                .filter(|(name, addrs)| {
+                    *name != self.config.node_id && addrs.claims != self.advertised.claims
+                })
+                .map(|(_, addrs)| addrs.claims)
+                .take(MAX_OTHER_NODES)
+                .collect(),
+            Err(e) => {
+                tracing::warn!(error = %e, "registry failed; no other nodes named");
+                Vec::new()
             }
         }
     }
@@ -504,6 +539,7 @@ impl<R: Registry> Node<R> {
             .send(broker_message::Message::Registered(Registered {
                 expires_at_unix_ms: record.expires_at_ms,
                 observed_addr: peer.to_string(),
+                other_nodes: self.other_nodes().await,
             }))
             .await;
         sent.then(|| (lookup, Instant::now() + lifetime))
@@ -565,6 +601,7 @@ impl<R: Registry> Node<R> {
             .send(broker_message::Message::Registered(Registered {
                 expires_at_unix_ms: record.expires_at_ms,
                 observed_addr: peer.to_string(),
+                other_nodes: self.other_nodes().await,
             }))
             .await;
         sent.then(|| (lookup, Instant::now() + left))
@@ -690,110 +727,6 @@ impl<R: Registry> Node<R> {
             Ok(guard) => guard,
             Err(poisoned) => poisoned.into_inner(),
         }
-    }
-
-    /// Looks a code up for a claimant: a match, a redirect, or the uniform refusal.
-    async fn claim(
-        &self,
-        peer: SocketAddr,
-        claim: ra_core::proto::broker::Claim,
-    ) -> broker_message::Message {
-        self.stats.lookups.fetch_add(1, Ordering::Relaxed);
-        if let Err(wait) = self.take_token(Limit::Lookups, peer.ip()).await {
-            self.stats.rate_limited.fetch_add(1, Ordering::Relaxed);
-            return rate_limited(wait);
-        }
-        let (Ok(lookup), Some(waiter_role)) =
-            (Lookup::parse(&claim.lookup), waiter_role_for(claim.role))
-        else {
-            return refuse(RefuseReason::Unavailable);
-        };
-        let lookup = lookup.to_string();
-        let match_id = OsRng.next_u64() >> 12;
-        let outcome = self
-            .registry
-            .claim(
-                &lookup,
-                waiter_role,
-                &self.config.node_id,
-                &match_id.to_string(),
-                self.config.max_failures,
-            )
-            .await;
-        let record = match outcome {
-            Ok(ClaimOutcome::Claimed(record)) => record,
-            Ok(ClaimOutcome::OwnedBy(node)) => {
-                return match self.registry.node_addr(&node).await {
-                    Ok(Some(addr)) => {
-                        broker_message::Message::Redirect(Redirect { node_addr: addr })
-                    }
-                    _ => refuse(RefuseReason::Unavailable),
-                };
-            }
-            Ok(ClaimOutcome::Exhausted) => {
-                if let Some(waiter) = self.lock_waiters().get(&lookup) {
-                    let _ = waiter.send(ToWaiter::Exhausted);
-                }
-                return refuse(RefuseReason::Unavailable);
-            }
-            Ok(ClaimOutcome::Unavailable) => return refuse(RefuseReason::Unavailable),
-            Err(e) => {
-                tracing::warn!(error = %e, "registry failed");
-                return refuse(RefuseReason::UnavailableNow);
-            }
-        };
-        // Each side punches only what the other could really be reached at
-        // (no loopback or LAN addresses across the internet).
-        let waiter_seen = record.observed.parse::<SocketAddr>().unwrap_or(peer);
-        // Over the relay's caps the peers get no relay, only their direct
-        // paths: a source claiming its own codes gets no more than its share.
-        let (relay_addr, waiter_token, claimant_token) =
-            match self.relay.allocate([waiter_seen.ip(), peer.ip()]) {
-                Ok((waiter, claimant)) => (
-                    self.relay_addr.to_string(),
-                    waiter.to_vec(),
-                    claimant.to_vec(),
-                ),
-                Err(refused) => {
-                    tracing::info!(%refused, "match without a relay");
-                    (String::new(), Vec::new(), Vec::new())
-                }
-            };
-        let try_direct = self.config.direct_paths || relay_addr.is_empty();
-        let claimant_locals: Vec<String> = claim.local_addrs.into_iter().take(8).collect();
-        let to_waiter = Matched {
-            match_id,
-            peer_observed_addr: peer.to_string(),
-            peer_local_addrs: punch_targets(&claimant_locals, peer, waiter_seen),
-            relay_addr: relay_addr.clone(),
-            relay_token: waiter_token,
-            observed_addr: record.observed.clone(),
-            try_direct,
-        };
-        let to_claimant = Matched {
-            match_id,
-            peer_observed_addr: record.observed.clone(),
-            peer_local_addrs: punch_targets(&record.locals, waiter_seen, peer),
-            relay_addr,
-            relay_token: claimant_token,
-            observed_addr: peer.to_string(),
-            try_direct,
-        };
-        let delivered = self
-            .lock_waiters()
-            .get(&lookup)
-            .is_some_and(|waiter| waiter.send(ToWaiter::Matched(to_waiter)).is_ok());
-        if !delivered {
-            // The waiting peer is not attached right now: undo the claim.
-            let _ = self
-                .registry
-                .attach(&lookup, &record.owner, &record.observed, &record.locals)
-                .await;
-            return refuse(RefuseReason::Unavailable);
-        }
-        self.stats.matches.fetch_add(1, Ordering::Relaxed);
-        let _ = self.events.send(NodeEvent::Matched { lookup });
-        broker_message::Message::Matched(to_claimant)
     }
 }
 

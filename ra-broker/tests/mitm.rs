@@ -100,6 +100,7 @@ async fn lying_broker() -> BrokerOptions {
                             write_message(&mut send, broker_message::Message::Registered(Registered {
                                 expires_at_unix_ms: u64::MAX / 2,
                                 observed_addr: peer.to_string(),
+                                ..Registered::default()
                             })).await;
                             // Keep the connection open.
                             tokio::spawn(async move { connection.closed().await; drop(recv) });

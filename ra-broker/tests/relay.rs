@@ -59,22 +59,29 @@ async fn bind(socket: &UdpSocket, relay: SocketAddr, token: RelayToken) -> RawDa
 async fn pair(relay: &Relay) -> (UdpSocket, UdpSocket) {
     let (token_a, token_b) = relay.allocate([LOOPBACK; 2]).unwrap();
     let (a, b) = (socket().await, socket().await);
+    bind_both(relay, (&a, token_a), (&b, token_b)).await;
+    (a, b)
+}
+
+/// Binds `a` then `b` with their tokens; both are told they are paired.
+async fn bind_both(relay: &Relay, a: (&UdpSocket, RelayToken), b: (&UdpSocket, RelayToken)) {
+    let ((a, token_a), (b, token_b)) = (a, b);
     assert_eq!(
-        bind(&a, relay.local_addr(), token_a).await,
+        bind(a, relay.local_addr(), token_a).await,
         RawDatagram::Bound {
             token: token_a,
             paired: false
         }
     );
     assert_eq!(
-        bind(&b, relay.local_addr(), token_b).await,
+        bind(b, relay.local_addr(), token_b).await,
         RawDatagram::Bound {
             token: token_b,
             paired: true
         }
     );
     // A learns that B arrived.
-    let (reply, _) = receive(&a).await;
+    let (reply, _) = receive(a).await;
     assert_eq!(
         RawDatagram::decode(&reply),
         Some(RawDatagram::Bound {
@@ -82,7 +89,6 @@ async fn pair(relay: &Relay) -> (UdpSocket, UdpSocket) {
             paired: true
         })
     );
-    (a, b)
 }
 
 /// Waits until `condition` holds, looking every few milliseconds, for at
@@ -282,5 +288,51 @@ async fn a_source_gets_only_so_many_probe_answers() {
     assert!(
         eventually(STEP, || relay.stats().dropped.load(Ordering::Relaxed) == 3).await,
         "probes over the rate were answered"
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_token_is_passed_on_once_and_an_adopted_allocation_forwards() {
+    let relay = relay(generous()).await;
+    let mut unknown = relay.take_unknown_binds().expect("the first taker");
+    assert!(relay.take_unknown_binds().is_none(), "one taker only");
+    let (a, b) = (socket().await, socket().await);
+    let (token_a, token_b): (RelayToken, RelayToken) = ([3; 16], [4; 16]);
+    // Binds of a token this relay never made: no answer, passed on once
+    // (the peer repeats its bind every 50 ms).
+    for _ in 0..5 {
+        a.send_to(&RawDatagram::Bind(token_a).encode(), relay.local_addr())
+            .await
+            .unwrap();
+    }
+    let passed = tokio::time::timeout(STEP, unknown.recv()).await.unwrap();
+    assert_eq!(passed, Some(token_a));
+    assert!(
+        tokio::time::timeout(Duration::from_millis(200), unknown.recv())
+            .await
+            .is_err(),
+        "asked once"
+    );
+    // The node found it in the registry: the relay takes it over, and the
+    // same tokens bind and forward as if it had made them.
+    relay.adopt([token_a, token_b], [LOOPBACK; 2]).unwrap();
+    relay.adopt([token_a, token_b], [LOOPBACK; 2]).unwrap();
+    assert_eq!(relay.allocations(), 1, "adopting twice changes nothing");
+    bind_both(&relay, (&a, token_a), (&b, token_b)).await;
+    b.send_to(b"quic", relay.local_addr()).await.unwrap();
+    assert_eq!(receive(&a).await.0, b"quic");
+}
+
+#[tokio::test]
+async fn adopting_respects_the_relay_caps() {
+    let relay = relay(RelayLimits {
+        max_allocations: 1,
+        ..generous()
+    })
+    .await;
+    relay.allocate([LOOPBACK; 2]).unwrap();
+    assert_eq!(
+        relay.adopt([[5; 16], [6; 16]], [LOOPBACK; 2]),
+        Err(AllocationRefused::Full)
     );
 }

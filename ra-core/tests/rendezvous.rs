@@ -65,6 +65,11 @@ impl Rig {
 
     /// Registers, the broker granting `lifetime`.
     fn registered(&mut self, lifetime: Duration) {
+        self.registered_naming(lifetime, &[]);
+    }
+
+    /// Registers, the broker granting `lifetime` and naming `other_nodes`.
+    fn registered_naming(&mut self, lifetime: Duration, other_nodes: &[&str]) {
         let transmits = self.transmits();
         assert!(
             matches!(
@@ -80,6 +85,7 @@ impl Rig {
         self.answer(FromBroker::Registered(Registered {
             expires_at_unix_ms: expires.duration_since(UNIX_EPOCH).unwrap().as_millis() as u64,
             observed_addr: "198.51.100.7:5000".into(),
+            other_nodes: other_nodes.iter().map(|n| n.to_string()).collect(),
         }));
         assert!(matches!(
             self.events().as_slice(),
@@ -227,6 +233,59 @@ fn a_waiting_code_that_loses_its_broker_reattaches_on_schedule() {
     assert!(rig.events().is_empty());
     assert!(!rig.waiter.is_ended());
     rig.matched(7);
+}
+
+/// Where the next re-attach goes, after its timer.
+fn next_reattach(rig: &mut Rig) -> SocketAddr {
+    let at = rig.waiter.poll_timeout().expect("a re-attach is scheduled");
+    rig.advance(at - rig.now);
+    match rig.transmits().as_slice() {
+        [
+            BrokerTransmit::Request {
+                broker,
+                message: ToBroker::Attach(_),
+            },
+        ] => *broker,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_waiting_code_re_attaches_through_the_other_nodes_its_broker_named() {
+    const B: &str = "192.0.2.11:4433";
+    const C: &str = "192.0.2.12:4433";
+    const D: &str = "192.0.2.13:4433";
+    let mut rig = Rig::new(6);
+    rig.registered_naming(
+        Duration::from_secs(600),
+        &[B, "not an address", C, B, BROKER],
+    );
+    // Its node dies: the first try goes to the next node, not the dead one.
+    rig.waiter.handle_link_lost(rig.now, "timed out");
+    assert_eq!(next_reattach(&mut rig), B.parse().unwrap());
+    assert_eq!(rig.waiter.poll_timeout(), None, "one try in flight");
+    rig.waiter
+        .handle_link_lost(rig.now, "cannot reach the broker");
+    assert_eq!(next_reattach(&mut rig), C.parse().unwrap());
+    rig.waiter
+        .handle_link_lost(rig.now, "cannot reach the broker");
+    assert_eq!(next_reattach(&mut rig), broker(), "round again");
+    rig.waiter
+        .handle_link_lost(rig.now, "cannot reach the broker");
+    assert_eq!(next_reattach(&mut rig), B.parse().unwrap());
+    // Node B takes it and names a node not known yet.
+    rig.answer(FromBroker::Registered(Registered {
+        other_nodes: vec![BROKER.into(), C.into(), D.into()],
+        ..Registered::default()
+    }));
+    assert_eq!(rig.waiter.broker_node(), B.parse().unwrap());
+    assert!(!rig.waiter.is_ended());
+    rig.waiter.handle_link_lost(rig.now, "timed out");
+    assert_eq!(next_reattach(&mut rig), C.parse().unwrap());
+    rig.waiter.handle_link_lost(rig.now, "timed out");
+    assert_eq!(next_reattach(&mut rig), D.parse().unwrap());
+    rig.answer(FromBroker::Registered(Registered::default()));
+    rig.matched(3);
 }
 
 #[test]

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use crate::rate_limit::{Limit, RateLimiter, SourceKey};
 
 use super::{
-    ClaimOutcome, CodeRecord, CodeState, Registry, RegistryError, ReportOutcome, claim_transition,
-    report_transition,
+    ClaimOutcome, CodeRecord, CodeState, NodeAddresses, Registry, RegistryError, RelayRecord,
+    ReportOutcome, claim_transition, report_transition,
 };
 
 /// Codes beyond which expired ones are swept on insert.
@@ -17,7 +17,8 @@ const SWEEP_ABOVE: usize = 1024;
 #[derive(Default)]
 struct Codes {
     codes: HashMap<String, (CodeRecord, Instant)>,
-    nodes: HashMap<String, String>,
+    nodes: HashMap<String, (NodeAddresses, Instant)>,
+    relays: HashMap<String, (RelayRecord, Instant)>,
     sweep_at: usize,
 }
 
@@ -158,15 +159,60 @@ impl Registry for MemoryRegistry {
     async fn announce_node(
         &self,
         node: &str,
-        addr: &str,
-        _ttl: Duration,
+        addrs: &NodeAddresses,
+        ttl: Duration,
     ) -> Result<(), RegistryError> {
-        self.with(|codes| codes.nodes.insert(node.to_owned(), addr.to_owned()));
+        let until = Instant::now() + ttl;
+        self.with(|codes| codes.nodes.insert(node.to_owned(), (addrs.clone(), until)));
         Ok(())
     }
 
-    async fn node_addr(&self, node: &str) -> Result<Option<String>, RegistryError> {
-        Ok(self.with(|codes| codes.nodes.get(node).cloned()))
+    async fn node(&self, node: &str) -> Result<Option<NodeAddresses>, RegistryError> {
+        let now = Instant::now();
+        Ok(self.with(|codes| {
+            codes
+                .nodes
+                .get(node)
+                .filter(|(_, until)| *until > now)
+                .map(|(addrs, _)| addrs.clone())
+        }))
+    }
+
+    async fn live_nodes(&self) -> Result<Vec<(String, NodeAddresses)>, RegistryError> {
+        let now = Instant::now();
+        let mut nodes: Vec<(String, NodeAddresses)> = self.with(|codes| {
+            codes.nodes.retain(|_, (_, until)| *until > now);
+            codes
+                .nodes
+                .iter()
+                .map(|(name, (addrs, _))| (name.clone(), addrs.clone()))
+                .collect()
+        });
+        nodes.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(nodes)
+    }
+
+    async fn store_relay(&self, record: &RelayRecord, ttl: Duration) -> Result<(), RegistryError> {
+        let until = Instant::now() + ttl;
+        self.with(|codes| {
+            let now = Instant::now();
+            codes.relays.retain(|_, (_, until)| *until > now);
+            for token in &record.tokens {
+                codes.relays.insert(token.clone(), (record.clone(), until));
+            }
+        });
+        Ok(())
+    }
+
+    async fn relay(&self, token: &str) -> Result<Option<RelayRecord>, RegistryError> {
+        let now = Instant::now();
+        Ok(self.with(|codes| {
+            codes
+                .relays
+                .get(token)
+                .filter(|(_, until)| *until > now)
+                .map(|(record, _)| record.clone())
+        }))
     }
 
     async fn code_count(&self) -> Result<u64, RegistryError> {

@@ -107,6 +107,27 @@ mod comma_list {
     }
 }
 
+/// Where a node takes claimants and relays datagrams, as it announces
+/// itself to the other nodes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeAddresses {
+    /// Its QUIC address for peers (`IP:PORT`).
+    pub claims: String,
+    /// Its relay's UDP address (`IP:PORT`).
+    pub relay: String,
+}
+
+/// A relay allocation as the registry keeps it, so that another node's relay
+/// can take it over when the allocating node dies: both sides' tokens and
+/// the peers' sources (for that relay's caps).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RelayRecord {
+    /// The two sides' tokens, lowercase hex.
+    pub tokens: [String; 2],
+    /// The two peers' source IP addresses.
+    pub sources: [String; 2],
+}
+
 /// What a claim found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -233,19 +254,37 @@ pub trait Registry: Send + Sync + 'static {
     /// Removes a code (expired, or its waiting peer left for good).
     fn remove(&self, lookup: &str) -> impl Future<Output = Result<(), RegistryError>> + Send;
 
-    /// Publishes where `node` takes claimants, for `ttl`.
+    /// Publishes where `node` takes claimants and relays, for `ttl`.
     fn announce_node(
         &self,
         node: &str,
-        addr: &str,
+        addrs: &NodeAddresses,
         ttl: Duration,
     ) -> impl Future<Output = Result<(), RegistryError>> + Send;
 
-    /// Where `node` takes claimants.
-    fn node_addr(
+    /// Where `node` takes claimants and relays.
+    fn node(
         &self,
         node: &str,
-    ) -> impl Future<Output = Result<Option<String>, RegistryError>> + Send;
+    ) -> impl Future<Output = Result<Option<NodeAddresses>, RegistryError>> + Send;
+
+    /// Every node whose announcement has not run out, by name.
+    fn live_nodes(
+        &self,
+    ) -> impl Future<Output = Result<Vec<(String, NodeAddresses)>, RegistryError>> + Send;
+
+    /// Keeps a relay allocation for `ttl`, findable by either token.
+    fn store_relay(
+        &self,
+        record: &RelayRecord,
+        ttl: Duration,
+    ) -> impl Future<Output = Result<(), RegistryError>> + Send;
+
+    /// The relay allocation holding `token` (lowercase hex), if kept.
+    fn relay(
+        &self,
+        token: &str,
+    ) -> impl Future<Output = Result<Option<RelayRecord>, RegistryError>> + Send;
 
     /// How many codes are registered (for Redis, used codes count until
     /// their time is up).

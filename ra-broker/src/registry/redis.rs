@@ -7,12 +7,17 @@ use std::time::Duration;
 use redis::aio::ConnectionManager;
 use redis::{AsyncCommands, Script};
 
-use super::{ClaimOutcome, CodeRecord, Registry, RegistryError, ReportOutcome};
+use super::{
+    ClaimOutcome, CodeRecord, NodeAddresses, Registry, RegistryError, RelayRecord, ReportOutcome,
+};
 use crate::rate_limit::{Limit, SourceKey};
 
 const CODE_PREFIX: &str = "ra:code:";
 const NODE_PREFIX: &str = "ra:node:";
 const RATE_PREFIX: &str = "ra:rate:";
+const RELAY_PREFIX: &str = "ra:relay:";
+/// Every announced node, scored by when its announcement runs out.
+const NODES_BY_EXPIRY: &str = "ra:nodes";
 /// Every registered lookup, scored by when it expires: what `code_count`
 /// counts (a used code stays counted until its time is up).
 const CODES_BY_EXPIRY: &str = "ra:codes";
@@ -129,12 +134,19 @@ fn key(lookup: &str) -> String {
     format!("{CODE_PREFIX}{lookup}")
 }
 
-fn decode(text: &str) -> Result<CodeRecord, RegistryError> {
+fn to_json<T: serde::Serialize>(value: &T) -> Result<String, RegistryError> {
+    serde_json::to_string(value).map_err(|e| RegistryError::Corrupt(e.to_string()))
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, RegistryError> {
     serde_json::from_str(text).map_err(|e| RegistryError::Corrupt(e.to_string()))
 }
 
-fn encode(record: &CodeRecord) -> Result<String, RegistryError> {
-    serde_json::to_string(record).map_err(|e| RegistryError::Corrupt(e.to_string()))
+/// The wall clock in Unix milliseconds (what the sets are scored by).
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 impl Registry for RedisRegistry {
@@ -148,7 +160,7 @@ impl Registry for RedisRegistry {
         let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
         let set: Option<String> = redis::cmd("SET")
             .arg(key(lookup))
-            .arg(encode(record)?)
+            .arg(to_json(record)?)
             .arg("NX")
             .arg("PX")
             .arg(ttl_ms)
@@ -165,7 +177,7 @@ impl Registry for RedisRegistry {
     async fn get(&self, lookup: &str) -> Result<Option<CodeRecord>, RegistryError> {
         let mut connection = self.connection.clone();
         let value: Option<String> = connection.get(key(lookup)).await?;
-        value.as_deref().map(decode).transpose()
+        value.as_deref().map(from_json).transpose()
     }
 
     async fn attach(
@@ -207,7 +219,7 @@ impl Registry for RedisRegistry {
             .await?;
         match reply.as_slice() {
             [kind] if kind == "exhausted" => Ok(ClaimOutcome::Exhausted),
-            [kind, record] if kind == "claimed" => Ok(ClaimOutcome::Claimed(decode(record)?)),
+            [kind, record] if kind == "claimed" => Ok(ClaimOutcome::Claimed(from_json(record)?)),
             [kind, owner] if kind == "owner" => Ok(ClaimOutcome::OwnedBy(owner.clone())),
             _ => Ok(ClaimOutcome::Unavailable),
         }
@@ -247,33 +259,81 @@ impl Registry for RedisRegistry {
     async fn announce_node(
         &self,
         node: &str,
-        addr: &str,
+        addrs: &NodeAddresses,
         ttl: Duration,
     ) -> Result<(), RegistryError> {
         let mut connection = self.connection.clone();
         let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
-        let _: () = redis::cmd("SET")
+        let _: () = redis::pipe()
+            .cmd("SET")
             .arg(format!("{NODE_PREFIX}{node}"))
-            .arg(addr)
+            .arg(to_json(addrs)?)
             .arg("PX")
             .arg(ttl_ms)
+            .ignore()
+            .zadd(NODES_BY_EXPIRY, node, now_ms().saturating_add(ttl_ms))
+            .ignore()
             .query_async(&mut connection)
             .await?;
         Ok(())
     }
 
-    async fn node_addr(&self, node: &str) -> Result<Option<String>, RegistryError> {
+    async fn node(&self, node: &str) -> Result<Option<NodeAddresses>, RegistryError> {
         let mut connection = self.connection.clone();
-        Ok(connection.get(format!("{NODE_PREFIX}{node}")).await?)
+        let text: Option<String> = connection.get(format!("{NODE_PREFIX}{node}")).await?;
+        text.as_deref().map(from_json).transpose()
+    }
+
+    async fn live_nodes(&self) -> Result<Vec<(String, NodeAddresses)>, RegistryError> {
+        let mut connection = self.connection.clone();
+        let _: i64 = connection
+            .zrembyscore(NODES_BY_EXPIRY, "-inf", now_ms())
+            .await?;
+        let mut names: Vec<String> = connection.zrange(NODES_BY_EXPIRY, 0, -1).await?;
+        names.sort();
+        if names.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys: Vec<String> = names.iter().map(|n| format!("{NODE_PREFIX}{n}")).collect();
+        let values: Vec<Option<String>> = redis::cmd("MGET")
+            .arg(&keys)
+            .query_async(&mut connection)
+            .await?;
+        names
+            .into_iter()
+            .zip(values)
+            .filter_map(|(name, value)| value.map(|v| (name, v)))
+            .map(|(name, value)| Ok((name, from_json(&value)?)))
+            .collect()
+    }
+
+    async fn store_relay(&self, record: &RelayRecord, ttl: Duration) -> Result<(), RegistryError> {
+        let mut connection = self.connection.clone();
+        let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+        let value = to_json(record)?;
+        let mut pipe = redis::pipe();
+        for token in &record.tokens {
+            pipe.cmd("SET")
+                .arg(format!("{RELAY_PREFIX}{token}"))
+                .arg(&value)
+                .arg("PX")
+                .arg(ttl_ms)
+                .ignore();
+        }
+        let _: () = pipe.query_async(&mut connection).await?;
+        Ok(())
+    }
+
+    async fn relay(&self, token: &str) -> Result<Option<RelayRecord>, RegistryError> {
+        let mut connection = self.connection.clone();
+        let text: Option<String> = connection.get(format!("{RELAY_PREFIX}{token}")).await?;
+        text.as_deref().map(from_json).transpose()
     }
 
     async fn code_count(&self) -> Result<u64, RegistryError> {
         let mut connection = self.connection.clone();
-        let now_ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
         let _: i64 = connection
-            .zrembyscore(CODES_BY_EXPIRY, "-inf", now_ms)
+            .zrembyscore(CODES_BY_EXPIRY, "-inf", now_ms())
             .await?;
         Ok(connection.zcard(CODES_BY_EXPIRY).await?)
     }

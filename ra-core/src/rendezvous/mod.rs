@@ -10,9 +10,12 @@
 //!   the code after too many failed attempts.
 //! - [`Claimant`]: the peer that types a code: the claim, and the broker
 //!   nodes it is redirected to.
+//! - [`RelayFailover`]: a relayed connection moving to a standby relay when
+//!   its relay's node dies.
 
 mod claimant;
 mod punch_targets;
+mod relay_failover;
 mod waiter;
 
 use std::net::SocketAddr;
@@ -20,6 +23,7 @@ use std::time::Duration;
 
 pub use claimant::{ClaimFailure, Claimant};
 pub use punch_targets::punch_targets;
+pub use relay_failover::{FAILOVER_SILENCE, REBIND_EVERY, RelayFailover};
 pub use waiter::{AttemptOutcome, WaitEnd, Waiter, WaiterConfig, WaiterEvent};
 
 use crate::proto::broker::{RefuseReason, Refused, peer_message};

@@ -16,10 +16,14 @@ use crate::proto::broker::{
 };
 use crate::session::SessionRng;
 
+/// Broker nodes a waiting peer keeps to re-attach through at most.
+const MAX_KNOWN_NODES: usize = 9;
+
 /// What a waiting peer asks of the broker.
 #[derive(Debug, Clone)]
 pub struct WaiterConfig {
-    /// The broker node to register with (and re-attach to).
+    /// The broker node to register with (re-attaching goes round it and the
+    /// other nodes the broker names).
     pub broker: SocketAddr,
     /// The waiting peer's session role.
     pub role: Role,
@@ -131,6 +135,10 @@ struct Pending {
 /// [`BrokerTransmit`]s; read its [`WaiterEvent`]s.
 pub struct Waiter {
     config: WaiterConfig,
+    /// The broker nodes known: the configured one, then the others the
+    /// broker named; `node` is the one attached to (or being tried).
+    nodes: Vec<SocketAddr>,
+    node: usize,
     code: Code,
     attach_key: Vec<u8>,
     state: State,
@@ -161,6 +169,8 @@ impl Waiter {
         let mut attach_key = vec![0u8; 16];
         rng.fill_bytes(&mut attach_key);
         let mut waiter = Waiter {
+            nodes: vec![config.broker],
+            node: 0,
             config,
             code,
             attach_key,
@@ -188,6 +198,7 @@ impl Waiter {
     ) {
         match (&self.state, message) {
             (State::Registering { .. }, broker_message::Message::Registered(registered)) => {
+                self.learn_nodes(&registered.other_nodes);
                 let expires_at = UNIX_EPOCH + Duration::from_millis(registered.expires_at_unix_ms);
                 let left = expires_at.duration_since(wall).unwrap_or_default();
                 self.expires = Some(now + left);
@@ -233,7 +244,11 @@ impl Waiter {
                     _ => WaitEnd::Expired,
                 });
             }
-            (State::Reattaching { sent: true, .. }, broker_message::Message::Registered(_)) => {
+            (
+                State::Reattaching { sent: true, .. },
+                broker_message::Message::Registered(registered),
+            ) => {
+                self.learn_nodes(&registered.other_nodes);
                 self.state = State::Waiting;
             }
             (State::Reattaching { sent: true, .. }, broker_message::Message::Refused(_)) => {
@@ -247,13 +262,18 @@ impl Waiter {
     /// The broker link broke (the connection or the stream ended, or it
     /// could not be made); `reason` says how. While registering that ends
     /// the code; once registered, it is re-attached on a back-off schedule
-    /// until it expires.
+    /// until it expires, each try at the next known node (the node that
+    /// stopped answering may be dead).
     pub fn handle_link_lost(&mut self, now: Instant, reason: &str) {
         match self.state {
             State::Registering { .. } => self.end(WaitEnd::Broker(reason.to_owned())),
-            State::Waiting => self.schedule_reattach(now, REATTACH_BACKOFF_START),
+            State::Waiting => {
+                self.next_node();
+                self.schedule_reattach(now, REATTACH_BACKOFF_START);
+            }
             State::Reattaching { backoff, sent, .. } => {
                 if sent {
+                    self.next_node();
                     self.schedule_reattach(now, backoff);
                 }
             }
@@ -305,7 +325,7 @@ impl Waiter {
                     sent: true,
                 };
                 self.transmits.push_back(BrokerTransmit::Request {
-                    broker: self.config.broker,
+                    broker: self.nodes[self.node],
                     message: peer_message::Message::Attach(Attach {
                         lookup: self.code.lookup().to_string(),
                         attach_key: self.attach_key.clone(),
@@ -347,6 +367,11 @@ impl Waiter {
         &self.code
     }
 
+    /// The broker node the code is attached to (or being re-attached to).
+    pub fn broker_node(&self) -> SocketAddr {
+        self.nodes[self.node]
+    }
+
     /// Failed attempts so far.
     pub fn failures(&self) -> u32 {
         self.failures
@@ -378,6 +403,23 @@ impl Waiter {
                 attach_key: self.attach_key.clone(),
             }),
         });
+    }
+
+    /// Adds the nodes a broker named (unparsable ones and duplicates
+    /// skipped, [`MAX_KNOWN_NODES`] at most).
+    fn learn_nodes(&mut self, named: &[String]) {
+        for node in named.iter().filter_map(|n| n.parse::<SocketAddr>().ok()) {
+            if self.nodes.len() >= MAX_KNOWN_NODES {
+                break;
+            }
+            if !self.nodes.contains(&node) {
+                self.nodes.push(node);
+            }
+        }
+    }
+
+    fn next_node(&mut self) {
+        self.node = (self.node + 1) % self.nodes.len();
     }
 
     fn schedule_reattach(&mut self, now: Instant, backoff: Duration) {

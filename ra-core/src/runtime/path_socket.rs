@@ -11,19 +11,24 @@ use std::fmt;
 use std::io::{self, IoSliceMut};
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, Weak};
 use std::task::{Context, Poll};
+use std::time::Instant;
 
 use quinn::udp::{RecvMeta, Transmit};
 use quinn::{AsyncUdpSocket, Runtime, UdpPoller};
 use tokio::sync::mpsc;
 
-use crate::relay::RawDatagram;
+use crate::relay::{RawDatagram, RelayToken};
+use crate::rendezvous::{REBIND_EVERY, RelayFailover};
 
-/// The socket quinn uses, with a side door for raw datagrams.
+/// The socket quinn uses, with a side door for raw datagrams, and the relay
+/// failover of a relayed connection (QUIC keeps the first relay's address;
+/// the socket sends to the relay in use).
 pub(crate) struct PathSocket {
     inner: Arc<dyn AsyncUdpSocket>,
     raw: mpsc::Sender<(SocketAddr, RawDatagram)>,
+    failover: Mutex<Option<RelayFailover>>,
 }
 
 /// Raw datagrams that may wait to be read. Anyone on the network can send
@@ -67,6 +72,75 @@ impl RawSender {
     pub(crate) fn local_addr(&self) -> io::Result<SocketAddr> {
         self.socket.inner.local_addr()
     }
+
+    /// Arms the failover of a connection through `relay` (with this peer's
+    /// `token`) to the match's `standbys`: from the first QUIC datagram
+    /// through the relay on, a silent relay is replaced. Replaces an earlier
+    /// match's.
+    pub(crate) fn arm_relay_failover(
+        &self,
+        relay: SocketAddr,
+        token: RelayToken,
+        standbys: &[SocketAddr],
+    ) {
+        if standbys.is_empty() {
+            return;
+        }
+        let failover = RelayFailover::new(relay, token, standbys, Instant::now());
+        let first = self.socket.lock_failover().replace(failover).is_none();
+        if first {
+            tokio::spawn(send_failover_binds(Arc::downgrade(&self.socket)));
+        }
+    }
+}
+
+/// Sends the binds the failover asks for, until the socket is gone.
+async fn send_failover_binds(socket: Weak<PathSocket>) {
+    let mut ticker = tokio::time::interval(REBIND_EVERY);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        let Some(socket) = socket.upgrade() else {
+            return;
+        };
+        let binds = match socket.lock_failover().as_mut() {
+            Some(failover) => failover.poll_binds(Instant::now()),
+            None => Vec::new(),
+        };
+        if !binds.is_empty() {
+            tracing::debug!(
+                relays = binds.len(),
+                "the relay is silent: binding at the standbys"
+            );
+        }
+        let sender = RawSender { socket };
+        for (to, datagram) in binds {
+            sender.send(to, &datagram);
+        }
+    }
+}
+
+impl PathSocket {
+    /// Sends a QUIC packet again through the relay just moved to.
+    fn send_replay(&self, to: SocketAddr, packet: &[u8]) {
+        let transmit = Transmit {
+            destination: to,
+            ecn: None,
+            contents: packet,
+            segment_size: None,
+            src_ip: None,
+        };
+        if let Err(e) = self.inner.try_send(&transmit) {
+            tracing::debug!(%to, error = %e, "replayed packet not sent");
+        }
+    }
+
+    fn lock_failover(&self) -> std::sync::MutexGuard<'_, Option<RelayFailover>> {
+        match self.failover.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
 }
 
 /// The raw datagrams a [`PathSocket`] received, with their senders.
@@ -82,7 +156,11 @@ pub(crate) fn bind_endpoint(
     let runtime: Arc<dyn Runtime> = Arc::new(quinn::TokioRuntime);
     let inner = runtime.wrap_udp_socket(socket)?;
     let (raw_tx, raw_rx) = mpsc::channel(RAW_QUEUE);
-    let socket = Arc::new(PathSocket { inner, raw: raw_tx });
+    let socket = Arc::new(PathSocket {
+        inner,
+        raw: raw_tx,
+        failover: Mutex::new(None),
+    });
     let endpoint = quinn::Endpoint::new_with_abstract_socket(
         quinn::EndpointConfig::default(),
         server,
@@ -98,7 +176,29 @@ impl AsyncUdpSocket for PathSocket {
     }
 
     fn try_send(&self, transmit: &Transmit<'_>) -> io::Result<()> {
-        self.inner.try_send(transmit)
+        let destination = match self.lock_failover().as_mut() {
+            Some(failover) => {
+                let stride = transmit
+                    .segment_size
+                    .unwrap_or(transmit.contents.len())
+                    .max(1);
+                if let Some(last) = transmit.contents.chunks(stride).last() {
+                    failover.on_sent(transmit.destination, last);
+                }
+                failover.destination(transmit.destination)
+            }
+            None => transmit.destination,
+        };
+        if destination == transmit.destination {
+            return self.inner.try_send(transmit);
+        }
+        self.inner.try_send(&Transmit {
+            destination,
+            ecn: transmit.ecn,
+            contents: transmit.contents,
+            segment_size: transmit.segment_size,
+            src_ip: transmit.src_ip,
+        })
     }
 
     fn poll_recv(
@@ -115,16 +215,34 @@ impl AsyncUdpSocket for PathSocket {
                 other => return other,
             };
             let mut kept = 0;
+            let now = Instant::now();
+            let mut failover = self.lock_failover();
             for i in 0..received {
                 let data = &bufs[i][..meta[i].len];
                 if RawDatagram::is_raw(data) {
                     let stride = meta[i].stride.max(1);
                     for segment in data.chunks(stride) {
                         if let Some(datagram) = RawDatagram::decode(segment) {
+                            if let (Some(failover), RawDatagram::Bound { token, paired }) =
+                                (failover.as_mut(), &datagram)
+                            {
+                                failover.on_bound(meta[i].addr, *token, *paired, now);
+                                if let Some((to, packet)) = failover.take_replay() {
+                                    tracing::debug!(relay = %to, "moved to a standby relay");
+                                    self.send_replay(to, &packet);
+                                }
+                            }
                             let _ = self.raw.try_send((meta[i].addr, datagram));
                         }
                     }
                     continue;
+                }
+                if let Some(failover) = failover.as_mut() {
+                    let before = failover.active_relay();
+                    meta[i].addr = failover.on_datagram(meta[i].addr, now);
+                    if before != failover.active_relay() {
+                        tracing::debug!(relay = %failover.active_relay(), "following the peer to another relay");
+                    }
                 }
                 if kept != i {
                     bufs.swap(kept, i);

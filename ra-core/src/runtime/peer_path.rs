@@ -156,6 +156,23 @@ pub(crate) fn relay_of(matched: &Matched) -> Option<(SocketAddr, RelayToken)> {
     (token.len() == TOKEN_LEN).then_some((addr, token))
 }
 
+/// The standby relays of a match, in the broker's order.
+fn standby_relays(matched: &Matched) -> Vec<SocketAddr> {
+    matched
+        .standby_relays
+        .iter()
+        .filter_map(|a| a.parse().ok())
+        .collect()
+}
+
+/// Arms the socket's relay failover for the match's relay, when it has
+/// standbys.
+fn arm_failover(raw: &RawSender, matched: &Matched) {
+    if let Some((relay, token)) = relay_of(matched) {
+        raw.arm_relay_failover(relay, token, &standby_relays(matched));
+    }
+}
+
 /// How the claimant reached the waiting peer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum PathKind {
@@ -219,6 +236,7 @@ pub(crate) async fn connect_to_waiter(
     let Some((relay_addr, token)) = relay else {
         return Err(format!("no direct path ({})", failures.join("; ")));
     };
+    arm_failover(raw, matched);
     if !events
         .bind_relay(raw, relay_addr, token, true, connect_timeout)
         .await
@@ -251,6 +269,7 @@ pub(crate) fn prepare_waiter_paths(
     if try_direct && matched.try_direct {
         spawn_punches(raw.clone(), peer_candidates(matched), window);
     }
+    arm_failover(raw, matched);
     if let Some((relay, token)) = relay_of(matched) {
         let raw = raw.clone();
         let events = events.clone();

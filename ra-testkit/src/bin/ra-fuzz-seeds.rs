@@ -279,6 +279,7 @@ fn broker(seeds: &mut Seeds) -> Result<(), Box<dyn std::error::Error>> {
         broker_message::Message::Registered(Registered {
             expires_at_unix_ms: 1_900_000_000_000,
             observed_addr: "198.51.100.7:50000".into(),
+            other_nodes: vec!["192.0.2.2:4433".into(), "not an address".into()],
         }),
         broker_message::Message::Matched(Matched {
             match_id: 42,
@@ -288,6 +289,7 @@ fn broker(seeds: &mut Seeds) -> Result<(), Box<dyn std::error::Error>> {
             relay_token: vec![1; 16],
             observed_addr: "198.51.100.7:50000".into(),
             try_direct: true,
+            standby_relays: vec!["192.0.2.2:3478".into(), "192.0.2.1:3478".into()],
         }),
         broker_message::Message::Refused(Refused {
             reason: 1,
