@@ -2241,6 +2241,22 @@ ra_result ra_invite_options_set_host_name(struct ra_invite_options *options, con
 ra_result ra_invite_options_set_lifetime_ms(struct ra_invite_options *options, uint64_t lifetime_ms);
 
 /**
+ * A broker for helpers behind NATs and firewalls (a copy of `broker`; NULL:
+ * none, the default). The invitation then carries a rendezvous there (a
+ * lookup part, never the password); a helper that reaches none of the
+ * invitation's addresses connects by hole punching or through the broker's
+ * relay, still authenticated by the pinned certificate and the password.
+ * `ra_host_invite` fails with `RA_RESULT_BROKER` when the broker cannot be
+ * reached, and with `RA_RESULT_INVALID_ARGUMENT` when its certificate is
+ * not pinned or CA-checked.
+ *
+ * # Safety
+ * `options` is NULL or a handle used by no other thread; `broker` is NULL or
+ * a live `ra_broker_options` not changed during the call.
+ */
+ra_result ra_invite_options_set_rendezvous(struct ra_invite_options *options, const struct ra_broker_options *broker);
+
+/**
  * Where to listen, as `"IP:PORT"` (port 0: any free port; `"0.0.0.0:0"`
  * listens on every IPv4 address).
  *

@@ -384,3 +384,51 @@ fn diagnose_names_a_firewall_rule_that_drops_the_port() {
     let report = diagnose(&topology.host, &broker, &[]);
     assert!(verdict(&report).0, "{report:#?}");
 }
+
+#[test]
+fn an_invitation_crosses_nats_that_drop_unsolicited_packets_through_its_rendezvous() {
+    if !can_run("an_invitation_crosses_nats_that_drop_unsolicited_packets_through_its_rendezvous") {
+        return;
+    }
+    // Both NATs drop what their machines did not ask for, and map each
+    // destination to a new port: neither the invitation's address nor hole
+    // punching gets through, the broker's relay does.
+    let topology = Topology::new(NatKind::NewPortPerDestination);
+    let (_broker, broker) = start_broker(&topology);
+    let mut host = topology.host.spawn(
+        "ra-host",
+        HOST,
+        &with(
+            &["invite", "--json", "--token"],
+            &broker,
+            &["--size", "320x240", "--approve", "yes"],
+        ),
+        true,
+    );
+    let invitation = host.expect("invitation");
+    assert!(
+        invitation["rendezvous"]["lookup"].is_string(),
+        "{invitation}"
+    );
+    let field = |name: &str| invitation[name].as_str().unwrap().to_owned();
+    let (token, password) = (field("token"), field("password"));
+    let helper = topology.helper.spawn(
+        "ra-helper",
+        HELPER,
+        &[
+            "accept",
+            "--json",
+            "--token",
+            &token,
+            "--password",
+            &password,
+            "--frames",
+            "3",
+        ],
+        false,
+    );
+    host.expect("connection_request");
+    let finished = helper.finish();
+    assert_eq!(finished.code(), 0, "{finished:#?}");
+    assert!(finished.events_named("frame").len() >= 3, "{finished:#?}");
+}

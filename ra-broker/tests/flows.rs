@@ -529,3 +529,119 @@ async fn a_waiting_peer_needs_a_random_re_attach_key() {
         "{answer:?}"
     );
 }
+
+/// An invitation whose only address answers nothing (as behind a NAT that
+/// drops unsolicited packets), with a rendezvous at `broker`: what the
+/// helper gets from its token.
+async fn unreachable_invitation(
+    broker: &BrokerProcess,
+) -> (
+    ra_core::runtime::HostSession,
+    ra_core::invitation::Invitation,
+) {
+    use ra_core::runtime::{InviteOptions, invite};
+    // A socket that never answers: the invitation's one address.
+    let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let silent_addr = silent.local_addr().unwrap();
+    std::mem::forget(silent);
+    let (backends, _log) = host_backends();
+    let host = invite(
+        InviteOptions {
+            host_name: "Alice".into(),
+            listen: loopback(),
+            advertise: vec![silent_addr],
+            rendezvous: Some(broker.options()),
+            ..InviteOptions::default()
+        },
+        backends,
+    )
+    .await
+    .unwrap();
+    let rendezvous = host.invitation().rendezvous.clone().expect("a rendezvous");
+    assert_eq!(rendezvous.broker, broker.addr());
+    assert_eq!(rendezvous.broker_fingerprint, broker.fingerprint());
+    // The helper gets it through the token, as a person would paste it.
+    let invitation =
+        ra_core::invitation::Invitation::from_token(&host.invitation().to_token()).unwrap();
+    assert_eq!(invitation.rendezvous, Some(rendezvous));
+    (host, invitation)
+}
+
+fn quick_helper(name: &str) -> ra_core::runtime::AcceptOptions {
+    ra_core::runtime::AcceptOptions {
+        connect_timeout: Duration::from_millis(500),
+        ..helper_options(name)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invitation_nobody_can_reach_directly_is_reached_through_its_rendezvous() {
+    let mut broker = BrokerProcess::start(RA_BROKER, &["--listen", "127.0.0.1:0"]);
+    let (host, invitation) = unreachable_invitation(&broker).await;
+    broker.expect("registered");
+    let password = host.password().clone();
+    let mut host = host.into_handle();
+    let helper = tokio::spawn(async move {
+        ra_core::runtime::accept(&invitation, &password, quick_helper("Bob"), decoder()).await
+    });
+    assert_eq!(approve_next(&mut host).await, "Bob");
+    let mut helper = helper.await.unwrap().unwrap();
+    broker.expect("matched");
+    let frame = next_frame(&mut helper).await;
+    assert_eq!((frame.frame.width, frame.frame.height), (320, 240));
+    // The helper got in: the rendezvous is used up.
+    assert_eq!(broker.expect("closed")["reason"], "used");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invitation_through_the_relay_still_needs_the_password_and_the_pinned_host() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("broker.toml");
+    std::fs::write(&config, "direct_paths = false\n").unwrap();
+    let mut broker = BrokerProcess::start(
+        RA_BROKER,
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--config",
+            config.to_str().unwrap(),
+        ],
+    );
+    let (host, invitation) = unreachable_invitation(&broker).await;
+    let password = host.password().clone();
+    let mut host = host.into_handle();
+    // A wrong password through the relay: refused, and the rendezvous
+    // takes the next claim.
+    let wrong = ra_core::password::Password::generate_random();
+    let refused =
+        ra_core::runtime::accept(&invitation, &wrong, quick_helper("Eve"), decoder()).await;
+    assert!(
+        matches!(refused, Err(ra_core::runtime::AcceptError::WrongPassword)),
+        "{refused:?}"
+    );
+    broker.expect("reopened");
+    let helper = tokio::spawn(async move {
+        ra_core::runtime::accept(&invitation, &password, quick_helper("Bob"), decoder()).await
+    });
+    assert_eq!(approve_next(&mut host).await, "Bob");
+    let mut helper = helper.await.unwrap().unwrap();
+    next_frame(&mut helper).await;
+    assert_eq!(broker.expect("closed")["reason"], "used");
+    // Another host's certificate at the end of the path: refused before any
+    // password is tried.
+    let (_other_host, mut forged) = unreachable_invitation(&broker).await;
+    forged.fingerprint = ra_core::invitation::CertFingerprint::of_der(b"someone else");
+    let mismatch =
+        ra_core::runtime::accept(&forged, &helper_password(), quick_helper("Eve"), decoder()).await;
+    assert!(
+        matches!(
+            mismatch,
+            Err(ra_core::runtime::AcceptError::CertificateMismatch)
+        ),
+        "{mismatch:?}"
+    );
+}
+
+fn helper_password() -> ra_core::password::Password {
+    ra_core::password::Password::generate_random()
+}

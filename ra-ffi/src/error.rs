@@ -115,6 +115,7 @@ impl From<InviteError> for Error {
             InviteError::Invitation(_) => RA_RESULT_INVALID_INVITATION,
             InviteError::Tls(_) => RA_RESULT_TLS,
             InviteError::Backend { .. } => RA_RESULT_BACKEND,
+            InviteError::Rendezvous(_) => RA_RESULT_BROKER,
             // A variant added to ra-core after this mapping was written.
             _ => RA_RESULT_INVITE_FAILED,
         };

@@ -44,7 +44,7 @@ const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(6);
 enum Origin {
     /// `ra_host_invite`.
     Invitation {
-        invitation: Invitation,
+        invitation: Box<Invitation>,
         password: Password,
         local_addr: SocketAddr,
     },
@@ -140,7 +140,7 @@ pub unsafe extern "C" fn ra_host_invite(
         let start = unsafe { Start::new(options, backends) }?;
         let session = block_on(invite(start.options, start.backends))??;
         let origin = Origin::Invitation {
-            invitation: session.invitation().clone(),
+            invitation: Box::new(session.invitation().clone()),
             password: session.password().clone(),
             local_addr: session.local_addr(),
         };

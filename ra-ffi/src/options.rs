@@ -31,6 +31,7 @@ pub struct ra_invite_options {
     advertise: Vec<SocketAddr>,
     policy: Policy,
     audit_log: Option<PathBuf>,
+    rendezvous: Option<crate::broker::ra_broker_options>,
 }
 
 impl Handle for ra_invite_options {
@@ -47,6 +48,7 @@ impl Default for ra_invite_options {
             advertise: defaults.advertise,
             policy: defaults.policy,
             audit_log: None,
+            rendezvous: None,
         }
     }
 }
@@ -69,6 +71,11 @@ impl ra_invite_options {
             advertise: self.advertise.clone(),
             policy: self.policy.clone(),
             audit_log,
+            rendezvous: self
+                .rendezvous
+                .as_ref()
+                .map(crate::broker::ra_broker_options::to_broker_options)
+                .transpose()?,
             ..InviteOptions::default()
         })
     }
@@ -147,6 +154,37 @@ pub unsafe extern "C" fn ra_invite_options_set_lifetime_ms(
     unsafe {
         with_invite(options, |o| {
             o.lifetime = positive_ms(lifetime_ms, "the lifetime")?;
+            Ok(())
+        })
+    }
+}
+
+/// A broker for helpers behind NATs and firewalls (a copy of `broker`; NULL:
+/// none, the default). The invitation then carries a rendezvous there (a
+/// lookup part, never the password); a helper that reaches none of the
+/// invitation's addresses connects by hole punching or through the broker's
+/// relay, still authenticated by the pinned certificate and the password.
+/// `ra_host_invite` fails with `RA_RESULT_BROKER` when the broker cannot be
+/// reached, and with `RA_RESULT_INVALID_ARGUMENT` when its certificate is
+/// not pinned or CA-checked.
+///
+/// # Safety
+/// `options` is NULL or a handle used by no other thread; `broker` is NULL or
+/// a live `ra_broker_options` not changed during the call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ra_invite_options_set_rendezvous(
+    options: *mut ra_invite_options,
+    broker: *const crate::broker::ra_broker_options,
+) -> ra_result {
+    // SAFETY: forwarded contract.
+    unsafe {
+        with_invite(options, |o| {
+            o.rendezvous = if broker.is_null() {
+                None
+            } else {
+                // SAFETY: forwarded contract.
+                Some(crate::broker::borrow(broker)?.clone())
+            };
             Ok(())
         })
     }

@@ -202,6 +202,36 @@ static void original_session() {
             CHECK(wait_host(code_host, RA_HOST_EVENT_ENDED).reason_name == "helper_ended");
             code_helper.reset();
         }
+
+        // An invitation whose one address answers nothing (as behind a NAT):
+        // the helper finds the host through the invitation's rendezvous.
+        ra::HostBackends far_backends;
+        far_backends.synthetic_capturer(320, 240, 15);
+        ra::InviteOptions far_options;
+        far_options.host_name("C++ NAT host").listen("127.0.0.1:0").add_address("127.0.0.1:9");
+        far_options.rendezvous(broker);
+        ra::Host far_host = ra::Host::invite(far_options, far_backends);
+        std::optional<ra::Helper> far_helper;
+        ra_result far_result = RA_RESULT_OK;
+        std::thread reaching([&] {
+            try {
+                ra::AcceptOptions quick;
+                quick.name("C++ far helper").connect_timeout(std::chrono::milliseconds(500));
+                far_helper.emplace(ra::Helper::accept(
+                    ra::Invitation::from_token(far_host.invitation().token()), far_host.password(), quick));
+            } catch (const ra::Error& e) {
+                far_result = e.code();
+            }
+        });
+        auto far_asked = wait_host(far_host, RA_HOST_EVENT_CONNECTION_REQUEST);
+        CHECK(far_asked.helper_name == "C++ far helper");
+        far_host.approve(far_asked.connection);
+        reaching.join();
+        CHECK(far_result == RA_RESULT_OK && far_helper.has_value());
+        if (far_helper) {
+            CHECK(wait_helper(*far_helper, RA_HELPER_EVENT_FRAME).frame().width == 320);
+            far_helper.reset();
+        }
     }
 }
 

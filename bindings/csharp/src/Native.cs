@@ -287,6 +287,7 @@ namespace Ra.Interop
         [DllImport(Lib)] public static extern uint ra_invite_options_set_host_name(IntPtr o, byte[] name);
         [DllImport(Lib)] public static extern uint ra_invite_options_set_lifetime_ms(IntPtr o, ulong ms);
         [DllImport(Lib)] public static extern uint ra_invite_options_set_listen(IntPtr o, byte[] address);
+        [DllImport(Lib)] public static extern uint ra_invite_options_set_rendezvous(IntPtr o, BrokerOptionsHandle broker);
         [DllImport(Lib)] public static extern uint ra_invite_options_add_address(IntPtr o, byte[] address);
         [DllImport(Lib)] public static extern uint ra_invite_options_set_policy(IntPtr o, PolicyHandle policy);
         [DllImport(Lib)] public static extern uint ra_invite_options_set_audit_log(IntPtr o, byte[] path);

@@ -22,6 +22,10 @@ namespace Ra
         public TimeSpan? Lifetime;
         /// <summary>A file the session's audit log (JSON lines) is appended to (null: none).</summary>
         public string AuditLog;
+        /// <summary>A broker for helpers behind NATs and firewalls (null: none): the invitation
+        /// also names it, and a helper that cannot reach this machine connects by hole punching
+        /// or through the broker's relay. Ignored by the short-code flows.</summary>
+        public BrokerOptions Rendezvous;
 
         internal IntPtr Build()
         {
@@ -35,6 +39,7 @@ namespace Ra
                 if (Policy != null) RaException.Check(N.ra_invite_options_set_policy(options, Policy.Handle));
                 if (Lifetime.HasValue) RaException.Check(N.ra_invite_options_set_lifetime_ms(options, Library.PositiveMillis(Lifetime.Value)));
                 if (AuditLog != null) RaException.Check(N.ra_invite_options_set_audit_log(options, Utf8.Z(AuditLog)));
+                if (Rendezvous != null) RaException.Check(N.ra_invite_options_set_rendezvous(options, Rendezvous.Handle));
                 return options;
             }
             catch

@@ -342,4 +342,37 @@ static partial class SessionTests
             }
         }
     }
+
+    public static void TestAnInvitationNobodyCanReachGoesThroughItsRendezvous()
+    {
+        var address = Environment.GetEnvironmentVariable("RA_TEST_BROKER");
+        var fingerprint = Environment.GetEnvironmentVariable("RA_TEST_BROKER_FINGERPRINT");
+        Assert.True(address != null && fingerprint != null, "RA_TEST_BROKER is set (run through ra-ffi/tests/run.sh)");
+        using (var broker = new BrokerOptions(address, fingerprint, "127.0.0.1:0"))
+        {
+            // The invitation's one address answers nothing (as behind a NAT).
+            var options = new InviteOptions { HostName = "C# NAT host", Listen = "127.0.0.1:0", Rendezvous = broker };
+            options.Addresses.Add("127.0.0.1:9");
+            using (var host = Host.Invite(options, new HostBackends { Width = 320, Height = 240, FrameRate = 15 }))
+            {
+                var token = host.Invitation.Token;
+                var password = host.Password;
+                var hostEvents = host.Events(Wait).GetEnumerator();
+                Helper helper = null;
+                var reaching = new Thread(() => helper = Helper.Accept(Invitation.FromToken(token), password,
+                    new AcceptOptions { Name = "C# far helper", ConnectTimeout = TimeSpan.FromMilliseconds(500) }));
+                reaching.Start();
+                var request = WaitHost(hostEvents, HostEventKind.ConnectionRequest);
+                Assert.True(request.HelperName == "C# far helper", "helper name");
+                host.Approve(request.Connection);
+                reaching.Join();
+                using (helper)
+                {
+                    Assert.True(helper != null, "connected through the rendezvous");
+                    var helperEvents = helper.Events(Wait).GetEnumerator();
+                    Assert.True(WaitHelper(helperEvents, HelperEventKind.Frame).Frame.Width == 320, "frame");
+                }
+            }
+        }
+    }
 }

@@ -6,6 +6,7 @@ The short-code tests use the ra-broker that ``ra-ffi/tests/run.sh`` starts
 import os
 import json
 import subprocess
+import socket
 import threading
 
 import pytest
@@ -313,6 +314,29 @@ def test_easy_connect(broker):
             assert wait_for(helper_events, ra.HelperEventKind.FRAME).frame.width == 160
             helper.end()
             assert wait_for(events, ra.HostEventKind.ENDED).reason_name == "helper_ended"
+
+
+def test_an_invitation_nobody_can_reach_goes_through_its_rendezvous(broker):
+    # The invitation's one address answers nothing (as behind a NAT).
+    silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    silent.bind(("127.0.0.1", 0))
+    dead = "127.0.0.1:%d" % silent.getsockname()[1]
+    with silent, ra.Host.invite(host_name="Python NAT host", listen="127.0.0.1:0",
+                                addresses=[dead], synthetic_size=(160, 120),
+                                rendezvous=broker) as host:
+        invitation = ra.Invitation.from_token(host.invitation.token)
+        events = host.events(timeout=30)
+        accepted = {}
+        thread = threading.Thread(target=lambda: accepted.update(helper=ra.Helper.accept(
+            invitation, host.password, name="Python far helper", connect_timeout=0.5)))
+        thread.start()
+        request = wait_for(events, ra.HostEventKind.CONNECTION_REQUEST)
+        assert request.helper_name == "Python far helper"
+        host.approve(request.connection)
+        thread.join(30)
+        with accepted["helper"] as helper:
+            helper_events = helper.events(timeout=30)
+            assert wait_for(helper_events, ra.HelperEventKind.FRAME).frame.width == 160
 
 
 def test_quick_assist(broker):

@@ -22,8 +22,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use ra_core::invitation::EmailOptions;
-use ra_core::runtime::{HostSession, InviteOptions, invite};
+use ra_core::invitation::{CertFingerprint, EmailOptions};
+use ra_core::runtime::{BrokerOptions, BrokerTrust, HostSession, InviteOptions, invite};
 use ra_examples::broker_cli;
 use ra_examples::host_app::{self, Credential, HostArgs, HostSetup};
 use ra_examples::output::Output;
@@ -80,6 +80,14 @@ struct InviteArgs {
     /// Where to listen for the helper (port 0: any free port).
     #[arg(long, value_name = "IP:PORT", default_value = "0.0.0.0:0")]
     listen: SocketAddr,
+    /// A broker for helpers behind NATs and firewalls: the invitation then
+    /// carries a rendezvous there (never the password), and a helper that
+    /// cannot reach this machine connects by hole punching or the relay.
+    #[arg(long, value_name = "IP:PORT", requires = "broker_fingerprint")]
+    broker: Option<SocketAddr>,
+    /// The rendezvous broker certificate's SHA-256 (as `ra-broker serve` prints it).
+    #[arg(long, value_name = "sha256:HEX", requires = "broker")]
+    broker_fingerprint: Option<CertFingerprint>,
     /// The host's options (as for `easy-connect` and `join`).
     #[command(flatten)]
     host: HostArgs,
@@ -112,9 +120,17 @@ async fn run(args: InviteArgs, output: Output) -> u8 {
             return code;
         }
     };
+    let rendezvous = match (args.broker, args.broker_fingerprint) {
+        (Some(broker), Some(fingerprint)) => Some(BrokerOptions::new(
+            broker,
+            BrokerTrust::Fingerprint(fingerprint),
+        )),
+        _ => None,
+    };
     let options = InviteOptions {
         lifetime: args.lifetime,
         listen: args.listen,
+        rendezvous,
         ..options
     };
     let mut host = match invite(options, backends).await {
@@ -168,6 +184,10 @@ fn publish_invitation(host: &HostSession, args: &InviteArgs, output: Output) -> 
             "mailto": mailto,
             "addresses": invitation.addresses.iter().map(ToString::to_string).collect::<Vec<_>>(),
             "session_id": invitation.session_id.to_string(),
+            "rendezvous": invitation.rendezvous.as_ref().map(|r| json!({
+                "broker": r.broker.to_string(),
+                "lookup": r.lookup.to_string(),
+            })),
         }),
         || {
             let mut text = String::from("Invitation open.\n");
@@ -189,6 +209,12 @@ fn publish_invitation(host: &HostSession, args: &InviteArgs, output: Output) -> 
             text += &format!(
                 "  Password:        {password}  (tell it to your helper by phone or in person)\n"
             );
+            if let Some(rendezvous) = &invitation.rendezvous {
+                text += &format!(
+                    "  Rendezvous:      {} at {} (for helpers behind NATs)\n",
+                    rendezvous.lookup, rendezvous.broker
+                );
+            }
             text += &format!("  Expires:         {expires}");
             text
         },

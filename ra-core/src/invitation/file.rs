@@ -12,7 +12,8 @@ use super::rules::{check_address, check_host_name, check_times, format_time, par
 use super::{
     CertFingerprint, INVITATION_VERSION, MAX_ADDRESSES, MAX_INVITATION_FILE_SIZE, SessionId,
 };
-use super::{Invitation, InvitationError};
+use super::{Invitation, InvitationError, Rendezvous};
+use crate::code::Lookup;
 use crate::text::is_unsafe_char;
 
 fn syntax(line: usize, message: impl Into<String>) -> InvitationError {
@@ -101,6 +102,15 @@ impl Invitation {
         let _ = writeln!(out, "fingerprint: {}", self.fingerprint);
         let _ = writeln!(out, "created: {}", format_time(self.created_at));
         let _ = writeln!(out, "expires: {}", format_time(self.expires_at));
+        if let Some(rendezvous) = &self.rendezvous {
+            let _ = writeln!(out, "rendezvous-lookup: {}", rendezvous.lookup);
+            let _ = writeln!(out, "rendezvous-broker: {}", rendezvous.broker);
+            let _ = writeln!(
+                out,
+                "rendezvous-broker-fingerprint: {}",
+                rendezvous.broker_fingerprint
+            );
+        }
         out
     }
 
@@ -131,6 +141,9 @@ impl Invitation {
         let mut fingerprint: Option<(CertFingerprint, usize)> = None;
         let mut created: Option<(SystemTime, usize)> = None;
         let mut expires: Option<(SystemTime, usize)> = None;
+        let mut lookup: Option<(Lookup, usize)> = None;
+        let mut broker: Option<(SocketAddr, usize)> = None;
+        let mut broker_fingerprint: Option<(CertFingerprint, usize)> = None;
 
         for (index, raw) in text.split('\n').enumerate() {
             let line = index + 1;
@@ -237,6 +250,40 @@ impl Invitation {
                     let time = parse_time(value).map_err(|m| syntax(line, m))?;
                     expires = Some((time, line));
                 }
+                "rendezvous-lookup" => {
+                    check_first(&lookup, key, line)?;
+                    let parsed = Lookup::parse(value).map_err(|e| {
+                        syntax(
+                            line,
+                            format!("invalid rendezvous lookup `{}`: {e}", shorten(value)),
+                        )
+                    })?;
+                    lookup = Some((parsed, line));
+                }
+                "rendezvous-broker" => {
+                    check_first(&broker, key, line)?;
+                    let address: SocketAddr = value.parse().map_err(|_| {
+                        syntax(
+                            line,
+                            format!(
+                                "invalid broker address `{}` (expected IP:port)",
+                                shorten(value)
+                            ),
+                        )
+                    })?;
+                    check_address(&address).map_err(|m| syntax(line, m))?;
+                    broker = Some((address, line));
+                }
+                "rendezvous-broker-fingerprint" => {
+                    check_first(&broker_fingerprint, key, line)?;
+                    let fp = value.parse().map_err(|e| {
+                        syntax(
+                            line,
+                            format!("invalid broker fingerprint `{}`: {e}", shorten(value)),
+                        )
+                    })?;
+                    broker_fingerprint = Some((fp, line));
+                }
                 _ => {
                     return Err(syntax(line, format!("unknown key `{}`", shorten(key))));
                 }
@@ -260,6 +307,27 @@ impl Invitation {
         let (created_at, _) = required(created, "created")?;
         let (expires_at, expires_line) = required(expires, "expires")?;
         check_times(created_at, expires_at).map_err(|m| syntax(expires_line, m))?;
+        let rendezvous = match (lookup, broker, broker_fingerprint) {
+            (None, None, None) => None,
+            (Some((lookup, _)), Some((broker, _)), Some((broker_fingerprint, _))) => {
+                Some(Rendezvous {
+                    lookup,
+                    broker,
+                    broker_fingerprint,
+                })
+            }
+            (lookup, broker, _) => {
+                return Err(InvitationError::MissingKey {
+                    key: if lookup.is_none() {
+                        "rendezvous-lookup"
+                    } else if broker.is_none() {
+                        "rendezvous-broker"
+                    } else {
+                        "rendezvous-broker-fingerprint"
+                    },
+                });
+            }
+        };
 
         let invitation = Self {
             version: INVITATION_VERSION,
@@ -269,6 +337,7 @@ impl Invitation {
             fingerprint,
             created_at,
             expires_at,
+            rendezvous,
         };
         invitation.validate()?;
         Ok(invitation)
@@ -344,6 +413,42 @@ mod tests {
             .map(|(i, l)| if i + 1 == n { replacement } else { l })
             .collect::<Vec<_>>()
             .join("\n")
+    }
+
+    #[test]
+    fn a_rendezvous_round_trips_and_must_be_whole() {
+        let inv = crate::invitation::testing::sample_with_rendezvous();
+        let text = inv.to_file_string();
+        assert!(text.contains("rendezvous-lookup: K7M2QX\n"), "{text}");
+        assert!(
+            text.contains("rendezvous-broker: 203.0.113.1:4433\n"),
+            "{text}"
+        );
+        assert_eq!(Invitation::parse_file(text.as_bytes()).unwrap(), inv);
+        for key in [
+            "rendezvous-lookup",
+            "rendezvous-broker",
+            "rendezvous-broker-fingerprint",
+        ] {
+            let partial: String = text
+                .lines()
+                .filter(|l| !l.starts_with(&format!("{key}:")))
+                .map(|l| format!("{l}\n"))
+                .collect();
+            assert!(
+                matches!(
+                    Invitation::parse_file(partial.as_bytes()),
+                    Err(InvitationError::MissingKey { key: k }) if k == key
+                ),
+                "{key}"
+            );
+        }
+        let bad = text.replace("K7M2QX", "K7M2Q!");
+        let err = Invitation::parse_file(bad.as_bytes()).unwrap_err();
+        assert!(err.to_string().contains("rendezvous lookup"), "{err}");
+        let twice = format!("{text}rendezvous-broker: 203.0.113.2:4433\n");
+        let err = Invitation::parse_file(twice.as_bytes()).unwrap_err();
+        assert!(err.to_string().contains("duplicate key"), "{err}");
     }
 
     #[test]

@@ -33,6 +33,19 @@
 //! expires: 2026-11-25T15:00:00Z
 //! ```
 //!
+//! A host with a broker adds its rendezvous (all three keys or none): the
+//! helper that cannot reach any address claims the lookup part through that
+//! broker, then connects by hole punching or through the broker's relay,
+//! exactly as the short-code flows do. The password and the pinned
+//! certificate still authenticate the host end to end; the broker sees only
+//! the lookup part.
+//!
+//! ```text
+//! rendezvous-lookup: K7M2QX
+//! rendezvous-broker: 203.0.113.1:4433
+//! rendezvous-broker-fingerprint: sha256:9a41…(64 hexadecimal digits)
+//! ```
+//!
 //! The module is split by concern: `ids` (session ids and certificate
 //! fingerprints), `rules` (the field rules every reader checks), `file`
 //! (the text file and its I/O), `token` and `email`.
@@ -184,6 +197,19 @@ pub enum InvitationError {
     Email(String),
 }
 
+/// Where a helper that cannot reach the host's addresses finds it: a
+/// broker, how to recognise it, and the lookup part the host registered
+/// there (never a secret: the broker sees it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendezvous {
+    /// The lookup part the host waits under.
+    pub lookup: crate::code::Lookup,
+    /// The broker's QUIC address.
+    pub broker: SocketAddr,
+    /// The SHA-256 fingerprint of the broker's certificate.
+    pub broker_fingerprint: CertFingerprint,
+}
+
 /// An invitation to help: how to reach and authenticate a host.
 ///
 /// Build one with [`Invitation::new`]; the fields are public for readers, and
@@ -204,6 +230,9 @@ pub struct Invitation {
     pub created_at: SystemTime,
     /// When it stops being valid (whole seconds, after `created_at`).
     pub expires_at: SystemTime,
+    /// Where to find the host through a broker when no address answers
+    /// (behind a NAT or a firewall); `None` without a broker.
+    pub rendezvous: Option<Rendezvous>,
 }
 
 impl Invitation {
@@ -233,9 +262,16 @@ impl Invitation {
             fingerprint,
             created_at: UNIX_EPOCH + Duration::from_secs(created_secs),
             expires_at: UNIX_EPOCH + Duration::from_secs(expires_secs),
+            rendezvous: None,
         };
         invitation.validate()?;
         Ok(invitation)
+    }
+
+    /// The invitation with a rendezvous through a broker.
+    pub fn with_rendezvous(mut self, rendezvous: Rendezvous) -> Self {
+        self.rendezvous = Some(rendezvous);
+        self
     }
 
     /// Checks the rules every invitation follows: a supported version, a host
@@ -254,7 +290,12 @@ impl Invitation {
         for address in &self.addresses {
             check_address(address).map_err(InvitationError::Invalid)?;
         }
-        check_times(self.created_at, self.expires_at).map_err(InvitationError::Invalid)
+        check_times(self.created_at, self.expires_at).map_err(InvitationError::Invalid)?;
+        if let Some(rendezvous) = &self.rendezvous {
+            check_address(&rendezvous.broker)
+                .map_err(|m| InvitationError::Invalid(format!("rendezvous broker: {m}")))?;
+        }
+        Ok(())
     }
 
     /// Whether the invitation has expired at `now`.
@@ -291,6 +332,15 @@ pub(crate) mod testing {
     use super::{CertFingerprint, Invitation, SessionId};
 
     pub(crate) const T0: u64 = 1_795_597_200; // 2026-11-25T09:00:00Z
+
+    /// The sample with a rendezvous through a broker.
+    pub(crate) fn sample_with_rendezvous() -> Invitation {
+        sample().with_rendezvous(super::Rendezvous {
+            lookup: crate::code::Lookup::parse("K7M2QX").unwrap(),
+            broker: "203.0.113.1:4433".parse().unwrap(),
+            broker_fingerprint: CertFingerprint::of_der(b"broker"),
+        })
+    }
 
     pub(crate) fn sample() -> Invitation {
         Invitation::new(

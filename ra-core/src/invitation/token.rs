@@ -12,7 +12,8 @@ use super::{
     CertFingerprint, INVITATION_VERSION, MAX_INVITATION_FILE_SIZE, MAX_TOKEN_LEN, MAX_UNIX_SECS,
     SessionId, TOKEN_PREFIX,
 };
-use super::{Invitation, InvitationError, TokenError};
+use super::{Invitation, InvitationError, Rendezvous, TokenError};
+use crate::code::Lookup;
 use crate::proto::InvitationToken;
 
 impl Invitation {
@@ -35,6 +36,21 @@ impl Invitation {
             fingerprint: self.fingerprint.0.to_vec(),
             created_unix: secs(self.created_at),
             expires_unix: secs(self.expires_at),
+            rendezvous_lookup: self
+                .rendezvous
+                .as_ref()
+                .map(|r| r.lookup.to_string())
+                .unwrap_or_default(),
+            rendezvous_broker: self
+                .rendezvous
+                .as_ref()
+                .map(|r| r.broker.to_string())
+                .unwrap_or_default(),
+            rendezvous_broker_fingerprint: self
+                .rendezvous
+                .as_ref()
+                .map(|r| r.broker_fingerprint.0.to_vec())
+                .unwrap_or_default(),
         };
         format!(
             "{TOKEN_PREFIX}{}",
@@ -110,6 +126,30 @@ impl Invitation {
         let created_at = time("creation time", message.created_unix)?;
         let expires_at = time("expiry time", message.expires_unix)?;
         check_times(created_at, expires_at).map_err(|m| invalid("expiry time", m))?;
+        let rendezvous = if message.rendezvous_lookup.is_empty()
+            && message.rendezvous_broker.is_empty()
+            && message.rendezvous_broker_fingerprint.is_empty()
+        {
+            None
+        } else {
+            let lookup = Lookup::parse(&message.rendezvous_lookup)
+                .map_err(|e| invalid("rendezvous lookup", e.to_string()))?;
+            let broker: SocketAddr = message.rendezvous_broker.parse().map_err(|_| {
+                invalid(
+                    "rendezvous broker",
+                    format!("`{}` is not IP:port", shorten(&message.rendezvous_broker)),
+                )
+            })?;
+            check_address(&broker).map_err(|m| invalid("rendezvous broker", m))?;
+            let broker_fingerprint =
+                CertFingerprint::try_from(message.rendezvous_broker_fingerprint.as_slice())
+                    .map_err(|e| invalid("rendezvous broker fingerprint", e.to_string()))?;
+            Some(Rendezvous {
+                lookup,
+                broker,
+                broker_fingerprint,
+            })
+        };
 
         let invitation = Self {
             version: INVITATION_VERSION,
@@ -119,6 +159,7 @@ impl Invitation {
             fingerprint,
             created_at,
             expires_at,
+            rendezvous,
         };
         invitation.validate()?;
         Ok(invitation)
@@ -129,6 +170,29 @@ impl Invitation {
 mod tests {
     use super::*;
     use crate::invitation::testing::sample;
+
+    #[test]
+    fn a_rendezvous_travels_in_the_token() {
+        let inv = crate::invitation::testing::sample_with_rendezvous();
+        let token = inv.to_token();
+        assert_eq!(Invitation::from_token(&token).unwrap(), inv);
+        assert!(token.len() < 400, "{}", token.len());
+        // A token with half a rendezvous is refused with the field named.
+        let mut message = InvitationToken::decode(
+            BASE64URL_NOPAD
+                .decode(&token.as_bytes()[TOKEN_PREFIX.len()..])
+                .unwrap()
+                .as_slice(),
+        )
+        .unwrap();
+        message.rendezvous_broker.clear();
+        let half = format!(
+            "{TOKEN_PREFIX}{}",
+            BASE64URL_NOPAD.encode(&message.encode_to_vec())
+        );
+        let err = Invitation::from_token(&half).unwrap_err();
+        assert!(err.to_string().contains("rendezvous broker"), "{err}");
+    }
 
     #[test]
     fn token_round_trip() {
@@ -223,7 +287,7 @@ mod tests {
 
         // Unknown field appended: not canonical.
         let mut bytes = sample_message().encode_to_vec();
-        bytes.extend_from_slice(&[0x40, 0x01]); // field 8, varint 1
+        bytes.extend_from_slice(&[0x78, 0x01]); // field 15, varint 1
         let extra = format!("ra1-{}", BASE64URL_NOPAD.encode(&bytes));
         assert!(matches!(token_err(&extra), TokenError::NonCanonical));
 

@@ -183,6 +183,14 @@ impl BrokerLink {
         result
     }
 
+    /// The certificate (DER) the broker of the current connection showed.
+    pub(crate) fn peer_certificate(&self) -> Option<Vec<u8>> {
+        let (_, connection) = self.connection.as_ref()?;
+        let identity = connection.peer_identity()?;
+        let chain = identity.downcast_ref::<Vec<rustls::pki_types::CertificateDer<'static>>>()?;
+        chain.first().map(|der| der.to_vec())
+    }
+
     /// Finishes the stream and closes the connection.
     pub(crate) fn close(&mut self) {
         if let Some(stream) = self.stream.as_mut() {

@@ -30,6 +30,10 @@ pub enum InviteError {
     /// TLS could not be set up.
     #[error(transparent)]
     Tls(#[from] TlsSetupError),
+    /// The rendezvous broker asked for (`InviteOptions::rendezvous`) could
+    /// not be reached or refused the registration.
+    #[error("the rendezvous broker: {0}")]
+    Rendezvous(String),
     /// A backend, or the thread it runs on, could not be started.
     #[error("cannot start the {part}: {source}")]
     Backend {

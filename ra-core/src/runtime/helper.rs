@@ -8,6 +8,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::{mpsc, oneshot, watch};
 
+use super::code_flow::reach_through_rendezvous;
 use super::connection::channel_binding;
 use super::controller::{HelperController, Reply, Request, Requests};
 use super::error::{AcceptError, SessionError};
@@ -261,6 +262,30 @@ async fn connect(
         mismatch.clone(),
         options.outage_grace,
     )?;
+    let direct = connect_directly(invitation, options, &config, &mismatch).await;
+    let (Err(AcceptError::Unreachable(direct)), Some(rendezvous)) =
+        (&direct, &invitation.rendezvous)
+    else {
+        return direct;
+    };
+    // No address answered: find the host through the invitation's broker.
+    tracing::info!(broker = %rendezvous.broker, "no direct path: trying the rendezvous");
+    match reach_through_rendezvous(rendezvous, config, options.connect_timeout).await {
+        Ok(reached) => Ok(reached),
+        Err(_) if mismatch.seen() => Err(AcceptError::CertificateMismatch),
+        Err(e) => Err(AcceptError::Unreachable(format!(
+            "{direct}; through the broker's rendezvous: {e}"
+        ))),
+    }
+}
+
+/// Tries each address of the invitation in turn.
+async fn connect_directly(
+    invitation: &Invitation,
+    options: &AcceptOptions,
+    config: &quinn::ClientConfig,
+    mismatch: &PinMismatch,
+) -> Result<(quinn::Endpoint, quinn::Connection), AcceptError> {
     let mut failures = Vec::new();
     for &address in &invitation.addresses {
         let bind = if address.is_ipv4() {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "ra.h"
+#include "ra/broker.hpp"
 #include "ra/error.hpp"
 #include "ra/types.hpp"
 
@@ -141,6 +142,13 @@ public:
     /// Where to listen ("IP:PORT"; port 0: any).
     InviteOptions& listen(const std::string& address) {
         check(ra_invite_options_set_listen(handle_.get(), address.c_str()));
+        return *this;
+    }
+    /// A broker for helpers behind NATs and firewalls (copied): the
+    /// invitation also names it, and a helper that cannot reach this machine
+    /// connects by hole punching or through the broker's relay.
+    InviteOptions& rendezvous(const BrokerOptions& broker) {
+        check(ra_invite_options_set_rendezvous(handle_.get(), broker.get()));
         return *this;
     }
     /// An address ("IP:PORT") to write into the invitation instead of the

@@ -388,6 +388,7 @@ for _name, _restype, _args in [
     ("ra_invite_options_new", ra_result, [PP]),
     ("ra_invite_options_set_host_name", ra_result, [P, c_char_p]),
     ("ra_invite_options_set_listen", ra_result, [P, c_char_p]),
+    ("ra_invite_options_set_rendezvous", ra_result, [P, P]),
     ("ra_invite_options_set_lifetime_ms", ra_result, [P, c_uint64]),
     ("ra_invite_options_set_policy", ra_result, [P, P]),
     ("ra_invite_options_free", ra_result, [P]),

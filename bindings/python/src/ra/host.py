@@ -63,7 +63,8 @@ class _Start:
                  capturer: Optional[Capturer], desk: Optional[Desk] = None,
                  screen: Optional[Screen] = None,
                  encoder: Union[Encoder, BuiltinEncoder, None] = None,
-                 addresses: Sequence[str] = (), audit_log: Optional[PathLike] = None) -> None:
+                 addresses: Sequence[str] = (), audit_log: Optional[PathLike] = None,
+                 rendezvous: Optional[BrokerOptions] = None) -> None:
         self.errors = _CallbackErrors()
         self.options = _new(n.lib.ra_invite_options_new)
         self.backends = _new(n.lib.ra_host_backends_new)
@@ -81,6 +82,8 @@ class _Start:
             if audit_log is not None:
                 _check(n.lib.ra_invite_options_set_audit_log(self.options,
                                                              os.fsencode(audit_log)))
+            if rendezvous is not None:
+                _check(n.lib.ra_invite_options_set_rendezvous(self.options, rendezvous._p))
             if capturer is not None:
                 _CapturerBridge(capturer, self.errors).install(self.backends)
             else:
@@ -145,11 +148,15 @@ class Host(_Handle):
                capturer: Optional[Capturer] = None, desk: Optional[Desk] = None,
                screen: Optional[Screen] = None,
                encoder: Union[Encoder, BuiltinEncoder, None] = None,
-               addresses: Sequence[str] = (), audit_log: Optional[PathLike] = None) -> "Host":
+               addresses: Sequence[str] = (), audit_log: Optional[PathLike] = None,
+               rendezvous: Optional[BrokerOptions] = None) -> "Host":
         """Opens an invitation listening on ``listen`` (backends and options
-        as the class says); blocks until it listens."""
+        as the class says); blocks until it listens. With ``rendezvous``, the
+        invitation also names that broker: a helper that cannot reach this
+        machine (NAT, firewall) connects by hole punching or the relay."""
         with _Start(host_name, listen, lifetime, policy, synthetic_size, frame_rate, injector,
-                    capturer, desk, screen, encoder, addresses, audit_log) as start:
+                    capturer, desk, screen, encoder, addresses, audit_log,
+                    rendezvous) as start:
             return cls(_new(n.lib.ra_host_invite, start.options, start.backends), start.errors)
 
     @classmethod

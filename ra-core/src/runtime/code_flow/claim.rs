@@ -3,26 +3,21 @@
 //! peer as the QUIC client, directly or through the relay.
 
 use super::{BrokerOptions, ClaimError, PeerSocket};
-use crate::code::Code;
+use crate::code::{Code, Lookup};
 use crate::proto::broker::{Matched, Role};
 use crate::rendezvous::Claimant;
 use crate::runtime::broker_link::BrokerLink;
 use crate::runtime::peer_path::{PathKind, PathPlan, connect_to_waiter};
 use crate::runtime::peer_tls::{SessionRole, unverified_client_config};
 
-/// Claims `code` from `socket`: the match, and the link it came on.
-async fn claim(
+/// Claims `lookup` from `socket`: the match, and the link it came on.
+async fn claim_lookup(
     socket: &PeerSocket,
     options: &BrokerOptions,
-    code: &Code,
+    lookup: Lookup,
     role: Role,
 ) -> Result<(BrokerLink, Matched), ClaimError> {
-    let mut claimant = Claimant::new(
-        options.broker,
-        code.lookup(),
-        role,
-        socket.local_addrs.clone(),
-    );
+    let mut claimant = Claimant::new(options.broker, lookup, role, socket.local_addrs.clone());
     let mut link = BrokerLink::new(
         socket.endpoint.clone(),
         options.trust.clone(),
@@ -59,9 +54,20 @@ pub(super) async fn claim_and_connect(
     role: Role,
     local_role: SessionRole,
 ) -> Result<(PeerSocket, quinn::Connection, PathKind), ClaimError> {
-    let socket = PeerSocket::bind(options.bind, None)?;
-    let (mut link, matched) = claim(&socket, options, code, role).await?;
     let client = unverified_client_config(local_role)?;
+    claim_and_connect_with(options, code.lookup(), role, client).await
+}
+
+/// Claims `lookup` and connects to the waiting peer with `client` (the
+/// PAKE's any-certificate configuration, or an invitation's pinned one).
+pub(super) async fn claim_and_connect_with(
+    options: &BrokerOptions,
+    lookup: Lookup,
+    role: Role,
+    client: quinn::ClientConfig,
+) -> Result<(PeerSocket, quinn::Connection, PathKind), ClaimError> {
+    let socket = PeerSocket::bind(options.bind, None)?;
+    let (mut link, matched) = claim_lookup(&socket, options, lookup, role).await?;
     let result = connect_to_waiter(
         &socket.endpoint,
         &socket.raw,

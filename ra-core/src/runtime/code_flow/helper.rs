@@ -6,15 +6,15 @@ use std::time::Instant;
 use tokio::sync::oneshot;
 
 use super::claim::claim_and_connect;
-use super::wait::{Registration, broker_news, flush, register};
+use super::wait::{Registration, broker_news, finish, flush, register};
 use super::{AssistOffer, BrokerOptions, ClaimError, DecoderFactory, PeerSocket, WaitError};
 use crate::code::Code;
 use crate::media::Decoder;
 use crate::proto::broker::Role;
-use crate::rendezvous::{AttemptOutcome, MATCH_WINDOW, WaiterEvent};
+use crate::rendezvous::{AttemptOutcome, WaiterEvent};
 use crate::runtime::error::AcceptError;
 use crate::runtime::helper::{AcceptOptions, HelperSession, start_helper};
-use crate::runtime::peer_path::{PathKind, prepare_waiter_paths, relay_of};
+use crate::runtime::peer_path::{PathKind, relay_of};
 use crate::runtime::peer_tls::{SessionRole, peer_server_config};
 use crate::runtime::tls::HostIdentity;
 
@@ -100,13 +100,7 @@ async fn helper_waits(
         while let Some(event) = waiter.poll_event() {
             match event {
                 WaiterEvent::Matched(matched) => {
-                    prepare_waiter_paths(
-                        &socket.raw,
-                        &socket.events,
-                        &matched,
-                        options.try_direct,
-                        MATCH_WINDOW,
-                    );
+                    socket.open_paths_for(&matched, options.try_direct);
                     relay = relay_of(&matched).map(|(addr, _)| addr);
                 }
                 WaiterEvent::Ended(end) => break 'waiting Err(end.into()),
@@ -147,13 +141,11 @@ async fn helper_waits(
         match attempt {
             Ok(session) => {
                 waiter.handle_attempt(Instant::now(), AttemptOutcome::Authenticated);
-                flush(&mut waiter, &mut link).await;
                 break Ok((session, relayed));
             }
             Err(other @ (AcceptError::Denied(_) | AcceptError::Policy)) => {
                 // Authenticated, then turned away: the code is used.
                 waiter.handle_attempt(Instant::now(), AttemptOutcome::Authenticated);
-                flush(&mut waiter, &mut link).await;
                 break Err(WaitError::Session(other));
             }
             Err(other) => {
@@ -162,6 +154,8 @@ async fn helper_waits(
             }
         }
     };
-    link.close();
+    // The broker's answer to the last report comes in the background: the
+    // session need not wait for it.
+    tokio::spawn(async move { finish(&mut waiter, &mut link).await });
     result
 }

@@ -5,17 +5,16 @@ use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
 use super::claim::claim_and_connect;
-use super::wait::{Registration, broker_news, flush, register};
+use super::wait::{Registration, broker_news, finish, flush, register};
 use super::{BrokerOptions, ClaimError, CodeHostSession, PeerSocket, WaitError, host_lifetime};
 use crate::code::Code;
 use crate::proto::broker::Role;
-use crate::rendezvous::{AttemptOutcome, MATCH_WINDOW, MAX_CODE_FAILURES, WaitEnd, WaiterEvent};
+use crate::rendezvous::{AttemptOutcome, MAX_CODE_FAILURES, WaitEnd, WaiterEvent};
 use crate::runtime::error::InviteError;
 use crate::runtime::event_queue::{EventReceiver, event_queue};
 use crate::runtime::host::{
     ConnectionFeed, HostBackends, HostStart, InviteOptions, prepare_host, spawn_host,
 };
-use crate::runtime::peer_path::prepare_waiter_paths;
 use crate::runtime::peer_tls::{SessionRole, peer_server_config};
 use crate::runtime::tls::HostIdentity;
 use crate::session::{HostEvent, InvitationCloseReason, OfferRecord};
@@ -99,13 +98,9 @@ async fn host_waits(
         flush(&mut waiter, &mut link).await;
         while let Some(event) = waiter.poll_event() {
             match event {
-                WaiterEvent::Matched(matched) => prepare_waiter_paths(
-                    &socket.raw,
-                    &socket.events,
-                    &matched,
-                    options.try_direct,
-                    MATCH_WINDOW,
-                ),
+                WaiterEvent::Matched(matched) => {
+                    socket.open_paths_for(&matched, options.try_direct)
+                }
                 WaiterEvent::Ended(end) => {
                     tracing::debug!(?end, "code closed");
                     match end {
@@ -127,10 +122,12 @@ async fn host_waits(
                     waiter.handle_attempt(Instant::now(), AttemptOutcome::Failed);
                 }
                 Some(HostEvent::ConnectionRequest { .. }) => {
-                    // In: the code did its job, whoever else comes.
+                    // In: the code did its job, whoever else comes; no
+                    // more connections.
                     waiter.handle_attempt(Instant::now(), AttemptOutcome::Authenticated);
-                    flush(&mut waiter, &mut link).await;
-                    break 'waiting;
+                    acceptor.abort();
+                    finish(&mut waiter, &mut link).await;
+                    return;
                 }
                 Some(HostEvent::InvitationClosed { .. }) | None => break 'waiting,
                 Some(_) => {}

@@ -20,7 +20,10 @@
 mod claim;
 mod helper;
 mod host;
+mod invitation;
 mod wait;
+
+pub(crate) use invitation::{open_rendezvous, reach_through_rendezvous};
 
 pub use helper::{assist, easy_connect_helper};
 pub use host::{easy_connect_host, join};
@@ -306,6 +309,20 @@ impl PeerSocket {
             events: RawEvents::spawn(raw_rx),
             local_addrs: local_addresses(local),
         })
+    }
+}
+
+impl PeerSocket {
+    /// After a match as the waiting peer: punches toward the claimant and
+    /// binds the relay, for the match window.
+    pub(super) fn open_paths_for(&self, matched: &crate::proto::broker::Matched, try_direct: bool) {
+        super::peer_path::prepare_waiter_paths(
+            &self.raw,
+            &self.events,
+            matched,
+            try_direct,
+            crate::rendezvous::MATCH_WINDOW,
+        );
     }
 }
 

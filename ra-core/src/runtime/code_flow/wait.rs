@@ -8,7 +8,7 @@ use rand_core::OsRng;
 use super::{BrokerOptions, PeerSocket, WaitError};
 use crate::code::Code;
 use crate::proto::broker::Role;
-use crate::rendezvous::{Waiter, WaiterConfig, WaiterEvent};
+use crate::rendezvous::{BrokerTransmit, Waiter, WaiterConfig, WaiterEvent};
 use crate::runtime::broker_link::BrokerLink;
 
 /// A code registered with the broker, and the machine and link that keep it.
@@ -87,4 +87,24 @@ pub(super) async fn broker_news(waiter: &mut Waiter, link: &mut BrokerLink) {
             waiter.handle_timeout(Instant::now());
         }
     }
+}
+
+/// How long the waiting peer waits for the broker to confirm that a used
+/// code is closed, before it closes the link anyway.
+const CLOSE_WAIT: Duration = Duration::from_secs(2);
+
+/// Reports what the waiter still has to say (an authenticated attempt uses
+/// the code up), waits briefly for the broker's answer so the report is not
+/// lost to an abrupt close, and closes the link.
+pub(super) async fn finish(waiter: &mut Waiter, link: &mut BrokerLink) {
+    while let Some(transmit) = waiter.poll_transmit() {
+        if transmit == BrokerTransmit::Close {
+            // Not yet: the broker answers the report with its own close.
+            let _ = tokio::time::timeout(CLOSE_WAIT, link.recv()).await;
+        }
+        if link.carry_out(transmit).await.is_err() {
+            break;
+        }
+    }
+    link.close();
 }

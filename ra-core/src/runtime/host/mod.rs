@@ -19,6 +19,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime};
 
+use super::code_flow::{BrokerOptions, open_rendezvous};
 use super::controller::HostController;
 use super::error::{InviteError, SessionError};
 use super::event_queue::EventReceiver;
@@ -59,6 +60,16 @@ pub struct InviteOptions {
     /// the connection's idle timeout is the smaller of both sides' grace
     /// plus 5 s. Default: 30 s.
     pub outage_grace: Duration,
+    /// A broker for helpers that cannot reach the host's addresses (behind a
+    /// NAT or a firewall): the invitation then carries a rendezvous there
+    /// (a lookup part, never the password), and such a helper connects by
+    /// hole punching or through the broker's relay. The broker may cap how
+    /// long the rendezvous lasts (10 minutes by default); the invitation
+    /// keeps working directly after that. Only [`BrokerOptions::broker`],
+    /// `trust`, `connect_timeout`, `code_lifetime` and `try_direct` are
+    /// used: the socket is `listen`'s. Ignored by the short-code flows.
+    /// Default: none.
+    pub rendezvous: Option<BrokerOptions>,
 }
 
 impl Default for InviteOptions {
@@ -72,6 +83,7 @@ impl Default for InviteOptions {
             audit_log: None,
             display: None,
             outage_grace: crate::session::link::DEFAULT_OUTAGE_GRACE,
+            rendezvous: None,
         }
     }
 }
@@ -197,14 +209,25 @@ pub async fn invite(
     }
     let prepared = prepare_host(backends, options.display)?;
     let identity = HostIdentity::generate()?;
-    let endpoint = quinn::Endpoint::server(
-        identity.server_config(options.outage_grace)?,
-        options.listen,
-    )
-    .map_err(|source| InviteError::Bind {
-        addr: options.listen,
-        source,
-    })?;
+    let server_config = identity.server_config(options.outage_grace)?;
+    let lifetime = options.policy.cap_lifetime(options.lifetime);
+    let (endpoint, rendezvous) = match &options.rendezvous {
+        None => {
+            let endpoint =
+                quinn::Endpoint::server(server_config, options.listen).map_err(|source| {
+                    InviteError::Bind {
+                        addr: options.listen,
+                        source,
+                    }
+                })?;
+            (endpoint, None)
+        }
+        Some(broker) => {
+            let (endpoint, rendezvous, wait) =
+                open_rendezvous(options.listen, server_config, broker, lifetime).await?;
+            (endpoint, Some((rendezvous, wait)))
+        }
+    };
     let local_addr = endpoint.local_addr().map_err(|source| InviteError::Bind {
         addr: options.listen,
         source,
@@ -219,8 +242,7 @@ pub async fn invite(
     }
     let session_id = SessionId::generate_random();
     let password = Password::generate_random();
-    let lifetime = options.policy.cap_lifetime(options.lifetime);
-    let invitation = Invitation::new(
+    let mut invitation = Invitation::new(
         session_id,
         options.host_name.clone(),
         addresses,
@@ -228,6 +250,10 @@ pub async fn invite(
         SystemTime::now(),
         lifetime,
     )?;
+    let observer = rendezvous.map(|(rendezvous, wait)| {
+        invitation.rendezvous = Some(rendezvous);
+        wait.spawn()
+    });
     let (handle, feed) = spawn_host(
         HostStart {
             session_id,
@@ -238,7 +264,7 @@ pub async fn invite(
             max_failed_attempts: None,
             audit_log: options.audit_log,
             endpoints: vec![endpoint.clone()],
-            observer: None,
+            observer,
             offer: Some(OfferRecord {
                 expires_at: invitation.expires_at,
                 addresses: invitation.addresses.clone(),
