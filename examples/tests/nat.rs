@@ -337,10 +337,29 @@ fn nats_that_keep_their_mappings_get_a_direct_path() {
     let connected = session_across(&topology, &broker);
     assert_eq!(connected["relayed"], false, "{connected}");
     let report = diagnose(&topology.host, &broker, &[]);
+    let (ok, text) = verdict(&report);
+    assert!(ok, "{report:#?}");
+    assert!(
+        text.starts_with("ready: direct connections are likely; invitations from outside need a broker rendezvous"),
+        "{text}"
+    );
+    // Behind the NAT nothing gets in unasked; on the "internet" it does.
+    assert_eq!(check(&report, "inbound")["ok"], false, "{report:#?}");
+    let open = diagnose(&topology.internet, &broker, &[]);
+    assert_eq!(check(&open, "inbound")["ok"], true, "{open:#?}");
     assert_eq!(
-        verdict(&report),
+        verdict(&open),
         (true, "ready: direct connections are likely".into())
     );
+}
+
+/// The check named `name` of a diagnosis.
+fn check<'a>(finished: &'a support::Finished, name: &str) -> &'a Value {
+    finished
+        .events_named("check")
+        .into_iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no {name} check: {finished:#?}"))
 }
 
 #[test]

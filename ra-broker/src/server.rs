@@ -378,6 +378,49 @@ impl PeerStream {
     }
 }
 
+/// How often, and how far apart, a `Reach` datagram is sent (a lost one
+/// must not make a reachable port look closed).
+const REACH_REPEAT: u32 = 3;
+const REACH_EVERY: Duration = Duration::from_millis(100);
+
+/// Sends `Reach(nonce)` to the port `probe` names at the peer's own IP (never
+/// elsewhere: nobody can aim it at a third party), from a fresh socket the
+/// peer never talked to, so that no NAT or firewall lets it in as an answer.
+/// The address it was sent from.
+async fn reach(
+    peer: SocketAddr,
+    probe: &ra_core::proto::broker::ReachProbe,
+) -> Result<SocketAddr, RefuseReason> {
+    let port = u16::try_from(probe.port)
+        .ok()
+        .filter(|p| *p != 0)
+        .ok_or(RefuseReason::Invalid)?;
+    let nonce: [u8; ra_core::relay::REACH_NONCE_LEN] = probe
+        .nonce
+        .as_slice()
+        .try_into()
+        .map_err(|_| RefuseReason::Invalid)?;
+    let unspecified: IpAddr = match peer.ip() {
+        IpAddr::V4(_) => std::net::Ipv4Addr::UNSPECIFIED.into(),
+        IpAddr::V6(_) => std::net::Ipv6Addr::UNSPECIFIED.into(),
+    };
+    let socket = tokio::net::UdpSocket::bind(SocketAddr::new(unspecified, 0))
+        .await
+        .map_err(|_| RefuseReason::UnavailableNow)?;
+    let from = socket
+        .local_addr()
+        .map_err(|_| RefuseReason::UnavailableNow)?;
+    let datagram = ra_core::relay::RawDatagram::Reach(nonce).encode();
+    let to = SocketAddr::new(peer.ip(), port);
+    for i in 0..REACH_REPEAT {
+        if i > 0 {
+            tokio::time::sleep(REACH_EVERY).await;
+        }
+        let _ = socket.send_to(&datagram, to).await;
+    }
+    Ok(from)
+}
+
 fn refuse(reason: RefuseReason) -> broker_message::Message {
     broker_message::Message::Refused(Refused {
         reason: reason as i32,
@@ -450,6 +493,21 @@ impl<R: Registry> Node<R> {
                 if let Some((lookup, expires)) = self.attach(peer, stream, attach).await {
                     self.wait(peer, stream, lookup, expires).await;
                 }
+            }
+            peer_message::Message::ReachProbe(probe) => {
+                if let Err(wait) = self.take_token(Limit::Probes, peer.ip()).await {
+                    self.stats.rate_limited.fetch_add(1, Ordering::Relaxed);
+                    stream.send(rate_limited(wait)).await;
+                    return;
+                }
+                let answer = match reach(peer, &probe).await {
+                    Ok(from) => broker_message::Message::ProbeReply(ProbeReply {
+                        observed_addr: peer.to_string(),
+                        relay_addr: from.to_string(),
+                    }),
+                    Err(reason) => refuse(reason),
+                };
+                stream.send(answer).await;
             }
             peer_message::Message::Outcome(_) => {
                 stream.send(refuse(RefuseReason::Invalid)).await;

@@ -645,3 +645,49 @@ async fn an_invitation_through_the_relay_still_needs_the_password_and_the_pinned
 fn helper_password() -> ra_core::password::Password {
     ra_core::password::Password::generate_random()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reach_probe_goes_only_to_the_asker_from_a_socket_it_never_talked_to() {
+    use ra_core::proto::broker::{ReachProbe, RefuseReason, broker_message, peer_message};
+    use ra_core::relay::RawDatagram;
+    let broker = ra_broker::start(loopback_config()).await.unwrap();
+    let target = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let port = target.local_addr().unwrap().port();
+    let probe =
+        |port: u32, nonce: Vec<u8>| peer_message::Message::ReachProbe(ReachProbe { port, nonce });
+    let answer = raw_request(broker.local_addr, probe(u32::from(port), vec![5; 16])).await;
+    let broker_message::Message::ProbeReply(reply) = answer else {
+        panic!("{answer:?}");
+    };
+    let mut buf = [0u8; 128];
+    let (len, from) = tokio::time::timeout(STEP, target.recv_from(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        RawDatagram::decode(&buf[..len]),
+        Some(RawDatagram::Reach([5; 16]))
+    );
+    assert_ne!(from, broker.local_addr, "not from the broker's QUIC socket");
+    assert_ne!(from, broker.relay_addr, "nor from its relay");
+    assert_eq!(
+        reply
+            .relay_addr
+            .parse::<std::net::SocketAddr>()
+            .unwrap()
+            .port(),
+        from.port()
+    );
+    // Malformed: no port, a short nonce.
+    for bad in [
+        probe(0, vec![5; 16]),
+        probe(70_000, vec![5; 16]),
+        probe(u32::from(port), vec![5; 15]),
+    ] {
+        let answer = raw_request(broker.local_addr, bad).await;
+        assert!(
+            matches!(&answer, broker_message::Message::Refused(r) if r.reason == RefuseReason::Invalid as i32),
+            "{answer:?}"
+        );
+    }
+}

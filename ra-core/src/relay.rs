@@ -11,6 +11,9 @@
 //!   peer is bound too).
 //! - `Punch`: sent to the other peer's addresses to open NAT mappings.
 //! - `Probe` / `ProbeReply(addr)`: "what address do you see?" (diagnose).
+//! - `Reach(nonce)`: sent by the broker, from a socket the peer never talked
+//!   to, to the port the peer asked about: does it get through from outside?
+//!   (diagnose, for the invitation flow's listening port).
 //!
 //! A datagram the relay answers is padded to at least the size of its
 //! answer (`Probe` to [`PROBE_LEN`], `Bind` to the size of `Bound`), and the
@@ -40,6 +43,10 @@ const BOUND: u8 = 2;
 const PUNCH: u8 = 3;
 const PROBE: u8 = 4;
 const PROBE_REPLY: u8 = 5;
+const REACH: u8 = 6;
+
+/// Length of the nonce of a `Reach`.
+pub const REACH_NONCE_LEN: usize = 16;
 
 /// A raw (non-QUIC) datagram.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,6 +68,9 @@ pub enum RawDatagram {
     Probe,
     /// The address the broker saw the probe come from.
     ProbeReply(SocketAddr),
+    /// Unsolicited from outside: the port it reached is reachable; the
+    /// nonce is the one the peer asked with.
+    Reach([u8; REACH_NONCE_LEN]),
 }
 
 impl RawDatagram {
@@ -87,6 +97,10 @@ impl RawDatagram {
             RawDatagram::ProbeReply(addr) => {
                 out.push(PROBE_REPLY);
                 out.extend_from_slice(addr.to_string().as_bytes());
+            }
+            RawDatagram::Reach(nonce) => {
+                out.push(REACH);
+                out.extend_from_slice(nonce);
             }
         }
         out
@@ -125,6 +139,7 @@ impl RawDatagram {
                 .parse()
                 .ok()
                 .map(RawDatagram::ProbeReply),
+            REACH => Some(RawDatagram::Reach(body.try_into().ok()?)),
             _ => None,
         }
     }
@@ -139,6 +154,7 @@ mod tests {
         let addr: SocketAddr = "[2001:db8::1]:4433".parse().unwrap();
         for datagram in [
             RawDatagram::Bind([7; TOKEN_LEN]),
+            RawDatagram::Reach([3; REACH_NONCE_LEN]),
             RawDatagram::Bound {
                 token: [9; TOKEN_LEN],
                 paired: true,

@@ -1,8 +1,11 @@
 //! `ra-host diagnose`: the "verify the firewall" checklist of the library
 //! (`ra_core::runtime::diagnose`) printed: a UDP socket binds; the broker
 //! answers (RTT); the public address it sees; whether the NAT keeps one
-//! mapping for two broker ports (direct paths likely or not); local firewall
-//! rules (nftables, iptables) that would drop the port; a one-line verdict.
+//! mapping for two broker ports (direct paths likely or not); whether the
+//! port is reachable from outside (the broker sends to it unasked: what a
+//! helper dialling an invitation meets; `--bind 0.0.0.0:PORT` checks the port
+//! `ra-host invite --listen` uses); local firewall rules (nftables, iptables)
+//! that would drop the port; a one-line verdict.
 
 use ra_core::runtime::diagnose;
 use serde_json::json;

@@ -10,7 +10,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::path_socket::RawSender;
 use crate::proto::broker::Matched;
-use crate::relay::{RawDatagram, RelayToken, TOKEN_LEN};
+use crate::relay::{REACH_NONCE_LEN, RawDatagram, RelayToken, TOKEN_LEN};
 
 /// How often raw datagrams (punches, relay binds) are repeated.
 const RAW_REPEAT: Duration = Duration::from_millis(50);
@@ -20,6 +20,7 @@ const RAW_REPEAT: Duration = Duration::from_millis(50);
 pub(crate) struct RawEvents {
     bound: watch::Receiver<Option<(RelayToken, bool)>>,
     probe: watch::Receiver<Option<(SocketAddr, SocketAddr)>>,
+    reach: watch::Receiver<Option<[u8; REACH_NONCE_LEN]>>,
 }
 
 impl RawEvents {
@@ -27,6 +28,7 @@ impl RawEvents {
     pub(crate) fn spawn(mut raw: mpsc::Receiver<(SocketAddr, RawDatagram)>) -> Self {
         let (bound_tx, bound) = watch::channel(None);
         let (probe_tx, probe) = watch::channel(None);
+        let (reach_tx, reach) = watch::channel(None);
         tokio::spawn(async move {
             while let Some((from, datagram)) = raw.recv().await {
                 match datagram {
@@ -36,11 +38,25 @@ impl RawEvents {
                     RawDatagram::ProbeReply(observed) => {
                         let _ = probe_tx.send(Some((from, observed)));
                     }
+                    RawDatagram::Reach(nonce) => {
+                        let _ = reach_tx.send(Some(nonce));
+                    }
                     _ => {}
                 }
             }
         });
-        RawEvents { bound, probe }
+        RawEvents {
+            bound,
+            probe,
+            reach,
+        }
+    }
+
+    /// Waits until a `Reach` datagram with `nonce` arrives; false on timeout.
+    pub(crate) async fn reached(&self, nonce: [u8; REACH_NONCE_LEN], timeout: Duration) -> bool {
+        let mut reach = self.reach.clone();
+        let wait = reach.wait_for(|seen| *seen == Some(nonce));
+        matches!(tokio::time::timeout(timeout, wait).await, Ok(Ok(_)))
     }
 
     /// Waits until the relay reports `token` bound (and paired, when

@@ -266,6 +266,10 @@ fn broker(seeds: &mut Seeds) -> Result<(), Box<dyn std::error::Error>> {
             match_id: 42,
             success: false,
         }),
+        peer_message::Message::ReachProbe(ra_core::proto::broker::ReachProbe {
+            port: 49152,
+            nonce: vec![5; 16],
+        }),
     ];
     let mut all = Vec::new();
     for (i, message) in peer.into_iter().enumerate() {
@@ -307,6 +311,7 @@ fn broker(seeds: &mut Seeds) -> Result<(), Box<dyn std::error::Error>> {
     seeds.write("broker_stream", "all", &all)?;
     let datagrams = [
         RawDatagram::Probe,
+        RawDatagram::Reach([5; 16]),
         RawDatagram::ProbeReply("198.51.100.7:50000".parse()?),
         RawDatagram::Bind([3; 16]),
         RawDatagram::Bound {

@@ -2,8 +2,10 @@
 //! broker answer (and how fast), which public address does it see, does the
 //! NAT keep one mapping for two destinations (the broker's QUIC port and its
 //! relay port) — if not, a direct path is unlikely and the relay will carry
-//! sessions — and does a local firewall rule drop the port (`firewall`);
-//! then the checks and a verdict (`report`).
+//! sessions — is the port reachable from outside (the broker sends to it
+//! from a socket this one never talked to: what a helper dialling an
+//! invitation's address meets), and does a local firewall rule drop the
+//! port (`firewall`); then the checks and a verdict (`report`).
 
 mod firewall;
 mod report;
@@ -18,7 +20,8 @@ use super::broker_link::{BrokerStream, connect_broker};
 use super::code_flow::BrokerOptions;
 use super::path_socket::bind_endpoint;
 use super::peer_path::RawEvents;
-use crate::proto::broker::{Probe, broker_message, peer_message};
+use crate::proto::broker::{Probe, ReachProbe, broker_message, peer_message};
+use crate::relay::REACH_NONCE_LEN;
 
 /// What the network checks found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,6 +35,9 @@ pub struct NetworkReport {
     pub observed: Option<SocketAddr>,
     /// The address the broker's relay port saw (same socket).
     pub observed_by_relay: Option<SocketAddr>,
+    /// Whether a datagram the broker sent unasked, from elsewhere, reached
+    /// the port (`None` when it could not be asked).
+    pub inbound: Option<bool>,
 }
 
 impl NetworkReport {
@@ -64,6 +70,41 @@ pub async fn diagnose(options: &BrokerOptions) -> Diagnosis {
     }
 }
 
+/// How long a `Reach` datagram is waited for (the broker sends three, 100 ms
+/// apart, right after it answers).
+const REACH_WAIT: Duration = Duration::from_secs(2);
+
+/// Asks the broker to send to `port` from elsewhere; whether it arrived
+/// (`None` when the broker would not or could not try).
+async fn reach_check(
+    connection: &quinn::Connection,
+    events: &RawEvents,
+    port: u16,
+    options: &BrokerOptions,
+) -> Option<bool> {
+    let mut nonce = [0u8; REACH_NONCE_LEN];
+    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut nonce);
+    let ask = async {
+        let mut stream = BrokerStream::open(
+            connection,
+            peer_message::Message::ReachProbe(ReachProbe {
+                port: u32::from(port),
+                nonce: nonce.to_vec(),
+            }),
+        )
+        .await?;
+        stream.recv().await
+    };
+    match tokio::time::timeout(options.connect_timeout, ask).await {
+        Ok(Ok(broker_message::Message::ProbeReply(_))) => {}
+        other => {
+            tracing::debug!(?other, "the broker did not try to reach the port");
+            return None;
+        }
+    }
+    Some(events.reached(nonce, REACH_WAIT).await)
+}
+
 /// Runs the network checks against the broker of `options`.
 pub async fn diagnose_network(options: &BrokerOptions) -> NetworkReport {
     let mut report = NetworkReport {
@@ -71,6 +112,7 @@ pub async fn diagnose_network(options: &BrokerOptions) -> NetworkReport {
         broker_rtt: Err("not tried".into()),
         observed: None,
         observed_by_relay: None,
+        inbound: None,
     };
     let (endpoint, raw, raw_rx) = match bind_endpoint(options.bind, None) {
         Ok(bound) => bound,
@@ -125,6 +167,9 @@ pub async fn diagnose_network(options: &BrokerOptions) -> NetworkReport {
     };
     if let Some(relay) = relay {
         report.observed_by_relay = events.probe(&raw, relay, options.connect_timeout).await;
+    }
+    if let Ok(local) = &report.bind {
+        report.inbound = reach_check(&connection, &events, local.port(), options).await;
     }
     connection.close(0u8.into(), b"diagnosed");
     endpoint.close(0u8.into(), b"diagnosed");

@@ -9,7 +9,7 @@ use super::firewall::BlockingRule;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Check {
     /// A stable name: `udp_bind`, `broker`, `public_address`, `nat_mapping`,
-    /// `firewall`.
+    /// `inbound`, `firewall`.
     pub name: &'static str,
     /// Whether it passed.
     pub ok: bool,
@@ -78,6 +78,25 @@ impl Diagnosis {
             None => check("nat_mapping", false, "could not be measured".to_owned()),
         }
         let port = self.port;
+        match report.inbound {
+            Some(true) => check(
+                "inbound",
+                true,
+                format!(
+                    "udp port {port} is reachable from outside: invitations can be dialled directly"
+                ),
+            ),
+            Some(false) => check(
+                "inbound",
+                false,
+                format!(
+                    "udp port {port} is not reachable from outside: a helper elsewhere cannot dial \
+                     an invitation's address; give the invitation a broker rendezvous, or let udp \
+                     port {port} in (port forwarding on the router, the firewall)"
+                ),
+            ),
+            None => check("inbound", false, "could not be measured".to_owned()),
+        }
         if self.consulted.is_empty() {
             check(
                 "firewall",
@@ -107,7 +126,14 @@ impl Diagnosis {
 
     /// Whether assistance can work from here, and the one-line verdict.
     pub fn verdict(&self) -> (bool, String) {
-        verdict(&self.network, &self.blocking)
+        let (ok, mut text) = verdict(&self.network, &self.blocking);
+        if ok && self.network.inbound == Some(false) {
+            text += &format!(
+                "; invitations from outside need a broker rendezvous (udp port {} is not reachable)",
+                self.port
+            );
+        }
+        (ok, text)
     }
 }
 
