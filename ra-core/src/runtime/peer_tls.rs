@@ -26,7 +26,7 @@ use super::tls::{
 use crate::invitation::CertFingerprint;
 use crate::proto::ALPN;
 use crate::proto::broker::{BROKER_ALPN, BROKER_SERVER_NAME};
-use crate::session::link;
+use std::time::Duration;
 
 /// The session role of the local side, which decides the stream limits: the
 /// helper opens the control and input streams, the host the video streams.
@@ -52,11 +52,12 @@ pub enum BrokerTrust {
     },
 }
 
-/// The QUIC transport of a session whose local side plays `role`.
-pub(crate) fn role_transport(role: SessionRole) -> quinn::TransportConfig {
+/// The QUIC transport of a session whose local side plays `role` and waits
+/// `outage_grace` for a dark path.
+pub(crate) fn role_transport(role: SessionRole, outage_grace: Duration) -> quinn::TransportConfig {
     let mut transport = match role {
-        SessionRole::Host => host_transport(link::DEFAULT_OUTAGE_GRACE),
-        SessionRole::Helper => helper_transport(link::DEFAULT_OUTAGE_GRACE),
+        SessionRole::Host => host_transport(outage_grace),
+        SessionRole::Helper => helper_transport(outage_grace),
     };
     // Hole punching may lose the first Initial: retry it sooner than the
     // default 333 ms estimate would (the real RTT replaces it at once).
@@ -68,18 +69,25 @@ pub(crate) fn role_transport(role: SessionRole) -> quinn::TransportConfig {
 pub(crate) fn peer_server_config(
     identity: &HostIdentity,
     role: SessionRole,
+    outage_grace: Duration,
 ) -> Result<quinn::ServerConfig, TlsSetupError> {
-    identity.server_config_with(role_transport(role))
+    identity.server_config_with(role_transport(role, outage_grace))
 }
 
 /// The claimant's client configuration: any certificate, a valid handshake
 /// signature, ALPN `ra/1`.
 pub(crate) fn unverified_client_config(
     role: SessionRole,
+    outage_grace: Duration,
 ) -> Result<quinn::ClientConfig, TlsSetupError> {
     let provider = provider();
     let verifier = SignatureChecked::new(AnyCertificate, provider.clone());
-    quic_client_config(provider, Arc::new(verifier), ALPN, role_transport(role))
+    quic_client_config(
+        provider,
+        Arc::new(verifier),
+        ALPN,
+        role_transport(role, outage_grace),
+    )
 }
 
 /// The configuration for talking to the broker (ALPN `ra-broker/1`).

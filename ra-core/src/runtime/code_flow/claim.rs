@@ -53,8 +53,9 @@ pub(super) async fn claim_and_connect(
     code: &Code,
     role: Role,
     local_role: SessionRole,
+    outage_grace: std::time::Duration,
 ) -> Result<(PeerSocket, quinn::Connection, PathKind), ClaimError> {
-    let client = unverified_client_config(local_role)?;
+    let client = unverified_client_config(local_role, outage_grace)?;
     claim_and_connect_with(options, code.lookup(), role, client).await
 }
 

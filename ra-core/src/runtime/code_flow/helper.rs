@@ -31,8 +31,14 @@ pub async fn easy_connect_helper(
     options: AcceptOptions,
     decoder: Box<dyn Decoder>,
 ) -> Result<(HelperSession, bool), ClaimError> {
-    let (socket, connection, path) =
-        claim_and_connect(&broker, code, Role::Helper, SessionRole::Helper).await?;
+    let (socket, connection, path) = claim_and_connect(
+        &broker,
+        code,
+        Role::Helper,
+        SessionRole::Helper,
+        options.outage_grace,
+    )
+    .await?;
     let session = start_helper(
         socket.endpoint,
         connection,
@@ -60,7 +66,11 @@ pub async fn assist(
     let identity = HostIdentity::generate()?;
     let socket = PeerSocket::bind(
         broker.bind,
-        Some(peer_server_config(&identity, SessionRole::Helper)?),
+        Some(peer_server_config(
+            &identity,
+            SessionRole::Helper,
+            options.outage_grace,
+        )?),
     )?;
     let registration = register(&socket, &broker, Role::Helper, broker.code_lifetime).await?;
     let (result_tx, result) = oneshot::channel();

@@ -40,7 +40,11 @@ pub async fn easy_connect_host(
     let identity = HostIdentity::generate()?;
     let socket = PeerSocket::bind(
         broker.bind,
-        Some(peer_server_config(&identity, SessionRole::Host)?),
+        Some(peer_server_config(
+            &identity,
+            SessionRole::Host,
+            options.outage_grace,
+        )?),
     )?;
     let lifetime = host_lifetime(&options, &broker);
     let registration = register(&socket, &broker, Role::Host, lifetime).await?;
@@ -183,8 +187,14 @@ pub async fn join(
     }
     let lifetime = host_lifetime(&options, &broker);
     let prepared = prepare_host(backends, options.display)?;
-    let (socket, connection, path) =
-        claim_and_connect(&broker, code, Role::Host, SessionRole::Host).await?;
+    let (socket, connection, path) = claim_and_connect(
+        &broker,
+        code,
+        Role::Host,
+        SessionRole::Host,
+        options.outage_grace,
+    )
+    .await?;
     // Quick Assist: one try, as the code was typed by this host.
     // This host dialled the helper: it has no certificate of its own in the
     // session, so its receipts are signed with a key made for them.

@@ -1,17 +1,18 @@
 //! The helper's side of one connection.
 
 mod commands;
+mod config;
 mod host_media;
 mod link;
 mod receipt;
 
 pub use commands::HelperCommand;
+pub use config::HelperConfig;
 pub use receipt::RECEIPT_WAIT;
 
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use zeroize::Zeroizing;
 
 use prost::Message as _;
 
@@ -32,59 +33,6 @@ use crate::session::wire::{
     encode_input_event, end_reason_from_wire, end_reason_to_wire, envelope, pointer_kind_to_wire,
     revoke_reason_from_wire, sanitize_display_text,
 };
-
-/// What the helper needs to connect.
-pub struct HelperConfig {
-    /// The invitation's session id.
-    pub session_id: SessionId,
-    /// The name the host will see.
-    pub helper_name: String,
-    /// The password's secret bytes.
-    /// Wiped from memory when dropped.
-    pub secret: Zeroizing<Vec<u8>>,
-    /// How long the host may take to answer the hello.
-    pub auth_timeout: Duration,
-    /// How long to wait for the host user to approve.
-    pub approval_timeout: Duration,
-    /// The helper's organisation-signed identity and key, shown to the host
-    /// inside the authenticated channel; `None`: the host sees the name only.
-    pub identity: Option<Arc<HelperCredential>>,
-    /// The host certificate the invitation pins (or the one the host
-    /// presented), which must have signed the session's receipt; `None`:
-    /// any certificate the receipt carries.
-    pub host_fingerprint: Option<CertFingerprint>,
-}
-
-impl HelperConfig {
-    /// A configuration with the default timeouts (10 s to authenticate, 120 s for approval).
-    pub fn new(
-        session_id: SessionId,
-        helper_name: impl Into<String>,
-        secret: impl Into<Zeroizing<Vec<u8>>>,
-    ) -> Self {
-        HelperConfig {
-            session_id,
-            helper_name: helper_name.into(),
-            secret: secret.into(),
-            auth_timeout: Duration::from_secs(10),
-            approval_timeout: Duration::from_secs(120),
-            identity: None,
-            host_fingerprint: None,
-        }
-    }
-}
-
-impl std::fmt::Debug for HelperConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HelperConfig")
-            .field("session_id", &self.session_id)
-            .field("helper_name", &self.helper_name)
-            .field("auth_timeout", &self.auth_timeout)
-            .field("approval_timeout", &self.approval_timeout)
-            .field("identity", &self.identity.as_ref().map(|c| c.identity()))
-            .finish_non_exhaustive()
-    }
-}
 
 /// Something the helper application should know about.
 #[derive(Debug, Clone, PartialEq, Eq)]
