@@ -291,6 +291,9 @@ static void test_options(void) {
     EXPECT(ra_invite_options_set_audit_log(NULL, "/tmp/a"), RA_RESULT_NULL_POINTER);
     EXPECT(ra_invite_options_set_audit_log(G(ra_invite_options), "/tmp/a"),
            RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_invite_options_set_rendezvous(NULL, NULL), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_invite_options_set_rendezvous(G(ra_invite_options), NULL),
+           RA_RESULT_INVALID_HANDLE);
     EXPECT(ra_invite_options_free(G(ra_invite_options)), RA_RESULT_INVALID_HANDLE);
     CHECK_OK(ra_invite_options_free(NULL));
 
@@ -306,6 +309,8 @@ static void test_options(void) {
     EXPECT(ra_invite_options_set_policy(o, NULL), RA_RESULT_NULL_POINTER);
     EXPECT(ra_invite_options_set_policy(o, G(ra_policy)), RA_RESULT_INVALID_HANDLE);
     EXPECT(ra_invite_options_set_audit_log(o, NULL), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_invite_options_set_rendezvous(o, G(ra_broker_options)), RA_RESULT_INVALID_HANDLE);
+    CHECK_OK(ra_invite_options_set_rendezvous(o, NULL));
     CHECK_OK(ra_invite_options_free(o));
 
     EXPECT(ra_accept_options_new(NULL), RA_RESULT_NULL_POINTER);
@@ -596,6 +601,19 @@ static void test_host(void) {
     CHECK_OK(ra_invite_options_set_listen(o, "203.0.113.1:0")); /* not ours */
     EXPECT(ra_host_invite(o, NULL, &h), RA_RESULT_BIND);
     CHECK_OK(ra_invite_options_set_listen(o, "127.0.0.1:0"));
+    /* A rendezvous broker that is not pinned, then one that is not there. */
+    ra_broker_options *nowhere = NULL;
+    CHECK_OK(ra_broker_options_new("127.0.0.1:9", &nowhere));
+    CHECK_OK(ra_invite_options_set_rendezvous(o, nowhere));
+    EXPECT(ra_host_invite(o, NULL, &h), RA_RESULT_INVALID_ARGUMENT);
+    CHECK_OK(ra_broker_options_set_fingerprint(
+        nowhere, "sha256:0000000000000000000000000000000000000000000000000000000000000000"));
+    CHECK_OK(ra_broker_options_set_connect_timeout_ms(nowhere, 200));
+    CHECK_OK(ra_invite_options_set_rendezvous(o, nowhere));
+    EXPECT(ra_host_invite(o, NULL, &h), RA_RESULT_BROKER);
+    CHECK(h == SENTINEL);
+    CHECK_OK(ra_invite_options_set_rendezvous(o, NULL));
+    CHECK_OK(ra_broker_options_free(nowhere));
     ra_host *real = NULL;
     CHECK_OK(ra_host_invite(o, NULL, &real));
     CHECK_OK(ra_invite_options_free(o));
