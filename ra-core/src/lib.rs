@@ -11,6 +11,8 @@
 //! - [`code`], [`relay`], [`rendezvous`]: the short codes of the broker
 //!   flows, the raw datagrams of the broker's relay, and the peer's side of
 //!   the broker protocol as sans-IO state machines.
+//! - [`resume`]: resume tickets, sealed under the application's key (the
+//!   ticket and its sealed form; sessions do not issue them yet).
 //! - [`media`], [`input`], [`keys`]: the backend traits and their data types.
 //! - [`stats`]: a session's statistics, as one snapshot.
 //! - [`desk`]: the host's own desk (panic key, local input, clipboard) and
@@ -39,6 +41,7 @@ pub mod receipt;
 pub mod redact;
 pub mod relay;
 pub mod rendezvous;
+pub mod resume;
 #[cfg(feature = "runtime")]
 pub mod runtime;
 pub mod session;
