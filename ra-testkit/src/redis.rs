@@ -5,10 +5,20 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use crate::net::free_udp_port;
-
 /// How long redis-server may take to come up.
 const START_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Ports tried before giving up: a port free a moment ago may be taken by
+/// the time redis-server binds it (tests start servers side by side).
+const START_ATTEMPTS: u32 = 5;
+
+/// A TCP port on 127.0.0.1 nothing listens on right now.
+fn free_tcp_port() -> Option<u16> {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .ok()
+}
 
 /// A running `redis-server`; killed (by its handle) and reaped on drop.
 #[derive(Debug)]
@@ -21,8 +31,13 @@ impl RedisServer {
     /// Starts one and waits until it accepts connections; `None` when
     /// `redis-server` is not installed or does not come up.
     pub fn try_start() -> Option<RedisServer> {
-        let port = free_udp_port();
-        let mut child = Command::new("redis-server")
+        (0..START_ATTEMPTS).find_map(|_| RedisServer::start_on(free_tcp_port()?))
+    }
+
+    /// One try on `port`; `None` when it does not come up (the port was
+    /// taken, or redis-server is missing).
+    fn start_on(port: u16) -> Option<RedisServer> {
+        let child = Command::new("redis-server")
             .args([
                 "--port",
                 &port.to_string(),
@@ -38,7 +53,9 @@ impl RedisServer {
             .stderr(Stdio::null())
             .spawn()
             .ok()?;
-        let stdout = child.stdout.take()?;
+        // Owned from here: dropped (killed, reaped) when it does not come up.
+        let mut server = RedisServer { child, port };
+        let stdout = server.child.stdout.take()?;
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
@@ -48,7 +65,6 @@ impl RedisServer {
                 }
             }
         });
-        let server = RedisServer { child, port };
         rx.recv_timeout(START_TIMEOUT).ok()?;
         Some(server)
     }
