@@ -199,9 +199,6 @@ impl Relay {
         tokens: [RelayToken; 2],
         sources: [IpAddr; 2],
     ) -> Result<(), AllocationRefused> {
-        if tokens.iter().any(|t| self.lock().by_token.contains_key(t)) {
-            return Ok(());
-        }
         self.insert(tokens, sources)
     }
 
@@ -214,6 +211,9 @@ impl Relay {
         }
     }
 
+    /// Adds an allocation with `tokens`, unless one holds them already (a
+    /// fresh allocation's random tokens never collide; an adoption may come
+    /// twice, once per token).
     fn insert(
         &self,
         tokens: [RelayToken; 2],
@@ -221,6 +221,9 @@ impl Relay {
     ) -> Result<(), AllocationRefused> {
         let sources = sources.map(SourceKey::of);
         let mut state = self.lock();
+        if tokens.iter().any(|t| state.by_token.contains_key(t)) {
+            return Ok(());
+        }
         let refused = if state.allocations.len() >= self.limits.max_allocations {
             Some(AllocationRefused::Full)
         } else if sources.iter().any(|source| {

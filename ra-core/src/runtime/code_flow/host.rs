@@ -2,14 +2,14 @@
 //! and waits) and **Quick Assist** (the host types the helper's code).
 
 use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::time::SystemTime;
 
 use super::claim::claim_and_connect;
-use super::wait::{Registration, broker_news, finish, flush, register};
+use super::wait::{HostWaitEnd, Registration, finish, host_rendezvous, register};
 use super::{BrokerOptions, ClaimError, CodeHostSession, PeerSocket, WaitError, host_lifetime};
 use crate::code::Code;
 use crate::proto::broker::Role;
-use crate::rendezvous::{AttemptOutcome, MAX_CODE_FAILURES, WaitEnd, WaiterEvent};
+use crate::rendezvous::{MAX_CODE_FAILURES, WaitEnd};
 use crate::runtime::error::InviteError;
 use crate::runtime::event_queue::{EventReceiver, event_queue};
 use crate::runtime::host::{
@@ -97,46 +97,30 @@ async fn host_waits(
             });
         }
     });
-    // Bounded by the code: it ends used, dead or expired.
-    'waiting: loop {
-        flush(&mut waiter, &mut link).await;
-        while let Some(event) = waiter.poll_event() {
-            match event {
-                WaiterEvent::Matched(matched) => {
-                    socket.open_paths_for(&matched, options.try_direct)
-                }
-                WaiterEvent::Ended(end) => {
-                    tracing::debug!(?end, "code closed");
-                    match end {
-                        WaitEnd::TooManyFailures => {
-                            feed.close(InvitationCloseReason::TooManyFailures);
-                        }
-                        WaitEnd::Expired => feed.close(InvitationCloseReason::Expired),
-                        _ => {}
-                    }
-                    break 'waiting;
-                }
+    match host_rendezvous(
+        &socket,
+        options.try_direct,
+        &mut waiter,
+        &mut link,
+        &mut observer,
+    )
+    .await
+    {
+        HostWaitEnd::HelperIn => {
+            // No more connections.
+            acceptor.abort();
+            finish(&mut waiter, &mut link).await;
+            return;
+        }
+        HostWaitEnd::Ended(end) => {
+            tracing::debug!(?end, "code closed");
+            match end {
+                WaitEnd::TooManyFailures => feed.close(InvitationCloseReason::TooManyFailures),
+                WaitEnd::Expired => feed.close(InvitationCloseReason::Expired),
                 _ => {}
             }
         }
-        tokio::select! {
-            () = broker_news(&mut waiter, &mut link) => {}
-            event = observer.recv() => match event {
-                Some(HostEvent::AuthFailed { .. }) => {
-                    waiter.handle_attempt(Instant::now(), AttemptOutcome::Failed);
-                }
-                Some(HostEvent::ConnectionRequest { .. }) => {
-                    // In: the code did its job, whoever else comes; no
-                    // more connections.
-                    waiter.handle_attempt(Instant::now(), AttemptOutcome::Authenticated);
-                    acceptor.abort();
-                    finish(&mut waiter, &mut link).await;
-                    return;
-                }
-                Some(HostEvent::InvitationClosed { .. }) | None => break 'waiting,
-                Some(_) => {}
-            },
-        }
+        HostWaitEnd::Closed => {}
     }
     // The code is used, dead or expired: no more connections.
     acceptor.abort();

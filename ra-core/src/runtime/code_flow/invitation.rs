@@ -13,14 +13,13 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::claim::claim_and_connect_with;
-use super::wait::{Registration, broker_news, finish, flush, register};
+use super::wait::{HostWaitEnd, Registration, finish, host_rendezvous, register};
 use super::{BrokerOptions, PeerSocket};
 use crate::invitation::{CertFingerprint, Rendezvous};
 use crate::proto::broker::Role;
-use crate::rendezvous::{AttemptOutcome, WaiterEvent};
 use crate::runtime::error::InviteError;
 use crate::runtime::event_queue::{EventReceiver, EventSender, event_queue};
 use crate::runtime::peer_tls::BrokerTrust;
@@ -30,7 +29,7 @@ use crate::session::HostEvent;
 /// [`RendezvousWait::spawn`] keeps the registration until a helper is in.
 pub(crate) struct RendezvousWait {
     socket: PeerSocket,
-    options: BrokerOptions,
+    try_direct: bool,
     registration: Registration,
 }
 
@@ -75,7 +74,7 @@ pub(crate) async fn open_rendezvous(
     };
     let wait = RendezvousWait {
         socket,
-        options: broker.clone(),
+        try_direct: broker.try_direct,
         registration,
     };
     Ok((wait.socket.endpoint.clone(), rendezvous, wait))
@@ -96,7 +95,7 @@ impl RendezvousWait {
     async fn wait(self, mut observer: EventReceiver<HostEvent>) {
         let RendezvousWait {
             socket,
-            options,
+            try_direct,
             registration,
         } = self;
         let Registration {
@@ -104,39 +103,15 @@ impl RendezvousWait {
             mut link,
             ..
         } = registration;
-        // Bounded by the registration: it ends used, dead or expired.
-        'waiting: loop {
-            flush(&mut waiter, &mut link).await;
-            while let Some(event) = waiter.poll_event() {
-                match event {
-                    WaiterEvent::Matched(matched) => {
-                        socket.open_paths_for(&matched, options.try_direct)
-                    }
-                    WaiterEvent::Ended(end) => {
-                        // The invitation itself stays open for direct paths.
-                        tracing::info!(?end, "the invitation's rendezvous ended");
-                        break 'waiting;
-                    }
-                    _ => {}
-                }
+        match host_rendezvous(&socket, try_direct, &mut waiter, &mut link, &mut observer).await {
+            HostWaitEnd::HelperIn => finish(&mut waiter, &mut link).await,
+            HostWaitEnd::Ended(end) => {
+                // The invitation itself stays open for direct paths.
+                tracing::info!(?end, "the invitation's rendezvous ended");
+                link.close();
             }
-            tokio::select! {
-                () = broker_news(&mut waiter, &mut link) => {}
-                event = observer.recv() => match event {
-                    Some(HostEvent::AuthFailed { .. }) => {
-                        waiter.handle_attempt(Instant::now(), AttemptOutcome::Failed);
-                    }
-                    Some(HostEvent::ConnectionRequest { .. }) => {
-                        waiter.handle_attempt(Instant::now(), AttemptOutcome::Authenticated);
-                        finish(&mut waiter, &mut link).await;
-                        return;
-                    }
-                    Some(HostEvent::InvitationClosed { .. }) | None => break 'waiting,
-                    Some(_) => {}
-                },
-            }
+            HostWaitEnd::Closed => link.close(),
         }
-        link.close();
     }
 }
 

@@ -8,8 +8,12 @@ use rand_core::OsRng;
 use super::{BrokerOptions, PeerSocket, WaitError};
 use crate::code::Code;
 use crate::proto::broker::Role;
-use crate::rendezvous::{BrokerTransmit, Waiter, WaiterConfig, WaiterEvent};
+use crate::rendezvous::{
+    AttemptOutcome, BrokerTransmit, WaitEnd, Waiter, WaiterConfig, WaiterEvent,
+};
 use crate::runtime::broker_link::BrokerLink;
+use crate::runtime::event_queue::EventReceiver;
+use crate::session::HostEvent;
 
 /// A code registered with the broker, and the machine and link that keep it.
 pub(super) struct Registration {
@@ -107,4 +111,54 @@ pub(super) async fn finish(waiter: &mut Waiter, link: &mut BrokerLink) {
         }
     }
     link.close();
+}
+
+/// How a waiting host's registration ended ([`host_rendezvous`]).
+pub(super) enum HostWaitEnd {
+    /// A helper authenticated and the host was asked: the report that the
+    /// code is used is queued; [`finish`] it.
+    HelperIn,
+    /// The code ended (used, dead, expired, refused).
+    Ended(WaitEnd),
+    /// The host session closed its offer, or ended.
+    Closed,
+}
+
+/// Keeps a waiting host's registration: opens the paths to each claimant
+/// on `socket` and reports each attempt to the broker from the host
+/// session's events (`observer`), until a helper is in or the code or the
+/// session ends.
+pub(super) async fn host_rendezvous(
+    socket: &PeerSocket,
+    try_direct: bool,
+    waiter: &mut Waiter,
+    link: &mut BrokerLink,
+    observer: &mut EventReceiver<HostEvent>,
+) -> HostWaitEnd {
+    // Bounded by the code: it ends used, dead or expired.
+    loop {
+        flush(waiter, link).await;
+        while let Some(event) = waiter.poll_event() {
+            match event {
+                WaiterEvent::Matched(matched) => socket.open_paths_for(&matched, try_direct),
+                WaiterEvent::Ended(end) => return HostWaitEnd::Ended(end),
+                _ => {}
+            }
+        }
+        tokio::select! {
+            () = broker_news(waiter, link) => {}
+            event = observer.recv() => match event {
+                Some(HostEvent::AuthFailed { .. }) => {
+                    waiter.handle_attempt(Instant::now(), AttemptOutcome::Failed);
+                }
+                Some(HostEvent::ConnectionRequest { .. }) => {
+                    // In: the code did its job, whoever else comes.
+                    waiter.handle_attempt(Instant::now(), AttemptOutcome::Authenticated);
+                    return HostWaitEnd::HelperIn;
+                }
+                Some(HostEvent::InvitationClosed { .. }) | None => return HostWaitEnd::Closed,
+                Some(_) => {}
+            },
+        }
+    }
 }
