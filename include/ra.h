@@ -493,6 +493,22 @@
 #define RA_HELPER_EVENT_CONNECTION_RESTORED 19
 
 /**
+ * The host issued a single-use resume ticket for this session, valid for
+ * `expires_in_ms`: should the host's application or machine restart in
+ * that time, the helper's ra reconnects by itself
+ * (`RA_HELPER_EVENT_RESUMING`).
+ */
+#define RA_HELPER_EVENT_RESUME_OFFERED 20
+
+/**
+ * The host came back from a restart with its resume ticket and the helper
+ * reconnected: the host's user is asked to approve again
+ * (`RA_HELPER_EVENT_AUTHENTICATED` and `RA_HELPER_EVENT_CONNECTED`
+ * follow); control is gone until granted anew.
+ */
+#define RA_HELPER_EVENT_RESUMING 21
+
+/**
  * An event this version of the C ABI does not describe; `description` says
  * what it is.
  */
@@ -837,6 +853,16 @@ typedef struct ra_policy_settings {
      * How long a connection request waits for an answer, in milliseconds.
      */
     uint64_t approval_timeout_ms;
+    /**
+     * Nonzero: the host may issue resume tickets
+     * (`ra_host_issue_resume_ticket`). Default: 0.
+     */
+    uint8_t allow_resume_tickets;
+    /**
+     * The longest a resume ticket stays valid, in milliseconds (at most 15
+     * minutes).
+     */
+    uint64_t max_resume_ticket_lifetime_ms;
 } ra_policy_settings;
 
 /**
@@ -1112,7 +1138,8 @@ typedef struct ra_helper_event_data {
     uint32_t scopes;
     /**
      * How long the grant lasts from when it was given, in milliseconds; 0:
-     * until revoked (`RA_HELPER_EVENT_CONTROL_GRANTED`).
+     * until revoked (`RA_HELPER_EVENT_CONTROL_GRANTED`). How long the
+     * resume ticket is valid (`RA_HELPER_EVENT_RESUME_OFFERED`).
      */
     uint64_t expires_in_ms;
     /**
@@ -1291,6 +1318,13 @@ typedef struct ra_host_event_data {
      * (`RA_HOST_EVENT_CONNECTION_RESTORED`).
      */
     uint64_t silent_ms;
+    /**
+     * The session (hex id) a `RA_HOST_EVENT_CONNECTION_REQUEST` resumes,
+     * when the host was re-opened from a resume ticket
+     * (`ra_host_resume_from_ticket`): say so to the host's user. NULL for
+     * an ordinary request.
+     */
+    const char *resumes;
 } ra_host_event_data;
 
 /**
@@ -1750,6 +1784,22 @@ typedef struct ra_session_stats {
  * reordered) or cut short; the detail names the line.
  */
 #define RA_RESULT_AUDIT_LOG_BROKEN 208
+
+/**
+ * A resume ticket cannot be used: truncated, not a ticket, another
+ * version, or sealed with another key (another host's, or altered).
+ */
+#define RA_RESULT_TICKET_INVALID 209
+
+/**
+ * A resume ticket expired.
+ */
+#define RA_RESULT_TICKET_EXPIRED 210
+
+/**
+ * A resume ticket was used already.
+ */
+#define RA_RESULT_TICKET_USED 211
 
 /**
  * The host's policy forbids it (assistance off, or control off).
@@ -2981,6 +3031,56 @@ ra_result ra_host_local_input_seen(const struct ra_host *host, uint32_t hold_ms)
  * `host` is NULL or a live handle that no other call is using.
  */
 ra_result ra_host_free(struct ra_host *host);
+
+/**
+ * Issues a single-use resume ticket for the live session, valid for
+ * `lifetime_ms` (capped by the policy's `max_resume_ticket_lifetime`, at
+ * most 15 minutes), sealed with the application's `key` (`key_len` 32
+ * bytes), and writes it to the file `path` (readable by the owner only;
+ * replacing any ticket there). The helper is told, and reconnects by itself
+ * when the host re-opens the session with `ra_host_resume_from_ticket`.
+ * The audit log records it.
+ *
+ * Errors: `RA_RESULT_POLICY` (the policy does not have
+ * `allow_resume_tickets`), `RA_RESULT_NO_SESSION` (no approved helper),
+ * `RA_RESULT_NOT_NOW` (a host started from a code: it has no address of
+ * its own), `RA_RESULT_INVALID_ARGUMENT` (a key not 32 bytes, a lifetime
+ * under a second), `RA_RESULT_IO` (the file), `RA_RESULT_SESSION_CLOSED`,
+ * `RA_RESULT_WRONG_THREAD`.
+ *
+ * # Safety
+ * `host` is NULL or a live handle; `key` is NULL or valid for `key_len`
+ * bytes; `path` is NULL or NUL-terminated.
+ */
+ra_result ra_host_issue_resume_ticket(const struct ra_host *host, const uint8_t *key, size_t key_len, uint64_t lifetime_ms, const char *path);
+
+/**
+ * Re-opens the session a resume ticket is for, after the host's
+ * application or machine restarted: takes the ticket out of the file
+ * `path` (a second call is `RA_RESULT_TICKET_USED`), opens it with `key`,
+ * listens where the session listened, with its TLS identity, and writes the
+ * host to `out`. The helper's ra reconnects by itself; its
+ * `RA_HOST_EVENT_CONNECTION_REQUEST` has `resumes` set and needs approval;
+ * it starts view-only, and control needs a new grant.
+ *
+ * `options` (NULL: defaults) gives the policy (which must still allow
+ * resume tickets), the audit log and the outage grace; its host name,
+ * lifetime, listening address and addresses are the ticket's. `backends`
+ * as for `ra_host_invite`.
+ *
+ * Errors: `RA_RESULT_TICKET_USED`, `RA_RESULT_TICKET_EXPIRED`,
+ * `RA_RESULT_TICKET_INVALID` (truncated, not a ticket, sealed with another
+ * key: another host's, or altered), `RA_RESULT_IO` (no such file),
+ * `RA_RESULT_POLICY` (resume tickets or assistance turned off),
+ * `RA_RESULT_BIND` (the port is taken), `RA_RESULT_INVALID_ARGUMENT` (a key
+ * not 32 bytes), `RA_RESULT_BACKEND`, `RA_RESULT_WRONG_THREAD`.
+ *
+ * # Safety
+ * `path` is NULL or NUL-terminated; `key` is NULL or valid for `key_len`
+ * bytes; `options` and `backends` are NULL or handles not used by another
+ * thread during the call; `out` is NULL or writable.
+ */
+ra_result ra_host_resume_from_ticket(const char *path, const uint8_t *key, size_t key_len, const struct ra_invite_options *options, struct ra_host_backends *backends, struct ra_host **out);
 
 /**
  * Masks `count` rectangles at `rects` (desktop coordinates) besides the

@@ -122,6 +122,15 @@ pub struct Policy {
     /// Default: none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub redact_windows: Vec<String>,
+    /// Whether the host may issue a single-use resume ticket for a live
+    /// session, with which it re-opens that session after its application
+    /// or machine restarts (the host's user is asked again; control never
+    /// comes back without a new grant). Default: false.
+    pub allow_resume_tickets: bool,
+    /// The longest a resume ticket stays valid (at most 15 minutes,
+    /// [`crate::resume::MAX_RESUME_TICKET_LIFETIME`]). Default: 15 minutes.
+    #[serde(with = "humantime_duration")]
+    pub max_resume_ticket_lifetime: Duration,
 }
 
 impl Default for Policy {
@@ -139,6 +148,8 @@ impl Default for Policy {
             allowed_displays: None,
             redact: Vec::new(),
             redact_windows: Vec::new(),
+            allow_resume_tickets: false,
+            max_resume_ticket_lifetime: crate::resume::MAX_RESUME_TICKET_LIFETIME,
         }
     }
 }
@@ -253,12 +264,22 @@ impl Policy {
                     .into(),
             ));
         }
+        if self.max_resume_ticket_lifetime > crate::resume::MAX_RESUME_TICKET_LIFETIME {
+            return Err(PolicyError::Invalid(format!(
+                "max_resume_ticket_lifetime must be at most {}",
+                humantime::format_duration(crate::resume::MAX_RESUME_TICKET_LIFETIME)
+            )));
+        }
         let control = self
             .max_control_duration
             .map(|d| ("max_control_duration", d));
         for (name, value) in [
             ("max_invitation_lifetime", self.max_invitation_lifetime),
             ("approval_timeout", self.approval_timeout),
+            (
+                "max_resume_ticket_lifetime",
+                self.max_resume_ticket_lifetime,
+            ),
         ]
         .into_iter()
         .chain(control)
@@ -382,11 +403,26 @@ mod tests {
             allowed_displays: Some(vec![0, 3]),
             redact: vec![Rect::new(-10, 20, 300, 40)],
             redact_windows: vec!["KeePassXC".into()],
+            allow_resume_tickets: true,
+            max_resume_ticket_lifetime: Duration::from_secs(300),
         };
         assert_eq!(
             Policy::from_toml_str(&p.to_toml_string().unwrap()).unwrap(),
             p
         );
+    }
+
+    #[test]
+    fn resume_tickets_are_off_by_default_and_live_at_most_15_minutes() {
+        assert!(!Policy::default().allow_resume_tickets);
+        let p = Policy::from_toml_str(
+            "allow_resume_tickets = true\nmax_resume_ticket_lifetime = \"10m\"\n",
+        )
+        .unwrap();
+        assert!(p.allow_resume_tickets);
+        assert_eq!(p.max_resume_ticket_lifetime, Duration::from_secs(600));
+        let error = Policy::from_toml_str("max_resume_ticket_lifetime = \"16m\"\n").unwrap_err();
+        assert!(error.to_string().contains("at most 15m"), "{error}");
     }
 
     #[test]

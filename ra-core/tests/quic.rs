@@ -186,11 +186,13 @@ async fn connect_helper(
         helper_name,
         peer,
         verification,
+        resumes,
     } = request
     else {
         unreachable!()
     };
     assert_eq!(helper_name, "Bob");
+    assert_eq!(resumes, None);
     // No identity shown: a name the helper chose, nothing wrong with it.
     assert_eq!(
         verification,

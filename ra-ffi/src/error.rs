@@ -108,6 +108,9 @@ impl From<PolicyError> for Error {
 
 impl From<InviteError> for Error {
     fn from(e: InviteError) -> Self {
+        if let Some(code) = crate::resume::ticket_error(&e) {
+            return Error::new(code, e.to_string());
+        }
         let code = match &e {
             InviteError::Policy => RA_RESULT_POLICY,
             InviteError::Bind { .. } => RA_RESULT_BIND,

@@ -41,7 +41,7 @@ pub const RA_TIMEOUT_INFINITE: u32 = u32::MAX;
 const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(6);
 
 /// How the host was started.
-enum Origin {
+pub(crate) enum Origin {
     /// `ra_host_invite`.
     Invitation {
         invitation: Box<Invitation>,
@@ -50,6 +50,8 @@ enum Origin {
     },
     /// `ra_host_easy_connect` or `ra_host_join`.
     Code(CodeInfo),
+    /// `ra_host_resume_from_ticket`.
+    Resumed,
 }
 
 /// A host (opaque): an open invitation, or a short code, and the session
@@ -158,13 +160,13 @@ pub unsafe extern "C" fn ra_host_invite(
 }
 
 /// The arguments every way of starting a host shares.
-struct Start {
-    options: InviteOptions,
-    backends: HostBackends,
+pub(crate) struct Start {
+    pub(crate) options: InviteOptions,
+    pub(crate) backends: HostBackends,
     /// Where the events, and the C backends' failures, go.
-    queue: Arc<EventQueue<HostItem>>,
+    pub(crate) queue: Arc<EventQueue<HostItem>>,
     /// The C backends not yet dropped by the engine.
-    liveness: Arc<Liveness>,
+    pub(crate) liveness: Arc<Liveness>,
 }
 
 impl Start {
@@ -174,7 +176,7 @@ impl Start {
     /// # Safety
     /// `options` and `backends` are NULL or handles not used by another
     /// thread during the call.
-    unsafe fn new(
+    pub(crate) unsafe fn new(
         options: *const ra_invite_options,
         backends: *mut ra_host_backends,
     ) -> Result<Self> {
@@ -206,7 +208,7 @@ impl Start {
 ///
 /// # Safety
 /// `out` is non-NULL and writable.
-unsafe fn finish(
+pub(crate) unsafe fn finish(
     queue: Arc<EventQueue<HostItem>>,
     liveness: Arc<Liveness>,
     session: HostHandle,
@@ -346,6 +348,10 @@ impl ra_host {
                 RA_RESULT_INVALID_STATE,
                 "this host was started from a code: it has no invitation, password or port",
             )),
+            Origin::Resumed => Err(Error::new(
+                RA_RESULT_INVALID_STATE,
+                "this host was re-opened from a resume ticket: it has no invitation or password",
+            )),
         }
     }
 }
@@ -429,13 +435,13 @@ pub unsafe extern "C" fn ra_host_get_code_info(
         match &host.origin {
             // SAFETY: forwarded contract.
             Origin::Code(info) => unsafe { write_code_info(out, info) },
-            Origin::Invitation { .. } => {
+            Origin::Invitation { .. } | Origin::Resumed => {
                 if out.is_null() {
                     return Err(Error::null("out"));
                 }
                 Err(Error::new(
                     RA_RESULT_INVALID_STATE,
-                    "this host was started from an invitation: it has no code",
+                    "this host was not started from a code: it has no code",
                 ))
             }
         }

@@ -65,6 +65,8 @@ pub mod backends;
 
 // The two roles.
 pub mod host;
+// Resume tickets: a host's session re-opened after a restart.
+pub mod resume;
 
 pub mod redact;
 

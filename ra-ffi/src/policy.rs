@@ -46,6 +46,12 @@ pub struct ra_policy_settings {
     pub max_invitation_lifetime_ms: u64,
     /// How long a connection request waits for an answer, in milliseconds.
     pub approval_timeout_ms: u64,
+    /// Nonzero: the host may issue resume tickets
+    /// (`ra_host_issue_resume_ticket`). Default: 0.
+    pub allow_resume_tickets: u8,
+    /// The longest a resume ticket stays valid, in milliseconds (at most 15
+    /// minutes).
+    pub max_resume_ticket_lifetime_ms: u64,
 }
 
 // SAFETY: repr(C), Copy, `struct_size: usize` first.
@@ -62,6 +68,8 @@ fn settings_of(p: &Policy) -> ra_policy_settings {
         allow_clipboard: u8::from(p.allow_clipboard),
         max_invitation_lifetime_ms: millis(p.max_invitation_lifetime),
         approval_timeout_ms: millis(p.approval_timeout),
+        allow_resume_tickets: u8::from(p.allow_resume_tickets),
+        max_resume_ticket_lifetime_ms: millis(p.max_resume_ticket_lifetime),
     }
 }
 
@@ -199,6 +207,8 @@ pub unsafe extern "C" fn ra_policy_set(
         new.allow_clipboard = s.allow_clipboard != 0;
         new.max_invitation_lifetime = Duration::from_millis(s.max_invitation_lifetime_ms);
         new.approval_timeout = Duration::from_millis(s.approval_timeout_ms);
+        new.allow_resume_tickets = s.allow_resume_tickets != 0;
+        new.max_resume_ticket_lifetime = Duration::from_millis(s.max_resume_ticket_lifetime_ms);
         new.validate()?;
         target.policy = new;
         Ok(())

@@ -67,6 +67,13 @@ pub const RA_RESULT_INVALID_RECEIPT: ra_result = 207;
 /// An audit log's hash chain is broken (a line edited, deleted, inserted or
 /// reordered) or cut short; the detail names the line.
 pub const RA_RESULT_AUDIT_LOG_BROKEN: ra_result = 208;
+/// A resume ticket cannot be used: truncated, not a ticket, another
+/// version, or sealed with another key (another host's, or altered).
+pub const RA_RESULT_TICKET_INVALID: ra_result = 209;
+/// A resume ticket expired.
+pub const RA_RESULT_TICKET_EXPIRED: ra_result = 210;
+/// A resume ticket was used already.
+pub const RA_RESULT_TICKET_USED: ra_result = 211;
 
 /// The host's policy forbids it (assistance off, or control off).
 pub const RA_RESULT_POLICY: ra_result = 300;
@@ -234,6 +241,21 @@ const TABLE: &[(ra_result, &CStr, &CStr)] = &[
         RA_RESULT_AUDIT_LOG_BROKEN,
         c"RA_RESULT_AUDIT_LOG_BROKEN",
         c"the audit log was altered",
+    ),
+    (
+        RA_RESULT_TICKET_INVALID,
+        c"RA_RESULT_TICKET_INVALID",
+        c"the resume ticket cannot be used",
+    ),
+    (
+        RA_RESULT_TICKET_EXPIRED,
+        c"RA_RESULT_TICKET_EXPIRED",
+        c"the resume ticket expired",
+    ),
+    (
+        RA_RESULT_TICKET_USED,
+        c"RA_RESULT_TICKET_USED",
+        c"the resume ticket was used already",
     ),
     (
         RA_RESULT_POLICY,

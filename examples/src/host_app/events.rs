@@ -55,8 +55,10 @@ pub(super) async fn handle_event(cx: &Context<'_>, event: HostEvent, state: Stat
             helper_name,
             peer,
             verification,
+            resumes,
         } => {
             let (verified, warning, problem) = describe_verification(&verification);
+            let resumed = resumes.map(|session| session.to_string());
             output.event(
                 "connection_request",
                 json!({
@@ -65,6 +67,7 @@ pub(super) async fn handle_event(cx: &Context<'_>, event: HostEvent, state: Stat
                     "verified": verified,
                     "warning": warning,
                     "identity_problem": problem,
+                    "resumes": resumed,
                 }),
                 || {
                     let who = match &verification {
@@ -76,6 +79,11 @@ pub(super) async fn handle_event(cx: &Context<'_>, event: HostEvent, state: Stat
                         _ => format!("{helper_name} (NOT verified)"),
                     };
                     let warning = warning.map(|w| format!("\n{w}")).unwrap_or_default();
+                    if let Some(session) = &resumed {
+                        return format!(
+                            "{who} ({peer}) wants to resume session {session} (from its resume ticket) and see your screen again.{warning}"
+                        );
+                    }
                     format!(
                         "{who} ({peer}) knows the {secret} and wants to see your screen.{warning}"
                     )

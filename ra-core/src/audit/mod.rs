@@ -189,6 +189,24 @@ pub enum AuditEvent {
         /// How long nothing arrived, in milliseconds.
         silent_ms: u64,
     },
+    /// The host issued a single-use resume ticket for the live session.
+    ResumeTicketIssued {
+        /// The ticket's id (hex), as `session_resumed` names it.
+        ticket: String,
+        /// When it expires.
+        #[serde(with = "rfc3339_millis")]
+        expires_at: SystemTime,
+    },
+    /// The host re-opened the session from a resume ticket (after its
+    /// application or machine restarted); the helper must be approved
+    /// again, and control granted anew.
+    SessionResumed {
+        /// The ticket's id (hex).
+        ticket: String,
+        /// When the ticket expires: until then the helper may come back.
+        #[serde(with = "rfc3339_millis")]
+        expires_at: SystemTime,
+    },
 }
 
 /// One line of the audit log.
@@ -424,6 +442,14 @@ mod tests {
             AuditEvent::InvitationClosed {
                 reason: "expired".into(),
             },
+            AuditEvent::ResumeTicketIssued {
+                ticket: "00112233445566778899aabbccddeeff".into(),
+                expires_at: UNIX_EPOCH + Duration::from_secs(T0 + 900),
+            },
+            AuditEvent::SessionResumed {
+                ticket: "00112233445566778899aabbccddeeff".into(),
+                expires_at: UNIX_EPOCH + Duration::from_secs(T0 + 600),
+            },
         ]
     }
 
@@ -529,7 +555,9 @@ mod tests {
                 "resumed",
                 "chat",
                 "ended",
-                "invitation_closed"
+                "invitation_closed",
+                "resume_ticket_issued",
+                "session_resumed"
             ]
         );
     }

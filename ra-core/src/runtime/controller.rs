@@ -57,6 +57,8 @@ pub(crate) enum Request<C> {
     Command(C, Reply),
     /// End the session, tell the peer, and answer once the driver is done.
     Shutdown(Reply),
+    /// Issue a resume ticket (a host's; a helper's driver refuses it).
+    ResumeTicket(super::host::TicketRequest),
 }
 
 /// Where a driver's answer goes: an async or a blocking sender.
@@ -157,7 +159,7 @@ impl<C> Controller<C> {
         self.requests.is_closed()
     }
 
-    fn request(&self, request: Request<C>) -> Result<(), SessionError> {
+    pub(crate) fn request(&self, request: Request<C>) -> Result<(), SessionError> {
         self.requests
             .send(request)
             .map_err(|_| SessionError::Closed)

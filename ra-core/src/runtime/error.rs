@@ -43,6 +43,18 @@ pub enum InviteError {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// The resume ticket cannot be used: truncated, not a ticket, sealed
+    /// under another key (another host's, or altered), or expired.
+    #[error("the resume ticket cannot be used: {0}")]
+    ResumeTicket(#[from] crate::resume::ResumeError),
+    /// The resume ticket's file is missing, was used already, or cannot be
+    /// read.
+    #[error(transparent)]
+    ResumeTicketFile(#[from] crate::resume::TicketFileError),
+    /// The host's policy does not allow resume tickets
+    /// (`allow_resume_tickets`).
+    #[error("resume tickets are turned off by the host's policy")]
+    ResumeNotAllowed,
 }
 
 impl InviteError {

@@ -41,7 +41,10 @@ pub use error::{AcceptError, InviteError, SessionError};
 pub use helper::{
     AcceptOptions, ControlWatch, HelperEvents, HelperSession, HelperSessionEvent, accept,
 };
-pub use host::{HostBackends, HostEvents, HostHandle, HostSession, InviteOptions, invite};
+pub use host::{
+    HostBackends, HostEvents, HostHandle, HostSession, InviteOptions, ResumeOptions, invite,
+    resume, resume_from_file,
+};
 pub use peer_tls::BrokerTrust;
 pub use tls::{SERVER_NAME, TlsSetupError, pinned_client_config};
 pub use video_receive::ReceivedFrame;

@@ -58,6 +58,22 @@ impl HostIdentity {
         })
     }
 
+    /// The identity a resume ticket kept: its certificate and PKCS#8 key.
+    pub(crate) fn from_der(certificate: Vec<u8>, key: &[u8]) -> Self {
+        HostIdentity {
+            certificate: CertificateDer::from(certificate),
+            key: PrivatePkcs8KeyDer::from(key.to_vec()),
+        }
+    }
+
+    /// The certificate (DER) and its PKCS#8 key, for a resume ticket.
+    pub(crate) fn to_der(&self) -> (Vec<u8>, zeroize::Zeroizing<Vec<u8>>) {
+        (
+            self.certificate.to_vec(),
+            self.key.secret_pkcs8_der().to_vec().into(),
+        )
+    }
+
     /// The key consent receipts are signed with: this certificate's.
     pub(crate) fn receipt_key(&self) -> Option<crate::receipt::HostReceiptKey> {
         crate::receipt::HostReceiptKey::from_pkcs8(

@@ -26,11 +26,13 @@ mod wire;
 pub use auth::ChannelBinding;
 pub use framing::{FrameDecoder, FramingError, encode_frame};
 pub use helper::{
-    HelperCommand, HelperConfig, HelperConnection, HelperEvent, HelperTransmit, RECEIPT_WAIT,
+    HeldResumeOffer, HelperCommand, HelperConfig, HelperConnection, HelperEvent, HelperTransmit,
+    RECEIPT_WAIT,
 };
 pub use host::{
     COUNTERSIGNATURE_WAIT, DeskCommand, HelperVerification, HostCommand, HostConfig, HostEndpoint,
-    HostEvent, HostTransmit, Injection, MediaCommand, OfferRecord, UNVERIFIED_HELPER_WARNING,
+    HostEvent, HostTransmit, Injection, MediaCommand, OfferRecord, ResumeGrant,
+    UNVERIFIED_HELPER_WARNING,
 };
 pub use types::{
     CommandError, ConnectionId, ControlScopes, ControlState, DenyReason, EndReason, GrantId,

@@ -73,6 +73,16 @@ pub const RA_HELPER_EVENT_CONNECTION_INTERRUPTED: u32 = 18;
 /// The path to the host carries packets again after `silent_ms`
 /// milliseconds: the picture resumes from a keyframe; control is as it was.
 pub const RA_HELPER_EVENT_CONNECTION_RESTORED: u32 = 19;
+/// The host issued a single-use resume ticket for this session, valid for
+/// `expires_in_ms`: should the host's application or machine restart in
+/// that time, the helper's ra reconnects by itself
+/// (`RA_HELPER_EVENT_RESUMING`).
+pub const RA_HELPER_EVENT_RESUME_OFFERED: u32 = 20;
+/// The host came back from a restart with its resume ticket and the helper
+/// reconnected: the host's user is asked to approve again
+/// (`RA_HELPER_EVENT_AUTHENTICATED` and `RA_HELPER_EVENT_CONNECTED`
+/// follow); control is gone until granted anew.
+pub const RA_HELPER_EVENT_RESUMING: u32 = 21;
 
 /// What travels through a helper's event queue.
 #[derive(Debug)]
@@ -156,7 +166,8 @@ pub struct ra_helper_event_data {
     /// input outside them is dropped by the host.
     pub scopes: u32,
     /// How long the grant lasts from when it was given, in milliseconds; 0:
-    /// until revoked (`RA_HELPER_EVENT_CONTROL_GRANTED`).
+    /// until revoked (`RA_HELPER_EVENT_CONTROL_GRANTED`). How long the
+    /// resume ticket is valid (`RA_HELPER_EVENT_RESUME_OFFERED`).
     pub expires_in_ms: u64,
     /// Nonzero when the receipt (`RA_HELPER_EVENT_RECEIPT`) is countersigned.
     pub countersigned: u8,
@@ -368,6 +379,11 @@ fn fill_helper(
             data.kind = RA_HELPER_EVENT_CONNECTION_RESTORED;
             data.silent_ms = super::host::millis(silent_for);
         }
+        HelperEvent::ResumeOffered { expires_in } => {
+            data.kind = RA_HELPER_EVENT_RESUME_OFFERED;
+            data.expires_in_ms = super::host::millis(expires_in);
+        }
+        HelperEvent::Resuming => data.kind = RA_HELPER_EVENT_RESUMING,
         // Added to ra-core after this version: `description` tells what it is.
         _ => {}
     }

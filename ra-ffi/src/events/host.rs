@@ -231,6 +231,11 @@ pub struct ra_host_event_data {
     /// How long nothing arrived, in milliseconds
     /// (`RA_HOST_EVENT_CONNECTION_RESTORED`).
     pub silent_ms: u64,
+    /// The session (hex id) a `RA_HOST_EVENT_CONNECTION_REQUEST` resumes,
+    /// when the host was re-opened from a resume ticket
+    /// (`ra_host_resume_from_ticket`): say so to the host's user. NULL for
+    /// an ordinary request.
+    pub resumes: *const c_char,
 }
 
 // SAFETY: repr(C), Copy, `struct_size: usize` first.
@@ -299,6 +304,7 @@ impl ra_host_event {
             redactions: ptr::null(),
             redactions_len: 0,
             silent_ms: 0,
+            resumes: ptr::null(),
         };
         let mut redactions = Vec::new();
         match item {
@@ -333,11 +339,15 @@ fn fill_host(data: &mut ra_host_event_data, strings: &mut Strings, event: HostEv
             helper_name,
             peer,
             verification,
+            resumes,
         } => {
             data.kind = RA_HOST_EVENT_CONNECTION_REQUEST;
             data.connection = conn.0;
             data.helper_name = strings.add(&helper_name);
             data.peer = strings.add(&peer.to_string());
+            if let Some(session) = resumes {
+                data.resumes = strings.add(&session.to_string());
+            }
             fill_verification(data, strings, &verification);
         }
         HostEvent::ConnectionRefused {

@@ -46,6 +46,7 @@ pub async fn easy_connect_helper(
         code.pake_secret(),
         options,
         decoder,
+        None,
     )
     .await?;
     Ok((session, path == PathKind::Relayed))
@@ -146,6 +147,7 @@ async fn helper_waits(
             code.pake_secret(),
             accept.clone(),
             decoder,
+            None,
         )
         .await;
         match attempt {

@@ -148,6 +148,8 @@ fn code_start(
         observer: None,
         offer: None,
         receipt_key: None,
+        resume_context: None,
+        resuming: None,
     }
 }
 

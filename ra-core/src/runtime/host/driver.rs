@@ -49,6 +49,8 @@ pub(super) struct HostDriver {
     pub(super) stats: StatsRecorder,
     /// Signs the sessions' consent receipts.
     pub(super) receipt_key: Option<crate::receipt::HostReceiptKey>,
+    /// What resume tickets keep; `None`: the session issues none.
+    pub(super) resume_context: Option<super::ResumeContext>,
 }
 
 /// What the driver's loop waits on.
@@ -104,6 +106,7 @@ impl HostDriver {
                         shutdown_reply = Some(reply);
                         self.end_everything();
                     }
+                    Some(Request::ResumeTicket(request)) => self.issue_resume_ticket(request),
                     None => {
                         // Every controller is gone: end everything.
                         handle_open = false;

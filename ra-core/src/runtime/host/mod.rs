@@ -10,9 +10,13 @@
 
 mod desk;
 mod driver;
+mod resume;
 mod start;
+mod ticket;
 
+pub use resume::{ResumeOptions, resume, resume_from_file};
 pub(crate) use start::{ConnectionFeed, HostStart, prepare_host, spawn_host};
+pub(crate) use ticket::{ResumeContext, TicketRequest};
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::pin::Pin;
@@ -270,6 +274,13 @@ pub async fn invite(
                 addresses: invitation.addresses.clone(),
             }),
             receipt_key: identity.receipt_key(),
+            resume_context: Some(resume_context(
+                &identity,
+                &options.host_name,
+                local_addr,
+                &invitation,
+            )),
+            resuming: None,
         },
         prepared,
     )?;
@@ -539,6 +550,23 @@ impl<T> futures_core::Stream for EventStream<'_, T> {
     type Item = T;
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
         self.0.poll_recv(cx)
+    }
+}
+
+/// What the session's resume tickets keep of this host.
+fn resume_context(
+    identity: &HostIdentity,
+    host_name: &str,
+    listen: SocketAddr,
+    invitation: &Invitation,
+) -> ResumeContext {
+    let (certificate, private_key) = identity.to_der();
+    ResumeContext {
+        host_name: host_name.to_owned(),
+        certificate,
+        private_key,
+        listen,
+        addresses: invitation.addresses.clone(),
     }
 }
 

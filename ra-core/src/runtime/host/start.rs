@@ -47,6 +47,10 @@ pub(crate) struct HostStart {
     /// What the session's consent receipts are signed with; `None`: no
     /// receipts.
     pub(crate) receipt_key: Option<crate::receipt::HostReceiptKey>,
+    /// What resume tickets keep; `None`: the session issues none.
+    pub(crate) resume_context: Option<super::ResumeContext>,
+    /// The ticket the session is re-opened from, if it is.
+    pub(crate) resuming: Option<[u8; crate::resume::TICKET_ID_LEN]>,
 }
 
 /// Where a host session's connections come from: anything that establishes
@@ -196,6 +200,7 @@ pub(crate) fn spawn_host(
     }
     config.offer = start.offer;
     config.receipts = start.receipt_key.is_some();
+    config.resuming = start.resuming;
     config.local_user_wins = desk.local_user_wins;
     config.desk_limitation = desk.limitation.take();
     config.desktop_consent = desk.desktop_consent.take();
@@ -224,6 +229,7 @@ pub(crate) fn spawn_host(
         desk,
         stats,
         receipt_key: start.receipt_key,
+        resume_context: start.resume_context,
     };
     tokio::spawn(driver.run(DriverInputs {
         net: net_rx,

@@ -28,6 +28,10 @@ pub struct HelperConfig {
     /// presented), which must have signed the session's receipt; `None`:
     /// any certificate the receipt carries.
     pub host_fingerprint: Option<CertFingerprint>,
+    /// The resume ticket this connection re-opens the session with
+    /// ([`crate::resume`]); `secret` is then the ticket's secret. Default:
+    /// none.
+    pub resume_ticket_id: Option<[u8; crate::resume::TICKET_ID_LEN]>,
 }
 
 impl HelperConfig {
@@ -45,6 +49,7 @@ impl HelperConfig {
             approval_timeout: Duration::from_secs(120),
             identity: None,
             host_fingerprint: None,
+            resume_ticket_id: None,
         }
     }
 }

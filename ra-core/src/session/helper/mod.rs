@@ -5,10 +5,12 @@ mod config;
 mod host_media;
 mod link;
 mod receipt;
+mod resume_offer;
 
 pub use commands::HelperCommand;
 pub use config::HelperConfig;
 pub use receipt::RECEIPT_WAIT;
+pub use resume_offer::HeldResumeOffer;
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -129,6 +131,18 @@ pub enum HelperEvent {
         /// How long nothing arrived.
         silent_for: std::time::Duration,
     },
+    /// The host issued a single-use resume ticket for this session: should
+    /// the host's application or machine restart within `expires_in`, the
+    /// helper's ra reconnects by itself ([`HelperEvent::Resuming`]).
+    ResumeOffered {
+        /// How long the ticket is valid.
+        expires_in: Duration,
+    },
+    /// The host came back from a restart with its resume ticket and the
+    /// helper reconnected: the host's user is asked to approve again
+    /// ([`HelperEvent::Authenticated`] and [`HelperEvent::Connected`]
+    /// follow); control is gone until granted anew.
+    Resuming,
 }
 
 /// What the driver must send or do.
@@ -187,6 +201,8 @@ pub struct HelperConnection {
     created_at: Instant,
     /// The path to the host, as the runtime reports it.
     link: link::HelperLink,
+    /// The host's resume ticket for this session, if it offered one.
+    resume_offer: Option<HeldResumeOffer>,
 }
 
 impl std::fmt::Debug for HelperConnection {
@@ -227,6 +243,7 @@ impl HelperConnection {
             messages_dropped: 0,
             created_at: now,
             link: link::HelperLink::new(now),
+            resume_offer: None,
         };
         connection.send(Message::Hello(proto::Hello {
             protocol_version: PROTOCOL_VERSION,
@@ -234,6 +251,10 @@ impl HelperConnection {
             helper_name: sanitize_display_text(&config.helper_name, MAX_NAME_LEN),
             pake_message,
             capabilities: Vec::new(),
+            resume_ticket_id: config
+                .resume_ticket_id
+                .map(|id| id.to_vec())
+                .unwrap_or_default(),
         }));
         connection
     }
@@ -741,6 +762,7 @@ impl HelperConnection {
             Some(Message::DisplayList(list)) => self.handle_display_list(now, &list),
             Some(Message::Redactions(mask)) => self.handle_redactions(&mask),
             Some(Message::Receipt(receipt)) => self.handle_receipt(&receipt.text),
+            Some(Message::ResumeOffer(offer)) => self.handle_resume_offer(now, offer),
             Some(Message::Bye(bye)) => self.finish(end_reason_from_wire(bye.reason), false),
             Some(Message::Error(e)) => {
                 tracing::debug!(code = e.code, detail = %e.detail, "peer error");

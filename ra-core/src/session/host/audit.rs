@@ -44,6 +44,7 @@ impl HostEndpoint {
                 helper_name,
                 peer,
                 verification,
+                ..
             } => {
                 self.audit_names.insert(*conn, helper_name.clone());
                 let verified = match verification {

@@ -37,6 +37,7 @@ impl HostEndpoint {
             clipboard: false,
         };
         self.send(conn, Message::Approved(proto::Approved {}));
+        self.note_resumption_approved();
         self.note_approved(now, conn);
         self.emit(HostEvent::Connected { conn, helper_name });
         self.start_video(now, conn);

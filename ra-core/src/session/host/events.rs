@@ -27,6 +27,10 @@ pub enum HostEvent {
         /// Who vouches for the helper, if anyone: show it, and with
         /// [`HelperVerification::Unverified`] the standard warning.
         verification: HelperVerification,
+        /// The session this request resumes, when the host re-opened it from
+        /// a resume ticket ([`crate::resume`]): say so to the host's user.
+        /// The helper starts view-only again, as any other.
+        resumes: Option<crate::invitation::SessionId>,
     },
     /// A helper that proved the password was refused before the host was
     /// asked: the policy requires a verified helper

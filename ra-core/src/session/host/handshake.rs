@@ -21,6 +21,8 @@ impl HostEndpoint {
             })
         } else if hello.session_id != self.session_id.0 {
             Some(EndReason::UnknownSession)
+        } else if let Some(reason) = self.resume_refusal(&hello) {
+            Some(reason)
         } else if self.active.is_some() || self.authentication_budget_exhausted() {
             Some(EndReason::Busy)
         } else {
@@ -129,11 +131,13 @@ impl HostEndpoint {
         self.active = Some(conn);
         let identity = verification.is_verified().then(|| confirm.identity.clone());
         self.note_request(conn, &helper_name, identity);
+        let resumes = self.resuming.as_ref().map(|_| self.session_id);
         self.emit(HostEvent::ConnectionRequest {
             conn,
             helper_name,
             peer,
             verification,
+            resumes,
         });
     }
 

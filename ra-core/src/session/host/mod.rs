@@ -26,6 +26,7 @@ mod live;
 mod message_budget;
 mod receipt;
 mod redaction;
+mod resume;
 mod shared_displays;
 mod verify;
 
@@ -34,6 +35,7 @@ pub use commands::HostCommand;
 pub use desk::DeskCommand;
 pub use events::{HostEvent, HostTransmit, Injection, MediaCommand};
 pub use receipt::COUNTERSIGNATURE_WAIT;
+pub use resume::ResumeGrant;
 pub use verify::{HelperVerification, UNVERIFIED_HELPER_WARNING};
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
@@ -101,6 +103,10 @@ pub struct HostConfig {
     /// ([`HostEndpoint::poll_receipt_request`], [`HostEvent::Receipt`]).
     /// Off by default: the runtime, which holds the host's key, turns it on.
     pub receipts: bool,
+    /// The resume ticket's id when this endpoint re-opens a session from
+    /// one ([`crate::resume`]): only that ticket's hello is let in, and the
+    /// connection request says it is a resumption. Default: none.
+    pub resuming: Option<[u8; crate::resume::TICKET_ID_LEN]>,
 }
 
 impl HostConfig {
@@ -124,6 +130,7 @@ impl HostConfig {
             desk_limitation: None,
             desktop_consent: None,
             receipts: false,
+            resuming: None,
             wall_clock: std::time::SystemTime::now(),
             local_user_wins: crate::desk::DEFAULT_LOCAL_USER_WINS,
         }
@@ -287,6 +294,8 @@ pub struct HostEndpoint {
     link: link::HostLink,
     /// When the live helper sent its input.
     input_times: link::HostInputTimes,
+    /// The ticket this session was re-opened from, if it was.
+    resuming: Option<resume::Resumption>,
 }
 
 impl std::fmt::Debug for HostEndpoint {
@@ -356,6 +365,7 @@ impl HostEndpoint {
             receipt_requests: VecDeque::new(),
             link: link::HostLink::default(),
             input_times: link::HostInputTimes::default(),
+            resuming: config.resuming.map(resume::Resumption::new),
             policy: config.policy,
         };
         if let Some(offer) = config.offer {
@@ -364,6 +374,7 @@ impl HostEndpoint {
                 addresses: offer.addresses,
             });
         }
+        endpoint.record_resumption(now);
         if let Some(consent) = config.desktop_consent {
             endpoint.record(AuditEvent::DesktopConsent {
                 api: consent.api,

@@ -17,6 +17,10 @@
 //! (another host's, or altered), one that is expired, or one whose lifetime
 //! is over [`MAX_RESUME_TICKET_LIFETIME`].
 
+mod store;
+
+pub use store::{TicketFileError, save_ticket, take_ticket, used_marker};
+
 use std::net::SocketAddr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -201,20 +205,42 @@ impl ResumeTicket {
         lifetime: Duration,
         rng: &mut dyn SessionRng,
     ) -> Result<Self, ResumeError> {
-        if lifetime > MAX_RESUME_TICKET_LIFETIME {
-            return Err(ResumeError::TooLong);
-        }
         let mut ticket_id = [0u8; TICKET_ID_LEN];
         rng.fill_bytes(&mut ticket_id);
         let mut secret = Zeroizing::new([0u8; RESUME_SECRET_LEN]);
         rng.fill_bytes(secret.as_mut_slice());
+        Self::from_grant(
+            contents,
+            &crate::session::ResumeGrant {
+                ticket_id,
+                secret,
+                lifetime,
+            },
+            now,
+        )
+    }
+
+    /// The ticket for what a host's session offered its helper
+    /// ([`HostEndpoint::issue_resume_offer`](crate::session::HostEndpoint::issue_resume_offer)),
+    /// issued at `now`.
+    ///
+    /// # Errors
+    /// [`ResumeError::TooLong`] past [`MAX_RESUME_TICKET_LIFETIME`].
+    pub fn from_grant(
+        contents: TicketContents,
+        grant: &crate::session::ResumeGrant,
+        now: SystemTime,
+    ) -> Result<Self, ResumeError> {
+        if grant.lifetime > MAX_RESUME_TICKET_LIFETIME {
+            return Err(ResumeError::TooLong);
+        }
         let issued = unix_secs(now);
         Ok(ResumeTicket {
-            ticket_id,
+            ticket_id: grant.ticket_id,
             contents,
-            secret,
+            secret: grant.secret.clone(),
             issued_at: UNIX_EPOCH + Duration::from_secs(issued),
-            expires_at: UNIX_EPOCH + Duration::from_secs(issued + lifetime.as_secs()),
+            expires_at: UNIX_EPOCH + Duration::from_secs(issued + grant.lifetime.as_secs()),
         })
     }
 

@@ -1,5 +1,15 @@
 //! The helper's async API: [`accept`] connects with an invitation and a
 //! password and returns a [`HelperSession`] once the host approved.
+//!
+//! - `driver`: the task that drives the session, and the video reader;
+//! - `resume`: reconnecting to a host that came back with a resume ticket.
+
+mod driver;
+mod resume;
+
+use driver::{HelperDriver, SHUTDOWN_WAIT};
+
+pub(crate) use resume::ResumeRoute;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::pin::Pin;
@@ -10,23 +20,19 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use super::code_flow::reach_through_rendezvous;
 use super::connection::channel_binding;
-use super::controller::{HelperController, Reply, Request, Requests};
+use super::controller::HelperController;
 use super::error::{AcceptError, SessionError};
-use super::event_queue::{EventReceiver, EventSender, event_queue};
-use super::sleep_until;
+use super::event_queue::{EventReceiver, event_queue};
 use super::stats::StatsRecorder;
 use super::tls::{PinMismatch, SERVER_NAME, client_config};
-use super::video_receive::{
-    DECODE_SIGNALS, DecodeBusy, DecodeSignal, DecodeThread, ReceivedFrame, read_video_stream,
-};
+use super::video_receive::{DECODE_SIGNALS, DecodeThread, ReceivedFrame};
 use crate::input::InputEvent;
 use crate::invitation::CertFingerprint;
 use crate::invitation::{Invitation, SessionId};
 use crate::media::{Decoder, DisplayId};
 use crate::password::Password;
 use crate::session::{
-    ControlState, EndReason, HelperCommand, HelperConfig, HelperConnection, HelperEvent,
-    HelperTransmit, PointerKind, end_reason_code, end_reason_from_code,
+    ControlState, HelperCommand, HelperConfig, HelperConnection, HelperEvent, PointerKind,
 };
 use crate::stats::SessionStats;
 
@@ -154,7 +160,13 @@ pub async fn accept(
     if invitation.is_expired(SystemTime::now()) {
         return Err(AcceptError::Expired);
     }
-    let (endpoint, connection) = connect(invitation, &options).await?;
+    let (endpoint, connection, client) = connect(invitation, &options).await?;
+    let resume_route = ResumeRoute {
+        addresses: invitation.addresses.clone(),
+        client,
+        session_id: invitation.session_id,
+        options: options.clone(),
+    };
     start_helper(
         endpoint,
         connection,
@@ -162,6 +174,7 @@ pub async fn accept(
         password.as_secret_bytes().to_vec().into(),
         options,
         decoder,
+        Some(resume_route),
     )
     .await
 }
@@ -169,6 +182,8 @@ pub async fn accept(
 /// Runs the helper's side of a session on an established connection (from
 /// either side of the QUIC handshake): authenticates with `secret`, and waits
 /// until the host approves. `endpoint` is waited for when the session ends.
+/// With a `resume_route`, a host that offers a resume ticket and comes back
+/// from a restart is reconnected to.
 pub(crate) async fn start_helper(
     endpoint: quinn::Endpoint,
     connection: quinn::Connection,
@@ -176,6 +191,7 @@ pub(crate) async fn start_helper(
     secret: zeroize::Zeroizing<Vec<u8>>,
     options: AcceptOptions,
     decoder: Box<dyn Decoder>,
+    resume_route: Option<ResumeRoute>,
 ) -> Result<HelperSession, AcceptError> {
     let binding = channel_binding(&connection, session_id.as_bytes())
         .ok_or_else(|| AcceptError::Protocol("no tls channel binding".into()))?;
@@ -184,19 +200,7 @@ pub(crate) async fn start_helper(
         .await
         .map_err(|e| AcceptError::ConnectionLost(e.to_string()))?;
 
-    let mut config = HelperConfig::new(session_id, options.helper_name.clone(), secret);
-    config.approval_timeout = options.approval_timeout;
-    config.identity = options.identity.clone();
-    // The receipt must be signed by the certificate the host presented
-    // (the one an invitation pins), when this side dialled the host.
-    config.host_fingerprint = connection
-        .peer_identity()
-        .and_then(|identity| {
-            identity
-                .downcast::<Vec<rustls::pki_types::CertificateDer<'static>>>()
-                .ok()
-        })
-        .and_then(|chain| chain.first().map(|cert| CertFingerprint::of_der(cert)));
+    let config = helper_config(session_id, secret, &options, &connection);
     let core = HelperConnection::new(Instant::now(), config, binding, &mut rand_core::OsRng);
 
     let stats = StatsRecorder::default();
@@ -206,9 +210,9 @@ pub(crate) async fn start_helper(
     let (frame_tx, frame_rx) = mpsc::channel(2);
     let (signal_tx, signal_rx) = mpsc::channel(DECODE_SIGNALS);
     let (live_tx, live_rx) = oneshot::channel();
-    let (control_tx, control_rx) = watch::channel(ControlState::None);
-    let (live_video_tx, live_video_rx) = watch::channel(false);
+    let (live_video_tx, _) = watch::channel(false);
     let decode = DecodeThread::spawn(decoder, frame_tx, signal_tx.clone(), stats.clone())?;
+    let (control_tx, control_rx) = watch::channel(ControlState::None);
     let driver = HelperDriver {
         core,
         endpoint,
@@ -220,15 +224,12 @@ pub(crate) async fn start_helper(
         control: control_tx,
         live_video: live_video_tx,
         signals: signal_tx,
-        stats: stats.clone(),
-    };
-    tokio::spawn(receive_video(
-        driver.connection.clone(),
-        live_video_rx,
-        decode,
-        driver.signals.clone(),
         stats,
-    ));
+        decode: std::sync::Arc::new(decode),
+        resume_route,
+        awaiting_resumption: false,
+    };
+    driver.start_video();
     tokio::spawn(driver.run(recv, requests, signal_rx));
     let host_name = match live_rx.await {
         Ok(Ok(host_name)) => host_name,
@@ -250,12 +251,38 @@ pub(crate) async fn start_helper(
     })
 }
 
+/// What the helper's side of a connection is configured with: `secret`
+/// (a password's, a code's or a resume ticket's), the options, and the
+/// certificate the host presented on `connection`.
+pub(super) fn helper_config(
+    session_id: SessionId,
+    secret: zeroize::Zeroizing<Vec<u8>>,
+    options: &AcceptOptions,
+    connection: &quinn::Connection,
+) -> HelperConfig {
+    let mut config = HelperConfig::new(session_id, options.helper_name.clone(), secret);
+    config.approval_timeout = options.approval_timeout;
+    config.identity = options.identity.clone();
+    // The receipt must be signed by the certificate the host presented
+    // (the one an invitation pins), when this side dialled the host.
+    config.host_fingerprint = connection
+        .peer_identity()
+        .and_then(|identity| {
+            identity
+                .downcast::<Vec<rustls::pki_types::CertificateDer<'static>>>()
+                .ok()
+        })
+        .and_then(|chain| chain.first().map(|cert| CertFingerprint::of_der(cert)));
+    config
+}
+
 /// Tries the invitation's addresses in order until one completes the TLS
-/// handshake with the pinned certificate.
+/// handshake with the pinned certificate; also returns the pinned client
+/// configuration (for reconnecting).
 async fn connect(
     invitation: &Invitation,
     options: &AcceptOptions,
-) -> Result<(quinn::Endpoint, quinn::Connection), AcceptError> {
+) -> Result<(quinn::Endpoint, quinn::Connection, quinn::ClientConfig), AcceptError> {
     let mismatch = PinMismatch::default();
     let config = client_config(
         invitation.fingerprint,
@@ -266,12 +293,12 @@ async fn connect(
     let (Err(AcceptError::Unreachable(direct)), Some(rendezvous)) =
         (&direct, &invitation.rendezvous)
     else {
-        return direct;
+        return direct.map(|(endpoint, connection)| (endpoint, connection, config));
     };
     // No address answered: find the host through the invitation's broker.
     tracing::info!(broker = %rendezvous.broker, "no direct path: trying the rendezvous");
-    match reach_through_rendezvous(rendezvous, config, options.connect_timeout).await {
-        Ok(reached) => Ok(reached),
+    match reach_through_rendezvous(rendezvous, config.clone(), options.connect_timeout).await {
+        Ok((endpoint, connection)) => Ok((endpoint, connection, config)),
         Err(_) if mismatch.seen() => Err(AcceptError::CertificateMismatch),
         Err(e) => Err(AcceptError::Unreachable(format!(
             "{direct}; through the broker's rendezvous: {e}"
@@ -466,228 +493,5 @@ impl HelperSession {
     /// cheap enough for every frame).
     pub fn stats(&self) -> SessionStats {
         self.controller.stats()
-    }
-}
-
-struct HelperDriver {
-    core: HelperConnection,
-    endpoint: quinn::Endpoint,
-    connection: quinn::Connection,
-    send: quinn::SendStream,
-    input: Option<quinn::SendStream>,
-    events: EventSender<HelperEvent>,
-    /// Told once: the host approved (its name) or the session ended first.
-    live: Option<oneshot::Sender<Result<String, EndReason>>>,
-    control: watch::Sender<ControlState>,
-    /// Whether video is accepted (authenticated and not paused).
-    live_video: watch::Sender<bool>,
-    signals: mpsc::Sender<DecodeSignal>,
-    stats: StatsRecorder,
-}
-
-/// How long ending waits for the goodbye to reach the host.
-const SHUTDOWN_WAIT: Duration = Duration::from_secs(2);
-
-/// How long to wait for the host's close reason after its control stream ended.
-const CLOSE_REASON_WAIT: Duration = Duration::from_secs(1);
-
-/// How often a helper waiting for a keyframe asks for one again.
-const KEYFRAME_RETRY: Duration = Duration::from_millis(250);
-
-/// Reads frame streams in order and passes them to the decode thread.
-///
-/// Nothing decodes before a keyframe, so until one arrives (at the start, after
-/// a frame was dropped, after a pause) other frames are skipped and a keyframe
-/// is asked for. Video only flows to an authenticated, unpaused session; the
-/// host's first keyframe may overtake its approval message (streams are not
-/// ordered with each other), so being authenticated is enough.
-async fn receive_video(
-    connection: quinn::Connection,
-    accepting: watch::Receiver<bool>,
-    decode: DecodeThread,
-    signals: mpsc::Sender<DecodeSignal>,
-    stats: StatsRecorder,
-) {
-    let mut waiting_for_keyframe = true;
-    let mut last_seq = 0u64;
-    let mut last_request: Option<Instant> = None;
-    let ask_for_keyframe = |last_request: &mut Option<Instant>| {
-        if last_request.is_none_or(|at| at.elapsed() >= KEYFRAME_RETRY) {
-            *last_request = Some(Instant::now());
-            // Full: a request is on its way already.
-            let _ = signals.try_send(DecodeSignal::KeyframeNeeded);
-        }
-    };
-    while let Ok(mut stream) = connection.accept_uni().await {
-        if !*accepting.borrow() {
-            let _ = stream.stop(0u8.into());
-            waiting_for_keyframe = true;
-            continue;
-        }
-        let video = match read_video_stream(stream).await {
-            Ok(video) => video,
-            Err(e) => {
-                tracing::debug!(error = %e, "bad video stream");
-                stats.frame_dropped();
-                waiting_for_keyframe = true;
-                ask_for_keyframe(&mut last_request);
-                continue;
-            }
-        };
-        if let Some((bitrate, frame_interval)) = video.target {
-            stats.set_target(bitrate, frame_interval);
-        }
-        // A gap means a frame was reset or lost: what follows cannot decode.
-        if video.seq != last_seq.wrapping_add(1) && !video.frame.keyframe {
-            waiting_for_keyframe = true;
-        }
-        last_seq = video.seq;
-        if waiting_for_keyframe && !video.frame.keyframe {
-            stats.frame_dropped();
-            ask_for_keyframe(&mut last_request);
-            continue;
-        }
-        waiting_for_keyframe = false;
-        match decode.try_decode(video) {
-            Ok(()) => {}
-            Err(DecodeBusy::Full) => {
-                // The decoder fell behind: drop, and restart from a keyframe.
-                stats.frame_dropped();
-                waiting_for_keyframe = true;
-                ask_for_keyframe(&mut last_request);
-            }
-            Err(DecodeBusy::Stopped) => return,
-        }
-    }
-}
-
-impl HelperDriver {
-    async fn run(
-        mut self,
-        mut recv: quinn::RecvStream,
-        mut requests: Requests<HelperCommand>,
-        mut signals: mpsc::Receiver<DecodeSignal>,
-    ) {
-        let mut requests_open = true;
-        let mut shutdown_reply: Option<Reply> = None;
-        let mut link_reports = super::link_reports();
-        loop {
-            if self.flush().await {
-                break;
-            }
-            let sleep = sleep_until(self.core.poll_timeout());
-            tokio::select! {
-                _ = link_reports.tick() => {
-                    let received = super::datagrams_received(&self.connection);
-                    self.core.handle_link(Instant::now(), received);
-                }
-                chunk = recv.read_chunk(64 * 1024, true) => match chunk {
-                    Ok(Some(chunk)) => self.core.handle_control_data(Instant::now(), &chunk.bytes),
-                    Ok(None) | Err(_) => {
-                        let reason = tokio::time::timeout(CLOSE_REASON_WAIT, self.close_reason())
-                            .await
-                            .unwrap_or(EndReason::ConnectionLost);
-                        self.core.handle_connection_lost(Instant::now(), reason);
-                    }
-                },
-                request = requests.recv(), if requests_open => match request {
-                    Some(Request::Command(command, reply)) => {
-                        let result = self.core.apply(Instant::now(), command);
-                        // Counted before the caller hears back: statistics
-                        // read right after `send_input` include it.
-                        self.stats.set_input_sent(self.core.input_events_sent());
-                        self.stats.set_input_held_back(self.core.input_events_held_back());
-                        reply.send(result);
-                    }
-                    Some(Request::Shutdown(reply)) => {
-                        requests_open = false;
-                        shutdown_reply = Some(reply);
-                        self.core.end(Instant::now());
-                    }
-                    None => {
-                        requests_open = false;
-                        self.core.end(Instant::now());
-                    }
-                },
-                Some(DecodeSignal::KeyframeNeeded) = signals.recv() => {
-                    let _ = self.core.request_keyframe(Instant::now());
-                }
-                () = sleep => self.core.handle_timeout(Instant::now()),
-            }
-        }
-        // The close frame goes out from the endpoint's own task: wait for it.
-        let _ = tokio::time::timeout(SHUTDOWN_WAIT, self.endpoint.wait_idle()).await;
-        if let Some(reply) = shutdown_reply {
-            reply.send(Ok(()));
-        }
-    }
-
-    /// Why the host closed the connection, as its close code says.
-    async fn close_reason(&self) -> EndReason {
-        match self.connection.closed().await {
-            quinn::ConnectionError::ApplicationClosed(close) => {
-                end_reason_from_code(close.error_code.into_inner())
-            }
-            _ => EndReason::ConnectionLost,
-        }
-    }
-
-    /// Carries out what the core asked for; true once the session is over.
-    async fn flush(&mut self) -> bool {
-        while let Some(transmit) = self.core.poll_transmit() {
-            match transmit {
-                HelperTransmit::Control(bytes) => {
-                    if let Err(e) = self.send.write_all(&bytes).await {
-                        tracing::debug!(error = %e, "control stream failed");
-                    }
-                }
-                HelperTransmit::Input(bytes) => {
-                    if self.input.is_none() {
-                        match self.connection.open_uni().await {
-                            Ok(stream) => self.input = Some(stream),
-                            Err(e) => tracing::debug!(error = %e, "cannot open the input stream"),
-                        }
-                    }
-                    if let Some(stream) = self.input.as_mut()
-                        && let Err(e) = stream.write_all(&bytes).await
-                    {
-                        tracing::debug!(error = %e, "input stream failed");
-                    }
-                }
-                HelperTransmit::Close { reason } => {
-                    let _ = self.send.finish();
-                    let _ =
-                        tokio::time::timeout(Duration::from_millis(500), self.send.stopped()).await;
-                    self.connection
-                        .close(end_reason_code(reason).into(), reason.as_str().as_bytes());
-                }
-            }
-        }
-        self.stats.set_input_sent(self.core.input_events_sent());
-        self.stats
-            .set_messages_dropped(self.core.messages_dropped());
-        let _ = self
-            .control
-            .send(self.core.control_state().unwrap_or(ControlState::None));
-        let _ = self
-            .live_video
-            .send(self.core.is_authenticated() && !self.core.is_paused());
-        while let Some(event) = self.core.poll_event() {
-            match &event {
-                HelperEvent::Connected => {
-                    if let Some(live) = self.live.take() {
-                        let _ = live.send(Ok(self.core.host_name().unwrap_or_default().to_owned()));
-                    }
-                }
-                HelperEvent::Ended { reason } => {
-                    if let Some(live) = self.live.take() {
-                        let _ = live.send(Err(*reason));
-                    }
-                }
-                _ => {}
-            }
-            self.events.send(event);
-        }
-        self.core.ended().is_some()
     }
 }
