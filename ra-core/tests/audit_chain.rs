@@ -273,3 +273,34 @@ fn a_thousand_seeded_tamperings_are_all_found() {
         assert!(found, "round {round}: not found: {tampered:#?}");
     }
 }
+
+#[test]
+fn a_log_opened_again_goes_on_with_each_session_s_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.jsonl");
+    let at = |second: u64| UNIX_EPOCH + Duration::from_secs(1_795_597_200 + second);
+    {
+        let mut log = AuditLog::open(&path).unwrap();
+        record(&mut log, ALICE, 0, AuditEvent::ControlRequested);
+        log.record(AuditRecord::new(at(1), None, AuditEvent::Paused))
+            .unwrap();
+    }
+    // The process restarts (a session resumed from its ticket): the same
+    // session and the records of none go on as one chain each.
+    let mut log = AuditLog::open(&path).unwrap();
+    record(
+        &mut log,
+        ALICE,
+        5,
+        AuditEvent::SessionResumed {
+            ticket: "00".repeat(16),
+            expires_at: at(900),
+        },
+    );
+    log.record(AuditRecord::new(at(6), None, AuditEvent::Resumed))
+        .unwrap();
+    record(&mut log, CAROL, 7, AuditEvent::ControlRequested);
+    let summary =
+        chain::verify(std::io::BufReader::new(std::fs::File::open(&path).unwrap())).unwrap();
+    assert_eq!(summary.lines, 5);
+}

@@ -270,7 +270,7 @@ async fn a_crashed_host_resumes_from_its_ticket_the_helper_reconnects_view_only(
     );
 
     helper.end().await.unwrap();
-    drop(resumed);
+    resumed.shutdown().await;
     let records = audit_events(&audit);
     assert!(
         records
@@ -284,6 +284,9 @@ async fn a_crashed_host_resumes_from_its_ticket_the_helper_reconnects_view_only(
             .any(|e| matches!(e, AuditEvent::SessionResumed { .. })),
         "{records:?}"
     );
+    // Both processes' records of the session are one chain.
+    let file = std::io::BufReader::new(std::fs::File::open(&audit).unwrap());
+    ra_core::audit::chain::verify(file).unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

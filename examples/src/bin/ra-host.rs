@@ -12,6 +12,13 @@
 //! copied there is sent to the helper, and the helper's text is put there
 //! (and printed as the `clipboard` event).
 //!
+//! stdin `resume-ticket [DURATION]` (with `--resume-ticket FILE
+//! --resume-key FILE` and a policy with `allow_resume_tickets = true`)
+//! writes a single-use resume ticket for the live session; after a restart,
+//! `ra-host resume` with the same two options re-opens the session from it:
+//! the helper reconnects by itself, is asked for again, and is view-only
+//! until control is granted anew.
+//!
 //! `easy-connect` and `join` (through a broker, with a short code instead of
 //! an invitation and password) take the same options and commands; the
 //! session is served by [`ra_examples::host_app`] in all three.
@@ -23,7 +30,10 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use ra_core::invitation::{CertFingerprint, EmailOptions};
-use ra_core::runtime::{BrokerOptions, BrokerTrust, HostSession, InviteOptions, invite};
+use ra_core::runtime::{
+    BrokerOptions, BrokerTrust, HostSession, InviteError, InviteOptions, ResumeOptions, invite,
+    resume_from_file,
+};
 use ra_examples::broker_cli;
 use ra_examples::host_app::{self, Credential, HostArgs, HostSetup};
 use ra_examples::output::Output;
@@ -51,6 +61,15 @@ enum Command {
     Join(broker_cli::host::JoinArgs),
     /// Check the network and the firewall for remote assistance through a broker.
     Diagnose(broker_cli::diagnose::DiagnoseArgs),
+    /// Re-open the session of a resume ticket after a restart (needs --resume-ticket and --resume-key).
+    Resume(ResumeArgs),
+}
+
+#[derive(clap::Args)]
+struct ResumeArgs {
+    /// The host's options (as for `invite`; --resume-ticket and --resume-key are required).
+    #[command(flatten)]
+    host: HostArgs,
 }
 
 #[derive(clap::Args)]
@@ -101,6 +120,7 @@ fn main() -> ExitCode {
         Command::EasyConnect(args) => args.host.json,
         Command::Join(args) => args.host.json,
         Command::Diagnose(args) => args.json,
+        Command::Resume(args) => args.host.json,
     });
     program::run_async(output, async move {
         i32::from(match cli.command {
@@ -108,6 +128,7 @@ fn main() -> ExitCode {
             Command::EasyConnect(args) => broker_cli::host::run_easy_connect(args, output).await,
             Command::Join(args) => broker_cli::host::run_join(args, output).await,
             Command::Diagnose(args) => broker_cli::diagnose::run(args, output).await,
+            Command::Resume(args) => run_resume(args, output).await,
         })
     })
 }
@@ -148,6 +169,57 @@ async fn run(args: InviteArgs, output: Output) -> u8 {
         return 1;
     }
     let code = host_app::serve(&mut host, &args.host, Credential::Password, output).await;
+    host.shutdown().await;
+    code
+}
+
+/// `ra-host resume`: takes the ticket out of its file and serves the
+/// re-opened session.
+async fn run_resume(args: ResumeArgs, output: Output) -> u8 {
+    let (Some(ticket), Some(key)) = (&args.host.resume_ticket, &args.host.resume_key) else {
+        output.error("ra-host resume needs --resume-ticket FILE and --resume-key FILE");
+        return 2;
+    };
+    let key = match ra_core::resume::load_or_create_key(key) {
+        Ok(key) => key,
+        Err(e) => {
+            output.error(&e.to_string());
+            return 2;
+        }
+    };
+    let HostSetup { options, backends } = match HostSetup::open(&args.host, output) {
+        Ok(setup) => setup,
+        Err((code, message)) => {
+            output.error(&message);
+            return code;
+        }
+    };
+    let options = ResumeOptions {
+        policy: options.policy,
+        audit_log: options.audit_log,
+        display: options.display,
+        outage_grace: options.outage_grace,
+    };
+    let mut host = match resume_from_file(ticket, &key, options, backends).await {
+        Ok(host) => host,
+        Err(e) => {
+            output.error(&e.to_string());
+            return match e {
+                InviteError::Policy | InviteError::ResumeNotAllowed => 5,
+                InviteError::ResumeTicket(_) | InviteError::ResumeTicketFile(_) => 6,
+                _ => 1,
+            };
+        }
+    };
+    output.event(
+        "resumed",
+        json!({ "ticket": ticket.display().to_string() }),
+        || {
+            "Session re-opened from its resume ticket: waiting for the helper to come back."
+                .to_owned()
+        },
+    );
+    let code = host_app::serve(&mut host, &args.host, Credential::ResumeTicket, output).await;
     host.shutdown().await;
     code
 }

@@ -199,6 +199,31 @@ impl Progress<'_> {
                     )
                 },
             ),
+            HelperEvent::ResumeOffered { expires_in } => output.event(
+                "resume_offered",
+                json!({ "expires_in_s": expires_in.as_secs() }),
+                || {
+                    format!(
+                        "The host keeps a resume ticket: should it restart within {} min, this session reconnects by itself.",
+                        expires_in.as_secs().div_ceil(60)
+                    )
+                },
+            ),
+            HelperEvent::Resuming => {
+                self.resuming = true;
+                output.event("resuming", json!({}), || {
+                    "The host restarted and re-opened the session: reconnected, waiting for its user to approve again (view only until control is granted)."
+                        .to_owned()
+                });
+            }
+            // After a resumption: the host's user approved again (the first
+            // approval is told when the session starts).
+            HelperEvent::Connected if self.resuming => {
+                self.resuming = false;
+                output.event("connected", json!({ "resumed": true }), || {
+                    "Connected again (view only).".to_owned()
+                });
+            }
             HelperEvent::Ended { reason } => {
                 print_ended(output, reason);
                 return Some(exit::for_end(reason));

@@ -38,6 +38,8 @@ pub(super) struct Progress<'a> {
     pub(super) pointer: Pointer,
     /// The system clipboard (`--clipboard system`).
     pub(super) clipboard: Option<SystemClipboard>,
+    /// The host came back with its resume ticket and has not approved yet.
+    pub(super) resuming: bool,
 }
 
 /// Runs a live session until the host ends it, the goals are met or the
@@ -61,6 +63,7 @@ pub async fn run_session(
         last_frame: None,
         pointer: Pointer::default(),
         clipboard,
+        resuming: false,
     };
     if let Some(text) = &args.chat
         && let Err(e) = session.chat(text.clone()).await

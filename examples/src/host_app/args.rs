@@ -118,6 +118,15 @@ pub struct HostArgs {
     /// (check it with `ra-audit verify-receipt`).
     #[arg(long, value_name = "FILE")]
     pub receipt: Option<PathBuf>,
+    /// Where stdin `resume-ticket` writes the session's single-use resume
+    /// ticket (needs `allow_resume_tickets = true` in the policy), and where
+    /// `ra-host resume` takes it from after a restart.
+    #[arg(long, value_name = "FILE", requires = "resume_key")]
+    pub resume_ticket: Option<PathBuf>,
+    /// The key resume tickets are sealed with (64 hex digits; made, readable
+    /// by this user only, when the file does not exist).
+    #[arg(long, value_name = "FILE", requires = "resume_ticket")]
+    pub resume_key: Option<PathBuf>,
     /// The name the helper sees.
     #[arg(long, default_value = "ra host")]
     pub name: String,

@@ -8,7 +8,7 @@ use ra_core::policy::Policy;
 use ra_core::runtime::HostHandle;
 use ra_core::session::{ConnectionId, ControlScopes};
 
-use super::args::Answer;
+use super::args::{Answer, HostArgs};
 use crate::output::Output;
 
 /// What a grant of control gives: `--grant-scopes`, `--grant-for`, or a
@@ -71,6 +71,7 @@ async fn decide(host: &HostHandle, output: Output, question: Question, yes: Opti
 /// Handles one stdin line; true to quit.
 pub(super) async fn handle_line(
     host: &HostHandle,
+    args: &HostArgs,
     output: Output,
     (line, grant): (&str, Grant),
     questions: &mut VecDeque<Question>,
@@ -144,10 +145,16 @@ pub(super) async fn handle_line(
                     .await
             }
         },
+        "resume-ticket" => {
+            if let Err(e) = super::resume::issue(host, args, rest, output).await {
+                output.error(&e);
+            }
+            return false;
+        }
         "quit" => return true,
         other => {
             output.error(&format!(
-                "unknown command {other:?}: y, n, grant [SCOPES] [DURATION], revoke, pause, resume, chat TEXT, clipboard on|off, copy TEXT, policy FILE, redact X,Y,W,H …|none, redact-window CLASS …|none, end, quit"
+                "unknown command {other:?}: y, n, grant [SCOPES] [DURATION], revoke, pause, resume, chat TEXT, clipboard on|off, copy TEXT, policy FILE, redact X,Y,W,H …|none, redact-window CLASS …|none, resume-ticket [DURATION], end, quit"
             ));
             return false;
         }

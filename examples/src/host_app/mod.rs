@@ -12,6 +12,7 @@ mod args;
 mod commands;
 mod events;
 mod print_injector;
+mod resume;
 mod serve;
 mod setup;
 mod wayland;

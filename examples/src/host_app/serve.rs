@@ -21,6 +21,8 @@ pub enum Credential {
     Password,
     /// A short code (`easy-connect`, `join`).
     Code,
+    /// A resume ticket (`resume`).
+    ResumeTicket,
 }
 
 impl Credential {
@@ -29,6 +31,7 @@ impl Credential {
         match self {
             Credential::Password => "password",
             Credential::Code => "code",
+            Credential::ResumeTicket => "resume ticket",
         }
     }
 
@@ -37,6 +40,7 @@ impl Credential {
         match self {
             Credential::Password => "invitation",
             Credential::Code => "code",
+            Credential::ResumeTicket => "resumed session",
         }
     }
 
@@ -96,7 +100,7 @@ pub async fn serve(
             line = lines.recv(), if stdin_open => match line {
                 Some(line) => {
                     let grant = Grant { scopes: args.grant_scopes, duration: args.grant_for };
-                    if handle_line(host, output, (line.trim(), grant), &mut questions).await {
+                    if handle_line(host, args, output, (line.trim(), grant), &mut questions).await {
                         return 0;
                     }
                 }

@@ -255,6 +255,23 @@ pub fn verify(log: impl BufRead) -> Result<ChainSummary, ChainError> {
     })
 }
 
+/// The last link of each session in a log written before (what a log
+/// opened again continues from), as far as its lines can be read: a line
+/// that cannot (a torn last line) is passed over.
+pub(crate) fn heads_of(log: impl BufRead) -> HashMap<Option<SessionId>, ChainHash> {
+    let mut heads = HashMap::new();
+    for (number, line) in log.split(b'\n').enumerate() {
+        let Ok(line) = line else { break };
+        if line.is_empty() {
+            continue;
+        }
+        if let Ok((session, _)) = read_link(&line, number + 1) {
+            heads.insert(session, ChainHash::of_line(&line));
+        }
+    }
+    heads
+}
+
 /// A line's session and link.
 fn read_link(line: &[u8], number: usize) -> Result<(Option<SessionId>, ChainHash), ChainError> {
     let malformed = |reason: String| ChainError::Malformed {

@@ -320,7 +320,10 @@ impl AuditLog {
     }
 
     /// Opens `path` for appending, creating it (with mode 0600 on Unix: only
-    /// the owner can read what helpers did) if needed.
+    /// the owner can read what helpers did) if needed. Each session's chain
+    /// goes on from the last line it has in the file already (a session
+    /// re-opened from a resume ticket after a restart, and the records of no
+    /// session, stay one chain each).
     pub fn open(path: &Path) -> Result<Self, AuditError> {
         let mut options = OpenOptions::new();
         options.append(true).create(true);
@@ -333,7 +336,14 @@ impl AuditLog {
             path: path.to_owned(),
             source,
         })?;
-        Ok(Self::new(Box::new(file)))
+        let heads = match std::fs::File::open(path) {
+            Ok(existing) => chain::heads_of(io::BufReader::new(existing)),
+            Err(_) => HashMap::new(),
+        };
+        Ok(Self {
+            writer: Box::new(file),
+            heads,
+        })
     }
 
     /// Appends one record as a line, linked to the line its session wrote

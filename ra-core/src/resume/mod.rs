@@ -19,7 +19,7 @@
 
 mod store;
 
-pub use store::{TicketFileError, save_ticket, take_ticket, used_marker};
+pub use store::{TicketFileError, load_or_create_key, save_ticket, take_ticket, used_marker};
 
 use std::net::SocketAddr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -125,6 +125,33 @@ impl TicketKey {
             .try_into()
             .map_err(|_| ResumeError::KeyLength { len: bytes.len() })?;
         Ok(TicketKey(Zeroizing::new(key)))
+    }
+
+    /// A fresh random key.
+    pub fn generate(rng: &mut dyn SessionRng) -> Self {
+        let mut key = Zeroizing::new([0u8; TICKET_KEY_LEN]);
+        rng.fill_bytes(key.as_mut_slice());
+        TicketKey(key)
+    }
+
+    /// The key as 64 lowercase hex digits (what a key file holds).
+    pub fn to_hex(&self) -> Zeroizing<String> {
+        Zeroizing::new(data_encoding::HEXLOWER.encode(self.0.as_slice()))
+    }
+
+    /// The key written as 64 hex digits (either case; surrounding white
+    /// space ignored).
+    ///
+    /// # Errors
+    /// [`ResumeError::KeyLength`] for anything else.
+    pub fn from_hex(text: &str) -> Result<Self, ResumeError> {
+        let text = Zeroizing::new(text.trim().to_ascii_lowercase());
+        let bytes = Zeroizing::new(data_encoding::HEXLOWER.decode(text.as_bytes()).map_err(
+            |_| ResumeError::KeyLength {
+                len: text.len() / 2,
+            },
+        )?);
+        Self::from_bytes(&bytes)
     }
 
     fn aead(&self) -> Result<LessSafeKey, ResumeError> {

@@ -8,7 +8,7 @@ use std::fs::{self, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
-use super::MAX_SEALED_TICKET;
+use super::{MAX_SEALED_TICKET, TicketKey};
 
 /// Why a ticket file could not be written or taken.
 #[derive(Debug, thiserror::Error)]
@@ -23,6 +23,12 @@ pub enum TicketFileError {
     /// The ticket at that path was used already.
     #[error("the resume ticket at {} was used already", path.display())]
     Used {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A key file that does not hold a key (64 hex digits).
+    #[error("{} does not hold a ticket key (64 hex digits)", path.display())]
+    BadKey {
         /// The file.
         path: PathBuf,
     },
@@ -76,6 +82,40 @@ pub fn save_ticket(path: &Path, sealed: &[u8]) -> Result<(), TicketFileError> {
     match fs::remove_file(used_marker(path)) {
         Err(e) if e.kind() != io::ErrorKind::NotFound => Err(io_error(e)),
         _ => Ok(()),
+    }
+}
+
+/// The ticket key in the file at `path` (64 hex digits), or, when there is
+/// no such file, a fresh one written there (readable by the owner only).
+///
+/// # Errors
+/// [`TicketFileError::BadKey`], [`TicketFileError::Io`].
+pub fn load_or_create_key(path: &Path) -> Result<TicketKey, TicketFileError> {
+    let io_error = |source| TicketFileError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    match fs::read(path) {
+        Ok(bytes) => std::str::from_utf8(&bytes)
+            .ok()
+            .and_then(|text| TicketKey::from_hex(text).ok())
+            .ok_or_else(|| TicketFileError::BadKey {
+                path: path.to_owned(),
+            }),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            let key = TicketKey::generate(&mut rand_core::OsRng);
+            let mut options = OpenOptions::new();
+            // Never over a key another process just wrote.
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let mut file = options.open(path).map_err(io_error)?;
+            file.write_all(format!("{}\n", key.to_hex().as_str()).as_bytes())
+                .map_err(io_error)?;
+            file.sync_all().map_err(io_error)?;
+            Ok(key)
+        }
+        Err(e) => Err(io_error(e)),
     }
 }
 
@@ -150,6 +190,21 @@ mod tests {
         save_ticket(&path, b"another").unwrap();
         assert!(!used_marker(&path).exists());
         assert_eq!(take_ticket(&path).unwrap(), b"another");
+    }
+
+    #[test]
+    fn a_key_file_is_made_once_and_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ticket.key");
+        let made = load_or_create_key(&path).unwrap();
+        let read = load_or_create_key(&path).unwrap();
+        assert_eq!(made.to_hex(), read.to_hex());
+        assert_eq!(fs::read_to_string(&path).unwrap().trim().len(), 64);
+        fs::write(&path, "not a key").unwrap();
+        assert!(matches!(
+            load_or_create_key(&path),
+            Err(TicketFileError::BadKey { .. })
+        ));
     }
 
     #[test]
