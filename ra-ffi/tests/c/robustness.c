@@ -156,6 +156,12 @@ static void test_policy(void) {
     ra_policy_settings zero = settings;
     zero.max_invitation_lifetime_ms = 0;
     EXPECT(ra_policy_set(policy, &zero), RA_RESULT_INVALID_POLICY);
+    /* Resume tickets: off by default, at most 15 minutes. */
+    CHECK(settings.allow_resume_tickets == 0);
+    CHECK(settings.max_resume_ticket_lifetime_ms == 15u * 60u * 1000u);
+    ra_policy_settings long_tickets = settings;
+    long_tickets.max_resume_ticket_lifetime_ms = 16u * 60u * 1000u;
+    EXPECT(ra_policy_set(policy, &long_tickets), RA_RESULT_INVALID_POLICY);
     settings.allow_control = 0;
     CHECK_OK(ra_policy_set(policy, &settings));
     CHECK_OK(ra_policy_to_toml(policy, &text));
@@ -577,8 +583,35 @@ static void test_host(void) {
     EXPECT(ra_host_set_clipboard_sharing(host, 1), RA_RESULT_INVALID_HANDLE);
     EXPECT(ra_host_send_clipboard(NULL, "x"), RA_RESULT_NULL_POINTER);
     EXPECT(ra_host_send_clipboard(host, "x"), RA_RESULT_INVALID_HANDLE);
+    static const uint8_t key[32] = {1};
+    EXPECT(ra_host_issue_resume_ticket(NULL, key, 32, 60000, "/tmp/t"), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_host_issue_resume_ticket(host, key, 32, 60000, "/tmp/t"), RA_RESULT_INVALID_HANDLE);
+    EXPECT(ra_host_resume_from_ticket(NULL, key, 32, NULL, NULL, &h), RA_RESULT_NULL_POINTER);
+    EXPECT(ra_host_resume_from_ticket("/tmp/t", NULL, 32, NULL, NULL, &h),
+           RA_RESULT_NULL_POINTER);
+    EXPECT(ra_host_resume_from_ticket("/tmp/t", key, 31, NULL, NULL, &h),
+           RA_RESULT_INVALID_ARGUMENT);
+    EXPECT(ra_host_resume_from_ticket(bad_utf8, key, 32, NULL, NULL, &h), RA_RESULT_INVALID_UTF8);
+    EXPECT(ra_host_resume_from_ticket("/tmp/t", key, 32, NULL, NULL, NULL),
+           RA_RESULT_NULL_POINTER);
+    EXPECT(ra_host_resume_from_ticket("/tmp/t", key, 32, G(ra_invite_options), NULL, &h),
+           RA_RESULT_INVALID_HANDLE);
+    /* The default policy allows no resume tickets: the file is left alone. */
+    EXPECT(ra_host_resume_from_ticket("/nonexistent/ra-ticket", key, 32, NULL, NULL, &h),
+           RA_RESULT_POLICY);
+    ra_invite_options *resuming = NULL;
+    ra_policy *tickets_on = NULL;
+    CHECK_OK(ra_invite_options_new(&resuming));
+    CHECK_OK(ra_policy_from_toml("allow_resume_tickets = true", &tickets_on));
+    CHECK_OK(ra_invite_options_set_policy(resuming, tickets_on));
+    EXPECT(ra_host_resume_from_ticket("/nonexistent/ra-ticket", key, 32, resuming, NULL, &h),
+           RA_RESULT_IO);
+    CHECK(strstr(ra_last_error_message(), "no resume ticket") != NULL);
+    CHECK_OK(ra_policy_free(tickets_on));
+    CHECK_OK(ra_invite_options_free(resuming));
     EXPECT(ra_host_free(host), RA_RESULT_INVALID_HANDLE);
     CHECK_OK(ra_host_free(NULL));
+    CHECK(h == SENTINEL);
     CHECK(e == SENTINEL && inv == SENTINEL && s == SENTINEL && port == 7);
     CHECK(info.code == SENTINEL && info.expires_at_unix == 7 && info.path == 7);
 
@@ -673,6 +706,22 @@ static void test_host(void) {
         EXPECT(ra_host_send_clipboard(real, bad_utf8), RA_RESULT_INVALID_UTF8);
         EXPECT(ra_host_send_clipboard(real, "x"), RA_RESULT_NO_SESSION);
         CHECK(info.code == SENTINEL);
+        /* Resume tickets: off in the default policy; then no session yet. */
+        static const uint8_t ticket_key[32] = {7};
+        EXPECT(ra_host_issue_resume_ticket(real, ticket_key, 32, 60000, NULL),
+               RA_RESULT_NULL_POINTER);
+        EXPECT(ra_host_issue_resume_ticket(real, ticket_key, 16, 60000, "/tmp/ra-robust-ticket"),
+               RA_RESULT_INVALID_ARGUMENT);
+        EXPECT(ra_host_issue_resume_ticket(real, ticket_key, 32, 60000, bad_utf8),
+               RA_RESULT_INVALID_UTF8);
+        EXPECT(ra_host_issue_resume_ticket(real, ticket_key, 32, 60000, "/tmp/ra-robust-ticket"),
+               RA_RESULT_POLICY);
+        ra_policy *tickets = NULL;
+        CHECK_OK(ra_policy_from_toml("allow_resume_tickets = true", &tickets));
+        CHECK_OK(ra_host_set_policy(real, tickets));
+        EXPECT(ra_host_issue_resume_ticket(real, ticket_key, 32, 60000, "/tmp/ra-robust-ticket"),
+               RA_RESULT_NO_SESSION);
+        CHECK_OK(ra_policy_free(tickets));
 
         CHECK_OK(ra_host_get_invitation(real, &inv));
         test_invitation_arguments(inv);

@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "kit.h"
@@ -646,6 +647,24 @@ int main(void) {
     CHECK(wait_helper(helper, RA_HELPER_EVENT_RESUMED, &d, &hevent));
     ra_helper_event_free(hevent);
 
+    /* A resume ticket: off in this policy; once on, the helper is offered it. */
+    static const uint8_t ticket_key[32] = {42, 1, 2, 3};
+    char ticket_path[64];
+    char ticket_used[80];
+    snprintf(ticket_path, sizeof ticket_path, "/tmp/ra-c-ticket-%d", (int)getpid());
+    snprintf(ticket_used, sizeof ticket_used, "%s.used", ticket_path);
+    CHECK_RESULT(ra_host_issue_resume_ticket(host, ticket_key, 32, 600000, ticket_path),
+                 RA_RESULT_POLICY);
+    ra_policy *tickets = NULL;
+    CHECK_OK(ra_policy_from_toml("allow_clipboard = true\nallow_resume_tickets = true", &tickets));
+    CHECK_OK(ra_host_set_policy(host, tickets));
+    CHECK_OK(ra_host_issue_resume_ticket(host, ticket_key, 32, 600000, ticket_path));
+    CHECK(wait_helper(helper, RA_HELPER_EVENT_RESUME_OFFERED, &d, &hevent));
+    if (hevent) {
+        CHECK(d.expires_in_ms == 600000);
+        ra_helper_event_free(hevent);
+    }
+
     /* The host ends the session: the helper gets the session's consent
      * receipt, learns why, then the events close. */
     CHECK_OK(ra_host_end(host));
@@ -692,6 +711,31 @@ int main(void) {
     CHECK_OK(ra_helper_free(helper));
     CHECK_OK(ra_host_free(host));
     CHECK(capturer.destroyed == 1);
+
+    /* After a restart the ticket re-opens the session (no helper comes back
+     * here: it was told goodbye), once; not with another key, not without
+     * the policy. */
+    ra_invite_options *resume_options = NULL;
+    CHECK_OK(ra_invite_options_new(&resume_options));
+    ra_host *reopened = NULL;
+    CHECK_RESULT(ra_host_resume_from_ticket(ticket_path, ticket_key, 32, resume_options, NULL,
+                                            &reopened),
+                 RA_RESULT_POLICY);
+    CHECK_OK(ra_invite_options_set_policy(resume_options, tickets));
+    CHECK_OK(ra_host_resume_from_ticket(ticket_path, ticket_key, 32, resume_options, NULL,
+                                        &reopened));
+    REQUIRE(reopened != NULL);
+    ra_invitation *none = NULL;
+    CHECK_RESULT(ra_host_get_invitation(reopened, &none), RA_RESULT_INVALID_STATE);
+    CHECK_OK(ra_host_free(reopened));
+    reopened = NULL;
+    CHECK_RESULT(ra_host_resume_from_ticket(ticket_path, ticket_key, 32, resume_options, NULL,
+                                            &reopened),
+                 RA_RESULT_TICKET_USED);
+    CHECK(reopened == NULL);
+    CHECK_OK(ra_invite_options_free(resume_options));
+    CHECK_OK(ra_policy_free(tickets));
+    unlink(ticket_used);
     CHECK(injector.destroyed == 1);
     CHECK(capturer.frames > 0);
     CHECK_OK(ra_string_free(token));

@@ -68,12 +68,7 @@ pub async fn resume(
 ) -> Result<HostHandle, InviteError> {
     let now = SystemTime::now();
     let ticket = ResumeTicket::open(sealed, key, now)?;
-    if !options.policy.allow_assistance {
-        return Err(InviteError::Policy);
-    }
-    if !options.policy.allow_resume_tickets {
-        return Err(InviteError::ResumeNotAllowed);
-    }
+    check_policy(&options.policy)?;
     let remaining = ticket
         .expires_at
         .duration_since(now)
@@ -116,9 +111,20 @@ pub async fn resume(
     Ok(handle)
 }
 
+/// Whether `policy` lets a session be re-opened from a ticket.
+fn check_policy(policy: &Policy) -> Result<(), InviteError> {
+    if !policy.allow_assistance {
+        return Err(InviteError::Policy);
+    }
+    if !policy.allow_resume_tickets {
+        return Err(InviteError::ResumeNotAllowed);
+    }
+    Ok(())
+}
+
 /// [`resume`] with the ticket taken out of the file at `path`
-/// ([`crate::resume::take_ticket`]): a ticket is used once, even if this
-/// then fails.
+/// ([`crate::resume::take_ticket`]) once the policy is known to allow it:
+/// from then on the ticket is used, even if re-opening fails.
 ///
 /// # Errors
 /// [`InviteError::ResumeTicketFile`] when the file is missing, was used
@@ -129,6 +135,7 @@ pub async fn resume_from_file(
     options: ResumeOptions,
     backends: HostBackends,
 ) -> Result<HostHandle, InviteError> {
+    check_policy(&options.policy)?;
     let sealed = zeroize::Zeroizing::new(take_ticket(path)?);
     resume(&sealed, key, options, backends).await
 }
