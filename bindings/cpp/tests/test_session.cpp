@@ -143,6 +143,17 @@ static void original_session() {
     expect_error([&] { helper->send_input({{RA_INPUT_POINTER_MOVE, 1, 1, 0, 0, 0, nullptr}}); },
                  RA_RESULT_NOT_CONTROLLING);
 
+    // A resume ticket: refused by the default policy; once allowed, the
+    // helper is offered it.
+    const std::vector<uint8_t> ticket_key(32, 9);
+    const std::string ticket_path = "/tmp/ra-cpp-ticket-" + std::to_string(getpid());
+    expect_error([&] { host.issue_resume_ticket(ticket_key, 10min, ticket_path); }, RA_RESULT_POLICY);
+    auto tickets = ra::Policy::from_toml("allow_resume_tickets = true");
+    host.set_policy(tickets);
+    host.issue_resume_ticket(ticket_key, 10min, ticket_path);
+    CHECK(wait_helper(*helper, RA_HELPER_EVENT_RESUME_OFFERED).data().expires_in_ms == 600000);
+    CHECK(request.resumes.empty());
+
     helper->chat("bye");
     CHECK(wait_host(host, RA_HOST_EVENT_CHAT).text == "bye");
     // The default policy keeps the clipboard closed.
@@ -160,6 +171,24 @@ static void original_session() {
     CHECK(host_receipt.text == receipt_text && !host_receipt.countersigned);
     CHECK(wait_host(host, RA_HOST_EVENT_ENDED).reason_name == "host_ended");
     helper.reset();
+
+    // After a restart the ticket re-opens the session (nobody comes back
+    // here: the helper was told goodbye), once.
+    {
+        ra::Host gone = std::move(host);
+    }
+    ra::InviteOptions resuming;
+    resuming.policy(tickets);
+    ra::HostBackends again;
+    again.synthetic_capturer(320, 240, 30);
+    {
+        ra::Host reopened = ra::Host::resume_from_ticket(ticket_path, ticket_key, resuming, again);
+        expect_error([&] { (void)reopened.invitation(); }, RA_RESULT_INVALID_STATE);
+    }
+    ra::HostBackends more;
+    expect_error([&] { (void)ra::Host::resume_from_ticket(ticket_path, ticket_key, resuming, more); },
+                 RA_RESULT_TICKET_USED);
+    std::remove((ticket_path + ".used").c_str());
 
     // Easy Connect: the host gets a code, the helper types it.
     const char* address = std::getenv("RA_TEST_BROKER");

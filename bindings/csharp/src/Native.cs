@@ -72,7 +72,7 @@ namespace Ra.Interop
         public byte Verified; public IntPtr Organisation, OrganisationKey, VerifiedHelper, HelperKey;
         public ulong IdentityExpiresMs; public IntPtr IdentityProblem, Warning;
         public byte Countersigned; public uint Display; public IntPtr Redactions; public UIntPtr RedactionsLen;
-        public ulong SilentMs;
+        public ulong SilentMs; public IntPtr Resumes;
     }
 
     [StructLayout(LayoutKind.Sequential)]
@@ -104,6 +104,7 @@ namespace Ra.Interop
         public static RaPolicySettings Sized() => new RaPolicySettings { StructSize = (UIntPtr)Marshal.SizeOf(typeof(RaPolicySettings)) };
         public byte AllowAssistance, AllowControl, AllowClipboard;
         public ulong MaxInvitationLifetimeMs, ApprovalTimeoutMs;
+        public byte AllowResumeTickets; public ulong MaxResumeTicketLifetimeMs;
     }
 
     [StructLayout(LayoutKind.Sequential)]
@@ -348,6 +349,8 @@ namespace Ra.Interop
         [DllImport(Lib)] public static extern uint ra_host_easy_connect(BrokerOptionsHandle broker, IntPtr options, IntPtr backends, out HostHandle host);
         [DllImport(Lib)] public static extern uint ra_host_join(BrokerOptionsHandle broker, byte[] code, IntPtr options, IntPtr backends, out HostHandle host);
         [DllImport(Lib)] public static extern uint ra_host_get_code_info(HostHandle host, ref RaCodeInfo info);
+        [DllImport(Lib)] public static extern uint ra_host_issue_resume_ticket(HostHandle host, byte[] key, UIntPtr keyLen, ulong lifetimeMs, byte[] path);
+        [DllImport(Lib)] public static extern uint ra_host_resume_from_ticket(byte[] path, byte[] key, UIntPtr keyLen, IntPtr options, IntPtr backends, out HostHandle host);
         [DllImport(Lib)] public static extern uint ra_host_get_stats(HostHandle host, ref RaSessionStats stats);
         [DllImport(Lib)] public static extern uint ra_host_free(IntPtr host);
         [DllImport(Lib)] public static extern uint ra_helper_accept(InvitationHandle inv, byte[] password, IntPtr options, out HelperHandle helper);

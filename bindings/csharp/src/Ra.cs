@@ -55,6 +55,13 @@ namespace Ra
         InvalidReceipt = 207,
         /// <summary>An audit log's hash chain is broken or cut short.</summary>
         AuditLogBroken = 208,
+        /// <summary>A resume ticket cannot be used: truncated, not a ticket, or sealed with another
+        /// key (another host's, or altered).</summary>
+        TicketInvalid = 209,
+        /// <summary>A resume ticket expired.</summary>
+        TicketExpired = 210,
+        /// <summary>A resume ticket was used already.</summary>
+        TicketUsed = 211,
         /// <summary>The host's policy forbids it.</summary>
         Policy = 300,
         /// <summary>The listening address could not be bound.</summary>

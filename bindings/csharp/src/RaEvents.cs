@@ -136,6 +136,13 @@ namespace Ra
         /// <summary>The path to the host carries packets again (SilentFor): the picture resumes
         /// from a keyframe; control is as it was.</summary>
         ConnectionRestored = 19,
+        /// <summary>The host issued a single-use resume ticket for this session (ExpiresIn): should
+        /// the host restart in that time, the helper reconnects by itself (Resuming).</summary>
+        ResumeOffered = 20,
+        /// <summary>The host came back from a restart with its resume ticket and the helper
+        /// reconnected: the host's user approves again (Authenticated, Connected follow); control
+        /// is gone until granted anew.</summary>
+        Resuming = 21,
     }
 
     /// <summary>Which backend a BackendError event is about (RA_BACKEND_*).</summary>
@@ -318,6 +325,9 @@ namespace Ra
         public Rect[] Redactions = new Rect[0];
         /// <summary>How long nothing arrived (ConnectionRestored).</summary>
         public TimeSpan SilentFor;
+        /// <summary>The session (hex id) a ConnectionRequest resumes, when the host was re-opened
+        /// from a resume ticket (Host.ResumeFromTicket): say so to the host's user; null otherwise.</summary>
+        public string Resumes;
 
         internal static HostEvent From(IntPtr handle)
         {
@@ -341,6 +351,7 @@ namespace Ra
                 Countersigned = d.Countersigned != 0, Display = d.Display,
                 Redactions = Rects(d.Redactions, d.RedactionsLen),
                 SilentFor = TimeSpan.FromMilliseconds(d.SilentMs),
+                Resumes = Utf8.Read(d.Resumes),
             };
         }
 

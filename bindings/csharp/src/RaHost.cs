@@ -97,6 +97,19 @@ namespace Ra
             Invite(new InviteOptions { HostName = hostName, Listen = listen, Policy = policy },
                    Backends(width, height, frameRate, injector, desk, screen));
 
+        /// <summary>Re-opens the session of the resume ticket in the file `path`, sealed with `key`
+        /// (32 bytes), after the host's application or machine restarted: the ticket is taken out of
+        /// the file (used once); the helper reconnects by itself, its ConnectionRequest has Resumes
+        /// set and needs approval, and control needs a new grant. `options` give the policy (which
+        /// must allow resume tickets) and the audit log. Result.TicketUsed, TicketExpired,
+        /// TicketInvalid, Policy, Bind.</summary>
+        public static Host ResumeFromTicket(string path, byte[] key, InviteOptions options, HostBackends backends = null)
+        {
+            if (key == null) throw new ArgumentNullException(nameof(key));
+            return Start(options, backends, (IntPtr o, IntPtr b, out HostHandle h) =>
+                N.ra_host_resume_from_ticket(Utf8.Z(path), key, new UIntPtr((uint)key.Length), o, b, out h));
+        }
+
         /// <summary>Easy Connect: registers a code with the broker; read CodeInfo.Code to the
         /// helper. `options` give the host name, policy, audit log and a lifetime cap.</summary>
         public static Host EasyConnect(BrokerOptions broker, InviteOptions options, HostBackends backends = null) =>
@@ -243,6 +256,16 @@ namespace Ra
         public void RevokePanicKey() => RaException.Check(N.ra_host_revoke_panic_key(handle));
         /// <summary>The local user is busy: the helper's input is held back for holdMs.</summary>
         public void LocalInputSeen(uint holdMs) => RaException.Check(N.ra_host_local_input_seen(handle, holdMs));
+        /// <summary>Issues a single-use resume ticket for the live session, valid for `lifetime`
+        /// (the policy caps it, at most 15 minutes), sealed with `key` (32 bytes), into the file
+        /// `path` (readable by its owner only). The policy must have allow_resume_tickets
+        /// (Result.Policy otherwise); Result.NoSession without an approved helper.</summary>
+        public void IssueResumeTicket(byte[] key, TimeSpan lifetime, string path)
+        {
+            if (key == null) throw new ArgumentNullException(nameof(key));
+            RaException.Check(N.ra_host_issue_resume_ticket(handle, key, new UIntPtr((uint)key.Length),
+                Library.PositiveMillis(lifetime), Utf8.Z(path)));
+        }
         /// <summary>Pauses: no video, no control.</summary>
         public void Pause() => RaException.Check(N.ra_host_pause(handle));
         /// <summary>Resumes sharing the screen (control stays revoked).</summary>

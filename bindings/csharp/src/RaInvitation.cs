@@ -20,6 +20,10 @@ namespace Ra
         public TimeSpan MaxInvitationLifetime;
         /// <summary>How long a connection request waits for an answer.</summary>
         public TimeSpan ApprovalTimeout;
+        /// <summary>The host may issue resume tickets (Host.IssueResumeTicket).</summary>
+        public bool AllowResumeTickets;
+        /// <summary>The longest a resume ticket stays valid (at most 15 minutes; the default).</summary>
+        public TimeSpan MaxResumeTicketLifetime = TimeSpan.FromMinutes(15);
     }
 
     /// <summary>The host's policy, enforced by the engine: from the defaults, TOML text or a
@@ -75,6 +79,8 @@ namespace Ra
                     AllowClipboard = s.AllowClipboard != 0,
                     MaxInvitationLifetime = TimeSpan.FromMilliseconds(s.MaxInvitationLifetimeMs),
                     ApprovalTimeout = TimeSpan.FromMilliseconds(s.ApprovalTimeoutMs),
+                    AllowResumeTickets = s.AllowResumeTickets != 0,
+                    MaxResumeTicketLifetime = TimeSpan.FromMilliseconds(s.MaxResumeTicketLifetimeMs),
                 };
             }
             set
@@ -86,6 +92,8 @@ namespace Ra
                 s.AllowClipboard = (byte)(value.AllowClipboard ? 1 : 0);
                 s.MaxInvitationLifetimeMs = Library.PositiveMillis(value.MaxInvitationLifetime);
                 s.ApprovalTimeoutMs = Library.PositiveMillis(value.ApprovalTimeout);
+                s.AllowResumeTickets = (byte)(value.AllowResumeTickets ? 1 : 0);
+                s.MaxResumeTicketLifetimeMs = Library.PositiveMillis(value.MaxResumeTicketLifetime);
                 RaException.Check(N.ra_policy_set(Handle, ref s));
             }
         }

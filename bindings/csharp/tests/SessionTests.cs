@@ -191,6 +191,18 @@ static partial class SessionTests
                 var notControlling = Assert.Throws(() => helper.SendInput(InputEvent.PointerMove(1, 1)));
                 Assert.True(notControlling.Code == Result.NotControlling, "not controlling");
 
+                // A resume ticket: refused by the default policy; once allowed, offered to the helper.
+                var ticketKey = new byte[32];
+                ticketKey[0] = 5;
+                var ticketPath = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "ra-cs-ticket-" + System.Diagnostics.Process.GetCurrentProcess().Id);
+                Assert.True(Assert.Throws(() => host.IssueResumeTicket(ticketKey, TimeSpan.FromMinutes(10), ticketPath)).Code == Result.Policy, "tickets off");
+                var tickets = new Policy("allow_resume_tickets = true");
+                Assert.True(tickets.Settings.AllowResumeTickets && tickets.Settings.MaxResumeTicketLifetime == TimeSpan.FromMinutes(15), "ticket settings");
+                host.SetPolicy(tickets);
+                host.IssueResumeTicket(ticketKey, TimeSpan.FromMinutes(10), ticketPath);
+                Assert.True(WaitHelper(helperEvents, HelperEventKind.ResumeOffered).ExpiresIn == TimeSpan.FromMinutes(10), "offered");
+                Assert.True(request.Resumes == null, "an ordinary request");
+
                 helper.Chat("merci");
                 Assert.True(WaitHost(hostEvents, HostEventKind.Chat).Text == "merci", "chat");
                 // The default policy keeps the clipboard closed.
@@ -206,6 +218,16 @@ static partial class SessionTests
                 Assert.True(WaitHost(hostEvents, HostEventKind.Ended).ReasonName == "host_ended", "host ended");
             }
         }
+        // After a restart the ticket re-opens the session (nobody comes back here: the helper was
+        // told goodbye), once.
+        var ticketFile = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "ra-cs-ticket-" + System.Diagnostics.Process.GetCurrentProcess().Id);
+        var resuming = new InviteOptions { Policy = new Policy("allow_resume_tickets = true") };
+        var key = new byte[32];
+        key[0] = 5;
+        using (var reopened = Host.ResumeFromTicket(ticketFile, key, resuming))
+            Assert.True(Assert.Throws(() => { using (reopened.Invitation) { } }).Code == Result.InvalidState, "no invitation");
+        Assert.True(Assert.Throws(() => Host.ResumeFromTicket(ticketFile, key, resuming)).Code == Result.TicketUsed, "used once");
+        System.IO.File.Delete(ticketFile + ".used");
     }
 
     /// <summary>Runs ra-org (RA_TEST_ORG) with `arguments`; its output.</summary>

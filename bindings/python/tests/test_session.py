@@ -495,3 +495,37 @@ def test_a_verified_helper_countersigns_the_receipt(tmp_path):
     assert caught.value.code == ra.Result.AUDIT_LOG_BROKEN
     assert "removed from its end" in str(caught.value)
     invitation.close()
+
+
+def test_a_resume_ticket_is_offered_then_reopens_the_session_once(tmp_path):
+    ticket, key = tmp_path / "session.ticket", bytes(range(32))
+    with ra.Host.invite(host_name="resumable host", listen="127.0.0.1:0",
+                        synthetic_size=(160, 120)) as host:
+        helper, events = connect(host)
+        with helper:
+            helper_events = helper.events(timeout=30)
+            # Off by default.
+            with pytest.raises(ra.Error) as caught:
+                host.issue_resume_ticket(key, 600, ticket)
+            assert caught.value.code == ra.Result.POLICY
+            tickets = ra.Policy("allow_resume_tickets = true")
+            assert tickets.settings.allow_resume_tickets
+            assert tickets.settings.max_resume_ticket_lifetime == 15 * 60
+            host.set_policy(tickets)
+            host.issue_resume_ticket(key, 600, ticket)
+            offered = wait_for(helper_events, ra.HelperEventKind.RESUME_OFFERED)
+            assert offered.expires_in == 600
+            assert ticket.exists()
+    # After a restart (no helper comes back here: it was told goodbye), once.
+    policy = ra.Policy("allow_resume_tickets = true")
+    with pytest.raises(ra.Error) as caught:
+        ra.Host.resume_from_ticket(ticket, key[:16], policy)
+    assert caught.value.code == ra.Result.INVALID_ARGUMENT
+    with ra.Host.resume_from_ticket(ticket, key, policy, synthetic_size=(160, 120)) as reopened:
+        with pytest.raises(ra.Error) as caught:
+            reopened.invitation
+        assert caught.value.code == ra.Result.INVALID_STATE
+    with pytest.raises(ra.Error) as caught:
+        ra.Host.resume_from_ticket(ticket, key, policy)
+    assert caught.value.code == ra.Result.TICKET_USED
+    assert "used already" in str(caught.value)

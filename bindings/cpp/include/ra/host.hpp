@@ -48,6 +48,27 @@ public:
             return ra_host_join(broker.get(), code.c_str(), options.get(), backends.get(), out);
         });
     }
+    /// Re-opens the session of the resume ticket in the file `path`, sealed
+    /// with `key` (32 bytes), after the host's application or machine
+    /// restarted: the ticket is taken out of the file (used once); the
+    /// helper reconnects by itself, its connection request has `resumes`
+    /// set and needs approval, and control needs a new grant. The options'
+    /// policy must allow resume tickets.
+    [[nodiscard]] static Host resume_from_ticket(const std::string& path, const std::vector<uint8_t>& key,
+                                                 const InviteOptions& options, HostBackends& backends) {
+        return Host(backends, [&](ra_host** out) {
+            return ra_host_resume_from_ticket(path.c_str(), key.data(), key.size(), options.get(), backends.get(),
+                                              out);
+        });
+    }
+    /// Issues a single-use resume ticket for the live session, valid for
+    /// `lifetime` (the policy caps it, at most 15 minutes), sealed with
+    /// `key` (32 bytes), into the file `path` (readable by its owner only).
+    /// The policy must have `allow_resume_tickets`.
+    void issue_resume_ticket(const std::vector<uint8_t>& key, std::chrono::milliseconds lifetime,
+                             const std::string& path) {
+        check(ra_host_issue_resume_ticket(live(), key.data(), key.size(), detail::ms64(lifetime), path.c_str()));
+    }
     /// The code of a host started from one.
     [[nodiscard]] CodeInfo code_info() const {
         ra_code_info info = RA_SIZED(ra_code_info);

@@ -137,6 +137,7 @@ struct HostEvent {
     uint32_t display = 0;          ///< the display (RA_HOST_EVENT_DISPLAY_SELECTED, _DISPLAY_REFUSED)
     std::vector<ra_rect> redactions;  ///< the mask, desktop coordinates (RA_HOST_EVENT_REDACTIONS_CHANGED; classes in `text`, one per line)
     uint64_t silent_ms = 0;        ///< how long nothing arrived (RA_HOST_EVENT_CONNECTION_RESTORED)
+    std::string resumes;           ///< the session (hex id) a CONNECTION_REQUEST resumes from a ticket; empty: none
 
     /// Copies the C struct (its strings belong to the event).
     static HostEvent from(const ra_host_event_data& d) {
@@ -174,6 +175,7 @@ struct HostEvent {
         e.display = d.display;
         if (d.redactions) e.redactions.assign(d.redactions, d.redactions + d.redactions_len);
         e.silent_ms = d.silent_ms;
+        e.resumes = str(d.resumes);
         return e;
     }
 };

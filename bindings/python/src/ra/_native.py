@@ -202,6 +202,7 @@ class HostEventData(Sized):
         ("redactions", POINTER(Rect)),
         ("redactions_len", c_size_t),
         ("silent_ms", c_uint64),
+        ("resumes", c_char_p),
     ]
 
 
@@ -252,6 +253,8 @@ class PolicySettings(Sized):
         ("allow_clipboard", c_uint8),
         ("max_invitation_lifetime_ms", c_uint64),
         ("approval_timeout_ms", c_uint64),
+        ("allow_resume_tickets", c_uint8),
+        ("max_resume_ticket_lifetime_ms", c_uint64),
     ]
 
 
@@ -442,6 +445,9 @@ for _name, _restype, _args in [
     ("ra_host_easy_connect", ra_result, [P, P, P, PP]),
     ("ra_host_join", ra_result, [P, c_char_p, P, P, PP]),
     ("ra_host_get_code_info", ra_result, [P, POINTER(CodeInfo)]),
+    ("ra_host_issue_resume_ticket", ra_result, [P, c_char_p, c_size_t, c_uint64, c_char_p]),
+    ("ra_host_resume_from_ticket", ra_result,
+     [c_char_p, c_char_p, c_size_t, P, P, POINTER(P)]),
     ("ra_host_get_stats", ra_result, [P, POINTER(SessionStats)]),
     ("ra_host_free", ra_result, [P]),
     ("ra_helper_accept", ra_result, [P, c_char_p, P, PP]),

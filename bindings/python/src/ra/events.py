@@ -73,6 +73,8 @@ class HelperEventKind(IntEnum):
     REDACTIONS = 17
     CONNECTION_INTERRUPTED = 18
     CONNECTION_RESTORED = 19
+    RESUME_OFFERED = 20
+    RESUMING = 21
 
 
 class Path(IntEnum):
@@ -154,6 +156,10 @@ class HostEvent:
     coordinates; the masked window classes are in :attr:`text`, one per line."""
     silent_for: float = 0.0
     """How long nothing arrived, in seconds (``CONNECTION_RESTORED``)."""
+    resumes: Optional[str] = None
+    """The session (hex id) a ``CONNECTION_REQUEST`` resumes, when the host
+    was re-opened from a resume ticket (:meth:`ra.Host.resume_from_ticket`):
+    say so to the host's user. None for an ordinary request."""
 
 
 class Scope(IntFlag):
@@ -200,7 +206,8 @@ def _host_event(pointer: ctypes.c_void_p) -> HostEvent:
                      [(r.x, r.y, r.width, r.height)
                       for r in (d.redactions[i] for i in range(d.redactions_len))]
                      if d.redactions else [],
-                     d.silent_ms / 1000)
+                     d.silent_ms / 1000,
+                     _text(d.resumes) if d.resumes else None)
 
 
 @dataclass(frozen=True)
@@ -292,7 +299,8 @@ class HelperEvent:
     scopes: int = 0
     """:class:`Scope` bits the grant covers (``CONTROL_GRANTED``)."""
     expires_in: Optional[float] = None
-    """How long the grant lasts, in seconds (``CONTROL_GRANTED``), or None."""
+    """How long the grant lasts, in seconds (``CONTROL_GRANTED``), or None;
+    how long the resume ticket is valid (``RESUME_OFFERED``)."""
     countersigned: bool = False
     """The receipt in :attr:`text` is countersigned by this helper (``RECEIPT``)."""
     redactions: List[Tuple[int, int, int, int]] = field(default_factory=list)

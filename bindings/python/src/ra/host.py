@@ -192,6 +192,41 @@ class Host(_Handle):
             return cls(_new(n.lib.ra_host_join, broker._p, code.encode(), start.options,
                             start.backends), start.errors)
 
+    @classmethod
+    def resume_from_ticket(cls, path: PathLike, key: bytes, policy: Policy,
+                           synthetic_size: Tuple[int, int] = (1280, 720),
+                           frame_rate: float = 30.0,
+                           injector: Union[Injector, BuiltinInjector, None] = None,
+                           capturer: Optional[Capturer] = None, desk: Optional[Desk] = None,
+                           screen: Optional[Screen] = None,
+                           encoder: Union[Encoder, BuiltinEncoder, None] = None,
+                           audit_log: Optional[PathLike] = None) -> "Host":
+        """Re-opens the session of the resume ticket in the file ``path``,
+        sealed with ``key`` (32 bytes), after the host's application or
+        machine restarted: the ticket is taken out of the file (used once);
+        the helper reconnects by itself, its ``CONNECTION_REQUEST`` has
+        :attr:`ra.HostEvent.resumes` set and needs approval, and control
+        needs a new grant. ``policy`` must allow resume tickets. Raises
+        :class:`Error` with ``TICKET_USED``, ``TICKET_EXPIRED``,
+        ``TICKET_INVALID``, ``POLICY`` or ``BIND``. Backends as for
+        :meth:`invite`."""
+        with _Start("ra host", None, None, policy, synthetic_size, frame_rate, injector,
+                    capturer, desk, screen, encoder, (), audit_log) as start:
+            return cls(_new(n.lib.ra_host_resume_from_ticket, os.fsencode(path), bytes(key),
+                            len(key), start.options, start.backends), start.errors)
+
+    def issue_resume_ticket(self, key: bytes, lifetime: float, path: PathLike) -> None:
+        """Issues a single-use resume ticket for the live session, valid for
+        ``lifetime`` seconds (the policy caps it, at most 15 minutes), sealed
+        with ``key`` (32 bytes), into the file ``path`` (readable by its
+        owner only). The helper is told and reconnects by itself when the
+        host comes back with :meth:`resume_from_ticket`. Raises
+        :class:`Error` (``POLICY`` unless the policy has
+        ``allow_resume_tickets``, ``NO_SESSION`` without an approved
+        helper)."""
+        _check(n.lib.ra_host_issue_resume_ticket(self._p, bytes(key), len(key),
+                                                 int(lifetime * 1000), os.fsencode(path)))
+
     @property
     def code_info(self) -> CodeInfo:
         """The code of a host started from one (Error INVALID_STATE otherwise)."""

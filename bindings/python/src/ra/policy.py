@@ -22,6 +22,10 @@ class PolicySettings:
     allow_clipboard: bool = False
     max_invitation_lifetime: float = 6 * 3600.0
     approval_timeout: float = 60.0
+    allow_resume_tickets: bool = False
+    """The host may issue resume tickets (:meth:`ra.Host.issue_resume_ticket`)."""
+    max_resume_ticket_lifetime: float = 15 * 60.0
+    """The longest a resume ticket stays valid (at most 15 minutes)."""
 
 
 class Policy(_Handle):
@@ -51,7 +55,8 @@ class Policy(_Handle):
         _check(n.lib.ra_policy_get(self._p, ctypes.byref(s)))
         return PolicySettings(bool(s.allow_assistance), bool(s.allow_control),
                               bool(s.allow_clipboard), s.max_invitation_lifetime_ms / 1000,
-                              s.approval_timeout_ms / 1000)
+                              s.approval_timeout_ms / 1000, bool(s.allow_resume_tickets),
+                              s.max_resume_ticket_lifetime_ms / 1000)
 
     @settings.setter
     def settings(self, value: PolicySettings) -> None:
@@ -61,6 +66,8 @@ class Policy(_Handle):
             allow_clipboard=int(value.allow_clipboard),
             max_invitation_lifetime_ms=int(value.max_invitation_lifetime * 1000),
             approval_timeout_ms=int(value.approval_timeout * 1000),
+            allow_resume_tickets=int(value.allow_resume_tickets),
+            max_resume_ticket_lifetime_ms=int(value.max_resume_ticket_lifetime * 1000),
         )
         _check(n.lib.ra_policy_set(self._p, ctypes.byref(s)))
 
