@@ -15,7 +15,10 @@
 #include <sstream>
 #include <thread>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <poll.h>
+#include <sys/socket.h>
 
 #include "h264_pcm.hpp"
 #include "kit.hpp"
@@ -888,6 +891,120 @@ static void builtins() {
     helper->end();
 }
 
+/// Relays datagrams between one client and 127.0.0.1:`target` while not
+/// dark: an outage the test switches on and off.
+class DarkRelay {
+public:
+    explicit DarkRelay(uint16_t target) {
+        front_ = bound_socket();
+        back_ = bound_socket();
+        sockaddr_in to{};
+        to.sin_family = AF_INET;
+        to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        to.sin_port = htons(target);
+        if (::connect(back_, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0)
+            throw std::runtime_error("relay: connect");
+        up_ = std::thread([this] { run(true); });
+        down_ = std::thread([this] { run(false); });
+    }
+    ~DarkRelay() {
+        stop_ = true;
+        up_.join();
+        down_.join();
+        ::close(front_);
+        ::close(back_);
+    }
+    DarkRelay(const DarkRelay&) = delete;
+    DarkRelay& operator=(const DarkRelay&) = delete;
+    /// "127.0.0.1:PORT" for the helper.
+    std::string address() const {
+        sockaddr_in a{};
+        socklen_t len = sizeof a;
+        getsockname(front_, reinterpret_cast<sockaddr*>(&a), &len);
+        return "127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+    }
+    std::atomic<bool> dark{false};
+
+private:
+    static int bound_socket() {
+        int s = ::socket(AF_INET, SOCK_DGRAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (s < 0 || ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0)
+            throw std::runtime_error("relay: bind");
+        return s;
+    }
+    void run(bool up) {
+        std::vector<char> buffer(65536);
+        while (!stop_) {
+            pollfd p{up ? front_ : back_, POLLIN, 0};
+            if (::poll(&p, 1, 100) <= 0) continue;
+            if (up) {
+                sockaddr_in from{};
+                socklen_t len = sizeof from;
+                ssize_t n = recvfrom(front_, buffer.data(), buffer.size(), 0, reinterpret_cast<sockaddr*>(&from), &len);
+                if (n <= 0) continue;
+                {
+                    std::lock_guard<std::mutex> guard(lock_);
+                    client_ = from;
+                    has_client_ = true;
+                }
+                if (!dark) (void)::send(back_, buffer.data(), static_cast<size_t>(n), 0);
+            } else {
+                ssize_t n = ::recv(back_, buffer.data(), buffer.size(), 0);
+                if (n <= 0 || dark) continue;
+                std::lock_guard<std::mutex> guard(lock_);
+                if (has_client_)
+                    (void)sendto(front_, buffer.data(), static_cast<size_t>(n), 0,
+                                 reinterpret_cast<sockaddr*>(&client_), sizeof client_);
+            }
+        }
+    }
+    int front_ = -1, back_ = -1;
+    std::atomic<bool> stop_{false};
+    std::mutex lock_;
+    sockaddr_in client_{};
+    bool has_client_ = false;
+    std::thread up_, down_;
+};
+
+/// An outage: both sides get CONNECTION_INTERRUPTED, then
+/// CONNECTION_RESTORED with how long it was silent; the session goes on.
+static void outage() {
+    int probe = ::socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    CHECK(::bind(probe, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    getsockname(probe, reinterpret_cast<sockaddr*>(&a), &len);
+    const uint16_t port = ntohs(a.sin_port);
+    ::close(probe);
+    DarkRelay relay(port);
+    ra::HostBackends backends;
+    backends.synthetic_capturer(160, 120, 30);
+    ra::InviteOptions options;
+    options.listen("127.0.0.1:" + std::to_string(port)).add_address(relay.address());
+    ra::Host host = ra::Host::invite(options, backends);
+    auto token = host.invitation().token();
+    auto password = host.password();
+    std::optional<ra::Helper> helper;
+    std::thread accepting([&] { helper.emplace(ra::Helper::accept(ra::Invitation::from_token(token), password, "C++ helper")); });
+    host.approve(wait_host(host, RA_HOST_EVENT_CONNECTION_REQUEST).connection);
+    accepting.join();
+    (void)wait_helper(*helper, RA_HELPER_EVENT_FRAME);
+    relay.dark = true;
+    (void)wait_host(host, RA_HOST_EVENT_CONNECTION_INTERRUPTED);
+    (void)wait_helper(*helper, RA_HELPER_EVENT_CONNECTION_INTERRUPTED);
+    relay.dark = false;
+    CHECK(wait_host(host, RA_HOST_EVENT_CONNECTION_RESTORED).silent_ms >= 3000);
+    CHECK(wait_helper(*helper, RA_HELPER_EVENT_CONNECTION_RESTORED).data().silent_ms >= 3000);
+    (void)wait_helper(*helper, RA_HELPER_EVENT_FRAME);
+    helper->chat("still here");
+    CHECK(wait_host(host, RA_HOST_EVENT_CHAT).text == "still here");
+}
+
 int main() {
     std::string dir;
     try {
@@ -899,6 +1016,7 @@ int main() {
         shared_displays();
         custom_backends(dir);
         builtins();
+        outage();
         ra::reset_log_callback();
     } catch (const std::exception& e) {
         std::fprintf(stderr, "unexpected exception: %s\n", e.what());
