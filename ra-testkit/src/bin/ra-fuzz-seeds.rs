@@ -35,6 +35,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     video(&mut seeds)?;
     broker(&mut seeds)?;
     identity_and_receipt(&mut seeds)?;
+    resume_tickets(&mut seeds)?;
     println!("{} seeds in {}", seeds.count, seeds.dir.display());
     Ok(())
 }
@@ -394,4 +395,29 @@ impl std::io::Write for SharedWriter {
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
+}
+
+/// A sealed ticket under the fuzz target's key (the selector byte first),
+/// and a key file's text.
+fn resume_tickets(seeds: &mut Seeds) -> Result<(), Box<dyn std::error::Error>> {
+    use ra_core::resume::{ResumeTicket, TicketContents, TicketKey};
+    let contents = TicketContents {
+        session_id: SessionId([7; 16]),
+        host_name: "Alice's PC".into(),
+        certificate: vec![0x30; 64],
+        private_key: vec![0x30; 48].into(),
+        listen: "0.0.0.0:49152".parse()?,
+        addresses: vec!["192.168.1.20:49152".parse()?],
+    };
+    let mut rng = <rand_chacha::ChaCha20Rng as rand::SeedableRng>::seed_from_u64(7);
+    let now = UNIX_EPOCH + Duration::from_secs(1_795_599_900);
+    let ticket = ResumeTicket::new(contents, now, Duration::from_secs(600), &mut rng)?;
+    let key = TicketKey::from_bytes(&[0x42; 32])?;
+    let mut sealed = vec![1u8];
+    sealed.extend(ticket.seal(&key, &mut rng)?);
+    seeds.write("resume_ticket", "ticket", &sealed)?;
+    let mut text = vec![0u8];
+    text.extend(key.to_hex().as_bytes());
+    seeds.write("resume_ticket", "key", &text)?;
+    Ok(())
 }
