@@ -167,18 +167,19 @@ fn without_the_policy_or_the_files_there_is_no_ticket() {
     // `resume` without its files, and with no ticket there.
     let usage = run("ra-host", HOST, &["resume", "--json"]);
     assert_eq!(usage.code(), 2, "{usage:#?}");
-    let missing = run(
-        "ra-host",
-        HOST,
-        &[
-            "resume",
-            "--json",
-            "--resume-ticket",
-            s(&ticket),
-            "--resume-key",
-            s(&key),
-        ],
+    let files = ["--resume-ticket", s(&ticket), "--resume-key", s(&key)];
+    let mut args = vec!["resume", "--json"];
+    args.extend_from_slice(&files);
+    let off = run("ra-host", HOST, &args);
+    assert_eq!(
+        off.code(),
+        5,
+        "the default policy has no resume tickets: {off:#?}"
     );
+    let policy = dir.path().join("policy.toml");
+    fs::write(&policy, "allow_resume_tickets = true\n").unwrap();
+    args.extend_from_slice(&["--policy", s(&policy)]);
+    let missing = run("ra-host", HOST, &args);
     assert_eq!(missing.code(), 6, "{missing:#?}");
     assert!(missing.stderr.contains("no resume ticket"), "{missing:#?}");
 }
