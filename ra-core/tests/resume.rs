@@ -188,8 +188,10 @@ async fn a_crashed_host_resumes_from_its_ticket_the_helper_reconnects_view_only(
 
     // The host's process dies: the helper hears nothing more.
     // (Its handle goes too: it holds the connection, and so the socket.)
+    let crashed = std::time::Instant::now();
     drop(host.crash());
     helper_event(&mut helper, |e| *e == HelperEvent::ConnectionInterrupted).await;
+    let interrupted = crashed.elapsed();
 
     // It restarts, takes the ticket and re-opens the session.
     let (backends, input) = backends();
@@ -220,6 +222,10 @@ async fn a_crashed_host_resumes_from_its_ticket_the_helper_reconnects_view_only(
     );
     assert_eq!(helper_name, "Bob");
     helper_event(&mut helper, |e| *e == HelperEvent::Resuming).await;
+    eprintln!(
+        "interrupted {interrupted:?} after the crash; resuming {:?} after it",
+        crashed.elapsed()
+    );
     resumed.approve(conn).await.unwrap();
     helper_event(&mut helper, |e| *e == HelperEvent::Connected).await;
     next_frame(&mut helper).await;
