@@ -147,7 +147,7 @@ enum NatKind {
 struct Topology {
     host: Netns,
     helper: Netns,
-    _host_nat: Netns,
+    host_nat: Netns,
     _helper_nat: Netns,
     internet: Netns,
     dir: tempfile::TempDir,
@@ -234,7 +234,7 @@ impl Topology {
         Topology {
             host,
             helper,
-            _host_nat: host_nat,
+            host_nat,
             _helper_nat: helper_nat,
             internet,
             dir,
@@ -450,4 +450,109 @@ fn an_invitation_crosses_nats_that_drop_unsolicited_packets_through_its_rendezvo
     let finished = helper.finish();
     assert_eq!(finished.code(), 0, "{finished:#?}");
     assert!(finished.events_named("frame").len() >= 3, "{finished:#?}");
+}
+
+/// The host's machine moves to another network behind its router: a new
+/// address, so a new public port. The helper's NAT drops what comes from
+/// it, and what the helper sends goes to an address nobody has any more.
+fn move_host_to_another_network(topology: &Topology) {
+    topology
+        .host_nat
+        .ip(&["addr", "add", "10.1.1.1/24", "dev", "lan"]);
+    topology
+        .host
+        .ip(&["addr", "add", "10.1.1.2/24", "dev", "eth0"]);
+    topology
+        .host
+        .ip(&["route", "replace", "default", "via", "10.1.1.1"]);
+    topology
+        .host
+        .ip(&["addr", "del", "10.1.0.2/24", "dev", "eth0"]);
+}
+
+/// After the host moved: both fall silent, meet at the relay and the
+/// picture goes on (more frames than could have been on the way when the
+/// address changed); then the host ends the session.
+fn frames_go_on_after_the_move(topology: &Topology, mut host: Proc, mut helper: Proc) {
+    helper.expect("frame");
+    move_host_to_another_network(topology);
+    let moved = std::time::Instant::now();
+    for _ in 0..15 {
+        helper.expect("frame");
+    }
+    eprintln!(
+        "15 frames {:?} after the host's address changed",
+        moved.elapsed()
+    );
+    host.send("end");
+    let ended = helper.expect("ended");
+    assert_eq!(ended["reason"], "host_ended", "{ended}");
+    let helper = helper.finish();
+    assert_eq!(helper.code(), 0, "{helper:#?}");
+    host.send("quit");
+    host.finish();
+}
+
+#[test]
+fn a_quick_assist_host_that_changes_networks_meets_the_helper_again_at_the_relay() {
+    if !can_run("a_quick_assist_host_that_changes_networks_meets_the_helper_again_at_the_relay") {
+        return;
+    }
+    let topology = Topology::new(NatKind::KeepsMapping);
+    let (_broker, broker) = start_broker(&topology);
+    let mut helper = topology.helper.spawn(
+        "ra-helper",
+        HELPER,
+        &with(&["assist", "--json"], &broker, &["--name", "Bob"]),
+        false,
+    );
+    let code = helper.expect("code")["code"].as_str().unwrap().to_owned();
+    // The host dials (it is QUIC's client).
+    let mut host = topology.host.spawn(
+        "ra-host",
+        HOST,
+        &with(
+            &["join", "--json"],
+            &broker,
+            &["--code", &code, "--size", "320x240", "--approve", "yes"],
+        ),
+        true,
+    );
+    let joined = host.expect("joined");
+    assert_eq!(
+        joined["relayed"], false,
+        "the NATs keep their mappings: {joined}"
+    );
+    helper.expect("connected");
+    frames_go_on_after_the_move(&topology, host, helper);
+}
+
+#[test]
+fn an_easy_connect_host_that_changes_networks_meets_the_helper_again_at_the_relay() {
+    if !can_run("an_easy_connect_host_that_changes_networks_meets_the_helper_again_at_the_relay") {
+        return;
+    }
+    let topology = Topology::new(NatKind::KeepsMapping);
+    let (_broker, broker) = start_broker(&topology);
+    // The host waits (it is QUIC's server: QUIC cannot move it).
+    let mut host = topology.host.spawn(
+        "ra-host",
+        HOST,
+        &with(
+            &["easy-connect", "--json"],
+            &broker,
+            &["--size", "320x240", "--approve", "yes"],
+        ),
+        true,
+    );
+    let code = host.expect("code")["code"].as_str().unwrap().to_owned();
+    let mut helper = topology.helper.spawn(
+        "ra-helper",
+        HELPER,
+        &with(&["easy-connect", "--json"], &broker, &["--code", &code]),
+        false,
+    );
+    let connected = helper.expect("connected");
+    assert_eq!(connected["relayed"], false, "{connected}");
+    frames_go_on_after_the_move(&topology, host, helper);
 }

@@ -9,6 +9,12 @@
 //! sides bound becomes the relay packets go through. A peer that hears the
 //! other one through another relay follows it there.
 //!
+//! A direct (punched) connection falls back to the relay the same way
+//! ([`RelayFailover::for_direct`]): when the peer goes silent — its NAT
+//! mapping changed with its address, or a NAT dropped the mapping — both
+//! peers bind their tokens at the match's relay (and standbys) and carry on
+//! there, whichever of them is QUIC's server.
+//!
 //! QUIC never notices: the connection keeps the address of the relay it was
 //! made through, and the socket translates it to the relay in use on the way
 //! out, and back on the way in. QUIC's probe timer backs off while the path
@@ -46,6 +52,9 @@ pub struct RelayFailover {
     /// again through the relay just moved to.
     last_sent: Vec<u8>,
     replay: bool,
+    /// The first address is the peer's own (a direct connection), never
+    /// bound at.
+    direct: bool,
 }
 
 impl RelayFailover {
@@ -72,7 +81,24 @@ impl RelayFailover {
             next_bind: None,
             last_sent: Vec::new(),
             replay: false,
+            direct: false,
         }
+    }
+
+    /// A direct connection to `peer` that falls back to `relays` (the
+    /// match's relay, then its standbys) with this peer's `token` when the
+    /// peer goes silent. It counts as carrying from the start: the
+    /// connection is made.
+    pub fn for_direct(
+        peer: SocketAddr,
+        token: RelayToken,
+        relays: &[SocketAddr],
+        now: Instant,
+    ) -> Self {
+        let mut failover = RelayFailover::new(peer, token, relays, now);
+        failover.direct = true;
+        failover.carrying = true;
+        failover
     }
 
     /// QUIC sent `packet` to `to` (its last packet, for a batch).
@@ -147,7 +173,7 @@ impl RelayFailover {
         self.relays
             .iter()
             .enumerate()
-            .filter(|(index, _)| *index != self.active)
+            .filter(|(index, _)| *index != self.active && !(self.direct && *index == 0))
             .map(|(_, relay)| (*relay, RawDatagram::Bind(self.token)))
             .collect()
     }
@@ -157,9 +183,11 @@ impl RelayFailover {
         self.relays[self.active]
     }
 
-    /// Whether `addr` is one of the relays.
+    /// Whether `addr` is one of the relays (not the peer of a direct
+    /// connection).
     pub fn is_relay(&self, addr: SocketAddr) -> bool {
-        self.index_of(addr).is_some()
+        self.index_of(addr)
+            .is_some_and(|index| !(self.direct && index == 0))
     }
 
     fn index_of(&self, addr: SocketAddr) -> Option<usize> {
@@ -226,6 +254,37 @@ mod tests {
         // A relay's late answer to a bind no longer moves anything.
         failover.on_bound(addr(1), [7; 16], true, start);
         assert_eq!(failover.active_relay(), addr(2));
+    }
+
+    #[test]
+    fn a_silent_direct_peer_is_met_again_at_the_relay() {
+        let start = Instant::now();
+        let peer = addr(50);
+        let mut failover = RelayFailover::for_direct(peer, [7; 16], &[addr(1), addr(2)], start);
+        assert!(!failover.is_relay(peer) && failover.is_relay(addr(1)));
+        assert_eq!(failover.on_datagram(peer, start), peer);
+        assert_eq!(failover.destination(peer), peer);
+        failover.on_sent(peer, b"probe");
+        let silent = start + FAILOVER_SILENCE;
+        // The relays are bound at, never the peer.
+        assert_eq!(
+            failover.poll_binds(silent),
+            vec![
+                (addr(1), RawDatagram::Bind([7; 16])),
+                (addr(2), RawDatagram::Bind([7; 16]))
+            ]
+        );
+        failover.on_bound(addr(1), [7; 16], true, silent);
+        assert_eq!(failover.active_relay(), addr(1));
+        assert_eq!(failover.take_replay(), Some((addr(1), b"probe".to_vec())));
+        assert_eq!(failover.destination(peer), addr(1));
+        // QUIC keeps seeing the peer's address.
+        assert_eq!(failover.on_datagram(addr(1), silent), peer);
+        // Silent from the start (no datagram yet): it binds too, once the
+        // silence is long enough.
+        let mut quiet = RelayFailover::for_direct(peer, [7; 16], &[addr(1)], start);
+        assert!(quiet.poll_binds(start).is_empty());
+        assert_eq!(quiet.poll_binds(silent).len(), 1);
     }
 
     #[test]

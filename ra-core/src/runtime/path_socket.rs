@@ -29,6 +29,17 @@ pub(crate) struct PathSocket {
     inner: Arc<dyn AsyncUdpSocket>,
     raw: mpsc::Sender<(SocketAddr, RawDatagram)>,
     failover: Mutex<Option<RelayFailover>>,
+    /// The last match's relay, this peer's token there and the standbys:
+    /// what a direct connection accepted after it falls back to.
+    match_relays: Mutex<Option<MatchRelays>>,
+}
+
+/// A match's relay, this peer's token and the standby relays.
+#[derive(Debug, Clone)]
+struct MatchRelays {
+    relay: SocketAddr,
+    token: RelayToken,
+    standbys: Vec<SocketAddr>,
 }
 
 /// Raw datagrams that may wait to be read. Anyone on the network can send
@@ -86,7 +97,57 @@ impl RawSender {
         if standbys.is_empty() {
             return;
         }
-        let failover = RelayFailover::new(relay, token, standbys, Instant::now());
+        self.arm(RelayFailover::new(relay, token, standbys, Instant::now()));
+    }
+
+    /// Arms the fall back of a direct connection to `peer`: should the peer
+    /// go silent (an address or a NAT mapping changed on either side), both
+    /// meet again at the match's `relay` (or a standby) with their tokens.
+    pub(crate) fn arm_direct_fallback(
+        &self,
+        peer: SocketAddr,
+        relay: SocketAddr,
+        token: RelayToken,
+        standbys: &[SocketAddr],
+    ) {
+        let mut relays = vec![relay];
+        relays.extend_from_slice(standbys);
+        self.arm(RelayFailover::for_direct(
+            peer,
+            token,
+            &relays,
+            Instant::now(),
+        ));
+    }
+
+    /// Keeps the relays of a match this (waiting) peer takes connections
+    /// for, until [`RawSender::settle`] knows which path a connection took.
+    pub(crate) fn remember_match(
+        &self,
+        relay: SocketAddr,
+        token: RelayToken,
+        standbys: &[SocketAddr],
+    ) {
+        let relays = MatchRelays {
+            relay,
+            token,
+            standbys: standbys.to_vec(),
+        };
+        *lock(&self.socket.match_relays) = Some(relays);
+    }
+
+    /// A connection from `peer` was accepted: if it came direct, it falls
+    /// back to the remembered match's relay should the peer go silent.
+    pub(crate) fn settle(&self, peer: SocketAddr) {
+        let Some(relays) = lock(&self.socket.match_relays).clone() else {
+            return;
+        };
+        if peer != relays.relay && !relays.standbys.contains(&peer) {
+            self.arm_direct_fallback(peer, relays.relay, relays.token, &relays.standbys);
+        }
+    }
+
+    fn arm(&self, failover: RelayFailover) {
         let first = self.socket.lock_failover().replace(failover).is_none();
         if first {
             tokio::spawn(send_failover_binds(Arc::downgrade(&self.socket)));
@@ -94,7 +155,6 @@ impl RawSender {
     }
 }
 
-/// Sends the binds the failover asks for, until the socket is gone.
 async fn send_failover_binds(socket: Weak<PathSocket>) {
     let mut ticker = tokio::time::interval(REBIND_EVERY);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -136,14 +196,20 @@ impl PathSocket {
     }
 
     fn lock_failover(&self) -> std::sync::MutexGuard<'_, Option<RelayFailover>> {
-        match self.failover.lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        }
+        lock(&self.failover)
     }
 }
 
 /// The raw datagrams a [`PathSocket`] received, with their senders.
+/// Locks `mutex` (a panic elsewhere poisons nothing here: the data is
+/// plain).
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    match mutex.lock() {
+        Ok(guard) => guard,
+        Err(poisoned) => poisoned.into_inner(),
+    }
+}
+
 pub(crate) type RawReceiver = mpsc::Receiver<(SocketAddr, RawDatagram)>;
 
 /// Binds `addr` and returns an endpoint over it (a server too when
@@ -160,6 +226,7 @@ pub(crate) fn bind_endpoint(
         inner,
         raw: raw_tx,
         failover: Mutex::new(None),
+        match_relays: Mutex::new(None),
     });
     let endpoint = quinn::Endpoint::new_with_abstract_socket(
         quinn::EndpointConfig::default(),
@@ -192,12 +259,15 @@ impl AsyncUdpSocket for PathSocket {
         if destination == transmit.destination {
             return self.inner.try_send(transmit);
         }
+        // The kernel picks the source: QUIC's server pins the local address
+        // its peer's packets came to, which may be gone (the machine moved
+        // to another network, which is why the path moved).
         self.inner.try_send(&Transmit {
             destination,
             ecn: transmit.ecn,
             contents: transmit.contents,
             segment_size: transmit.segment_size,
-            src_ip: transmit.src_ip,
+            src_ip: None,
         })
     }
 

@@ -243,7 +243,19 @@ pub(crate) async fn connect_to_waiter(
                 }
             };
             match tokio::time::timeout(per_attempt.min(left), connecting).await {
-                Ok(Ok(connection)) => return Ok((connection, PathKind::Direct)),
+                Ok(Ok(connection)) => {
+                    // Should the peer go silent (an address changed), both
+                    // meet again at the relay.
+                    if let Some((relay_addr, token)) = relay {
+                        raw.arm_direct_fallback(
+                            connection.remote_address(),
+                            relay_addr,
+                            token,
+                            &standby_relays(matched),
+                        );
+                    }
+                    return Ok((connection, PathKind::Direct));
+                }
                 Ok(Err(e)) => failures.push(format!("{candidate}: {e}")),
                 Err(_) => failures.push(format!("{candidate}: timed out")),
             }
@@ -287,6 +299,7 @@ pub(crate) fn prepare_waiter_paths(
     }
     arm_failover(raw, matched);
     if let Some((relay, token)) = relay_of(matched) {
+        raw.remember_match(relay, token, &standby_relays(matched));
         let raw = raw.clone();
         let events = events.clone();
         tokio::spawn(async move {

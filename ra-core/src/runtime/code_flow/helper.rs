@@ -136,6 +136,7 @@ async fn helper_waits(
             }
         };
         let relayed = Some(connection.remote_address()) == relay;
+        socket.raw.settle(connection.remote_address());
         let decoder = match decoders() {
             Ok(decoder) => decoder,
             Err(e) => break Err(WaitError::Decoder(e)),

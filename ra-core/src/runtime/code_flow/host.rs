@@ -86,12 +86,17 @@ async fn host_waits(
     } = registration;
     let accept_endpoint = socket.endpoint.clone();
     let accept_feed = feed.clone();
+    let accept_raw = socket.raw.clone();
     let acceptor = tokio::spawn(async move {
         while let Some(incoming) = accept_endpoint.accept().await {
             let feed = accept_feed.clone();
+            let raw = accept_raw.clone();
             tokio::spawn(async move {
                 match incoming.await {
-                    Ok(connection) => feed.add(connection),
+                    Ok(connection) => {
+                        raw.settle(connection.remote_address());
+                        feed.add(connection);
+                    }
                     Err(e) => tracing::debug!(error = %e, "handshake failed"),
                 }
             });
