@@ -303,7 +303,7 @@ impl HostDriver {
     }
 
     /// Hands the record to the audit log's thread (never waits for the disk).
-    fn write_audit(&mut self, event: AuditEvent) {
+    pub(super) fn write_audit(&mut self, event: AuditEvent) {
         if let Some(log) = &self.audit {
             log.record(AuditRecord::now(Some(self.session_id), event));
         }

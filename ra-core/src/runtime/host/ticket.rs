@@ -72,6 +72,16 @@ impl HostDriver {
     /// Issues and seals a resume ticket for the live session.
     pub(super) fn issue_resume_ticket(&mut self, request: TicketRequest) {
         let result = self.seal_resume_ticket(&request.key, request.lifetime);
+        if result.is_ok() {
+            // On record before the application holds the ticket: a crash
+            // right after must not lose that it was issued.
+            while let Some(record) = self.core.poll_audit() {
+                self.write_audit(record);
+            }
+            if let Some(log) = &self.audit {
+                log.sync();
+            }
+        }
         request.answer(result);
     }
 
