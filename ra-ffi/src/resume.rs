@@ -137,12 +137,7 @@ pub unsafe extern "C" fn ra_host_resume_from_ticket(
         ensure_may_block()?;
         // SAFETY: forwarded contract.
         let start = unsafe { Start::new(options, backends) }?;
-        let options = ResumeOptions {
-            policy: start.options.policy,
-            audit_log: start.options.audit_log,
-            display: start.options.display,
-            outage_grace: start.options.outage_grace,
-        };
+        let options = ResumeOptions::from(start.options);
         let handle = block_on(resume_from_file(&path, &key, options, start.backends))??;
         // SAFETY: forwarded contract.
         unsafe { finish(start.queue, start.liveness, handle, Origin::Resumed, out) }

@@ -194,23 +194,18 @@ async fn run_resume(args: ResumeArgs, output: Output) -> u8 {
             return code;
         }
     };
-    let options = ResumeOptions {
-        policy: options.policy,
-        audit_log: options.audit_log,
-        display: options.display,
-        outage_grace: options.outage_grace,
-    };
-    let mut host = match resume_from_file(ticket, &key, options, backends).await {
-        Ok(host) => host,
-        Err(e) => {
-            output.error(&e.to_string());
-            return match e {
-                InviteError::Policy | InviteError::ResumeNotAllowed => 5,
-                InviteError::ResumeTicket(_) | InviteError::ResumeTicketFile(_) => 6,
-                _ => 1,
-            };
-        }
-    };
+    let mut host =
+        match resume_from_file(ticket, &key, ResumeOptions::from(options), backends).await {
+            Ok(host) => host,
+            Err(e) => {
+                output.error(&e.to_string());
+                return match e {
+                    InviteError::Policy | InviteError::ResumeNotAllowed => 5,
+                    InviteError::ResumeTicket(_) | InviteError::ResumeTicketFile(_) => 6,
+                    _ => 1,
+                };
+            }
+        };
     output.event(
         "resumed",
         json!({ "ticket": ticket.display().to_string() }),

@@ -153,7 +153,7 @@ fn code_start(
         observer: None,
         offer: None,
         receipt_key: None,
-        resume_context: None,
+        resume_contents: None,
         resuming: None,
     }
 }

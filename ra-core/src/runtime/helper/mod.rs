@@ -306,6 +306,22 @@ async fn connect(
     }
 }
 
+/// A client endpoint on a fresh port of `address`'s family, dialling with
+/// `config` (the invitation's pin).
+pub(super) fn client_endpoint(
+    address: SocketAddr,
+    config: &quinn::ClientConfig,
+) -> std::io::Result<quinn::Endpoint> {
+    let bind = if address.is_ipv4() {
+        SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0)
+    } else {
+        SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), 0)
+    };
+    let mut endpoint = quinn::Endpoint::client(bind)?;
+    endpoint.set_default_client_config(config.clone());
+    Ok(endpoint)
+}
+
 /// Tries each address of the invitation in turn.
 async fn connect_directly(
     invitation: &Invitation,
@@ -315,13 +331,7 @@ async fn connect_directly(
 ) -> Result<(quinn::Endpoint, quinn::Connection), AcceptError> {
     let mut failures = Vec::new();
     for &address in &invitation.addresses {
-        let bind = if address.is_ipv4() {
-            SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0)
-        } else {
-            SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), 0)
-        };
-        let mut endpoint = quinn::Endpoint::client(bind)?;
-        endpoint.set_default_client_config(config.clone());
+        let endpoint = client_endpoint(address, config)?;
         let connecting = match endpoint.connect(address, SERVER_NAME) {
             Ok(c) => c,
             Err(e) => {

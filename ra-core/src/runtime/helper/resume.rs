@@ -4,7 +4,7 @@
 //! the session on over the new connection. The host's user approves again
 //! and control needs a new grant: the new connection starts as any other.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use super::AcceptOptions;
@@ -148,13 +148,7 @@ async fn try_resume(
     offer: &HeldResumeOffer,
     address: SocketAddr,
 ) -> Result<Resumed, &'static str> {
-    let bind = if address.is_ipv4() {
-        SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0)
-    } else {
-        SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), 0)
-    };
-    let mut endpoint = quinn::Endpoint::client(bind).map_err(|_| "no socket")?;
-    endpoint.set_default_client_config(route.client.clone());
+    let endpoint = super::client_endpoint(address, &route.client).map_err(|_| "no socket")?;
     let connection = endpoint
         .connect(address, SERVER_NAME)
         .map_err(|_| "cannot dial")?

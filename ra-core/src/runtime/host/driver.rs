@@ -49,8 +49,10 @@ pub(super) struct HostDriver {
     pub(super) stats: StatsRecorder,
     /// Signs the sessions' consent receipts.
     pub(super) receipt_key: Option<crate::receipt::HostReceiptKey>,
-    /// What resume tickets keep; `None`: the session issues none.
-    pub(super) resume_context: Option<super::ResumeContext>,
+    /// What the session's resume tickets hold (the session, the host's
+    /// identity, where it listens); `None`: the session issues none (a
+    /// code flow's host has no address of its own).
+    pub(super) resume_contents: Option<crate::resume::TicketContents>,
 }
 
 /// What the driver's loop waits on.

@@ -16,7 +16,7 @@ mod ticket;
 
 pub use resume::{ResumeOptions, resume, resume_from_file};
 pub(crate) use start::{ConnectionFeed, HostStart, prepare_host, spawn_host};
-pub(crate) use ticket::{ResumeContext, TicketRequest};
+pub(crate) use ticket::TicketRequest;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::pin::Pin;
@@ -274,7 +274,7 @@ pub async fn invite(
                 addresses: invitation.addresses.clone(),
             }),
             receipt_key: identity.receipt_key(),
-            resume_context: Some(resume_context(
+            resume_contents: Some(ticket_contents(
                 &identity,
                 &options.host_name,
                 local_addr,
@@ -553,15 +553,16 @@ impl<T> futures_core::Stream for EventStream<'_, T> {
     }
 }
 
-/// What the session's resume tickets keep of this host.
-fn resume_context(
+/// What the session's resume tickets hold.
+fn ticket_contents(
     identity: &HostIdentity,
     host_name: &str,
     listen: SocketAddr,
     invitation: &Invitation,
-) -> ResumeContext {
+) -> crate::resume::TicketContents {
     let (certificate, private_key) = identity.to_der();
-    ResumeContext {
+    crate::resume::TicketContents {
+        session_id: invitation.session_id,
         host_name: host_name.to_owned(),
         certificate,
         private_key,

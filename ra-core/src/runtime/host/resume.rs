@@ -8,7 +8,6 @@ use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use super::start::{HostStart, prepare_host, spawn_host};
-use super::ticket::ResumeContext;
 use super::{HostBackends, HostHandle, accept_connections};
 use crate::audit::AuditLog;
 use crate::media::DisplayId;
@@ -39,6 +38,20 @@ impl Default for ResumeOptions {
             audit_log: None,
             display: None,
             outage_grace: crate::session::link::DEFAULT_OUTAGE_GRACE,
+        }
+    }
+}
+
+/// An invitation's options as a resumption's: the policy, the audit log,
+/// the display and the outage grace; the rest (name, address, lifetime) is
+/// the ticket's.
+impl From<super::InviteOptions> for ResumeOptions {
+    fn from(options: super::InviteOptions) -> Self {
+        ResumeOptions {
+            policy: options.policy,
+            audit_log: options.audit_log,
+            display: options.display,
+            outage_grace: options.outage_grace,
         }
     }
 }
@@ -96,13 +109,7 @@ pub async fn resume(
             observer: None,
             offer: None,
             receipt_key: identity.receipt_key(),
-            resume_context: Some(ResumeContext {
-                host_name: contents.host_name.clone(),
-                certificate: contents.certificate.clone(),
-                private_key: contents.private_key.clone(),
-                listen: contents.listen,
-                addresses: contents.addresses.clone(),
-            }),
+            resume_contents: Some(contents.clone()),
             resuming: Some(ticket.ticket_id),
         },
         prepared,

@@ -48,7 +48,7 @@ pub(crate) struct HostStart {
     /// receipts.
     pub(crate) receipt_key: Option<crate::receipt::HostReceiptKey>,
     /// What resume tickets keep; `None`: the session issues none.
-    pub(crate) resume_context: Option<super::ResumeContext>,
+    pub(crate) resume_contents: Option<crate::resume::TicketContents>,
     /// The ticket the session is re-opened from, if it is.
     pub(crate) resuming: Option<[u8; crate::resume::TICKET_ID_LEN]>,
 }
@@ -229,7 +229,7 @@ pub(crate) fn spawn_host(
         desk,
         stats,
         receipt_key: start.receipt_key,
-        resume_context: start.resume_context,
+        resume_contents: start.resume_contents,
     };
     tokio::spawn(driver.run(DriverInputs {
         net: net_rx,

@@ -2,7 +2,6 @@
 //! endpoint decides and tells the helper; this seals what the ticket keeps),
 //! and the [`Controller`] and [`HostHandle`] calls that ask for one.
 
-use std::net::SocketAddr;
 use std::sync::mpsc as std_mpsc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -10,36 +9,10 @@ use tokio::sync::oneshot;
 
 use super::HostHandle;
 use super::driver::HostDriver;
-use crate::invitation::SessionId;
-use crate::resume::{ResumeTicket, TicketContents, TicketKey};
+use crate::resume::{ResumeTicket, TicketKey};
 use crate::runtime::controller::{Controller, Request};
 use crate::runtime::error::SessionError;
 use crate::session::{CommandError, HostCommand};
-
-/// What a session keeps so it can issue resume tickets: who it is and
-/// where it listens. Only sessions opened by an invitation (or re-opened
-/// from a ticket) have one; a code flow's host has no address of its own.
-#[derive(Clone)]
-pub(crate) struct ResumeContext {
-    pub(crate) host_name: String,
-    pub(crate) certificate: Vec<u8>,
-    pub(crate) private_key: zeroize::Zeroizing<Vec<u8>>,
-    pub(crate) listen: SocketAddr,
-    pub(crate) addresses: Vec<SocketAddr>,
-}
-
-impl ResumeContext {
-    fn contents(&self, session_id: SessionId) -> TicketContents {
-        TicketContents {
-            session_id,
-            host_name: self.host_name.clone(),
-            certificate: self.certificate.clone(),
-            private_key: self.private_key.clone(),
-            listen: self.listen,
-            addresses: self.addresses.clone(),
-        }
-    }
-}
 
 /// A request for a sealed resume ticket.
 pub(crate) struct TicketRequest {
@@ -90,12 +63,11 @@ impl HostDriver {
         key: &TicketKey,
         lifetime: Duration,
     ) -> Result<Vec<u8>, CommandError> {
-        let Some(context) = &self.resume_context else {
+        let Some(contents) = self.resume_contents.clone() else {
             return Err(CommandError::InvalidState(
                 "resume tickets need a session opened by an invitation",
             ));
         };
-        let contents = context.contents(self.session_id);
         let grant = self.core.issue_resume_offer(Instant::now(), lifetime)?;
         let ticket = ResumeTicket::from_grant(contents, &grant, SystemTime::now())
             .map_err(|_| CommandError::InvalidArgument("the ticket's lifetime"))?;
